@@ -1,0 +1,36 @@
+"""The audit trail: who changed what and when, in the same transaction as the change."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from vmi_desktop.models import AuditEntry, utcnow
+from vmi_desktop.scope import Actor
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    return value
+
+
+def record(session: Session, actor: Actor, action: str, entity: str, entity_id: object = "", **detail: Any) -> AuditEntry:
+    """Append an audit entry; never pass secrets in ``detail``."""
+    entry = AuditEntry(
+        occurred_at=utcnow(),
+        actor=actor.name,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        detail=json.dumps({k: _jsonable(v) for k, v in detail.items()}, sort_keys=True),
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,72 @@
+"""SQLAlchemy entities of VMI Desktop. Importing this package registers every table."""
+
+from __future__ import annotations
+
+from vmi_desktop.models.alerts import Alert
+from vmi_desktop.models.base import Base, utcnow
+from vmi_desktop.models.catalog import Location, Sku, SupplyAgreement, ThresholdProposal, Vendor
+from vmi_desktop.models.enums import (
+    OPEN_PO_STATUSES,
+    AlertKind,
+    AlertSeverity,
+    AlertStatus,
+    AuthKind,
+    ConnectionKind,
+    Criticality,
+    InboxStatus,
+    LocationKind,
+    MovementKind,
+    OutboxStatus,
+    POLineStatus,
+    POOrigin,
+    POStatus,
+    ProposalStatus,
+    ReplenishmentMode,
+    Role,
+)
+from vmi_desktop.models.orders import POStatusChange, PurchaseOrder, PurchaseOrderLine, Receipt, Shipment
+from vmi_desktop.models.people import AuditEntry, Counter, User
+from vmi_desktop.models.stock import CycleCount, StockLevel, StockMovement
+from vmi_desktop.models.sync import InboxEvent, OutboxMessage, SyncState
+
+__all__ = [
+    "OPEN_PO_STATUSES",
+    "Alert",
+    "AlertKind",
+    "AlertSeverity",
+    "AlertStatus",
+    "AuditEntry",
+    "AuthKind",
+    "Base",
+    "ConnectionKind",
+    "Counter",
+    "Criticality",
+    "CycleCount",
+    "InboxEvent",
+    "InboxStatus",
+    "Location",
+    "LocationKind",
+    "MovementKind",
+    "OutboxMessage",
+    "OutboxStatus",
+    "POLineStatus",
+    "POOrigin",
+    "POStatus",
+    "POStatusChange",
+    "ProposalStatus",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "Receipt",
+    "ReplenishmentMode",
+    "Role",
+    "Shipment",
+    "Sku",
+    "StockLevel",
+    "StockMovement",
+    "SupplyAgreement",
+    "SyncState",
+    "ThresholdProposal",
+    "User",
+    "Vendor",
+    "utcnow",
+]

@@ -1,0 +1,169 @@
+"""Master data people edit: locations, SKUs, vendors and supply agreements."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vmi_desktop.models.base import Base, Money, Quantity, Ratio, UTCDateTime, VersionedMixin, str_enum, utcnow
+from vmi_desktop.models.enums import (
+    AuthKind,
+    ConnectionKind,
+    Criticality,
+    LocationKind,
+    ProposalStatus,
+    ReplenishmentMode,
+)
+
+
+class Location(VersionedMixin, Base):
+    """Where stock is held: a warehouse, a field site or a service van."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[LocationKind] = mapped_column(str_enum(LocationKind, "location_kind"), default=LocationKind.WAREHOUSE)
+    allow_negative_stock: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (CheckConstraint("length(code) > 0", name="code_not_empty"),)
+
+    def __repr__(self) -> str:
+        return f"Location({self.code!r})"
+
+
+class Sku(VersionedMixin, Base):
+    """A part the customer stocks."""
+
+    __tablename__ = "skus"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_number: Mapped[str] = mapped_column(String(60), unique=True)
+    description: Mapped[str] = mapped_column(String(300), default="")
+    uom: Mapped[str] = mapped_column(String(12), default="EA")
+    unit_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    criticality: Mapped[Criticality] = mapped_column(str_enum(Criticality, "criticality"), default=Criticality.NORMAL)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (
+        CheckConstraint("length(part_number) > 0", name="part_number_not_empty"),
+        CheckConstraint("unit_cost >= 0", name="unit_cost_not_negative"),
+    )
+
+    def __repr__(self) -> str:
+        return f"Sku({self.part_number!r})"
+
+
+class Vendor(VersionedMixin, Base):
+    """A supplier and how to reach its system. Secrets are never stored here."""
+
+    __tablename__ = "vendors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(200), default="")
+    contact_phone: Mapped[str] = mapped_column(String(60), default="")
+    connection_kind: Mapped[ConnectionKind] = mapped_column(
+        str_enum(ConnectionKind, "connection_kind"), default=ConnectionKind.MANUAL
+    )
+    base_url: Mapped[str] = mapped_column(String(500), default="")
+    auth_kind: Mapped[AuthKind] = mapped_column(str_enum(AuthKind, "auth_kind"), default=AuthKind.NONE)
+    token_url: Mapped[str] = mapped_column(String(500), default="")
+    client_id: Mapped[str] = mapped_column(String(200), default="")
+    client_cert_path: Mapped[str] = mapped_column(String(500), default="")
+    customer_id: Mapped[str] = mapped_column(String(100), default="")
+    exchange_folder: Mapped[str] = mapped_column(String(500), default="")
+    sync_interval_s: Mapped[int] = mapped_column(default=300)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    agreements: Mapped[list[SupplyAgreement]] = relationship(back_populates="vendor")
+
+    __table_args__ = (
+        CheckConstraint("length(code) > 0", name="code_not_empty"),
+        CheckConstraint("sync_interval_s >= 10", name="sync_interval_sane"),
+    )
+
+    def __repr__(self) -> str:
+        return f"Vendor({self.code!r})"
+
+
+class SupplyAgreement(VersionedMixin, Base):
+    """Vendor x SKU x location: thresholds, mode, pack size and service levels."""
+
+    __tablename__ = "supply_agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="RESTRICT"))
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id", ondelete="RESTRICT"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="RESTRICT"))
+    supplier_sku: Mapped[str] = mapped_column(String(60), default="")
+    min_qty: Mapped[Decimal] = mapped_column(Quantity)
+    max_qty: Mapped[Decimal] = mapped_column(Quantity)
+    mode: Mapped[ReplenishmentMode] = mapped_column(
+        str_enum(ReplenishmentMode, "replenishment_mode"), default=ReplenishmentMode.PROPOSAL
+    )
+    lead_time_days: Mapped[int] = mapped_column(default=7)
+    pack_size: Mapped[Decimal] = mapped_column(Quantity, default=Decimal(1))
+    moq: Mapped[Decimal] = mapped_column(Quantity, default=Decimal(0))
+    unit_price: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    is_primary: Mapped[bool] = mapped_column(default=True)
+    sla_fill_rate: Mapped[Decimal | None] = mapped_column(Ratio, default=None)
+    sla_response_hours: Mapped[int | None] = mapped_column(default=None)
+    critical_priority: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    vendor: Mapped[Vendor] = relationship(back_populates="agreements")
+    sku: Mapped[Sku] = relationship()
+    location: Mapped[Location] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("vendor_id", "sku_id", "location_id"),
+        CheckConstraint("min_qty >= 0", name="min_not_negative"),
+        CheckConstraint("min_qty <= max_qty", name="min_not_above_max"),
+        CheckConstraint("pack_size > 0", name="pack_size_positive"),
+        CheckConstraint("moq >= 0", name="moq_not_negative"),
+        CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
+        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
+        CheckConstraint("sla_fill_rate IS NULL OR (sla_fill_rate >= 0 AND sla_fill_rate <= 1)", name="sla_fill_rate_ratio"),
+        CheckConstraint("sla_response_hours IS NULL OR sla_response_hours >= 0", name="sla_response_not_negative"),
+        # One active primary agreement per SKU x location.
+        Index(
+            "uq_supply_agreements_primary",
+            "sku_id",
+            "location_id",
+            unique=True,
+            sqlite_where=text("is_primary AND active"),
+            postgresql_where=text("is_primary AND active"),
+        ),
+        Index("ix_supply_agreements_sku_location", "sku_id", "location_id"),
+        Index("ix_supply_agreements_location_id", "location_id"),
+    )
+
+
+class ThresholdProposal(Base):
+    """A supplier's proposed min/max for one agreement, awaiting a decision."""
+
+    __tablename__ = "threshold_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("supply_agreements.id", ondelete="CASCADE"), index=True)
+    proposed_min: Mapped[Decimal] = mapped_column(Quantity)
+    proposed_max: Mapped[Decimal] = mapped_column(Quantity)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[ProposalStatus] = mapped_column(str_enum(ProposalStatus, "proposal_status"), default=ProposalStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
+
+    __table_args__ = (
+        CheckConstraint("proposed_min >= 0", name="min_not_negative"),
+        CheckConstraint("proposed_min <= proposed_max", name="min_not_above_max"),
+    )
