@@ -1,0 +1,123 @@
+"""Run work off the UI thread and get results, progress and errors back on it.
+
+A task is a plain callable ``fn(report)`` where ``report(fraction, text)``
+publishes progress and raises ``Cancelled`` once the user pressed cancel.
+It runs on a ``QThreadPool`` and must open its own database session (a
+SQLAlchemy session is not shared across threads). Results come back through
+Qt signals, so they are delivered on the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+Report = Callable[[float, str], None]
+
+
+class Cancelled(Exception):
+    """Raised inside a task by ``report`` after the user cancelled it."""
+
+
+class TaskSignals(QObject):
+    """Signals of one task (a QRunnable cannot have signals itself)."""
+
+    progress = Signal(float, str)
+    result = Signal(object)
+    error = Signal(object)  # the exception instance
+    cancelled = Signal()
+    finished = Signal()
+
+
+class TaskHandle:
+    """What the caller keeps: the signals and a way to cancel."""
+
+    def __init__(self, signals: TaskSignals, cancel_event: threading.Event) -> None:
+        self.signals = signals
+        self._cancel = cancel_event
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: Callable[[Report], Any], signals: TaskSignals, cancel_event: threading.Event) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = signals
+        self.cancel_event = cancel_event
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        def report(fraction: float, text: str = "") -> None:
+            if self.cancel_event.is_set():
+                raise Cancelled()
+            self.signals.progress.emit(float(fraction), text)
+
+        try:
+            result = self.fn(report)
+        except Cancelled:
+            self.signals.cancelled.emit()
+        except Exception as exc:  # delivered to the UI, which shows it
+            log.debug("task failed: %s", "".join(traceback.format_exception(exc)))
+            self.signals.error.emit(exc)
+        else:
+            if self.cancel_event.is_set():
+                self.signals.cancelled.emit()
+            else:
+                self.signals.result.emit(result)
+        finally:
+            self.signals.finished.emit()
+
+
+class TaskRunner(QObject):
+    """Starts tasks on a thread pool; keeps their signal objects alive until they finish."""
+
+    def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max_threads)
+        self._live: set[TaskSignals] = set()
+
+    def run(
+        self,
+        fn: Callable[[Report], Any],
+        *,
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[float, str], None] | None = None,
+        on_cancelled: Callable[[], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
+    ) -> TaskHandle:
+        """Run ``fn(report)`` off the UI thread; callbacks run on the UI thread."""
+        signals = TaskSignals()
+        self._live.add(signals)
+        if on_result:
+            signals.result.connect(on_result)
+        if on_error:
+            signals.error.connect(on_error)
+        if on_progress:
+            signals.progress.connect(on_progress)
+        if on_cancelled:
+            signals.cancelled.connect(on_cancelled)
+        if on_finished:
+            signals.finished.connect(on_finished)
+        signals.finished.connect(lambda: self._live.discard(signals))
+        cancel_event = threading.Event()
+        self.pool.start(_Runnable(fn, signals, cancel_event))
+        return TaskHandle(signals, cancel_event)
+
+    def wait(self, msecs: int = 30000) -> bool:
+        """Block until all tasks are done (tests and shutdown only)."""
+        return bool(self.pool.waitForDone(msecs))
