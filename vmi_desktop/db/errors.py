@@ -26,6 +26,10 @@ _CONSTRAINT_HINTS = {
         "this vendor already has an agreement for this SKU at this location"
     ),
     "uq_supply_agreements_vendor_id": "this vendor already has an agreement for this SKU at this location",
+    # SQLite names columns, not the partial index: checked after the vendor x SKU x location key.
+    "UNIQUE constraint failed: supply_agreements.sku_id, supply_agreements.location_id": (
+        "this SKU already has a primary agreement at this location"
+    ),
     "skus.part_number": "the part number is already used",
     "uq_skus_part_number": "the part number is already used",
     "locations.code": "the location code is already used",
