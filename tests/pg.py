@@ -53,8 +53,9 @@ class PgCluster:
         return self.owner or pwd.getpwuid(os.getuid()).pw_name
 
     def stop(self) -> None:
-        _run(self.owner, [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"],
-             check=False)
+        _run(
+            self.owner, [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"], check=False
+        )
         shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
@@ -81,10 +82,25 @@ def start_cluster() -> PgCluster:
     if owner:
         shutil.chown(base, user=owner)
     os.chmod(base, 0o755)
-    _run(owner, [str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", owner or pwd.getpwuid(os.getuid()).pw_name,
-                 "-E", "UTF8", "--no-sync"])
+    _run(
+        owner,
+        [
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            owner or pwd.getpwuid(os.getuid()).pw_name,
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+    )
     port = _free_port()
-    opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off -c max_connections=100"
+    opts = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off -c max_connections=100"
+    )
     _run(owner, [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start"])
     cluster = PgCluster(bin_dir, data, port, owner)
     deadline = time.time() + 30

@@ -31,7 +31,9 @@ def build_world(session: Session) -> World:
     """Two locations, three SKUs, two vendors; ACME supplies P-1 and P-2 at WH-1, BOLT supplies P-3."""
     locs = {code: Location(code=code, name=f"Location {code}") for code in ("WH-1", "VAN-7")}
     locs["VAN-7"].allow_negative_stock = False
-    skus = {pn: Sku(part_number=pn, description=f"Part {pn}", unit_cost=Decimal("2.50")) for pn in ("P-1", "P-2", "P-3")}
+    skus = {
+        pn: Sku(part_number=pn, description=f"Part {pn}", unit_cost=Decimal("2.50")) for pn in ("P-1", "P-2", "P-3")
+    }
     vendors = {
         "ACME": Vendor(code="ACME", name="Acme Parts", connection_kind=ConnectionKind.REST, customer_id="C-42"),
         "BOLT": Vendor(code="BOLT", name="Bolt Supply", connection_kind=ConnectionKind.MANUAL),
@@ -47,9 +49,17 @@ def build_world(session: Session) -> World:
     agreements: dict[tuple[str, str, str], int] = {}
     for vendor, sku, loc, mode, mn, mx, pack, moq in specs:
         a = SupplyAgreement(
-            vendor_id=vendors[vendor].id, sku_id=skus[sku].id, location_id=locs[loc].id, supplier_sku=f"{vendor}-{sku}",
-            min_qty=Decimal(mn), max_qty=Decimal(mx), mode=mode, pack_size=Decimal(pack), moq=Decimal(moq),
-            unit_price=Decimal("3.10"), lead_time_days=5,
+            vendor_id=vendors[vendor].id,
+            sku_id=skus[sku].id,
+            location_id=locs[loc].id,
+            supplier_sku=f"{vendor}-{sku}",
+            min_qty=Decimal(mn),
+            max_qty=Decimal(mx),
+            mode=mode,
+            pack_size=Decimal(pack),
+            moq=Decimal(moq),
+            unit_price=Decimal("3.10"),
+            lead_time_days=5,
         )
         session.add(a)
         session.flush()

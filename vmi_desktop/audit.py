@@ -22,7 +22,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def record(session: Session, actor: Actor, action: str, entity: str, entity_id: object = "", **detail: Any) -> AuditEntry:
+def record(
+    session: Session, actor: Actor, action: str, entity: str, entity_id: object = "", **detail: Any
+) -> AuditEntry:
     """Append an audit entry; never pass secrets in ``detail``."""
     entry = AuditEntry(
         occurred_at=utcnow(),

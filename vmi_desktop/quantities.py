@@ -12,8 +12,9 @@ QUANTUM = Decimal("0.001")
 MAX_QUANTITY = Decimal("1e15")
 
 
-def parse_quantity(value: object, *, what: str = "quantity", allow_zero: bool = False,
-                   allow_negative: bool = False) -> Decimal:
+def parse_quantity(
+    value: object, *, what: str = "quantity", allow_zero: bool = False, allow_negative: bool = False
+) -> Decimal:
     """A Decimal with at most 3 decimals from user or wire input, or a clear error."""
     if isinstance(value, bool) or value is None:
         raise ValidationError(f"{what} must be a number, got {value!r}")

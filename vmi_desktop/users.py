@@ -36,8 +36,9 @@ def ensure_user(session: Session, username: str) -> User:
     return user
 
 
-def add_user(session: Session, actor: Actor, username: str, role: Role, vendor_code: str | None = None,
-             display_name: str = "") -> User:
+def add_user(
+    session: Session, actor: Actor, username: str, role: Role, vendor_code: str | None = None, display_name: str = ""
+) -> User:
     """Create a user; a supplier user is bound to one vendor."""
     require(actor, Action.MANAGE_USERS)
     vendor_id = None
@@ -52,8 +53,9 @@ def add_user(session: Session, actor: Actor, username: str, role: Role, vendor_c
         raise ValidationError("only supplier users are bound to a vendor")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValidationError(f"user {username!r} already exists")
-    user = User(username=username, display_name=display_name or username, role=role, vendor_id=vendor_id,
-                updated_by=actor.name)
+    user = User(
+        username=username, display_name=display_name or username, role=role, vendor_id=vendor_id, updated_by=actor.name
+    )
     session.add(user)
     session.flush()
     audit.record(session, actor, "user.create", "user", user.id, username=username, role=role, vendor=vendor_code)

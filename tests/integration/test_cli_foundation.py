@@ -13,8 +13,9 @@ from vmi_desktop.cli import main
 
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {"VMI_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin", "VMI_USER": "alice"}
-    return subprocess.run([sys.executable, "-m", "vmi_desktop", *args], capture_output=True, text=True,
-                          env=env, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "vmi_desktop", *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
 
 
 def test_db_upgrade_then_status_reports_the_head_revision(tmp_path: Path) -> None:
@@ -26,8 +27,9 @@ def test_db_upgrade_then_status_reports_the_head_revision(tmp_path: Path) -> Non
     assert (tmp_path / "data" / "vmi.sqlite3").exists()
 
 
-def test_stock_commands_post_and_refuse_with_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stock_commands_post_and_refuse_with_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("VMI_USER", "alice")
     assert main(["--database-url", url, "db", "upgrade"]) == 0
@@ -37,10 +39,18 @@ def test_stock_commands_post_and_refuse_with_reason(tmp_path: Path, capsys: pyte
 
     db = create_database(url)
     with db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO skus (part_number, description, uom, unit_cost, criticality, active, version,"
-                          " updated_at) VALUES ('P-9', 'Seal', 'EA', 1, 'normal', 1, 1, '2026-01-01 00:00:00')"))
-        conn.execute(text("INSERT INTO locations (code, name, kind, allow_negative_stock, active, version, "
-                          "updated_at) VALUES ('WH-1', 'Main', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"))
+        conn.execute(
+            text(
+                "INSERT INTO skus (part_number, description, uom, unit_cost, criticality, active, version,"
+                " updated_at) VALUES ('P-9', 'Seal', 'EA', 1, 'normal', 1, 1, '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO locations (code, name, kind, allow_negative_stock, active, version, "
+                "updated_at) VALUES ('WH-1', 'Main', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"
+            )
+        )
     db.dispose()
     assert main(["--database-url", url, "stock", "receive", "P-9", "WH-1", "5"]) == 0
     assert "on hand now 5" in capsys.readouterr().out
@@ -51,8 +61,9 @@ def test_stock_commands_post_and_refuse_with_reason(tmp_path: Path, capsys: pyte
     assert "P-9\tWH-1\t5" in capsys.readouterr().out
 
 
-def test_unknown_user_is_refused_once_users_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_user_is_refused_once_users_exist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = f"sqlite:///{tmp_path / 'users.sqlite3'}"
     monkeypatch.setenv("VMI_USER", "alice")
     assert main(["--database-url", url, "stock", "show"]) == 0  # first user becomes parts manager

@@ -21,9 +21,15 @@ def world(db: Database) -> World:
 
 
 def _agreement(world: World, **overrides: object) -> SupplyAgreement:
-    fields: dict[str, object] = dict(vendor_id=world.vendors["BOLT"], sku_id=world.skus["P-2"],
-                                     location_id=world.locations["VAN-7"], min_qty=Decimal(2), max_qty=Decimal(8),
-                                     pack_size=Decimal(1), moq=Decimal(0))
+    fields: dict[str, object] = dict(
+        vendor_id=world.vendors["BOLT"],
+        sku_id=world.skus["P-2"],
+        location_id=world.locations["VAN-7"],
+        min_qty=Decimal(2),
+        max_qty=Decimal(8),
+        pack_size=Decimal(1),
+        moq=Decimal(0),
+    )
     fields.update(overrides)
     return SupplyAgreement(**fields)
 
@@ -44,8 +50,9 @@ def _count(db: Database, model: type) -> int:
         ({"lead_time_days": -2}, "lead time is negative"),
     ],
 )
-def test_bad_agreement_is_refused_with_reason(db: Database, world: World, overrides: dict[str, object],
-                                              reason: str) -> None:
+def test_bad_agreement_is_refused_with_reason(
+    db: Database, world: World, overrides: dict[str, object], reason: str
+) -> None:
     before = _count(db, SupplyAgreement)
     with pytest.raises(IntegrityError) as info, db.transaction() as s:
         s.add(_agreement(world, **overrides))
@@ -63,18 +70,25 @@ def test_backup_agreement_for_same_pair_is_allowed(db: Database, world: World) -
     with db.transaction() as s:
         s.add(_agreement(world, sku_id=world.skus["P-1"], location_id=world.locations["WH-1"], is_primary=False))
     with db.sessions() as s:
-        n = s.scalar(select(func.count()).select_from(SupplyAgreement).where(
-            SupplyAgreement.sku_id == world.skus["P-1"], SupplyAgreement.location_id == world.locations["WH-1"]))
+        n = s.scalar(
+            select(func.count())
+            .select_from(SupplyAgreement)
+            .where(SupplyAgreement.sku_id == world.skus["P-1"], SupplyAgreement.location_id == world.locations["WH-1"])
+        )
     assert n == 2
 
 
-@pytest.mark.parametrize(("model", "fields", "reason"), [
-    (Sku, {"part_number": "P-1"}, "part number is already used"),
-    (Location, {"code": "WH-1", "name": "dup"}, "location code is already used"),
-    (Vendor, {"code": "ACME", "name": "dup"}, "vendor code is already used"),
-])
-def test_duplicate_codes_are_refused(db: Database, world: World, model: type, fields: dict[str, str],
-                                     reason: str) -> None:
+@pytest.mark.parametrize(
+    ("model", "fields", "reason"),
+    [
+        (Sku, {"part_number": "P-1"}, "part number is already used"),
+        (Location, {"code": "WH-1", "name": "dup"}, "location code is already used"),
+        (Vendor, {"code": "ACME", "name": "dup"}, "vendor code is already used"),
+    ],
+)
+def test_duplicate_codes_are_refused(
+    db: Database, world: World, model: type, fields: dict[str, str], reason: str
+) -> None:
     with pytest.raises(IntegrityError) as info, db.transaction() as s:
         s.add(model(**fields))
     assert reason in describe_db_error(info.value)

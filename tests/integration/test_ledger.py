@@ -41,8 +41,9 @@ def test_receipt_then_consumption_moves_level_and_appends_rows(db: Database, wor
     assert p.on_hand_after == D("10.5")
     assert _on_hand(db, world.skus["P-1"], world.locations["WH-1"]) == D("10.5")
     with db.sessions() as s:
-        rows = s.execute(select(StockMovement.kind, StockMovement.quantity, StockMovement.on_hand_after)
-                         .order_by(StockMovement.id)).all()
+        rows = s.execute(
+            select(StockMovement.kind, StockMovement.quantity, StockMovement.on_hand_after).order_by(StockMovement.id)
+        ).all()
     assert rows == [(MovementKind.RECEIPT, D("12.5"), D("12.5")), (MovementKind.CONSUMPTION, D(-2), D("10.5"))]
 
 
@@ -79,10 +80,11 @@ def test_negative_receipt_is_refused(db: Database, world, lead: Actor) -> None:
         ledger.post_receipt(s, lead, "P-1", "WH-1", "-5")
 
 
-@pytest.mark.parametrize(("sku", "loc", "message"), [("NOPE", "WH-1", "unknown SKU 'NOPE'"),
-                                                     ("P-1", "NOWHERE", "unknown location 'NOWHERE'")])
-def test_unknown_sku_or_location_is_refused(db: Database, world, lead: Actor, sku: str, loc: str,
-                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("sku", "loc", "message"),
+    [("NOPE", "WH-1", "unknown SKU 'NOPE'"), ("P-1", "NOWHERE", "unknown location 'NOWHERE'")],
+)
+def test_unknown_sku_or_location_is_refused(db: Database, world, lead: Actor, sku: str, loc: str, message: str) -> None:
     with pytest.raises(NotFoundError, match=message), db.transaction() as s:
         ledger.post_consumption(s, lead, sku, loc, 1)
     assert _movement_count(db) == 0
@@ -102,8 +104,11 @@ def test_transfer_writes_two_rows_with_one_reference(db: Database, world, lead: 
         out, into = ledger.post_transfer(s, lead, "P-1", "WH-1", "VAN-7", 4)
     assert (out.on_hand_after, into.on_hand_after) == (D(6), D(4))
     with db.sessions() as s:
-        refs = s.scalars(select(StockMovement.reference).where(StockMovement.kind.in_(
-            [MovementKind.TRANSFER_OUT, MovementKind.TRANSFER_IN]))).all()
+        refs = s.scalars(
+            select(StockMovement.reference).where(
+                StockMovement.kind.in_([MovementKind.TRANSFER_OUT, MovementKind.TRANSFER_IN])
+            )
+        ).all()
     assert len(refs) == 2 and refs[0] == refs[1]
 
 
@@ -142,8 +147,11 @@ def test_supplier_may_not_post_ledger_entries(db: Database, world) -> None:
 def test_ledger_rows_cannot_be_updated_or_deleted_even_in_sql(db: Database, world, lead: Actor) -> None:
     with db.transaction() as s:
         ledger.post_receipt(s, lead, "P-1", "WH-1", 3)
-    for statement in ("UPDATE stock_movements SET quantity = 99", "DELETE FROM stock_movements",
-                      "DELETE FROM audit_entries"):
+    for statement in (
+        "UPDATE stock_movements SET quantity = 99",
+        "DELETE FROM stock_movements",
+        "DELETE FROM audit_entries",
+    ):
         with pytest.raises((IntegrityError, DBAPIError), match="append-only"), db.transaction() as s:
             s.execute(text(statement))
     assert _movement_count(db) == 1

@@ -11,8 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from vmi_desktop.db import Database, DatabaseTooNewError, create_database
-from vmi_desktop.db import migrate
+from vmi_desktop.db import Database, DatabaseTooNewError, create_database, migrate
 from vmi_desktop.models import Base
 
 
@@ -68,11 +67,16 @@ def downgrade() -> None:
 '''
 
 
-def test_older_database_is_upgraded_after_a_backup_copy(sqlite_db: Database, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_older_database_is_upgraded_after_a_backup_copy(
+    sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with sqlite_db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO locations (code, name, kind, allow_negative_stock, active, version, "
-                          "updated_at) VALUES ('WH-OLD', 'Old', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"))
+        conn.execute(
+            text(
+                "INSERT INTO locations (code, name, kind, allow_negative_stock, active, version, "
+                "updated_at) VALUES ('WH-OLD', 'Old', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"
+            )
+        )
     scripts = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
     (scripts / "versions" / "0002_test.py").write_text(FUTURE_REVISION)

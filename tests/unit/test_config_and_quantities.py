@@ -35,14 +35,16 @@ def test_settings_are_immutable() -> None:
         Settings().database_url = "x"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("12", "12"), ("1,5", "1.5"), (3, "3"), ("0.125", "0.125"),
-                                               (2.5, "2.5")])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("12", "12"), ("1,5", "1.5"), (3, "3"), ("0.125", "0.125"), (2.5, "2.5")]
+)
 def test_quantities_parse_to_three_decimals(raw: object, expected: str) -> None:
     assert parse_quantity(raw) == Decimal(expected)
 
 
-@pytest.mark.parametrize(("qty", "pack", "expected"), [("7", "6", "12"), ("12", "6", "12"), ("0.5", "1", "1"),
-                                                       ("13", "2.5", "15")])
+@pytest.mark.parametrize(
+    ("qty", "pack", "expected"), [("7", "6", "12"), ("12", "6", "12"), ("0.5", "1", "1"), ("13", "2.5", "15")]
+)
 def test_round_up_to_pack(qty: str, pack: str, expected: str) -> None:
     assert round_up_to_pack(Decimal(qty), Decimal(pack)) == Decimal(expected)
 
@@ -63,8 +65,10 @@ def test_any_text_parses_or_is_refused_cleanly(raw: str) -> None:
         assert value != 0
 
 
-@given(st.decimals(min_value=Decimal("0.001"), max_value=Decimal("1e9"), places=3),
-       st.decimals(min_value=Decimal("0.001"), max_value=Decimal("1000"), places=3))
+@given(
+    st.decimals(min_value=Decimal("0.001"), max_value=Decimal("1e9"), places=3),
+    st.decimals(min_value=Decimal("0.001"), max_value=Decimal("1000"), places=3),
+)
 def test_pack_rounding_is_the_smallest_multiple_not_below(qty: Decimal, pack: Decimal) -> None:
     rounded = round_up_to_pack(qty, pack)
     assert rounded >= qty

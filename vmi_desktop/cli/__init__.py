@@ -21,8 +21,9 @@ from vmi_desktop.errors import VmiError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vmi-desktop", description="Vendor-managed inventory for spare parts.")
     parser.add_argument("--version", action="version", version=f"vmi-desktop {__version__}")
-    parser.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite file in the user data folder; "
-                        "env VMI_DATABASE_URL)")
+    parser.add_argument(
+        "--database-url", help="SQLAlchemy URL (default: SQLite file in the user data folder; env VMI_DATABASE_URL)"
+    )
     parser.add_argument("--user", help="act as this app user (default: the OS login name; env VMI_USER)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -38,8 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``vmi-desktop`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if not args.verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)
     handler = getattr(args, "handler", None)

@@ -22,6 +22,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"schema:   {current_revision(db) or 'empty'} (this app: {head_revision()})")
         return 0
     result = upgrade_database(db)
-    print(f"schema {result.from_revision or 'empty'} -> {result.to_revision}"
-          + (f" (backup: {result.backup})" if result.backup else ""))
+    print(
+        f"schema {result.from_revision or 'empty'} -> {result.to_revision}"
+        + (f" (backup: {result.backup})" if result.backup else "")
+    )
     return 0

@@ -16,8 +16,12 @@ from vmi_desktop.scope import pair_filter
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("stock", help="post consumption, receipts, adjustments, transfers, counts")
     sub = parser.add_subparsers(dest="stock_command", required=True)
-    for name, help_text in (("consume", "parts used"), ("receive", "goods in (not against an order)"),
-                            ("adjust", "correct up or down, with a reason"), ("count", "record a cycle count")):
+    for name, help_text in (
+        ("consume", "parts used"),
+        ("receive", "goods in (not against an order)"),
+        ("adjust", "correct up or down, with a reason"),
+        ("count", "record a cycle count"),
+    ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("sku")
         p.add_argument("location")
@@ -42,10 +46,14 @@ def run(args: argparse.Namespace) -> int:
     cmd = args.stock_command
     with db.transaction() as session:
         if cmd == "show":
-            stmt = (select(Sku.part_number, Location.code, StockLevel.on_hand)
-                    .join(Sku, Sku.id == StockLevel.sku_id).join(Location, Location.id == StockLevel.location_id)
-                    .where(pair_filter(actor, StockLevel.sku_id, StockLevel.location_id))
-                    .order_by(Sku.part_number, Location.code).limit(1000))
+            stmt = (
+                select(Sku.part_number, Location.code, StockLevel.on_hand)
+                .join(Sku, Sku.id == StockLevel.sku_id)
+                .join(Location, Location.id == StockLevel.location_id)
+                .where(pair_filter(actor, StockLevel.sku_id, StockLevel.location_id))
+                .order_by(Sku.part_number, Location.code)
+                .limit(1000)
+            )
             if args.sku:
                 stmt = stmt.where(Sku.part_number == args.sku)
             if args.location:
@@ -62,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         elif cmd == "count":
             _, p = ledger.post_cycle_count(session, actor, args.sku, args.location, args.quantity, note=args.note)
         else:
-            _, p = ledger.post_transfer(session, actor, args.sku, args.from_location, args.to_location,
-                                        args.quantity, note=args.note)
+            _, p = ledger.post_transfer(
+                session, actor, args.sku, args.from_location, args.to_location, args.quantity, note=args.note
+            )
         print(f"movement {p.movement_id}: {fmt(p.quantity)}, on hand now {fmt(p.on_hand_after)}")
     return 0
