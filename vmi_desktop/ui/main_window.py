@@ -1,0 +1,259 @@
+"""The main window: navigation between pages, shared actions, status bar, remembered layout."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from vmi_desktop import __version__
+from vmi_desktop.ui.context import AppContext
+
+log = logging.getLogger(__name__)
+
+SETTINGS_ORG = "VMI Desktop"
+SETTINGS_APP = "vmi-desktop"
+
+
+def window_settings() -> QSettings:
+    """The per-user settings file of the UI (tests redirect it with ``QSettings.setPath``)."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, SETTINGS_ORG, SETTINGS_APP)
+
+
+#: Optional page hooks the shared actions call on the current page: (attribute, action text, shortcut).
+PAGE_HOOKS: tuple[tuple[str, str, QKeySequence.StandardKey], ...] = (
+    ("refresh", "&Refresh", QKeySequence.StandardKey.Refresh),
+    ("find", "&Find…", QKeySequence.StandardKey.Find),
+    ("save", "&Save changes", QKeySequence.StandardKey.Save),
+    ("undo", "&Undo last edit", QKeySequence.StandardKey.Undo),
+)
+
+
+class MainWindow(QMainWindow):
+    """Pages on the right, a navigation list on the left; actions act on the current page.
+
+    Pages are plain widgets; they may implement ``refresh()``, ``find()``,
+    ``save()``, ``undo()`` and ``discard()`` (the menu and toolbar call them),
+    ``save_state(QSettings)`` / ``restore_state(QSettings)`` for column
+    layouts, and a ``status_message`` signal (str) for the status bar.
+    """
+
+    def __init__(self, ctx: AppContext, *, build: bool = True) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle("VMI Desktop")
+        self._pages: dict[str, QWidget] = {}
+        self._keys: list[str] = []
+        #: Ask before closing with unsaved edits (tests turn it off).
+        self.confirm_unsaved = True
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setMaximumWidth(260)
+        self.stack = QStackedWidget()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.nav)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(self.splitter)
+        self.nav.currentRowChanged.connect(self._on_nav_changed)
+
+        self.actions_by_hook: dict[str, QAction] = {}
+        self._build_actions()
+        self._build_status_bar()
+
+        if build:
+            from vmi_desktop.ui.pages import build_pages
+
+            for key, title, widget in build_pages(ctx, self):
+                self.add_page(key, title, widget)
+        self._restore_window_state()
+        if self._keys:
+            self.nav.setCurrentRow(0)
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def add_page(self, key: str, title: str, widget: QWidget, shortcut: str | None = None) -> None:
+        """Add a navigation entry (in insertion order); Ctrl+1..9 by default for the first nine."""
+        if key in self._pages:
+            raise ValueError(f"page {key!r} already added")
+        self._pages[key] = widget
+        self._keys.append(key)
+        self.stack.addWidget(widget)
+        item = QListWidgetItem(title)
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        self.nav.addItem(item)
+        if shortcut is None and len(self._keys) <= 9:
+            shortcut = f"Ctrl+{len(self._keys)}"
+        action = QAction(title, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False, k=key: self.show_page(k))
+        self.go_menu.addAction(action)
+        signal = getattr(widget, "status_message", None)
+        if signal is not None and hasattr(signal, "connect"):
+            signal.connect(self.show_message)
+        restore = getattr(widget, "restore_state", None)
+        if callable(restore):
+            settings = window_settings()
+            try:
+                restore(settings)
+            except Exception:  # a corrupt layout must never keep the app from starting
+                log.exception("could not restore the layout of page %s", key)
+
+    def show_page(self, key: str) -> None:
+        """Make the page ``key`` current."""
+        self.nav.setCurrentRow(self._keys.index(key))
+
+    def page(self, key: str) -> QWidget:
+        """The widget of page ``key``."""
+        return self._pages[key]
+
+    def page_keys(self) -> list[str]:
+        """Keys of the pages, in navigation order."""
+        return list(self._keys)
+
+    def current_page(self) -> QWidget | None:
+        widget = self.stack.currentWidget()
+        return widget
+
+    def current_key(self) -> str | None:
+        row = self.nav.currentRow()
+        return self._keys[row] if 0 <= row < len(self._keys) else None
+
+    def _on_nav_changed(self, row: int) -> None:
+        if 0 <= row < len(self._keys):
+            self.stack.setCurrentWidget(self._pages[self._keys[row]])
+        self._update_actions()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        menu_bar = self.menuBar()
+        file_menu = menu_bar.addMenu("&File")
+        edit_menu = menu_bar.addMenu("&Edit")
+        view_menu = menu_bar.addMenu("&View")
+        self.go_menu = menu_bar.addMenu("&Go")
+        help_menu = menu_bar.addMenu("&Help")
+        self.toolbar = QToolBar("Main")
+        self.toolbar.setObjectName("mainToolbar")
+        self.addToolBar(self.toolbar)
+        for hook, text, key in PAGE_HOOKS:
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda _checked=False, h=hook: self.call_page(h))
+            self.actions_by_hook[hook] = action
+            self.toolbar.addAction(action)
+        discard = QAction("&Discard changes", self)
+        discard.triggered.connect(lambda _checked=False: self.call_page("discard"))
+        self.actions_by_hook["discard"] = discard
+        self.toolbar.addAction(discard)
+        file_menu.addAction(self.actions_by_hook["save"])
+        file_menu.addAction(discard)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        edit_menu.addAction(self.actions_by_hook["undo"])
+        edit_menu.addAction(self.actions_by_hook["find"])
+        view_menu.addAction(self.actions_by_hook["refresh"])
+        about = QAction("&About VMI Desktop", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def call_page(self, hook: str) -> bool:
+        """Call ``hook()`` on the current page if it has it; True when called."""
+        page = self.current_page()
+        fn: Callable[[], object] | None = getattr(page, hook, None) if page is not None else None
+        if not callable(fn):
+            return False
+        fn()
+        return True
+
+    def _update_actions(self) -> None:
+        page = self.current_page()
+        for hook, action in self.actions_by_hook.items():
+            action.setEnabled(page is not None and callable(getattr(page, hook, None)))
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About VMI Desktop", f"VMI Desktop {__version__}\nVendor-managed inventory.")
+
+    # -- status bar --------------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        actor = self.ctx.actor
+        self.db_label = QLabel(f"Database: {self.ctx.db.display_name()}")
+        role = actor.role.value.replace("_", " ")
+        self.user_label = QLabel(f"User: {actor.name} ({role})")
+        bar.addPermanentWidget(self.db_label)
+        bar.addPermanentWidget(self.user_label)
+
+    def show_message(self, text: str, timeout_ms: int = 8000) -> None:
+        """A transient status bar message (validation reasons, save results)."""
+        self.statusBar().showMessage(text, timeout_ms)
+
+    # -- remembered layout -------------------------------------------------------------------
+
+    def _restore_window_state(self) -> None:
+        settings = window_settings()
+        geometry = settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)  # type: ignore[arg-type]
+        else:
+            self.resize(1280, 800)
+        state = settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)  # type: ignore[arg-type]
+        splitter = settings.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)  # type: ignore[arg-type]
+
+    def save_layout(self) -> None:
+        """Write geometry, splitter and each page's column layout to QSettings."""
+        settings = window_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/splitter", self.splitter.saveState())
+        for key, widget in self._pages.items():
+            save = getattr(widget, "save_state", None)
+            if callable(save):
+                try:
+                    save(settings)
+                except Exception:
+                    log.exception("could not save the layout of page %s", key)
+        settings.sync()
+
+    def has_unsaved_changes(self) -> bool:
+        """Whether any page holds edits not yet saved."""
+        return any(callable(getattr(w, "has_pending", None)) and w.has_pending() for w in self._pages.values())  # type: ignore[attr-defined]
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.confirm_unsaved and self.has_unsaved_changes():
+            answer = QMessageBox.question(
+                self,
+                "Unsaved changes",
+                "Some tables have edits that are not saved. Quit and discard them?",
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Discard:
+                event.ignore()
+                return
+        self.save_layout()
+        super().closeEvent(event)
