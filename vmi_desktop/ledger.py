@@ -120,7 +120,8 @@ def _apply(
             f"on hand from {fmt(before)} to {fmt(expected_after)}; this location does not allow negative stock"
         )
     now = utcnow()
-    # Atomic read-modify-write: concurrent postings add up instead of overwriting.
+    _ensure_level(session, sku.id, location.id, now)
+    # Atomic read-modify-write under the row lock: concurrent postings add up instead of overwriting.
     if set_to is not None:
         stmt = update(StockLevel).values(on_hand=set_to, updated_at=now)
     else:
@@ -128,12 +129,7 @@ def _apply(
     stmt = stmt.where(StockLevel.sku_id == sku.id, StockLevel.location_id == location.id).returning(
         StockLevel.on_hand
     )
-    after = session.execute(stmt).scalar_one_or_none()
-    if after is None:
-        after = set_to if set_to is not None else delta
-        session.execute(
-            insert(StockLevel).values(sku_id=sku.id, location_id=location.id, on_hand=after, updated_at=now)
-        )
+    after = session.execute(stmt).scalar_one()
     after = Decimal(after).quantize(Decimal("0.001"))
     if check_negative and after < 0 and not location.allow_negative_stock:
         # Another workstation posted between our check and our update.
@@ -170,6 +166,17 @@ def _apply(
     )
     _notify(session, sku.id, location.id)
     return Posting(movement_id, sku.id, location.id, delta, after)
+
+
+def _ensure_level(session: Session, sku_id: int, location_id: int, now: datetime) -> None:
+    """Create the level row if missing, race-free (two first postings at once must not collide)."""
+    dialect = session.get_bind().dialect.name
+    values = {"sku_id": sku_id, "location_id": location_id, "on_hand": Decimal(0), "updated_at": now}
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+    session.execute(dialect_insert(StockLevel).values(**values).on_conflict_do_nothing())
 
 
 def _check_active(sku: Sku, location: Location, what: str) -> None:

@@ -167,3 +167,35 @@ def test_level_equals_sum_of_movements(db: Database, world, lead: Actor) -> None
         total = s.scalar(select(func.sum(StockMovement.quantity)).where(StockMovement.sku_id == world.skus["P-3"]))
         level = s.scalar(select(StockLevel.on_hand).where(StockLevel.sku_id == world.skus["P-3"]))
     assert Decimal(total).quantize(D("0.001")) == level == D(11)
+
+
+def test_concurrent_postings_from_two_workstations_lose_no_update(db: Database, world, lead: Actor) -> None:
+    """Two threads (two connections) posting receipts at once: the level is the exact sum."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(20):
+                for attempt in range(50):
+                    try:
+                        with db.transaction() as s:
+                            ledger.post_receipt(s, lead, "P-1", "WH-1", 1)
+                        break
+                    except Exception as exc:  # SQLite may say "database is locked": retry like a user would
+                        if "locked" not in str(exc) or attempt == 49:
+                            raise
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _on_hand(db, world.skus["P-1"], world.locations["WH-1"]) == D(40)
+    with db.sessions() as s:
+        afters = sorted(s.scalars(select(StockMovement.on_hand_after)).all())
+    assert afters == [D(n) for n in range(1, 41)]
