@@ -1,0 +1,228 @@
+"""Fleet health for the dashboard: a few set-based aggregations (no Qt).
+
+These run on a worker thread; each is one statement over all pairs or
+orders, filtered by the actor's scope, so the cost does not grow with a
+loop of per-row queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from vmi_desktop.models import (
+    OPEN_PO_STATUSES,
+    Alert,
+    AlertStatus,
+    Location,
+    MovementKind,
+    POLineStatus,
+    POStatus,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Sku,
+    StockLevel,
+    StockMovement,
+    SupplyAgreement,
+    Vendor,
+    utcnow,
+)
+from vmi_desktop.queries._sql import day_of, days_between
+from vmi_desktop.queries.charts import NOT_PLACED
+from vmi_desktop.scope import Actor, location_filter, pair_filter, vendor_filter
+
+
+@dataclass(frozen=True)
+class SupplierScore:
+    """One vendor's recent performance; ``None`` where there is nothing to measure yet."""
+
+    vendor_id: int
+    code: str
+    name: str
+    fill_rate: float | None
+    ack_hours: float | None
+    cycle_days: float | None
+    open_orders: int
+
+
+@dataclass(frozen=True)
+class PairRow:
+    """A SKU x location that needs attention (below min or out of stock)."""
+
+    sku_id: int
+    location_id: int
+    part_number: str
+    location: str
+    on_hand: Decimal
+    min_qty: Decimal
+    max_qty: Decimal
+
+
+@dataclass(frozen=True)
+class FleetHealth:
+    """The dashboard's figures, computed together on one worker thread."""
+
+    pairs: int
+    below_min: int
+    stock_outs: int
+    over_max: int
+    open_alerts: int
+    open_orders: dict[POStatus, int] = field(default_factory=dict)
+    worst_suppliers: list[SupplierScore] = field(default_factory=list)
+    attention: list[PairRow] = field(default_factory=list)
+
+
+def _pairs(actor: Actor) -> Select:  # type: ignore[type-arg]
+    """Active primary agreements with their on hand (0 where nothing was ever posted)."""
+    # Aliased so the scope's EXISTS over supply_agreements does not correlate with this query.
+    sa = aliased(SupplyAgreement)
+    on_hand = func.coalesce(StockLevel.on_hand, 0)
+    return (
+        select(sa.sku_id, sa.location_id, sa.min_qty, sa.max_qty, on_hand.label("on_hand"))
+        .outerjoin(StockLevel, and_(StockLevel.sku_id == sa.sku_id, StockLevel.location_id == sa.location_id))
+        .where(sa.active.is_(True), sa.is_primary.is_(True), pair_filter(actor, sa.sku_id, sa.location_id))
+    )
+
+
+def pair_counts(session: Session, actor: Actor) -> tuple[int, int, int, int]:
+    """(pairs, below min, stock-outs, over max) over the actor's agreements, in one statement."""
+    p = _pairs(actor).subquery()
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((p.c.on_hand < p.c.min_qty, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((p.c.on_hand <= 0, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((p.c.on_hand > p.c.max_qty, 1), else_=0)), 0),
+        ).select_from(p)
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
+def attention_pairs(session: Session, actor: Actor, limit: int = 200) -> list[PairRow]:
+    """Pairs below min, stock-outs first, then by how far below min they are."""
+    p = _pairs(actor).subquery()
+    rows = session.execute(
+        select(p.c.sku_id, p.c.location_id, Sku.part_number, Location.code, p.c.on_hand, p.c.min_qty, p.c.max_qty)
+        .join(Sku, Sku.id == p.c.sku_id)
+        .join(Location, Location.id == p.c.location_id)
+        .where(p.c.on_hand < p.c.min_qty)
+        .order_by((p.c.on_hand - p.c.min_qty).asc(), Sku.part_number)
+        .limit(limit)
+    ).all()
+    return [PairRow(r[0], r[1], r[2], r[3], Decimal(r[4]), Decimal(r[5]), Decimal(r[6])) for r in rows]
+
+
+def open_orders_by_status(session: Session, actor: Actor) -> dict[POStatus, int]:
+    """How many orders are in each open status."""
+    rows = session.execute(
+        select(PurchaseOrder.status, func.count())
+        .where(PurchaseOrder.status.in_(OPEN_PO_STATUSES), vendor_filter(actor, PurchaseOrder.vendor_id))
+        .group_by(PurchaseOrder.status)
+    ).all()
+    counts = {status: 0 for status in POStatus if status in OPEN_PO_STATUSES}
+    counts.update({POStatus(r[0]): int(r[1]) for r in rows})
+    return counts
+
+
+def supplier_scores(session: Session, actor: Actor, *, days: int = 365, limit: int = 10) -> list[SupplierScore]:
+    """Vendors by fill rate (worst first), with acknowledgement latency and cycle time.
+
+    Fill rate = units received by the need-by day / units ordered, over orders
+    placed in the last ``days`` days.
+    """
+    since = utcnow() - timedelta(days=days)
+    placed = and_(PurchaseOrder.status.not_in(NOT_PLACED), PurchaseOrder.created_at >= since,
+                  vendor_filter(actor, PurchaseOrder.vendor_id))
+    ordered = dict(session.execute(
+        select(PurchaseOrder.vendor_id, func.sum(PurchaseOrderLine.quantity_ordered))
+        .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
+        .where(placed, PurchaseOrderLine.status != POLineStatus.CANCELLED)
+        .group_by(PurchaseOrder.vendor_id)
+    ).all())
+    due = func.coalesce(PurchaseOrderLine.need_by, PurchaseOrder.need_by)
+    on_time = dict(session.execute(
+        select(PurchaseOrder.vendor_id, func.sum(StockMovement.quantity))
+        .select_from(PurchaseOrder)
+        .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
+        .join(StockMovement, StockMovement.purchase_order_line_id == PurchaseOrderLine.id)
+        .where(placed, StockMovement.kind == MovementKind.RECEIPT,
+               or_(due.is_(None), day_of(session, StockMovement.occurred_at) <= due))
+        .group_by(PurchaseOrder.vendor_id)
+    ).all())
+    timing = {
+        r[0]: (r[1], r[2])
+        for r in session.execute(
+            select(
+                PurchaseOrder.vendor_id,
+                func.avg(days_between(session, PurchaseOrder.sent_at, PurchaseOrder.acknowledged_at)),
+                func.avg(days_between(session, PurchaseOrder.created_at, PurchaseOrder.received_at)),
+            ).where(placed).group_by(PurchaseOrder.vendor_id)
+        ).all()
+    }
+    open_counts = dict(session.execute(
+        select(PurchaseOrder.vendor_id, func.count())
+        .where(PurchaseOrder.status.in_(OPEN_PO_STATUSES), vendor_filter(actor, PurchaseOrder.vendor_id))
+        .group_by(PurchaseOrder.vendor_id)
+    ).all())
+    vendors = session.execute(
+        select(Vendor.id, Vendor.code, Vendor.name)
+        .where(Vendor.active.is_(True), vendor_filter(actor, Vendor.id))
+    ).all()
+    scores = []
+    for vid, code, name in vendors:
+        units = float(ordered.get(vid) or 0)
+        ack, cycle = timing.get(vid, (None, None))
+        scores.append(SupplierScore(
+            vendor_id=vid, code=code, name=name,
+            fill_rate=min(1.0, float(on_time.get(vid) or 0) / units) if units else None,
+            ack_hours=float(ack) * 24 if ack is not None else None,
+            cycle_days=float(cycle) if cycle is not None else None,
+            open_orders=int(open_counts.get(vid, 0)),
+        ))
+    # Worst first: measured vendors by fill rate, then slow acknowledgers; unmeasured last.
+    scores.sort(key=lambda s: (s.fill_rate is None, s.fill_rate if s.fill_rate is not None else 2.0,
+                               -(s.ack_hours or 0.0), s.code))
+    return scores[:limit]
+
+
+def open_alert_count(session: Session, actor: Actor) -> int:
+    """Alerts not yet resolved, in the actor's scope."""
+    return int(session.scalar(
+        select(func.count(Alert.id)).where(Alert.status != AlertStatus.RESOLVED, vendor_filter(actor, Alert.vendor_id))
+    ) or 0)
+
+
+def fleet_health(session: Session, actor: Actor) -> FleetHealth:
+    """Everything the dashboard shows, in a handful of set-based statements."""
+    pairs, below, outs, over = pair_counts(session, actor)
+    return FleetHealth(
+        pairs=pairs, below_min=below, stock_outs=outs, over_max=over,
+        open_alerts=open_alert_count(session, actor),
+        open_orders=open_orders_by_status(session, actor),
+        worst_suppliers=supplier_scores(session, actor),
+        attention=attention_pairs(session, actor),
+    )
+
+
+def find_pair(session: Session, actor: Actor, part_number: str, location_code: str) -> tuple[int, int] | None:
+    """Ids of a SKU x location by codes, or None when unknown or out of scope."""
+    row = session.execute(
+        select(Sku.id, Location.id).where(
+            Sku.part_number == part_number.strip(), Location.code == location_code.strip(),
+            pair_filter(actor, Sku.id, Location.id),
+        )
+    ).first()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def location_codes(session: Session, actor: Actor) -> list[str]:
+    """Active location codes the actor may see, for pickers."""
+    return list(session.scalars(
+        select(Location.code)
+        .where(Location.active.is_(True), location_filter(actor, Location.id))
+        .order_by(Location.code)
+    ))
