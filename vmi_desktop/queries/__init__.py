@@ -1,5 +1,25 @@
-"""Read-side queries for screens and exports: plain SQL over a session, no Qt.
+"""Query objects that return pages of rows for tables: SQL lives here, never in widgets.
 
-Item models and charts ask these modules for a page of rows or a series and
-render what comes back; every query applies the actor's scope.
+No Qt import in this package: the queries are plain SQLAlchemy and can be
+used (and tested) from the command line, exports and benchmarks.
 """
+
+from __future__ import annotations
+
+from vmi_desktop.queries.audit import AuditQuery
+from vmi_desktop.queries.base import Column, PageRequest, Row, TableQuery
+from vmi_desktop.queries.catalog import AgreementsQuery, LocationsQuery, SkusQuery, VendorsQuery
+from vmi_desktop.queries.stock import StockQuery
+
+__all__ = [
+    "AgreementsQuery",
+    "AuditQuery",
+    "Column",
+    "LocationsQuery",
+    "PageRequest",
+    "Row",
+    "SkusQuery",
+    "StockQuery",
+    "TableQuery",
+    "VendorsQuery",
+]

@@ -1,0 +1,203 @@
+"""The shape every table query shares: columns, scope, search, sort and a page of rows.
+
+A page is fetched with ``ORDER BY <sort column>, <key columns>`` (the key is
+the tiebreak, so pages never overlap or skip rows) and ``LIMIT/OFFSET``; the
+total is a separate ``COUNT`` over the same conditions, so neither ever
+loads more than one page into Python.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from sqlalchemy import ColumnElement, Select, and_, func, true
+from sqlalchemy.orm import Session
+
+from vmi_desktop.scope import Actor
+
+
+class Kind(enum.StrEnum):
+    """How a column's values are shown and edited."""
+
+    TEXT = "text"
+    QTY = "qty"
+    MONEY = "money"
+    INT = "int"
+    ENUM = "enum"
+    BOOL = "bool"
+    DATETIME = "datetime"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column: its SQL expression and, when editable, the catalog field it maps to."""
+
+    key: str
+    title: str
+    expr: Any
+    kind: Kind = Kind.TEXT
+    sortable: bool = True
+    field: str | None = None  # catalog_service field name when the column is editable
+    choices: type[enum.Enum] | None = None
+    width: int = 0  # a hint in characters for the default layout
+
+    @property
+    def editable(self) -> bool:
+        return self.field is not None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One table row: display values by column key, the row key, and what an edit needs."""
+
+    key: tuple[Any, ...]
+    values: dict[str, Any]
+    edit_id: int | None = None  # id of the entity an edit changes (None: not editable)
+    version: int | None = None  # its version when read, for optimistic locking
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """What the table currently shows: search text, filters and sort."""
+
+    search: str = ""
+    filters: Mapping[str, Any] = field(default_factory=dict)
+    sort_key: str | None = None
+    descending: bool = False
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with LIKE's wildcards escaped."""
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def contains(expr: Any, text: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match that works the same on SQLite and PostgreSQL."""
+    return expr.ilike(like_pattern(text), escape="\\")
+
+
+class TableQuery:
+    """Base of the table queries; subclasses say what to select and how to scope and search it."""
+
+    #: catalog_service entity edited through this table ("" when read-only).
+    entity: ClassVar[str] = ""
+    #: default sort column key
+    default_sort: ClassVar[str] = ""
+    columns: tuple[Column, ...] = ()
+
+    # -- to implement ---------------------------------------------------------------------------
+
+    def base(self) -> Select[Any]:
+        """SELECT ... FROM ... JOIN ... without WHERE/ORDER (columns added by ``_select``)."""
+        raise NotImplementedError
+
+    def key_exprs(self) -> Sequence[Any]:
+        """The row key (unique, also the sort tiebreak)."""
+        raise NotImplementedError
+
+    def edit_exprs(self) -> tuple[Any, Any] | None:
+        """(entity id, version) of the row an edit changes, or None for read-only tables."""
+        return None
+
+    def active_expr(self) -> Any | None:
+        """The 'active' flag when the table shows inactive rows greyed out."""
+        return None
+
+    def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
+        """Conditions from ``vmi_desktop.scope`` restricting rows to what ``actor`` may see."""
+        return []
+
+    def search(self, text: str) -> ColumnElement[bool]:
+        """Condition for the search box."""
+        return true()
+
+    def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+        """Conditions for extra filters (location, vendor, show inactive…)."""
+        return []
+
+    def count_base(self) -> Select[Any]:
+        """``SELECT count(*) FROM ...``: only the joins the conditions need (override to drop joins)."""
+        return self.base().with_only_columns(func.count(), maintain_column_froms=False)
+
+    # -- shared ---------------------------------------------------------------------------------
+
+    def column(self, key: str) -> Column:
+        for column in self.columns:
+            if column.key == key:
+                return column
+        raise KeyError(key)
+
+    def conditions(self, actor: Actor, request: PageRequest) -> list[ColumnElement[bool]]:
+        conds = list(self.scope(actor))
+        if request.search.strip():
+            conds.append(self.search(request.search.strip()))
+        conds.extend(self.filter(request.filters))
+        return conds
+
+    def _select(self) -> Select[Any]:
+        stmt = self.base()
+        extra: list[Any] = [c.expr.label(c.key) for c in self.columns]
+        extra += [expr.label(f"_k{i}") for i, expr in enumerate(self.key_exprs())]
+        edit = self.edit_exprs()
+        if edit is not None:
+            extra += [edit[0].label("_edit_id"), edit[1].label("_version")]
+        active = self.active_expr()
+        if active is not None:
+            extra.append(active.label("_active"))
+        return stmt.with_only_columns(*extra, maintain_column_froms=False)
+
+    def _order(self, request: PageRequest) -> list[Any]:
+        keys = list(self.key_exprs())
+        sort_key = request.sort_key or self.default_sort
+        order: list[Any] = []
+        if sort_key:
+            column = self.column(sort_key)
+            if column.sortable:
+                order.append(column.expr.desc() if request.descending else column.expr.asc())
+        order += [k.desc() if request.descending else k.asc() for k in keys]
+        return order
+
+    def _row(self, record: Any) -> Row:
+        mapping = record._mapping
+        nkeys = len(self.key_exprs())
+        edit_id = mapping.get("_edit_id")
+        version = mapping.get("_version")
+        active = bool(mapping["_active"]) if "_active" in mapping else True
+        return Row(
+            key=tuple(mapping[f"_k{i}"] for i in range(nkeys)),
+            values={c.key: mapping[c.key] for c in self.columns},
+            edit_id=edit_id,
+            version=version,
+            active=active,
+        )
+
+    def page(self, session: Session, actor: Actor, request: PageRequest, offset: int, limit: int) -> list[Row]:
+        """Rows ``offset .. offset+limit`` in the requested order."""
+        stmt = self._select().where(and_(true(), *self.conditions(actor, request)))
+        stmt = stmt.order_by(*self._order(request)).offset(offset).limit(limit)
+        return [self._row(r) for r in session.execute(stmt)]
+
+    def count(self, session: Session, actor: Actor, request: PageRequest) -> int:
+        """How many rows match (one COUNT query)."""
+        stmt = self.count_base().where(and_(true(), *self.conditions(actor, request)))
+        return int(session.scalar(stmt) or 0)
+
+    def rows_by_key(self, session: Session, actor: Actor,
+                    keys: Sequence[tuple[Any, ...]]) -> dict[tuple[Any, ...], Row]:
+        """Fresh copies of some rows (after a save or a conflict), still within ``actor``'s scope."""
+        if not keys:
+            return {}
+        key_exprs = list(self.key_exprs())
+        found: dict[tuple[Any, ...], Row] = {}
+        for key in keys:  # a handful of edited rows, never a whole table
+            cond = and_(*[expr == value for expr, value in zip(key_exprs, key, strict=True)])
+            stmt = self._select().where(cond, *self.scope(actor))
+            record = session.execute(stmt).first()
+            if record is not None:
+                found[key] = self._row(record)
+        return found

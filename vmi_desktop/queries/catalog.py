@@ -1,0 +1,196 @@
+"""Master data tables: SKUs, vendors, locations and supply agreements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, or_, select
+
+from vmi_desktop.models import (
+    ConnectionKind,
+    Criticality,
+    Location,
+    LocationKind,
+    ReplenishmentMode,
+    Sku,
+    SupplyAgreement,
+    Vendor,
+)
+from vmi_desktop.queries.base import Column, Kind, TableQuery, contains
+from vmi_desktop.scope import Actor, location_filter, sku_filter, vendor_filter
+
+
+def _active_filter(expr: Any, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+    return [] if filters.get("show_inactive") else [expr.is_(True)]
+
+
+class SkusQuery(TableQuery):
+    """SKUs; suppliers see the SKUs of their own agreements only."""
+
+    entity = "sku"
+    default_sort = "part_number"
+    columns = (
+        Column("part_number", "Part number", Sku.part_number, field="part_number", width=14),
+        Column("description", "Description", Sku.description, field="description", width=32),
+        Column("uom", "UoM", Sku.uom, field="uom"),
+        Column("unit_cost", "Unit cost", Sku.unit_cost, Kind.MONEY, field="unit_cost"),
+        Column("criticality", "Criticality", Sku.criticality, Kind.ENUM, field="criticality", choices=Criticality),
+        Column("active", "Active", Sku.active, Kind.BOOL),
+    )
+
+    def base(self) -> Select[Any]:
+        return select(Sku.id).select_from(Sku)
+
+    def key_exprs(self) -> Sequence[Any]:
+        return (Sku.id,)
+
+    def edit_exprs(self) -> tuple[Any, Any]:
+        return (Sku.id, Sku.version)
+
+    def active_expr(self) -> Any:
+        return Sku.active
+
+    def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
+        return [sku_filter(actor, Sku.id)] if actor.is_supplier else []
+
+    def search(self, text: str) -> ColumnElement[bool]:
+        return or_(contains(Sku.part_number, text), contains(Sku.description, text))
+
+    def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+        return _active_filter(Sku.active, filters)
+
+
+class LocationsQuery(TableQuery):
+    """Locations; suppliers see the locations of their own agreements only."""
+
+    entity = "location"
+    default_sort = "code"
+    columns = (
+        Column("code", "Code", Location.code, field="code", width=10),
+        Column("name", "Name", Location.name, field="name", width=30),
+        Column("kind", "Kind", Location.kind, Kind.ENUM, field="kind", choices=LocationKind),
+        Column("allow_negative_stock", "Negative stock allowed", Location.allow_negative_stock, Kind.BOOL,
+               field="allow_negative_stock"),
+        Column("active", "Active", Location.active, Kind.BOOL),
+    )
+
+    def base(self) -> Select[Any]:
+        return select(Location.id).select_from(Location)
+
+    def key_exprs(self) -> Sequence[Any]:
+        return (Location.id,)
+
+    def edit_exprs(self) -> tuple[Any, Any]:
+        return (Location.id, Location.version)
+
+    def active_expr(self) -> Any:
+        return Location.active
+
+    def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
+        return [location_filter(actor, Location.id)] if actor.is_supplier else []
+
+    def search(self, text: str) -> ColumnElement[bool]:
+        return or_(contains(Location.code, text), contains(Location.name, text))
+
+    def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+        return _active_filter(Location.active, filters)
+
+
+class VendorsQuery(TableQuery):
+    """Vendors and how they are reached (no credentials: those live in the keyring)."""
+
+    entity = "vendor"
+    default_sort = "code"
+    columns = (
+        Column("code", "Code", Vendor.code, field="code", width=10),
+        Column("name", "Name", Vendor.name, field="name", width=24),
+        Column("contact_name", "Contact", Vendor.contact_name, field="contact_name", width=18),
+        Column("contact_email", "E-mail", Vendor.contact_email, field="contact_email", width=22),
+        Column("contact_phone", "Phone", Vendor.contact_phone, field="contact_phone"),
+        Column("connection_kind", "Connection", Vendor.connection_kind, Kind.ENUM, field="connection_kind",
+               choices=ConnectionKind),
+        Column("base_url", "Base URL", Vendor.base_url, field="base_url", width=24),
+        Column("sync_interval_s", "Sync every (s)", Vendor.sync_interval_s, Kind.INT, field="sync_interval_s"),
+        Column("active", "Active", Vendor.active, Kind.BOOL),
+    )
+
+    def base(self) -> Select[Any]:
+        return select(Vendor.id).select_from(Vendor)
+
+    def key_exprs(self) -> Sequence[Any]:
+        return (Vendor.id,)
+
+    def edit_exprs(self) -> tuple[Any, Any]:
+        return (Vendor.id, Vendor.version)
+
+    def active_expr(self) -> Any:
+        return Vendor.active
+
+    def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
+        return [vendor_filter(actor, Vendor.id)] if actor.is_supplier else []
+
+    def search(self, text: str) -> ColumnElement[bool]:
+        return or_(contains(Vendor.code, text), contains(Vendor.name, text), contains(Vendor.contact_name, text))
+
+    def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+        return _active_filter(Vendor.active, filters)
+
+
+A = SupplyAgreement
+
+
+class AgreementsQuery(TableQuery):
+    """Supply agreements with their thresholds; suppliers see their own only."""
+
+    entity = "agreement"
+    default_sort = "part_number"
+    columns = (
+        Column("vendor", "Vendor", Vendor.code, width=10),
+        Column("part_number", "SKU", Sku.part_number, width=14),
+        Column("location", "Location", Location.code, width=10),
+        Column("supplier_sku", "Supplier part", A.supplier_sku, field="supplier_sku", width=14),
+        Column("min_qty", "Min", A.min_qty, Kind.QTY, field="min_qty"),
+        Column("max_qty", "Max", A.max_qty, Kind.QTY, field="max_qty"),
+        Column("mode", "Mode", A.mode, Kind.ENUM, field="mode", choices=ReplenishmentMode),
+        Column("lead_time_days", "Lead time (d)", A.lead_time_days, Kind.INT, field="lead_time_days"),
+        Column("pack_size", "Pack size", A.pack_size, Kind.QTY, field="pack_size"),
+        Column("moq", "MOQ", A.moq, Kind.QTY, field="moq"),
+        Column("unit_price", "Unit price", A.unit_price, Kind.MONEY, field="unit_price"),
+        Column("is_primary", "Primary", A.is_primary, Kind.BOOL, field="is_primary"),
+        Column("active", "Active", A.active, Kind.BOOL),
+    )
+
+    def base(self) -> Select[Any]:
+        return (
+            select(A.id)
+            .select_from(A)
+            .join(Vendor, Vendor.id == A.vendor_id)
+            .join(Sku, Sku.id == A.sku_id)
+            .join(Location, Location.id == A.location_id)
+        )
+
+    def key_exprs(self) -> Sequence[Any]:
+        return (A.id,)
+
+    def edit_exprs(self) -> tuple[Any, Any]:
+        return (A.id, A.version)
+
+    def active_expr(self) -> Any:
+        return A.active
+
+    def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
+        if not actor.is_supplier:
+            return []
+        return [vendor_filter(actor, A.vendor_id)]
+
+    def search(self, text: str) -> ColumnElement[bool]:
+        return or_(contains(Sku.part_number, text), contains(Sku.description, text), contains(Location.code, text),
+                   contains(Vendor.code, text), contains(A.supplier_sku, text))
+
+    def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+        conds = _active_filter(A.active, filters)
+        for key, column in (("vendor_id", A.vendor_id), ("location_id", A.location_id), ("sku_id", A.sku_id)):
+            if filters.get(key) is not None:
+                conds.append(column == filters[key])
+        return conds

@@ -1,0 +1,119 @@
+"""Stock per SKU x location: on hand, the primary agreement's thresholds, on order and position."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.orm import aliased
+
+from vmi_desktop.models import (
+    OPEN_PO_STATUSES,
+    Location,
+    POLineStatus,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    ReplenishmentMode,
+    Sku,
+    StockLevel,
+    SupplyAgreement,
+    Vendor,
+)
+from vmi_desktop.queries.base import Column, Kind, TableQuery, contains
+from vmi_desktop.scope import Actor, pair_filter
+
+_line_open = case(
+    (PurchaseOrderLine.quantity_acknowledged.is_not(None), PurchaseOrderLine.quantity_acknowledged),
+    else_=PurchaseOrderLine.quantity_ordered,
+) - PurchaseOrderLine.quantity_received
+
+#: Open order quantity for the row's pair: a correlated subquery evaluated only for the rows of a page.
+ON_ORDER = (
+    select(func.coalesce(func.sum(case((_line_open > 0, _line_open), else_=0)), 0))
+    .select_from(PurchaseOrderLine)
+    .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+    .where(
+        PurchaseOrderLine.sku_id == StockLevel.sku_id,
+        PurchaseOrder.location_id == StockLevel.location_id,
+        PurchaseOrderLine.status == POLineStatus.OPEN,
+        PurchaseOrder.status.in_(sorted(OPEN_PO_STATUSES)),
+    )
+    .correlate(StockLevel)
+    .scalar_subquery()
+)
+
+#: The primary agreement of the pair, aliased so scope subqueries on supply_agreements stay uncorrelated.
+PRIMARY = aliased(SupplyAgreement, name="primary_agreement")
+
+
+class StockQuery(TableQuery):
+    """One row per stock level; min/max edit the primary agreement of the pair.
+
+    Only the page's rows get the on-order subquery; sorting and searching
+    stay on indexed columns (part number, location code, on hand).
+    """
+
+    entity = "agreement"
+    default_sort = "part_number"
+    columns = (
+        Column("part_number", "SKU", Sku.part_number, width=14),
+        Column("description", "Description", Sku.description, width=28),
+        Column("location", "Location", Location.code, width=10),
+        Column("on_hand", "On hand", StockLevel.on_hand, Kind.QTY),
+        Column("min_qty", "Min", PRIMARY.min_qty, Kind.QTY, field="min_qty"),
+        Column("max_qty", "Max", PRIMARY.max_qty, Kind.QTY, field="max_qty"),
+        Column("on_order", "On order", ON_ORDER, Kind.QTY, sortable=False),
+        Column("position", "Position", StockLevel.on_hand + ON_ORDER, Kind.QTY, sortable=False),
+        Column("vendor", "Vendor", Vendor.code, width=10),
+        Column("mode", "Mode", PRIMARY.mode, Kind.ENUM, field="mode", choices=ReplenishmentMode),
+    )
+
+    def base(self) -> Select[Any]:
+        return (
+            select(StockLevel.sku_id)
+            .select_from(StockLevel)
+            .join(Sku, Sku.id == StockLevel.sku_id)
+            .join(Location, Location.id == StockLevel.location_id)
+            .outerjoin(
+                PRIMARY,
+                and_(
+                    PRIMARY.sku_id == StockLevel.sku_id,
+                    PRIMARY.location_id == StockLevel.location_id,
+                    PRIMARY.is_primary.is_(True),
+                    PRIMARY.active.is_(True),
+                ),
+            )
+            .outerjoin(Vendor, Vendor.id == PRIMARY.vendor_id)
+        )
+
+    def count_base(self) -> Select[Any]:
+        # conditions below only touch stock_levels columns, so the count needs no join
+        return select(func.count()).select_from(StockLevel)
+
+    def key_exprs(self) -> Sequence[Any]:
+        return (StockLevel.sku_id, StockLevel.location_id)
+
+    def edit_exprs(self) -> tuple[Any, Any]:
+        return (PRIMARY.id, PRIMARY.version)
+
+    def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
+        if not actor.is_supplier:
+            return []
+        return [pair_filter(actor, StockLevel.sku_id, StockLevel.location_id)]
+
+    def search(self, text: str) -> ColumnElement[bool]:
+        # expressed on stock_levels' own columns so that COUNT needs no join
+        return or_(
+            StockLevel.sku_id.in_(select(Sku.id).where(or_(contains(Sku.part_number, text),
+                                                           contains(Sku.description, text)))),
+            StockLevel.location_id.in_(select(Location.id).where(contains(Location.code, text))),
+        )
+
+    def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
+        if filters.get("location_id") is not None:
+            conds.append(StockLevel.location_id == filters["location_id"])
+        if filters.get("sku_id") is not None:
+            conds.append(StockLevel.sku_id == filters["sku_id"])
+        return conds
