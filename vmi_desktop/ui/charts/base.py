@@ -1,0 +1,167 @@
+"""What every chart shares: a date axis, a crosshair read-out, and export to PNG and CSV.
+
+A chart is a ``ChartPanel`` holding exactly one ``PlotWidget`` whose items are
+created once and updated with ``setData``; long series are drawn with
+peak downsampling and clipped to the view, so ten years of daily points pan
+and zoom smoothly.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+pg.setConfigOptions(antialias=False, background="w", foreground="k")
+DASH = Qt.PenStyle.DashLine
+
+
+@dataclass
+class ChartSeries:
+    """One named series as plotted, kept for the crosshair and the CSV export."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+
+
+def fmt_time(seconds: float, with_time: bool = False) -> str:
+    """A plotted x value (epoch seconds) as a UTC date for read-outs and CSV."""
+    when = datetime.fromtimestamp(seconds, UTC)
+    return when.strftime("%Y-%m-%d %H:%M") if with_time else when.strftime("%Y-%m-%d")
+
+
+def fmt_value(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+class ChartPanel(QWidget):
+    """A titled PlotWidget with a date axis, crosshair read-out and export buttons."""
+
+    exported = Signal(str)  # path written
+
+    def __init__(self, title: str, y_label: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.series: dict[str, ChartSeries] = {}
+        self.plot_widget = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
+        self.plot_widget.setObjectName("chart")
+        self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot_item.setTitle(title)
+        self.plot_item.showGrid(x=True, y=True, alpha=0.2)
+        self.plot_item.setDownsampling(auto=True, mode="peak")
+        self.plot_item.setClipToView(True)
+        if y_label:
+            self.plot_item.setLabel("left", y_label)
+        self.legend = self.plot_item.addLegend(offset=(10, 10))
+
+        self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((120, 120, 120), style=DASH))
+        self.v_line.setZValue(1000)
+        self.plot_item.addItem(self.v_line, ignoreBounds=True)
+        self.readout = QLabel(" ")
+        self.readout.setObjectName("readout")
+        self._proxy = pg.SignalProxy(self.plot_widget.scene().sigMouseMoved, rateLimit=30, slot=self._mouse_moved)
+
+        self.png_button = QPushButton("PNG…")
+        self.png_button.setToolTip("Export this chart as an image")
+        self.png_button.clicked.connect(self._ask_png)
+        self.csv_button = QPushButton("CSV…")
+        self.csv_button.setToolTip("Export the plotted data as CSV")
+        self.csv_button.clicked.connect(self._ask_csv)
+
+        top = QHBoxLayout()
+        top.addWidget(self.readout, 1)
+        top.addWidget(self.png_button)
+        top.addWidget(self.csv_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.plot_widget, 1)
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def remember(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
+        """Keep a series for read-outs and export (what was handed to ``setData``)."""
+        self.series[name] = ChartSeries(name, np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+
+    def auto_range(self) -> None:
+        self.plot_item.enableAutoRange()
+
+    # -- crosshair ----------------------------------------------------------------------------
+
+    def _mouse_moved(self, event: tuple[QPointF]) -> None:
+        pos = event[0]
+        if not self.plot_item.sceneBoundingRect().contains(pos):
+            return
+        x = self.plot_item.vb.mapSceneToView(pos).x()
+        self.show_readout_at(x)
+
+    def value_at(self, name: str, x: float) -> float | None:
+        """The series' value in force at ``x`` (the last point at or before it)."""
+        s = self.series.get(name)
+        if s is None or not len(s.x):
+            return None
+        i = int(np.searchsorted(s.x, x, side="right")) - 1
+        if i < 0:
+            return None
+        return float(s.y[i])
+
+    def show_readout_at(self, x: float) -> str:
+        """Move the crosshair to ``x`` and show date and values there; returns the text."""
+        self.v_line.setPos(x)
+        parts = [fmt_time(x)]
+        for name in self.series:
+            value = self.value_at(name, x)
+            if value is not None and not math.isnan(value):
+                parts.append(f"{name}: {fmt_value(value)}")
+        text = "   ".join(parts)
+        self.readout.setText(text)
+        return text
+
+    # -- export -------------------------------------------------------------------------------
+
+    def export_png(self, path: str | Path) -> Path:
+        """Write the chart as a PNG image (what is on screen, at screen size)."""
+        path = Path(path)
+        if not self.plot_widget.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
+        self.exported.emit(str(path))
+        return path
+
+    def csv_rows(self) -> list[list[str]]:
+        """The plotted series, one row per point: series, date (UTC), value."""
+        rows = [["series", "time_utc", "value"]]
+        for s in self.series.values():
+            for x, y in zip(s.x, s.y, strict=True):
+                rows.append([s.name, fmt_time(float(x), with_time=True), fmt_value(float(y))])
+        return rows
+
+    def export_csv(self, path: str | Path) -> Path:
+        """Write the plotted data (exactly the arrays given to the plot) as CSV."""
+        path = Path(path)
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows(self.csv_rows())
+        self.exported.emit(str(path))
+        return path
+
+    def _slug(self) -> str:
+        return "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-") or "chart"
+
+    def _ask_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export chart", f"{self._slug()}.png", "PNG image (*.png)")
+        if path:
+            self.export_png(path)
+
+    def _ask_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export data", f"{self._slug()}.csv", "CSV (*.csv)")
+        if path:
+            self.export_csv(path)
