@@ -163,3 +163,14 @@ def require_pair(session: Session, actor: Actor, sku_id: int, location_id: int) 
     """Raise ``PermissionDenied`` when a supplier reaches outside its agreements."""
     if actor.is_supplier and not covers(session, actor.vendor_id or 0, sku_id, location_id):
         raise PermissionDenied(f"{actor.name} has no agreement for this SKU at this location")
+
+
+def require_vendor(actor: Actor, vendor_id: int) -> None:
+    """Raise ``PermissionDenied`` when a supplier acts on another vendor's order or data."""
+    if actor.is_supplier and actor.vendor_id != vendor_id:
+        raise PermissionDenied(f"{actor.name} may act only on its own vendor's orders")
+
+
+def may_see_vendor(actor: Actor, vendor_id: int | None) -> bool:
+    """Whether rows of this vendor (orders, alerts, scorecards) are visible to ``actor``."""
+    return not actor.is_supplier or (vendor_id is not None and vendor_id == actor.vendor_id)

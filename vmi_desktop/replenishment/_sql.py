@@ -1,0 +1,98 @@
+"""Small dialect-aware SQL pieces shared by reorder, alerts and metrics (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Float, Numeric, case, cast, func, literal, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from vmi_desktop.models import OPEN_PO_STATUSES, POLineStatus, PurchaseOrder, PurchaseOrderLine
+from vmi_desktop.models.base import QTY_QUANTUM
+
+#: Key of the PostgreSQL advisory lock that serialises full reorder runs (pair runs take it shared).
+REORDER_LOCK_KEY = 0x564D4952  # "VMIR"
+
+
+def positive(expr: Any) -> ColumnElement[Any]:
+    """``max(expr, 0)`` portably."""
+    return case((expr > 0, expr), else_=literal(0))
+
+
+def open_line_quantity() -> ColumnElement[Any]:
+    """Open quantity of a purchase order line: (acknowledged or ordered) - received, never negative."""
+    base = func.coalesce(PurchaseOrderLine.quantity_acknowledged, PurchaseOrderLine.quantity_ordered)
+    return positive(base - PurchaseOrderLine.quantity_received)
+
+
+def on_order_subquery(sku_ids: list[int] | None = None, location_ids: list[int] | None = None) -> Any:
+    """(sku_id, location_id, on_order) over open lines of open orders, drafts and proposals included."""
+    stmt = (
+        select(
+            PurchaseOrderLine.sku_id.label("sku_id"),
+            PurchaseOrder.location_id.label("location_id"),
+            func.sum(open_line_quantity()).label("on_order"),
+        )
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .where(
+            PurchaseOrder.status.in_([s.value for s in OPEN_PO_STATUSES]),
+            PurchaseOrderLine.status == POLineStatus.OPEN,
+        )
+        .group_by(PurchaseOrderLine.sku_id, PurchaseOrder.location_id)
+    )
+    if sku_ids is not None:
+        stmt = stmt.where(PurchaseOrderLine.sku_id.in_(sku_ids))
+    if location_ids is not None:
+        stmt = stmt.where(PurchaseOrder.location_id.in_(location_ids))
+    return stmt.subquery("on_order")
+
+
+def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
+    """``end - start`` in seconds as a float expression."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.extract("epoch", end - start), Float)
+    return (func.julianday(end) - func.julianday(start)) * literal(86400.0)
+
+
+def utc_date(session: Session, ts: Any) -> ColumnElement[Any]:
+    """The UTC calendar date of a stored timestamp, comparable with a DATE column."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", ts))
+    return func.date(ts)
+
+
+def to_decimal(value: Any) -> Decimal:
+    """A database number (SQLite may hand back floats) as a 3-decimal Decimal."""
+    if value is None:
+        return Decimal("0.000")
+    if isinstance(value, float):
+        value = repr(value)
+    return Decimal(value).quantize(QTY_QUANTUM)
+
+
+def qty(expr: Any) -> ColumnElement[Any]:
+    """Label an aggregate as a quantity so SQLite floats come back as Decimal."""
+    return cast(expr, Numeric(18, 3, asdecimal=True))
+
+
+def lock_reorder(session: Session, pairs: list[tuple[int, int]] | None) -> None:
+    """Serialise reorder work across workstations for the rest of this transaction.
+
+    PostgreSQL: a full run takes the reorder advisory lock exclusively; a pair run
+    takes it shared plus one exclusive lock per pair, so pair runs on different
+    pairs proceed together but never overlap a full run or each other on a pair.
+    SQLite: a no-op write makes this transaction the single writer before it reads.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        if pairs is None:
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REORDER_LOCK_KEY})
+        else:
+            session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": REORDER_LOCK_KEY})
+            for sku_id, location_id in sorted(set(pairs)):
+                session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"),
+                                {"a": location_id, "b": sku_id})
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE counters SET value = value WHERE name = '__reorder_lock__'"))

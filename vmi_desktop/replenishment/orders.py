@@ -1,0 +1,532 @@
+"""Purchase orders: numbering, creation from agreements, the status machine, acknowledgements,
+shipments and receipts that post to the stock ledger.
+
+Every function works in the caller's transaction, checks role and scope through
+``vmi_desktop.scope`` first, validates everything before writing, and writes a
+status history row and an audit entry for each change. Listeners registered
+with ``add_order_listener`` run inside the transaction on every status change
+(the sync layer queues its outbound message there).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from vmi_desktop import audit, ledger
+from vmi_desktop.errors import IllegalTransitionError, NotFoundError, PermissionDenied, ValidationError
+from vmi_desktop.models import (
+    Counter,
+    Location,
+    POLineStatus,
+    POOrigin,
+    POStatus,
+    POStatusChange,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Receipt,
+    Shipment,
+    Sku,
+    SupplyAgreement,
+    Vendor,
+    utcnow,
+)
+from vmi_desktop.quantities import fmt, parse_quantity
+from vmi_desktop.replenishment import alerts
+from vmi_desktop.replenishment._sql import on_order_subquery, to_decimal
+from vmi_desktop.scope import Action, Actor, require, require_vendor, vendor_filter
+
+log = logging.getLogger(__name__)
+
+S = POStatus
+#: The status machine: from -> statuses it may move to.
+TRANSITIONS: dict[POStatus, frozenset[POStatus]] = {
+    S.DRAFT: frozenset({S.AWAITING_APPROVAL, S.SENT, S.CANCELLED, S.REJECTED}),
+    S.AWAITING_APPROVAL: frozenset({S.DRAFT, S.SENT, S.ACKNOWLEDGED, S.CANCELLED, S.REJECTED}),
+    S.SENT: frozenset({S.ACKNOWLEDGED, S.PARTLY_SHIPPED, S.SHIPPED, S.PARTLY_RECEIVED, S.RECEIVED, S.CANCELLED,
+                       S.REJECTED}),
+    S.ACKNOWLEDGED: frozenset({S.PARTLY_SHIPPED, S.SHIPPED, S.PARTLY_RECEIVED, S.RECEIVED, S.CANCELLED}),
+    S.PARTLY_SHIPPED: frozenset({S.SHIPPED, S.PARTLY_RECEIVED, S.RECEIVED, S.CANCELLED}),
+    S.SHIPPED: frozenset({S.PARTLY_RECEIVED, S.RECEIVED, S.CANCELLED}),
+    S.PARTLY_RECEIVED: frozenset({S.RECEIVED, S.CANCELLED}),
+    S.RECEIVED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.REJECTED: frozenset(),
+}
+_TERMINAL = frozenset({S.RECEIVED, S.CANCELLED, S.REJECTED})
+_RECEIVABLE = frozenset({S.SENT, S.ACKNOWLEDGED, S.PARTLY_SHIPPED, S.SHIPPED, S.PARTLY_RECEIVED})
+_SHIPPABLE = frozenset({S.SENT, S.ACKNOWLEDGED, S.PARTLY_SHIPPED, S.SHIPPED, S.PARTLY_RECEIVED})
+
+OrderListener = Callable[[Session, PurchaseOrder, "POStatus | None", POStatus], None]
+_listeners: list[OrderListener] = []
+
+
+def add_order_listener(listener: OrderListener) -> None:
+    """Run ``listener(session, po, from_status, to_status)`` on every status change, same transaction.
+
+    ``from_status`` is None when the order is created. The listener may add rows
+    (an outbox message) but must not commit.
+    """
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def remove_order_listener(listener: OrderListener) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def _notify(session: Session, po: PurchaseOrder, before: POStatus | None, after: POStatus) -> None:
+    for listener in list(_listeners):
+        listener(session, po, before, after)
+
+
+# ---------------------------------------------------------------------------------------------- numbering
+
+
+def reserve_numbers(session: Session, name: str, count: int) -> int:
+    """Reserve ``count`` consecutive values of counter ``name``; returns the last one.
+
+    One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the row lock it takes
+    makes concurrent callers on PostgreSQL wait for each other, so no number is
+    handed out twice; SQLite serialises writers anyway.
+    """
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    mod: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = mod.insert(Counter).values(name=name, value=count)
+    stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + count})
+    return int(session.execute(stmt.returning(Counter.value)).scalar_one())
+
+
+def next_number(session: Session, name: str, prefix: str) -> str:
+    """The next number of a sequence, formatted like ``PO-000123``."""
+    return format_number(prefix, reserve_numbers(session, name, 1))
+
+
+def format_number(prefix: str, value: int) -> str:
+    return f"{prefix}{value:06d}"
+
+
+PO_COUNTER, PO_PREFIX = "purchase_order", "PO-"
+RECEIPT_COUNTER, RECEIPT_PREFIX = "receipt", "RC-"
+
+
+# ---------------------------------------------------------------------------------------------- creation
+
+
+@dataclass(frozen=True)
+class NewLine:
+    """A line to put on a new order; price, supplier SKU and need-by default from the agreement."""
+
+    sku_id: int
+    quantity: Decimal
+    unit_price: Decimal | None = None
+    need_by: date | None = None
+    expected_delivery: date | None = None
+    supplier_sku: str | None = None
+
+
+def _check_actor_may_order(actor: Actor, vendor_id: int) -> None:
+    if actor.is_supplier:
+        require(actor, Action.SUPPLIER_ORDER)
+        require_vendor(actor, vendor_id)
+    else:
+        require(actor, Action.CREATE_ORDER)
+
+
+def create_order(session: Session, actor: Actor, *, vendor_id: int, location_id: int, lines: list[NewLine],
+                 origin: POOrigin, status: POStatus = POStatus.DRAFT, need_by: date | None = None,
+                 supplier_order_id: str | None = None, note: str = "") -> PurchaseOrder:
+    """Create an order for one vendor and location, each line filled from its supply agreement.
+
+    A line whose SKU has no active agreement with that vendor at that location is
+    refused (for a supplier this is a scope violation: ``PermissionDenied``).
+    """
+    _check_actor_may_order(actor, vendor_id)
+    if not lines:
+        raise ValidationError("an order needs at least one line")
+    vendor = session.get(Vendor, vendor_id)
+    location = session.get(Location, location_id)
+    if vendor is None:
+        raise NotFoundError(f"unknown vendor id {vendor_id}")
+    if location is None:
+        raise NotFoundError(f"unknown location id {location_id}")
+    sku_ids = sorted({ln.sku_id for ln in lines})
+    agreements = {
+        a.sku_id: a for a in session.scalars(select(SupplyAgreement).where(
+            SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.location_id == location_id,
+            SupplyAgreement.sku_id.in_(sku_ids), SupplyAgreement.active.is_(True)))
+    }
+    skus = {s.id: s for s in session.scalars(select(Sku).where(Sku.id.in_(sku_ids)))}
+    today = utcnow().date()
+    po_lines: list[PurchaseOrderLine] = []
+    currency = "EUR"
+    for no, ln in enumerate(lines, start=1):
+        sku = skus.get(ln.sku_id)
+        if sku is None:
+            raise NotFoundError(f"unknown SKU id {ln.sku_id}")
+        agreement = agreements.get(ln.sku_id)
+        if agreement is None:
+            msg = f"vendor {vendor.code} has no active agreement for {sku.part_number} at {location.code}"
+            if actor.is_supplier:
+                raise PermissionDenied(msg)
+            raise ValidationError(msg)
+        qty = parse_quantity(ln.quantity, what=f"quantity of line {no} ({sku.part_number})")
+        currency = agreement.currency
+        po_lines.append(PurchaseOrderLine(
+            line_no=no, sku_id=sku.id, agreement_id=agreement.id,
+            supplier_sku=ln.supplier_sku if ln.supplier_sku is not None else agreement.supplier_sku,
+            uom=sku.uom, quantity_ordered=qty,
+            unit_price=ln.unit_price if ln.unit_price is not None else agreement.unit_price,
+            need_by=ln.need_by or need_by or today + timedelta(days=agreement.lead_time_days),
+            expected_delivery=ln.expected_delivery, status=POLineStatus.OPEN,
+        ))
+    now = utcnow()
+    po = PurchaseOrder(
+        po_number=next_number(session, PO_COUNTER, PO_PREFIX), vendor_id=vendor_id, location_id=location_id,
+        status=status, origin=origin, supplier_order_id=supplier_order_id, currency=currency, created_at=now,
+        created_by=actor.name, need_by=need_by or min((pl.need_by for pl in po_lines if pl.need_by), default=None),
+        note=note[:500], updated_by=actor.name, lines=po_lines,
+    )
+    _stamp(po, status, now)
+    if status == S.ACKNOWLEDGED:
+        for pl in po_lines:
+            pl.quantity_acknowledged = pl.quantity_ordered
+    po.history.append(POStatusChange(from_status=None, to_status=status, changed_at=now, changed_by=actor.name,
+                                     note=note[:500]))
+    session.add(po)
+    session.flush()
+    audit.record(session, actor, "order.create", "purchase_order", po.po_number, vendor=vendor.code,
+                 location=location.code, origin=origin, status=status, lines=len(po_lines))
+    _notify(session, po, None, status)
+    return po
+
+
+# ---------------------------------------------------------------------------------------------- status machine
+
+
+def _stamp(po: PurchaseOrder, to: POStatus, now: datetime) -> None:
+    if to == S.SENT:
+        po.sent_at = po.sent_at or now
+    elif to == S.ACKNOWLEDGED:
+        po.acknowledged_at = po.acknowledged_at or now
+    elif to in (S.PARTLY_SHIPPED, S.SHIPPED):
+        if to == S.SHIPPED or po.shipped_at is None:
+            po.shipped_at = now
+    elif to == S.RECEIVED:
+        po.received_at = now
+    if to in _TERMINAL:
+        po.closed_at = now
+
+
+def transition(session: Session, actor: Actor, po: PurchaseOrder, to: POStatus, *, note: str = "") -> None:
+    """Move an order to ``to`` if the status machine allows it, stamping the time and the history."""
+    before = po.status
+    if to not in TRANSITIONS[before]:
+        raise IllegalTransitionError(
+            f"order {po.po_number} cannot go from {before.value.replace('_', ' ')} to {to.value.replace('_', ' ')}"
+        )
+    now = utcnow()
+    po.status = to
+    po.updated_by = actor.name
+    _stamp(po, to, now)
+    if to in (S.CANCELLED, S.REJECTED):
+        for line in po.lines:
+            if line.status == POLineStatus.OPEN:
+                line.status = POLineStatus.CANCELLED if line.quantity_received == 0 else POLineStatus.CLOSED
+    po.history.append(POStatusChange(from_status=before, to_status=to, changed_at=now, changed_by=actor.name,
+                                     note=note[:500]))
+    session.flush()
+    audit.record(session, actor, "order.transition", "purchase_order", po.po_number, from_status=before,
+                 to_status=to, note=note)
+    if to in _TERMINAL:
+        alerts.resolve_cause(session, f"overdue:{po.id}", by=actor.name)
+        alerts.resolve_cause(session, f"held:{po.id}", by=actor.name)
+    _notify(session, po, before, to)
+
+
+def get_order(session: Session, actor: Actor, po_id: int, *, for_update: bool = False) -> PurchaseOrder:
+    """An order the actor may see (a supplier only its own vendor's), or ``NotFoundError``."""
+    stmt = select(PurchaseOrder).where(PurchaseOrder.id == po_id, vendor_filter(actor, PurchaseOrder.vendor_id))
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    po = session.scalar(stmt)
+    if po is None:
+        raise NotFoundError(f"unknown purchase order {po_id}")
+    return po
+
+
+def find_order(session: Session, actor: Actor, ref: str) -> PurchaseOrder:
+    """An order by PO number (or numeric id), within the actor's scope."""
+    stmt = select(PurchaseOrder).where(vendor_filter(actor, PurchaseOrder.vendor_id))
+    po = session.scalar(stmt.where(PurchaseOrder.po_number == ref))
+    if po is None and ref.isdigit():
+        po = session.scalar(stmt.where(PurchaseOrder.id == int(ref)))
+    if po is None:
+        raise NotFoundError(f"unknown purchase order {ref!r}")
+    return po
+
+
+def approve(session: Session, actor: Actor, po_id: int) -> PurchaseOrder:
+    """The parts manager's yes: a proposal or draft is sent; a held supplier order is accepted."""
+    require(actor, Action.APPROVE_ORDER)
+    po = get_order(session, actor, po_id, for_update=True)
+    if po.status not in (S.DRAFT, S.AWAITING_APPROVAL):
+        raise IllegalTransitionError(
+            f"order {po.po_number} is {po.status.value.replace('_', ' ')}; only drafts and orders awaiting "
+            "approval can be approved")
+    if po.origin == POOrigin.SUPPLIER:
+        for line in po.lines:
+            if line.quantity_acknowledged is None:
+                line.quantity_acknowledged = line.quantity_ordered
+        transition(session, actor, po, S.ACKNOWLEDGED, note="held supplier order approved")
+        po.hold_reason = ""
+        alerts.resolve_cause(session, f"held:{po.id}", by=actor.name)
+    else:
+        transition(session, actor, po, S.SENT, note="approved")
+    audit.record(session, actor, "order.approve", "purchase_order", po.po_number)
+    return po
+
+
+def reject(session: Session, actor: Actor, po_id: int, reason: str) -> PurchaseOrder:
+    """The parts manager's no to a proposal or held order; a reason is required."""
+    require(actor, Action.APPROVE_ORDER)
+    if not reason.strip():
+        raise ValidationError("rejecting an order needs a reason")
+    po = get_order(session, actor, po_id, for_update=True)
+    if po.status not in (S.DRAFT, S.AWAITING_APPROVAL):
+        raise IllegalTransitionError(
+            f"order {po.po_number} is {po.status.value.replace('_', ' ')}; only drafts and orders awaiting "
+            "approval can be rejected (cancel it instead)")
+    transition(session, actor, po, S.REJECTED, note=reason.strip())
+    return po
+
+
+def cancel(session: Session, actor: Actor, po_id: int, reason: str) -> PurchaseOrder:
+    """Cancel an open order (by the customer, or a supplier cancelling its own); lines received stay."""
+    if actor.is_supplier:
+        require(actor, Action.SUPPLIER_ORDER)
+    else:
+        require(actor, Action.CREATE_ORDER)
+    if not reason.strip():
+        raise ValidationError("cancelling an order needs a reason")
+    po = get_order(session, actor, po_id, for_update=True)
+    transition(session, actor, po, S.CANCELLED, note=reason.strip())
+    return po
+
+
+def mark_sent(session: Session, actor: Actor, po_id: int) -> PurchaseOrder:
+    """Record that a draft order went out (by sync, mail or phone)."""
+    require(actor, Action.CREATE_ORDER)
+    po = get_order(session, actor, po_id, for_update=True)
+    if po.status == S.AWAITING_APPROVAL:
+        raise IllegalTransitionError(f"order {po.po_number} is awaiting approval; approve it to send it")
+    transition(session, actor, po, S.SENT, note="sent")
+    return po
+
+
+# ---------------------------------------------------------------------------------------------- supplier side
+
+
+def _require_supplier_side(actor: Actor, po: PurchaseOrder) -> None:
+    """A supplier acts on its own orders; staff may record what a supplier said on the phone."""
+    if actor.is_supplier:
+        require(actor, Action.SUPPLIER_ORDER)
+        require_vendor(actor, po.vendor_id)
+    else:
+        require(actor, Action.CREATE_ORDER)
+
+
+def _lines_by_no(po: PurchaseOrder) -> dict[int, PurchaseOrderLine]:
+    return {line.line_no: line for line in po.lines}
+
+
+def acknowledge(session: Session, actor: Actor, po_id: int, *, status: str = "accepted",
+                lines: dict[int, tuple[Decimal, date | None]] | None = None, reason: str = "") -> PurchaseOrder:
+    """The supplier's answer: accepted or changed (per-line quantity and delivery date) or rejected.
+
+    A line acknowledged with zero is cancelled. Re-acknowledging an acknowledged
+    order updates the lines without a second status change.
+    """
+    po = get_order(session, actor, po_id, for_update=True)
+    _require_supplier_side(actor, po)
+    if status not in ("accepted", "changed", "rejected"):
+        raise ValidationError(f"acknowledgement status must be accepted, changed or rejected, got {status!r}")
+    if status == "rejected":
+        transition(session, actor, po, S.REJECTED, note=reason or "rejected by supplier")
+        return po
+    if po.status not in (S.SENT, S.ACKNOWLEDGED):
+        raise IllegalTransitionError(
+            f"order {po.po_number} is {po.status.value.replace('_', ' ')}; only sent orders can be acknowledged")
+    by_no = _lines_by_no(po)
+    updates: dict[int, tuple[Decimal, date | None]] = {}
+    for no, (quantity, delivery) in (lines or {}).items():
+        if no not in by_no:
+            raise ValidationError(f"order {po.po_number} has no line {no}")
+        updates[no] = (parse_quantity(quantity, what=f"acknowledged quantity of line {no}", allow_zero=True),
+                       delivery)
+    for no, line in by_no.items():
+        if line.status != POLineStatus.OPEN:
+            continue
+        if no in updates:
+            quantity, delivery = updates[no]
+            if quantity < line.quantity_received:
+                raise ValidationError(f"line {no}: acknowledged {fmt(quantity)} is below the "
+                                      f"{fmt(line.quantity_received)} already received")
+            line.quantity_acknowledged = quantity
+            if delivery is not None:
+                line.expected_delivery = delivery
+            if quantity == 0:
+                line.status = POLineStatus.CANCELLED
+        elif line.quantity_acknowledged is None:
+            line.quantity_acknowledged = line.quantity_ordered
+    deliveries = [ln.expected_delivery for ln in po.lines if ln.expected_delivery]
+    if deliveries:
+        po.expected_delivery = max(deliveries)
+    if po.status == S.SENT:
+        transition(session, actor, po, S.ACKNOWLEDGED, note=reason or status)
+    else:
+        audit.record(session, actor, "order.reacknowledge", "purchase_order", po.po_number, status=status)
+    return po
+
+
+def record_shipment(session: Session, actor: Actor, po_id: int, *, shipment_id: str, lines: dict[int, Decimal],
+                    carrier: str = "", tracking: str = "", eta: date | None = None) -> Shipment:
+    """An advance ship notice: adds shipped quantities, moves the order to partly shipped or shipped.
+
+    Idempotent per (vendor, shipment_id): a repeated notice returns the stored one.
+    """
+    po = get_order(session, actor, po_id, for_update=True)
+    _require_supplier_side(actor, po)
+    existing = session.scalar(select(Shipment).where(Shipment.vendor_id == po.vendor_id,
+                                                     Shipment.external_id == shipment_id))
+    if existing is not None:
+        return existing
+    if po.status not in _SHIPPABLE:
+        raise IllegalTransitionError(
+            f"order {po.po_number} is {po.status.value.replace('_', ' ')}; it cannot be shipped")
+    by_no = _lines_by_no(po)
+    parsed: dict[int, Decimal] = {}
+    for no, quantity in lines.items():
+        if no not in by_no:
+            raise ValidationError(f"order {po.po_number} has no line {no}")
+        parsed[no] = parse_quantity(quantity, what=f"shipped quantity of line {no}")
+    for no, quantity in parsed.items():
+        by_no[no].quantity_shipped += quantity
+    shipment = Shipment(purchase_order_id=po.id, vendor_id=po.vendor_id, external_id=shipment_id, carrier=carrier,
+                        tracking=tracking, eta=eta)
+    session.add(shipment)
+    if eta is not None:
+        po.expected_delivery = eta
+        for no in parsed:
+            by_no[no].expected_delivery = eta
+    all_shipped = all(
+        ln.quantity_shipped >= (ln.quantity_acknowledged if ln.quantity_acknowledged is not None
+                                else ln.quantity_ordered)
+        for ln in po.lines if ln.status == POLineStatus.OPEN
+    )
+    target = S.SHIPPED if all_shipped else S.PARTLY_SHIPPED
+    if po.status in (S.SENT, S.ACKNOWLEDGED) or (po.status == S.PARTLY_SHIPPED and target == S.SHIPPED):
+        transition(session, actor, po, target, note=f"shipment {shipment_id}")
+    session.flush()
+    audit.record(session, actor, "order.ship", "purchase_order", po.po_number, shipment=shipment_id,
+                 lines={str(k): str(v) for k, v in parsed.items()})
+    return shipment
+
+
+# ---------------------------------------------------------------------------------------------- receipts
+
+
+def receive(session: Session, actor: Actor, po_id: int, quantities: dict[int, Decimal], *,
+            received_at: datetime | None = None) -> Receipt:
+    """Goods in against an order: each line posts a ledger receipt and closes when complete.
+
+    Everything is checked before anything is written: an unknown line number, a
+    closed line or more than is still open refuses the whole receipt.
+    """
+    require(actor, Action.RECEIVE_ORDER)
+    po = get_order(session, actor, po_id, for_update=True)
+    if po.status not in _RECEIVABLE:
+        raise IllegalTransitionError(
+            f"order {po.po_number} is {po.status.value.replace('_', ' ')}; goods can only be received against "
+            "a sent order")
+    if not quantities:
+        raise ValidationError("a receipt needs at least one line")
+    by_no = _lines_by_no(po)
+    parsed: dict[int, Decimal] = {}
+    for no, quantity in sorted(quantities.items()):
+        line = by_no.get(no)
+        if line is None:
+            raise ValidationError(f"order {po.po_number} has no line {no}; nothing was received")
+        q = parse_quantity(quantity, what=f"received quantity of line {no}")
+        if line.status != POLineStatus.OPEN:
+            raise ValidationError(f"line {no} of {po.po_number} is {line.status.value}; nothing was received")
+        limit = line.quantity_acknowledged if line.quantity_acknowledged is not None else line.quantity_ordered
+        still_open = limit - line.quantity_received
+        if q > still_open:
+            raise ValidationError(
+                f"line {no} of {po.po_number}: receiving {fmt(q)} is more than the {fmt(still_open)} still open "
+                f"({fmt(limit)} expected, {fmt(line.quantity_received)} received); nothing was received")
+        parsed[no] = q
+    when = received_at or utcnow()
+    receipt = Receipt(receipt_number=next_number(session, RECEIPT_COUNTER, RECEIPT_PREFIX), purchase_order_id=po.id,
+                      received_at=when, received_by=actor.name)
+    session.add(receipt)
+    session.flush()
+    location = session.get(Location, po.location_id)
+    assert location is not None
+    for no, q in parsed.items():
+        line = by_no[no]
+        limit = line.quantity_acknowledged if line.quantity_acknowledged is not None else line.quantity_ordered
+        # Update the line first so the reorder hook, run by the posting, sees the true position.
+        line.quantity_received += q
+        if line.quantity_received >= limit:
+            line.status = POLineStatus.CLOSED
+        session.flush()
+        ledger.post_receipt(session, actor, line.sku_id, location, q, occurred_at=when,
+                            reference=f"{po.po_number}/{no}", po_line_id=line.id, receipt_id=receipt.id)
+    complete = all(ln.status != POLineStatus.OPEN for ln in po.lines)
+    target = S.RECEIVED if complete else S.PARTLY_RECEIVED
+    if target != po.status:
+        transition(session, actor, po, target, note=f"receipt {receipt.receipt_number}")
+    audit.record(session, actor, "order.receive", "purchase_order", po.po_number, receipt=receipt.receipt_number,
+                 lines={str(k): str(v) for k, v in parsed.items()})
+    return receipt
+
+
+# ---------------------------------------------------------------------------------------------- position
+
+
+def open_quantity_by_pair(session: Session, sku_ids: list[int] | None = None,
+                          location_ids: list[int] | None = None) -> dict[tuple[int, int], Decimal]:
+    """Open order quantity per (sku_id, location_id), drafts and proposals included."""
+    oo = on_order_subquery(sku_ids, location_ids)
+    return {(r.sku_id, r.location_id): to_decimal(r.on_order) for r in session.execute(select(oo))}
+
+
+def inventory_position(session: Session, sku_id: int, location_id: int) -> Decimal:
+    """On hand + on order for one pair: what reorder and the supplier-order check compare with min/max."""
+    on_hand = ledger.current_on_hand(session, sku_id, location_id)
+    return on_hand + open_quantity_by_pair(session, [sku_id], [location_id]).get((sku_id, location_id), Decimal(0))
+
+
+def list_orders(session: Session, actor: Actor, *, statuses: list[POStatus] | None = None,
+                vendor_id: int | None = None, limit: int = 500) -> list[PurchaseOrder]:
+    """Orders the actor may see, newest first."""
+    stmt = select(PurchaseOrder).where(vendor_filter(actor, PurchaseOrder.vendor_id))
+    if statuses:
+        stmt = stmt.where(PurchaseOrder.status.in_(statuses))
+    if vendor_id is not None:
+        stmt = stmt.where(PurchaseOrder.vendor_id == vendor_id)
+    return list(session.scalars(stmt.order_by(PurchaseOrder.id.desc()).limit(limit)))
+
+

@@ -1,0 +1,298 @@
+"""The automated reorder trigger: one set-based query finds every SKU x location at or below min.
+
+For each pair whose inventory position (on hand + open order quantity, drafts and
+proposals included) is at or below the primary agreement's min:
+
+- ``auto_po``: an order is raised and sent (status ``sent``; the sync layer delivers it);
+- ``proposal``: an order is drafted awaiting approval (added to an open proposal for the
+  same vendor x location when there is one);
+- ``supplier_managed``: a ``below_min`` alert addressed to the vendor; the supplier orders.
+
+Quantity = max - position, rounded up to the pack size, at least the MOQ (itself rounded
+up to whole packs). What one run raises is grouped: one order per vendor x location x mode,
+one line per SKU. Because the position counts open orders, a second run raises nothing
+twice; on PostgreSQL an advisory lock stops two workstations evaluating the same pairs at
+once, and SQLite has a single writer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from vmi_desktop import ledger
+from vmi_desktop.models import (
+    AlertKind,
+    AuditEntry,
+    Criticality,
+    Location,
+    POLineStatus,
+    POOrigin,
+    POStatus,
+    POStatusChange,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    ReplenishmentMode,
+    Sku,
+    StockLevel,
+    SupplyAgreement,
+    utcnow,
+)
+from vmi_desktop.quantities import fmt, round_up_to_pack
+from vmi_desktop.replenishment import alerts
+from vmi_desktop.replenishment._sql import lock_reorder, on_order_subquery, to_decimal
+from vmi_desktop.replenishment.orders import PO_COUNTER, PO_PREFIX, _notify, format_number, reserve_numbers
+from vmi_desktop.scope import SYSTEM, Action, Actor, require
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReorderNeed:
+    """One pair at or below min and what the run does about it."""
+
+    agreement_id: int
+    vendor_id: int
+    sku_id: int
+    location_id: int
+    part_number: str
+    location_code: str
+    mode: ReplenishmentMode
+    on_hand: Decimal
+    on_order: Decimal
+    position: Decimal
+    min_qty: Decimal
+    max_qty: Decimal
+    quantity: Decimal
+
+
+@dataclass
+class ReorderResult:
+    """What a run found and raised (nothing is raised on a dry run)."""
+
+    needs: list[ReorderNeed] = field(default_factory=list)
+    orders: list[str] = field(default_factory=list)  # PO numbers created or extended
+    lines: int = 0
+    alerts_raised: int = 0
+    dry_run: bool = False
+
+    @property
+    def raised_anything(self) -> bool:
+        return bool(self.orders or self.alerts_raised)
+
+
+def order_quantity(position: Decimal, max_qty: Decimal, pack_size: Decimal, moq: Decimal) -> Decimal:
+    """max - position rounded up to the pack size, at least the MOQ (rounded up to whole packs)."""
+    need = max_qty - position
+    if need <= 0:
+        return Decimal("0.000")
+    qty = round_up_to_pack(need, pack_size)
+    if qty < moq:
+        qty = round_up_to_pack(moq, pack_size)
+    return qty
+
+
+def below_min_statement(pairs: list[tuple[int, int]] | None = None) -> Any:
+    """The set-based query: every active primary agreement whose position is at or below min.
+
+    Also the benchmark's floor. Returns agreement, pair, on hand, on order and the thresholds.
+    """
+    sku_ids = sorted({s for s, _ in pairs}) if pairs else None
+    loc_ids = sorted({loc for _, loc in pairs}) if pairs else None
+    oo = on_order_subquery(sku_ids, loc_ids)
+    on_hand = func.coalesce(StockLevel.on_hand, 0)
+    on_order = func.coalesce(oo.c.on_order, 0)
+    stmt = (
+        select(
+            SupplyAgreement.id, SupplyAgreement.vendor_id, SupplyAgreement.sku_id, SupplyAgreement.location_id,
+            SupplyAgreement.mode, SupplyAgreement.min_qty, SupplyAgreement.max_qty, SupplyAgreement.pack_size,
+            SupplyAgreement.moq, SupplyAgreement.unit_price, SupplyAgreement.supplier_sku,
+            SupplyAgreement.lead_time_days, SupplyAgreement.currency, Sku.part_number, Sku.uom, Sku.criticality,
+            Location.code, on_hand.label("on_hand"), on_order.label("on_order"),
+        )
+        .join(Sku, Sku.id == SupplyAgreement.sku_id)
+        .join(Location, Location.id == SupplyAgreement.location_id)
+        .outerjoin(StockLevel, and_(StockLevel.sku_id == SupplyAgreement.sku_id,
+                                    StockLevel.location_id == SupplyAgreement.location_id))
+        .outerjoin(oo, and_(oo.c.sku_id == SupplyAgreement.sku_id, oo.c.location_id == SupplyAgreement.location_id))
+        .where(
+            SupplyAgreement.active.is_(True), SupplyAgreement.is_primary.is_(True),
+            Sku.active.is_(True), Location.active.is_(True),
+            on_hand + on_order <= SupplyAgreement.min_qty,
+        )
+        .order_by(SupplyAgreement.vendor_id, SupplyAgreement.location_id, SupplyAgreement.sku_id)
+    )
+    if pairs is not None:
+        stmt = stmt.where(tuple_(SupplyAgreement.sku_id, SupplyAgreement.location_id).in_(sorted(set(pairs))))
+    return stmt
+
+
+def evaluate(session: Session, actor: Actor = SYSTEM, *, pairs: list[tuple[int, int]] | None = None,
+             dry_run: bool = False) -> ReorderResult:
+    """Find every pair at or below min (or only ``pairs``) and raise what its agreement's mode says."""
+    require(actor, Action.RUN_REORDER)
+    result = ReorderResult(dry_run=dry_run)
+    if pairs is not None and not pairs:
+        return result
+    if not dry_run:
+        lock_reorder(session, pairs)
+    rows = session.execute(below_min_statement(pairs)).all()
+    extras: dict[int, Any] = {}
+    for r in rows:
+        on_hand, on_order = to_decimal(r.on_hand), to_decimal(r.on_order)
+        position = on_hand + on_order
+        quantity = order_quantity(position, to_decimal(r.max_qty), to_decimal(r.pack_size), to_decimal(r.moq))
+        if quantity <= 0:
+            continue
+        result.needs.append(ReorderNeed(
+            r.id, r.vendor_id, r.sku_id, r.location_id, r.part_number, r.code, ReplenishmentMode(r.mode), on_hand,
+            on_order, position, to_decimal(r.min_qty), to_decimal(r.max_qty), quantity))
+        extras[r.id] = r
+    if dry_run or not result.needs:
+        return result
+    _raise_alerts(session, result)
+    _raise_orders(session, actor, result, extras)
+    log.info("reorder: %d needs, %d orders, %d alerts", len(result.needs), len(result.orders), result.alerts_raised)
+    return result
+
+
+def _raise_alerts(session: Session, result: ReorderResult) -> None:
+    rows = [
+        {
+            "kind": AlertKind.BELOW_MIN,
+            "cause_key": alerts.pair_key("below_min", n.sku_id, n.location_id),
+            "message": f"{n.part_number} at {n.location_code}: position {fmt(n.position)} is at or below min "
+                       f"{fmt(n.min_qty)}; supplier to order {fmt(n.quantity)}",
+            "vendor_id": n.vendor_id, "sku_id": n.sku_id, "location_id": n.location_id,
+        }
+        for n in result.needs if n.mode == ReplenishmentMode.SUPPLIER_MANAGED
+    ]
+    if rows:
+        result.alerts_raised = alerts.raise_many(session, rows)
+
+
+def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras: dict[int, Any]) -> None:
+    groups: dict[tuple[int, int, ReplenishmentMode], list[ReorderNeed]] = defaultdict(list)
+    for n in result.needs:
+        if n.mode != ReplenishmentMode.SUPPLIER_MANAGED:
+            groups[(n.vendor_id, n.location_id, n.mode)].append(n)
+    if not groups:
+        return
+    now = utcnow()
+    today = now.date()
+    # Proposals join an open proposal for the same vendor x location instead of starting another one.
+    existing: dict[tuple[int, int], tuple[int, str, int]] = {}
+    proposal_keys = [(v, loc) for v, loc, m in groups if m == ReplenishmentMode.PROPOSAL]
+    if proposal_keys:
+        stmt = (
+            select(PurchaseOrder.vendor_id, PurchaseOrder.location_id, PurchaseOrder.id, PurchaseOrder.po_number,
+                   func.max(PurchaseOrderLine.line_no))
+            .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
+            .where(PurchaseOrder.status == POStatus.AWAITING_APPROVAL, PurchaseOrder.origin == POOrigin.PROPOSAL,
+                   tuple_(PurchaseOrder.vendor_id, PurchaseOrder.location_id).in_(proposal_keys))
+            .group_by(PurchaseOrder.vendor_id, PurchaseOrder.location_id, PurchaseOrder.id, PurchaseOrder.po_number)
+            .order_by(PurchaseOrder.id)
+        )
+        for vendor_id, location_id, po_id, po_number, max_line in session.execute(stmt):
+            existing.setdefault((vendor_id, location_id), (po_id, po_number, int(max_line or 0)))
+    new_keys = [k for k in groups if not (k[2] == ReplenishmentMode.PROPOSAL and k[:2] in existing)]
+    po_rows: list[dict[str, Any]] = []
+    if new_keys:
+        last = reserve_numbers(session, PO_COUNTER, len(new_keys))
+        first = last - len(new_keys) + 1
+        for i, (vendor_id, location_id, mode) in enumerate(new_keys):
+            needs = groups[(vendor_id, location_id, mode)]
+            status = POStatus.SENT if mode == ReplenishmentMode.AUTO_PO else POStatus.AWAITING_APPROVAL
+            need_by = min(today + timedelta(days=extras[n.agreement_id].lead_time_days) for n in needs)
+            po_rows.append({
+                "po_number": format_number(PO_PREFIX, first + i), "vendor_id": vendor_id, "location_id": location_id,
+                "status": status, "origin": POOrigin.AUTO if mode == ReplenishmentMode.AUTO_PO else POOrigin.PROPOSAL,
+                "currency": extras[needs[0].agreement_id].currency, "created_at": now, "created_by": actor.name,
+                "sent_at": now if status == POStatus.SENT else None, "need_by": need_by, "note": "raised by reorder",
+                "version": 1, "updated_at": now, "updated_by": actor.name,
+            })
+        ids = session.execute(
+            insert(PurchaseOrder).returning(PurchaseOrder.id, sort_by_parameter_order=True), po_rows
+        ).scalars().all()
+        for row, po_id in zip(po_rows, ids, strict=True):
+            row["id"] = po_id
+    target: dict[tuple[int, int, ReplenishmentMode], tuple[int, str, int]] = {}
+    for key, row in zip(new_keys, po_rows, strict=True):
+        target[key] = (row["id"], row["po_number"], 0)
+    for key in groups:
+        if key not in target:
+            target[key] = existing[key[:2]]
+    line_rows: list[dict[str, Any]] = []
+    audit_rows: list[dict[str, Any]] = []
+    for key, needs in groups.items():
+        po_id, po_number, offset = target[key]
+        for no, n in enumerate(needs, start=offset + 1):
+            x = extras[n.agreement_id]
+            line_rows.append({
+                "purchase_order_id": po_id, "line_no": no, "sku_id": n.sku_id, "agreement_id": n.agreement_id,
+                "supplier_sku": x.supplier_sku, "uom": x.uom, "quantity_ordered": n.quantity,
+                "quantity_shipped": Decimal(0), "quantity_received": Decimal(0), "unit_price": x.unit_price,
+                "need_by": today + timedelta(days=x.lead_time_days), "status": POLineStatus.OPEN,
+            })
+        result.orders.append(po_number)
+        audit_rows.append({
+            "occurred_at": now, "actor": actor.name, "action": "order.create" if offset == 0 else "order.extend",
+            "entity": "purchase_order", "entity_id": po_number,
+            "detail": json.dumps({"origin": "reorder", "mode": key[2].value, "lines": len(needs),
+                                  "skus": [n.part_number for n in needs[:50]]}, sort_keys=True),
+        })
+    session.execute(insert(PurchaseOrderLine), line_rows)
+    result.lines = len(line_rows)
+    if po_rows:
+        session.execute(insert(POStatusChange), [
+            {"purchase_order_id": r["id"], "from_status": None, "to_status": r["status"], "changed_at": now,
+             "changed_by": actor.name, "note": "raised by reorder"} for r in po_rows
+        ])
+    session.execute(insert(AuditEntry), audit_rows)
+    critical = [n for n in result.needs if extras[n.agreement_id].criticality == Criticality.CRITICAL
+                and n.mode != ReplenishmentMode.SUPPLIER_MANAGED]
+    if critical:
+        log.info("reorder raised %d critical-part lines", len(critical))
+    if po_rows:
+        from vmi_desktop.replenishment.orders import _listeners
+
+        if _listeners:
+            created = session.scalars(select(PurchaseOrder).where(PurchaseOrder.id.in_([r["id"] for r in po_rows])))
+            for po in created:
+                _notify(session, po, None, po.status)
+
+
+# ---------------------------------------------------------------------------------------------- hook
+
+
+def _on_stock_change(session: Session, sku_id: int, location_id: int) -> None:
+    evaluate(session, SYSTEM, pairs=[(sku_id, location_id)])
+
+
+def install_reorder_hook() -> None:
+    """Evaluate the touched pair after every ledger posting, in the posting's transaction."""
+    ledger.add_stock_listener(_on_stock_change)
+
+
+def uninstall_reorder_hook() -> None:
+    """Undo ``install_reorder_hook`` (tests, tools that post in bulk)."""
+    ledger.remove_stock_listener(_on_stock_change)
+
+
+__all__ = [
+    "ReorderNeed",
+    "ReorderResult",
+    "below_min_statement",
+    "evaluate",
+    "install_reorder_hook",
+    "order_quantity",
+    "uninstall_reorder_hook",
+]

@@ -1,0 +1,183 @@
+"""Supplier-raised orders (the VMI case): checked against scope and thresholds, never approved by hand
+unless they exceed max.
+
+- out of scope (unknown location or SKU, or no active agreement of that vendor for the pair):
+  rejected, a ``scope_violation`` alert and an audit entry; nothing else is written;
+- the position after the order (its quantity rounded up to the pack size) above max: the order
+  is stored awaiting approval with a hold reason and an ``order_held`` alert;
+- otherwise: stored acknowledged (the supplier raised it; nobody has to approve it), and any
+  ``below_min`` alert it answers is resolved and linked to it, which is what the response
+  latency metric of supplier-managed agreements measures.
+
+Idempotent per (vendor, supplier_order_id): a repeated order returns the first outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vmi_desktop import audit, ledger
+from vmi_desktop.errors import PermissionDenied, ValidationError
+from vmi_desktop.models import (
+    AlertKind,
+    AlertSeverity,
+    Location,
+    POOrigin,
+    POStatus,
+    PurchaseOrder,
+    Sku,
+    SupplyAgreement,
+    Vendor,
+)
+from vmi_desktop.quantities import fmt, parse_quantity, round_up_to_pack
+from vmi_desktop.replenishment import alerts
+from vmi_desktop.replenishment._sql import lock_reorder
+from vmi_desktop.replenishment.orders import NewLine, create_order, open_quantity_by_pair
+from vmi_desktop.scope import Action, Actor, require
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SupplierLine:
+    """One line of a supplier's order as it arrives (customer part number, the vendor's quantity)."""
+
+    line: int
+    sku: str
+    quantity: Decimal
+    unit_price: Decimal | None = None
+    expected_delivery: date | None = None
+    supplier_sku: str | None = None
+
+
+@dataclass(frozen=True)
+class SupplierOrderOutcome:
+    """``status`` is accepted, held or rejected; ``order`` is None when rejected."""
+
+    status: str
+    reason: str
+    order: PurchaseOrder | None
+
+
+def _outcome_of(po: PurchaseOrder) -> SupplierOrderOutcome:
+    if po.status == POStatus.AWAITING_APPROVAL:
+        return SupplierOrderOutcome("held", po.hold_reason, po)
+    if po.status in (POStatus.REJECTED, POStatus.CANCELLED):
+        return SupplierOrderOutcome("rejected", f"order {po.po_number} is {po.status.value}", po)
+    return SupplierOrderOutcome("accepted", "", po)
+
+
+def _reject(session: Session, actor: Actor, vendor: Vendor, supplier_order_id: str, reason: str,
+            sku_id: int | None = None, location_id: int | None = None) -> SupplierOrderOutcome:
+    alerts.raise_alert(
+        session, kind=AlertKind.SCOPE_VIOLATION, cause_key=f"scope:{vendor.id}:{supplier_order_id}",
+        message=f"{vendor.code} order {supplier_order_id} rejected: {reason}", severity=AlertSeverity.CRITICAL,
+        vendor_id=vendor.id, sku_id=sku_id, location_id=location_id,
+    )
+    audit.record(session, actor, "supplier_order.reject", "supplier_order", supplier_order_id, vendor=vendor.code,
+                 reason=reason)
+    log.warning("supplier order %s of %s rejected: %s", supplier_order_id, vendor.code, reason)
+    return SupplierOrderOutcome("rejected", reason, None)
+
+
+def accept_supplier_order(session: Session, vendor_actor: Actor, *, supplier_order_id: str, location_code: str,
+                          lines: list[SupplierLine]) -> SupplierOrderOutcome:
+    """Check and store an order a supplier raised itself; see the module docstring for the outcomes."""
+    require(vendor_actor, Action.SUPPLIER_ORDER)
+    if not vendor_actor.is_supplier or vendor_actor.vendor_id is None:
+        raise PermissionDenied("only a supplier raises supplier orders")
+    vendor = session.get(Vendor, vendor_actor.vendor_id)
+    if vendor is None:
+        raise PermissionDenied(f"{vendor_actor.name} is not bound to a known vendor")
+    supplier_order_id = supplier_order_id.strip()
+    if not supplier_order_id:
+        raise ValidationError("a supplier order needs its supplier_order_id")
+    previous = session.scalar(select(PurchaseOrder).where(PurchaseOrder.vendor_id == vendor.id,
+                                                         PurchaseOrder.supplier_order_id == supplier_order_id))
+    if previous is not None:
+        return _outcome_of(previous)
+    if not lines:
+        raise ValidationError(f"supplier order {supplier_order_id} has no lines")
+
+    location = session.scalar(select(Location).where(Location.code == location_code))
+    if location is None:
+        return _reject(session, vendor_actor, vendor, supplier_order_id, f"unknown location {location_code!r}")
+    part_numbers = sorted({ln.sku for ln in lines})
+    skus = {s.part_number: s for s in session.scalars(select(Sku).where(Sku.part_number.in_(part_numbers)))}
+    agreements = {
+        a.sku_id: a for a in session.scalars(select(SupplyAgreement).where(
+            SupplyAgreement.vendor_id == vendor.id, SupplyAgreement.location_id == location.id,
+            SupplyAgreement.active.is_(True),
+            SupplyAgreement.sku_id.in_([s.id for s in skus.values()])))
+    }
+    outside = [pn for pn in part_numbers if pn not in skus or skus[pn].id not in agreements]
+    if outside:
+        first = skus.get(outside[0])
+        return _reject(session, vendor_actor, vendor, supplier_order_id,
+                       f"{', '.join(outside)} at {location.code} not covered by an agreement of {vendor.code}",
+                       sku_id=first.id if first else None, location_id=location.id)
+    seen: set[int] = set()
+    quantities: dict[int, Decimal] = {}
+    for ln in lines:
+        if ln.line in seen:
+            raise ValidationError(f"supplier order {supplier_order_id} repeats line {ln.line}")
+        seen.add(ln.line)
+        q = parse_quantity(ln.quantity, what=f"quantity of line {ln.line} ({ln.sku})")
+        sku_id = skus[ln.sku].id
+        quantities[sku_id] = quantities.get(sku_id, Decimal(0)) + q
+
+    pairs = [(sku_id, location.id) for sku_id in quantities]
+    lock_reorder(session, pairs)  # no reorder run or other supplier order moves these positions meanwhile
+    on_order = open_quantity_by_pair(session, list(quantities), [location.id])
+    over: list[str] = []
+    for sku_id, q in quantities.items():
+        agreement = agreements[sku_id]
+        on_hand = ledger.current_on_hand(session, sku_id, location.id)
+        after = on_hand + on_order.get((sku_id, location.id), Decimal(0)) + round_up_to_pack(q, agreement.pack_size)
+        if after > agreement.max_qty:
+            over.append(f"{agreement.sku.part_number}: position after order {fmt(after)} above max "
+                        f"{fmt(agreement.max_qty)}")
+    new_lines = [
+        NewLine(sku_id=skus[ln.sku].id, quantity=parse_quantity(ln.quantity), unit_price=ln.unit_price,
+                expected_delivery=ln.expected_delivery, supplier_sku=ln.supplier_sku)
+        for ln in sorted(lines, key=lambda x: x.line)
+    ]
+    held = bool(over)
+    po = create_order(
+        session, vendor_actor, vendor_id=vendor.id, location_id=location.id, lines=new_lines,
+        origin=POOrigin.SUPPLIER, status=POStatus.AWAITING_APPROVAL if held else POStatus.ACKNOWLEDGED,
+        supplier_order_id=supplier_order_id, note=f"raised by {vendor.code} as {supplier_order_id}",
+    )
+    deliveries = [ln.expected_delivery for ln in po.lines if ln.expected_delivery]
+    if deliveries:
+        po.expected_delivery = max(deliveries)
+    if held:
+        reason = "; ".join(over)
+        po.hold_reason = reason[:500]
+        alerts.raise_alert(
+            session, kind=AlertKind.ORDER_HELD, cause_key=f"held:{po.id}",
+            message=f"{vendor.code} order {supplier_order_id} ({po.po_number}) held: {reason}",
+            vendor_id=vendor.id, location_id=location.id, purchase_order_id=po.id,
+        )
+        audit.record(session, vendor_actor, "supplier_order.hold", "purchase_order", po.po_number, reason=reason)
+        session.flush()
+        return SupplierOrderOutcome("held", reason, po)
+    for sku_id in quantities:
+        # Links the below-min alert to the order that answered it: the supplier-managed response latency.
+        alerts.resolve_cause(session, alerts.pair_key("below_min", sku_id, location.id), by=vendor_actor.name,
+                             purchase_order_id=po.id)
+    audit.record(session, vendor_actor, "supplier_order.accept", "purchase_order", po.po_number,
+                 supplier_order_id=supplier_order_id)
+    session.flush()
+    return SupplierOrderOutcome("accepted", "", po)
+
+
+__all__ = ["SupplierLine", "SupplierOrderOutcome", "accept_supplier_order"]
+
+
