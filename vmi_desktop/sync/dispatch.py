@@ -1,0 +1,278 @@
+"""Inbound event kinds of VMI Connect v1, mapped onto the domain services.
+
+Each handler validates the event's ``data`` (scope, quantities, known order)
+and calls the replenishment engine as the vendor's supplier actor. A handler
+raises ``EventRejected`` (or one of our ``VmiError``s) for an event that must
+not be applied; ``inbox`` then keeps it as rejected with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vmi_desktop import audit
+from vmi_desktop.errors import PermissionDenied, ValidationError, VmiError
+from vmi_desktop.models import (
+    AlertKind,
+    AlertSeverity,
+    Location,
+    PurchaseOrder,
+    Sku,
+    SupplyAgreement,
+    ThresholdProposal,
+)
+from vmi_desktop.quantities import parse_quantity
+from vmi_desktop.scope import Actor
+
+log = logging.getLogger(__name__)
+
+#: Set in ``session.info`` while a supplier's event is applied, so hooks do not echo it back.
+APPLYING_EVENT = "vmi_sync_applying_event"
+
+
+class EventRejected(VmiError):
+    """An event that is not applied; ``scope`` marks a reach outside the vendor's agreements."""
+
+    def __init__(self, reason: str, *, scope: bool = False, alerted: bool = False) -> None:
+        super().__init__(reason)
+        self.scope = scope
+        self.alerted = alerted
+
+
+def raise_alert(session: Session, *, kind: AlertKind, cause_key: str, message: str, vendor_id: int | None,
+                severity: AlertSeverity = AlertSeverity.WARNING) -> None:
+    """Raise through the replenishment alerts engine (one open alert per cause)."""
+    from vmi_desktop.replenishment import alerts
+
+    alerts.raise_alert(session, kind=kind, cause_key=cause_key, message=message, severity=severity,
+                       vendor_id=vendor_id)
+
+
+def resolve_alert(session: Session, cause_key: str, by: str) -> None:
+    from vmi_desktop.replenishment import alerts
+
+    alerts.resolve_cause(session, cause_key, by)
+
+
+# -- field helpers ------------------------------------------------------------------------------
+
+
+def _dict(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise EventRejected(f"malformed body: {what} is not an object")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise EventRejected(f"malformed body: {what} is not a list")
+    return value
+
+
+def _text(data: dict[str, Any], key: str, *, required: bool = True) -> str:
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise EventRejected(f"malformed body: {key} is missing")
+        return ""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise EventRejected(f"malformed body: {key} must be a string")
+    return str(value)
+
+
+def _qty(value: Any, what: str, *, allow_zero: bool = False) -> Decimal:
+    if isinstance(value, str):  # the contract says JSON numbers
+        raise EventRejected(f"{what} must be a JSON number, got {value!r}")
+    try:
+        return parse_quantity(value, what=what, allow_zero=allow_zero)
+    except ValidationError as exc:
+        raise EventRejected(str(exc)) from None
+
+
+def _line_no(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise EventRejected(f"malformed body: line number {value!r} is not a positive integer")
+    return value
+
+
+def _date(value: Any, what: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise EventRejected(f"malformed body: {what} must be a YYYY-MM-DD date")
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise EventRejected(f"malformed body: {what} {value!r} is not a YYYY-MM-DD date") from None
+
+
+def _price(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise EventRejected(f"malformed body: unit_price {value!r} is not a number")
+    price = Decimal(str(value))
+    if price < 0:
+        raise EventRejected(f"unit_price {value} is negative")
+    return price
+
+
+def _find_order(session: Session, actor: Actor, data: dict[str, Any]) -> PurchaseOrder:
+    po_number = data.get("po_number")
+    supplier_order_id = data.get("supplier_order_id")
+    stmt = select(PurchaseOrder).where(PurchaseOrder.vendor_id == actor.vendor_id)
+    po = None
+    if isinstance(po_number, str) and po_number:
+        po = session.scalar(stmt.where(PurchaseOrder.po_number == po_number))
+    elif isinstance(supplier_order_id, str | int) and str(supplier_order_id):
+        po = session.scalar(stmt.where(PurchaseOrder.supplier_order_id == str(supplier_order_id)))
+    else:
+        raise EventRejected("malformed body: neither po_number nor supplier_order_id is given")
+    if po is None:
+        raise EventRejected(f"unknown order {po_number or supplier_order_id!r} for this vendor")
+    return po
+
+
+# -- handlers ------------------------------------------------------------------------------------
+
+
+def order_created(session: Session, actor: Actor, data: dict[str, Any]) -> str | EventRejected:
+    from vmi_desktop.replenishment.supplier_orders import SupplierLine, accept_supplier_order
+
+    supplier_order_id = _text(data, "supplier_order_id")
+    location_code = _text(data, "location_code")
+    lines = []
+    for raw in _list(data.get("lines"), "lines"):
+        line = _dict(raw, "a line")
+        no = _line_no(line.get("line"))
+        lines.append(SupplierLine(
+            line=no, sku=_text(line, "sku"), quantity=_qty(line.get("quantity"), f"quantity of line {no}"),
+            unit_price=_price(line.get("unit_price")),
+            expected_delivery=_date(line.get("expected_delivery"), f"expected_delivery of line {no}"),
+            supplier_sku=line.get("supplier_sku") if isinstance(line.get("supplier_sku"), str) else None,
+        ))
+    if not lines:
+        raise EventRejected(f"supplier order {supplier_order_id} has no lines")
+    outcome = accept_supplier_order(session, actor, supplier_order_id=supplier_order_id,
+                                    location_code=location_code, lines=lines)
+    if outcome.status == "rejected":
+        # Returned, not raised: the alert and audit entry the engine wrote for it are kept.
+        return EventRejected(outcome.reason or "rejected by the replenishment checks", scope=True, alerted=True)
+    po = outcome.order
+    return f"{outcome.status}: {po.po_number if po is not None else ''} {outcome.reason}".strip()
+
+
+def order_acknowledged(session: Session, actor: Actor, data: dict[str, Any]) -> str:
+    from vmi_desktop.replenishment import orders
+
+    po = _find_order(session, actor, data)
+    status = data.get("status")
+    if status not in ("accepted", "rejected", "changed"):
+        raise EventRejected(f"malformed body: status {status!r} is not accepted, rejected or changed")
+    lines: dict[int, tuple[Decimal, date | None]] = {}
+    for raw in _list(data.get("lines", []), "lines"):
+        line = _dict(raw, "a line")
+        no = _line_no(line.get("line"))
+        lines[no] = (_qty(line.get("quantity"), f"acknowledged quantity of line {no}", allow_zero=True),
+                     _date(line.get("expected_delivery"), f"expected_delivery of line {no}"))
+    reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
+    orders.acknowledge(session, actor, po.id, status=status, lines=lines or None, reason=reason or "")
+    return f"{po.po_number} {status}"
+
+
+def shipment_dispatched(session: Session, actor: Actor, data: dict[str, Any]) -> str:
+    from vmi_desktop.replenishment import orders
+
+    shipment_id = _text(data, "shipment_id")
+    po = _find_order(session, actor, data)
+    by_no = {ln.line_no: ln for ln in po.lines}
+    lines: dict[int, Decimal] = {}
+    for raw in _list(data.get("lines"), "lines"):
+        line = _dict(raw, "a line")
+        no = _line_no(line.get("line"))
+        sku = line.get("sku")
+        if no in by_no and sku is not None:
+            part = session.scalar(select(Sku.part_number).where(Sku.id == by_no[no].sku_id))
+            if sku != part:
+                raise EventRejected(f"shipment {shipment_id}: line {no} of {po.po_number} is {part}, not {sku!r}",
+                                    scope=True)
+        lines[no] = lines.get(no, Decimal(0)) + _qty(line.get("quantity"), f"shipped quantity of line {no}")
+    if not lines:
+        raise EventRejected(f"shipment {shipment_id} has no lines")
+    orders.record_shipment(
+        session, actor, po.id, shipment_id=shipment_id, lines=lines,
+        carrier=str(data.get("carrier") or "")[:100], tracking=str(data.get("tracking") or "")[:100],
+        eta=_date(data.get("eta"), "eta"),
+    )
+    return f"{po.po_number} shipment {shipment_id}"
+
+
+def order_cancelled(session: Session, actor: Actor, data: dict[str, Any]) -> str:
+    from vmi_desktop.replenishment import orders
+
+    po = _find_order(session, actor, data)
+    reason = data.get("reason") if isinstance(data.get("reason"), str) and data.get("reason") else ""
+    orders.cancel(session, actor, po.id, reason or "cancelled by the supplier")
+    return f"{po.po_number} cancelled"
+
+
+def thresholds_proposed(session: Session, actor: Actor, data: dict[str, Any]) -> str:
+    location_code = _text(data, "location_code")
+    part_number = _text(data, "sku")
+    agreement = session.scalar(
+        select(SupplyAgreement)
+        .join(Sku, Sku.id == SupplyAgreement.sku_id)
+        .join(Location, Location.id == SupplyAgreement.location_id)
+        .where(SupplyAgreement.vendor_id == actor.vendor_id, SupplyAgreement.active.is_(True),
+               Sku.part_number == part_number, Location.code == location_code)
+    )
+    if agreement is None:
+        raise EventRejected(f"{part_number} at {location_code} is not covered by an agreement of this vendor",
+                            scope=True)
+    mn = _qty(data.get("min"), "proposed min", allow_zero=True)
+    mx = _qty(data.get("max"), "proposed max", allow_zero=True)
+    if mn > mx:
+        raise EventRejected(f"proposed min ({mn}) is above max ({mx}) for {part_number} at {location_code}")
+    reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
+    proposal = ThresholdProposal(agreement_id=agreement.id, proposed_min=mn, proposed_max=mx,
+                                 reason=(reason or "")[:500])
+    session.add(proposal)
+    session.flush()
+    audit.record(session, actor, "thresholds.propose", "threshold_proposal", proposal.id, sku=part_number,
+                 location=location_code, min=mn, max=mx)
+    return f"proposal {proposal.id}"
+
+
+HANDLERS: dict[str, Callable[[Session, Actor, dict[str, Any]], str | EventRejected]] = {
+    "order.created": order_created,
+    "order.acknowledged": order_acknowledged,
+    "shipment.dispatched": shipment_dispatched,
+    "order.cancelled": order_cancelled,
+    "thresholds.proposed": thresholds_proposed,
+}
+
+
+def dispatch(session: Session, actor: Actor, event_type: str, data: Any) -> str | EventRejected:
+    """Apply one event; returns a short note, raises ``EventRejected``/``VmiError`` when not applied.
+
+    A returned ``EventRejected`` means "not applied, but keep what the domain wrote about it" (the
+    replenishment engine's own rejection with its alert and audit entry).
+    """
+    handler = HANDLERS.get(event_type)
+    if handler is None:
+        raise EventRejected(f"unknown event type {event_type!r}")
+    body = _dict(data, "data")
+    session.info[APPLYING_EVENT] = True
+    try:
+        return handler(session, actor, body)
+    except PermissionDenied as exc:
+        raise EventRejected(str(exc), scope=True) from None
+    finally:
+        session.info.pop(APPLYING_EVENT, None)

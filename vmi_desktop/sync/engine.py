@@ -1,0 +1,294 @@
+"""One sync run for one vendor: send what is due from the outbox, then pull and apply events.
+
+Safe to run from a worker thread (it opens its own sessions and never touches
+Qt), from the CLI, or from a test. A run never blocks longer than the client's
+time-out per call; ``cancel`` is checked between messages and pages.
+Per-vendor status (last attempt, success, error, latency) is written to
+``SyncState`` for the Sync page.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
+
+from vmi_desktop.db import Database
+from vmi_desktop.errors import VmiError
+from vmi_desktop.models import ConnectionKind, OutboxMessage, OutboxStatus, Vendor, utcnow
+from vmi_desktop.sync import outbox
+from vmi_desktop.sync.auth import VendorCredentials, scrub
+from vmi_desktop.sync.client import MAX_EVENTS_LIMIT, PermanentError, TransientError, VmiConnectClient
+from vmi_desktop.sync.inbox import apply_page
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+ENV_TOKEN_PREFIX = "VMI_SUPPLIER_TOKEN_"  # noqa: S105 (a variable name, not a secret)
+
+
+@dataclass
+class SyncReport:
+    """What one run did, for the UI and the CLI."""
+
+    vendor_id: int
+    sent: int = 0
+    failed: int = 0
+    events_applied: int = 0
+    events_rejected: int = 0
+    latency_ms: int | None = None
+    error: str | None = None
+    pending: int = 0
+    next_attempt_at: Any = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class _Vendor:
+    id: int
+    code: str
+    base_url: str
+    customer_id: str
+    auth_kind: str
+    token_url: str
+    client_id: str
+    cert_path: str
+    connected: bool
+
+
+class SyncEngine:
+    """Sync settings shared by runs: back-off, report schedule, time-outs.
+
+    ``wait_for_retries_s`` lets one run wait (cancellably) for a retry that is due within that
+    many seconds instead of leaving it to the next run; the UI keeps it at 0.
+    """
+
+    def __init__(self, db: Database, *, backoff: outbox.Backoff | None = None,
+                 full_report_every: timedelta = timedelta(hours=24), usage_days: int = 90,
+                 events_limit: int = MAX_EVENTS_LIMIT, timeout: float = 10.0, wait_for_retries_s: float = 0.0,
+                 ca_bundle: str = "") -> None:
+        self.db = db
+        self.backoff = backoff or outbox.Backoff()
+        self.full_report_every = full_report_every
+        self.usage_days = usage_days
+        self.events_limit = events_limit
+        self.timeout = timeout
+        self.wait_for_retries_s = wait_for_retries_s
+        self.ca_bundle = ca_bundle
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _vendor(self, vendor_id: int) -> _Vendor:
+        with self.db.transaction() as session:
+            v = session.get(Vendor, vendor_id)
+            if v is None:
+                raise VmiError(f"unknown vendor id {vendor_id}")
+            return _Vendor(v.id, v.code, v.base_url, v.customer_id, v.auth_kind.value, v.token_url, v.client_id,
+                           v.client_cert_path, v.active and v.connection_kind == ConnectionKind.REST)
+
+    def client_for(self, vendor_id: int, credentials: VendorCredentials) -> VmiConnectClient:
+        """A client for the vendor's connection settings (raises a ``VmiError`` saying what is wrong)."""
+        v = self._vendor(vendor_id)
+        if not v.base_url:
+            raise VmiError(f"vendor {v.code} has no supplier URL; set it in the vendor's connection settings")
+        return VmiConnectClient(v.base_url, v.customer_id, credentials, v.auth_kind, token_url=v.token_url,
+                                client_id=v.client_id, cert_path=v.cert_path, timeout=self.timeout,
+                                ca_bundle=self.ca_bundle)
+
+    def schedule_reports(self, vendor_id: int) -> int:
+        """Queue the periodic full report (with usage) when due, otherwise a delta for moved stock."""
+        with self.db.transaction() as session:
+            state = outbox.sync_state(session, vendor_id)
+            now = utcnow()
+            if state.last_full_report_at is None or now - state.last_full_report_at >= self.full_report_every:
+                since = state.last_full_report_at or now - timedelta(days=self.usage_days)
+                since = since.replace(hour=0, minute=0, second=0, microsecond=0)
+                count = outbox.enqueue_usage(session, vendor_id, since)
+                return count + outbox.enqueue_stock_report(session, vendor_id, "full")
+            return outbox.enqueue_delta_report(session, vendor_id)
+
+    def _retrying(self, cancel: threading.Event) -> Retrying:
+        """Retries for calls outside the outbox (the event pull), bounded by ``wait_for_retries_s``."""
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            retry_after = getattr(exc, "retry_after", None)
+            return self.backoff.delay(state.attempt_number, retry_after)
+
+        stop = stop_after_delay(self.wait_for_retries_s) if self.wait_for_retries_s > 0 else stop_after_attempt(1)
+        return Retrying(stop=stop, wait=wait, sleep=cancel.wait, reraise=True,
+                        retry=retry_if_exception_type(TransientError))
+
+    # -- the run -----------------------------------------------------------------------------------
+
+    def sync_vendor(self, vendor_id: int, credentials: VendorCredentials, *, cancel: threading.Event | None = None,
+                    progress: Progress | None = None) -> SyncReport:
+        """Send due outbox messages in order, then pull events until the feed is drained."""
+        cancel = cancel or threading.Event()
+        report = SyncReport(vendor_id)
+        secrets = credentials.secrets()
+
+        def step(fraction: float, text: str) -> None:
+            if progress is not None:
+                progress(max(0.0, min(1.0, fraction)), text)
+
+        latencies: list[float] = []
+        try:
+            vendor = self._vendor(vendor_id)
+            if not vendor.connected:
+                raise VmiError(f"vendor {vendor.code} is not connected by REST (or is deactivated)")
+            step(0.0, f"{vendor.code}: preparing reports")
+            self.schedule_reports(vendor_id)
+            with self.client_for(vendor_id, credentials) as client:
+                self._send(client, vendor_id, report, cancel, step, latencies)
+                if not cancel.is_set():
+                    self._pull(client, vendor_id, report, cancel, step, latencies)
+        except (VmiError, OSError) as exc:
+            report.error = scrub(str(exc), secrets)
+        if cancel.is_set() and report.error is None:
+            report.error = "cancelled"
+        report.latency_ms = int(sorted(latencies)[len(latencies) // 2] * 1000) if latencies else None
+        self._record(vendor_id, report)
+        step(1.0, "done" if report.error is None else f"finished with an error: {report.error}")
+        return report
+
+    def _send(self, client: VmiConnectClient, vendor_id: int, report: SyncReport, cancel: threading.Event,
+              step: Callable[[float, str], None], latencies: list[float]) -> None:
+        with self.db.transaction() as session:
+            total = outbox.queue_summary(session, vendor_id)["pending"]
+        done = 0
+        deadline = time.monotonic() + self.wait_for_retries_s
+        while not cancel.is_set():
+            with self.db.transaction() as session:
+                msg = outbox.next_due(session, vendor_id)
+                if msg is None:
+                    head = session.scalar(
+                        select(OutboxMessage.next_attempt_at)
+                        .where(OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.PENDING)
+                        .order_by(OutboxMessage.id).limit(1))
+                    job = None
+                else:
+                    job = (msg.id, msg.kind, msg.path, msg.payload.encode("utf-8"), msg.message_id)
+            if job is None:
+                if head is None:
+                    break
+                wait = (head - utcnow()).total_seconds()
+                if time.monotonic() + wait > deadline:
+                    break
+                cancel.wait(max(0.0, wait))
+                continue
+            row_id, kind, path, body, message_id = job
+            started = time.monotonic()
+            try:
+                result = client.post_json(path, body, message_id)
+            except TransientError as exc:
+                with self.db.transaction() as session:
+                    outbox.mark_transient(session, row_id, str(exc), status=exc.status, body=exc.body,
+                                          retry_after=exc.retry_after, backoff=self.backoff)
+                log.info("vendor %s: message %s will be retried: %s", vendor_id, row_id, exc)
+                report.error = str(exc)
+                continue
+            except PermanentError as exc:
+                with self.db.transaction() as session:
+                    outbox.mark_failed(session, row_id, str(exc), status=exc.status, body=exc.body)
+                log.warning("vendor %s: message %s failed: %s", vendor_id, row_id, exc)
+                report.failed += 1
+                continue
+            latencies.append(time.monotonic() - started)
+            with self.db.transaction() as session:
+                outbox.mark_sent(session, row_id, result.status, result.body)
+            report.sent += 1
+            report.error = None
+            done += 1
+            step(0.5 * done / max(total, done, 1), f"sent {kind.replace('_', ' ')} ({done} of {max(total, done)})")
+
+    def _pull(self, client: VmiConnectClient, vendor_id: int, report: SyncReport, cancel: threading.Event,
+              step: Callable[[float, str], None], latencies: list[float]) -> None:
+        with self.db.transaction() as session:
+            cursor = outbox.sync_state(session, vendor_id).cursor
+        pages = 0
+        while not cancel.is_set():
+            started = time.monotonic()
+            page = None
+            for attempt in self._retrying(cancel):
+                with attempt:
+                    page = client.events(after=cursor, limit=self.events_limit)
+            assert page is not None
+            latencies.append(time.monotonic() - started)
+            with self.db.transaction() as session:
+                result = apply_page(session, vendor_id, page.events, page.next_cursor)
+            report.events_applied += result.applied
+            report.events_rejected += result.rejected
+            pages += 1
+            step(0.5 + 0.5 * (1 - 1 / (pages + 1)),
+                 f"applied {report.events_applied} events, rejected {report.events_rejected}")
+            if not page.has_more or page.next_cursor is None or page.next_cursor == cursor:
+                break
+            cursor = page.next_cursor
+
+    def _record(self, vendor_id: int, report: SyncReport) -> None:
+        try:
+            with self.db.transaction() as session:
+                state = outbox.sync_state(session, vendor_id)
+                now = utcnow()
+                state.last_attempt_at = now
+                if report.latency_ms is not None:
+                    state.last_latency_ms = report.latency_ms
+                if report.error is None:
+                    state.last_success_at = now
+                    state.last_error = ""
+                else:
+                    state.last_error = report.error[:1000]
+                    state.last_error_at = now
+                summary = outbox.queue_summary(session, vendor_id)
+                report.pending = summary["pending"]
+                report.next_attempt_at = summary["next_attempt_at"]
+        except Exception:  # the status row is informative; never let it hide the run's result
+            log.exception("could not record the sync state of vendor %s", vendor_id)
+
+
+def sync_vendor(db: Database, vendor_id: int, credentials: VendorCredentials | None = None, *,
+                cancel: threading.Event | None = None, progress: Progress | None = None,
+                engine: SyncEngine | None = None) -> SyncReport:
+    """One sync run for one vendor with default settings (the Qt worker and the CLI call this)."""
+    engine = engine or SyncEngine(db)
+    if credentials is None:
+        credentials = load_credentials(engine._vendor(vendor_id).code)
+    return engine.sync_vendor(vendor_id, credentials, cancel=cancel, progress=progress)
+
+
+def load_credentials(vendor_code: str) -> VendorCredentials:
+    """Credentials for headless runs: ``VMI_SUPPLIER_TOKEN_<CODE>`` if set, else the OS keyring."""
+    env_name = ENV_TOKEN_PREFIX + "".join(c if c.isalnum() else "_" for c in vendor_code.upper())
+    token = os.environ.get(env_name)
+    if token:
+        return VendorCredentials(token=token)
+    try:
+        from vmi_desktop import secrets
+    except ImportError:
+        return VendorCredentials()
+    store = secrets.default_store()
+
+    class _Code:
+        code = vendor_code
+
+    return store.credentials_for(_Code())  # type: ignore[arg-type]
+
+
+def due_vendors(db: Database) -> list[int]:
+    """Active REST vendors with a supplier URL, in code order."""
+    with db.transaction() as session:
+        return list(session.scalars(
+            select(Vendor.id).where(Vendor.active.is_(True), Vendor.connection_kind == ConnectionKind.REST,
+                                    Vendor.base_url != "").order_by(Vendor.code)))

@@ -1,0 +1,322 @@
+"""The durable outbox: messages to suppliers, written with the change that caused them.
+
+Enqueue functions add ``OutboxMessage`` rows in the caller's transaction, so a
+message exists exactly when its change committed. Sending (``engine``) takes
+messages in order, marks them sent, or records a transient failure with the
+back-off persisted in the row (``attempts``, ``next_attempt_at``: it survives a
+restart), or a permanent one (status failed, the answer kept, a ``sync_failed``
+alert). Failed messages are retried or discarded by a person from the Sync page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+from tenacity import RetryCallState, wait_random_exponential
+
+from vmi_desktop import audit
+from vmi_desktop.errors import NotFoundError, ValidationError
+from vmi_desktop.models import (
+    AlertKind,
+    ConnectionKind,
+    OutboxMessage,
+    OutboxStatus,
+    PurchaseOrder,
+    Receipt,
+    StockMovement,
+    SyncState,
+    Vendor,
+    utcnow,
+)
+from vmi_desktop.scope import Action, Actor, require
+from vmi_desktop.sync import payloads
+from vmi_desktop.sync.client import cancel_path
+
+log = logging.getLogger(__name__)
+
+STOCK_REPORT, USAGE, PURCHASE_ORDER, CANCEL, RECEIPT = "stock_report", "usage", "purchase_order", "cancel", "receipt"
+_PATHS = {STOCK_REPORT: "/v1/stock-reports", USAGE: "/v1/usage", PURCHASE_ORDER: "/v1/purchase-orders",
+          RECEIPT: "/v1/receipts"}
+#: Rows inserted per statement when a report is large.
+INSERT_BATCH = 50
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential back-off with full jitter (tenacity's ``wait_random_exponential``)."""
+
+    initial_s: float = 2.0
+    max_s: float = 600.0
+
+    def delay(self, attempts: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after ``attempts`` failed tries; never less than the supplier's Retry-After."""
+        state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+        state.attempt_number = max(1, attempts)
+        jitter = float(wait_random_exponential(multiplier=self.initial_s, max=self.max_s)(state))
+        if retry_after is not None:
+            return max(jitter, min(retry_after, 24 * 3600.0))
+        return jitter
+
+
+def _syncs(vendor: Vendor | None) -> bool:
+    return vendor is not None and vendor.active and vendor.connection_kind == ConnectionKind.REST
+
+
+def _rows(vendor_id: int, kind: str, path: str, bodies: Any) -> Any:
+    now = utcnow()
+    for body in bodies:
+        yield {"vendor_id": vendor_id, "message_id": body["message_id"], "kind": kind, "method": "POST",
+               "path": path, "payload": json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+               "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,
+               "last_error": "", "response_body": ""}
+
+
+def _insert(session: Session, rows: Any) -> int:
+    count = 0
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= INSERT_BATCH:
+            session.execute(insert(OutboxMessage), batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        session.execute(insert(OutboxMessage), batch)
+        count += len(batch)
+    return count
+
+
+def enqueue_stock_report(session: Session, vendor_id: int, mode: str = "full", *,
+                         pairs: set[tuple[int, int]] | None = None) -> int:
+    """Queue a stock report (``full`` or ``delta`` for ``pairs``); returns the number of messages."""
+    vendor = session.get(Vendor, vendor_id)
+    if not _syncs(vendor):
+        return 0
+    count = _insert(session, _rows(vendor_id, STOCK_REPORT, _PATHS[STOCK_REPORT],
+                                   payloads.stock_report_bodies(session, vendor_id, mode, pairs=pairs)))
+    if mode == "full":
+        state = sync_state(session, vendor_id)
+        state.last_full_report_at = utcnow()
+        state.last_delta_movement_id = session.scalar(select(func.max(StockMovement.id))) or 0
+    return count
+
+
+def enqueue_usage(session: Session, vendor_id: int, since: datetime) -> int:
+    """Queue the consumption history since ``since``; returns the number of messages."""
+    if not _syncs(session.get(Vendor, vendor_id)):
+        return 0
+    return _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], payloads.usage_bodies(session, vendor_id, since)))
+
+
+def enqueue_purchase_order(session: Session, po: PurchaseOrder) -> int:
+    """Queue an order for its vendor (nothing for a vendor not connected by REST)."""
+    if not _syncs(session.get(Vendor, po.vendor_id)):
+        return 0
+    return _insert(session, _rows(po.vendor_id, PURCHASE_ORDER, _PATHS[PURCHASE_ORDER],
+                                  payloads.purchase_order_bodies(session, po)))
+
+
+def enqueue_cancel(session: Session, po: PurchaseOrder, reason: str) -> int:
+    """Queue the cancellation of an order that was sent."""
+    if not _syncs(session.get(Vendor, po.vendor_id)):
+        return 0
+    return _insert(session, _rows(po.vendor_id, CANCEL, cancel_path(po.po_number),
+                                  [payloads.cancel_body(session, po, reason or "cancelled")]))
+
+
+def enqueue_receipt(session: Session, receipt: Receipt) -> int:
+    """Queue a goods receipt for the order's vendor."""
+    po = session.get(PurchaseOrder, receipt.purchase_order_id)
+    if po is None or not _syncs(session.get(Vendor, po.vendor_id)):
+        return 0
+    return _insert(session, _rows(po.vendor_id, RECEIPT, _PATHS[RECEIPT], payloads.receipt_bodies(session, receipt)))
+
+
+def dirty_pairs(session: Session, vendor_id: int) -> tuple[set[tuple[int, int]], int | None]:
+    """Pairs with a ledger movement since the last report, and the newest movement id."""
+    state = sync_state(session, vendor_id)
+    after = state.last_delta_movement_id or 0
+    newest = session.scalar(select(func.max(StockMovement.id)))
+    if newest is None or newest <= after:
+        return set(), newest
+    rows = session.execute(
+        select(StockMovement.sku_id, StockMovement.location_id).where(StockMovement.id > after).distinct()
+    )
+    return {(s, loc) for s, loc in rows}, newest
+
+
+def enqueue_delta_report(session: Session, vendor_id: int) -> int:
+    """Queue a delta report for the vendor's pairs whose stock moved since the last report."""
+    if not _syncs(session.get(Vendor, vendor_id)):
+        return 0
+    pairs, newest = dirty_pairs(session, vendor_id)
+    count = enqueue_stock_report(session, vendor_id, "delta", pairs=pairs) if pairs else 0
+    if newest is not None:
+        sync_state(session, vendor_id).last_delta_movement_id = newest
+    return count
+
+
+def sync_state(session: Session, vendor_id: int) -> SyncState:
+    """The vendor's sync state row, created on first use."""
+    state = session.get(SyncState, vendor_id)
+    if state is None:
+        state = SyncState(vendor_id=vendor_id, last_error="")
+        session.add(state)
+        session.flush()
+    return state
+
+
+# -- sending bookkeeping (used by the engine) -----------------------------------------------------
+
+
+def next_due(session: Session, vendor_id: int, now: datetime | None = None) -> OutboxMessage | None:
+    """The oldest pending message if it is due; order is kept, so a waiting head blocks the rest."""
+    head = session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.PENDING)
+        .order_by(OutboxMessage.id).limit(1)
+    )
+    if head is None or head.next_attempt_at > (now or utcnow()):
+        return None
+    return head
+
+
+def mark_sent(session: Session, message_id: int, status: int, body: str) -> None:
+    msg = session.get(OutboxMessage, message_id)
+    assert msg is not None
+    msg.status = OutboxStatus.SENT
+    msg.attempts += 1
+    msg.sent_at = utcnow()
+    msg.response_status = status
+    msg.response_body = body[:4000]
+    msg.last_error = ""
+
+
+def mark_transient(session: Session, message_id: int, error: str, *, status: int | None, body: str,
+                   retry_after: float | None, backoff: Backoff) -> datetime:
+    """Count the failed try and persist when to try again; the message stays pending."""
+    msg = session.get(OutboxMessage, message_id)
+    assert msg is not None
+    msg.attempts += 1
+    msg.next_attempt_at = utcnow() + timedelta(seconds=backoff.delay(msg.attempts, retry_after))
+    msg.last_error = error[:1000]
+    msg.response_status = status
+    msg.response_body = body[:4000]
+    return msg.next_attempt_at
+
+
+def mark_failed(session: Session, message_id: int, error: str, *, status: int | None, body: str) -> None:
+    """Permanent failure: kept as failed with the answer, and an alert for a person."""
+    from vmi_desktop.sync.dispatch import raise_alert
+
+    msg = session.get(OutboxMessage, message_id)
+    assert msg is not None
+    msg.attempts += 1
+    msg.status = OutboxStatus.FAILED
+    msg.last_error = error[:1000]
+    msg.response_status = status
+    msg.response_body = body[:4000]
+    vendor = session.get(Vendor, msg.vendor_id)
+    raise_alert(session, kind=AlertKind.SYNC_FAILED, cause_key=f"sync_failed:outbox:{msg.id}",
+                message=f"{vendor.code if vendor else msg.vendor_id}: {msg.kind.replace('_', ' ')} message "
+                        f"{msg.id} was refused: {error}"[:1000], vendor_id=msg.vendor_id)
+
+
+# -- the Sync page ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageInfo:
+    """One outbox row as the Sync page shows it (a plain value, safe to pass between threads)."""
+
+    id: int
+    vendor_id: int
+    vendor_code: str
+    message_id: str
+    kind: str
+    path: str
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    response_status: int | None
+    response_body: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def list_messages(session: Session, vendor_id: int | None = None, status: OutboxStatus | str | None = None,
+                  limit: int = 200) -> list[MessageInfo]:
+    """Outbox rows, newest first, optionally of one vendor and/or status."""
+    stmt = select(OutboxMessage, Vendor.code).join(Vendor, Vendor.id == OutboxMessage.vendor_id)
+    if vendor_id is not None:
+        stmt = stmt.where(OutboxMessage.vendor_id == vendor_id)
+    if status is not None:
+        stmt = stmt.where(OutboxMessage.status == OutboxStatus(status))
+    stmt = stmt.order_by(OutboxMessage.id.desc()).limit(limit)
+    return [
+        MessageInfo(m.id, m.vendor_id, code, m.message_id, m.kind, m.path, m.status, m.attempts, m.next_attempt_at,
+                    m.last_error, m.response_status, m.response_body, m.created_at, m.sent_at)
+        for m, code in session.execute(stmt)
+    ]
+
+
+def queue_summary(session: Session, vendor_id: int) -> dict[str, Any]:
+    """Counts per status plus the oldest pending message and when the next try is due."""
+    counts = dict(session.execute(
+        select(OutboxMessage.status, func.count()).where(OutboxMessage.vendor_id == vendor_id)
+        .group_by(OutboxMessage.status)
+    ).tuples().all())
+    oldest, next_at = session.execute(
+        select(func.min(OutboxMessage.created_at), func.min(OutboxMessage.next_attempt_at))
+        .where(OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.PENDING)
+    ).one()
+    summary: dict[str, Any] = {s.value: int(counts.get(s, 0)) for s in OutboxStatus}
+    summary["oldest_pending_at"] = oldest
+    summary["next_attempt_at"] = next_at
+    return summary
+
+
+def _get(session: Session, message_id: int) -> OutboxMessage:
+    msg = session.get(OutboxMessage, message_id)
+    if msg is None:
+        raise NotFoundError(f"unknown outbox message {message_id}")
+    return msg
+
+
+def retry_message(session: Session, actor: Actor, message_id: int) -> OutboxMessage:
+    """Put a failed (or discarded) message back in the queue, to be sent on the next sync."""
+    require(actor, Action.RUN_SYNC)
+    msg = _get(session, message_id)
+    if msg.status not in (OutboxStatus.FAILED, OutboxStatus.DISCARDED, OutboxStatus.PENDING):
+        raise ValidationError(f"message {message_id} was already sent; there is nothing to retry")
+    msg.status = OutboxStatus.PENDING
+    msg.attempts = 0
+    msg.next_attempt_at = utcnow()
+    _resolve_alert(session, msg, actor)
+    audit.record(session, actor, "sync.retry", "outbox_message", msg.id, kind=msg.kind, message_id=msg.message_id)
+    return msg
+
+
+def discard_message(session: Session, actor: Actor, message_id: int) -> OutboxMessage:
+    """Give up on a message (it stays in the table as discarded, for the record)."""
+    require(actor, Action.RUN_SYNC)
+    msg = _get(session, message_id)
+    if msg.status == OutboxStatus.SENT:
+        raise ValidationError(f"message {message_id} was already sent; it cannot be discarded")
+    msg.status = OutboxStatus.DISCARDED
+    _resolve_alert(session, msg, actor)
+    audit.record(session, actor, "sync.discard", "outbox_message", msg.id, kind=msg.kind, message_id=msg.message_id)
+    return msg
+
+
+def _resolve_alert(session: Session, msg: OutboxMessage, actor: Actor) -> None:
+    from vmi_desktop.sync.dispatch import resolve_alert
+
+    resolve_alert(session, f"sync_failed:outbox:{msg.id}", actor.name)
