@@ -1,0 +1,308 @@
+"""The sync worker: per-vendor queues on a thread pool, signals to the UI, cancel, schedule, hanging suppliers."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from PySide6.QtCore import QTimer
+from sqlalchemy import update
+
+from tests.world import World
+from vmi_desktop.db import Database
+from vmi_desktop.errors import VmiError
+from vmi_desktop.ledger import post_consumption, post_receipt
+from vmi_desktop.models import Vendor
+from vmi_desktop.scope import Actor
+from vmi_desktop.secrets import CredentialStore, SecretKind
+from vmi_desktop.ui.sync_worker import JobKind, SyncManager, SyncScheduler
+
+TOKEN = "tok-very-secret-4711"  # a test value that must never leak
+
+
+@dataclass
+class Report:
+    """Stands in for the engine's SyncReport (a plain value, not our code)."""
+
+    sent: int
+    events_applied: int
+
+
+class HangingSupplier:
+    """A loopback TCP server that accepts connections and never answers (a supplier that hangs)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns: list[socket.socket] = []
+        self.accepted = threading.Event()
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.1)
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.conns.append(conn)
+            self.accepted.set()
+
+    def close(self) -> None:
+        """Drop every held connection, which ends the client's blocked read."""
+        self._stop = True
+        self._thread.join(2)
+        for conn in self.conns:
+            conn.close()
+        self.sock.close()
+
+
+@pytest.fixture
+def hanging_supplier() -> Iterator[HangingSupplier]:
+    server = HangingSupplier()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def store() -> CredentialStore:
+    s = CredentialStore.in_memory()
+    s.set("ACME", SecretKind.TOKEN, TOKEN)
+    return s
+
+
+@pytest.fixture
+def make_manager(qtbot: Any, sqlite_db: Database, world: World, store: CredentialStore) -> Iterator[Any]:
+    managers: list[SyncManager] = []
+
+    def make(sync_fn: Any, **kwargs: Any) -> SyncManager:
+        manager = SyncManager(sqlite_db, sync_fn=sync_fn, store=store, **kwargs)
+        managers.append(manager)
+        return manager
+
+    yield make
+    for manager in managers:
+        manager.shutdown(5000)
+
+
+def _make_acme_syncable(db: Database, world: World, url: str = "http://127.0.0.1:9") -> None:
+    with db.transaction() as session:
+        session.execute(update(Vendor).where(Vendor.id == world.vendors["ACME"]).values(base_url=url))
+
+
+def test_run_emits_started_progress_result_and_status(qtbot: Any, make_manager: Any, world: World) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_sync(db: Database, vendor_id: int, credentials: Any, *, cancel: Any, progress: Any) -> Report:
+        seen["token"] = credentials.token
+        seen["thread"] = threading.current_thread()
+        progress(0.5, "half way")
+        return Report(sent=3, events_applied=2)
+
+    manager = make_manager(fake_sync)
+    acme = world.vendors["ACME"]
+    progress: list[tuple[int, float, str]] = []
+    manager.job_progress.connect(lambda v, f, t: progress.append((v, f, t)))
+    with qtbot.waitSignal(manager.job_finished, timeout=5000), qtbot.waitSignal(manager.job_result) as result:
+        assert manager.request_sync(acme)
+        assert manager.status(acme).running
+    assert result.args[0] == acme and result.args[1] == Report(3, 2)
+    assert progress == [(acme, 0.5, "half way")]
+    assert seen["token"] == TOKEN  # read from the keyring on the worker thread
+    assert seen["thread"] is not threading.main_thread()
+    status = manager.status(acme)
+    assert not status.running
+    assert status.last_success_at is not None
+    assert status.latency_ms is not None and status.latency_ms >= 0
+    assert status.last_result == "3 sent, 2 events applied"
+
+
+def test_failure_reaches_ui_without_the_secret(qtbot: Any, make_manager: Any, world: World) -> None:
+    def leaky_sync(db: Database, vendor_id: int, credentials: Any, **_: Any) -> Report:
+        raise VmiError(f"supplier refused Authorization: Bearer {credentials.token}")
+
+    manager = make_manager(leaky_sync)
+    acme = world.vendors["ACME"]
+    with qtbot.waitSignal(manager.job_failed, timeout=5000) as failed:
+        manager.request_sync(acme)
+    qtbot.waitUntil(lambda: not manager.is_busy())
+    assert "supplier refused" in failed.args[1]
+    assert TOKEN not in failed.args[1]
+    status = manager.status(acme)
+    assert status.last_error == failed.args[1]
+    assert status.last_result == "failed"
+
+
+def test_requests_while_running_are_coalesced_per_vendor(qtbot: Any, make_manager: Any, world: World) -> None:
+    release = threading.Event()
+    calls: list[int] = []
+
+    def slow_sync(db: Database, vendor_id: int, credentials: Any, **_: Any) -> Report:
+        calls.append(vendor_id)
+        release.wait(5)
+        return Report(1, 0)
+
+    manager = make_manager(slow_sync)
+    acme, bolt = world.vendors["ACME"], world.vendors["BOLT"]
+    manager.request_sync(acme)
+    manager.request_sync(bolt)  # another vendor runs in parallel
+    for _ in range(3):
+        manager.request_sync(acme)
+    assert manager.status(acme).jobs_queued == 1
+    assert not manager.request_sync(acme, JobKind.SCHEDULED)  # no base URL: never scheduled
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=5000)
+    release.set()
+    qtbot.waitUntil(lambda: not manager.is_busy(), timeout=5000)
+    assert sorted(calls) == sorted([acme, bolt, acme])
+
+
+def test_cancel_stops_a_cooperative_run(qtbot: Any, make_manager: Any, world: World) -> None:
+    started = threading.Event()
+    saw_cancel = threading.Event()
+
+    def waiting_sync(db: Database, vendor_id: int, credentials: Any, *, cancel: threading.Event, **_: Any) -> None:
+        started.set()
+        if cancel.wait(10):
+            saw_cancel.set()
+            raise VmiError("cancelled by the user")
+
+    manager = make_manager(waiting_sync)
+    acme = world.vendors["ACME"]
+    results: list[Any] = []
+    manager.job_result.connect(lambda *a: results.append(a))
+    manager.request_sync(acme)
+    assert started.wait(5)
+    with qtbot.waitSignal(manager.job_cancelled, timeout=2000):
+        assert manager.cancel(acme)
+    assert saw_cancel.wait(2)
+    qtbot.waitUntil(lambda: not manager.is_busy(), timeout=5000)
+    assert results == []
+    assert not manager.status(acme).running
+    assert manager.status(acme).last_result == "cancelled"
+
+
+def test_hanging_supplier_never_blocks_the_event_loop_and_cancel_ends_the_run(
+    qtbot: Any, make_manager: Any, world: World, hanging_supplier: HangingSupplier
+) -> None:
+    def http_sync(db: Database, vendor_id: int, credentials: Any, **_: Any) -> None:
+        httpx.get(hanging_supplier.url + "/v1/health", timeout=30)  # blocks: the server never answers
+
+    manager = make_manager(http_sync)
+    acme = world.vendors["ACME"]
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    t0 = time.monotonic()
+    manager.request_sync(acme)
+    assert time.monotonic() - t0 < 0.5  # queueing returns at once
+    assert hanging_supplier.accepted.wait(5)
+    qtbot.wait(400)
+    assert manager.is_running(acme)
+    assert len(ticks) >= 8  # the UI thread kept processing timers while the request hung
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert max(gaps) < 0.3
+
+    t1 = time.monotonic()
+    with qtbot.waitSignal(manager.job_cancelled, timeout=1000):
+        manager.cancel(acme)
+    assert time.monotonic() - t1 < 1.0
+    assert not manager.is_running(acme)
+    assert manager.status(acme).state_text in {"idle", "not synced"}
+
+    # A new request waits for the detached run; it starts once the supplier lets go.
+    manager.request_sync(acme)
+    assert manager.status(acme).jobs_queued == 1
+    hanging_supplier.close()
+    qtbot.waitUntil(lambda: not manager.is_busy(), timeout=10000)
+    timer.stop()
+
+
+def test_schedule_runs_due_vendors(qtbot: Any, make_manager: Any, world: World, sqlite_db: Database) -> None:
+    _make_acme_syncable(sqlite_db, world)
+    runs: list[int] = []
+
+    def fake_sync(db: Database, vendor_id: int, credentials: Any, **_: Any) -> Report:
+        runs.append(vendor_id)
+        return Report(0, 0)
+
+    manager = make_manager(fake_sync)
+    scheduler = SyncScheduler(manager, tick_ms=20, debounce_ms=50, poll_ms=60000, initial_delay_s=0.05)
+    kinds: list[str] = []
+    manager.job_started.connect(lambda v, k: kinds.append(k))
+    scheduler.start()
+    try:
+        qtbot.waitUntil(lambda: bool(runs), timeout=3000)
+        qtbot.waitUntil(lambda: not manager.is_busy(), timeout=3000)
+    finally:
+        scheduler.stop()
+    # BOLT is a manual vendor, so only ACME (REST with a base URL) is scheduled, and only once in 300 s.
+    assert runs == [world.vendors["ACME"]]
+    assert kinds == ["scheduled"]
+
+
+def test_stock_change_triggers_one_debounced_delta_push(
+    qtbot: Any, make_manager: Any, world: World, sqlite_db: Database, manager: Actor
+) -> None:
+    _make_acme_syncable(sqlite_db, world)
+    kinds: list[str] = []
+
+    def fake_sync(db: Database, vendor_id: int, credentials: Any, **_: Any) -> Report:
+        return Report(1, 0)
+
+    sync = make_manager(fake_sync)
+    sync.job_started.connect(lambda v, k: kinds.append(k))
+    scheduler = SyncScheduler(sync, tick_ms=50, debounce_ms=150, poll_ms=60000, initial_delay_s=3600)
+    scheduler.start()
+    try:
+        with sqlite_db.transaction() as session:
+            post_receipt(session, manager, "P-1", "WH-1", 5)
+            post_consumption(session, manager, "P-1", "WH-1", 1)
+            post_consumption(session, manager, "P-1", "WH-1", 1)
+        assert scheduler.delta_pending
+        qtbot.waitUntil(lambda: bool(kinds), timeout=3000)
+        qtbot.waitUntil(lambda: not sync.is_busy(), timeout=3000)
+        qtbot.wait(200)
+    finally:
+        scheduler.stop()
+    assert kinds == ["delta"]  # three postings, one push
+
+
+def test_stock_change_in_another_process_is_noticed_by_polling(
+    qtbot: Any, make_manager: Any, world: World, sqlite_db: Database, manager: Actor
+) -> None:
+    _make_acme_syncable(sqlite_db, world)
+    kinds: list[str] = []
+    sync = make_manager(lambda *a, **k: Report(0, 0))
+    sync.job_started.connect(lambda v, k: kinds.append(k))
+    # Not listening to this process's ledger: as if the posting came from another desk or the CLI.
+    scheduler = SyncScheduler(
+        sync, tick_ms=50, debounce_ms=50, poll_ms=100, initial_delay_s=3600, listen_to_ledger=False
+    )
+    scheduler.start()
+    try:
+        with sqlite_db.transaction() as session:
+            post_receipt(session, manager, "P-1", "WH-1", 5)
+        qtbot.waitUntil(lambda: kinds == ["delta"], timeout=3000)
+    finally:
+        scheduler.stop()
