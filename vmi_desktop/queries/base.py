@@ -28,6 +28,7 @@ class Kind(enum.StrEnum):
     INT = "int"
     ENUM = "enum"
     BOOL = "bool"
+    DATE = "date"
     DATETIME = "datetime"
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy.orm import Session
 
 from vmi_desktop.models import (
     ConnectionKind,
@@ -194,3 +195,15 @@ class AgreementsQuery(TableQuery):
             if filters.get(key) is not None:
                 conds.append(column == filters[key])
         return conds
+
+
+def location_choices(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """(id, code) of the active locations ``actor`` may see, for filter and dialog combos."""
+    stmt = select(Location.id, Location.code).where(Location.active.is_(True), location_filter(actor, Location.id))
+    return [(r.id, r.code) for r in session.execute(stmt.order_by(Location.code))]
+
+
+def vendor_choices(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """(id, code) of the active vendors ``actor`` may see."""
+    stmt = select(Vendor.id, Vendor.code).where(Vendor.active.is_(True), vendor_filter(actor, Vendor.id))
+    return [(r.id, r.code) for r in session.execute(stmt.order_by(Vendor.code))]

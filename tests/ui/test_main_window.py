@@ -1,0 +1,81 @@
+"""The main window: navigation, shared actions on the current page, status bar, remembered layout."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QLineEdit, QWidget
+
+from vmi_desktop.ui.main_window import MainWindow, window_settings
+
+
+class _HookPage(QWidget):
+    """A page with the optional hooks, recording which were called."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+        self.search = QLineEdit(self)
+
+    def refresh(self) -> None:
+        self.calls.append("refresh")
+
+    def find(self) -> None:
+        self.calls.append("find")
+
+    def save(self) -> None:
+        self.calls.append("save")
+
+    def undo(self) -> None:
+        self.calls.append("undo")
+
+
+def test_status_bar_shows_database_without_password_and_user_role(main_window: MainWindow) -> None:
+    assert main_window.ctx.db.display_name() in main_window.db_label.text()
+    assert "pm (parts manager)" in main_window.user_label.text()
+
+
+def test_pages_appear_in_navigation_order_and_no_sync_page(main_window: MainWindow) -> None:
+    keys = main_window.page_keys()
+    mine = [k for k in keys if k in {"stock", "skus", "vendors", "locations", "agreements", "audit"}]
+    assert mine == ["stock", "skus", "vendors", "locations", "agreements", "audit"]
+    assert "sync" not in keys
+    assert keys.index("stock") < keys.index("audit")
+
+
+def test_add_page_and_shared_actions_call_the_current_page(main_window: MainWindow) -> None:
+    page = _HookPage()
+    main_window.add_page("hooks", "Hooks", page, shortcut="Ctrl+Shift+H")
+    main_window.show_page("hooks")
+    assert main_window.page("hooks") is page
+    assert main_window.current_key() == "hooks"
+    for hook in ("refresh", "find", "save", "undo"):
+        main_window.actions_by_hook[hook].trigger()
+    assert page.calls == ["refresh", "find", "save", "undo"]
+    assert not main_window.actions_by_hook["discard"].isEnabled()
+
+
+def test_actions_use_standard_shortcuts(main_window: MainWindow) -> None:
+    shortcuts = {hook: a.shortcut().toString() for hook, a in main_window.actions_by_hook.items()}
+    assert shortcuts["save"] == "Ctrl+S"
+    assert shortcuts["find"] == "Ctrl+F"
+    assert shortcuts["refresh"] == "F5"
+    assert shortcuts["undo"] == "Ctrl+Z"
+
+
+def test_supplier_does_not_get_the_audit_page(make_ctx, make_window, supplier_actor) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(make_ctx(supplier_actor))
+    assert "audit" not in window.page_keys()
+    assert "stock" in window.page_keys()
+
+
+def test_geometry_and_splitter_are_remembered(make_ctx, ctx, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = make_window(ctx)
+    window.resize(701, 502)
+    window.splitter.setSizes([150, 551])
+    window.close()
+    settings = window_settings()
+    assert settings.value("window/geometry") is not None
+    assert settings.format() == QSettings.Format.IniFormat
+    again = make_window(ctx)
+    assert again.width() == 701
+    assert again.splitter.sizes()[0] == 150

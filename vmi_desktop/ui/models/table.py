@@ -1,0 +1,483 @@
+"""A table model over a query object: lazy pages, SQL sort/filter, pending edits saved in one go.
+
+Rows arrive a page at a time (``canFetchMore``/``fetchMore``), so a view
+over a million rows holds only what was scrolled to. The total is counted
+off the UI thread. Edits stay pending in the model (highlighted, undoable)
+until ``save()`` hands them to ``catalog_service`` in one transaction; a
+row someone else changed meanwhile is reloaded and reported, never
+overwritten.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QGuiApplication, QPalette
+from sqlalchemy.exc import SQLAlchemyError
+
+from vmi_desktop import catalog_service
+from vmi_desktop.catalog_service import RowConflict
+from vmi_desktop.db import describe_db_error
+from vmi_desktop.errors import ValidationError, VmiError
+from vmi_desktop.quantities import fmt
+from vmi_desktop.queries.base import Column, Kind, PageRequest, Row, TableQuery
+from vmi_desktop.scope import Action
+from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.palette import cell_colors
+
+log = logging.getLogger(__name__)
+
+#: The reason an edited cell is invalid (str) or None.
+ERROR_ROLE = Qt.ItemDataRole.UserRole + 1
+#: True when the cell holds an edit that is not saved yet.
+DIRTY_ROLE = Qt.ItemDataRole.UserRole + 2
+#: The Python value behind the cell (Decimal, enum, bool…), for delegates and tests.
+RAW_ROLE = Qt.ItemDataRole.UserRole + 3
+#: "changed by X at T" after a save found the row changed by someone else.
+CONFLICT_ROLE = Qt.ItemDataRole.UserRole + 4
+
+_MISSING = object()
+Index = QModelIndex | QPersistentModelIndex
+
+UPDATERS: dict[str, Callable[..., Any]] = {
+    "sku": catalog_service.update_sku,
+    "vendor": catalog_service.update_vendor,
+    "location": catalog_service.update_location,
+    "agreement": catalog_service.update_agreement,
+}
+EDIT_ACTION = {
+    "sku": Action.EDIT_MASTER_DATA,
+    "vendor": Action.EDIT_MASTER_DATA,
+    "location": Action.EDIT_MASTER_DATA,
+    "agreement": Action.EDIT_AGREEMENTS,
+}
+
+
+def display_text(column: Column, value: Any) -> str:
+    """How a value reads in a cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, enum.Enum):
+        return str(value.value).replace("_", " ")
+    if column.kind is Kind.QTY and isinstance(value, Decimal):
+        return fmt(value)
+    if column.kind is Kind.MONEY and isinstance(value, Decimal):
+        return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else fmt(value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+class _RowFailure(Exception):
+    def __init__(self, key: tuple[Any, ...], error: Exception) -> None:
+        super().__init__(str(error))
+        self.key = key
+        self.error = error
+
+
+class SqlTableModel(QAbstractTableModel):
+    """Rows of ``query`` for ``ctx.actor``, fetched ``page_size`` at a time."""
+
+    #: The number of matching rows, once the background COUNT is done.
+    total_changed = Signal(int)
+    #: A sentence for the status bar (validation reasons, save results, conflicts).
+    status_message = Signal(str)
+    #: Pending edits appeared or went away (enables Save/Discard).
+    pending_changed = Signal(bool)
+
+    def __init__(self, ctx: AppContext, query: TableQuery, *, page_size: int = 200,
+                 parent: Any = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.query = query
+        self.page_size = page_size
+        self.columns = list(query.columns)
+        self.request = PageRequest(sort_key=query.default_sort or None)
+        self._rows: list[Row] = []
+        self._row_of: dict[tuple[Any, ...], int] = {}
+        self._has_more = True
+        self.total: int | None = None
+        self._count_generation = 0
+        self.pages_fetched = 0
+        # pending edits: row key -> {column key: value (parsed, or raw text when invalid)}
+        self._pending: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._base_version: dict[tuple[Any, ...], int | None] = {}
+        self._errors: dict[tuple[tuple[Any, ...], str], str] = {}
+        self._conflicts: dict[tuple[Any, ...], str] = {}
+        self._undo: list[tuple[tuple[Any, ...], str, Any, str | None]] = []
+        action = EDIT_ACTION.get(query.entity)
+        self.can_edit = action is not None and ctx.can(action)
+        self._colors = cell_colors()
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Re-run the query from the first page (search, filter or sort changed, or F5)."""
+        self.beginResetModel()
+        self._rows = []
+        self._row_of = {}
+        self._has_more = True
+        self.pages_fetched = 0
+        self.endResetModel()
+        self._fetch_page()
+        self._start_count()
+
+    def set_search(self, text: str) -> None:
+        if text.strip() != self.request.search:
+            self.request = replace(self.request, search=text.strip())
+            self.reload()
+
+    def set_filter(self, key: str, value: Any) -> None:
+        filters = dict(self.request.filters)
+        if value is None:
+            filters.pop(key, None)
+        else:
+            filters[key] = value
+        self.request = replace(self.request, filters=filters)
+        self.reload()
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and self._has_more
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if not parent.isValid() and self._has_more:
+            self._fetch_page()
+
+    def _fetch_page(self) -> None:
+        try:
+            with self.ctx.db.sessions() as session:
+                rows = self.query.page(session, self.ctx.actor, self.request, len(self._rows), self.page_size)
+        except SQLAlchemyError as exc:
+            log.exception("loading a page failed")
+            self._has_more = False
+            self.status_message.emit(describe_db_error(exc))
+            return
+        self.pages_fetched += 1
+        self._has_more = len(rows) == self.page_size
+        rows = [r for r in rows if r.key not in self._row_of]  # rows moved by a concurrent change
+        if not rows:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        for offset, row in enumerate(rows):
+            self._row_of[row.key] = first + offset
+            self._rows.append(row)
+        self.endInsertRows()
+
+    def _start_count(self) -> None:
+        self._count_generation += 1
+        generation = self._count_generation
+        self.total = None
+        db, actor, query, request = self.ctx.db, self.ctx.actor, self.query, self.request
+
+        def count(_report: Callable[[float, str], None]) -> int:
+            with db.sessions() as session:
+                return query.count(session, actor, request)
+
+        def done(total: int) -> None:
+            if generation != self._count_generation:
+                return
+            self.total = total
+            self.total_changed.emit(total)
+
+        self.ctx.runner.run(count, on_result=done, on_error=lambda exc: log.warning("count failed: %s", exc))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def row(self, row: int) -> Row:
+        return self._rows[row]
+
+    def column_index(self, key: str) -> int:
+        return next(i for i, c in enumerate(self.columns) if c.key == key)
+
+    def key_of(self, row: int) -> tuple[Any, ...]:
+        return self._rows[row].key
+
+    def row_of_key(self, key: tuple[Any, ...]) -> int | None:
+        return self._row_of.get(key)
+
+    def edit_ids(self, rows: list[int]) -> list[int]:
+        """Entity ids (e.g. agreement ids) behind some rows, skipping rows with nothing to edit."""
+        return sorted({self._rows[r].edit_id for r in rows if self._rows[r].edit_id is not None})  # type: ignore[misc]
+
+    def value(self, row: int, key: str) -> Any:
+        """The value a cell shows: the pending edit if any, else the loaded one."""
+        record = self._rows[row]
+        pending = self._pending.get(record.key, {})
+        return pending[key] if key in pending else record.values[key]
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
+            column = self.columns[section]
+            if role == Qt.ItemDataRole.DisplayRole:
+                return column.title
+            if role == Qt.ItemDataRole.ToolTipRole:
+                notes = [] if column.sortable else ["not sortable"]
+                if column.editable and self.can_edit:
+                    notes.append("editable")
+                return column.title + (f" ({', '.join(notes)})" if notes else "")
+        if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole and section >= 0:
+            return section + 1
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows) or index.column() >= len(self.columns):
+            return None
+        record = self._rows[index.row()]
+        column = self.columns[index.column()]
+        cell = (record.key, column.key)
+        pending = self._pending.get(record.key, {})
+        dirty = column.key in pending
+        value = pending[column.key] if dirty else record.values[column.key]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return value if isinstance(value, str) and cell in self._errors else display_text(column, value)
+        if role == Qt.ItemDataRole.EditRole:
+            if isinstance(value, enum.Enum):
+                return str(value.value)
+            if isinstance(value, bool):
+                return value
+            return display_text(column, value)
+        if role == RAW_ROLE:
+            return value
+        if role == ERROR_ROLE:
+            return self._errors.get(cell)
+        if role == DIRTY_ROLE:
+            return dirty
+        if role == CONFLICT_ROLE:
+            return self._conflicts.get(record.key)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if cell in self._errors:
+                return self._errors[cell]
+            if record.key in self._conflicts:
+                return self._conflicts[record.key]
+            if dirty:
+                return f"not saved yet (was {display_text(column, record.values[column.key]) or 'empty'})"
+            return None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if cell in self._errors:
+                return QBrush(self._colors["error"])
+            if dirty:
+                return QBrush(self._colors["dirty"])
+            if record.key in self._conflicts:
+                return QBrush(self._colors["conflict"])
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and not record.active:
+            return QGuiApplication.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.kind in (Kind.QTY, Kind.MONEY, Kind.INT):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        if self.is_editable(index.row(), index.column()):
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def is_editable(self, row: int, column: int) -> bool:
+        """Whether the user may edit this cell (role, editable column, a row to change)."""
+        return (self.can_edit and 0 <= column < len(self.columns) and self.columns[column].editable
+                and 0 <= row < len(self._rows) and self._rows[row].edit_id is not None)
+
+    # -- sorting -----------------------------------------------------------------------------
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort in SQL (ORDER BY the column, then the row key) and start again from the first page."""
+        if not 0 <= column < len(self.columns) or not self.columns[column].sortable:
+            return
+        key = self.columns[column].key
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (key, descending) == (self.request.sort_key, self.request.descending) and self._rows:
+            return
+        self.request = replace(self.request, sort_key=key, descending=descending)
+        self.reload()
+
+    # -- editing -----------------------------------------------------------------------------
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or not self.is_editable(index.row(), index.column()):
+            return False
+        record = self._rows[index.row()]
+        column = self.columns[index.column()]
+        key, cell = record.key, (record.key, column.key)
+        pending = self._pending.get(key, {})
+        self._undo.append((key, column.key, pending.get(column.key, _MISSING), self._errors.get(cell)))
+        self._conflicts.pop(key, None)
+        assert column.field is not None
+        error: str | None = None
+        try:
+            parsed = catalog_service.parse_field(self.query.entity, column.field, value)
+        except ValidationError as exc:
+            parsed, error = ("" if value is None else str(value)), str(exc)
+        self._set_pending(record, column.key, parsed, error)
+        if error is None:
+            error = self._check_row(record, column.key)
+        if error:
+            self.status_message.emit(error)
+        self._emit_row_changed(index.row())
+        return True
+
+    def _set_pending(self, record: Row, column_key: str, value: Any, error: str | None) -> None:
+        key = record.key
+        was_pending = self.has_pending()
+        pending = self._pending.setdefault(key, {})
+        if error is None and value == record.values[column_key]:
+            pending.pop(column_key, None)
+        else:
+            pending[column_key] = value
+        if error is None:
+            self._errors.pop((key, column_key), None)
+        else:
+            self._errors[(key, column_key)] = error
+        if not pending:
+            del self._pending[key]
+            self._base_version.pop(key, None)
+        else:
+            self._base_version.setdefault(key, record.version)
+        if was_pending != self.has_pending():
+            self.pending_changed.emit(self.has_pending())
+
+    def _check_row(self, record: Row, edited: str) -> str | None:
+        """Cross-field rules (min above max) on the row as it would be saved; the reason lands on the cell."""
+        if "min_qty" not in record.values or "max_qty" not in record.values:
+            return None
+        row = self._row_of[record.key]
+        lo, hi = self.value(row, "min_qty"), self.value(row, "max_qty")
+        for k in ("min_qty", "max_qty"):  # a previous cross-field error is re-judged
+            message = self._errors.get((record.key, k))
+            if message and " is above max " in message:
+                del self._errors[(record.key, k)]
+        if not isinstance(lo, Decimal) or not isinstance(hi, Decimal):
+            return None
+        try:
+            catalog_service.check_thresholds(lo, hi, str(record.values.get("part_number", "")),
+                                             str(record.values.get("location", "")))
+        except ValidationError as exc:
+            self._errors[(record.key, edited if edited in ("min_qty", "max_qty") else "min_qty")] = str(exc)
+            return str(exc)
+        return None
+
+    def _emit_row_changed(self, row: int) -> None:
+        if 0 <= row < len(self._rows) and self.columns:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.columns) - 1))
+
+    def has_pending(self) -> bool:
+        """Whether edits wait to be saved."""
+        return bool(self._pending)
+
+    def pending_count(self) -> int:
+        return sum(len(v) for v in self._pending.values())
+
+    def error_count(self) -> int:
+        return len(self._errors)
+
+    def undo(self) -> bool:
+        """Take back the last unsaved cell edit."""
+        if not self._undo:
+            return False
+        key, column_key, previous, previous_error = self._undo.pop()
+        row = self._row_of.get(key)
+        if row is None:
+            return self.undo()
+        record = self._rows[row]
+        value = record.values[column_key] if previous is _MISSING else previous
+        self._set_pending(record, column_key, value, previous_error)
+        if previous_error is None:
+            self._check_row(record, column_key)
+        self._emit_row_changed(row)
+        return True
+
+    def discard(self) -> None:
+        """Forget every unsaved edit."""
+        rows = [self._row_of[k] for k in list(self._pending) + [k for k, _ in self._errors] if k in self._row_of]
+        self._pending.clear()
+        self._base_version.clear()
+        self._errors.clear()
+        self._undo.clear()
+        for row in sorted(set(rows)):
+            self._emit_row_changed(row)
+        self.pending_changed.emit(False)
+
+    def save(self) -> bool:
+        """Save every pending edit in one transaction; True when everything was saved."""
+        if not self._pending:
+            return True
+        if self._errors:
+            first = next(iter(self._errors.values()))
+            self.status_message.emit(f"Not saved: {len(self._errors)} cell(s) are invalid: {first}")
+            return False
+        updater = UPDATERS[self.query.entity]
+        edits = [(key, self._rows[self._row_of[key]].edit_id, self._base_version.get(key), dict(changes))
+                 for key, changes in self._pending.items() if key in self._row_of]
+        try:
+            with self.ctx.db.transaction() as session:
+                for key, edit_id, version, changes in edits:
+                    fields = {self.query.column(k).field: v for k, v in changes.items()}
+                    try:
+                        updater(session, self.ctx.actor, edit_id, version, **fields)
+                    except (VmiError, SQLAlchemyError) as exc:
+                        raise _RowFailure(key, exc) from exc
+        except _RowFailure as failure:
+            return self._save_failed(failure.key, failure.error)
+        saved = [key for key, *_ in edits]
+        self._pending.clear()
+        self._base_version.clear()
+        self._undo.clear()
+        self.refresh_rows(saved)
+        self.pending_changed.emit(False)
+        count = sum(len(c) for *_, c in edits)
+        self.status_message.emit(f"Saved {count} change(s) in {len(edits)} row(s).")
+        return True
+
+    def _save_failed(self, key: tuple[Any, ...], error: Exception) -> bool:
+        if isinstance(error, RowConflict):
+            message = str(error)
+            self._pending.pop(key, None)
+            self._base_version.pop(key, None)
+            self._errors = {cell: m for cell, m in self._errors.items() if cell[0] != key}
+            self._undo = [u for u in self._undo if u[0] != key]
+            self._conflicts[key] = message
+            self.refresh_rows([key])
+            self.pending_changed.emit(self.has_pending())
+        else:
+            message = describe_db_error(error) if isinstance(error, SQLAlchemyError) else str(error)
+            changes = self._pending.get(key, {})
+            if changes:
+                self._errors[(key, next(iter(changes)))] = message
+            row = self._row_of.get(key)
+            if row is not None:
+                self._emit_row_changed(row)
+        self.status_message.emit(f"Not saved: {message}")
+        return False
+
+    def refresh_rows(self, keys: list[tuple[Any, ...]]) -> None:
+        """Reload a few rows in place (dataChanged, no reset)."""
+        with self.ctx.db.sessions() as session:
+            fresh = self.query.rows_by_key(session, self.ctx.actor, keys)
+        for key in keys:
+            row = self._row_of.get(key)
+            if row is None or key not in fresh:
+                continue
+            self._rows[row] = fresh[key]
+            self._emit_row_changed(row)
+
+    def refresh_rows_by_edit_id(self, edit_ids: set[int]) -> None:
+        """Reload the loaded rows whose entity changed (after a bulk edit)."""
+        keys = [r.key for r in self._rows if r.edit_id in edit_ids]
+        self.refresh_rows(keys)
