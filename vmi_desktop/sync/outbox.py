@@ -272,7 +272,7 @@ def queue_summary(session: Session, vendor_id: int) -> dict[str, Any]:
     counts = dict(session.execute(
         select(OutboxMessage.status, func.count()).where(OutboxMessage.vendor_id == vendor_id)
         .group_by(OutboxMessage.status)
-    ).tuples().all())
+    ).all())
     oldest, next_at = session.execute(
         select(func.min(OutboxMessage.created_at), func.min(OutboxMessage.next_attempt_at))
         .where(OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.PENDING)

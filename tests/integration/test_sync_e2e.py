@@ -1,0 +1,119 @@
+"""End to end over loopback: the VMI loop between the app and the reference supplier."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import MANAGER
+from tests.integration.sync_support import rig
+from vmi_desktop import ledger
+from vmi_desktop.db import Database
+from vmi_desktop.models import (
+    OutboxStatus,
+    POOrigin,
+    POStatus,
+    PurchaseOrder,
+    Shipment,
+    SyncState,
+)
+from vmi_desktop.replenishment import orders
+from vmi_desktop.sync import hooks
+from vmi_desktop.sync.outbox import list_messages, queue_summary
+
+
+@pytest.fixture
+def installed_hooks() -> Iterator[None]:
+    hooks.install()
+    try:
+        yield
+    finally:
+        hooks.uninstall()
+
+
+def test_first_sync_reports_full_stock_and_supplier_orders_come_back(db: Database) -> None:
+    with rig(db) as r:
+        report = r.sync()
+        assert report.error is None, report
+        stats = r.server.state
+        # Full report with ACME's three pairs only (BOLT's P-3 never leaves the building).
+        assert set(stats.positions) == {("WH-1", "P-1"), ("WH-1", "P-2"), ("VAN-7", "P-1")}
+        assert stats.applied["stock-reports"] == 1
+        # Everything was at zero, below min: the supplier raised an order per pair, pulled back in the same run.
+        assert report.events_applied == 3 and report.events_rejected == 0
+        with db.transaction() as s:
+            pos = s.scalars(select(PurchaseOrder).where(PurchaseOrder.origin == POOrigin.SUPPLIER)).all()
+            by_pair = {(p.location_id, p.lines[0].sku_id): p for p in pos}
+            state = s.get(SyncState, r.acme)
+            assert state is not None and state.cursor == "3" and state.last_success_at is not None
+        w = r.world
+        # P-2 at WH-1: 20 up to max, accepted. P-1 at WH-1: 50 rounds up to 54 > max 50, held.
+        assert by_pair[(w.locations["WH-1"], w.skus["P-2"])].status == POStatus.ACKNOWLEDGED
+        assert by_pair[(w.locations["WH-1"], w.skus["P-1"])].status == POStatus.AWAITING_APPROVAL
+        assert by_pair[(w.locations["VAN-7"], w.skus["P-1"])].status == POStatus.ACKNOWLEDGED
+        # A second run applies nothing twice.
+        again = r.sync()
+        assert again.events_applied == 0 and r.inbox_count() == 3
+
+
+def test_stock_change_reaches_the_supplier_as_a_delta_report(sqlite_db: Database) -> None:
+    with rig(sqlite_db, replenish=False) as r:
+        assert r.sync().error is None
+        with sqlite_db.transaction() as s:
+            ledger.post_receipt(s, MANAGER, "P-2", "WH-1", "17")
+            ledger.post_receipt(s, MANAGER, "P-3", "WH-1", "5")  # BOLT's pair: not ACME's business
+        report = r.sync()
+        assert report.error is None and report.sent == 1
+        deltas = [c for c in r.server.state.captured if c["kind"] == "stock-reports" and c["body"]["mode"] == "delta"]
+        assert len(deltas) == 1
+        lines = deltas[0]["body"]["lines"]
+        assert [(ln["location_code"], ln["sku"], ln["on_hand"]) for ln in lines] == [("WH-1", "P-2", 17)]
+        assert r.server.state.positions[("WH-1", "P-2")]["on_hand"] == 17
+        # Nothing moved since: the next run sends no report.
+        assert r.sync().sent == 0
+
+
+def test_customer_po_is_sent_acknowledged_and_shipped(db: Database, installed_hooks: None) -> None:
+    with rig(db, replenish=False) as r:
+        w = r.world
+        with db.transaction() as s:
+            po = orders.create_order(s, MANAGER, vendor_id=r.acme, location_id=w.locations["WH-1"],
+                                     lines=[orders.NewLine(sku_id=w.skus["P-1"], quantity=Decimal(12))],
+                                     origin=POOrigin.MANUAL)
+            orders.mark_sent(s, MANAGER, po.id)
+            po_number = po.po_number
+        with db.transaction() as s:
+            assert [m.kind for m in list_messages(s, r.acme)] == ["purchase_order"]
+        report = r.sync()
+        assert report.error is None, report
+        assert r.server.state.orders[po_number]["lines"][1]["quantity"] == 12
+        with db.transaction() as s:
+            po = s.scalar(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number))
+            assert po is not None
+            assert po.status == POStatus.SHIPPED
+            assert po.lines[0].quantity_acknowledged == Decimal(12)
+            assert po.lines[0].quantity_shipped == Decimal(12)
+            assert s.scalar(select(Shipment.carrier).where(Shipment.purchase_order_id == po.id)) == "REF"
+            assert queue_summary(s, r.acme)[OutboxStatus.SENT.value] >= 2  # the order and the full report
+        # Receiving it queues a receipt; cancelling another sent order queues a cancel.
+        with db.transaction() as s:
+            po = s.scalar(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number))
+            assert po is not None
+            orders.receive(s, MANAGER, po.id, {1: Decimal(12)})
+            other = orders.create_order(s, MANAGER, vendor_id=r.acme, location_id=w.locations["WH-1"],
+                                        lines=[orders.NewLine(sku_id=w.skus["P-2"], quantity=Decimal(3))],
+                                        origin=POOrigin.MANUAL)
+            orders.mark_sent(s, MANAGER, other.id)
+            orders.cancel(s, MANAGER, other.id, "ordered by mistake")
+            other_number = other.po_number
+        assert r.sync().error is None
+        state = r.server.state
+        assert len(state.receipts) == 1
+        receipt = next(iter(state.receipts.values()))
+        assert receipt["lines"] == [{"po_number": po_number, "line": 1, "sku": "P-1", "quantity": 12}]
+        assert state.orders[other_number]["status"] == "cancelled"
+        assert state.orders[other_number]["cancel_reason"] == "ordered by mistake"
+        assert state.double_applied == 0

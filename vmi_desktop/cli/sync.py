@@ -1,0 +1,65 @@
+"""``vmi-desktop sync``: run supplier syncs without a window (once, or on each vendor's schedule)."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+
+from sqlalchemy import select
+
+from vmi_desktop.cli._common import open_db_as_user
+from vmi_desktop.errors import NotFoundError
+from vmi_desktop.models import Vendor
+from vmi_desktop.scope import Action, require
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "sync", help="send queued messages to suppliers and pull their events",
+        description="Credentials come from VMI_SUPPLIER_TOKEN_<VENDORCODE> (bearer) when set, else the OS keyring.")
+    parser.add_argument("--vendor", help="only this vendor (code); default: every vendor connected by REST")
+    parser.add_argument("--once", action="store_true", help="one run per vendor, then exit")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per supplier call (default 10)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from vmi_desktop.sync import hooks
+    from vmi_desktop.sync.engine import SyncEngine, due_vendors, load_credentials
+
+    db, actor = open_db_as_user(args)
+    require(actor, Action.RUN_SYNC)
+    hooks.install()
+    if args.vendor:
+        with db.transaction() as session:
+            vendor_id = session.scalar(select(Vendor.id).where(Vendor.code == args.vendor))
+        if vendor_id is None:
+            raise NotFoundError(f"unknown vendor {args.vendor!r}")
+        vendor_ids = [vendor_id]
+    else:
+        vendor_ids = due_vendors(db)
+    if not vendor_ids:
+        print("no vendor is connected by REST; nothing to sync")
+        return 0
+    engine = SyncEngine(db, timeout=args.timeout)
+    stop = threading.Event()
+    next_run = dict.fromkeys(vendor_ids, 0.0)
+    failures = 0
+    while True:
+        for vendor_id in vendor_ids:
+            if time.monotonic() < next_run[vendor_id]:
+                continue
+            with db.transaction() as session:
+                vendor = session.get(Vendor, vendor_id)
+                assert vendor is not None
+                code, interval = vendor.code, vendor.sync_interval_s
+            report = engine.sync_vendor(vendor_id, load_credentials(code), cancel=stop)
+            status = "ok" if report.error is None else f"error: {report.error}"
+            print(f"{code}: sent {report.sent}, failed {report.failed}, events applied {report.events_applied}, "
+                  f"rejected {report.events_rejected}, pending {report.pending}; {status}", flush=True)
+            failures += report.error is not None
+            next_run[vendor_id] = time.monotonic() + interval
+        if args.once:
+            return 1 if failures else 0
+        stop.wait(max(1.0, min(next_run.values()) - time.monotonic()))

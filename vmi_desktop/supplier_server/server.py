@@ -1,0 +1,316 @@
+"""HTTP front of the reference supplier: stdlib ``ThreadingHTTPServer`` on a thread.
+
+Contract paths need ``Authorization: Bearer <token>`` and ``X-VMI-Customer``;
+POSTs need an ``Idempotency-Key`` equal to the body's ``message_id``. A repeated
+key is answered with the stored first answer, and nothing is applied twice
+(a per-key lock also covers a retry racing a slow first attempt).
+
+Control paths for tests and demos (same token): ``GET /_control/stats``,
+``POST /_control/faults`` (a ``Fault`` as JSON), ``DELETE /_control/faults``,
+``POST /_control/events`` (``{type, data}``: add an event to the feed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hmac
+import json
+import logging
+import re
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from vmi_desktop.supplier_server.state import MAX_LIMIT, PROTOCOL, BadRequest, Fault, SupplierState
+
+log = logging.getLogger(__name__)
+
+_CANCEL = re.compile(r"^/v1/purchase-orders/([^/]+)/cancel$")
+_POSTS = {"/v1/stock-reports": "stock-reports", "/v1/usage": "usage", "/v1/purchase-orders": "purchase-orders",
+          "/v1/receipts": "receipts"}
+MAX_BODY = 64 * 1024 * 1024
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> bytes:
+        raw = json.dumps(body, separators=(",", ":")).encode()
+        self._send(status, raw, headers)
+        return raw
+
+    def _error(self, status: int, reason: str) -> bytes:
+        return self._json(status, {"error": reason})
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise BadRequest(413, "body too large")
+        raw = self.rfile.read(length) if length else b""
+        if self.headers.get("Content-Encoding", "").lower() == "gzip":
+            try:
+                raw = gzip.decompress(raw)
+            except (OSError, EOFError):
+                raise BadRequest(400, "body is not valid gzip") from None
+        return raw
+
+    def _authorised(self) -> bool:
+        expected = f"Bearer {self.server.token}"
+        given = self.headers.get("Authorization", "")
+        return hmac.compare_digest(given.encode(), expected.encode())
+
+    # -- dispatch --------------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def _handle(self, method: str) -> None:
+        state = self.server.state
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        base = self.server.base_path
+        if base and path.startswith(base):
+            path = path[len(base):] or "/"
+        try:
+            body = self._body()
+        except BadRequest as exc:
+            self._error(exc.status, exc.reason)
+            return
+        if path.startswith("/_control/"):
+            self._control(method, path, body)
+            return
+        kind = self._kind(method, path)
+        if kind is None:
+            self._error(404, f"no such endpoint: {method} {path}")
+            return
+        with state.lock:
+            state.received[kind] += 1
+        answer = self._contract(method, path, kind, body, parts.query)
+        if answer is not None:
+            state.record_capture({"method": method, "path": path, "kind": kind,
+                                  "headers": {k.lower(): v for k, v in self.headers.items()},
+                                  "body": _loads(body), "status": answer[0], "answer": _loads(answer[1])})
+
+    @staticmethod
+    def _kind(method: str, path: str) -> str | None:
+        if method == "GET" and path == "/v1/health":
+            return "health"
+        if method == "GET" and path == "/v1/events":
+            return "events"
+        if method == "POST" and path in _POSTS:
+            return _POSTS[path]
+        if method == "POST" and _CANCEL.match(path):
+            return "cancel"
+        return None
+
+    def _contract(self, method: str, path: str, kind: str, body: bytes, query: str) -> tuple[int, bytes] | None:
+        """Answer one contract request; returns what was sent (None when the connection was dropped)."""
+        state = self.server.state
+        if not self._authorised():
+            return 401, self._error(401, "missing or wrong bearer token")
+        if not self.headers.get("X-VMI-Customer"):
+            return 400, self._error(400, "X-VMI-Customer header is missing")
+        fault = state.take_fault(method, path)
+        if fault is not None:
+            if fault.kind == "delay":
+                time.sleep(fault.seconds)
+            elif fault.kind == "status":
+                return fault.status, self._error(fault.status, "injected failure")
+            elif fault.kind == "429":
+                return 429, self._json(429, {"error": "slow down"}, {"Retry-After": f"{fault.retry_after:g}"})
+            elif fault.kind == "drop_before":
+                self._drop()
+                return None
+        if kind == "health":
+            return 200, self._json(200, {"status": "ok", "supplier": state.name, "protocol": PROTOCOL})
+        if kind == "events":
+            status, raw = self._events(query)
+        else:
+            status, raw = self._post(path, kind, body)
+        if fault is not None and fault.kind == "drop_after":
+            self._drop()
+            return None
+        if fault is not None and fault.kind == "malformed":
+            self._send(200, b'{"accepted": <garbage')
+            return None
+        self._send(status, raw)
+        return status, raw
+
+    def _events(self, query: str) -> tuple[int, bytes]:
+        params = parse_qs(query)
+        try:
+            limit = int(params.get("limit", ["100"])[0])
+        except ValueError:
+            return 400, _dumps({"error": "limit must be an integer"})
+        if not 1 <= limit <= MAX_LIMIT:
+            return 400, _dumps({"error": f"limit must be between 1 and {MAX_LIMIT}"})
+        try:
+            page = self.server.state.page(params.get("after", [None])[0], limit)
+        except BadRequest as exc:
+            return exc.status, _dumps({"error": exc.reason})
+        return 200, _dumps(page)
+
+    def _post(self, path: str, kind: str, raw_body: bytes) -> tuple[int, bytes]:
+        state = self.server.state
+        key = self.headers.get("Idempotency-Key", "")
+        if not key:
+            return 400, _dumps({"error": "Idempotency-Key header is missing"})
+        if "application/json" not in self.headers.get("Content-Type", ""):
+            return 400, _dumps({"error": "Content-Type must be application/json"})
+        with state.key_lock(key):
+            previous = state.answers.get(key)
+            if previous is not None:
+                with state.lock:
+                    state.replayed[kind] += 1
+                return previous
+            try:
+                body = json.loads(raw_body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                return 400, _dumps({"error": "body is not UTF-8 JSON"})
+            if not isinstance(body, dict):
+                return 422, _dumps({"error": "body must be a JSON object"})
+            if body.get("message_id") != key:
+                return 422, _dumps({"error": "message_id in the body must equal the Idempotency-Key"})
+            match = _CANCEL.match(path)
+            try:
+                status, answer = state.apply(kind, body, po_number=unquote(match.group(1)) if match else "")
+                result = status, _dumps(answer)
+            except BadRequest as exc:
+                result = exc.status, _dumps({"error": exc.reason})
+            state.answers[key] = result
+            return result
+
+    def _control(self, method: str, path: str, body: bytes) -> None:
+        state = self.server.state
+        if not self._authorised():
+            self._error(401, "missing or wrong bearer token")
+            return
+        try:
+            data = _loads(body) if body else {}
+            if method == "GET" and path == "/_control/stats":
+                self._json(200, state.stats())
+            elif method == "POST" and path == "/_control/faults":
+                state.add_fault(Fault(**data))
+                self._json(200, {"ok": True})
+            elif method == "DELETE" and path == "/_control/faults":
+                state.clear_faults()
+                self._json(200, {"ok": True})
+            elif method == "POST" and path == "/_control/events":
+                self._json(200, state.add_event(data["type"], data.get("data"), event_id=data.get("event_id")))
+            else:
+                self._error(404, f"no such control endpoint: {method} {path}")
+        except (TypeError, ValueError, KeyError) as exc:
+            self._error(400, f"bad control request: {exc}")
+
+
+def _dumps(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _loads(raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    state: SupplierState
+    token: str
+    base_path: str
+
+
+class SupplierServer:
+    """The reference supplier on ``host:port`` (port 0 picks a free one), served from a thread.
+
+    ``base_path`` is the prefix of the contract paths (e.g. ``/vmi``); ``url`` is the base URL
+    to put in the vendor's settings.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str,
+                 vendor_name: str = "Reference Supplier", base_path: str = "", state: SupplierState | None = None,
+                 capture: bool = False, **options: Any) -> None:
+        if not token:
+            raise ValueError("the reference supplier needs a bearer token")
+        self.state = state or SupplierState(name=vendor_name, **options)
+        self.state.capture = capture or self.state.capture
+        self._server = _Server((host, port), _Handler)
+        self._server.state = self.state
+        self._server.token = token
+        self._server.base_path = base_path.rstrip("/")
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = self._server.server_address[0]
+        host = f"[{host}]" if ":" in str(host) else host
+        return f"http://{host}:{self.port}{self._server.base_path}"
+
+    def start(self) -> SupplierServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"supplier-server-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever(poll_interval=0.2)
+
+    def close(self) -> None:
+        """Release the socket after ``serve_forever`` returned."""
+        self._server.server_close()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SupplierServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # Conveniences for tests and demos.
+
+    def add_fault(self, path: str, kind: str, count: int = 1, **options: Any) -> None:
+        self.state.add_fault(Fault(path=path, kind=kind, count=count, **options))
+
+    def add_event(self, event_type: str, data: Any, *, event_id: str | None = None) -> dict[str, Any]:
+        return self.state.add_event(event_type, data, event_id=event_id)
