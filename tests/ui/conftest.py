@@ -84,13 +84,13 @@ def make_ctx(qtbot: object, sqlite_db: Database, tmp_path: Path) -> Iterator[Cal
 
 
 @pytest.fixture
-def ctx(make_ctx: Callable[[Actor], AppContext], world: World, manager: Actor) -> AppContext:
-    """A parts manager's context over the small world."""
+def ctx(make_ctx: Callable[[Actor], AppContext], stocked: World, manager: Actor) -> AppContext:
+    """A parts manager's context over the small world with stock levels."""
     return make_ctx(manager)
 
 
 @pytest.fixture
-def make_window(qtbot: object, world: World) -> Callable[[AppContext], object]:
+def make_window(qtbot: object, stocked: World) -> Callable[[AppContext], object]:
     """Factory of shown MainWindows for a context (no close confirmation in tests)."""
     from vmi_desktop.ui.main_window import MainWindow
 
@@ -109,3 +109,25 @@ def make_window(qtbot: object, world: World) -> Callable[[AppContext], object]:
 def main_window(make_window: Callable[[AppContext], object], ctx: AppContext) -> object:
     """The real main window of a parts manager over the small world, shown offscreen."""
     return make_window(ctx)
+
+
+#: on hand per (SKU, location) written by the ``stocked`` fixture
+ON_HAND = {("P-1", "WH-1"): 7, ("P-2", "WH-1"): 30, ("P-3", "WH-1"): 2, ("P-1", "VAN-7"): 1,
+           ("P-2", "VAN-7"): 0, ("P-3", "VAN-7"): 11}
+
+
+@pytest.fixture
+def stocked(sqlite_db: Database, world: World) -> World:
+    """The small world with a stock level for every SKU x location (set-based insert)."""
+    from decimal import Decimal
+
+    from sqlalchemy import insert
+
+    from vmi_desktop.models import StockLevel
+
+    with sqlite_db.transaction() as session:
+        session.execute(insert(StockLevel), [
+            {"sku_id": world.skus[s], "location_id": world.locations[loc], "on_hand": Decimal(q)}
+            for (s, loc), q in ON_HAND.items()
+        ])
+    return world

@@ -107,7 +107,8 @@ class SqlTableModel(QAbstractTableModel):
         self._has_more = True
         self.total: int | None = None
         self._count_generation = 0
-        self.pages_fetched = 0
+        self.pages_fetched = 0  # since the last reload
+        self.page_queries = 0  # ever (debounce check)
         # pending edits: row key -> {column key: value (parsed, or raw text when invalid)}
         self._pending: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._base_version: dict[tuple[Any, ...], int | None] = {}
@@ -162,6 +163,7 @@ class SqlTableModel(QAbstractTableModel):
             self.status_message.emit(describe_db_error(exc))
             return
         self.pages_fetched += 1
+        self.page_queries += 1
         self._has_more = len(rows) == self.page_size
         rows = [r for r in rows if r.key not in self._row_of]  # rows moved by a concurrent change
         if not rows:
