@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.conftest import D, LEAD
+from tests.conftest import LEAD, D
 from tests.world import World, build_world
 from vmi_desktop import ledger
 from vmi_desktop.db import Database
