@@ -33,7 +33,7 @@ from vmi_desktop.models import (
 )
 from vmi_desktop.queries._sql import day_of, days_between
 from vmi_desktop.queries.charts import NOT_PLACED
-from vmi_desktop.scope import Actor, location_filter, pair_filter, vendor_filter
+from vmi_desktop.scope import Actor, covers, location_filter, pair_filter, vendor_filter
 
 
 @dataclass(frozen=True)
@@ -189,6 +189,33 @@ def supplier_scores(session: Session, actor: Actor, *, days: int = 365, limit: i
     return scores[:limit]
 
 
+def scores_from_metrics(session: Session, actor: Actor, *, days: int = 365, limit: int = 10) -> list[SupplierScore]:
+    """Worst suppliers from the replenishment metrics module (its definitions: need-by in the period,
+    median response latency); falls back to ``supplier_scores`` where that module is not installed."""
+    try:
+        from vmi_desktop.replenishment.metrics import vendor_metrics
+    except ImportError:
+        return supplier_scores(session, actor, days=days, limit=limit)
+    open_counts = dict(session.execute(
+        select(PurchaseOrder.vendor_id, func.count())
+        .where(PurchaseOrder.status.in_(OPEN_PO_STATUSES), vendor_filter(actor, PurchaseOrder.vendor_id))
+        .group_by(PurchaseOrder.vendor_id)
+    ).all())
+    since = (utcnow() - timedelta(days=days)).date()
+    scores = [
+        SupplierScore(
+            vendor_id=m.vendor_id, code=m.vendor_code, name=m.vendor_name,
+            fill_rate=float(m.fill_rate_units) if m.fill_rate_units is not None else None,
+            ack_hours=m.response_median_hours, cycle_days=m.avg_cycle_days,
+            open_orders=int(open_counts.get(m.vendor_id, 0)),
+        )
+        for m in vendor_metrics(session, actor, since=since)
+    ]
+    scores.sort(key=lambda s: (s.fill_rate is None, s.fill_rate if s.fill_rate is not None else 2.0,
+                               -(s.ack_hours or 0.0), s.code))
+    return scores[:limit]
+
+
 def open_alert_count(session: Session, actor: Actor) -> int:
     """Alerts not yet resolved, in the actor's scope."""
     return int(session.scalar(
@@ -203,20 +230,20 @@ def fleet_health(session: Session, actor: Actor) -> FleetHealth:
         pairs=pairs, below_min=below, stock_outs=outs, over_max=over,
         open_alerts=open_alert_count(session, actor),
         open_orders=open_orders_by_status(session, actor),
-        worst_suppliers=supplier_scores(session, actor),
+        worst_suppliers=scores_from_metrics(session, actor),
         attention=attention_pairs(session, actor),
     )
 
 
 def find_pair(session: Session, actor: Actor, part_number: str, location_code: str) -> tuple[int, int] | None:
     """Ids of a SKU x location by codes, or None when unknown or out of scope."""
-    row = session.execute(
-        select(Sku.id, Location.id).where(
-            Sku.part_number == part_number.strip(), Location.code == location_code.strip(),
-            pair_filter(actor, Sku.id, Location.id),
-        )
-    ).first()
-    return (int(row[0]), int(row[1])) if row else None
+    sku_id = session.scalar(select(Sku.id).where(Sku.part_number == part_number.strip()))
+    location_id = session.scalar(select(Location.id).where(Location.code == location_code.strip()))
+    if sku_id is None or location_id is None:
+        return None
+    if actor.is_supplier and not covers(session, actor.vendor_id or 0, sku_id, location_id):
+        return None
+    return int(sku_id), int(location_id)
 
 
 def location_codes(session: Session, actor: Actor) -> list[str]:

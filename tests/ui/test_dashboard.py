@@ -1,0 +1,108 @@
+"""The dashboard loads fleet health off the UI thread and charts the selected pair and vendor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from tests.world import World
+from vmi_desktop import ledger
+from vmi_desktop.db import Database
+from vmi_desktop.models import POOrigin, POStatus, Role, StockMovement
+from vmi_desktop.replenishment import orders as po_api
+from vmi_desktop.scope import Actor
+from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.pages.dashboard import DashboardPage
+
+T0 = datetime(2025, 6, 2, 7, 0, tzinfo=UTC)
+
+
+def _history(db: Database, actor: Actor, world: World) -> None:
+    with db.transaction() as s:
+        ledger.post_receipt(s, actor, "P-1", "WH-1", 20, occurred_at=T0)
+        for i in range(12):
+            ledger.post_consumption(s, actor, "P-1", "WH-1", 1, occurred_at=T0 + timedelta(days=i, hours=3))
+        ledger.post_receipt(s, actor, "P-2", "WH-1", 30, occurred_at=T0)  # over max 20
+        po_api.create_order(s, actor, vendor_id=world.vendors["ACME"], location_id=world.locations["WH-1"],
+                            lines=[po_api.NewLine(sku_id=world.skus["P-1"], quantity=Decimal(12))],
+                            origin=POOrigin.MANUAL, status=POStatus.AWAITING_APPROVAL)
+
+
+def _page(qtbot: QtBot, ctx: AppContext) -> DashboardPage:
+    page = DashboardPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    qtbot.waitUntil(lambda: page.health is not None, timeout=5000)
+    return page
+
+
+def test_fleet_health_cards_and_tables(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
+                                       make_ctx: Callable[[Actor], AppContext]) -> None:
+    _history(sqlite_db, manager, world)
+    page = _page(qtbot, make_ctx(manager))
+    # P-1@WH-1 8 < min 10; P-3@WH-1 and P-1@VAN-7 never posted (0): below min and out of stock
+    assert page.cards["pairs"].text() == "4"
+    assert page.cards["below_min"].text() == "3"
+    assert page.cards["stock_outs"].text() == "2"
+    assert page.cards["over_max"].text() == "1"
+    assert page.cards["open_orders"].text() == "1"
+    assert page.orders_table.item(0, 0).text() == "awaiting approval"
+    parts = {(page.attention_table.item(r, 0).text(), page.attention_table.item(r, 1).text())
+             for r in range(page.attention_table.rowCount())}
+    assert parts == {("P-1", "WH-1"), ("P-3", "WH-1"), ("P-1", "VAN-7")}
+    assert page.location_combo.count() == 2
+
+
+def test_selecting_a_pair_charts_its_ledger_series(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
+                                                   make_ctx: Callable[[Actor], AppContext]) -> None:
+    _history(sqlite_db, manager, world)
+    page = _page(qtbot, make_ctx(manager))
+    row = next(r for r in range(page.attention_table.rowCount())
+               if (page.attention_table.item(r, 0).text(), page.attention_table.item(r, 1).text()) == ("P-1", "WH-1"))
+    with qtbot.waitSignal(page.pair_loaded, timeout=5000):
+        page.attention_table.selectRow(row)
+    with sqlite_db.transaction() as s:
+        posted = s.execute(select(StockMovement.occurred_at, StockMovement.on_hand_after).where(
+            StockMovement.sku_id == world.skus["P-1"], StockMovement.location_id == world.locations["WH-1"],
+        ).order_by(StockMovement.occurred_at)).all()
+    curve = page.stock_chart.curve
+    assert np.array_equal(curve.xData, [p[0].timestamp() for p in posted])
+    assert np.array_equal(curve.yData, [float(p[1]) for p in posted])
+    assert page.consumption_chart.bars.opts["height"].tolist() == [1.0] * 12
+    assert "P-1 at WH-1" in page.chart_title.text() and "min 10 / max 50" in page.chart_title.text()
+
+
+def test_typed_pair_and_vendor_charts(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
+                                      make_ctx: Callable[[Actor], AppContext]) -> None:
+    _history(sqlite_db, manager, world)
+    page = _page(qtbot, make_ctx(manager))
+    page.location_combo.setCurrentText("WH-1")
+    qtbot.keyClicks(page.part_edit, "P-2")
+    with qtbot.waitSignal(page.pair_loaded, timeout=5000) as blocker:
+        page.show_button.click()
+    assert blocker.args[0].stock.on_hand.tolist() == [30.0]
+    codes = [page.suppliers_table.item(r, 0).text().split(" — ")[0] for r in range(page.suppliers_table.rowCount())]
+    assert sorted(codes) == ["ACME", "BOLT"]
+    with qtbot.waitSignal(page.vendor_loaded, timeout=5000):
+        page.suppliers_table.selectRow(codes.index("ACME"))
+    assert page.chart_tabs.currentWidget() is page.vendor_charts
+
+
+def test_supplier_dashboard_shows_only_its_scope(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
+                                                 make_ctx: Callable[[Actor], AppContext]) -> None:
+    _history(sqlite_db, manager, world)
+    bolt = Actor(name="bolt-rep", role=Role.SUPPLIER, vendor_id=world.vendors["BOLT"])
+    page = _page(qtbot, make_ctx(bolt))
+    assert page.cards["pairs"].text() == "1"
+    assert page.cards["open_orders"].text() == "0"  # the ACME order is not BOLT's
+    assert page.attention_table.item(0, 0).text() == "P-3"
+    page.location_combo.setCurrentText("WH-1")
+    page.part_edit.setText("P-1")
+    page.show_typed_pair()
+    assert "No SKU 'P-1' at WH-1 in your scope" in page.chart_title.text()

@@ -1,0 +1,316 @@
+"""The dashboard: fleet health at a glance and the charts of one SKU x location or one vendor.
+
+Every query runs on the task runner (``ctx.runner``) with its own session;
+results come back on the UI thread and are dropped if a newer request was
+made meanwhile, so fast clicking never shows stale charts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vmi_desktop.quantities import fmt
+from vmi_desktop.queries import charts as chart_queries
+from vmi_desktop.queries import dashboard as dash
+from vmi_desktop.ui.charts import ConsumptionChart, StockChart, VendorCharts
+from vmi_desktop.ui.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PairCharts:
+    """What the charts of one pair need, loaded together on a worker thread."""
+
+    sku_id: int
+    location_id: int
+    title: str
+    stock: chart_queries.StockSeries
+    daily: chart_queries.BucketSeries
+
+
+def _card(title: str, name: str) -> tuple[QFrame, QLabel]:
+    frame = QFrame()
+    frame.setFrameShape(QFrame.Shape.StyledPanel)
+    frame.setObjectName(f"card_{name}")
+    value = QLabel("-")
+    value.setObjectName(name)
+    font = value.font()
+    font.setPointSizeF(font.pointSizeF() * 1.8)
+    font.setBold(True)
+    value.setFont(font)
+    caption = QLabel(title)
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(10, 6, 10, 6)
+    layout.addWidget(value)
+    layout.addWidget(caption)
+    return frame, value
+
+
+def _table(headers: list[str], name: str) -> QTableWidget:
+    # Small, bounded tables (top 10 vendors, at most 200 pairs): a QTableWidget is enough here.
+    table = QTableWidget(0, len(headers))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.verticalHeader().setDefaultSectionSize(22)
+    return table
+
+
+def _pct(value: float | None) -> str:
+    return f"{value * 100:.1f} %" if value is not None else "-"
+
+
+def _num(value: float | None, unit: str) -> str:
+    return f"{value:.1f} {unit}" if value is not None else "-"
+
+
+class DashboardPage(QWidget):
+    """Fleet health cards and tables; a chart panel for the selected pair or vendor."""
+
+    status_message = Signal(str)
+    health_loaded = Signal(object)  # FleetHealth
+    pair_loaded = Signal(object)  # PairCharts
+    vendor_loaded = Signal(object)  # VendorSeries
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.health: dash.FleetHealth | None = None
+        self.pair: PairCharts | None = None
+        self._generation: dict[str, int] = {"health": 0, "pair": 0, "vendor": 0}
+
+        # -- cards
+        cards = QHBoxLayout()
+        self.cards: dict[str, QLabel] = {}
+        for title, name in (("SKU x location pairs", "pairs"), ("below min", "below_min"),
+                            ("stock-outs", "stock_outs"), ("over max", "over_max"),
+                            ("open orders", "open_orders"), ("open alerts", "open_alerts")):
+            frame, value = _card(title, name)
+            self.cards[name] = value
+            cards.addWidget(frame)
+
+        # -- tables
+        self.orders_table = _table(["Status", "Orders"], "ordersByStatus")
+        self.suppliers_table = _table(["Vendor", "Fill rate", "Response", "Cycle", "Open"], "worstSuppliers")
+        self.attention_table = _table(["SKU", "Location", "On hand", "Min", "Max"], "attention")
+        self.suppliers_table.itemSelectionChanged.connect(self._supplier_selected)
+        self.attention_table.itemSelectionChanged.connect(self._attention_selected)
+        left = QVBoxLayout()
+        for title, table, stretch in (("Open orders by status", self.orders_table, 2),
+                                      ("Worst suppliers (last 12 months)", self.suppliers_table, 3),
+                                      ("Below min (worst first)", self.attention_table, 5)):
+            box = QGroupBox(title)
+            QVBoxLayout(box).addWidget(table)
+            left.addWidget(box, stretch)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+        left.setContentsMargins(0, 0, 0, 0)
+
+        # -- chart panel
+        self.part_edit = QLineEdit()
+        self.part_edit.setObjectName("partNumber")
+        self.part_edit.setPlaceholderText("Part number")
+        self.location_combo = QComboBox()
+        self.location_combo.setObjectName("location")
+        self.show_button = QPushButton("Show charts")
+        self.show_button.clicked.connect(self.show_typed_pair)
+        self.part_edit.returnPressed.connect(self.show_typed_pair)
+        self.chart_title = QLabel("Select a pair below min, a supplier, or type a part number.")
+        self.chart_title.setObjectName("chartTitle")
+        self.stock_chart = StockChart()
+        self.consumption_chart = ConsumptionChart()
+        self.vendor_charts = VendorCharts()
+        self.chart_tabs = QTabWidget()
+        self.chart_tabs.addTab(self.stock_chart, "Stock on hand")
+        self.chart_tabs.addTab(self.consumption_chart, "Consumption")
+        self.chart_tabs.addTab(self.vendor_charts, "Supplier performance")
+        picker = QGridLayout()
+        picker.addWidget(QLabel("SKU"), 0, 0)
+        picker.addWidget(self.part_edit, 0, 1)
+        picker.addWidget(QLabel("at"), 0, 2)
+        picker.addWidget(self.location_combo, 0, 3)
+        picker.addWidget(self.show_button, 0, 4)
+        picker.setColumnStretch(1, 1)
+        right_widget = QWidget()
+        right = QVBoxLayout(right_widget)
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addLayout(picker)
+        right.addWidget(self.chart_title)
+        right.addWidget(self.chart_tabs, 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left_widget)
+        splitter.addWidget(right_widget)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([420, 640])
+        layout = QVBoxLayout(self)
+        layout.addLayout(cards)
+        layout.addWidget(splitter, 1)
+        self.refresh()
+
+    # -- background work -----------------------------------------------------------------------
+
+    def _run(self, kind: str, query: Callable[[Any], Any], done: Callable[[Any], None]) -> None:
+        """Run ``query(session)`` on the task runner; deliver only the newest result of each kind."""
+        self._generation[kind] += 1
+        generation = self._generation[kind]
+        db = self.ctx.db
+
+        def work(_report: Callable[[float, str], None]) -> Any:
+            with db.sessions() as session:
+                return query(session)
+
+        def deliver(result: Any) -> None:
+            if generation == self._generation[kind]:
+                done(result)
+
+        def failed(exc: BaseException) -> None:
+            log.warning("dashboard %s query failed: %s", kind, exc)
+            self.status_message.emit(f"could not load the {kind}: {exc}")
+
+        self.ctx.runner.run(work, on_result=deliver, on_error=failed)
+
+    def refresh(self) -> None:
+        """Reload the health figures (F5), and the charts shown."""
+        actor = self.ctx.actor
+        self._run("health", lambda s: (dash.fleet_health(s, actor), dash.location_codes(s, actor)), self._show_health)
+        if self.pair is not None:
+            self.show_pair(self.pair.sku_id, self.pair.location_id, self.pair.title)
+
+    # -- health --------------------------------------------------------------------------------
+
+    def _show_health(self, result: tuple[dash.FleetHealth, list[str]]) -> None:
+        health, locations = result
+        self.health = health
+        self.cards["pairs"].setText(str(health.pairs))
+        self.cards["below_min"].setText(str(health.below_min))
+        self.cards["stock_outs"].setText(str(health.stock_outs))
+        self.cards["over_max"].setText(str(health.over_max))
+        self.cards["open_orders"].setText(str(sum(health.open_orders.values())))
+        self.cards["open_alerts"].setText(str(health.open_alerts))
+        for name in ("below_min", "stock_outs"):
+            value = getattr(health, name)
+            self.cards[name].setStyleSheet("color: #b00020;" if value else "")
+        current = self.location_combo.currentText()
+        self.location_combo.clear()
+        self.location_combo.addItems(locations)
+        if current in locations:
+            self.location_combo.setCurrentText(current)
+
+        rows = [(s.value.replace("_", " "), str(n)) for s, n in health.open_orders.items() if n]
+        self._fill(self.orders_table, rows or [("no open orders", "")])
+        self._fill(self.suppliers_table, [
+            (f"{s.code} — {s.name}", _pct(s.fill_rate), _num(s.ack_hours, "h"), _num(s.cycle_days, "d"),
+             str(s.open_orders)) for s in health.worst_suppliers
+        ])
+        self._fill(self.attention_table, [
+            (p.part_number, p.location, fmt(p.on_hand), fmt(p.min_qty), fmt(p.max_qty)) for p in health.attention
+        ])
+        self.health_loaded.emit(health)
+
+    @staticmethod
+    def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
+        table.blockSignals(True)
+        table.clearSelection()
+        table.setRowCount(len(rows))
+        for r, values in enumerate(rows):
+            for c, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                if c > 0:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                table.setItem(r, c, item)
+        table.resizeColumnsToContents()
+        table.blockSignals(False)
+
+    # -- charts --------------------------------------------------------------------------------
+
+    def _attention_selected(self) -> None:
+        rows = self.attention_table.selectionModel().selectedRows()
+        if not rows or self.health is None:
+            return
+        pair = self.health.attention[rows[0].row()]
+        self.show_pair(pair.sku_id, pair.location_id, f"{pair.part_number} at {pair.location}")
+
+    def _supplier_selected(self) -> None:
+        rows = self.suppliers_table.selectionModel().selectedRows()
+        if not rows or self.health is None:
+            return
+        score = self.health.worst_suppliers[rows[0].row()]
+        self.show_vendor(score.vendor_id, f"{score.code} — {score.name}")
+
+    def show_typed_pair(self) -> None:
+        """Show the pair typed into the picker (part number and location)."""
+        part, location = self.part_edit.text().strip(), self.location_combo.currentText()
+        if not part or not location:
+            return
+        with self.ctx.db.sessions() as session:
+            found = dash.find_pair(session, self.ctx.actor, part, location)
+        if found is None:
+            self.chart_title.setText(f"No SKU {part!r} at {location} in your scope.")
+            return
+        self.show_pair(found[0], found[1], f"{part} at {location}")
+
+    def show_pair(self, sku_id: int, location_id: int, title: str) -> None:
+        """Load and show the stock and consumption charts of one pair (off the UI thread)."""
+        actor = self.ctx.actor
+        self.chart_title.setText(f"Loading {title}…")
+
+        def query(session: Any) -> PairCharts:
+            return PairCharts(sku_id, location_id, title,
+                              chart_queries.stock_series(session, actor, sku_id, location_id),
+                              chart_queries.consumption_daily(session, actor, sku_id, location_id))
+
+        self._run("pair", query, self._show_pair)
+
+    def _show_pair(self, data: PairCharts) -> None:
+        self.pair = data
+        limits = ""
+        if data.stock.min_qty is not None and data.stock.max_qty is not None:
+            limits = f" · min {fmt(data.stock.min_qty)} / max {fmt(data.stock.max_qty)}"
+        self.chart_title.setText(f"{data.title}: {len(data.stock.times)} movements{limits}")
+        self.stock_chart.plot_item.setTitle(f"Stock on hand — {data.title}")
+        self.consumption_chart.plot_item.setTitle(f"Consumption — {data.title}")
+        self.stock_chart.set_series(data.stock)
+        self.consumption_chart.set_daily(data.daily)
+        if self.chart_tabs.currentWidget() is self.vendor_charts:
+            self.chart_tabs.setCurrentWidget(self.stock_chart)
+        self.pair_loaded.emit(data)
+
+    def show_vendor(self, vendor_id: int, title: str) -> None:
+        """Load and show a vendor's monthly fill rate and cycle time."""
+        actor = self.ctx.actor
+
+        def done(series: chart_queries.VendorSeries) -> None:
+            self.vendor_charts.set_series(series, title)
+            self.chart_tabs.setCurrentWidget(self.vendor_charts)
+            self.vendor_loaded.emit(series)
+
+        self._run("vendor", lambda s: chart_queries.vendor_monthly(s, actor, vendor_id), done)
