@@ -248,7 +248,7 @@ def _apply(session: Session, actor: Actor, row: Any, entity: str, label: str,
     for field, value in changes.items():
         old = getattr(row, field)
         if old != value:
-            diff[field] = [old, value]
+            diff[field] = [_plain(old), _plain(value)]
             setattr(row, field, value)
     if diff:
         row.updated_by = actor.name
@@ -259,6 +259,15 @@ def _apply(session: Session, actor: Actor, row: Any, entity: str, label: str,
             raise RowConflict(f"{entity} {label} was changed by someone else meanwhile; reloaded, your change was "
                               "not saved", entity, row.id) from None
     return diff
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly form of a field value for the audit detail."""
+    if isinstance(value, Decimal):
+        return fmt(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
 
 
 def _get(session: Session, model: type[Any], entity: str, entity_id: int) -> Any:

@@ -22,7 +22,10 @@ def _column_values(model: SqlTableModel, key: str) -> list[object]:
     return [model.index(r, col).data(RAW_ROLE) for r in range(model.rowCount())]
 
 
-@pytest.mark.parametrize("query_cls", [StockQuery, SkusQuery, VendorsQuery, LocationsQuery, AgreementsQuery, AuditQuery])
+ALL_QUERIES = [StockQuery, SkusQuery, VendorsQuery, LocationsQuery, AgreementsQuery, AuditQuery]
+
+
+@pytest.mark.parametrize("query_cls", ALL_QUERIES)
 def test_every_table_model_passes_the_qt_model_tester(qtmodeltester, ctx: AppContext, stocked: World,
                                                       query_cls: type) -> None:
     model = SqlTableModel(ctx, query_cls(), page_size=4)

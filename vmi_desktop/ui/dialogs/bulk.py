@@ -35,6 +35,7 @@ from vmi_desktop.catalog_service import (
     ScaleThresholds,
     SetThresholds,
     bulk_edit_thresholds,
+    check_thresholds,
 )
 from vmi_desktop.db import describe_db_error
 from vmi_desktop.errors import ValidationError, VmiError
@@ -114,7 +115,9 @@ class BulkThresholdDialog(QDialog):
     def edit(self) -> BulkThresholdEdit:
         """The edit described by the form, or a ``ValidationError`` saying what is missing."""
         if self.set_radio.isChecked():
-            return SetThresholds(_decimal(self.min_edit.text(), "min"), _decimal(self.max_edit.text(), "max"))
+            low, high = _decimal(self.min_edit.text(), "min"), _decimal(self.max_edit.text(), "max")
+            check_thresholds(low, high)  # said here, before anything runs
+            return SetThresholds(low, high)
         if self.scale_radio.isChecked():
             return ScaleThresholds(_decimal(self.percent_edit.text(), "percentage"))
         if self.location_combo.currentIndex() < 0:
