@@ -1,0 +1,94 @@
+"""``vmi-desktop demo``: fill an empty database with a generated, believable world."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+
+from vmi_desktop.cli._common import settings_from
+from vmi_desktop.config import current_os_user
+from vmi_desktop.db import create_database
+from vmi_desktop.db.migrate import upgrade_database
+from vmi_desktop.demo import GenerationStats, database_is_empty, generate
+from vmi_desktop.errors import ValidationError
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="fill an empty database with demo data (deterministic by --seed; scales to millions of rows)")
+    parser.add_argument("--skus", type=int, default=500, help="number of SKUs (default 500)")
+    parser.add_argument("--locations", type=int, default=3, help="number of locations (default 3)")
+    parser.add_argument("--vendors", type=int, default=6, help="number of vendors (default 6)")
+    parser.add_argument("--days", type=int, default=730, help="days of history (default 730)")
+    parser.add_argument("--seed", type=int, default=42, help="random seed: same seed, same data (default 42)")
+    parser.add_argument("--movements", type=int, default=None,
+                        help="aim for about this many ledger movements (scales demand density)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace a non-empty SQLite file (demo data is never mixed with existing data)")
+    parser.set_defaults(handler=run)
+
+
+def _progress() -> tuple[float, Callable[[str, float], None]]:
+    started = time.perf_counter()
+    last = {"stage": "", "shown": -1.0}
+
+    def show(stage: str, fraction: float) -> None:
+        if stage != last["stage"] or fraction - float(last["shown"]) >= 0.05 or fraction >= 1.0:
+            last["stage"], last["shown"] = stage, fraction
+            print(f"  [{time.perf_counter() - started:7.1f}s] {fraction * 100:5.1f}%  {stage}", flush=True)
+
+    return started, show
+
+
+def print_summary(stats: GenerationStats) -> None:
+    """Rows per table and the overall rate, as the CLI and the bench print them."""
+    print(f"generated {stats.skus} SKUs x {stats.locations} locations ({stats.pairs} pairs), "
+          f"{stats.vendors} vendors, {stats.days} days ({stats.start} .. {stats.end})")
+    for table, rows in sorted(stats.rows.items(), key=lambda kv: -kv[1]):
+        secs = stats.table_seconds.get(table)
+        rate = f"{rows / secs:12,.0f} rows/s" if secs else ""
+        print(f"  {table:<22} {rows:>12,} {rate}")
+    for name, secs in stats.table_seconds.items():
+        if name.startswith("index "):
+            print(f"  {name:<40} {secs:8.1f}s")
+    if stats.po_statuses:
+        print("  purchase orders by status: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.po_statuses.items())))
+    print(f"total {stats.total_rows:,} rows in {stats.seconds:.1f}s ({stats.rows_per_second:,.0f} rows/s)")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    db = create_database(settings.effective_database_url)
+    upgrade_database(db)
+    if not database_is_empty(db):
+        path = db.sqlite_path
+        if not args.force:
+            raise ValidationError(
+                f"{db.display_name()} already holds data; demo data is never mixed with existing data. "
+                "Point --database-url at an empty database"
+                + (", or add --force to delete this SQLite file and start over." if path else ".")
+            )
+        if path is None:
+            raise ValidationError(
+                f"{db.display_name()} already holds data and is not a SQLite file: --force will not delete a "
+                "server database. Drop and recreate it yourself (or use an empty one), then run demo again."
+            )
+        db.dispose()
+        print(f"--force: deleting {path} and creating it afresh (existing data is not mixed with demo data)")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            victim = path.with_name(path.name + suffix)
+            if victim.exists():
+                victim.unlink()
+        db = create_database(settings.effective_database_url)
+        upgrade_database(db)
+    print(f"filling {db.display_name()} (seed {args.seed})", flush=True)
+    _, show = _progress()
+    stats = generate(db, skus=args.skus, locations=args.locations, vendors=args.vendors, days=args.days,
+                     seed=args.seed, movements=args.movements, progress=show,
+                     manager=settings.username or current_os_user())
+    print_summary(stats)
+    db.dispose()
+    sys.stdout.flush()
+    return 0

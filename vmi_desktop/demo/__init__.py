@@ -1,0 +1,7 @@
+"""Demo and scale data: a believable, deterministic VMI world generated in bulk."""
+
+from __future__ import annotations
+
+from vmi_desktop.demo.generator import GenerationStats, database_is_empty, generate
+
+__all__ = ["GenerationStats", "database_is_empty", "generate"]
