@@ -251,13 +251,14 @@ def _apply(session: Session, actor: Actor, row: Any, entity: str, label: str,
             diff[field] = [_plain(old), _plain(value)]
             setattr(row, field, value)
     if diff:
+        row_id = row.id  # read before the flush: a failed flush leaves the row unreadable
         row.updated_by = actor.name
         row.updated_at = utcnow()
         try:
             session.flush()
         except StaleDataError:
             raise RowConflict(f"{entity} {label} was changed by someone else meanwhile; reloaded, your change was "
-                              "not saved", entity, row.id) from None
+                              "not saved", entity, row_id) from None
     return diff
 
 
