@@ -62,7 +62,8 @@ class ChartPanel(QWidget):
         self.plot_item.setClipToView(True)
         if y_label:
             self.plot_item.setLabel("left", y_label)
-        self.legend = self.plot_item.addLegend(offset=(10, 10))
+        self.legend = self.plot_item.addLegend(offset=(10, 5), colCount=6)
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 200))
 
         self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((120, 120, 120), style=DASH))
         self.v_line.setZValue(1000)
@@ -93,8 +94,18 @@ class ChartPanel(QWidget):
         """Keep a series for read-outs and export (what was handed to ``setData``)."""
         self.series[name] = ChartSeries(name, np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
 
-    def auto_range(self) -> None:
+    def auto_range(self, last_days: float | None = None) -> None:
+        """Fit the data; with ``last_days``, show only the most recent days (pan or zoom out for more)."""
         self.plot_item.enableAutoRange()
+        if last_days is None:
+            return
+        ends = [float(s.x[-1]) for s in self.series.values() if len(s.x)]
+        starts = [float(s.x[0]) for s in self.series.values() if len(s.x)]
+        if ends and max(ends) - min(starts) > last_days * 86400:
+            end = max(ends)
+            self.plot_item.setXRange(end - last_days * 86400, end + 86400 * 3, padding=0)
+            self.plot_item.getViewBox().setAutoVisible(y=True)
+            self.plot_item.enableAutoRange(axis="y")
 
     # -- crosshair ----------------------------------------------------------------------------
 

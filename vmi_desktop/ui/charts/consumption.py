@@ -41,7 +41,7 @@ class ConsumptionChart(ChartPanel):
         self.series.clear()
         self.remember("consumed per week" if data.width_s > 86400 else "consumed per day", data.starts,
                       data.quantities)
-        self.auto_range()
+        self.auto_range(last_days=730)
 
     def value_at(self, name: str, x: float) -> float | None:
         s = self.series.get(name)

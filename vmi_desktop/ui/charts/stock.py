@@ -55,7 +55,7 @@ class StockChart(ChartPanel):
         self.receipts.setData(data.receipt_times, data.receipt_on_hand)
         self.remember("ordered", data.order_times, data.order_quantities)
         self.remember("received", data.receipt_times, data.receipt_quantities)
-        self.auto_range()
+        self.auto_range(last_days=730)
 
     def value_at(self, name: str, x: float) -> float | None:
         # Markers are events, not levels: only read them out when the cursor is on the day.

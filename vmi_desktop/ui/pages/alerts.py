@@ -59,8 +59,8 @@ ALERT_COLUMNS = [
     Column("Vendor", lambda r: r.vendor or "", None),
     Column("SKU", lambda r: r.part_number or "", None),
     Column("Location", lambda r: r.location or "", None),
-    Column("Message", lambda r: r.message, "message"),
     Column("Handled by", lambda r: r.resolved_by or r.acknowledged_by or "", None),
+    Column("Message", lambda r: r.message, "message"),
 ]
 
 
@@ -73,6 +73,7 @@ class AlertsPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.status_boxes: dict[AlertStatus, QCheckBox] = {}
+        self._sized = False
         top = QHBoxLayout()
         top.addWidget(QLabel("Show:"))
         for status in AlertStatus:
@@ -95,8 +96,7 @@ class AlertsPage(QWidget):
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(3, Qt.SortOrder.DescendingOrder)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(False)
-        self.table.horizontalHeader().setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
@@ -145,6 +145,10 @@ class AlertsPage(QWidget):
         with self.ctx.db.sessions() as session:
             total = count_alerts(session, self.ctx.actor, self.statuses())
         self.count_label.setText(f"{total} alerts")
+        if not self._sized and self.model.rowCount():
+            # Once, from the first page only: later pages never trigger a relayout.
+            self.table.resizeColumnsToContents()
+            self._sized = True
         self._update_buttons()
 
     def _on_new_alerts(self, rows: list[AlertRow]) -> None:

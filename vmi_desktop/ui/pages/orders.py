@@ -100,6 +100,7 @@ class OrdersPage(QWidget):
         self.receipt_dialog: ReceiptDialog | None = None
         self.order_dialog: ManualOrderDialog | None = None
         self.reason_dialog: ReasonDialog | None = None
+        self._sized = False
 
         # -- filter bar
         self.status_button = QToolButton()
@@ -231,6 +232,9 @@ class OrdersPage(QWidget):
         with self.ctx.db.sessions() as session:
             total = count_orders(session, self.ctx.actor, self.filter)
         self.count_label.setText(f"{total} orders")
+        if not self._sized and self.model.rowCount():
+            self.table.resizeColumnsToContents()  # once, from the first page only
+            self._sized = True
         if keep is not None and not self.select_order(keep):
             self._show_detail(None)
 
