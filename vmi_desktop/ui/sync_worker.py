@@ -262,9 +262,13 @@ class SyncJob(QObject):
                 log.warning("sync of vendor %s failed: %s", self.vendor_code, message)
                 self.failed.emit(self.vendor_id, message, latency)
         else:
-            latency = int((time.monotonic() - t0) * 1000)
+            reported = getattr(report, "latency_ms", None)
+            latency = reported if isinstance(reported, int) else int((time.monotonic() - t0) * 1000)
+            error = getattr(report, "error", None)
             if self.cancel_event.is_set():
                 self.cancelled.emit(self.vendor_id)
+            elif error:  # the engine reports a failed run in the report rather than raising
+                self.failed.emit(self.vendor_id, _scrub(str(error), credentials), latency)
             else:
                 self.result.emit(self.vendor_id, report, latency)
         finally:
