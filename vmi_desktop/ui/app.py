@@ -64,6 +64,12 @@ def run_app(settings: Settings) -> int:
         show_startup_error("Cannot start VMI Desktop", str(exc))
         return 2
     window = MainWindow(ctx)
+    try:  # the Sync page (roles that may run sync); the app still starts without it
+        from vmi_desktop.ui.pages.sync import install_sync_page
+
+        install_sync_page(window, ctx)
+    except Exception:  # an import or start-up problem of one page must not keep the app from starting
+        log.exception("the Sync page is not available")
     window.show()
     try:
         return int(app.exec())
