@@ -73,6 +73,8 @@ BATCH_ROWS = 50_000
 MAX_PO_LINES = 150_000
 #: Above this many expected movements, plain indexes are dropped during the load and rebuilt.
 REINDEX_ABOVE = 300_000
+#: Above this many expected movements, SQLite skips CHECK / foreign-key enforcement during the load.
+RELAX_CHECKS_ABOVE = 2_000_000
 _KIND_NAMES = {OPENING: "adjustment", RECEIPT: "receipt", CONSUMPTION: "consumption", COUNT: "count"}
 _MOVEMENT_COLUMNS = ("id", "sku_id", "location_id", "kind", "quantity", "on_hand_after", "occurred_at",
                      "recorded_at", "recorded_by", "reference", "note", "purchase_order_line_id", "receipt_id")
@@ -291,7 +293,7 @@ def generate(db: Database, *, skus: int = 500, locations: int = 3, vendors: int 
                       fmt=fmt, days=days, po_from_day=po_from_day, rng_po=rng_po, report=report)
     with db.engine.connect() as conn:
         writer = BulkWriter(db, conn)
-        writer.tune_for_bulk()
+        writer.tune_for_bulk(relax_checks=expected > RELAX_CHECKS_ABOVE)
         conn.commit()
         try:
             with conn.begin():
@@ -348,6 +350,7 @@ class _Generation:
     next_count: int = 1
     pending: list[DayBatch] = field(default_factory=list)
     pending_rows: int = 0
+    pending_first: int = 1
     late: list[tuple[int, DayBatch]] = field(default_factory=list)
     receipt_rows: list[tuple[int, int, int]] = field(default_factory=list)  # (receipt id, po id, day)
     po_status_counts: dict[str, int] = field(default_factory=dict)
@@ -435,8 +438,11 @@ class _Generation:
         if batch.receipts:
             self.receipt_rows.extend((rid, po, batch.day) for rid, po in batch.receipts)
         if batch.day >= self.po_from_day:
+            self._flush_pending(w)
             self.late.append((first_id, batch))
         else:
+            if not self.pending:
+                self.pending_first = first_id
             self.pending.append(batch)
             self.pending_rows += len(batch)
             if self.pending_rows >= BATCH_ROWS:
@@ -447,7 +453,7 @@ class _Generation:
     def _flush_pending(self, w: BulkWriter) -> None:
         if not self.pending:
             return
-        first_id = self.next_movement - self.pending_rows
+        first_id = self.pending_first
         merged = DayBatch(
             day=self.pending[0].day, receipts=[],
             **{k: np.concatenate([getattr(b, k) for b in self.pending])

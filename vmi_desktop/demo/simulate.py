@@ -158,6 +158,22 @@ def _sizes(rng: np.random.Generator, pattern: np.ndarray, size: np.ndarray) -> n
     return out
 
 
+class _Sampler:
+    """Draws the pairs that have an event today, each with its own daily probability."""
+
+    def __init__(self, p: np.ndarray) -> None:
+        rate = -np.log1p(-np.clip(p, 0.0, 0.999))
+        self.cdf = np.cumsum(rate)
+        self.total = float(self.cdf[-1]) if len(self.cdf) else 0.0
+
+    def draw(self, rng: np.random.Generator) -> np.ndarray:
+        hits = rng.poisson(self.total)
+        if hits == 0:
+            return np.zeros(0, dtype=np.int64)
+        idx = np.searchsorted(self.cdf, rng.random(hits) * self.total, side="right")
+        return np.unique(np.minimum(idx, len(self.cdf) - 1))
+
+
 def simulate(params: PairParams, days: int, rng: np.random.Generator, sink: Callable[[DayBatch], None], *,
              first_weekday: int = 0, po_from_day: int | None = None, split_p: float = 0.05) -> SimulationResult:
     """Run ``days`` days over all pairs, calling ``sink`` once per day with that day's movements.
@@ -180,8 +196,13 @@ def simulate(params: PairParams, days: int, rng: np.random.Generator, sink: Call
     lost = 0
     next_receipt = 1
     mode_delay_by_mode = np.array([1, 0, 1], dtype=np.int64)  # supplier reaction / approval take a day
-    p_weekday = params.p
-    p_weekend = params.p * WEEKEND_FACTOR
+    # Events are drawn per day as Poisson hits spread over the pairs by rate (searchsorted on the
+    # cumulative rates): cost grows with the events, not with the pairs. With rate -log(1 - p) a pair
+    # is hit at least once with probability exactly p, independently of the others.
+    demand = (_Sampler(params.p), _Sampler(params.p * WEEKEND_FACTOR))
+    count_sampler = _Sampler(params.count_p)
+    arrivals: dict[int, list[np.ndarray]] = {}
+    final_day = days - 1
 
     for d in range(days):
         weekend = (first_weekday + d) % 7 >= 5
@@ -194,7 +215,9 @@ def simulate(params: PairParams, days: int, rng: np.random.Generator, sink: Call
             emit(OPENING, idx, on_hand[idx].copy(), on_hand[idx].copy(), np.zeros(len(idx), dtype=np.int64))
 
         # 1. Deliveries arrive in the morning; a few come in two parts.
-        arr = np.flatnonzero(pend_arrive == d)
+        bucket = arrivals.pop(d, [])
+        arr = np.unique(np.concatenate(bucket)) if bucket else np.zeros(0, dtype=np.int64)
+        arr = arr[pend_arrive[arr] == d]
         if len(arr):
             q = pend_qty[arr]
             split = (rng.random(len(arr)) < split_p) & (q >= 2) & (pend_line[arr] > 0)
@@ -217,7 +240,10 @@ def simulate(params: PairParams, days: int, rng: np.random.Generator, sink: Call
                 book.orders.cols["last_receipt"][oi] = d
                 book.lines.cols["received"][line[with_po] - 1] += rq[with_po]
             late = split
-            pend_arrive[arr[late]] = d + rng.integers(2, 9, size=int(late.sum()))
+            rest = arr[late]
+            pend_arrive[rest] = d + rng.integers(2, 9, size=len(rest))
+            for day_ in np.unique(pend_arrive[rest]).tolist():
+                arrivals.setdefault(day_, []).append(rest[pend_arrive[rest] == day_])
             done = arr[~late]
             pend_arrive[done] = -1
             pend_line[done] = 0
@@ -226,7 +252,7 @@ def simulate(params: PairParams, days: int, rng: np.random.Generator, sink: Call
                  line=line, po=po, receipt=receipt)
 
         # 2. Demand during the day; what is not on the shelf is lost, not back-ordered.
-        ev = np.flatnonzero(rng.random(n) < (p_weekend if weekend else p_weekday))
+        ev = demand[1 if weekend else 0].draw(rng)
         if len(ev):
             want = _sizes(rng, params.pattern[ev], params.size[ev])
             take = np.minimum(want, on_hand[ev])
@@ -237,20 +263,24 @@ def simulate(params: PairParams, days: int, rng: np.random.Generator, sink: Call
             emit(CONSUMPTION, ev, -take, on_hand[ev].copy(), 480 + rng.integers(0, 540, size=len(ev)))
 
         # 3. Cycle counts on working days: mostly right, sometimes a unit or two off.
-        if not weekend:
-            cc = np.flatnonzero(rng.random(n) < params.count_p)
-            if len(cc):
-                system = on_hand[cc].copy()
-                r = rng.random(len(cc))
-                var = np.where(r < 0.06, 1, 0) - np.where((r >= 0.06) & (r < 0.14), 1, 0)
-                var -= np.where(r >= 0.97, 2, 0)
-                counted = np.maximum(0, system + var)
-                on_hand[cc] = counted
-                emit(COUNT, cc, counted - system, counted.copy(), 1020 + rng.integers(0, 30, size=len(cc)),
-                     system=system)
+        cc = count_sampler.draw(rng) if not weekend else np.zeros(0, dtype=np.int64)
+        if len(cc):
+            system = on_hand[cc].copy()
+            r = rng.random(len(cc))
+            var = np.where(r < 0.06, 1, 0) - np.where((r >= 0.06) & (r < 0.14), 1, 0)
+            var -= np.where(r >= 0.97, 2, 0)
+            counted = np.maximum(0, system + var)
+            on_hand[cc] = counted
+            emit(COUNT, cc, counted - system, counted.copy(), 1020 + rng.integers(0, 30, size=len(cc)),
+                 system=system)
 
         # 4. End-of-day reorder check on the inventory position (one open order per pair at most).
-        need = np.flatnonzero((pend_qty == 0) & (on_hand <= params.min_qty))
+        # Only pairs touched today can have crossed min (all pairs on the first day).
+        touched = np.arange(n) if d == 0 else np.unique(np.concatenate([arr, ev, cc]))
+        need = touched[(pend_qty[touched] == 0) & (on_hand[touched] <= params.min_qty[touched])]
+        if d == final_day:
+            # Suppliers react to yesterday's levels: their orders for today's drops come tomorrow.
+            need = need[params.mode[need] != 0]
         if len(need):
             pack = params.pack[need]
             qty = np.maximum(params.max_qty[need] - on_hand[need], params.moq[need])
@@ -264,6 +294,8 @@ def simulate(params: PairParams, days: int, rng: np.random.Generator, sink: Call
             arrive = d + np.maximum(1, due_days + noise[inv])
             pend_qty[need] = qty
             pend_arrive[need] = arrive
+            for day_ in np.unique(arrive).tolist():
+                arrivals.setdefault(day_, []).append(need[arrive == day_])
             orders += len(need)
             if d >= po_from:
                 po_ids = book.orders.n + 1 + np.arange(len(ug))
