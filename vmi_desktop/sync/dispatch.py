@@ -8,25 +8,28 @@ not be applied; ``inbox`` then keeps it as rejected with the reason.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from vmi_desktop import audit
 from vmi_desktop.errors import PermissionDenied, ValidationError, VmiError
 from vmi_desktop.models import (
     AlertKind,
     AlertSeverity,
+    AuditEntry,
     Location,
+    ProposalStatus,
     PurchaseOrder,
     Sku,
     SupplyAgreement,
     ThresholdProposal,
+    utcnow,
 )
 from vmi_desktop.quantities import parse_quantity
 from vmi_desktop.scope import Actor
@@ -223,31 +226,69 @@ def order_cancelled(session: Session, actor: Actor, data: dict[str, Any]) -> str
     return f"{po.po_number} cancelled"
 
 
-def thresholds_proposed(session: Session, actor: Actor, data: dict[str, Any]) -> str:
-    location_code = _text(data, "location_code")
-    part_number = _text(data, "sku")
-    agreement = session.scalar(
-        select(SupplyAgreement)
+def threshold_agreements(session: Session, vendor_id: int, events: list[Any]) -> dict[tuple[str, str], int]:
+    """Agreement ids of the vendor for the (SKU, location) pairs named by a page's threshold proposals."""
+    wanted = {
+        (e["data"].get("sku"), e["data"].get("location_code")) for e in events
+        if isinstance(e, dict) and e.get("type") == "thresholds.proposed" and isinstance(e.get("data"), dict)
+    }
+    parts = {sku for sku, _ in wanted if isinstance(sku, str)}
+    codes = {loc for _, loc in wanted if isinstance(loc, str)}
+    if not parts or not codes:
+        return {}
+    rows = session.execute(
+        select(Sku.part_number, Location.code, SupplyAgreement.id)
         .join(Sku, Sku.id == SupplyAgreement.sku_id)
         .join(Location, Location.id == SupplyAgreement.location_id)
-        .where(SupplyAgreement.vendor_id == actor.vendor_id, SupplyAgreement.active.is_(True),
-               Sku.part_number == part_number, Location.code == location_code)
+        .where(SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.active.is_(True),
+               Sku.part_number.in_(parts), Location.code.in_(codes))
     )
-    if agreement is None:
+    return {(sku, loc): agreement_id for sku, loc, agreement_id in rows}
+
+
+def prepare_threshold_proposal(actor: Actor, data: Any, agreements: dict[tuple[str, str], int]) -> dict[str, Any]:
+    """Validate a ``thresholds.proposed`` event into a row (written in bulk by the inbox; nothing written here)."""
+    body = _dict(data, "data")
+    location_code = _text(body, "location_code")
+    part_number = _text(body, "sku")
+    agreement_id = agreements.get((part_number, location_code))
+    if agreement_id is None:
         raise EventRejected(f"{part_number} at {location_code} is not covered by an agreement of this vendor",
                             scope=True)
-    mn = _qty(data.get("min"), "proposed min", allow_zero=True)
-    mx = _qty(data.get("max"), "proposed max", allow_zero=True)
+    mn = _qty(body.get("min"), "proposed min", allow_zero=True)
+    mx = _qty(body.get("max"), "proposed max", allow_zero=True)
     if mn > mx:
         raise EventRejected(f"proposed min ({mn}) is above max ({mx}) for {part_number} at {location_code}")
-    reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
-    proposal = ThresholdProposal(agreement_id=agreement.id, proposed_min=mn, proposed_max=mx,
-                                 reason=(reason or "")[:500])
-    session.add(proposal)
-    session.flush()
-    audit.record(session, actor, "thresholds.propose", "threshold_proposal", proposal.id, sku=part_number,
-                 location=location_code, min=mn, max=mx)
-    return f"proposal {proposal.id}"
+    reason = body.get("reason") if isinstance(body.get("reason"), str) else ""
+    return {"agreement_id": agreement_id, "proposed_min": mn, "proposed_max": mx, "reason": (reason or "")[:500],
+            "sku": part_number, "location": location_code}
+
+
+def write_threshold_proposals(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> None:
+    """Insert prepared proposals and their audit entries with two executemany statements."""
+    if not rows:
+        return
+    now = utcnow()
+    ids = session.scalars(
+        insert(ThresholdProposal).returning(ThresholdProposal.id, sort_by_parameter_order=True),
+        [{"agreement_id": r["agreement_id"], "proposed_min": r["proposed_min"], "proposed_max": r["proposed_max"],
+          "reason": r["reason"], "status": ProposalStatus.PENDING, "created_at": now} for r in rows],
+    ).all()
+    session.execute(insert(AuditEntry), [
+        {"occurred_at": now, "actor": actor.name, "action": "thresholds.propose", "entity": "threshold_proposal",
+         "entity_id": str(pid), "detail": json.dumps({"location": r["location"], "max": str(r["proposed_max"]),
+                                                      "min": str(r["proposed_min"]), "sku": r["sku"]},
+                                                     sort_keys=True)}
+        for pid, r in zip(ids, rows, strict=True)
+    ])
+
+
+def thresholds_proposed(session: Session, actor: Actor, data: dict[str, Any]) -> str:
+    """One proposal on its own (the inbox batches them; this is the single-event path)."""
+    agreements = threshold_agreements(session, actor.vendor_id or 0, [{"type": "thresholds.proposed", "data": data}])
+    row = prepare_threshold_proposal(actor, data, agreements)
+    write_threshold_proposals(session, actor, [row])
+    return f"proposal for {row['sku']} at {row['location']}"
 
 
 HANDLERS: dict[str, Callable[[Session, Actor, dict[str, Any]], str | EventRejected]] = {

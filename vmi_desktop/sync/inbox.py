@@ -16,13 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import AlertKind, AlertSeverity, InboxEvent, InboxStatus, Vendor, utcnow
 from vmi_desktop.scope import vendor_actor
-from vmi_desktop.sync.dispatch import EventRejected, dispatch, raise_alert
+from vmi_desktop.sync.dispatch import (
+    EventRejected,
+    dispatch,
+    prepare_threshold_proposal,
+    raise_alert,
+    threshold_agreements,
+    write_threshold_proposals,
+)
 from vmi_desktop.sync.outbox import sync_state
 
 log = logging.getLogger(__name__)
@@ -55,7 +62,11 @@ def _event_key(event: Any) -> str:
 
 
 def apply_page(session: Session, vendor_id: int, events: list[Any], next_cursor: str | None) -> PageResult:
-    """Apply one page of events and move the cursor, in the caller's transaction."""
+    """Apply one page of events and move the cursor, in the caller's transaction.
+
+    Threshold proposals (validated up front, independent of other events) are written in bulk at
+    the end of the page; every other kind is applied on its own in a savepoint, in feed order.
+    """
     vendor = session.get(Vendor, vendor_id)
     assert vendor is not None
     actor = vendor_actor(vendor.id, vendor.code)
@@ -68,7 +79,11 @@ def apply_page(session: Session, vendor_id: int, events: list[Any], next_cursor:
     seen = set(session.scalars(
         select(InboxEvent.event_id).where(InboxEvent.vendor_id == vendor_id, InboxEvent.event_id.in_(set(keys)))
     )) if keys else set()
+    agreements = threshold_agreements(session, vendor_id, events)
+    proposals: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
     applied = rejected = skipped = 0
+    received = utcnow()
     for event, key in zip(events, keys, strict=True):
         if key in seen:
             skipped += 1
@@ -76,7 +91,6 @@ def apply_page(session: Session, vendor_id: int, events: list[Any], next_cursor:
         seen.add(key)
         event_type = event.get("type") if isinstance(event, dict) else None
         type_text = event_type if isinstance(event_type, str) else ""
-        payload = json.dumps(event, separators=(",", ":"), default=str)
         reason = ""
         scope = alerted = False
         try:
@@ -84,12 +98,15 @@ def apply_page(session: Session, vendor_id: int, events: list[Any], next_cursor:
                 raise EventRejected("malformed event: no event_id")
             if not type_text:
                 raise EventRejected("malformed event: no type")
-            with session.begin_nested():
-                note = dispatch(session, actor, type_text, event.get("data"))
-            if isinstance(note, EventRejected):
-                raise note
+            if type_text == "thresholds.proposed":
+                proposals.append(prepare_threshold_proposal(actor, event.get("data"), agreements))
+            else:
+                with session.begin_nested():
+                    note = dispatch(session, actor, type_text, event.get("data"))
+                if isinstance(note, EventRejected):
+                    raise note
+                log.info("%s: event %s (%s) applied: %s", vendor.code, key, type_text, note)
             status = InboxStatus.APPLIED
-            log.info("%s: event %s (%s) applied: %s", vendor.code, key, type_text, note)
         except EventRejected as exc:
             status, reason, scope, alerted = InboxStatus.REJECTED, str(exc), exc.scope, exc.alerted
         except VmiError as exc:
@@ -106,9 +123,15 @@ def apply_page(session: Session, vendor_id: int, events: list[Any], next_cursor:
                 )
         else:
             applied += 1
-        session.add(InboxEvent(vendor_id=vendor_id, event_id=key, type=type_text[:60],
-                               occurred_at=_occurred(event.get("occurred_at")) if isinstance(event, dict) else None,
-                               payload=payload, status=status, reason=reason[:1000], received_at=utcnow()))
+        records.append({
+            "vendor_id": vendor_id, "event_id": key, "type": type_text[:60],
+            "occurred_at": _occurred(event.get("occurred_at")) if isinstance(event, dict) else None,
+            "payload": json.dumps(event, separators=(",", ":"), default=str), "status": status,
+            "reason": reason[:1000], "received_at": received,
+        })
+    write_threshold_proposals(session, actor, proposals)
+    if records:
+        session.execute(insert(InboxEvent), records)
     if next_cursor is not None:
         state.cursor = next_cursor
     session.flush()
