@@ -308,6 +308,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("stock_levels", schema=None) as batch_op:
         batch_op.create_index("ix_stock_levels_location_sku", ["location_id", "sku_id"], unique=False)
+        batch_op.create_index("ix_stock_levels_on_hand", ["on_hand", "sku_id", "location_id"], unique=False)
 
     op.create_table(
         "supply_agreements",
@@ -898,6 +899,7 @@ def downgrade() -> None:
 
     op.drop_table("supply_agreements")
     with op.batch_alter_table("stock_levels", schema=None) as batch_op:
+        batch_op.drop_index("ix_stock_levels_on_hand")
         batch_op.drop_index("ix_stock_levels_location_sku")
 
     op.drop_table("stock_levels")
