@@ -246,3 +246,24 @@ def test_install_adds_the_page_for_managers_and_not_for_suppliers(
     supplier_window = make_window(make_ctx(supplier_actor))
     assert install_sync_page(supplier_window, supplier_window.ctx) is None
     assert "sync" not in supplier_window.page_keys()
+
+
+def test_item_models_pass_qtmodeltester(
+    qtmodeltester: Any, make_page: Any, ctx: AppContext, world: World, sqlite_db: Database
+) -> None:
+    _add_outbox(sqlite_db, world.vendors["ACME"], OutboxStatus.FAILED, error="HTTP 422")
+    with sqlite_db.transaction() as session:
+        session.add(
+            InboxEvent(
+                vendor_id=world.vendors["BOLT"],
+                event_id="EV-1",
+                type="x",
+                payload="{}",
+                status=InboxStatus.REJECTED,
+                reason="malformed body",
+            )
+        )
+    page = make_page(ctx)
+    for model in (page.vendor_model, page.outbox_model, page.rejected_model):
+        assert model.rowCount() >= 1
+        qtmodeltester.check(model)

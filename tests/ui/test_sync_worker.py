@@ -306,3 +306,22 @@ def test_stock_change_in_another_process_is_noticed_by_polling(
         qtbot.waitUntil(lambda: kinds == ["delta"], timeout=3000)
     finally:
         scheduler.stop()
+
+
+def test_real_engine_against_hanging_supplier_cancels_at_once(
+    qtbot: Any, make_manager: Any, world: World, sqlite_db: Database, hanging_supplier: HangingSupplier
+) -> None:
+    _make_acme_syncable(sqlite_db, world, hanging_supplier.url)
+    manager = make_manager(None)  # None: the real vmi_desktop.sync.engine.sync_vendor
+    acme = world.vendors["ACME"]
+    manager.request_sync(acme)
+    assert hanging_supplier.accepted.wait(10)
+    qtbot.wait(100)
+    assert manager.is_running(acme)
+    t0 = time.monotonic()
+    with qtbot.waitSignal(manager.job_cancelled, timeout=1000):
+        manager.cancel(acme)
+    assert time.monotonic() - t0 < 1.0
+    hanging_supplier.close()  # the engine's request ends; the detached run unwinds quietly
+    qtbot.waitUntil(lambda: not manager.is_busy(), timeout=15000)
+    assert manager.status(acme).last_result == "cancelled"
