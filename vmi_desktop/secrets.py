@@ -267,6 +267,9 @@ class CredentialStore:
         self._config_dir = config_dir if config_dir is not None else default_config_dir()
         self._data_dir = data_dir if data_dir is not None else default_data_dir()
         self._lock = threading.RLock()
+        # Decrypted values of the encrypted-file fallback (its master password is held in memory
+        # anyway; Argon2 makes every file read cost seconds on purpose). Never used for OS keyrings.
+        self._file_cache: dict[str, str | None] = {}
 
     @classmethod
     def in_memory(cls) -> CredentialStore:
@@ -405,6 +408,7 @@ class CredentialStore:
                 target, master_password, kdf_time_cost=kdf_time_cost, kdf_memory_cost=kdf_memory_cost
             )
             self._backend = ring
+            self._file_cache.clear()
             self._remember(ring)
 
     # ----------------------------------------------------------- secrets
@@ -419,11 +423,16 @@ class CredentialStore:
         """The stored secret, or None when not set."""
         user = self.username(vendor_code, kind)
         backend = self.backend
+        cached = _is_cryptfile(backend)
+        if cached and user in self._file_cache:
+            return self._file_cache[user]
         try:
-            value = backend.get_password(SERVICE_NAME, user)
+            value = backend.get_password(SERVICE_NAME, user) or None
         except Exception as exc:
             raise self._wrap(exc, "read", vendor_code, kind, backend) from None
-        return value or None
+        if cached:
+            self._file_cache[user] = value
+        return value
 
     def has(self, vendor_code: str, kind: SecretKind | str) -> bool:
         """Whether a secret is stored (the UI shows "stored" / "not set", never the value)."""
@@ -441,6 +450,7 @@ class CredentialStore:
         user = self.username(vendor_code, kind)
         with self._lock:
             backend = self.backend
+            self._file_cache.pop(user, None)
             try:
                 backend.set_password(SERVICE_NAME, user, value)
             except Exception as exc:
@@ -453,6 +463,7 @@ class CredentialStore:
         kind = SecretKind(kind)
         user = self.username(vendor_code, kind)
         backend = self.backend
+        self._file_cache.pop(user, None)
         try:
             backend.delete_password(SERVICE_NAME, user)
         except PasswordDeleteError:

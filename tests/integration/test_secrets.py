@@ -220,3 +220,22 @@ def test_locked_backend_gives_an_actionable_message() -> None:
     with pytest.raises(KeyringLockedError) as err:
         store.set("ACME", SecretKind.CLIENT_SECRET, SECRET)
     assert SECRET not in str(err.value)
+
+
+def test_encrypted_file_values_are_decrypted_once_and_updates_replace_them(
+    tmp_path: Path, no_secure_keyring: None
+) -> None:
+    store = _store(tmp_path)
+    store.use_encrypted_file(MASTER, **FAST_KDF)
+    store.set("ACME", SecretKind.TOKEN, "first-value")
+    assert store.get("ACME", SecretKind.TOKEN) == "first-value"
+    path = tmp_path / "data" / "secrets.cryptfile.cfg"
+    kept = path.read_bytes()
+    path.write_bytes(b"")  # a read now would find nothing: the value comes from memory
+    assert store.get("ACME", SecretKind.TOKEN) == "first-value"
+    path.write_bytes(kept)
+    store.set("ACME", SecretKind.TOKEN, "second-value")
+    assert store.get("ACME", SecretKind.TOKEN) == "second-value"
+    store.delete("ACME", SecretKind.TOKEN)
+    assert store.get("ACME", SecretKind.TOKEN) is None
+    assert _store(tmp_path).remembered_backend() == "encrypted-file"
