@@ -351,6 +351,14 @@ class CredentialStore:
                 return _is_cryptfile(self._backend)
         return self.remembered_backend() == CRYPTFILE_MARKER
 
+    @property
+    def needs_master_password(self) -> bool:
+        """True while the remembered encrypted file has not been unlocked in this session."""
+        with self._lock:
+            if self._backend is not None:
+                return False
+        return self.remembered_backend() == CRYPTFILE_MARKER
+
     def _resolve(self) -> KeyringBackend:
         remembered = self.remembered_backend()
         if remembered == CRYPTFILE_MARKER:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -267,3 +268,22 @@ def test_item_models_pass_qtmodeltester(
     for model in (page.vendor_model, page.outbox_model, page.rejected_model):
         assert model.rowCount() >= 1
         qtmodeltester.check(model)
+
+
+def test_locked_encrypted_file_is_shown_and_can_be_unlocked_from_the_page(
+    qtbot: Any, make_page: Any, ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/vmi-test-bus")
+    fast = {"kdf_time_cost": 1, "kdf_memory_cost": 1024}
+    first = CredentialStore(config_dir=tmp_path / "cfg", data_dir=tmp_path / "data")
+    first.use_encrypted_file("master pw", **fast)
+    first.set("ACME", SecretKind.TOKEN, TOKEN)
+
+    store = CredentialStore(config_dir=tmp_path / "cfg", data_dir=tmp_path / "data")  # the next start
+    page = make_page(ctx, store=store)
+    assert page.unlock_button.isVisibleTo(page)
+    assert "still locked" in page.keyring_label.text()
+    page.unlock("master pw", **fast)
+    qtbot.waitUntil(lambda: not page.unlock_button.isVisibleTo(page), timeout=10000)
+    assert "encrypted file protected by a master password" in page.keyring_label.text()
+    assert store.get("ACME", SecretKind.TOKEN) == TOKEN

@@ -251,6 +251,9 @@ class SyncPage(QWidget):
         self.keyring_label.setObjectName("keyringWarning")
         self.keyring_label.setWordWrap(True)
         self.keyring_label.setVisible(False)
+        self.unlock_button = QPushButton("Unlock credentials…")
+        self.unlock_button.setObjectName("unlockCredentials")
+        self.unlock_button.setVisible(False)
 
         can_edit_credentials = ctx.can(Action.EDIT_CREDENTIALS)
         self.credentials_button.setVisible(can_edit_credentials)
@@ -287,7 +290,10 @@ class SyncPage(QWidget):
         splitter.addWidget(self.tabs)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.keyring_label)
+        keyring_row = QHBoxLayout()
+        keyring_row.addWidget(self.keyring_label, 1)
+        keyring_row.addWidget(self.unlock_button)
+        layout.addLayout(keyring_row)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.message_label)
 
@@ -296,6 +302,7 @@ class SyncPage(QWidget):
         self.cancel_button.clicked.connect(self.cancel_selected)
         self.credentials_button.clicked.connect(self.edit_credentials)
         self.refresh_button.clicked.connect(self.refresh)
+        self.unlock_button.clicked.connect(self._ask_master_password)
         self.retry_button.clicked.connect(self.retry_selected)
         self.discard_button.clicked.connect(self.discard_selected)
         self.outbox_filter.currentIndexChanged.connect(lambda _i: self.reload_outbox())
@@ -361,7 +368,15 @@ class SyncPage(QWidget):
         self._update_buttons()
 
     def _show_keyring_state(self) -> None:
-        if self.store.uses_encrypted_file:
+        """A visible warning on the encrypted-file fallback, and a way to unlock it (file reads only)."""
+        self.unlock_button.setVisible(self.store.needs_master_password)
+        if self.store.needs_master_password:
+            self.keyring_label.setText(
+                "⚠ Supplier credentials are in an encrypted file that is still locked; syncs fail until "
+                "you unlock it with its master password."
+            )
+            self.keyring_label.setVisible(True)
+        elif self.store.uses_encrypted_file:
             self.keyring_label.setText(
                 "⚠ Supplier credentials are kept in an encrypted file protected by a master password, "
                 "because no secure system keyring is available."
@@ -369,6 +384,31 @@ class SyncPage(QWidget):
             self.keyring_label.setVisible(True)
         else:
             self.keyring_label.setVisible(False)
+
+    def _ask_master_password(self) -> None:
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+        password, ok = QInputDialog.getText(
+            self,
+            "Unlock credentials",
+            "Master password of the encrypted credentials file:",
+            QLineEdit.EchoMode.Password,
+        )
+        if ok and password:
+            self.unlock(password)
+
+    def unlock(self, password: str, **kdf: Any) -> None:
+        """Unlock the encrypted-file fallback in the background; the page updates when done."""
+        store = self.store
+
+        def work(_report: Any) -> None:
+            store.use_encrypted_file(password, **kdf)
+
+        def done(_result: Any) -> None:
+            self._show_keyring_state()
+            self._say("Credentials unlocked.")
+
+        self.ctx.runner.run(work, on_result=done, on_error=lambda exc: self._say(str(exc)))
 
     # -- selection -------------------------------------------------------------------------------
 
