@@ -119,3 +119,19 @@ def test_ten_years_of_daily_points_render_with_downsampling(qtbot: QtBot) -> Non
     assert len(shown_x) < days  # drawn downsampled to the pixels, not 3653 points
 
 
+
+
+def test_many_chart_repaints_do_not_exhaust_the_none_singleton(qtbot: QtBot) -> None:
+    """PySide6 6.12 on Python 3.11 drops a reference to None per Python paint override; without
+    ``vmi_desktop.ui.qtcompat`` this aborts the interpreter after a few dozen chart repaints."""
+    import sys
+
+    x = datetime(2016, 1, 1, tzinfo=UTC).timestamp() + np.arange(3650) * 86400.0
+    chart = StockChart()
+    qtbot.addWidget(chart)
+    chart.resize(600, 300)
+    chart.show()
+    chart.set_series(q.StockSeries(times=x, on_hand=np.sin(np.arange(3650) / 40.0) * 30 + 50))
+    for _ in range(100):
+        chart.plot_widget.grab()
+    assert sys.getrefcount(None) > 1_000_000

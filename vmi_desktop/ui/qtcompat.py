@@ -61,12 +61,29 @@ def _fixed(original: Any, name: str) -> Any:
     return fixed
 
 
+def pin_singletons() -> bool:
+    """Make ``None``, ``True`` and ``False`` effectively immortal on Python < 3.12.
+
+    PySide6 6.12.0 on Python 3.11 also drops a reference to ``None`` on every
+    Python override of a void virtual (``paintEvent``, pyqtgraph's ``paint``...):
+    a few hundred repaints of a chart or table abort the interpreter with
+    "Fatal Python error: none_dealloc". These singletons are never freed anyway
+    (3.12 made them immortal); a very large reference count makes them so here.
+    """
+    if sys.version_info >= (3, 12):
+        return False
+    for singleton in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40
+    return True
+
+
 def install() -> bool:
     """Patch the signal methods that lose bool references; True if a patch was needed."""
     global _installed
     if _installed:
         return False
     _installed = True
+    pin_singletons()
     patched = False
     for name in ("emit", "disconnect"):
         try:
