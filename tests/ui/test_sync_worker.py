@@ -325,3 +325,19 @@ def test_real_engine_against_hanging_supplier_cancels_at_once(
     hanging_supplier.close()  # the engine's request ends; the detached run unwinds quietly
     qtbot.waitUntil(lambda: not manager.is_busy(), timeout=15000)
     assert manager.status(acme).last_result == "cancelled"
+
+
+def test_vendor_connected_later_joins_the_schedule(
+    qtbot: Any, make_manager: Any, world: World, sqlite_db: Database
+) -> None:
+    runs: list[int] = []
+    sync = make_manager(lambda db, vendor_id, *a, **k: runs.append(vendor_id))
+    scheduler = SyncScheduler(sync, tick_ms=20, debounce_ms=50, poll_ms=50, initial_delay_s=0.0)
+    scheduler.start()
+    try:
+        qtbot.wait(150)
+        assert runs == []  # nobody is set up for sync yet
+        _make_acme_syncable(sqlite_db, world)  # e.g. saved on the Vendors page
+        qtbot.waitUntil(lambda: runs == [world.vendors["ACME"]], timeout=3000)
+    finally:
+        scheduler.stop()

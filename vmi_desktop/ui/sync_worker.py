@@ -684,7 +684,7 @@ class SyncScheduler(QObject):
         for status in self.manager.statuses():
             if not status.syncable:
                 continue
-            due = self._due.setdefault(status.vendor_id, now + status.interval_s)
+            due = self._due.setdefault(status.vendor_id, now + self.initial_delay_s)
             if now >= due:
                 self._due[status.vendor_id] = now + status.interval_s
                 self.manager.request_sync(status.vendor_id, JobKind.SCHEDULED)
@@ -698,6 +698,11 @@ class SyncScheduler(QObject):
             return self._last_movement_id
 
     def _poll_movements(self) -> None:
+        # Vendors added or edited elsewhere (the Vendors page, another desk) join the schedule here.
+        try:
+            self.manager.reload_states()
+        except Exception:
+            log.exception("could not reload the vendors' sync states")
         newest = self._newest_movement_id()
         if newest is not None and newest != self._last_movement_id:
             self._last_movement_id = newest
