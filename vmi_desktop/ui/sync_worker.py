@@ -374,6 +374,11 @@ class SyncManager(QObject):
         """A copy of the vendor's current status."""
         return replace(self._status[vendor_id])
 
+    def find_status(self, vendor_id: int | None) -> VendorSyncStatus | None:
+        """A copy of the vendor's status, or None for an unknown vendor."""
+        status = self._status.get(vendor_id) if vendor_id is not None else None
+        return replace(status) if status is not None else None
+
     def statuses(self) -> list[VendorSyncStatus]:
         """Copies of every vendor's status, by code."""
         return [replace(s) for s in sorted(self._status.values(), key=lambda s: s.code)]
@@ -675,7 +680,7 @@ class SyncScheduler(QObject):
         self.manager.sync_all(JobKind.DELTA)
         now = time.monotonic()
         for vendor_id in list(self._due):
-            status = self.manager._status.get(vendor_id)
+            status = self.manager.find_status(vendor_id)
             if status is not None:
                 self._due[vendor_id] = now + status.interval_s
 

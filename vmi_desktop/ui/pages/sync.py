@@ -435,7 +435,7 @@ class SyncPage(QWidget):
 
     def _update_buttons(self) -> None:
         vendor_id = self.selected_vendor_id()
-        status = self.manager._status.get(vendor_id) if vendor_id is not None else None
+        status = self.manager.find_status(vendor_id)
         self.sync_button.setEnabled(status is not None and not status.running)
         self.cancel_button.setEnabled(status is not None and (status.running or status.jobs_queued > 0))
         self.credentials_button.setEnabled(vendor_id is not None)
