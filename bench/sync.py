@@ -5,12 +5,14 @@ Usage: ``python bench/sync.py [--lines 100000] [--events 10000] [--database-url 
 The report is built from the database in batches of 1000 lines (one message each), queued in the
 outbox and sent to the reference supplier; events are pulled in pages of 500 and applied. Each
 phase is run once for time and once more under tracemalloc for the peak of Python allocations
-(tracemalloc slows Python down, so the two are kept apart).
+(tracemalloc slows Python down, so the two are kept apart). The reference supplier runs in its
+own process, as a real supplier would, so its work is not counted against the client.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import httpx
 from sqlalchemy import insert, select
 
 from vmi_desktop.db import create_database
@@ -35,7 +38,6 @@ from vmi_desktop.models import (
     Vendor,
     utcnow,
 )
-from vmi_desktop.supplier_server import SupplierServer
 from vmi_desktop.sync import outbox
 from vmi_desktop.sync.auth import VendorCredentials
 from vmi_desktop.sync.engine import SyncEngine
@@ -98,6 +100,17 @@ def peak_mib(fn: Callable[[], Any]) -> float:
         tracemalloc.stop()
 
 
+def start_server() -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vmi_desktop", "supplier-server", "--port", "0", "--token", TOKEN,
+         "--vendor-name", "Bench Supplier", "--no-replenish"],
+        stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    url = line.rsplit(" on ", 1)[1].strip()
+    return proc, url
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=100_000)
@@ -106,11 +119,11 @@ def main() -> int:
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory()
     url = args.database_url or f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
-    server = SupplierServer(token=TOKEN, vendor_name="Bench Supplier", replenish=False, auto_acknowledge=False)
-    server.start()
+    proc, server_url = start_server()
+    control = httpx.Client(base_url=server_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
     try:
         t0 = time.perf_counter()
-        db, vendor_id, pairs = build(url, args.lines, server.url)
+        db, vendor_id, pairs = build(url, args.lines, server_url)
         print(f"setup: {args.lines} agreement lines in {time.perf_counter() - t0:.1f} s ({db.engine.dialect.name})")
         engine = SyncEngine(db, timeout=30)
         creds = VendorCredentials(token=TOKEN)
@@ -122,28 +135,32 @@ def main() -> int:
 
         seconds, report = measure(push)
         assert report.error is None, report.error
-        lines = server.state.lines_applied["stock-reports"]
+        lines = control.get("/_control/stats").json()["lines"]["stock-reports"]
         print(f"push full report: {lines} lines in {report.sent} messages, {seconds:.2f} s "
-              f"({lines / seconds:,.0f} lines/s)")
+              f"({lines / seconds:,.0f} lines/s), built from the database and sent through the outbox")
         print(f"push peak Python memory (tracemalloc): {peak_mib(push):.1f} MiB")
 
         def add_events(n: int) -> None:
+            batch = []
             for i in range(n):
                 loc, sku = pairs[i % len(pairs)]
-                server.add_event("thresholds.proposed", {"location_code": loc, "sku": sku, "min": 2 + i % 3,
-                                                         "max": 12, "reason": f"bench {i}"})
+                batch.append({"type": "thresholds.proposed", "data": {
+                    "location_code": loc, "sku": sku, "min": 2 + i % 3, "max": 12, "reason": f"bench {i}"}})
+            control.post("/_control/events", json=batch).raise_for_status()
 
         add_events(args.events)
         seconds, report = measure(lambda: engine.sync_vendor(vendor_id, creds))
         assert report.error is None, report.error
         print(f"pull events: {report.events_applied} applied, {report.events_rejected} rejected in {seconds:.2f} s "
-              f"({report.events_applied / seconds:,.0f} events/s)")
+              f"({report.events_applied / seconds:,.0f} events/s), pages of 500, each page one transaction")
         add_events(args.events)
         print(f"pull peak Python memory (tracemalloc): "
               f"{peak_mib(lambda: engine.sync_vendor(vendor_id, creds)):.1f} MiB")
         db.dispose()
     finally:
-        server.stop()
+        control.close()
+        proc.terminate()
+        proc.wait(timeout=10)
         tmp.cleanup()
     return 0
 

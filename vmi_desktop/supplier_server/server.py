@@ -7,7 +7,7 @@ key is answered with the stored first answer, and nothing is applied twice
 
 Control paths for tests and demos (same token): ``GET /_control/stats``,
 ``POST /_control/faults`` (a ``Fault`` as JSON), ``DELETE /_control/faults``,
-``POST /_control/events`` (``{type, data}``: add an event to the feed).
+``POST /_control/events`` (``{type, data}`` or a list of them: add events to the feed).
 """
 
 from __future__ import annotations
@@ -227,6 +227,10 @@ class _Handler(BaseHTTPRequestHandler):
             elif method == "DELETE" and path == "/_control/faults":
                 state.clear_faults()
                 self._json(200, {"ok": True})
+            elif method == "POST" and path == "/_control/events" and isinstance(data, list):
+                for item in data:  # many at once (benchmarks)
+                    state.add_event(item["type"], item.get("data"), event_id=item.get("event_id"))
+                self._json(200, {"added": len(data)})
             elif method == "POST" and path == "/_control/events":
                 self._json(200, state.add_event(data["type"], data.get("data"), event_id=data.get("event_id")))
             else:

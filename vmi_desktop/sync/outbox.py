@@ -44,7 +44,7 @@ STOCK_REPORT, USAGE, PURCHASE_ORDER, CANCEL, RECEIPT = "stock_report", "usage", 
 _PATHS = {STOCK_REPORT: "/v1/stock-reports", USAGE: "/v1/usage", PURCHASE_ORDER: "/v1/purchase-orders",
           RECEIPT: "/v1/receipts"}
 #: Rows inserted per statement when a report is large.
-INSERT_BATCH = 50
+INSERT_BATCH = 10
 
 
 @dataclass(frozen=True)

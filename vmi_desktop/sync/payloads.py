@@ -8,6 +8,7 @@ reports are streamed from the database in batches so memory stays bounded.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
@@ -44,6 +45,7 @@ def new_message_id() -> str:
     return str(uuid.uuid4())
 
 
+@functools.lru_cache(maxsize=4096)
 def rfc3339(moment: datetime) -> str:
     """``2026-11-24T08:30:00Z``: UTC, seconds precision (microseconds if present)."""
     moment = moment.astimezone(UTC)
@@ -51,10 +53,19 @@ def rfc3339(moment: datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
+_QUANTUM = Decimal("0.001")
+
+
 def qty(value: Decimal | int | None) -> int | float:
     """A quantity as a JSON number with at most 3 decimals (integers stay integers)."""
-    d = Decimal(value or 0).quantize(Decimal("0.001"))
-    return int(d) if d == d.to_integral_value() else float(d)
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    if d == d.to_integral_value():
+        return int(d)
+    return float(d.quantize(_QUANTUM))
 
 
 def chunked(items: Iterable[Any], size: int = MAX_LINES) -> Iterator[list[Any]]:
