@@ -96,3 +96,53 @@ def lock_reorder(session: Session, pairs: list[tuple[int, int]] | None) -> None:
                                 {"a": location_id, "b": sku_id})
     elif dialect == "sqlite":
         session.execute(text("UPDATE counters SET value = value WHERE name = '__reorder_lock__'"))
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") and not isinstance(value, (int, Decimal)) else value
+
+
+def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]], *, returning: tuple[str, ...] = (),
+                conflict: str = "") -> list[Any]:
+    """Insert many rows in one statement per backend; optionally return columns of the new rows.
+
+    PostgreSQL: ``INSERT ... SELECT * FROM unnest(<one array per column>)``, a single statement
+    whatever the row count (multi-row VALUES spent more time in the driver's query parser than
+    the server spent inserting). SQLite: an ordinary executemany (in-process, already fast).
+    ``conflict`` (PostgreSQL only) is an ``ON CONFLICT ...`` clause; ``returning`` rows
+    come back in no particular order, so return a natural key with the id.
+    """
+    if not rows:
+        return []
+    table = model.__table__
+    given = set(rows[0])
+    defaults: dict[str, Any] = {}
+    for col in table.columns:  # Python-side column defaults, as Core would apply them
+        if col.name in given or col.default is None or col.primary_key:
+            continue
+        arg = col.default.arg
+        defaults[col.name] = arg(None) if callable(arg) else arg
+    if defaults:
+        rows = [{**defaults, **r} for r in rows]
+    columns = list(rows[0])
+    dialect = session.get_bind().dialect
+    tail = f" {conflict}" if conflict else ""
+    ret = f" RETURNING {', '.join(returning)}" if returning else ""
+    if dialect.name == "postgresql":
+        casts = ", ".join(
+            f"CAST(:c{i} AS {table.c[name].type.compile(dialect=dialect)}[])" for i, name in enumerate(columns)
+        )
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({casts}){tail}{ret}"
+        params = {f"c{i}": [_plain(r[name]) for r in rows] for i, name in enumerate(columns)}
+        result = session.execute(text(sql), params)
+        return list(result.all()) if returning else []
+    # SQLite: Core executemany, so the column types' bind processors (Decimal, UTC timestamps) apply.
+    if conflict:
+        raise NotImplementedError("bulk_insert(conflict=...) is PostgreSQL only; use dialect inserts on SQLite")
+    from sqlalchemy import insert
+
+    stmt = insert(table)
+    if returning:
+        return list(session.execute(stmt.returning(*[table.c[c] for c in returning]), rows).all())
+    session.execute(stmt, rows)
+    return []

@@ -40,7 +40,7 @@ from vmi_desktop.models import (
     SupplyAgreement,
     utcnow,
 )
-from vmi_desktop.replenishment._sql import on_order_subquery
+from vmi_desktop.replenishment._sql import bulk_insert, on_order_subquery
 from vmi_desktop.scope import SYSTEM, Action, Actor, require, vendor_filter
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,10 @@ def _insert_ignoring_open_duplicates(session: Session, rows: list[dict[str, Any]
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and len(rows) > 1:
+        found = bulk_insert(session, Alert, rows, returning=("id",),
+                            conflict="ON CONFLICT (cause_key) WHERE status <> 'resolved' DO NOTHING")
+        return sorted(r[0] for r in found)
     mod: Any = postgresql if dialect == "postgresql" else sqlite
     stmt = mod.insert(Alert).on_conflict_do_nothing(
         index_elements=["cause_key"], index_where=text("status <> 'resolved'")
@@ -158,11 +162,18 @@ def _notice(alert: Alert) -> AlertNotice:
 def raise_many(session: Session, rows: list[dict[str, Any]]) -> int:
     """Bulk raise (rows built with the same keys as ``raise_alert``'s arguments); returns how many are new."""
     now = utcnow()
+    keys = [r["cause_key"] for r in rows]
+    already: set[str] = set()
+    for i in range(0, len(keys), 1000):  # skip causes already open up front; ON CONFLICT still settles races
+        already.update(session.scalars(select(Alert.cause_key).where(
+            Alert.cause_key.in_(keys[i:i + 1000]), Alert.status != AlertStatus.RESOLVED)))
     full = [
         _row(r["kind"], r["cause_key"], r["message"], r.get("severity", AlertSeverity.WARNING), r.get("vendor_id"),
              r.get("sku_id"), r.get("location_id"), r.get("purchase_order_id"), now)
-        for r in rows
+        for r in rows if r["cause_key"] not in already
     ]
+    if not full:
+        return 0
     ids = _insert_ignoring_open_duplicates(session, full)
     if ids and _sinks:
         _queue(session, [_notice(a) for a in session.scalars(select(Alert).where(Alert.id.in_(ids)))])
