@@ -147,18 +147,19 @@ class AgreementsQuery(TableQuery):
     entity = "agreement"
     default_sort = "part_number"
     columns = (
-        Column("vendor", "Vendor", Vendor.code, width=10),
+        # sortable only where an index gives the order (a million agreements): SKU, location
+        Column("vendor", "Vendor", Vendor.code, width=10, sortable=False),
         Column("part_number", "SKU", Sku.part_number, width=14),
         Column("location", "Location", Location.code, width=10),
-        Column("supplier_sku", "Supplier part", A.supplier_sku, field="supplier_sku", width=14),
-        Column("min_qty", "Min", A.min_qty, Kind.QTY, field="min_qty"),
-        Column("max_qty", "Max", A.max_qty, Kind.QTY, field="max_qty"),
-        Column("mode", "Mode", A.mode, Kind.ENUM, field="mode", choices=ReplenishmentMode),
-        Column("lead_time_days", "Lead time (d)", A.lead_time_days, Kind.INT, field="lead_time_days"),
-        Column("pack_size", "Pack size", A.pack_size, Kind.QTY, field="pack_size"),
-        Column("moq", "MOQ", A.moq, Kind.QTY, field="moq"),
-        Column("unit_price", "Unit price", A.unit_price, Kind.MONEY, field="unit_price"),
-        Column("is_primary", "Primary", A.is_primary, Kind.BOOL, field="is_primary"),
+        Column("supplier_sku", "Supplier part", A.supplier_sku, field="supplier_sku", width=14, sortable=False),
+        Column("min_qty", "Min", A.min_qty, Kind.QTY, field="min_qty", sortable=False),
+        Column("max_qty", "Max", A.max_qty, Kind.QTY, field="max_qty", sortable=False),
+        Column("mode", "Mode", A.mode, Kind.ENUM, field="mode", choices=ReplenishmentMode, sortable=False),
+        Column("lead_time_days", "Lead time (d)", A.lead_time_days, Kind.INT, field="lead_time_days", sortable=False),
+        Column("pack_size", "Pack size", A.pack_size, Kind.QTY, field="pack_size", sortable=False),
+        Column("moq", "MOQ", A.moq, Kind.QTY, field="moq", sortable=False),
+        Column("unit_price", "Unit price", A.unit_price, Kind.MONEY, field="unit_price", sortable=False),
+        Column("is_primary", "Primary", A.is_primary, Kind.BOOL, field="is_primary", sortable=False),
         Column("active", "Active", A.active, Kind.BOOL),
     )
 
@@ -186,8 +187,8 @@ class AgreementsQuery(TableQuery):
         return [vendor_filter(actor, A.vendor_id)]
 
     def search(self, text: str) -> ColumnElement[bool]:
-        return or_(contains(Sku.part_number, text), contains(Sku.description, text), contains(Location.code, text),
-                   contains(Vendor.code, text), contains(A.supplier_sku, text))
+        # vendor and location are chosen with the filters, so the search stays on the SKU side
+        return or_(contains(Sku.part_number, text), contains(Sku.description, text), contains(A.supplier_sku, text))
 
     def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         conds = _active_filter(A.active, filters)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, text
 from sqlalchemy.orm import aliased
 
 from vmi_desktop.models import (
@@ -57,16 +57,17 @@ class StockQuery(TableQuery):
     entity = "agreement"
     default_sort = "part_number"
     columns = (
+        # sortable only where an index gives the order (1,000,000 rows): part number, location, on hand
         Column("part_number", "SKU", Sku.part_number, width=14),
-        Column("description", "Description", Sku.description, width=28),
+        Column("description", "Description", Sku.description, width=28, sortable=False),
         Column("location", "Location", Location.code, width=10),
         Column("on_hand", "On hand", StockLevel.on_hand, Kind.QTY),
-        Column("min_qty", "Min", PRIMARY.min_qty, Kind.QTY, field="min_qty"),
-        Column("max_qty", "Max", PRIMARY.max_qty, Kind.QTY, field="max_qty"),
+        Column("min_qty", "Min", PRIMARY.min_qty, Kind.QTY, field="min_qty", sortable=False),
+        Column("max_qty", "Max", PRIMARY.max_qty, Kind.QTY, field="max_qty", sortable=False),
         Column("on_order", "On order", ON_ORDER, Kind.QTY, sortable=False),
-        Column("position", "Position", StockLevel.on_hand + ON_ORDER, Kind.QTY, sortable=False),
-        Column("vendor", "Vendor", Vendor.code, width=10),
-        Column("mode", "Mode", PRIMARY.mode, Kind.ENUM, field="mode", choices=ReplenishmentMode),
+        Column("position", "Position", StockLevel.on_hand, Kind.QTY, sortable=False),  # see post_process
+        Column("vendor", "Vendor", Vendor.code, width=10, sortable=False),
+        Column("mode", "Mode", PRIMARY.mode, Kind.ENUM, field="mode", choices=ReplenishmentMode, sortable=False),
     )
 
     def base(self) -> Select[Any]:
@@ -80,8 +81,9 @@ class StockQuery(TableQuery):
                 and_(
                     PRIMARY.sku_id == StockLevel.sku_id,
                     PRIMARY.location_id == StockLevel.location_id,
-                    PRIMARY.is_primary.is_(True),
-                    PRIMARY.active.is_(True),
+                    # written exactly as the partial unique index's WHERE, so both SQLite and
+                    # PostgreSQL use uq_supply_agreements_primary for a unique lookup
+                    text("primary_agreement.is_primary AND primary_agreement.active"),
                 ),
             )
             .outerjoin(Vendor, Vendor.id == PRIMARY.vendor_id)
@@ -103,12 +105,18 @@ class StockQuery(TableQuery):
         return [pair_filter(actor, StockLevel.sku_id, StockLevel.location_id)]
 
     def search(self, text: str) -> ColumnElement[bool]:
-        # expressed on stock_levels' own columns so that COUNT needs no join
-        return or_(
-            StockLevel.sku_id.in_(select(Sku.id).where(or_(contains(Sku.part_number, text),
-                                                           contains(Sku.description, text)))),
-            StockLevel.location_id.in_(select(Location.id).where(contains(Location.code, text))),
-        )
+        # for COUNT: on stock_levels' own column, so the count needs no join
+        return StockLevel.sku_id.in_(select(Sku.id).where(self.page_search(text)))
+
+    def page_search(self, text: str) -> ColumnElement[bool]:
+        # for pages: on the joined SKU, so a scan in part-number order stops after one page
+        # (locations are chosen with the location filter, not the search box)
+        return or_(contains(Sku.part_number, text), contains(Sku.description, text))
+
+    def post_process(self, values: dict[str, Any]) -> dict[str, Any]:
+        on_hand, on_order = values["on_hand"], values["on_order"]
+        values["position"] = on_hand + on_order if on_hand is not None and on_order is not None else on_hand
+        return values
 
     def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []

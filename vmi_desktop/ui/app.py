@@ -13,6 +13,7 @@ from vmi_desktop.bootstrap import login, open_database
 from vmi_desktop.config import Settings
 from vmi_desktop.db import Database, DatabaseError, DatabaseTooNewError
 from vmi_desktop.errors import VmiError
+from vmi_desktop.queries.maintenance import refresh_planner_statistics
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.main_window import SETTINGS_APP, SETTINGS_ORG, MainWindow
 from vmi_desktop.ui.palette import apply_palette
@@ -45,6 +46,7 @@ def open_context(settings: Settings) -> AppContext:
     """Database (migrated), user (the first start creates a parts manager) and task runner."""
     db: Database = open_database(settings)
     try:
+        refresh_planner_statistics(db)  # once per large change of the stock table; index scans need it
         actor = login(db, settings)
     except Exception:
         db.dispose()

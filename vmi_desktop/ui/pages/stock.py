@@ -11,7 +11,7 @@ class StockPage(ThresholdsMixin):
     """The everyday view: what is where, against which thresholds, and what is on its way."""
 
     state_key = "stock"
-    search_hint = "Search SKU, description or location"
+    search_hint = "Search SKU or description"
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx, StockQuery(), page_size=200)

@@ -1,0 +1,65 @@
+"""Keep SQLite's query planner informed so the paged tables stay index scans on large files.
+
+Without statistics SQLite guesses table sizes and may sort a million stock
+rows for a 200-row page instead of walking an index (seconds instead of
+milliseconds). ``ANALYZE`` of the tables behind the tables (about a second
+per million stock rows) runs when the statistics are missing or the stock
+table has grown or shrunk a lot since; otherwise nothing is done.
+Connections read statistics when they open, so the pool is recycled after.
+PostgreSQL's autovacuum keeps its own statistics.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from sqlalchemy import Connection
+
+from vmi_desktop.db import Database
+
+log = logging.getLogger(__name__)
+
+#: the tables the paged tables join and sort on
+TABLES = ("skus", "locations", "vendors", "stock_levels", "supply_agreements", "purchase_orders",
+          "purchase_order_lines", "audit_entries")
+#: re-analyze when the stock table's size is off by this factor from the stored statistics
+DRIFT = 2.0
+
+
+def _recorded_rows(conn: Connection, table: str) -> int | None:
+    exists = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'").first()
+    if exists is None:
+        return None
+    row = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1", (table,)).first()
+    if row is None or not row[0]:
+        return None
+    return int(str(row[0]).split()[0])
+
+
+def statistics_are_stale(db: Database) -> bool:
+    """Whether SQLite lacks usable statistics for the stock table."""
+    if not db.is_sqlite:
+        return False
+    with db.engine.connect() as conn:
+        recorded = _recorded_rows(conn, "stock_levels")
+        actual = int(conn.exec_driver_sql("SELECT count(*) FROM stock_levels").scalar() or 0)
+    if actual < 1000:  # small databases are fast whatever the plan
+        return False
+    if recorded is None:
+        return True
+    return not (recorded / DRIFT <= actual <= recorded * DRIFT)
+
+
+def refresh_planner_statistics(db: Database, *, force: bool = False) -> bool:
+    """ANALYZE the UI's tables on SQLite when needed (or ``force``); True when it ran."""
+    if not db.is_sqlite or not (force or statistics_are_stale(db)):
+        return False
+    started = time.perf_counter()
+    with db.engine.connect() as conn:
+        for table in TABLES:
+            conn.exec_driver_sql(f"ANALYZE {table}")
+        conn.commit()
+    db.engine.dispose()  # pooled connections would keep planning without the new statistics
+    log.info("planner statistics refreshed in %.0f ms", (time.perf_counter() - started) * 1000)
+    return True
