@@ -12,13 +12,16 @@ Control paths for tests and demos (same token): ``GET /_control/stats``,
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import gzip
 import hmac
 import json
 import logging
 import re
+import secrets
 import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,7 +86,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _authorised(self) -> bool:
         expected = f"Bearer {self.server.token}"
         given = self.headers.get("Authorization", "")
-        return hmac.compare_digest(given.encode(), expected.encode())
+        if hmac.compare_digest(given.encode(), expected.encode()):
+            return True
+        return given.startswith("Bearer ") and self.server.valid_access_token(given[len("Bearer "):])
 
     # -- dispatch --------------------------------------------------------------------------------
 
@@ -110,6 +115,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path.startswith("/_control/"):
             self._control(method, path, body)
+            return
+        if method == "POST" and path == "/oauth/token":
+            self._token(body)
             return
         kind = self._kind(method, path)
         if kind is None:
@@ -212,6 +220,29 @@ class _Handler(BaseHTTPRequestHandler):
             state.answers[key] = result
             return result
 
+    def _token(self, body: bytes) -> None:
+        """OAuth2 client-credentials grant (RFC 6749 section 4.4), Basic or form client authentication."""
+        state = self.server.state
+        with state.lock:
+            state.received["token"] += 1
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            try:
+                client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            except ValueError:
+                client_id = secret = ""
+        if form.get("grant_type") != "client_credentials":
+            self._json(400, {"error": "unsupported_grant_type"})
+            return
+        expected = self.server.oauth_clients.get(client_id)
+        if expected is None or not hmac.compare_digest(secret.encode(), expected.encode()):
+            self._json(401, {"error": "invalid_client"})
+            return
+        token = self.server.issue_access_token()
+        self._json(200, {"access_token": token, "token_type": "bearer", "expires_in": self.server.token_lifetime_s})
+
     def _control(self, method: str, path: str, body: bytes) -> None:
         state = self.server.state
         if not self._authorised():
@@ -256,6 +287,24 @@ class _Server(ThreadingHTTPServer):
     state: SupplierState
     token: str
     base_path: str
+    oauth_clients: dict[str, str]
+    token_lifetime_s: float
+    _issued: dict[str, float]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Failed TLS handshakes and clients hanging up are routine for a test server: log, do not print.
+        log.debug("request from %s failed", client_address, exc_info=True)
+
+    def issue_access_token(self) -> str:
+        token = secrets.token_urlsafe(24)
+        with self.state.lock:
+            self._issued[token] = time.monotonic() + self.token_lifetime_s
+        return token
+
+    def valid_access_token(self, token: str) -> bool:
+        with self.state.lock:
+            expires = self._issued.get(token)
+        return expires is not None and time.monotonic() < expires
 
 
 class SupplierServer:
@@ -267,7 +316,8 @@ class SupplierServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str,
                  vendor_name: str = "Reference Supplier", base_path: str = "", state: SupplierState | None = None,
-                 capture: bool = False, **options: Any) -> None:
+                 capture: bool = False, oauth_clients: dict[str, str] | None = None, token_lifetime_s: float = 3600,
+                 ssl_context: ssl.SSLContext | None = None, **options: Any) -> None:
         if not token:
             raise ValueError("the reference supplier needs a bearer token")
         self.state = state or SupplierState(name=vendor_name, **options)
@@ -276,6 +326,14 @@ class SupplierServer:
         self._server.state = self.state
         self._server.token = token
         self._server.base_path = base_path.rstrip("/")
+        self._server.oauth_clients = dict(oauth_clients or {})
+        self._server.token_lifetime_s = token_lifetime_s
+        self._server._issued = {}
+        self._tls = ssl_context is not None
+        if ssl_context is not None:
+            # The handshake happens on the handler's thread at the first read, not in the accept loop.
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True,
+                                                          do_handshake_on_connect=False)
         self._thread: threading.Thread | None = None
 
     @property
@@ -284,9 +342,15 @@ class SupplierServer:
 
     @property
     def url(self) -> str:
-        host = self._server.server_address[0]
-        host = f"[{host}]" if ":" in str(host) else host
-        return f"http://{host}:{self.port}{self._server.base_path}"
+        raw = self._server.server_address[0]
+        host = raw.decode() if isinstance(raw, bytes) else str(raw)
+        host = f"[{host}]" if ":" in host else host
+        return f"{'https' if self._tls else 'http'}://{host}:{self.port}{self._server.base_path}"
+
+    @property
+    def token_url(self) -> str:
+        """Where the OAuth2 client-credentials grant is served (with ``oauth_clients``)."""
+        return f"{self.url}/oauth/token"
 
     def start(self) -> SupplierServer:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},

@@ -177,7 +177,7 @@ class SupplierState:
             start = 0
             if after not in (None, ""):
                 try:
-                    start = int(after)  # type: ignore[arg-type]
+                    start = int(str(after))
                 except ValueError:
                     raise BadRequest(400, f"unknown cursor {after!r}") from None
                 if start < 0 or start > len(self.events):

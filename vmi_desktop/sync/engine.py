@@ -127,7 +127,10 @@ class SyncEngine:
             return self.backoff.delay(state.attempt_number, retry_after)
 
         stop = stop_after_delay(self.wait_for_retries_s) if self.wait_for_retries_s > 0 else stop_after_attempt(1)
-        return Retrying(stop=stop, wait=wait, sleep=cancel.wait, reraise=True,
+        def sleep(seconds: float) -> None:
+            cancel.wait(seconds)
+
+        return Retrying(stop=stop, wait=wait, sleep=sleep, reraise=True,
                         retry=retry_if_exception_type(TransientError))
 
     # -- the run -----------------------------------------------------------------------------------
@@ -283,7 +286,7 @@ def load_credentials(vendor_code: str) -> VendorCredentials:
     class _Code:
         code = vendor_code
 
-    return store.credentials_for(_Code())  # type: ignore[arg-type]
+    return store.credentials_for(_Code())
 
 
 def due_vendors(db: Database) -> list[int]:
