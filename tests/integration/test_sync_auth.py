@@ -104,7 +104,7 @@ def test_mutual_tls_with_a_password_protected_client_key_and_verification_always
             client.health()
         # The supplier's certificate is checked: unknown to the system trust store, so refused.
         with VmiConnectClient(server.url, "C-42", creds, "bearer", cert_path=str(pki["client"]), timeout=3) as client, \
-                pytest.raises(TransientError, match="(?i)certificate"):
+                pytest.raises(TransientError, match=r"(?i)certificate"):
             client.health()
         assert server.state.received["health"] == 1
     # A wrong key password is a clear error without the password in it.
