@@ -157,11 +157,14 @@ class _World:
         min_qty = np.ceil(rate * (lead + safety)).astype(np.int64)
         min_qty = np.where(self.criticality <= 2, np.maximum(min_qty, 1), min_qty)
         cover = 21 + 39 * u[:, 2]
-        max_qty = min_qty + np.maximum(self.pack, np.ceil(rate * cover).astype(np.int64))
+        # max - min is whole packs, so an order placed at min fills exactly to max.
+        packs = np.maximum(1, np.ceil(rate * cover / self.pack)).astype(np.int64)
+        max_qty = min_qty + self.pack * packs
         initial = min_qty + np.floor(u[:, 3] * (max_qty - min_qty + 1)).astype(np.int64)
         count_p = np.choose(self.criticality, [1 / 90, 1 / 150, 1 / 240, 1 / 365]) * min(1.0, density)
         return PairParams(p=p, pattern=pattern, size=size, min_qty=min_qty, max_qty=max_qty, pack=self.pack,
-                          moq=self.moq, lead=lead, group=group, mode=self.group_mode[group], count_p=count_p,
+                          moq=np.minimum(self.moq, max_qty - min_qty), lead=lead, group=group,
+                          mode=self.group_mode[group], count_p=count_p,
                           initial=initial)
 
 

@@ -260,7 +260,7 @@ def simulate(params: PairParams, days: int, rng: np.random.Generator, sink: Call
             ok = take > 0
             ev, take = ev[ok], take[ok]
             on_hand[ev] -= take
-            emit(CONSUMPTION, ev, -take, on_hand[ev].copy(), 480 + rng.integers(0, 540, size=len(ev)))
+            emit(CONSUMPTION, ev, -take, on_hand[ev].copy(), 540 + rng.integers(0, 470, size=len(ev)))
 
         # 3. Cycle counts on working days: mostly right, sometimes a unit or two off.
         cc = count_sampler.draw(rng) if not weekend else np.zeros(0, dtype=np.int64)
