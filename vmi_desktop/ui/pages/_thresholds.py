@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QComboBox
 
 from vmi_desktop.catalog_service import BulkResult
-from vmi_desktop.queries.catalog import location_choices
+from vmi_desktop.queries.catalog import location_choices, vendor_choices
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.dialogs import BulkThresholdDialog
 from vmi_desktop.ui.pages.table_page import TablePage
@@ -26,6 +26,17 @@ class ThresholdsMixin(TablePage):
         self.location_combo.currentIndexChanged.connect(
             lambda _i: self.model.set_filter("location_id", self.location_combo.currentData()))
         self.filters.addWidget(self.location_combo)
+
+    def add_vendor_filter(self) -> None:
+        self.vendor_combo = QComboBox()
+        self.vendor_combo.setObjectName("vendorFilter")
+        self.vendor_combo.addItem("All vendors", None)
+        with self.ctx.db.sessions() as session:
+            for vendor_id, code in vendor_choices(session, self.ctx.actor):
+                self.vendor_combo.addItem(code, vendor_id)
+        self.vendor_combo.currentIndexChanged.connect(
+            lambda _i: self.model.set_filter("vendor_id", self.vendor_combo.currentData()))
+        self.filters.addWidget(self.vendor_combo)
 
     def add_bulk_button(self) -> None:
         allowed = self.ctx.can(Action.EDIT_AGREEMENTS)

@@ -25,6 +25,7 @@ class AgreementsPage(ThresholdsMixin, MasterDataPage):
 
     def build_extras(self) -> None:
         self.add_location_filter()
+        self.add_vendor_filter()
         MasterDataPage.build_extras(self)
         self.add_bulk_button()
 

@@ -1,0 +1,73 @@
+"""Starting the app: first start creates a parts manager, startup problems are shown in a dialog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from sqlalchemy import insert, text
+
+from vmi_desktop.config import Settings
+from vmi_desktop.db import Database
+from vmi_desktop.models import Role, Sku
+from vmi_desktop.queries.maintenance import refresh_planner_statistics, statistics_are_stale
+from vmi_desktop.ui.app import open_context, run_app
+
+
+def _close_dialog_later(seen: list[str]) -> None:
+    def close() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append(box.windowTitle() + ": " + box.text())
+            box.done(0)
+        else:
+            QTimer.singleShot(20, close)
+
+    QTimer.singleShot(20, close)
+
+
+def test_first_start_makes_the_os_user_a_parts_manager(qtbot, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, config_dir=tmp_path, username="ines")
+    ctx = open_context(settings)
+    try:
+        assert (ctx.actor.name, ctx.actor.role) == ("ines", Role.PARTS_MANAGER)
+        assert ctx.db.sqlite_path == tmp_path / "vmi.sqlite3"
+    finally:
+        ctx.runner.wait()
+        ctx.db.dispose()
+
+
+def test_a_database_from_a_newer_app_is_refused_with_a_dialog(qtbot, sqlite_db: Database, tmp_path: Path) -> None:
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    seen: list[str] = []
+    _close_dialog_later(seen)
+    assert run_app(Settings(data_dir=tmp_path, config_dir=tmp_path, database_url=sqlite_db.url)) == 2
+    assert len(seen) == 1
+    assert seen[0].startswith("Database is newer than this app: ")
+    assert "newer version of VMI Desktop" in seen[0]
+
+
+def test_an_unknown_user_is_told_to_ask_a_parts_manager(qtbot, sqlite_db: Database, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, config_dir=tmp_path, database_url=sqlite_db.url)
+    open_context(Settings(data_dir=tmp_path, config_dir=tmp_path, database_url=sqlite_db.url,
+                          username="first")).db.dispose()
+    seen: list[str] = []
+    _close_dialog_later(seen)
+    assert run_app(settings.with_overrides(username="stranger")) == 2
+    assert seen == ["Cannot start VMI Desktop: user 'stranger' is not known in this database; "
+                    "ask a parts manager to add you"]
+
+
+def test_planner_statistics_are_refreshed_only_when_the_stock_table_changed_size(sqlite_db: Database) -> None:
+    with sqlite_db.transaction() as session:
+        session.execute(insert(Sku), [{"part_number": f"S-{i}"} for i in range(1200)])
+        session.execute(text("INSERT INTO locations (code, name, kind, allow_negative_stock, active, version, "
+                             "updated_at) VALUES ('L', 'L', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"))
+        session.execute(text("INSERT INTO stock_levels (sku_id, location_id, on_hand, updated_at) "
+                             "SELECT skus.id, locations.id, 1, '2026-01-01 00:00:00' FROM skus, locations"))
+    assert statistics_are_stale(sqlite_db)
+    assert refresh_planner_statistics(sqlite_db)
+    assert not statistics_are_stale(sqlite_db)
+    assert not refresh_planner_statistics(sqlite_db)
