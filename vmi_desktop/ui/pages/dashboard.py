@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -104,7 +105,8 @@ class DashboardPage(QWidget):
         self.ctx = ctx
         self.health: dash.FleetHealth | None = None
         self.pair: PairCharts | None = None
-        self._generation: dict[str, int] = {"health": 0, "pair": 0, "vendor": 0}
+        self._generation: dict[str, int] = {"counts": 0, "attention": 0, "summary": 0, "pair": 0, "vendor": 0}
+        self._parts: dict[str, Any] = {}
 
         # -- cards
         cards = QHBoxLayout()
@@ -199,42 +201,58 @@ class DashboardPage(QWidget):
         self.ctx.runner.run(work, on_result=deliver, on_error=failed)
 
     def refresh(self) -> None:
-        """Reload the health figures (F5), and the charts shown."""
+        """Reload the health figures (F5), and the charts shown.
+
+        Three queries run side by side on the task runner, each filling its part of the page as
+        soon as it arrives: the pair counts and the below-min list each scan every agreement, the
+        rest is small. ``health`` is set (and ``health_loaded`` emitted) once all three are in.
+        """
         actor = self.ctx.actor
-        self._run("health", lambda s: (dash.fleet_health(s, actor), dash.location_codes(s, actor)), self._show_health)
+        self._parts: dict[str, Any] = {}
+        self._run("counts", lambda s: dash.pair_counts(s, actor), partial(self._part, "counts"))
+        self._run("attention", lambda s: dash.attention_pairs(s, actor), partial(self._part, "attention"))
+        self._run("summary", lambda s: (dash.open_orders_by_status(s, actor), dash.open_alert_count(s, actor),
+                                        dash.scores_from_metrics(s, actor), dash.location_codes(s, actor)),
+                  partial(self._part, "summary"))
         if self.pair is not None:
             self.show_pair(self.pair.sku_id, self.pair.location_id, self.pair.title)
 
     # -- health --------------------------------------------------------------------------------
 
-    def _show_health(self, result: tuple[dash.FleetHealth, list[str]]) -> None:
-        health, locations = result
-        self.health = health
-        self.cards["pairs"].setText(str(health.pairs))
-        self.cards["below_min"].setText(str(health.below_min))
-        self.cards["stock_outs"].setText(str(health.stock_outs))
-        self.cards["over_max"].setText(str(health.over_max))
-        self.cards["open_orders"].setText(str(sum(health.open_orders.values())))
-        self.cards["open_alerts"].setText(str(health.open_alerts))
-        for name in ("below_min", "stock_outs"):
-            value = getattr(health, name)
-            self.cards[name].setStyleSheet("color: #b00020;" if value else "")
-        current = self.location_combo.currentText()
-        self.location_combo.clear()
-        self.location_combo.addItems(locations)
-        if current in locations:
-            self.location_combo.setCurrentText(current)
-
-        rows = [(s.value.replace("_", " "), str(n)) for s, n in health.open_orders.items() if n]
-        self._fill(self.orders_table, rows or [("no open orders", "")])
-        self._fill(self.suppliers_table, [
-            (f"{s.code} — {s.name}", _pct(s.fill_rate), _num(s.ack_hours, "h"), _num(s.cycle_days, "d"),
-             str(s.open_orders)) for s in health.worst_suppliers
-        ])
-        self._fill(self.attention_table, [
-            (p.part_number, p.location, fmt(p.on_hand), fmt(p.min_qty), fmt(p.max_qty)) for p in health.attention
-        ])
-        self.health_loaded.emit(health)
+    def _part(self, name: str, result: Any) -> None:
+        self._parts[name] = result
+        if name == "counts":
+            pairs, below, outs, over = result
+            for key, value in (("pairs", pairs), ("below_min", below), ("stock_outs", outs), ("over_max", over)):
+                self.cards[key].setText(str(value))
+            for key, value in (("below_min", below), ("stock_outs", outs)):
+                self.cards[key].setStyleSheet("color: #b00020;" if value else "")
+        elif name == "attention":
+            self._fill(self.attention_table, [
+                (p.part_number, p.location, fmt(p.on_hand), fmt(p.min_qty), fmt(p.max_qty)) for p in result
+            ])
+        else:
+            open_orders, open_alerts, suppliers, locations = result
+            self.cards["open_orders"].setText(str(sum(open_orders.values())))
+            self.cards["open_alerts"].setText(str(open_alerts))
+            current = self.location_combo.currentText()
+            self.location_combo.clear()
+            self.location_combo.addItems(locations)
+            if current in locations:
+                self.location_combo.setCurrentText(current)
+            rows = [(st.value.replace("_", " "), str(n)) for st, n in open_orders.items() if n]
+            self._fill(self.orders_table, rows or [("no open orders", "")])
+            self._fill(self.suppliers_table, [
+                (f"{sc.code} — {sc.name}", _pct(sc.fill_rate), _num(sc.ack_hours, "h"), _num(sc.cycle_days, "d"),
+                 str(sc.open_orders)) for sc in suppliers
+            ])
+        if len(self._parts) == 3:
+            pairs, below, outs, over = self._parts["counts"]
+            open_orders, open_alerts, suppliers, _locations = self._parts["summary"]
+            self.health = dash.FleetHealth(pairs=pairs, below_min=below, stock_outs=outs, over_max=over,
+                                           open_alerts=open_alerts, open_orders=open_orders,
+                                           worst_suppliers=suppliers, attention=self._parts["attention"])
+            self.health_loaded.emit(self.health)
 
     @staticmethod
     def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
@@ -254,16 +272,18 @@ class DashboardPage(QWidget):
 
     def _attention_selected(self) -> None:
         rows = self.attention_table.selectionModel().selectedRows()
-        if not rows or self.health is None:
+        attention = self._parts.get("attention")
+        if not rows or attention is None:
             return
-        pair = self.health.attention[rows[0].row()]
+        pair = attention[rows[0].row()]
         self.show_pair(pair.sku_id, pair.location_id, f"{pair.part_number} at {pair.location}")
 
     def _supplier_selected(self) -> None:
         rows = self.suppliers_table.selectionModel().selectedRows()
-        if not rows or self.health is None:
+        summary = self._parts.get("summary")
+        if not rows or summary is None:
             return
-        score = self.health.worst_suppliers[rows[0].row()]
+        score = summary[2][rows[0].row()]
         self.show_vendor(score.vendor_id, f"{score.code} — {score.name}")
 
     def show_typed_pair(self) -> None:
