@@ -117,3 +117,24 @@ def test_customer_po_is_sent_acknowledged_and_shipped(db: Database, installed_ho
         assert state.orders[other_number]["status"] == "cancelled"
         assert state.orders[other_number]["cancel_reason"] == "ordered by mistake"
         assert state.double_applied == 0
+
+
+def test_stock_change_tells_delta_listeners_which_vendors_to_push_after_commit(sqlite_db: Database,
+                                                                              installed_hooks: None) -> None:
+    calls: list[set[int]] = []
+    hooks.add_delta_listener(calls.append)
+    try:
+        with rig(sqlite_db, replenish=False) as r:
+            with sqlite_db.transaction() as s:
+                ledger.post_receipt(s, MANAGER, "P-1", "WH-1", "3")
+                assert calls == []  # not before the commit
+            assert calls == [{r.acme}]
+            with pytest.raises(RuntimeError), sqlite_db.transaction() as s:
+                ledger.post_receipt(s, MANAGER, "P-3", "WH-1", "3")
+                raise RuntimeError("rolled back")
+            assert calls == [{r.acme}]  # nothing for a rolled-back posting
+            with sqlite_db.transaction() as s:
+                ledger.post_receipt(s, MANAGER, "P-3", "WH-1", "3")
+            assert calls[-1] == {r.world.vendors["BOLT"]}
+    finally:
+        hooks.remove_delta_listener(calls.append)
