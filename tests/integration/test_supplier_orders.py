@@ -152,3 +152,65 @@ def test_supplier_order_answers_below_min_alert_and_links_it(db: Database, world
     assert alert.status == AlertStatus.RESOLVED and alert.purchase_order_id == out.order.id  # type: ignore[union-attr]
     with db.transaction() as s:  # the position now includes the supplier's order
         assert reorder.evaluate(s, pairs=[(world.skus["P-2"], world.locations["WH-1"])]).needs == []
+
+
+def test_held_order_also_answers_the_below_min_alert(db: Database, world: World, lead: Actor) -> None:
+    with db.transaction() as s:
+        reorder.evaluate(s, pairs=[(world.skus["P-2"], world.locations["WH-1"])])
+        out = accept_supplier_order(s, acme(world), supplier_order_id="SO-8", location_code="WH-1",
+                                    lines=[SupplierLine(line=1, sku="P-2", quantity=D(25))])  # 25 > max 20
+    assert out.status == "held"
+    (alert,) = _alerts(db, AlertKind.BELOW_MIN)
+    assert alert.status == AlertStatus.RESOLVED and alert.purchase_order_id == out.order.id  # type: ignore[union-attr]
+
+
+@pytest.mark.postgres
+def test_two_supplier_orders_at_once_cannot_both_fill_to_max(pg_db: Database) -> None:
+    import threading
+
+    with pg_db.transaction() as s:
+        w = build_world(s)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def send(order_id: str) -> None:
+        try:
+            with pg_db.transaction() as s:
+                barrier.wait(timeout=10)
+                # P-2 at WH-1: max 20, nothing on hand: either order alone fits, both together do not.
+                out = accept_supplier_order(s, acme(w), supplier_order_id=order_id, location_code="WH-1",
+                                            lines=[SupplierLine(line=1, sku="P-2", quantity=D(15))])
+                outcomes.append(out.status)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(f"SO-{i}",)) for i in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert errors == [] and sorted(outcomes) == ["accepted", "held"]
+
+
+@pytest.mark.postgres
+def test_order_numbers_are_unique_across_concurrent_sessions(pg_db: Database) -> None:
+    import threading
+
+    numbers: list[str] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        for _ in range(20):
+            with pg_db.transaction() as s:
+                n = orders.next_number(s, "purchase_order", "PO-")
+            with lock:
+                numbers.append(n)
+
+    threads = [threading.Thread(target=take) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert len(numbers) == 60 and len(set(numbers)) == 60
+    assert sorted(numbers)[-1] == "PO-000060"

@@ -5,9 +5,10 @@ unless they exceed max.
   rejected, a ``scope_violation`` alert and an audit entry; nothing else is written;
 - the position after the order (its quantity rounded up to the pack size) above max: the order
   is stored awaiting approval with a hold reason and an ``order_held`` alert;
-- otherwise: stored acknowledged (the supplier raised it; nobody has to approve it), and any
-  ``below_min`` alert it answers is resolved and linked to it, which is what the response
-  latency metric of supplier-managed agreements measures.
+- otherwise: stored acknowledged (the supplier raised it; nobody has to approve it).
+
+Either way (held or accepted) any ``below_min`` alert the order answers is resolved and linked
+to it, which is what the response latency metric of supplier-managed agreements measures.
 
 Idempotent per (vendor, supplier_order_id): a repeated order returns the first outcome.
 """
@@ -157,6 +158,11 @@ def accept_supplier_order(session: Session, vendor_actor: Actor, *, supplier_ord
     deliveries = [ln.expected_delivery for ln in po.lines if ln.expected_delivery]
     if deliveries:
         po.expected_delivery = max(deliveries)
+    for sku_id in quantities:
+        # Links the below-min alert to the order that answered it (held or not, the supplier did answer):
+        # the response latency of supplier-managed agreements is measured from these links.
+        alerts.resolve_cause(session, alerts.pair_key("below_min", sku_id, location.id), by=vendor_actor.name,
+                             purchase_order_id=po.id)
     if held:
         reason = "; ".join(over)
         po.hold_reason = reason[:500]
@@ -168,10 +174,6 @@ def accept_supplier_order(session: Session, vendor_actor: Actor, *, supplier_ord
         audit.record(session, vendor_actor, "supplier_order.hold", "purchase_order", po.po_number, reason=reason)
         session.flush()
         return SupplierOrderOutcome("held", reason, po)
-    for sku_id in quantities:
-        # Links the below-min alert to the order that answered it: the supplier-managed response latency.
-        alerts.resolve_cause(session, alerts.pair_key("below_min", sku_id, location.id), by=vendor_actor.name,
-                             purchase_order_id=po.id)
     audit.record(session, vendor_actor, "supplier_order.accept", "purchase_order", po.po_number,
                  supplier_order_id=supplier_order_id)
     session.flush()
