@@ -154,3 +154,22 @@ def test_a_sync_killed_mid_run_resumes_with_exact_counts(sqlite_db: Database) ->
             assert s.scalar(select(func.count()).select_from(ThresholdProposal)) == 900
             assert s.scalar(select(func.count(func.distinct(ThresholdProposal.reason)))) == 900
         assert r.sent("stock_report") == queued
+
+
+def test_sync_command_reports_each_vendor_and_names_the_env_var_when_no_token_is_found(
+        sqlite_db: Database, tmp_path: Path) -> None:
+    db_path = sqlite_db.sqlite_path
+    assert db_path is not None
+    with rig(sqlite_db, replenish=False) as r:
+        env = dict(os.environ, VMI_SUPPLIER_TOKEN_ACME=TOKEN)
+        done = subprocess.run(_cli(db_path, "sync", "--vendor", "ACME", "--once"), env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "ACME: sent 1, failed 0" in done.stdout
+        assert r.server.state.applied["stock-reports"] == 1
+        assert TOKEN not in done.stdout + done.stderr
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VMI_SUPPLIER_TOKEN_")}
+        env.update(VMI_DATA_DIR=str(tmp_path / "data"), PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+        failed = subprocess.run(_cli(db_path, "sync", "--once"), env=env, capture_output=True, text=True, timeout=60)
+        assert failed.returncode == 1
+        assert "VMI_SUPPLIER_TOKEN_ACME" in failed.stdout

@@ -9,8 +9,8 @@ import time
 from sqlalchemy import select
 
 from vmi_desktop.cli._common import open_db_as_user
-from vmi_desktop.errors import NotFoundError
-from vmi_desktop.models import Vendor
+from vmi_desktop.errors import NotFoundError, VmiError
+from vmi_desktop.models import Vendor, utcnow
 from vmi_desktop.scope import Action, require
 
 
@@ -54,12 +54,21 @@ def run(args: argparse.Namespace) -> int:
                 vendor = session.get(Vendor, vendor_id)
                 assert vendor is not None
                 code, interval = vendor.code, vendor.sync_interval_s
-            report = engine.sync_vendor(vendor_id, load_credentials(code), cancel=stop)
+            next_run[vendor_id] = time.monotonic() + interval
+            try:
+                credentials = load_credentials(code)
+            except VmiError as exc:  # one vendor's missing credentials do not stop the others
+                print(f"{code}: error: {exc}", flush=True)
+                failures += 1
+                continue
+            report = engine.sync_vendor(vendor_id, credentials, cancel=stop)
             status = "ok" if report.error is None else f"error: {report.error}"
             print(f"{code}: sent {report.sent}, failed {report.failed}, events applied {report.events_applied}, "
                   f"rejected {report.events_rejected}, pending {report.pending}; {status}", flush=True)
             failures += report.error is not None
-            next_run[vendor_id] = time.monotonic() + interval
+            if report.pending and report.next_attempt_at is not None:  # a retry due before the next interval
+                retry_in = (report.next_attempt_at - utcnow()).total_seconds()
+                next_run[vendor_id] = min(next_run[vendor_id], time.monotonic() + max(1.0, retry_in))
         if args.once:
             return 1 if failures else 0
         stop.wait(max(1.0, min(next_run.values()) - time.monotonic()))

@@ -281,12 +281,14 @@ def load_credentials(vendor_code: str) -> VendorCredentials:
         from vmi_desktop import secrets
     except ImportError:
         return VendorCredentials()
-    store = secrets.default_store()
 
     class _Code:
         code = vendor_code
 
-    return store.credentials_for(_Code())
+    try:
+        return secrets.default_store().credentials_for(_Code())
+    except VmiError as exc:
+        raise VmiError(f"{exc} (for a headless run, set {env_name} to the vendor's API token)") from None
 
 
 def due_vendors(db: Database) -> list[int]:
