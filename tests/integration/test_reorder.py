@@ -267,3 +267,13 @@ def test_concurrent_postings_with_hook_raise_one_order_per_pair(pg_db: Database,
     with pg_db.sessions() as s:
         lines = s.execute(select(PurchaseOrderLine.quantity_ordered)).scalars().all()
     assert lines == [D(42)]  # on hand 10 -> 50 - 10 = 40, rounded up to packs of 6
+
+
+def test_scheduled_run_raises_orders_then_alerts_without_duplicates(db: Database, world: World) -> None:
+    with db.transaction() as s:
+        result, alert_run = reorder.scheduled_run(s)
+    assert len(result.orders) == 3
+    with db.sessions() as s:
+        kinds = sorted(str(k) for k in s.scalars(select(Alert.kind)))
+    # one below-min (the supplier-managed pair: the others are covered by the new orders), four stock-outs
+    assert kinds == ["below_min"] + ["stock_out"] * 4 and alert_run.raised == 4

@@ -64,15 +64,20 @@ def test_alerts_list_ack_resolve(url: str, capsys: pytest.CaptureFixture[str]) -
 
 def test_metrics_formats(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     base = ["--database-url", url, "metrics", "--vendor", "ACME", "--since", "2026-01-01"]
-    assert main([*base, "--format", "json"]) == 0
+    assert main([*base, "--by", "vendor", "--format", "json"]) == 0
     (card,) = json.loads(capsys.readouterr().out)
     assert card["vendor_code"] == "ACME" and card["fill_rate_units"] is None
+    assert main([*base, "--format", "json"]) == 0
+    everything = json.loads(capsys.readouterr().out)
+    assert [c["vendor_code"] for c in everything["vendors"]] == ["ACME"]
+    assert len(everything["skus"]) == 3 and everything["stock_accuracy"] == []
     assert main([*base, "--by", "sku", "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {(r["part_number"], r["location_code"]) for r in rows} == {("P-1", "WH-1"), ("P-2", "WH-1"),
                                                                       ("P-1", "VAN-7")}
     assert main(base) == 0
     out = capsys.readouterr().out
-    assert "fill rate (units)" in out and "response p90" in out
+    assert "fill rate (units)" in out and "response p90" in out and "SKU x location health" in out
+    assert "days_of_supply" in out and "stock accuracy per SKU" in out
     assert main(["--database-url", url, "metrics", "--vendor", "NOPE", "--since", "2026-01-01"]) == 2
     assert "unknown vendor 'NOPE'" in capsys.readouterr().err

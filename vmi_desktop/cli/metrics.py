@@ -31,8 +31,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--vendor", help="vendor code (default: every vendor you may see)")
     parser.add_argument("--since", type=_date, required=True, help="first day, YYYY-MM-DD")
     parser.add_argument("--until", type=_date, help="last day, YYYY-MM-DD (default: today)")
-    parser.add_argument("--by", choices=("vendor", "sku", "accuracy"), default="vendor",
-                        help="vendor scorecards, per SKU x location health, or stock accuracy per SKU")
+    parser.add_argument("--by", choices=("all", "vendor", "sku", "accuracy"), default="all",
+                        help="vendor scorecards, per SKU x location health, stock accuracy per SKU, or all three "
+                             "(default; as CSV, all means the vendor rows)")
     parser.add_argument("--tolerance", default="0.02", help="stock accuracy tolerance, fraction of system qty")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.add_argument("--limit", type=int, default=10000, help="at most this many SKU rows")
@@ -96,7 +97,24 @@ def run(args: argparse.Namespace) -> int:
             if vendor_id is None:
                 raise NotFoundError(f"unknown vendor {args.vendor!r}")
         period = f"{args.since} .. {args.until or date.today()}"
-        if args.by == "vendor":
+        if args.by == "all" and args.format != "csv":
+            cards = metrics.vendor_metrics(session, actor, since=args.since, until=args.until, vendor_id=vendor_id)
+            skus = metrics.sku_metrics(session, actor, since=args.since, until=args.until, vendor_id=vendor_id,
+                                       limit=args.limit)
+            accuracy = metrics.stock_accuracy(session, actor, since=args.since, until=args.until,
+                                              tolerance=tolerance, vendor_id=vendor_id)
+            if args.format == "json":
+                print(json.dumps({key: [{k: plain(v) for k, v in dataclasses.asdict(r).items()} for r in recs]
+                                  for key, recs in (("vendors", cards), ("skus", skus),
+                                                    ("stock_accuracy", accuracy))}, indent=2))
+                return 0
+            for m in cards:
+                _scorecard(m, period)
+            emit(skus, "table", title=f"SKU x location health {period}")
+            print()
+            emit(accuracy, "table", title=f"stock accuracy per SKU (tolerance {tolerance}) {period}")
+            return 0
+        if args.by in ("vendor", "all"):
             records: list[Any] = metrics.vendor_metrics(session, actor, since=args.since, until=args.until,
                                                         vendor_id=vendor_id)
             if args.format == "table":

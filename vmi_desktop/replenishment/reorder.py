@@ -282,6 +282,12 @@ def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras:
                 _notify(session, po, None, po.status)
 
 
+def scheduled_run(session: Session, actor: Actor = SYSTEM) -> tuple[ReorderResult, alerts.AlertRun]:
+    """What a timer runs: the full reorder evaluation, then every alert cause (raise new, resolve cleared)."""
+    result = evaluate(session, actor)
+    return result, alerts.evaluate_alerts(session)
+
+
 # ---------------------------------------------------------------------------------------------- hook
 
 
@@ -306,5 +312,6 @@ __all__ = [
     "evaluate",
     "install_reorder_hook",
     "order_quantity",
+    "scheduled_run",
     "uninstall_reorder_hook",
 ]
