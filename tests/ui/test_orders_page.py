@@ -186,3 +186,41 @@ def test_manual_order_dialog_creates_and_sends_an_order(qtbot: QtBot, sqlite_db:
         line = s.scalar(select(PurchaseOrderLine).where(PurchaseOrderLine.purchase_order_id == po.id))
         assert line is not None and line.quantity_ordered == Decimal(7) and line.sku_id == world.skus["P-2"]
     assert page.detail is not None and page.detail.id == dialog.created_po_id
+
+
+def test_reorder_check_runs_off_the_ui_thread_and_lists_what_it_raised(
+        qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, lead: Actor,
+        make_ctx: Callable[[Actor], AppContext]) -> None:
+    from vmi_desktop import ledger
+
+    with sqlite_db.transaction() as s:
+        ledger.post_receipt(s, manager, "P-1", "WH-1", 4)  # min 10, max 50, auto PO, pack 6
+    page = _page(qtbot, make_ctx(manager))
+    assert page.model.rowCount() == 0
+    messages: list[str] = []
+    page.status_message.connect(messages.append)
+    handle = page.run_reorder()
+    assert handle is not None and page.reorder_progress.isVisible() and not page.reorder_button.isEnabled()
+    with qtbot.waitSignal(handle.signals.finished, timeout=10000):
+        pass
+    # P-1@WH-1 (4 < 10) and P-1@VAN-7 (0) auto POs, P-3 a proposal, P-2 supplier-managed: an alert
+    assert messages[-1] == ("reorder check: 4 pair(s) at or below min; 3 order(s) raised or extended "
+                            "(3 line(s)), 1 alert(s)")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 3, timeout=2000)
+    assert sorted(r.origin.value for r in page.model.rows) == ["auto", "auto", "proposal"]
+    assert not page.reorder_progress.isVisible() and page.reorder_button.isEnabled()
+    assert not _page(qtbot, make_ctx(lead)).reorder_button.isEnabled()
+
+
+def test_cancel_asks_for_a_reason_and_cancels(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
+                                              make_ctx: Callable[[Actor], AppContext]) -> None:
+    po_id = _order(sqlite_db, world, status=POStatus.SENT)
+    page = _page(qtbot, make_ctx(manager))
+    page.select_order(po_id)
+    assert page.cancel_button.isEnabled() and not page.approve_button.isEnabled()
+    assert not page.cancel_selected("   ")
+    assert "needs a reason" in page.error.text()
+    assert page.cancel_selected("supplier cannot deliver")
+    with sqlite_db.transaction() as s:
+        po = s.get(PurchaseOrder, po_id)
+        assert po is not None and po.status is POStatus.CANCELLED

@@ -10,6 +10,7 @@ selected order's status.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QTableView,
@@ -52,6 +54,7 @@ from vmi_desktop.ui.dialogs.order_manual import ManualOrderDialog
 from vmi_desktop.ui.dialogs.order_reason import ReasonDialog
 from vmi_desktop.ui.dialogs.order_receipt import ReceiptDialog
 from vmi_desktop.ui.pages._lazy import Column, LazyRowsModel
+from vmi_desktop.ui.tasks import TaskHandle
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +140,21 @@ class OrdersPage(QWidget):
         self.receive_button = QPushButton("Record receipt…")
         self.cancel_button = QPushButton("Cancel order…")
         self.new_button = QPushButton("New order…")
+        self.reorder_button = QPushButton("Run reorder check")
+        self.reorder_button.setObjectName("reorder")
+        self.reorder_button.setToolTip("Raise what every SKU x location at or below min needs (off the UI thread)")
+        self.reorder_button.setEnabled(ctx.can(Action.RUN_REORDER))
+        self.reorder_button.clicked.connect(self.run_reorder)
+        self.reorder_progress = QProgressBar()
+        self.reorder_progress.setObjectName("reorderProgress")
+        self.reorder_progress.setMaximumWidth(220)
+        self.reorder_progress.setTextVisible(True)
+        self.reorder_progress.hide()
+        self.reorder_cancel = QPushButton("Cancel")
+        self.reorder_cancel.setObjectName("reorderCancel")
+        self.reorder_cancel.hide()
+        self.reorder_cancel.clicked.connect(lambda: self.reorder_task.cancel() if self.reorder_task else None)
+        self.reorder_task: TaskHandle | None = None
         for name, button in (("approve", self.approve_button), ("reject", self.reject_button),
                              ("receive", self.receive_button), ("cancel", self.cancel_button),
                              ("new", self.new_button)):
@@ -204,6 +222,9 @@ class OrdersPage(QWidget):
         for b in (self.approve_button, self.reject_button, self.receive_button, self.cancel_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        buttons.addWidget(self.reorder_progress)
+        buttons.addWidget(self.reorder_cancel)
+        buttons.addWidget(self.reorder_button)
         buttons.addWidget(self.new_button)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -414,6 +435,56 @@ class OrdersPage(QWidget):
         self.receipt_dialog = dialog
         dialog.open()
         return dialog
+
+    def run_reorder(self) -> TaskHandle | None:
+        """Run the reorder check on the task runner, with a progress bar and Cancel.
+
+        The check and what it raises are one transaction: cancelling before it commits rolls
+        everything back, so a cancelled run leaves no half-raised orders.
+        """
+        from vmi_desktop.replenishment import reorder
+
+        if not self.ctx.can(Action.RUN_REORDER) or self.reorder_task is not None:
+            return None
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def work(report: Callable[[float, str], None]) -> reorder.ReorderResult:
+            report(0.0, "checking every SKU x location")
+            with db.transaction() as session:
+                result = reorder.evaluate(session, actor)
+                report(0.9, "saving")  # raises Cancelled (-> rollback) if the user cancelled meanwhile
+            return result
+
+        def done(result: reorder.ReorderResult) -> None:
+            self.status_message.emit(
+                f"reorder check: {len(result.needs)} pair(s) at or below min; {len(result.orders)} order(s) "
+                f"raised or extended ({result.lines} line(s)), {result.alerts_raised} alert(s)")
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self.error.setText(f"reorder check failed: {exc}")
+
+        def finished() -> None:
+            self.reorder_task = None
+            self.reorder_progress.hide()
+            self.reorder_cancel.hide()
+            self.reorder_button.setEnabled(self.ctx.can(Action.RUN_REORDER))
+
+        def progress(fraction: float, text: str) -> None:
+            self.reorder_progress.setRange(0, 0 if fraction < 0.9 else 100)  # busy until it saves
+            self.reorder_progress.setValue(int(fraction * 100))
+            self.reorder_progress.setFormat(text)
+
+        self.error.setText("")
+        self.reorder_button.setEnabled(False)
+        self.reorder_progress.setRange(0, 0)
+        self.reorder_progress.show()
+        self.reorder_cancel.show()
+        handle = self.ctx.runner.run(work, on_result=done, on_error=failed, on_progress=progress,
+                                     on_cancelled=lambda: self.status_message.emit("reorder check cancelled"),
+                                     on_finished=finished)
+        self.reorder_task = handle
+        return handle
 
     def open_new_order_dialog(self) -> ManualOrderDialog | None:
         """Open the manual-order dialog; the new order is selected when it is created."""
