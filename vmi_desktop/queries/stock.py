@@ -60,14 +60,15 @@ class StockQuery(TableQuery):
         # sortable only where an index gives the order (1,000,000 rows): part number, location, on hand
         Column("part_number", "SKU", Sku.part_number, width=14),
         Column("description", "Description", Sku.description, width=28, sortable=False),
-        Column("location", "Location", Location.code, width=10),
+        Column("location", "Location", Location.code, width=12),
         Column("on_hand", "On hand", StockLevel.on_hand, Kind.QTY),
         Column("min_qty", "Min", PRIMARY.min_qty, Kind.QTY, field="min_qty", sortable=False),
         Column("max_qty", "Max", PRIMARY.max_qty, Kind.QTY, field="max_qty", sortable=False),
         Column("on_order", "On order", ON_ORDER, Kind.QTY, sortable=False),
         Column("position", "Position", StockLevel.on_hand, Kind.QTY, sortable=False),  # see post_process
         Column("vendor", "Vendor", Vendor.code, width=10, sortable=False),
-        Column("mode", "Mode", PRIMARY.mode, Kind.ENUM, field="mode", choices=ReplenishmentMode, sortable=False),
+        Column("mode", "Mode", PRIMARY.mode, Kind.ENUM, field="mode", choices=ReplenishmentMode, sortable=False,
+               width=16),
     )
 
     def base(self) -> Select[Any]:

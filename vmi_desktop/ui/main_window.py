@@ -227,6 +227,8 @@ class MainWindow(QMainWindow):
         splitter = settings.value("window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)  # type: ignore[arg-type]
+        else:
+            self.splitter.setSizes([180, max(self.width() - 180, 400)])
 
     def save_layout(self) -> None:
         """Write geometry, splitter and each page's column layout to QSettings."""

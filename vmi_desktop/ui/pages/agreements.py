@@ -14,7 +14,7 @@ class AgreementsPage(ThresholdsMixin, MasterDataPage):
     """Vendor x SKU x location: min/max, mode, pack size, lead time and price."""
 
     state_key = "agreements"
-    search_hint = "Search SKU, location, vendor or supplier part"
+    search_hint = "Search SKU, description or supplier part"
     add_text = "Add agreement…"
     dialog_cls = AgreementDialog
     set_active = staticmethod(catalog_service.set_agreement_active)
