@@ -213,3 +213,35 @@ def test_levels_show_an_interesting_dashboard(sqlite_db: Database) -> None:
     assert sum(1 for oh, mn, _ in pairs if oh < mn) > 5
     assert sum(1 for oh, _, _ in pairs if oh == 0) > 0
     assert sum(1 for oh, _, mx in pairs if oh > mx) > 0
+
+
+def test_bulk_path_restores_indexes_constraints_and_checks(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The large-load path (indexes and foreign keys dropped, checks relaxed) leaves the schema as it was."""
+    from sqlalchemy import inspect
+
+    from vmi_desktop.demo import generator
+
+    def schema() -> tuple[set[str], set[str]]:
+        insp = inspect(db.engine)
+        indexes = {ix["name"] for t in ("stock_movements", "cycle_counts") for ix in insp.get_indexes(t)}
+        fks = {str(fk["name"]) + ":" + fk["referred_table"] for t in ("stock_movements", "cycle_counts",
+               "supply_agreements", "stock_levels") for fk in insp.get_foreign_keys(t)}
+        return indexes, fks
+
+    before = schema()
+    monkeypatch.setattr(generator, "REINDEX_ABOVE", 0)
+    monkeypatch.setattr(generator, "RELAX_CHECKS_ABOVE", 0)
+    generate(db, **SMALL)
+    assert schema() == before
+    assert "ix_stock_movements_pair_time" in before[0]
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA ignore_check_constraints").scalar() == 0
+    # Constraints are live again: a movement for an unknown SKU is refused.
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        s.add(StockMovement(sku_id=999_999, location_id=1, kind="receipt", quantity=Decimal(1),
+                            on_hand_after=Decimal(1), occurred_at=utcnow(), recorded_by="t"))
+        s.flush()

@@ -51,7 +51,7 @@ def print_summary(stats: GenerationStats) -> None:
         rate = f"{rows / secs:12,.0f} rows/s" if secs else ""
         print(f"  {table:<22} {rows:>12,} {rate}")
     for name, secs in stats.table_seconds.items():
-        if name.startswith("index "):
+        if name.startswith(("index ", "constraint ")):
             print(f"  {name:<40} {secs:8.1f}s")
     if stats.po_statuses:
         print("  purchase orders by status: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.po_statuses.items())))

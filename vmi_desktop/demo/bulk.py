@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Index, Table, text
+from sqlalchemy import Connection, ForeignKeyConstraint, Index, Table, text
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from vmi_desktop.db import Database
 
@@ -80,6 +81,7 @@ class BulkWriter:
         """
         if not self.is_sqlite:
             self.conn.exec_driver_sql("SET synchronous_commit TO off")
+            self.conn.exec_driver_sql("SET maintenance_work_mem TO '256MB'")
             self._sqlite_saved["pg"] = True
             return
         pragmas = ["synchronous", "cache_size", "temp_store"]
@@ -99,6 +101,7 @@ class BulkWriter:
         if not self.is_sqlite:
             if self._sqlite_saved.pop("pg", None):
                 self.conn.exec_driver_sql("RESET synchronous_commit")
+                self.conn.exec_driver_sql("RESET maintenance_work_mem")
             return
         for pragma, value in self._sqlite_saved.items():
             self.conn.exec_driver_sql(f"PRAGMA {pragma}={value}")
@@ -135,6 +138,27 @@ class BulkWriter:
             started = time.perf_counter()
             ix.create(self.conn)
             st = self.stats.setdefault(f"index {ix.name}", TableStats())
+            st.seconds += time.perf_counter() - started
+
+    def drop_foreign_keys(self, table: Table) -> list[ForeignKeyConstraint]:
+        """PostgreSQL: drop ``table``'s foreign keys for the load (re-added, and so validated, afterwards).
+
+        Checking each copied row against its parents one by one is what makes a large COPY slow; adding
+        the constraint back checks all rows in one pass. SQLite cannot drop constraints: returns [].
+        """
+        if self.is_sqlite:
+            return []
+        dropped = [c for c in table.constraints if isinstance(c, ForeignKeyConstraint)]
+        for fk in dropped:
+            self.conn.execute(DropConstraint(fk))
+        return dropped
+
+    def create_foreign_keys(self, constraints: list[ForeignKeyConstraint]) -> None:
+        """Re-add what ``drop_foreign_keys`` dropped; fails (rolling everything back) on a bad reference."""
+        for fk in constraints:
+            started = time.perf_counter()
+            self.conn.execute(AddConstraint(fk))
+            st = self.stats.setdefault(f"constraint {fk.name}", TableStats())
             st.seconds += time.perf_counter() - started
 
     def reset_sequences(self, tables: Sequence[Table]) -> None:

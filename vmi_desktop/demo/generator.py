@@ -300,16 +300,22 @@ def generate(db: Database, *, skus: int = 500, locations: int = 3, vendors: int 
         conn.commit()
         try:
             with conn.begin():
-                dropped = []
+                dropped: list[Any] = []
+                fks: list[Any] = []
                 if expected > REINDEX_ABOVE:
-                    dropped = writer.drop_indexes(StockMovement.__table__) + writer.drop_indexes(CycleCount.__table__)
+                    for table in (StockMovement.__table__, CycleCount.__table__):
+                        dropped += writer.drop_indexes(table)
+                    for table in (StockMovement.__table__, CycleCount.__table__, SupplyAgreement.__table__,
+                                  StockLevel.__table__):
+                        fks += writer.drop_foreign_keys(table)
                 gen.write_master(writer)
                 result = simulate(params, days, rng_sim, lambda b: gen.on_day(writer, b),
                                   first_weekday=start.weekday(), po_from_day=po_from_day)
                 gen.finish(writer, result)
-                if dropped:
+                if dropped or fks:
                     report("indexing", 0.95)
                     writer.create_indexes(dropped)
+                    writer.create_foreign_keys(fks)
                 writer.reset_sequences([Location.__table__, Sku.__table__, Vendor.__table__,
                                         SupplyAgreement.__table__, StockMovement.__table__, CycleCount.__table__,
                                         PurchaseOrder.__table__, PurchaseOrderLine.__table__,
@@ -318,7 +324,7 @@ def generate(db: Database, *, skus: int = 500, locations: int = 3, vendors: int 
             writer.restore()
             conn.commit()
     report("alerts and users", 0.97)
-    rows = {name: st.rows for name, st in writer.stats.items() if not name.startswith("index ")}
+    rows = {name: st.rows for name, st in writer.stats.items() if not name.startswith(("index ", "constraint "))}
     with db.transaction() as session:
         rows["alerts"] = gen.write_alerts(session, result)
         rows["users"] = gen.write_users(session, manager)
