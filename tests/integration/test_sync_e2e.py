@@ -138,3 +138,19 @@ def test_stock_change_tells_delta_listeners_which_vendors_to_push_after_commit(s
             assert calls[-1] == {r.world.vendors["BOLT"]}
     finally:
         hooks.remove_delta_listener(calls.append)
+
+
+def test_bodies_over_64_kib_are_sent_gzip_encoded(sqlite_db: Database) -> None:
+    import uuid
+
+    with rig(sqlite_db, replenish=False) as r, r.engine.client_for(r.acme, r.creds) as client:
+        lines = [{"location_code": "WH-1", "sku": "P-1", "date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                  "consumed": i % 7 + 1} for i in range(1000)]
+        small = {"message_id": str(uuid.uuid4()), "customer_id": "C-42", "lines": lines[:10]}
+        big = {"message_id": str(uuid.uuid4()), "customer_id": "C-42", "lines": lines}
+        assert client.post_json("/v1/usage", small, small["message_id"]).accepted == 10
+        assert client.post_json("/v1/usage", big, big["message_id"]).accepted == 1000
+        encodings = [c["headers"].get("content-encoding") for c in r.server.state.captured if c["kind"] == "usage"]
+        assert encodings == [None, "gzip"]
+        assert all(c["headers"]["user-agent"].startswith("vmi-desktop/") and c["headers"]["x-vmi-customer"] == "C-42"
+                   for c in r.server.state.captured)

@@ -3,7 +3,8 @@
 ``install()`` registers, once per process:
 
 - an order listener: an order becoming ``sent`` queues the purchase order; a sent order
-  cancelled by the customer queues a cancel (not when the supplier itself cancelled it);
+  cancelled by the customer queues a cancel (not when the supplier itself cancelled it, nor for
+  an order the supplier raised: the contract's cancel names a po_number the supplier never got);
 - a receipt hook: a goods receipt queues a ``/v1/receipts`` message before its transaction commits;
 - a stock listener: after a commit that moved stock, ``add_delta_listener`` callbacks get the
   ids of the vendors concerned, so a scheduler can push a delta report shortly after.
@@ -21,7 +22,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from vmi_desktop import ledger
-from vmi_desktop.models import POStatus, PurchaseOrder, Receipt, SupplyAgreement
+from vmi_desktop.models import POOrigin, POStatus, PurchaseOrder, Receipt, SupplyAgreement
 from vmi_desktop.sync import outbox
 from vmi_desktop.sync.dispatch import APPLYING_EVENT
 
@@ -53,7 +54,9 @@ def on_order_change(session: Session, po: PurchaseOrder, before: POStatus | None
         return  # the supplier told us; do not echo it back
     if after == POStatus.SENT and before != POStatus.SENT:
         outbox.enqueue_purchase_order(session, po)
-    elif after == POStatus.CANCELLED and before in _SENT_LIKE:
+    elif after == POStatus.CANCELLED and before in _SENT_LIKE and po.origin != POOrigin.SUPPLIER:
+        # A supplier-raised order is known to the supplier by its own id, which the contract's cancel
+        # (by po_number) cannot name; it is not sent.
         reason = po.history[-1].note if po.history else ""
         outbox.enqueue_cancel(session, po, reason or "cancelled by the customer")
 
