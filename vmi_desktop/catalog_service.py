@@ -14,9 +14,9 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import CursorResult, Table, and_, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -548,7 +548,7 @@ def bulk_edit_thresholds(session: Session, actor: Actor, agreement_ids: Iterable
     """
     require(actor, Action.EDIT_AGREEMENTS)
     ids = sorted(set(agreement_ids))
-    table = SupplyAgreement.__table__
+    table = cast(Table, SupplyAgreement.__table__)
     now = utcnow()
     values: dict[str, Any]
     where_extra: list[Any] = []
@@ -589,7 +589,7 @@ def bulk_edit_thresholds(session: Session, actor: Actor, agreement_ids: Iterable
             report(start / total, f"{start} of {len(ids)} agreements")
         chunk: Sequence[int] = ids[start:start + chunk_size]
         result = session.execute(update(table).where(table.c.id.in_(chunk), *where_extra).values(**values))
-        changed += result.rowcount or 0
+        changed += cast(CursorResult[Any], result).rowcount or 0
     if report is not None:
         report(1.0, f"{len(ids)} of {len(ids)} agreements")
     # one audit entry per bulk edit: the ids say which rows (capped so an entry stays readable)

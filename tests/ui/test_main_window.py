@@ -82,3 +82,14 @@ def test_geometry_and_splitter_are_remembered(make_ctx, ctx, make_window, qtbot)
     again = make_window(ctx)
     assert again.width() == 790
     assert again.splitter.sizes() == saved
+
+
+def test_a_page_without_hooks_disables_the_shared_actions(main_window: MainWindow) -> None:
+    plain = QWidget()
+    main_window.add_page("plain", "Plain", plain)
+    main_window.show_page("plain")
+    for hook in ("refresh", "find", "save", "undo", "discard"):
+        assert not main_window.actions_by_hook[hook].isEnabled(), hook  # QWidget.find is Qt's, not a page hook
+        assert main_window.call_page(hook) is False
+    main_window.show_page("stock")
+    assert main_window.actions_by_hook["find"].isEnabled()

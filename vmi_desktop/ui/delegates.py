@@ -30,7 +30,7 @@ def _column(index: Index) -> Column | None:
     columns = getattr(model, "columns", None)
     if columns is None or not 0 <= index.column() < len(columns):
         return None
-    return columns[index.column()]  # type: ignore[no-any-return]
+    return columns[index.column()]
 
 
 class CellDelegate(QStyledItemDelegate):

@@ -42,6 +42,19 @@ PAGE_HOOKS: tuple[tuple[str, str, QKeySequence.StandardKey], ...] = (
 )
 
 
+def page_hook(page: QWidget | None, hook: str) -> Callable[[], object] | None:
+    """The page's own ``hook`` method, ignoring Qt's (``QWidget.find`` is a static Qt method)."""
+    if page is None:
+        return None
+    for klass in type(page).__mro__:
+        if klass.__module__.startswith(("PySide6", "shiboken6")) or klass is object:
+            return None
+        if hook in klass.__dict__:
+            fn = getattr(page, hook)
+            return fn if callable(fn) else None
+    return None
+
+
 class MainWindow(QMainWindow):
     """Pages on the right, a navigation list on the left; actions act on the current page.
 
@@ -182,9 +195,8 @@ class MainWindow(QMainWindow):
 
     def call_page(self, hook: str) -> bool:
         """Call ``hook()`` on the current page if it has it; True when called."""
-        page = self.current_page()
-        fn: Callable[[], object] | None = getattr(page, hook, None) if page is not None else None
-        if not callable(fn):
+        fn = page_hook(self.current_page(), hook)
+        if fn is None:
             return False
         fn()
         return True
@@ -192,7 +204,7 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         page = self.current_page()
         for hook, action in self.actions_by_hook.items():
-            action.setEnabled(page is not None and callable(getattr(page, hook, None)))
+            action.setEnabled(page_hook(page, hook) is not None)
 
     def _about(self) -> None:
         QMessageBox.about(self, "About VMI Desktop", f"VMI Desktop {__version__}\nVendor-managed inventory.")
@@ -218,15 +230,15 @@ class MainWindow(QMainWindow):
         settings = window_settings()
         geometry = settings.value("window/geometry")
         if geometry is not None:
-            self.restoreGeometry(geometry)  # type: ignore[arg-type]
+            self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
         state = settings.value("window/state")
         if state is not None:
-            self.restoreState(state)  # type: ignore[arg-type]
+            self.restoreState(state)
         splitter = settings.value("window/splitter")
         if splitter is not None:
-            self.splitter.restoreState(splitter)  # type: ignore[arg-type]
+            self.splitter.restoreState(splitter)
         else:
             self.splitter.setSizes([180, max(self.width() - 180, 400)])
 
@@ -247,7 +259,7 @@ class MainWindow(QMainWindow):
 
     def has_unsaved_changes(self) -> bool:
         """Whether any page holds edits not yet saved."""
-        return any(callable(getattr(w, "has_pending", None)) and w.has_pending() for w in self._pages.values())  # type: ignore[attr-defined]
+        return any(bool(fn()) for w in self._pages.values() if (fn := page_hook(w, "has_pending")) is not None)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.confirm_unsaved and self.has_unsaved_changes():

@@ -47,7 +47,7 @@ class Field:
 
 
 class EntityDialog(QDialog):
-    """A form; OK calls ``create(session, actor, **values)`` in one transaction and stays open on errors."""
+    """A form; OK calls ``create_record(session, actor, **values)`` in one transaction and stays open on errors."""
 
     fields: tuple[Field, ...] = ()
     title = "Add"
@@ -138,14 +138,14 @@ class EntityDialog(QDialog):
                 result[field.name] = widget.text()
         return result
 
-    def create(self, session: Session, actor: Actor, **values: Any) -> Any:
+    def create_record(self, session: Session, actor: Actor, **values: Any) -> Any:
         raise NotImplementedError
 
     def submit(self) -> None:
         """Create the record; on a refusal show the reason and keep the dialog open."""
         try:
             with self.ctx.db.transaction() as session:
-                created = self.create(session, self.ctx.actor, **self.values())
+                created = self.create_record(session, self.ctx.actor, **self.values())
                 self.created_id = int(created.id)
         except VmiError as exc:
             self.error_label.setText(str(exc))
@@ -169,7 +169,7 @@ class SkuDialog(EntityDialog):
         Field("criticality", "Criticality", "enum", Criticality.NORMAL, Criticality),
     )
 
-    def create(self, session: Session, actor: Actor, **values: Any) -> Any:
+    def create_record(self, session: Session, actor: Actor, **values: Any) -> Any:
         return catalog_service.create_sku(session, actor, **values)
 
 
@@ -184,7 +184,7 @@ class LocationDialog(EntityDialog):
         Field("allow_negative_stock", "Allow negative stock", "bool", False),
     )
 
-    def create(self, session: Session, actor: Actor, **values: Any) -> Any:
+    def create_record(self, session: Session, actor: Actor, **values: Any) -> Any:
         return catalog_service.create_location(session, actor, **values)
 
 
@@ -204,7 +204,7 @@ class VendorDialog(EntityDialog):
         Field("sync_interval_s", "Sync every (s)", "int", 300),
     )
 
-    def create(self, session: Session, actor: Actor, **values: Any) -> Any:
+    def create_record(self, session: Session, actor: Actor, **values: Any) -> Any:
         return catalog_service.create_vendor(session, actor, **values)
 
 
@@ -238,7 +238,7 @@ class AgreementDialog(EntityDialog):
             for _id, code in items:
                 combo.addItem(code)
 
-    def create(self, session: Session, actor: Actor, **values: Any) -> Any:
+    def create_record(self, session: Session, actor: Actor, **values: Any) -> Any:
         return catalog_service.create_agreement(session, actor, **values)
 
 

@@ -430,7 +430,7 @@ class SqlTableModel(QAbstractTableModel):
         try:
             with self.ctx.db.transaction() as session:
                 for key, edit_id, version, changes in edits:
-                    fields = {self.query.column(k).field: v for k, v in changes.items()}
+                    fields = {str(self.query.column(k).field): v for k, v in changes.items()}
                     try:
                         updater(session, self.ctx.actor, edit_id, version, **fields)
                     except (VmiError, SQLAlchemyError) as exc:

@@ -57,7 +57,6 @@ class TablePage(QWidget):
         self.model.status_message.connect(self.status_message)
         self.model.total_changed.connect(self._show_total)
         self.model.pending_changed.connect(self._update_buttons)
-        self.model.modelReset.connect(lambda: self.count_label.setText("counting…"))
 
         self.search_box = QLineEdit()
         self.search_box.setPlaceholderText(f"{self.search_hint} (Ctrl+F)")
@@ -71,6 +70,7 @@ class TablePage(QWidget):
         self.search_box.returnPressed.connect(self._apply_search)
 
         self.count_label = QLabel("counting…")
+        self.model.modelReset.connect(lambda: self.count_label.setText("counting…"))
         self.save_button = QPushButton("Save")
         self.save_button.clicked.connect(self.save)
         self.discard_button = QPushButton("Discard")
@@ -152,7 +152,7 @@ class TablePage(QWidget):
         """F5: re-run the query (pending edits stay, keyed by row)."""
         self.model.reload()
 
-    def find(self) -> None:
+    def find(self) -> None:  # type: ignore[override]  # the page hook, not Qt's static QWidget.find
         """Ctrl+F: focus the search box."""
         self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search_box.selectAll()
@@ -187,7 +187,7 @@ class TablePage(QWidget):
     def restore_state(self, settings: QSettings) -> None:
         state = settings.value(f"columns/{self.state_key}")
         if state is not None:
-            self.view.horizontalHeader().restoreState(state)  # type: ignore[arg-type]
+            self.view.horizontalHeader().restoreState(state)
 
     # -- internals ---------------------------------------------------------------------------
 
