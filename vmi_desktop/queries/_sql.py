@@ -33,7 +33,7 @@ def month_of(session: Session, column: Any) -> ColumnElement[str]:
     return func.strftime("%Y-%m", column)
 
 
-def days_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
+def days_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
     """``end - start`` in (fractional) days."""
     if dialect(session) == "postgresql":
         return cast(func.extract("epoch", end - start), Float) / 86400.0

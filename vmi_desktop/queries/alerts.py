@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from vmi_desktop.models import Alert, AlertKind, AlertSeverity, AlertStatus, Location, Sku, Vendor
@@ -37,7 +38,7 @@ _SEVERITY_RANK = case(
     (Alert.severity == AlertSeverity.CRITICAL, 0), (Alert.severity == AlertSeverity.WARNING, 1), else_=2
 )
 
-SORT_COLUMNS: dict[str, ColumnElement] = {  # type: ignore[type-arg]
+SORT_COLUMNS: dict[str, Any] = {
     "severity": _SEVERITY_RANK,
     "status": Alert.status,
     "kind": Alert.kind,
@@ -46,7 +47,7 @@ SORT_COLUMNS: dict[str, ColumnElement] = {  # type: ignore[type-arg]
 }
 
 
-def _select():  # type: ignore[no-untyped-def]
+def _select() -> Select:
     return (
         select(Alert.id, Alert.severity, Alert.status, Alert.kind, Alert.message, Vendor.code, Sku.part_number,
                Location.code, Alert.created_at, Alert.acknowledged_by, Alert.resolved_by)

@@ -76,7 +76,7 @@ class FleetHealth:
     attention: list[PairRow] = field(default_factory=list)
 
 
-def _pairs(actor: Actor) -> Select:  # type: ignore[type-arg]
+def _pairs(actor: Actor) -> Select:
     """Active primary agreements with their on hand (0 where nothing was ever posted)."""
     # Aliased so the scope's EXISTS over supply_agreements does not correlate with this query.
     sa = aliased(SupplyAgreement)

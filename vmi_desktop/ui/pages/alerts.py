@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
-from PySide6.QtGui import QColor, QIcon
+from PySide6.QtGui import QCloseEvent, QColor, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import AlertSeverity, AlertStatus
@@ -135,7 +136,7 @@ class AlertsPage(QWidget):
     def statuses(self) -> frozenset[AlertStatus]:
         return frozenset(s for s, box in self.status_boxes.items() if box.isChecked())
 
-    def _fetch(self, session, sort: str, descending: bool, offset: int, limit: int) -> list[AlertRow]:  # type: ignore[no-untyped-def]
+    def _fetch(self, session: Session, sort: str, descending: bool, offset: int, limit: int) -> list[AlertRow]:
         return fetch_alerts(session, self.ctx.actor, self.statuses(), sort=sort, descending=descending,
                             offset=offset, limit=limit)
 
@@ -201,6 +202,6 @@ class AlertsPage(QWidget):
         """Resolve the selected alerts (one transaction); returns how many."""
         return self._apply("resolved", "resolve")
 
-    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.notifier.stop()
         super().closeEvent(event)

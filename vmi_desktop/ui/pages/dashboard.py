@@ -8,7 +8,7 @@ made meanwhile, so fast clicking never shows stale charts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -208,7 +208,7 @@ class DashboardPage(QWidget):
         rest is small. ``health`` is set (and ``health_loaded`` emitted) once all three are in.
         """
         actor = self.ctx.actor
-        self._parts: dict[str, Any] = {}
+        self._parts = {}
         self._run("counts", lambda s: dash.pair_counts(s, actor), partial(self._part, "counts"))
         self._run("attention", lambda s: dash.attention_pairs(s, actor), partial(self._part, "attention"))
         self._run("summary", lambda s: (dash.open_orders_by_status(s, actor), dash.open_alert_count(s, actor),
@@ -255,7 +255,7 @@ class DashboardPage(QWidget):
             self.health_loaded.emit(self.health)
 
     @staticmethod
-    def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
+    def _fill(table: QTableWidget, rows: Sequence[tuple[str, ...]]) -> None:
         table.blockSignals(True)
         table.clearSelection()
         table.setRowCount(len(rows))

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import OPEN_PO_STATUSES, POStatus
@@ -242,7 +243,7 @@ class OrdersPage(QWidget):
 
     # -- list ----------------------------------------------------------------------------------
 
-    def _fetch(self, session, sort: str, descending: bool, offset: int, limit: int) -> list[OrderRow]:  # type: ignore[no-untyped-def]
+    def _fetch(self, session: Session, sort: str, descending: bool, offset: int, limit: int) -> list[OrderRow]:
         return fetch_orders(session, self.ctx.actor, self.filter, sort=sort, descending=descending, offset=offset,
                             limit=limit)
 
@@ -259,7 +260,7 @@ class OrdersPage(QWidget):
         if keep is not None and not self.select_order(keep):
             self._show_detail(None)
 
-    def find(self) -> None:
+    def find(self) -> None:  # type: ignore[override]  # the window's Ctrl+F hook, not QWidget.find
         """Ctrl+F: jump to the search box."""
         self.search.setFocus()
         self.search.selectAll()
@@ -368,7 +369,7 @@ class OrdersPage(QWidget):
 
     # -- actions -------------------------------------------------------------------------------
 
-    def _act(self, what: str, fn) -> bool:  # type: ignore[no-untyped-def]
+    def _act(self, what: str, fn: Callable[[Session, int], object]) -> bool:
         """Run one action in one transaction; show a refusal next to the buttons."""
         assert self.detail is not None
         po_id, number = self.detail.id, self.detail.po_number
@@ -413,7 +414,7 @@ class OrdersPage(QWidget):
             return False
         return self._act("cancelled", lambda s, po_id: po_api.cancel(s, self.ctx.actor, po_id, reason))
 
-    def _ask_reason(self, title: str, prompt: str, then) -> None:  # type: ignore[no-untyped-def]
+    def _ask_reason(self, title: str, prompt: str, then: Callable[[str], bool]) -> None:
         dialog = ReasonDialog(title, prompt, self)
         dialog.accepted.connect(lambda: then(dialog.reason))
         self.reason_dialog = dialog
