@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,13 +27,14 @@ from vmi_desktop.demo import generate
 DEFAULT_SQLITE = Path(__file__).resolve().parent / "out" / "vmi-1m.sqlite3"
 
 
-def _progress(label: str):  # type: ignore[no-untyped-def]
+def _progress(label: str) -> Callable[[str, float], None]:
     started = time.perf_counter()
-    last = {"stage": "", "at": -1.0}
+    last_stage = [""]
+    last_at = [-1.0]
 
     def show(stage: str, fraction: float) -> None:
-        if stage != last["stage"] or fraction - last["at"] >= 0.1:
-            last["stage"], last["at"] = stage, fraction
+        if stage != last_stage[0] or fraction - last_at[0] >= 0.1:
+            last_stage[0], last_at[0] = stage, fraction
             print(f"  {label} [{time.perf_counter() - started:7.1f}s] {fraction * 100:5.1f}% {stage}", flush=True)
 
     return show

@@ -245,3 +245,10 @@ def test_bulk_path_restores_indexes_constraints_and_checks(db: Database, monkeyp
         s.add(StockMovement(sku_id=999_999, location_id=1, kind="receipt", quantity=Decimal(1),
                             on_hand_after=Decimal(1), occurred_at=utcnow(), recorded_by="t"))
         s.flush()
+
+
+def test_cli_force_never_wipes_a_server_database(pg_db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    generate(pg_db, skus=5, locations=1, days=30, end=END)
+    assert main(["--database-url", pg_db.url, "demo", "--skus", "5", "--force"]) == 2
+    assert "will not delete a server database" in capsys.readouterr().err
+    assert _scalar(pg_db, "SELECT COUNT(*) FROM skus") == 5

@@ -7,10 +7,8 @@ import sys
 import time
 from collections.abc import Callable
 
-from vmi_desktop.cli._common import settings_from
+from vmi_desktop.cli._common import open_db, settings_from
 from vmi_desktop.config import current_os_user
-from vmi_desktop.db import create_database
-from vmi_desktop.db.migrate import upgrade_database
 from vmi_desktop.demo import GenerationStats, database_is_empty, generate
 from vmi_desktop.errors import ValidationError
 
@@ -32,11 +30,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _progress() -> tuple[float, Callable[[str, float], None]]:
     started = time.perf_counter()
-    last = {"stage": "", "shown": -1.0}
+    last_stage = [""]
+    last_shown = [-1.0]
 
     def show(stage: str, fraction: float) -> None:
-        if stage != last["stage"] or fraction - float(last["shown"]) >= 0.05 or fraction >= 1.0:
-            last["stage"], last["shown"] = stage, fraction
+        if stage != last_stage[0] or fraction - last_shown[0] >= 0.05 or fraction >= 1.0:
+            last_stage[0], last_shown[0] = stage, fraction
             print(f"  [{time.perf_counter() - started:7.1f}s] {fraction * 100:5.1f}%  {stage}", flush=True)
 
     return started, show
@@ -60,8 +59,7 @@ def print_summary(stats: GenerationStats) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    db = create_database(settings.effective_database_url)
-    upgrade_database(db)
+    db = open_db(args)
     if not database_is_empty(db):
         path = db.sqlite_path
         if not args.force:
@@ -81,8 +79,7 @@ def run(args: argparse.Namespace) -> int:
             victim = path.with_name(path.name + suffix)
             if victim.exists():
                 victim.unlink()
-        db = create_database(settings.effective_database_url)
-        upgrade_database(db)
+        db = open_db(args)
     print(f"filling {db.display_name()} (seed {args.seed})", flush=True)
     _, show = _progress()
     stats = generate(db, skus=args.skus, locations=args.locations, vendors=args.vendors, days=args.days,

@@ -114,7 +114,7 @@ class BulkWriter:
         started = time.perf_counter()
         if self.is_sqlite:
             sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-            self.conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+            self.conn.exec_driver_sql(sql, rows)
         else:
             raw = self.conn.connection.driver_connection
             assert raw is not None

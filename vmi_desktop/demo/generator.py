@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from vmi_desktop import audit
 from vmi_desktop.db import Database
@@ -46,6 +46,7 @@ from vmi_desktop.models import (
     Alert,
     AlertKind,
     AlertSeverity,
+    Base,
     Counter,
     CycleCount,
     Location,
@@ -64,6 +65,11 @@ from vmi_desktop.models import (
 from vmi_desktop.scope import SYSTEM
 
 log = logging.getLogger(__name__)
+
+
+def _tbl(model: type[Base]) -> Table:
+    """The Core table of a mapped class (typed as a ``Table``)."""
+    return cast(Table, model.__table__)
 
 Progress = Callable[[str, float], None]
 
@@ -303,10 +309,10 @@ def generate(db: Database, *, skus: int = 500, locations: int = 3, vendors: int 
                 dropped: list[Any] = []
                 fks: list[Any] = []
                 if expected > REINDEX_ABOVE:
-                    for table in (StockMovement.__table__, CycleCount.__table__):
+                    for table in (_tbl(StockMovement), _tbl(CycleCount)):
                         dropped += writer.drop_indexes(table)
-                    for table in (StockMovement.__table__, CycleCount.__table__, SupplyAgreement.__table__,
-                                  StockLevel.__table__):
+                    for table in (_tbl(StockMovement), _tbl(CycleCount), _tbl(SupplyAgreement),
+                                  _tbl(StockLevel)):
                         fks += writer.drop_foreign_keys(table)
                 gen.write_master(writer)
                 result = simulate(params, days, rng_sim, lambda b: gen.on_day(writer, b),
@@ -316,10 +322,10 @@ def generate(db: Database, *, skus: int = 500, locations: int = 3, vendors: int 
                     report("indexing", 0.95)
                     writer.create_indexes(dropped)
                     writer.create_foreign_keys(fks)
-                writer.reset_sequences([Location.__table__, Sku.__table__, Vendor.__table__,
-                                        SupplyAgreement.__table__, StockMovement.__table__, CycleCount.__table__,
-                                        PurchaseOrder.__table__, PurchaseOrderLine.__table__,
-                                        POStatusChange.__table__, Receipt.__table__])
+                writer.reset_sequences([_tbl(Location), _tbl(Sku), _tbl(Vendor),
+                                        _tbl(SupplyAgreement), _tbl(StockMovement), _tbl(CycleCount),
+                                        _tbl(PurchaseOrder), _tbl(PurchaseOrderLine),
+                                        _tbl(POStatusChange), _tbl(Receipt)])
         finally:
             writer.restore()
             conn.commit()
@@ -371,18 +377,18 @@ class _Generation:
         """Locations, SKUs, vendors and supply agreements (primaries first, then backups)."""
         f = self.fmt
         setup = f.ts(-1, 600)
-        w.insert(Location.__table__, ("id", "code", "name", "kind", "allow_negative_stock", "active", "version",
+        w.insert(_tbl(Location), ("id", "code", "name", "kind", "allow_negative_stock", "active", "version",
                                       "updated_at", "updated_by"),
                  [(i + 1, s.code, s.name, s.kind.value, False, True, 1, setup, "demo")
                   for i, s in enumerate(self.loc_specs)])
         c = self.catalog
         crit = [CRITICALITIES[int(x)] for x in c.criticality]
         costs = [f"{x:.4f}" for x in c.unit_cost]
-        w.insert(Sku.__table__, ("id", "part_number", "description", "uom", "unit_cost", "criticality", "active",
+        w.insert(_tbl(Sku), ("id", "part_number", "description", "uom", "unit_cost", "criticality", "active",
                                  "version", "updated_at", "updated_by"),
                  [(i + 1, c.part_number[i], c.description[i], c.uom[i], costs[i], crit[i], True, 1, setup, "demo")
                   for i in range(len(crit))])
-        w.insert(Vendor.__table__, ("id", "code", "name", "contact_name", "contact_email", "contact_phone",
+        w.insert(_tbl(Vendor), ("id", "code", "name", "contact_name", "contact_email", "contact_phone",
                                     "connection_kind", "base_url", "auth_kind", "token_url", "client_id",
                                     "client_cert_path", "customer_id", "exchange_folder", "sync_interval_s",
                                     "active", "version", "updated_at", "updated_by"),
@@ -408,7 +414,7 @@ class _Generation:
         crit = wd.criticality
         sla_fill = np.choose(crit, ["0.9800", "0.9500", "0.9200", "0.9000"]).tolist()
         sla_resp = np.choose(crit, [4, 24, 48, 72]).tolist()
-        table = SupplyAgreement.__table__
+        table = _tbl(SupplyAgreement)
         cols = ("id", "vendor_id", "sku_id", "location_id", "supplier_sku", "min_qty", "max_qty", "mode",
                 "lead_time_days", "pack_size", "moq", "unit_price", "currency", "is_primary", "sla_fill_rate",
                 "sla_response_hours", "critical_priority", "active", "version", "updated_at", "updated_by")
@@ -503,7 +509,7 @@ class _Generation:
         rows = list(zip(id_list, sku, loc, kinds, b.quantity.tolist(), b.after.tolist(), stamps, stamps,
                         by.tolist(), ref.tolist(), note.tolist(), lines, receipts, strict=True))
         for lo in range(0, k, BATCH_ROWS):
-            w.insert(StockMovement.__table__, _MOVEMENT_COLUMNS, rows[lo:lo + BATCH_ROWS])
+            w.insert(_tbl(StockMovement), _MOVEMENT_COLUMNS, rows[lo:lo + BATCH_ROWS])
         counts = np.flatnonzero(b.kind == COUNT)
         if len(counts):
             cids = self.next_count + np.arange(len(counts))
@@ -512,7 +518,7 @@ class _Generation:
                             b.after[counts].tolist(), b.count_system[counts].tolist(),
                             [stamps[i] for i in counts.tolist()], ["lead"] * len(counts), ids[counts].tolist(),
                             strict=True))
-            w.insert(CycleCount.__table__, _COUNT_COLUMNS, crow)
+            w.insert(_tbl(CycleCount), _COUNT_COLUMNS, crow)
 
     # ------------------------------------------------------------------ orders and final state
 
@@ -540,7 +546,7 @@ class _Generation:
                             result.on_hand[idx].tolist(),
                             [s if h else start_stamp for s, h in zip(stamps, has.tolist(), strict=True)],
                             [int(x) + 1 if x >= 0 else None for x in last[idx].tolist()], strict=True))
-            w.insert(StockLevel.__table__, ("sku_id", "location_id", "on_hand", "updated_at", "last_movement_id"),
+            w.insert(_tbl(StockLevel), ("sku_id", "location_id", "on_hand", "updated_at", "last_movement_id"),
                      rows)
 
     def write_alerts(self, session: Any, result: SimulationResult) -> int:
@@ -771,17 +777,17 @@ class _OrderWriter:
                 g.overdue.append((po_id, od["vendor"] + 1, od["loc"] + 1, g.fmt.start + timedelta(days=od["due"])))
         g.po_status_counts = counts
         for lo in range(0, len(po_rows), BATCH_ROWS):
-            w.insert(PurchaseOrder.__table__, (
+            w.insert(_tbl(PurchaseOrder), (
                 "id", "po_number", "vendor_id", "location_id", "status", "origin", "supplier_order_id", "currency",
                 "created_at", "created_by", "sent_at", "acknowledged_at", "shipped_at", "received_at", "closed_at",
                 "need_by", "expected_delivery", "hold_reason", "note", "version", "updated_at", "updated_by"),
                 [(*r, 1, r[8], "demo") for r in po_rows[lo:lo + BATCH_ROWS]])
         hist_rows = [(k + 1, *h) for k, h in enumerate(history)]
         for lo in range(0, len(hist_rows), BATCH_ROWS):
-            w.insert(POStatusChange.__table__, ("id", "purchase_order_id", "from_status", "to_status", "changed_at",
+            w.insert(_tbl(POStatusChange), ("id", "purchase_order_id", "from_status", "to_status", "changed_at",
                                                 "changed_by", "note"), hist_rows[lo:lo + BATCH_ROWS])
         self._write_lines(w, orders, extra_lines, appended)
-        w.insert(Counter.__table__, ("name", "value"),
+        w.insert(_tbl(Counter), ("name", "value"),
                  [("purchase_order", next_id - 1), ("receipt", len(g.receipt_rows))])
 
     def _write_lines(self, w: BulkWriter, orders: list[dict[str, Any]],
@@ -845,12 +851,12 @@ class _OrderWriter:
                          line_status))
         del p
         for lo in range(0, len(rows), BATCH_ROWS):
-            w.insert(PurchaseOrderLine.__table__, (
+            w.insert(_tbl(PurchaseOrderLine), (
                 "id", "purchase_order_id", "line_no", "sku_id", "agreement_id", "supplier_sku", "uom",
                 "quantity_ordered", "quantity_acknowledged", "quantity_shipped", "quantity_received", "unit_price",
                 "need_by", "expected_delivery", "status"), rows[lo:lo + BATCH_ROWS])
         rrows = [(rid, f"RC-{rid:06d}", po, f.ts(day, 1080 if day == last_day and po > res.book.orders.n else 480),
                   "lead") for rid, po, day in g.receipt_rows]
         for lo in range(0, len(rrows), BATCH_ROWS):
-            w.insert(Receipt.__table__, ("id", "receipt_number", "purchase_order_id", "received_at", "received_by"),
+            w.insert(_tbl(Receipt), ("id", "receipt_number", "purchase_order_id", "received_at", "received_by"),
                      rrows[lo:lo + BATCH_ROWS])
