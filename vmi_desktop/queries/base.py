@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, true
+from sqlalchemy import ColumnElement, Select, and_, func, true, tuple_
 from sqlalchemy.orm import Session
 
 from vmi_desktop.scope import Actor
@@ -163,12 +163,10 @@ class TableQuery:
 
     def _order(self, request: PageRequest) -> list[Any]:
         keys = list(self.key_exprs())
-        sort_key = request.sort_key or self.default_sort
         order: list[Any] = []
-        if sort_key:
-            column = self.column(sort_key)
-            if column.sortable:
-                order.append(column.expr.desc() if request.descending else column.expr.asc())
+        column = self._sort_column(request)
+        if column is not None:
+            order.append(column.expr.desc() if request.descending else column.expr.asc())
         order += [k.desc() if request.descending else k.asc() for k in keys]
         return order
 
@@ -186,10 +184,50 @@ class TableQuery:
             active=active,
         )
 
-    def page(self, session: Session, actor: Actor, request: PageRequest, offset: int, limit: int) -> list[Row]:
-        """Rows ``offset .. offset+limit`` in the requested order."""
-        stmt = self._select().where(and_(true(), *self.conditions(actor, request, for_page=True)))
-        stmt = stmt.order_by(*self._order(request)).offset(offset).limit(limit)
+    def _sort_column(self, request: PageRequest) -> Column | None:
+        sort_key = request.sort_key or self.default_sort
+        if not sort_key:
+            return None
+        column = self.column(sort_key)
+        return column if column.sortable else None
+
+    def _after(self, request: PageRequest, after: Row) -> list[ColumnElement[bool]]:
+        """Keyset condition: rows strictly after ``after`` in the page order (no OFFSET to skip)."""
+        keys = list(self.key_exprs())
+        column = self._sort_column(request)
+        exprs = ([column.expr] if column else []) + keys
+        values = ([after.values[column.key]] if column else []) + list(after.key)
+        if any(v is None for v in values):
+            raise ValueError("keyset paging needs non-null sort values")
+        if request.descending:
+            conds = [tuple_(*exprs) < tuple_(*values)]
+            if column is not None:  # a plain range on the sort column lets the index seek
+                conds.append(column.expr <= values[0])
+        else:
+            conds = [tuple_(*exprs) > tuple_(*values)]
+            if column is not None:
+                conds.append(column.expr >= values[0])
+        return conds
+
+    def page(self, session: Session, actor: Actor, request: PageRequest, offset: int, limit: int,
+             after: Row | None = None) -> list[Row]:
+        """``limit`` rows in the requested order: after the row ``after`` (keyset), else from ``offset``.
+
+        Keyset paging keeps page N as cheap as page 1; it is used when the sort
+        value and key of the last loaded row are known and not null.
+        """
+        conds = self.conditions(actor, request, for_page=True)
+        stmt = self._select().order_by(*self._order(request)).limit(limit)
+        keyset: list[ColumnElement[bool]] | None = None
+        if after is not None:
+            try:
+                keyset = self._after(request, after)
+            except ValueError:
+                keyset = None
+        if keyset is not None:
+            stmt = stmt.where(and_(true(), *conds, *keyset))
+        else:
+            stmt = stmt.where(and_(true(), *conds)).offset(offset)
         return [self._row(r) for r in session.execute(stmt)]
 
     def count(self, session: Session, actor: Actor, request: PageRequest) -> int:

@@ -156,7 +156,8 @@ class SqlTableModel(QAbstractTableModel):
     def _fetch_page(self) -> None:
         try:
             with self.ctx.db.sessions() as session:
-                rows = self.query.page(session, self.ctx.actor, self.request, len(self._rows), self.page_size)
+                rows = self.query.page(session, self.ctx.actor, self.request, len(self._rows), self.page_size,
+                                       after=self._rows[-1] if self._rows else None)
         except SQLAlchemyError as exc:
             log.exception("loading a page failed")
             self._has_more = False
