@@ -104,6 +104,7 @@ class SqlTableModel(QAbstractTableModel):
         self.request = PageRequest(sort_key=query.default_sort or None)
         self._rows: list[Row] = []
         self._row_of: dict[tuple[Any, ...], int] = {}
+        self._cursor: Row | None = None  # the last row fetched, for keyset paging
         self._has_more = True
         self.total: int | None = None
         self._count_generation = 0
@@ -126,6 +127,7 @@ class SqlTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = []
         self._row_of = {}
+        self._cursor = None
         self._has_more = True
         self.pages_fetched = 0
         self.endResetModel()
@@ -157,7 +159,7 @@ class SqlTableModel(QAbstractTableModel):
         try:
             with self.ctx.db.sessions() as session:
                 rows = self.query.page(session, self.ctx.actor, self.request, len(self._rows), self.page_size,
-                                       after=self._rows[-1] if self._rows else None)
+                                       after=self._cursor)
         except SQLAlchemyError as exc:
             log.exception("loading a page failed")
             self._has_more = False
@@ -165,6 +167,8 @@ class SqlTableModel(QAbstractTableModel):
             return
         self.pages_fetched += 1
         self.page_queries += 1
+        if rows:
+            self._cursor = rows[-1]  # as loaded: a later in-place refresh of that row must not move the cursor
         self._has_more = len(rows) == self.page_size
         rows = [r for r in rows if r.key not in self._row_of]  # rows moved by a concurrent change
         if not rows:
