@@ -278,3 +278,32 @@ def test_bulk_set_refuses_min_above_max_in_the_dialog(main_window: MainWindow, s
     dialog.start()
     assert dialog.handle is None
     assert dialog.error_label.text() == "min (9) is above max (3)"
+
+
+def test_enum_cell_edits_through_a_combo_and_keyboard_shortcuts_save(main_window: MainWindow, qtbot, sqlite_db,
+                                                                     stocked: World) -> None:
+    from PySide6.QtWidgets import QComboBox
+
+    page = _agreements(main_window)
+    row = _agreement_row(page, "BOLT", "P-3", "WH-1")
+    index = page.model.index(row, page.model.column_index("mode"))
+    page.view.setCurrentIndex(index)
+    page.view.setFocus()
+    qtbot.keyClick(page.view, Qt.Key.Key_F2)
+    editor = page.view.indexWidget(index)
+    assert isinstance(editor, QComboBox)
+    assert [editor.itemData(i) for i in range(editor.count())] == ["supplier_managed", "auto_po", "proposal"]
+    editor.setCurrentIndex(editor.findData("supplier_managed"))
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.view.indexWidget(index) is None)
+    assert index.data() == "supplier managed"
+    main_window.activateWindow()
+    qtbot.waitActive(main_window)
+    qtbot.keyClick(page.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert index.data() == "proposal"
+    page.model.setData(index, "auto_po")
+    qtbot.keyClick(page.view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert not page.model.has_pending()
+    with sqlite_db.sessions() as session:
+        agreement = session.get(SupplyAgreement, stocked.agreements[("BOLT", "P-3", "WH-1")])
+        assert agreement.mode.value == "auto_po"
