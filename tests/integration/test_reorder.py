@@ -277,3 +277,26 @@ def test_scheduled_run_raises_orders_then_alerts_without_duplicates(db: Database
         kinds = sorted(str(k) for k in s.scalars(select(Alert.kind)))
     # one below-min (the supplier-managed pair: the others are covered by the new orders), four stock-outs
     assert kinds == ["below_min"] + ["stock_out"] * 4 and alert_run.raised == 4
+
+
+def test_two_sqlite_connections_evaluating_at_once_raise_one_set_of_orders(sqlite_db: Database) -> None:
+    with sqlite_db.transaction() as s:
+        build_world(s)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with sqlite_db.transaction() as s:
+                barrier.wait(timeout=10)
+                reorder.evaluate(s)  # its first statement takes SQLite's write lock, so the second waits
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert _count(sqlite_db, PurchaseOrder) == 3 and _count(sqlite_db, Alert) == 1
