@@ -307,3 +307,19 @@ def test_enum_cell_edits_through_a_combo_and_keyboard_shortcuts_save(main_window
     with sqlite_db.sessions() as session:
         agreement = session.get(SupplyAgreement, stocked.agreements[("BOLT", "P-3", "WH-1")])
         assert agreement.mode.value == "auto_po"
+
+
+def test_edits_of_rows_hidden_by_a_new_search_are_still_saved(main_window: MainWindow, qtbot, sqlite_db,
+                                                              stocked: World) -> None:
+    page = _agreements(main_window)
+    row = _agreement_row(page, "ACME", "P-1", "WH-1")
+    _type_into_cell(qtbot, page, row, "max_qty", "55")
+    _type_into_cell(qtbot, page, row, "min_qty", "11")
+    page.model.set_search("P-3")
+    assert page.model.rowCount() == 1
+    assert page.model.undo()  # takes back min 11 even though the row is not shown
+    assert page.model.pending_count() == 1
+    assert page.model.save()
+    with sqlite_db.sessions() as session:
+        agreement = session.get(SupplyAgreement, stocked.agreements[("ACME", "P-1", "WH-1")])
+        assert (agreement.min_qty, agreement.max_qty) == (Decimal(10), Decimal(55))

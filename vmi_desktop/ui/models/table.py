@@ -112,7 +112,9 @@ class SqlTableModel(QAbstractTableModel):
         self.page_queries = 0  # ever (debounce check)
         # pending edits: row key -> {column key: value (parsed, or raw text when invalid)}
         self._pending: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self._base_version: dict[tuple[Any, ...], int | None] = {}
+        # the row as it was when first edited: its entity id and version are what a save checks against,
+        # and it stays known even when a new search or filter hides the row
+        self._base_row: dict[tuple[Any, ...], Row] = {}
         self._errors: dict[tuple[tuple[Any, ...], str], str] = {}
         self._conflicts: dict[tuple[Any, ...], str] = {}
         self._undo: list[tuple[tuple[Any, ...], str, Any, str | None]] = []
@@ -354,9 +356,9 @@ class SqlTableModel(QAbstractTableModel):
             self._errors[(key, column_key)] = error
         if not pending:
             del self._pending[key]
-            self._base_version.pop(key, None)
+            self._base_row.pop(key, None)
         else:
-            self._base_version.setdefault(key, record.version)
+            self._base_row.setdefault(key, record)
         if was_pending != self.has_pending():
             self.pending_changed.emit(self.has_pending())
 
@@ -400,21 +402,22 @@ class SqlTableModel(QAbstractTableModel):
             return False
         key, column_key, previous, previous_error = self._undo.pop()
         row = self._row_of.get(key)
-        if row is None:
+        record = self._rows[row] if row is not None else self._base_row.get(key)
+        if record is None:
             return self.undo()
-        record = self._rows[row]
         value = record.values[column_key] if previous is _MISSING else previous
         self._set_pending(record, column_key, value, previous_error)
-        if previous_error is None:
-            self._check_row(record, column_key)
-        self._emit_row_changed(row)
+        if row is not None:
+            if previous_error is None:
+                self._check_row(record, column_key)
+            self._emit_row_changed(row)
         return True
 
     def discard(self) -> None:
         """Forget every unsaved edit."""
         rows = [self._row_of[k] for k in list(self._pending) + [k for k, _ in self._errors] if k in self._row_of]
         self._pending.clear()
-        self._base_version.clear()
+        self._base_row.clear()
         self._errors.clear()
         self._undo.clear()
         for row in sorted(set(rows)):
@@ -430,8 +433,8 @@ class SqlTableModel(QAbstractTableModel):
             self.status_message.emit(f"Not saved: {len(self._errors)} cell(s) are invalid: {first}")
             return False
         updater = UPDATERS[self.query.entity]
-        edits = [(key, self._rows[self._row_of[key]].edit_id, self._base_version.get(key), dict(changes))
-                 for key, changes in self._pending.items() if key in self._row_of]
+        edits = [(key, self._base_row[key].edit_id, self._base_row[key].version, dict(changes))
+                 for key, changes in self._pending.items()]
         try:
             with self.ctx.db.transaction() as session:
                 for key, edit_id, version, changes in edits:
@@ -444,7 +447,7 @@ class SqlTableModel(QAbstractTableModel):
             return self._save_failed(failure.key, failure.error)
         saved = [key for key, *_ in edits]
         self._pending.clear()
-        self._base_version.clear()
+        self._base_row.clear()
         self._undo.clear()
         self.refresh_rows(saved)
         self.pending_changed.emit(False)
@@ -456,7 +459,7 @@ class SqlTableModel(QAbstractTableModel):
         if isinstance(error, RowConflict):
             message = str(error)
             self._pending.pop(key, None)
-            self._base_version.pop(key, None)
+            self._base_row.pop(key, None)
             self._errors = {cell: m for cell, m in self._errors.items() if cell[0] != key}
             self._undo = [u for u in self._undo if u[0] != key]
             self._conflicts[key] = message
