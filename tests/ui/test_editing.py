@@ -323,3 +323,24 @@ def test_edits_of_rows_hidden_by_a_new_search_are_still_saved(main_window: MainW
     with sqlite_db.sessions() as session:
         agreement = session.get(SupplyAgreement, stocked.agreements[("ACME", "P-1", "WH-1")])
         assert (agreement.min_qty, agreement.max_qty) == (Decimal(10), Decimal(55))
+
+
+def test_a_save_refused_by_the_service_marks_the_cell_and_keeps_the_edit(main_window: MainWindow, qtbot,
+                                                                         sqlite_db, stocked: World) -> None:
+    main_window.show_page("skus")
+    page = main_window.page("skus")
+    model = page.model
+    row = next(r for r in range(model.rowCount()) if model.value(r, "part_number") == "P-3")
+    index = model.index(row, model.column_index("part_number"))
+    assert model.setData(index, "P-2")
+    main_window.actions_by_hook["save"].trigger()
+    assert main_window.statusBar().currentMessage() == "Not saved: part number P-2 is already used"
+    assert index.data(ERROR_ROLE) == "part number P-2 is already used"
+    page.view.setCurrentIndex(model.index(row, 0))
+    page.view.setCurrentIndex(index)  # selecting the cell repeats its reason in the status bar
+    assert main_window.statusBar().currentMessage() == "part number P-2 is already used"
+    assert model.setData(index, "P-33")  # a new value clears the reason
+    assert index.data(ERROR_ROLE) is None
+    assert model.save()
+    with sqlite_db.sessions() as session:
+        assert session.get(Sku, stocked.skus["P-3"]).part_number == "P-33"
