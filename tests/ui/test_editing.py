@@ -344,3 +344,21 @@ def test_a_save_refused_by_the_service_marks_the_cell_and_keeps_the_edit(main_wi
     assert model.save()
     with sqlite_db.sessions() as session:
         assert session.get(Sku, stocked.skus["P-3"]).part_number == "P-33"
+
+
+def test_ctrl_s_with_the_cell_editor_still_open_saves_what_was_typed(main_window: MainWindow, qtbot, sqlite_db,
+                                                                     stocked: World) -> None:
+    page = _agreements(main_window)
+    row = _agreement_row(page, "ACME", "P-1", "VAN-7")
+    index = page.model.index(row, page.model.column_index("max_qty"))
+    page.view.setCurrentIndex(index)
+    page.view.setFocus()
+    qtbot.keyClick(page.view, Qt.Key.Key_F2)
+    editor = page.view.indexWidget(index)
+    assert isinstance(editor, QLineEdit)
+    editor.selectAll()
+    qtbot.keyClicks(editor, "4")
+    main_window.actions_by_hook["save"].trigger()
+    assert page.view.indexWidget(index) is None
+    with sqlite_db.sessions() as session:
+        assert session.get(SupplyAgreement, stocked.agreements[("ACME", "P-1", "VAN-7")]).max_qty == Decimal(4)
