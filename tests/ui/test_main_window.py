@@ -93,3 +93,16 @@ def test_a_page_without_hooks_disables_the_shared_actions(main_window: MainWindo
         assert main_window.call_page(hook) is False
     main_window.show_page("stock")
     assert main_window.actions_by_hook["find"].isEnabled()
+
+
+def test_dark_palette_is_dark_and_cell_colours_exist_for_both_schemes(qapp) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QPalette
+
+    from vmi_desktop.ui.palette import cell_colors, dark_palette
+
+    palette = dark_palette()
+    assert palette.color(QPalette.ColorRole.Window).lightness() < 80
+    assert palette.color(QPalette.ColorRole.Text).lightness() > 200
+    colours = cell_colors()
+    assert set(colours) == {"error", "dirty", "conflict"}
+    assert len({c.name() for c in colours.values()}) == 3
