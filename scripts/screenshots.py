@@ -61,10 +61,16 @@ def _save(window: object, path: Path) -> Path:
 
 def take(database_url: str, out: Path, user: str, width: int = 1280, height: int = 800) -> list[Path]:
     """Open the main window as ``user`` and save one PNG per page into ``out``."""
+    from PySide6.QtCore import QSettings
+
     from vmi_desktop.config import Settings
     from vmi_desktop.ui.app import application, open_context
     from vmi_desktop.ui.main_window import MainWindow
 
+    # Default layouts, and the user's own settings left untouched.
+    settings_dir = tempfile.mkdtemp(prefix="vmi-screenshots-settings-")
+    for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, settings_dir)
     app = application()
     ctx = open_context(Settings(database_url=database_url, username=user))
     window = MainWindow(ctx)

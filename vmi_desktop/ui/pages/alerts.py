@@ -148,6 +148,7 @@ class AlertsPage(QWidget):
         self.count_label.setText(f"{total} alerts")
         if not self._sized and self.model.rowCount():
             # Once, from the first page only: later pages never trigger a relayout.
+            self.table.horizontalHeader().setResizeContentsPrecision(50)  # look at 50 rows, not all
             self.table.resizeColumnsToContents()
             self._sized = True
         self._update_buttons()

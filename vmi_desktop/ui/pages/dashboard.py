@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -105,7 +104,8 @@ class DashboardPage(QWidget):
         self.ctx = ctx
         self.health: dash.FleetHealth | None = None
         self.pair: PairCharts | None = None
-        self._generation: dict[str, int] = {"counts": 0, "attention": 0, "summary": 0, "pair": 0, "vendor": 0}
+        self._generation: dict[str, int] = {"health": 0, "counts": 0, "attention": 0, "summary": 0, "pair": 0,
+                                            "vendor": 0}
         self._parts: dict[str, Any] = {}
 
         # -- cards
@@ -203,19 +203,37 @@ class DashboardPage(QWidget):
     def refresh(self) -> None:
         """Reload the health figures (F5), and the charts shown.
 
-        Three queries run side by side on the task runner, each filling its part of the page as
-        soon as it arrives: the pair counts and the below-min list each scan every agreement, the
-        rest is small. ``health`` is set (and ``health_loaded`` emitted) once all three are in.
+        Three queries run one after the other on the task runner, each filling its part of the
+        page as soon as it arrives (the small summary first; the pair counts and the below-min list
+        each scan every agreement). One at a time on purpose: on a two-core workstation parallel
+        full scans starve the UI thread and the other pages' first rows. ``health`` is set (and
+        ``health_loaded`` emitted) once all three are in.
         """
         actor = self.ctx.actor
         self._parts = {}
-        self._run("counts", lambda s: dash.pair_counts(s, actor), partial(self._part, "counts"))
-        self._run("attention", lambda s: dash.attention_pairs(s, actor), partial(self._part, "attention"))
-        self._run("summary", lambda s: (dash.open_orders_by_status(s, actor), dash.open_alert_count(s, actor),
-                                        dash.scores_from_metrics(s, actor), dash.location_codes(s, actor)),
-                  partial(self._part, "summary"))
+        steps: list[tuple[str, Callable[[Any], Any]]] = [
+            ("summary", lambda s: (dash.open_orders_by_status(s, actor), dash.open_alert_count(s, actor),
+                                   dash.scores_from_metrics(s, actor), dash.location_codes(s, actor))),
+            ("counts", lambda s: dash.pair_counts(s, actor)),
+            ("attention", lambda s: dash.attention_pairs(s, actor)),
+        ]
+        self._generation["health"] += 1
+        self._next_step(self._generation["health"], steps)
         if self.pair is not None:
             self.show_pair(self.pair.sku_id, self.pair.location_id, self.pair.title)
+
+    def _next_step(self, generation: int, steps: list[tuple[str, Callable[[Any], Any]]]) -> None:
+        if not steps or generation != self._generation["health"]:
+            return
+        name, query = steps[0]
+
+        def done(result: Any) -> None:
+            if generation != self._generation["health"]:
+                return  # a newer refresh started; its own chain fills the page
+            self._part(name, result)
+            self._next_step(generation, steps[1:])
+
+        self._run(name, query, done)
 
     # -- health --------------------------------------------------------------------------------
 

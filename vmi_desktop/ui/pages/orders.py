@@ -255,6 +255,7 @@ class OrdersPage(QWidget):
             total = count_orders(session, self.ctx.actor, self.filter)
         self.count_label.setText(f"{total} orders")
         if not self._sized and self.model.rowCount():
+            self.table.horizontalHeader().setResizeContentsPrecision(50)  # look at 50 rows, not all
             self.table.resizeColumnsToContents()  # once, from the first page only
             self._sized = True
         if keep is not None and not self.select_order(keep):
