@@ -42,6 +42,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body are two writes; with Nagle on, delayed ACKs would add ~40 ms to every answer.
     disable_nagle_algorithm = True
+    _capture: dict[str, Any] | None = None
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -50,6 +51,13 @@ class _Handler(BaseHTTPRequestHandler):
     # -- plumbing ------------------------------------------------------------------------------
 
     def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+        capture = self._capture
+        if capture is not None:
+            # Recorded before the answer leaves, so a client that got its answer also sees the capture.
+            self._capture = None
+            answer = _loads(payload)
+            if answer is not None:
+                self.server.state.record_capture(dict(capture, status=status, answer=answer))
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -125,11 +133,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with state.lock:
             state.received[kind] += 1
-        answer = self._contract(method, path, kind, body, parts.query)
-        if answer is not None:
-            state.record_capture({"method": method, "path": path, "kind": kind,
-                                  "headers": {k.lower(): v for k, v in self.headers.items()},
-                                  "body": _loads(body), "status": answer[0], "answer": _loads(answer[1])})
+        if state.capture:
+            self._capture = {"method": method, "path": path, "kind": kind, "body": _loads(body),
+                             "headers": {k.lower(): v for k, v in self.headers.items()}}
+        self._contract(method, path, kind, body, parts.query)
+        self._capture = None
 
     @staticmethod
     def _kind(method: str, path: str) -> str | None:
