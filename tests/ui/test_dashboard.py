@@ -106,3 +106,22 @@ def test_supplier_dashboard_shows_only_its_scope(qtbot: QtBot, sqlite_db: Databa
     page.part_edit.setText("P-1")
     page.show_typed_pair()
     assert "No SKU 'P-1' at WH-1 in your scope" in page.chart_title.text()
+
+
+def test_pages_live_in_the_main_window_and_answer_refresh_and_find(qtbot: QtBot, main_window: object) -> None:
+    from vmi_desktop.ui.pages.alerts import AlertsPage
+    from vmi_desktop.ui.pages.orders import OrdersPage
+
+    window = main_window
+    assert isinstance(window.page("dashboard"), DashboardPage)  # type: ignore[attr-defined]
+    assert isinstance(window.page("orders"), OrdersPage)  # type: ignore[attr-defined]
+    assert isinstance(window.page("alerts"), AlertsPage)  # type: ignore[attr-defined]
+    dashboard = window.page("dashboard")  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: dashboard.health is not None, timeout=5000)
+    for key in ("dashboard", "orders", "alerts"):
+        window.show_page(key)  # type: ignore[attr-defined]
+        assert window.call_page("refresh")  # type: ignore[attr-defined]
+    window.show_page("orders")  # type: ignore[attr-defined]
+    assert window.call_page("find")  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: window.page("orders").search.hasFocus(), timeout=2000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: dashboard.health is not None, timeout=5000)

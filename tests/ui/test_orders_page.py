@@ -224,3 +224,19 @@ def test_cancel_asks_for_a_reason_and_cancels(qtbot: QtBot, sqlite_db: Database,
     with sqlite_db.transaction() as s:
         po = s.get(PurchaseOrder, po_id)
         assert po is not None and po.status is POStatus.CANCELLED
+
+
+def test_order_columns_and_split_are_remembered(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
+                                                make_ctx: Callable[[Actor], AppContext]) -> None:
+    from vmi_desktop.ui.main_window import window_settings
+
+    _order(sqlite_db, world, status=POStatus.SENT)
+    page = _page(qtbot, make_ctx(manager))
+    page.table.setColumnWidth(0, 177)
+    page.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    page.save_state(window_settings())
+    again = _page(qtbot, make_ctx(manager))
+    again.restore_state(window_settings())
+    assert again.table.columnWidth(0) == 177
+    assert again.table.horizontalHeader().sortIndicatorSection() == 0
+    assert again.model.sort_key == "po_number" and not again.model.descending

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -152,6 +152,15 @@ class AlertsPage(QWidget):
             self.table.resizeColumnsToContents()
             self._sized = True
         self._update_buttons()
+
+    def save_state(self, settings: QSettings) -> None:
+        """Column layout (widths, order, sort) for the next start."""
+        settings.setValue("columns/alerts", self.table.horizontalHeader().saveState())
+
+    def restore_state(self, settings: QSettings) -> None:
+        header = settings.value("columns/alerts")
+        if header is not None and self.table.horizontalHeader().restoreState(header):  # type: ignore[arg-type]
+            self._sized = True
 
     def _on_new_alerts(self, rows: list[AlertRow]) -> None:
         self.refresh()

@@ -304,6 +304,11 @@ class DashboardPage(QWidget):
         score = summary[2][rows[0].row()]
         self.show_vendor(score.vendor_id, f"{score.code} — {score.name}")
 
+    def find(self) -> None:  # type: ignore[override]  # the window's Ctrl+F hook, not QWidget.find
+        """Ctrl+F: type a part number to chart."""
+        self.part_edit.setFocus()
+        self.part_edit.selectAll()
+
     def show_typed_pair(self) -> None:
         """Show the pair typed into the picker (part number and location)."""
         part, location = self.part_edit.text().strip(), self.location_combo.currentText()

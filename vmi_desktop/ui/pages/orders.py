@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -228,10 +228,12 @@ class OrdersPage(QWidget):
         buttons.addWidget(self.reorder_button)
         buttons.addWidget(self.new_button)
         splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setObjectName("ordersSplitter")
         splitter.addWidget(self.table)
         splitter.addWidget(detail)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        self.splitter = splitter
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
@@ -260,6 +262,19 @@ class OrdersPage(QWidget):
             self._sized = True
         if keep is not None and not self.select_order(keep):
             self._show_detail(None)
+
+    def save_state(self, settings: QSettings) -> None:
+        """Column layout (widths, order, sort) and the list/detail split, for the next start."""
+        settings.setValue("columns/orders", self.table.horizontalHeader().saveState())
+        settings.setValue("splitters/orders", self.splitter.saveState())
+
+    def restore_state(self, settings: QSettings) -> None:
+        header = settings.value("columns/orders")
+        if header is not None and self.table.horizontalHeader().restoreState(header):  # type: ignore[arg-type]
+            self._sized = True  # the user's widths win over fitting to the contents
+        split = settings.value("splitters/orders")
+        if split is not None:
+            self.splitter.restoreState(split)  # type: ignore[arg-type]
 
     def find(self) -> None:  # type: ignore[override]  # the window's Ctrl+F hook, not QWidget.find
         """Ctrl+F: jump to the search box."""
