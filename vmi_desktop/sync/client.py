@@ -191,6 +191,8 @@ class VmiConnectClient:
                                        self._secrets)) from None
         except AuthError:
             raise
+        except httpx.HTTPError as exc:  # decoding errors, redirects, invalid URLs: worth another try later
+            raise TransientError(scrub(f"{method} {path}: {type(exc).__name__}: {exc}", self._secrets)) from None
         status = response.status_code
         if 200 <= status < 300:
             return response

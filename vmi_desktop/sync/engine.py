@@ -19,9 +19,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
 
-from vmi_desktop.db import Database
+from vmi_desktop.db import Database, describe_db_error
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import ConnectionKind, OutboxMessage, OutboxStatus, Vendor, utcnow
 from vmi_desktop.sync import outbox
@@ -144,7 +145,10 @@ class SyncEngine:
 
         def step(fraction: float, text: str) -> None:
             if progress is not None:
-                progress(max(0.0, min(1.0, fraction)), text)
+                try:
+                    progress(max(0.0, min(1.0, fraction)), text)
+                except Exception:  # a broken progress display must not break the sync
+                    log.exception("sync progress callback failed")
 
         latencies: list[float] = []
         try:
@@ -159,6 +163,11 @@ class SyncEngine:
                     self._pull(client, vendor_id, report, cancel, step, latencies)
         except (VmiError, OSError) as exc:
             report.error = scrub(str(exc), secrets)
+        except SQLAlchemyError as exc:  # e.g. the database is locked: nothing half-done was committed
+            report.error = scrub(describe_db_error(exc), secrets)
+        except Exception as exc:  # a bug: keep the worker alive and the user informed
+            log.exception("sync of vendor %s failed unexpectedly", vendor_id)
+            report.error = scrub(f"internal error ({type(exc).__name__}); see the log", secrets)
         if cancel.is_set() and report.error is None:
             report.error = "cancelled"
         report.latency_ms = int(sorted(latencies)[len(latencies) // 2] * 1000) if latencies else None
