@@ -159,7 +159,7 @@ class AlertsPage(QWidget):
 
     def restore_state(self, settings: QSettings) -> None:
         header = settings.value("columns/alerts")
-        if header is not None and self.table.horizontalHeader().restoreState(header):  # type: ignore[arg-type]
+        if header is not None and self.table.horizontalHeader().restoreState(header):
             self._sized = True
 
     def _on_new_alerts(self, rows: list[AlertRow]) -> None:

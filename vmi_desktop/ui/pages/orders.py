@@ -270,11 +270,11 @@ class OrdersPage(QWidget):
 
     def restore_state(self, settings: QSettings) -> None:
         header = settings.value("columns/orders")
-        if header is not None and self.table.horizontalHeader().restoreState(header):  # type: ignore[arg-type]
+        if header is not None and self.table.horizontalHeader().restoreState(header):
             self._sized = True  # the user's widths win over fitting to the contents
         split = settings.value("splitters/orders")
         if split is not None:
-            self.splitter.restoreState(split)  # type: ignore[arg-type]
+            self.splitter.restoreState(split)
 
     def find(self) -> None:  # type: ignore[override]  # the window's Ctrl+F hook, not QWidget.find
         """Ctrl+F: jump to the search box."""
