@@ -135,3 +135,21 @@ def test_many_chart_repaints_do_not_exhaust_the_none_singleton(qtbot: QtBot) -> 
     for _ in range(100):
         chart.plot_widget.grab()
     assert sys.getrefcount(None) > 1_000_000
+
+
+def test_vendor_charts_plot_monthly_fill_rate_in_percent_with_the_sla_line(qtbot: QtBot) -> None:
+    from vmi_desktop.ui.charts import VendorCharts
+
+    months = np.array([datetime(2025, m, 1, tzinfo=UTC).timestamp() for m in (1, 2, 3)])
+    data = q.VendorSeries(months=months, fill_rate=np.array([0.5, np.nan, 1.0]), cycle_days=np.array([3.0, 4.5, 6.0]),
+                          ordered=np.array([10.0, 0.0, 4.0]), received_on_time=np.array([5.0, 0.0, 4.0]),
+                          sla_fill_rate=0.9)
+    charts = VendorCharts()
+    qtbot.addWidget(charts)
+    charts.set_series(data, "ACME")
+    assert np.array_equal(charts.fill_curve.yData, [50.0, np.nan, 100.0], equal_nan=True)
+    assert charts.cycle_curve.yData.tolist() == [3.0, 4.5, 6.0]
+    assert charts.sla_line.isVisible() and charts.sla_line.value() == 90.0
+    rows = charts.fill.csv_rows()
+    assert rows[1:] == [["fill rate %", "2025-01-01 00:00", "50"], ["fill rate %", "2025-02-01 00:00", ""],
+                        ["fill rate %", "2025-03-01 00:00", "100"]]

@@ -11,7 +11,16 @@ from sqlalchemy import select
 from tests.world import build_world
 from vmi_desktop import ledger
 from vmi_desktop.db import Database
-from vmi_desktop.models import MovementKind, POOrigin, POStatus, PurchaseOrder, PurchaseOrderLine, Role, StockMovement
+from vmi_desktop.models import (
+    MovementKind,
+    POOrigin,
+    POStatus,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Role,
+    StockMovement,
+    SupplyAgreement,
+)
 from vmi_desktop.queries import charts, dashboard
 from vmi_desktop.scope import Actor
 
@@ -70,10 +79,15 @@ def test_vendor_fill_rate_counts_only_units_received_by_need_by(db: Database, ma
         line_id = po.lines[0].id
         ledger.post_receipt(s, manager, "P-1", "WH-1", 6, occurred_at=T0 + timedelta(days=3), po_line_id=line_id)
         ledger.post_receipt(s, manager, "P-1", "WH-1", 4, occurred_at=T0 + timedelta(days=20), po_line_id=line_id)
+        agreement = s.get(SupplyAgreement, w.agreements[("ACME", "P-1", "WH-1")])
+        assert agreement is not None
+        agreement.sla_fill_rate = Decimal("0.95")
+        s.flush()
         series = charts.vendor_monthly(s, manager, w.vendors["ACME"])
         scores = dashboard.supplier_scores(s, manager, days=100000)
     assert series.ordered.tolist() == [10.0]
     assert series.fill_rate.tolist() == [0.6]
+    assert series.sla_fill_rate == 0.95
     acme = next(sc for sc in scores if sc.code == "ACME")
     assert acme.fill_rate == 0.6
     assert abs((acme.ack_hours or 0) - 6.0) < 0.01

@@ -181,6 +181,8 @@ class VendorSeries:
     cycle_days: np.ndarray
     ordered: np.ndarray
     received_on_time: np.ndarray
+    #: The agreed fill rate (lowest over the vendor's active agreements that set one), for a target line.
+    sla_fill_rate: float | None = None
 
 
 def _month_start(key: str) -> float:
@@ -222,6 +224,11 @@ def vendor_monthly(session: Session, actor: Actor, vendor_id: int) -> VendorSeri
     ordered = {r[0]: float(r[1] or 0) for r in ordered_rows}
     on_time = {r[0]: float(r[1] or 0) for r in on_time_rows}
     cycle = {r[0]: float(r[1]) for r in cycle_rows if r[1] is not None}
+    sla = session.scalar(
+        select(func.min(SupplyAgreement.sla_fill_rate)).where(
+            SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.active.is_(True),
+            vendor_filter(actor, SupplyAgreement.vendor_id))
+    )
     keys = sorted(set(ordered) | set(cycle))
     fill = [min(1.0, on_time.get(k, 0.0) / ordered[k]) if ordered.get(k) else np.nan for k in keys]
     return VendorSeries(
@@ -230,6 +237,7 @@ def vendor_monthly(session: Session, actor: Actor, vendor_id: int) -> VendorSeri
         cycle_days=_arr([cycle.get(k, np.nan) for k in keys]),
         ordered=_arr([ordered.get(k, 0.0) for k in keys]),
         received_on_time=_arr([on_time.get(k, 0.0) for k in keys]),
+        sla_fill_rate=float(sla) if sla is not None else None,
     )
 
 

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from vmi_desktop.queries.charts import VendorSeries
-from vmi_desktop.ui.charts.base import ChartPanel
+from vmi_desktop.ui.charts.base import DASH, ChartPanel
 
 
 class VendorCharts(QWidget):
@@ -22,6 +22,10 @@ class VendorCharts(QWidget):
         self.cycle_curve = self.cycle.plot_item.plot(np.zeros(0), np.zeros(0), pen=pg.mkPen((200, 120, 30), width=2),
                                                      symbol="o", symbolSize=6, name="cycle days", connect="finite")
         self.fill.plot_item.setYRange(0, 105)
+        self.sla_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen((200, 60, 40), width=1, style=DASH),
+                                        label="SLA {value:.0f} %", labelOpts={"position": 0.05, "color": (200, 60, 40)})
+        self.fill.plot_item.addItem(self.sla_line, ignoreBounds=True)
+        self.sla_line.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.fill)
@@ -36,6 +40,11 @@ class VendorCharts(QWidget):
         self.cycle.series.clear()
         self.fill.remember("fill rate %", data.months, pct)
         self.cycle.remember("cycle days", data.months, data.cycle_days)
+        if data.sla_fill_rate is not None:
+            self.sla_line.setPos(data.sla_fill_rate * 100.0)
+            self.sla_line.show()
+        else:
+            self.sla_line.hide()
         if title:
             self.fill.plot_item.setTitle(f"Fill rate by month — {title}")
             self.cycle.plot_item.setTitle(f"Cycle time by month — {title}")
