@@ -73,6 +73,7 @@ def test_supplier_sees_only_its_vendors_alerts_and_cannot_handle_them(
     _raise(sqlite_db, world, "sync", vendor=None, kind=AlertKind.SYNC_FAILED)
     page = _page(qtbot, make_ctx(supplier_actor))
     assert [r.id for r in page.model.rows] == [mine]
+    qtbot.waitUntil(lambda: page.count_label.text() == "1 alerts", timeout=3000)
     page.select_alert(mine)
     assert not page.ack_button.isEnabled() and not page.resolve_button.isEnabled()
 

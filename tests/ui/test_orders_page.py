@@ -133,7 +133,7 @@ def test_supplier_sees_only_its_own_vendors_orders(qtbot: QtBot, sqlite_db: Data
     page = _page(qtbot, make_ctx(supplier_actor))
     assert [r.id for r in page.model.rows] == [acme]
     assert not page.select_order(bolt)
-    assert page.count_label.text() == "1 orders"
+    qtbot.waitUntil(lambda: page.count_label.text() == "1 orders", timeout=3000)
     assert not page.approve_button.isEnabled() and not page.new_button.isEnabled()
 
 
@@ -159,7 +159,7 @@ def test_order_list_loads_lazily_in_pages(qtbot: QtBot, qtmodeltester, sqlite_db
         ])
     page = _page(qtbot, make_ctx(manager))
     assert page.model.rowCount() == 200 and page.model.pages_fetched == 1
-    assert page.count_label.text() == "450 orders"
+    qtbot.waitUntil(lambda: page.count_label.text() == "450 orders", timeout=3000)
     page.table.scrollToBottom()
     qtbot.waitUntil(lambda: page.model.rowCount() == 400, timeout=2000)
     qtmodeltester.check(page.model)

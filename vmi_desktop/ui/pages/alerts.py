@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QIcon
 from PySide6.QtWidgets import (
@@ -75,6 +77,9 @@ class AlertsPage(QWidget):
         self.ctx = ctx
         self.status_boxes: dict[AlertStatus, QCheckBox] = {}
         self._sized = False
+        self._count_generation = 0
+        #: Alerts matching the filter (None while counting).
+        self.total: int | None = None
         top = QHBoxLayout()
         top.addWidget(QLabel("Show:"))
         for status in AlertStatus:
@@ -143,15 +148,30 @@ class AlertsPage(QWidget):
     def refresh(self) -> None:
         """Reload from the first page (F5)."""
         self.model.reload()
-        with self.ctx.db.sessions() as session:
-            total = count_alerts(session, self.ctx.actor, self.statuses())
-        self.count_label.setText(f"{total} alerts")
+        self._count()
         if not self._sized and self.model.rowCount():
             # Once, from the first page only: later pages never trigger a relayout.
             self.table.horizontalHeader().setResizeContentsPrecision(50)  # look at 50 rows, not all
             self.table.resizeColumnsToContents()
             self._sized = True
         self._update_buttons()
+
+    def _count(self) -> None:
+        """Count the matching alerts on the task runner; only the newest count is shown."""
+        self._count_generation += 1
+        generation = self._count_generation
+        db, actor, statuses = self.ctx.db, self.ctx.actor, self.statuses()
+
+        def work(_report: Callable[[float, str], None]) -> int:
+            with db.sessions() as session:
+                return count_alerts(session, actor, statuses)
+
+        def done(total: int) -> None:
+            if generation == self._count_generation:
+                self.total = total
+                self.count_label.setText(f"{total:,} alerts")
+
+        self.ctx.runner.run(work, on_result=done)
 
     def save_state(self, settings: QSettings) -> None:
         """Column layout (widths, order, sort) for the next start."""

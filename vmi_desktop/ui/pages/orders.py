@@ -105,6 +105,9 @@ class OrdersPage(QWidget):
         self.order_dialog: ManualOrderDialog | None = None
         self.reason_dialog: ReasonDialog | None = None
         self._sized = False
+        self._count_generation = 0
+        #: Orders matching the filter (None while counting).
+        self.total: int | None = None
 
         # -- filter bar
         self.status_button = QToolButton()
@@ -253,9 +256,7 @@ class OrdersPage(QWidget):
         """Reload the list from the first page (F5), keeping the selected order if it is still listed."""
         keep = self.detail.id if self.detail else None
         self.model.reload()
-        with self.ctx.db.sessions() as session:
-            total = count_orders(session, self.ctx.actor, self.filter)
-        self.count_label.setText(f"{total} orders")
+        self._count()
         if not self._sized and self.model.rowCount():
             self.table.horizontalHeader().setResizeContentsPrecision(50)  # look at 50 rows, not all
             self.table.resizeColumnsToContents()  # once, from the first page only
@@ -275,6 +276,24 @@ class OrdersPage(QWidget):
         split = settings.value("splitters/orders")
         if split is not None:
             self.splitter.restoreState(split)
+
+    def _count(self) -> None:
+        """Count the matching orders on the task runner; only the newest count is shown."""
+        self._count_generation += 1
+        generation = self._count_generation
+        db, actor, flt = self.ctx.db, self.ctx.actor, self.filter
+        self.count_label.setText("counting…")
+
+        def work(_report: Callable[[float, str], None]) -> int:
+            with db.sessions() as session:
+                return count_orders(session, actor, flt)
+
+        def done(total: int) -> None:
+            if generation == self._count_generation:
+                self.total = total
+                self.count_label.setText(f"{total:,} orders")
+
+        self.ctx.runner.run(work, on_result=done)
 
     def find(self) -> None:  # type: ignore[override]  # the window's Ctrl+F hook, not QWidget.find
         """Ctrl+F: jump to the search box."""
