@@ -1,0 +1,78 @@
+"""The engine as the UI's worker uses it: cancel, progress, a supplier that hangs, per-vendor status."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import update
+
+from tests.integration.sync_support import rig
+from vmi_desktop.db import Database
+from vmi_desktop.models import OutboxMessage, SyncState, utcnow
+from vmi_desktop.sync import outbox
+from vmi_desktop.sync.auth import VendorCredentials
+from vmi_desktop.sync.engine import check_connection, sync_vendor
+
+
+def test_cancel_stops_between_messages_and_the_next_run_sends_the_rest(sqlite_db: Database) -> None:
+    with rig(sqlite_db, replenish=False, wait_for_retries_s=0) as r:
+        with sqlite_db.transaction() as s:
+            queued = sum(outbox.enqueue_stock_report(s, r.acme, "full") for _ in range(5))
+        cancel = threading.Event()
+        seen: list[tuple[float, str]] = []
+
+        def progress(fraction: float, text: str) -> None:
+            seen.append((fraction, text))
+            if text.startswith("sent"):
+                cancel.set()
+
+        report = sync_vendor(sqlite_db, r.acme, r.creds, cancel=cancel, progress=progress, engine=r.engine)
+        assert report.sent == 1 and report.error == "cancelled" and report.pending == queued - 1
+        assert r.server.state.received["events"] == 0  # cancelled before the pull
+        fractions = [f for f, _ in seen]
+        assert fractions == sorted(fractions) and fractions[-1] == 1.0
+        assert sync_vendor(sqlite_db, r.acme, r.creds, engine=r.engine).sent == queued - 1
+        assert r.server.state.applied["stock-reports"] == queued
+
+
+def test_a_hanging_supplier_costs_one_time_out_and_is_recorded_per_vendor(sqlite_db: Database) -> None:
+    with rig(sqlite_db, replenish=False, timeout=0.5, wait_for_retries_s=0) as r:
+        r.server.add_fault("/v1/stock-reports", "delay", count=1, seconds=3)
+        r.engine.backoff = outbox.Backoff(initial_s=1000, max_s=1000)  # full jitter: practically never ~0 here
+        started = time.monotonic()
+        report = r.sync()
+        assert time.monotonic() - started < 2.5
+        assert report.sent == 0 and report.error is not None and "did not answer in time" in report.error
+        with sqlite_db.transaction() as s:
+            state = s.get(SyncState, r.acme)
+            assert state is not None and state.last_error == report.error and state.last_error_at is not None
+            assert state.last_success_at is None
+            summary = outbox.queue_summary(s, r.acme)
+            assert summary["pending"] == 1 and summary["next_attempt_at"] is not None
+        with sqlite_db.transaction() as s:  # as if the back-off had passed
+            s.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+        ok = r.sync()
+        assert ok.error is None and ok.sent == 1 and ok.latency_ms is not None
+        with sqlite_db.transaction() as s:
+            state = s.get(SyncState, r.acme)
+            assert state is not None and state.last_error == "" and state.last_success_at is not None
+        assert r.server.state.applied["stock-reports"] == 1 and r.server.state.double_applied == 0
+
+
+def test_a_vendor_without_rest_connection_gets_a_clear_error(sqlite_db: Database) -> None:
+    with rig(sqlite_db) as r:
+        report = r.engine.sync_vendor(r.world.vendors["BOLT"], r.creds)
+        assert report.error is not None and "BOLT is not connected by REST" in report.error
+
+
+def test_check_connection_answers_health_or_says_why_not(sqlite_db: Database) -> None:
+    from vmi_desktop.errors import VmiError
+
+    with rig(sqlite_db) as r:
+        answer = check_connection(sqlite_db, r.acme, r.creds, timeout=2)
+        assert answer == {"status": "ok", "supplier": "Acme Parts", "protocol": "vmi-connect/1"}
+        with pytest.raises(VmiError, match="401") as info:
+            check_connection(sqlite_db, r.acme, VendorCredentials(token="bad-token-123"), timeout=2)
+        assert "bad-token-123" not in str(info.value)
