@@ -101,6 +101,10 @@ class TableQuery:
         """The row key (unique, also the sort tiebreak)."""
         raise NotImplementedError
 
+    def key_order(self, sort_key: str | None) -> Sequence[int]:
+        """Which key columns break ties first for a sort (so an index can give the whole order)."""
+        return range(len(self.key_exprs()))
+
     def edit_exprs(self) -> tuple[Any, Any] | None:
         """(entity id, version) of the row an edit changes, or None for read-only tables."""
         return None
@@ -162,9 +166,9 @@ class TableQuery:
         return stmt.with_only_columns(*extra, maintain_column_froms=False)
 
     def _order(self, request: PageRequest) -> list[Any]:
-        keys = list(self.key_exprs())
-        order: list[Any] = []
         column = self._sort_column(request)
+        keys = [self.key_exprs()[i] for i in self.key_order(column.key if column else None)]
+        order: list[Any] = []
         if column is not None:
             order.append(column.expr.desc() if request.descending else column.expr.asc())
         order += [k.desc() if request.descending else k.asc() for k in keys]
@@ -193,10 +197,11 @@ class TableQuery:
 
     def _after(self, request: PageRequest, after: Row) -> list[ColumnElement[bool]]:
         """Keyset condition: rows strictly after ``after`` in the page order (no OFFSET to skip)."""
-        keys = list(self.key_exprs())
         column = self._sort_column(request)
+        order = list(self.key_order(column.key if column else None))
+        keys = [self.key_exprs()[i] for i in order]
         exprs = ([column.expr] if column else []) + keys
-        values = ([after.values[column.key]] if column else []) + list(after.key)
+        values = ([after.values[column.key]] if column else []) + [after.key[i] for i in order]
         if any(v is None for v in values):
             raise ValueError("keyset paging needs non-null sort values")
         if request.descending:

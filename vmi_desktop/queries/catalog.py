@@ -161,7 +161,7 @@ class AgreementsQuery(TableQuery):
         Column("moq", "MOQ", A.moq, Kind.QTY, field="moq", sortable=False),
         Column("unit_price", "Unit price", A.unit_price, Kind.MONEY, field="unit_price", sortable=False),
         Column("is_primary", "Primary", A.is_primary, Kind.BOOL, field="is_primary", sortable=False),
-        Column("active", "Active", A.active, Kind.BOOL),
+        Column("active", "Active", A.active, Kind.BOOL, sortable=False),
     )
 
     def base(self) -> Select[Any]:

@@ -97,6 +97,10 @@ class StockQuery(TableQuery):
     def key_exprs(self) -> Sequence[Any]:
         return (StockLevel.sku_id, StockLevel.location_id)
 
+    def key_order(self, sort_key: str | None) -> Sequence[int]:
+        # by location: (code, location_id, sku_id) is the order ix_stock_levels_location_sku gives
+        return (1, 0) if sort_key == "location" else (0, 1)
+
     def edit_exprs(self) -> tuple[Any, Any]:
         return (PRIMARY.id, PRIMARY.version)
 
