@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 pg.setConfigOptions(antialias=False, background="w", foreground="k")
@@ -63,7 +64,6 @@ class ChartPanel(QWidget):
         if y_label:
             self.plot_item.setLabel("left", y_label)
         self.legend = self.plot_item.addLegend(offset=(10, 5), colCount=6)
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 200))
 
         self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((120, 120, 120), style=DASH))
         self.v_line.setZValue(1000)
@@ -87,6 +87,33 @@ class ChartPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.plot_widget, 1)
+        self.apply_palette()
+
+    # -- colours ------------------------------------------------------------------------------
+
+    def apply_palette(self) -> None:
+        """Chart background, axes, title and legend in the widget palette's colours (light or dark)."""
+        palette = self.palette()
+        background = palette.color(QPalette.ColorRole.Base)
+        text = palette.color(QPalette.ColorRole.Text)
+        self.plot_widget.setBackground(background)
+        for name in ("left", "bottom"):
+            axis = self.plot_item.getAxis(name)
+            axis.setPen(text)
+            axis.setTextPen(text)
+        self.plot_item.titleLabel.opts["color"] = text
+        self.plot_item.titleLabel.setText(self.plot_item.titleLabel.text)
+        self.legend.setLabelTextColor(text)
+        for _sample, label in self.legend.items:  # entries added before this call keep their colour otherwise
+            label.setText(label.text, color=text)
+        fill = QColor(background)
+        fill.setAlpha(200)
+        self.legend.setBrush(pg.mkBrush(fill))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_palette()
+        super().changeEvent(event)
 
     # -- data ---------------------------------------------------------------------------------
 

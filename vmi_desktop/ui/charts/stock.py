@@ -32,6 +32,7 @@ class StockChart(ChartPanel):
         pi.addItem(self.orders)
         pi.addItem(self.receipts)
         self.data: StockSeries | None = None
+        self.apply_palette()
 
     def set_series(self, data: StockSeries) -> None:
         """Show ``data``; every item is updated in place with ``setData``."""

@@ -26,6 +26,8 @@ class VendorCharts(QWidget):
                                         label="SLA {value:.0f} %", labelOpts={"position": 0.05, "color": (200, 60, 40)})
         self.fill.plot_item.addItem(self.sla_line, ignoreBounds=True)
         self.sla_line.hide()
+        self.fill.apply_palette()
+        self.cycle.apply_palette()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.fill)
@@ -45,6 +47,8 @@ class VendorCharts(QWidget):
             self.sla_line.show()
         else:
             self.sla_line.hide()
+        self.fill.apply_palette()
+        self.cycle.apply_palette()
         if title:
             self.fill.plot_item.setTitle(f"Fill rate by month — {title}")
             self.cycle.plot_item.setTitle(f"Cycle time by month — {title}")
