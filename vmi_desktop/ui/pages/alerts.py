@@ -160,6 +160,7 @@ class AlertsPage(QWidget):
         """Count the matching alerts on the task runner; only the newest count is shown."""
         self._count_generation += 1
         generation = self._count_generation
+        self.total = None
         db, actor, statuses = self.ctx.db, self.ctx.actor, self.statuses()
 
         def work(_report: Callable[[float, str], None]) -> int:

@@ -281,6 +281,7 @@ class OrdersPage(QWidget):
         """Count the matching orders on the task runner; only the newest count is shown."""
         self._count_generation += 1
         generation = self._count_generation
+        self.total = None
         db, actor, flt = self.ctx.db, self.ctx.actor, self.filter
         self.count_label.setText("counting…")
 
