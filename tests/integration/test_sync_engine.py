@@ -61,10 +61,19 @@ def test_a_hanging_supplier_costs_one_time_out_and_is_recorded_per_vendor(sqlite
         assert r.server.state.applied["stock-reports"] == 1 and r.server.state.double_applied == 0
 
 
-def test_a_vendor_without_rest_connection_gets_a_clear_error(sqlite_db: Database) -> None:
+def test_a_vendor_without_rest_connection_or_customer_id_gets_a_clear_error(sqlite_db: Database) -> None:
+    from vmi_desktop.models import Vendor
+
     with rig(sqlite_db) as r:
         report = r.engine.sync_vendor(r.world.vendors["BOLT"], r.creds)
         assert report.error is not None and "BOLT is not connected by REST" in report.error
+        with sqlite_db.transaction() as s:
+            vendor = s.get(Vendor, r.acme)
+            assert vendor is not None
+            vendor.customer_id = ""
+        report = r.sync()
+        assert report.error is not None and "ACME has no customer id" in report.error
+        assert r.server.state.received == {}
 
 
 def test_check_connection_answers_health_or_says_why_not(sqlite_db: Database) -> None:

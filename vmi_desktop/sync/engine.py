@@ -103,6 +103,9 @@ class SyncEngine:
         v = self._vendor(vendor_id)
         if not v.base_url:
             raise VmiError(f"vendor {v.code} has no supplier URL; set it in the vendor's connection settings")
+        if not v.customer_id.strip():
+            raise VmiError(f"vendor {v.code} has no customer id (our id at that supplier); set it in the vendor's "
+                           "connection settings")
         return VmiConnectClient(v.base_url, v.customer_id, credentials, v.auth_kind, token_url=v.token_url,
                                 client_id=v.client_id, cert_path=v.cert_path, timeout=self.timeout,
                                 ca_bundle=self.ca_bundle)
