@@ -89,3 +89,17 @@ def test_invalid_messages_are_refused_with_permanent_statuses(served: SupplierSe
                       headers=_headers(other)).status_code == 404
     assert httpx.post(f"{served.url}/v1/usage", content=b"{", headers=_headers(str(uuid.uuid4()))).status_code == 400
     assert served.state.applied == {}
+
+
+def test_faults_are_armed_and_stats_read_through_the_control_endpoint(served: SupplierServer) -> None:
+    control = f"{served.url}/_control"
+    assert httpx.post(f"{control}/faults", json={"path": "/v1/health", "kind": "429", "count": 1, "retry_after": 7},
+                      headers=_headers()).status_code == 200
+    limited = httpx.get(f"{served.url}/v1/health", headers=_headers())
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "7"
+    assert httpx.get(f"{served.url}/v1/health", headers=_headers()).status_code == 200
+    bogus = httpx.post(f"{control}/faults", json={"path": "/v1", "kind": "explode"}, headers=_headers())
+    assert bogus.status_code == 400
+    stats = httpx.get(f"{control}/stats", headers=_headers()).json()
+    assert stats["received"] == {"health": 2} and stats["faults_fired"] == {"429": 1}
+    assert httpx.get(f"{control}/stats").status_code == 401
