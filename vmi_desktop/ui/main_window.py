@@ -144,10 +144,12 @@ class MainWindow(QMainWindow):
         return list(self._keys)
 
     def current_page(self) -> QWidget | None:
+        """The page shown now."""
         widget = self.stack.currentWidget()
         return widget
 
     def current_key(self) -> str | None:
+        """The key of the page shown now."""
         row = self.nav.currentRow()
         return self._keys[row] if 0 <= row < len(self._keys) else None
 

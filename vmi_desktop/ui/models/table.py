@@ -137,11 +137,13 @@ class SqlTableModel(QAbstractTableModel):
         self._start_count()
 
     def set_search(self, text: str) -> None:
+        """Filter by the search box text (re-queries only when it changed)."""
         if text.strip() != self.request.search:
             self.request = replace(self.request, search=text.strip())
             self.reload()
 
     def set_filter(self, key: str, value: Any) -> None:
+        """Set (or with None clear) one of the query's filters and re-query."""
         filters = dict(self.request.filters)
         if value is None:
             filters.pop(key, None)
@@ -209,15 +211,19 @@ class SqlTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.columns)
 
     def row(self, row: int) -> Row:
+        """The loaded row (as fetched, without pending edits)."""
         return self._rows[row]
 
     def column_index(self, key: str) -> int:
+        """The position of the column ``key``."""
         return next(i for i, c in enumerate(self.columns) if c.key == key)
 
     def key_of(self, row: int) -> tuple[Any, ...]:
+        """The row key (stable across reloads, unlike the row number)."""
         return self._rows[row].key
 
     def row_of_key(self, key: tuple[Any, ...]) -> int | None:
+        """The row number of a key, if that row is loaded."""
         return self._row_of.get(key)
 
     def edit_ids(self, rows: list[int]) -> list[int]:
@@ -391,9 +397,11 @@ class SqlTableModel(QAbstractTableModel):
         return bool(self._pending)
 
     def pending_count(self) -> int:
+        """How many cells hold unsaved edits."""
         return sum(len(v) for v in self._pending.values())
 
     def error_count(self) -> int:
+        """How many edited cells are invalid (saving is refused while any are)."""
         return len(self._errors)
 
     def undo(self) -> bool:

@@ -135,6 +135,7 @@ class TablePage(QWidget):
         """Add filters (to ``self.filters``) and buttons (to ``self.buttons``)."""
 
     def add_button(self, text: str, slot: Any, *, enabled: bool = True, tooltip: str = "") -> QPushButton:
+        """A button left of Discard/Save calling ``slot()``."""
         button = QPushButton(text)
         button.clicked.connect(lambda _checked=False: slot())
         button.setEnabled(enabled)
@@ -144,6 +145,7 @@ class TablePage(QWidget):
         return button
 
     def selected_rows(self) -> list[int]:
+        """Row numbers of the selected rows, ascending."""
         return sorted({i.row() for i in self.view.selectionModel().selectedRows()})
 
     # -- page hooks (menu bar and toolbar) ------------------------------------------------------
@@ -175,16 +177,20 @@ class TablePage(QWidget):
             self.status_message.emit("Nothing to undo.")
 
     def discard(self) -> None:
+        """Forget every unsaved edit of this table."""
         self.model.discard()
         self.status_message.emit("Unsaved changes discarded.")
 
     def has_pending(self) -> bool:
+        """Whether edits wait to be saved (the window asks before closing)."""
         return self.model.has_pending()
 
     def save_state(self, settings: QSettings) -> None:
+        """Remember column order and widths."""
         settings.setValue(f"columns/{self.state_key}", self.view.horizontalHeader().saveState())
 
     def restore_state(self, settings: QSettings) -> None:
+        """Restore column order and widths."""
         state = settings.value(f"columns/{self.state_key}")
         if state is not None:
             self.view.horizontalHeader().restoreState(state)
@@ -215,6 +221,7 @@ class TablePage(QWidget):
         """Enable buttons that act on the selection (subclasses)."""
 
     def select_row(self, row: int) -> None:
+        """Select one whole row (keyboard users and tests)."""
         self.view.selectionModel().select(
             self.model.index(row, 0),
             QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
