@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from vmi_desktop.scope import Actor
@@ -100,6 +100,10 @@ class TableQuery:
     def key_exprs(self) -> Sequence[Any]:
         """The row key (unique, also the sort tiebreak)."""
         raise NotImplementedError
+
+    def key_base(self, request: PageRequest) -> Select[Any] | None:
+        """A narrower FROM for finding a page's keys (deferred join), or None to page the full select."""
+        return None
 
     def key_order(self, sort_key: str | None) -> Sequence[int]:
         """Which key columns break ties first for a sort (so an index can give the whole order)."""
@@ -222,17 +226,27 @@ class TableQuery:
         value and key of the last loaded row are known and not null.
         """
         conds = self.conditions(actor, request, for_page=True)
-        stmt = self._select().order_by(*self._order(request)).limit(limit)
         keyset: list[ColumnElement[bool]] | None = None
         if after is not None:
             try:
                 keyset = self._after(request, after)
             except ValueError:
                 keyset = None
+        narrow = self.key_base(request)
+        base = self._select() if narrow is None else narrow.with_only_columns(*self.key_exprs(),
+                                                                               maintain_column_froms=False)
+        stmt = base.order_by(*self._order(request)).limit(limit)
         if keyset is not None:
             stmt = stmt.where(and_(true(), *conds, *keyset))
         else:
             stmt = stmt.where(and_(true(), *conds)).offset(offset)
+        if narrow is not None:
+            # deferred join: find the page's keys with the few joins the order and filter need,
+            # then fetch the display columns (outer joins, subqueries) for those rows only
+            keys = stmt.subquery("page_keys")
+            stmt = (self._select()
+                    .where(tuple_(*self.key_exprs()).in_(select(*keys.c)))
+                    .order_by(*self._order(request)))
         return [self._row(r) for r in session.execute(stmt)]
 
     def count(self, session: Session, actor: Actor, request: PageRequest) -> int:

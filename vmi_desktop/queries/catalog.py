@@ -18,7 +18,7 @@ from vmi_desktop.models import (
     SupplyAgreement,
     Vendor,
 )
-from vmi_desktop.queries.base import Column, Kind, TableQuery, contains
+from vmi_desktop.queries.base import Column, Kind, PageRequest, TableQuery, contains
 from vmi_desktop.scope import Actor, location_filter, sku_filter, vendor_filter
 
 
@@ -172,6 +172,16 @@ class AgreementsQuery(TableQuery):
             .join(Sku, Sku.id == A.sku_id)
             .join(Location, Location.id == A.location_id)
         )
+
+    def key_base(self, request: PageRequest) -> Select[Any]:
+        # deferred join (see TableQuery.page): keys first with only the joins the sort and search need
+        stmt = select(A.id).select_from(A)
+        sort_key = request.sort_key or self.default_sort
+        if sort_key == "part_number" or request.search.strip():
+            stmt = stmt.join(Sku, Sku.id == A.sku_id)
+        if sort_key == "location":
+            stmt = stmt.join(Location, Location.id == A.location_id)
+        return stmt
 
     def key_exprs(self) -> Sequence[Any]:
         return (A.id,)

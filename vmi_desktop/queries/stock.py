@@ -20,7 +20,7 @@ from vmi_desktop.models import (
     SupplyAgreement,
     Vendor,
 )
-from vmi_desktop.queries.base import Column, Kind, TableQuery, contains
+from vmi_desktop.queries.base import Column, Kind, PageRequest, TableQuery, contains
 from vmi_desktop.scope import Actor, pair_filter
 
 _line_open = case(
@@ -89,6 +89,17 @@ class StockQuery(TableQuery):
             )
             .outerjoin(Vendor, Vendor.id == PRIMARY.vendor_id)
         )
+
+    def key_base(self, request: PageRequest) -> Select[Any]:
+        # the page's keys need only the tables the sort and the search touch; the outer joins to the
+        # agreement and vendor and the on-order subquery then run for 200 rows, not for every candidate
+        stmt = select(StockLevel.sku_id).select_from(StockLevel)
+        sort_key = request.sort_key or self.default_sort
+        if sort_key in ("part_number", "description") or request.search.strip():
+            stmt = stmt.join(Sku, Sku.id == StockLevel.sku_id)
+        if sort_key == "location":
+            stmt = stmt.join(Location, Location.id == StockLevel.location_id)
+        return stmt
 
     def count_base(self) -> Select[Any]:
         # conditions below only touch stock_levels columns, so the count needs no join
