@@ -139,6 +139,7 @@ class _World:
     vendor_of_pair: np.ndarray
     group_mode: np.ndarray  # per vendor x location group
     group_lead: np.ndarray
+    group_late_p: np.ndarray
     uniforms: np.ndarray  # per pair random draws, fixed so recalibration keeps the world
     pattern: np.ndarray  # per pair (from the SKU)
     criticality: np.ndarray  # per pair
@@ -170,13 +171,14 @@ class _World:
         count_p = np.choose(self.criticality, [1 / 90, 1 / 150, 1 / 240, 1 / 365]) * min(1.0, density)
         return PairParams(p=p, pattern=pattern, size=size, min_qty=min_qty, max_qty=max_qty, pack=self.pack,
                           moq=np.minimum(self.moq, max_qty - min_qty), lead=lead, group=group,
-                          mode=self.group_mode[group], count_p=count_p,
-                          initial=initial)
+                          mode=self.group_mode[group], count_p=count_p, initial=initial,
+                          late_p=self.group_late_p[group])
 
 
 def _build_world(n_skus: int, n_locs: int, n_vendors: int, sku_pattern: np.ndarray, sku_crit: np.ndarray,
                  sku_pack: np.ndarray, sku_category: np.ndarray, activity: np.ndarray, vendor_mode: list[int],
-                 vendor_lead: list[int], loc_lead: np.ndarray, rng: np.random.Generator) -> _World:
+                 vendor_lead: list[int], vendor_late: list[float], loc_lead: np.ndarray,
+                 rng: np.random.Generator) -> _World:
     n = n_skus * n_locs
     sku_of_pair = np.repeat(np.arange(n_skus), n_locs)
     loc_of_pair = np.tile(np.arange(n_locs), n_skus)
@@ -198,7 +200,8 @@ def _build_world(n_skus: int, n_locs: int, n_vendors: int, sku_pattern: np.ndarr
     moq = np.where(rng.random(n) < 0.2, sku_pack[sku_of_pair] * rng.integers(2, 5, n), 0)
     return _World(
         n_skus=n_skus, n_locs=n_locs, n_vendors=n_vendors, sku_of_pair=sku_of_pair, loc_of_pair=loc_of_pair,
-        vendor_of_pair=vendor_of_pair, group_mode=group_mode, group_lead=group_lead, uniforms=rng.random((n, 4)),
+        vendor_of_pair=vendor_of_pair, group_mode=group_mode, group_lead=group_lead,
+        group_late_p=np.repeat(np.asarray(vendor_late, dtype=float), n_locs), uniforms=rng.random((n, 4)),
         pattern=sku_pattern[sku_of_pair], criticality=sku_crit[sku_of_pair].astype(np.int64),
         activity=activity[loc_of_pair], pack=sku_pack[sku_of_pair], moq=moq,
         price_factor=0.85 + 0.3 * rng.random(n),
@@ -279,7 +282,7 @@ def generate(db: Database, *, skus: int = 500, locations: int = 3, vendors: int 
                          for s in loc_specs], dtype=np.int64)
     world = _build_world(skus, locations, vendors, catalog.pattern, catalog.criticality, catalog.pack,
                          catalog.category, activity, [v.default_mode for v in ven_specs],
-                         [v.lead_days for v in ven_specs], loc_lead, rng_world)
+                         [v.lead_days for v in ven_specs], [v.late_p for v in ven_specs], loc_lead, rng_world)
     n_pairs = skus * locations
     density, orders_rate = 1.0, 0.0
     if movements is not None:
@@ -667,7 +670,8 @@ class _OrderWriter:
         arrive = int(o["arrive"][i])
         fr, lr = int(o["first_receipt"][i]), int(o["last_receipt"][i])
         t_created = created_day * 1440 + 1050
-        ack_delay = 120 + (po_id * 37) % 1080
+        lo, hi = g.ven_specs[vendor].ack_hours
+        ack_delay = lo * 60 + (po_id * 37) % ((hi - lo) * 60 + 1)
         if full:
             status = "received"
         elif partial:

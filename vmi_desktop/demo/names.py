@@ -69,18 +69,22 @@ class VendorSpec:
     phone: str
     default_mode: int  # index into MODES
     lead_days: int
+    late_p: float  # share of deliveries that come late
+    ack_hours: tuple[int, int]  # how long acknowledging an order takes
 
 
 #: Replenishment modes by index, as the simulation uses them.
 MODES = ("supplier_managed", "auto_po", "proposal")
 
+# code, name, connection, auth, default mode, lead days, contact, late share, ack hours
 _VENDORS = [
-    ("ACME", "Acme Industrial Supply", ConnectionKind.REST, AuthKind.BEARER, 0, 4, "Dana Whitfield"),
-    ("NORDBR", "Nordic Bearings AB", ConnectionKind.X12, AuthKind.NONE, 1, 7, "Lars Eklund"),
-    ("EUSEAL", "EuroSeal & Gasket GmbH", ConnectionKind.EDIFACT, AuthKind.NONE, 1, 10, "Petra Vogel"),
-    ("FLUIDF", "Fluid Filtration Ltd", ConnectionKind.CSV, AuthKind.NONE, 2, 6, "Owen Barker"),
-    ("VOLTEL", "Volt Electric Wholesale", ConnectionKind.MANUAL, AuthKind.NONE, 2, 3, "Ines Moreau"),
-    ("PUMPWX", "Pumpworks Service", ConnectionKind.REST, AuthKind.OAUTH2, 0, 12, "Jonas Berg"),
+    ("ACME", "Acme Industrial Supply", ConnectionKind.REST, AuthKind.BEARER, 0, 4, "Dana Whitfield", 0.05, (1, 4)),
+    ("NORDBR", "Nordic Bearings AB", ConnectionKind.X12, AuthKind.NONE, 1, 7, "Lars Eklund", 0.14, (6, 20)),
+    ("EUSEAL", "EuroSeal & Gasket GmbH", ConnectionKind.EDIFACT, AuthKind.NONE, 1, 10, "Petra Vogel", 0.30, (8, 30)),
+    ("FLUIDF", "Fluid Filtration Ltd", ConnectionKind.CSV, AuthKind.NONE, 2, 6, "Owen Barker", 0.10, (4, 16)),
+    ("VOLTEL", "Volt Electric Wholesale", ConnectionKind.MANUAL, AuthKind.NONE, 2, 3, "Ines Moreau", 0.22,
+     (12, 40)),
+    ("PUMPWX", "Pumpworks Service", ConnectionKind.REST, AuthKind.OAUTH2, 0, 12, "Jonas Berg", 0.35, (2, 10)),
 ]
 
 
@@ -90,7 +94,7 @@ def vendor_specs(count: int) -> list[VendorSpec]:
         raise ValueError("at least one vendor is needed")
     specs: list[VendorSpec] = []
     for i in range(count):
-        code, name, conn, auth, mode, lead, contact = _VENDORS[i % len(_VENDORS)]
+        code, name, conn, auth, mode, lead, contact, late_p, ack_hours = _VENDORS[i % len(_VENDORS)]
         rnd = i // len(_VENDORS)
         if rnd:
             code, name = f"{code}{rnd + 1}", f"{name} ({rnd + 1})"
@@ -107,7 +111,7 @@ def vendor_specs(count: int) -> list[VendorSpec]:
                                                              ConnectionKind.CSV) else "",
             contact=contact, email=f"{contact.split()[0].lower()}@{slug}.example.com",
             phone=f"+47 22 {40 + i:02d} {10 + 3 * i:02d} {55 + i:02d}",
-            default_mode=mode, lead_days=lead,
+            default_mode=mode, lead_days=lead, late_p=late_p, ack_hours=ack_hours,
         ))
     return specs
 

@@ -38,6 +38,7 @@ class PairParams:
     mode: np.ndarray  # per pair: 0 supplier managed, 1 auto PO, 2 proposal
     count_p: np.ndarray
     initial: np.ndarray
+    late_p: np.ndarray  # probability that the vendor delivers late (per pair, from its vendor)
 
     def subset(self, idx: np.ndarray) -> PairParams:
         """The same parameters for a sample of pairs (used to calibrate the movement target)."""
@@ -285,10 +286,11 @@ def simulate(params: PairParams, days: int, rng: np.random.Generator, sink: Call
             pack = params.pack[need]
             qty = np.maximum(params.max_qty[need] - on_hand[need], params.moq[need])
             qty = np.maximum(pack, -(-qty // pack) * pack)
-            ug, inv = np.unique(params.group[need], return_inverse=True)
+            ug, first_idx, inv = np.unique(params.group[need], return_index=True, return_inverse=True)
             r = rng.random(len(ug))
-            noise = np.where(r < 0.10, -1, 0) + np.where((r >= 0.70) & (r < 0.92), rng.integers(1, 4, len(ug)), 0)
-            noise += np.where(r >= 0.96, rng.integers(5, 21, len(ug)), 0)
+            late_p = params.late_p[need[first_idx]]
+            noise = np.where(r < 0.08, -1, 0) + np.where(r >= 1 - late_p, rng.integers(1, 4, len(ug)), 0)
+            noise += np.where(r >= 1 - late_p / 6, rng.integers(5, 21, len(ug)), 0)
             mode = params.mode[need]
             due_days = params.lead[need] + mode_delay_by_mode[mode]
             arrive = d + np.maximum(1, due_days + noise[inv])
