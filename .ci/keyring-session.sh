@@ -27,6 +27,8 @@ export KEYRING_HOME
 # The inner shell receives the command as "$@" so quoting survives unchanged.
 dbus-run-session -- bash -c '
     set -euo pipefail
+    # A daemon of an outer session (nested use) must not be reused: start our own.
+    unset GNOME_KEYRING_CONTROL GNOME_KEYRING_PID SSH_AUTH_SOCK
     export XDG_DATA_HOME="$KEYRING_HOME/data"
     mkdir -p "$XDG_DATA_HOME"
     eval "$(printf "pw\n" | gnome-keyring-daemon --unlock --components=secrets)"

@@ -19,11 +19,6 @@ cmd=(.venv/bin/python -m pytest "$@")
 if command -v xvfb-run >/dev/null 2>&1; then
     cmd=(xvfb-run -a -s "-screen 0 1280x800x24" "${cmd[@]}")
 fi
-if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then
-    # A private session bus with an unlocked login keyring: a real Secret Service for the tests.
-    exec dbus-run-session -- bash -c '
-        eval "$(printf "vmi-test\n" | gnome-keyring-daemon --unlock --components=secrets)"
-        export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK
-        exec "$@"' bash "${cmd[@]}"
-fi
-exec "${cmd[@]}"
+# A private D-Bus session with an unlocked GNOME Keyring: a real Secret Service for the tests
+# (runs the command as it is when gnome-keyring or dbus-run-session is missing).
+exec .ci/keyring-session.sh "${cmd[@]}"

@@ -15,12 +15,21 @@ from sqlalchemy import text
 from tests.pg import HOW_TO_ENABLE, PgCluster, find_pg_bin, start_cluster
 from vmi_desktop.db import Database, create_database
 from vmi_desktop.db.migrate import upgrade_database
-from vmi_desktop.scope import Actor
 from vmi_desktop.models import Role
+from vmi_desktop.scope import Actor
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 _counter = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_domain_hooks() -> Iterator[None]:
+    """Hooks are process-wide: a test that opened the app's database must not leak them to the next."""
+    yield
+    from vmi_desktop.services import uninstall_domain_hooks
+
+    uninstall_domain_hooks()
 
 
 @pytest.fixture(scope="session")

@@ -252,3 +252,17 @@ def test_cli_force_never_wipes_a_server_database(pg_db: Database, capsys: pytest
     assert main(["--database-url", pg_db.url, "demo", "--skus", "5", "--force"]) == 2
     assert "will not delete a server database" in capsys.readouterr().err
     assert _scalar(pg_db, "SELECT COUNT(*) FROM skus") == 5
+
+
+def test_demo_if_empty_leaves_a_filled_database_alone(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from vmi_desktop.cli import main
+
+    url = f"sqlite:///{tmp_path / 'once.sqlite3'}"
+    args = ["--database-url", url, "--user", "pm", "demo", "--skus", "20", "--locations", "2", "--days", "30"]
+    assert main([*args, "--if-empty"]) == 0
+    first = tmp_path.joinpath("once.sqlite3").stat().st_size
+    capsys.readouterr()
+    assert main([*args, "--if-empty"]) == 0
+    assert "left as it is" in capsys.readouterr().out
+    assert main(args) == 2  # without --if-empty a filled database is refused
+    assert tmp_path.joinpath("once.sqlite3").stat().st_size >= first

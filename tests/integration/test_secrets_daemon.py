@@ -89,6 +89,8 @@ def test_locked_keyring_gives_clear_error(tmp_path: Path) -> None:
         text=True,
         timeout=60,
         cwd=ROOT,
+        # With a display, gnome-keyring would wait for someone to type the password into a prompt window.
+        env={k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")},
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "LOCKED: Could not read the API token for vendor ACME" in result.stdout

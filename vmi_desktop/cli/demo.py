@@ -25,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="aim for about this many ledger movements (scales demand density)")
     parser.add_argument("--force", action="store_true",
                         help="replace a non-empty SQLite file (demo data is never mixed with existing data)")
+    parser.add_argument("--if-empty", action="store_true",
+                        help="fill only an empty database; leave one that holds data as it is (exit 0)")
     parser.set_defaults(handler=run)
 
 
@@ -61,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     db = open_db(args)
     if not database_is_empty(db):
+        if args.if_empty:
+            print(f"{db.display_name()} already holds data; left as it is.")
+            return 0
         path = db.sqlite_path
         if not args.force:
             raise ValidationError(

@@ -83,7 +83,6 @@ def install() -> bool:
     if _installed:
         return False
     _installed = True
-    pin_singletons()
     patched = False
     for name in ("emit", "disconnect"):
         try:
@@ -96,4 +95,7 @@ def install() -> bool:
         setattr(SignalInstance, name, _fixed(getattr(SignalInstance, name), name))
         patched = True
         log.debug("patched SignalInstance.%s (bool reference bug)", name)
+    if patched:
+        # The same broken build also loses None references in paint overrides.
+        pin_singletons()
     return patched
