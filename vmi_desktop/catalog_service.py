@@ -328,88 +328,81 @@ def set_sku_active(session: Session, actor: Actor, sku_id: int, active: bool,
     return sku
 
 
-# -- locations ---------------------------------------------------------------------------------------
+# -- locations and vendors (both identified by a unique code) ---------------------------------------
+
+_Coded = TypeVar("_Coded", Location, Vendor)
+
+
+def _create_coded(
+    session: Session, actor: Actor, model: type[_Coded], entity: str, fields: dict[str, object]
+) -> _Coded:
+    require(actor, Action.EDIT_MASTER_DATA)
+    values = _parse_all(entity, fields)
+    _unique(session, model.code, values["code"], f"{entity} code")
+    row = model(**values, updated_by=actor.name)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, f"{entity}.create", entity, row.id, **values)
+    return row
+
+
+def _update_coded(session: Session, actor: Actor, model: type[_Coded], entity: str, row_id: int,
+                  expected_version: int | None, changes: Mapping[str, object]) -> _Coded:
+    require(actor, Action.EDIT_MASTER_DATA)
+    row = cast(_Coded, _get(session, model, entity, row_id))
+    _check_version(row, entity, row.code, expected_version)
+    values = _parse_all(entity, changes)
+    if "code" in values:
+        _unique(session, model.code, values["code"], f"{entity} code", exclude_id=row.id)
+    diff = _apply(session, actor, row, entity, row.code, values)
+    if diff:
+        audit.record(session, actor, f"{entity}.update", entity, row.id, **diff)
+    return row
+
+
+def _set_coded_active(session: Session, actor: Actor, model: type[_Coded], entity: str, row_id: int, active: bool,
+                      expected_version: int | None) -> _Coded:
+    require(actor, Action.EDIT_MASTER_DATA)
+    row = cast(_Coded, _get(session, model, entity, row_id))
+    _check_version(row, entity, row.code, expected_version)
+    if _apply(session, actor, row, entity, row.code, {"active": active}):
+        audit.record(session, actor, f"{entity}.activate" if active else f"{entity}.deactivate", entity, row.id,
+                     code=row.code)
+    return row
 
 
 def create_location(session: Session, actor: Actor, *, code: str, name: str, **fields: object) -> Location:
     """Add a location; the code must be new."""
-    require(actor, Action.EDIT_MASTER_DATA)
-    values = _parse_all("location", {"code": code, "name": name, **fields})
-    _unique(session, Location.code, values["code"], "location code")
-    location = Location(**values, updated_by=actor.name)
-    session.add(location)
-    session.flush()
-    audit.record(session, actor, "location.create", "location", location.id, **values)
-    return location
+    return _create_coded(session, actor, Location, "location", {"code": code, "name": name, **fields})
 
 
 def update_location(session: Session, actor: Actor, location_id: int, expected_version: int | None,
                     **changes: object) -> Location:
     """Change a location read at ``expected_version``."""
-    require(actor, Action.EDIT_MASTER_DATA)
-    location = _get(session, Location, "location", location_id)
-    _check_version(location, "location", location.code, expected_version)
-    values = _parse_all("location", changes)
-    if "code" in values:
-        _unique(session, Location.code, values["code"], "location code", exclude_id=location.id)
-    diff = _apply(session, actor, location, "location", location.code, values)
-    if diff:
-        audit.record(session, actor, "location.update", "location", location.id, **diff)
-    return location
+    return _update_coded(session, actor, Location, "location", location_id, expected_version, changes)
 
 
 def set_location_active(session: Session, actor: Actor, location_id: int, active: bool,
                         expected_version: int | None = None) -> Location:
     """Deactivate (or reactivate) a location."""
-    require(actor, Action.EDIT_MASTER_DATA)
-    location = _get(session, Location, "location", location_id)
-    _check_version(location, "location", location.code, expected_version)
-    if _apply(session, actor, location, "location", location.code, {"active": active}):
-        audit.record(session, actor, "location.activate" if active else "location.deactivate", "location",
-                     location.id, code=location.code)
-    return location
-
-
-# -- vendors -----------------------------------------------------------------------------------------
+    return _set_coded_active(session, actor, Location, "location", location_id, active, expected_version)
 
 
 def create_vendor(session: Session, actor: Actor, *, code: str, name: str, **fields: object) -> Vendor:
     """Add a vendor; the code must be new. Credentials are kept in the keyring, not here."""
-    require(actor, Action.EDIT_MASTER_DATA)
-    values = _parse_all("vendor", {"code": code, "name": name, **fields})
-    _unique(session, Vendor.code, values["code"], "vendor code")
-    vendor = Vendor(**values, updated_by=actor.name)
-    session.add(vendor)
-    session.flush()
-    audit.record(session, actor, "vendor.create", "vendor", vendor.id, **values)
-    return vendor
+    return _create_coded(session, actor, Vendor, "vendor", {"code": code, "name": name, **fields})
 
 
 def update_vendor(session: Session, actor: Actor, vendor_id: int, expected_version: int | None,
                   **changes: object) -> Vendor:
     """Change a vendor read at ``expected_version``."""
-    require(actor, Action.EDIT_MASTER_DATA)
-    vendor = _get(session, Vendor, "vendor", vendor_id)
-    _check_version(vendor, "vendor", vendor.code, expected_version)
-    values = _parse_all("vendor", changes)
-    if "code" in values:
-        _unique(session, Vendor.code, values["code"], "vendor code", exclude_id=vendor.id)
-    diff = _apply(session, actor, vendor, "vendor", vendor.code, values)
-    if diff:
-        audit.record(session, actor, "vendor.update", "vendor", vendor.id, **diff)
-    return vendor
+    return _update_coded(session, actor, Vendor, "vendor", vendor_id, expected_version, changes)
 
 
 def set_vendor_active(session: Session, actor: Actor, vendor_id: int, active: bool,
                       expected_version: int | None = None) -> Vendor:
     """Deactivate (or reactivate) a vendor."""
-    require(actor, Action.EDIT_MASTER_DATA)
-    vendor = _get(session, Vendor, "vendor", vendor_id)
-    _check_version(vendor, "vendor", vendor.code, expected_version)
-    if _apply(session, actor, vendor, "vendor", vendor.code, {"active": active}):
-        audit.record(session, actor, "vendor.activate" if active else "vendor.deactivate", "vendor", vendor.id,
-                     code=vendor.code)
-    return vendor
+    return _set_coded_active(session, actor, Vendor, "vendor", vendor_id, active, expected_version)
 
 
 # -- agreements --------------------------------------------------------------------------------------

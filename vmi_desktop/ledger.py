@@ -126,9 +126,7 @@ def _apply(
         stmt = update(StockLevel).values(on_hand=set_to, updated_at=now)
     else:
         stmt = update(StockLevel).values(on_hand=StockLevel.on_hand + delta, updated_at=now)
-    stmt = stmt.where(StockLevel.sku_id == sku.id, StockLevel.location_id == location.id).returning(
-        StockLevel.on_hand
-    )
+    stmt = stmt.where(StockLevel.sku_id == sku.id, StockLevel.location_id == location.id).returning(StockLevel.on_hand)
     after = session.execute(stmt).scalar_one()
     after = Decimal(after).quantize(Decimal("0.001"))
     if check_negative and after < 0 and not location.allow_negative_stock:
@@ -161,8 +159,16 @@ def _apply(
         .values(last_movement_id=movement_id)
     )
     audit.record(
-        session, actor, f"stock.{kind.value}", "stock_movement", movement_id,
-        sku=sku.part_number, location=location.code, quantity=delta, on_hand_after=after, reference=reference,
+        session,
+        actor,
+        f"stock.{kind.value}",
+        "stock_movement",
+        movement_id,
+        sku=sku.part_number,
+        location=location.code,
+        quantity=delta,
+        on_hand_after=after,
+        reference=reference,
     )
     _notify(session, sku.id, location.id)
     return Posting(movement_id, sku.id, location.id, delta, after)
@@ -186,45 +192,113 @@ def _check_active(sku: Sku, location: Location, what: str) -> None:
         raise ValidationError(f"SKU {sku.part_number} is deactivated; {what} refused")
 
 
-def post_consumption(session: Session, actor: Actor, sku: SkuRef, location: LocationRef, quantity: object, *,
-                     occurred_at: datetime | None = None, reference: str = "", note: str = "") -> Posting:
+def post_consumption(
+    session: Session,
+    actor: Actor,
+    sku: SkuRef,
+    location: LocationRef,
+    quantity: object,
+    *,
+    occurred_at: datetime | None = None,
+    reference: str = "",
+    note: str = "",
+) -> Posting:
     """Parts used (issued to a job); refused if it would drive on hand below zero."""
     require(actor, Action.POST_LEDGER)
     qty = parse_quantity(quantity, what="consumed quantity")
     s, loc = resolve_sku(session, sku), resolve_location(session, location)
     _check_active(s, loc, "consumption")
-    return _apply(session, actor, s, loc, MovementKind.CONSUMPTION, -qty, occurred_at=occurred_at,
-                  reference=reference, note=note, check_negative=True)
+    return _apply(
+        session,
+        actor,
+        s,
+        loc,
+        MovementKind.CONSUMPTION,
+        -qty,
+        occurred_at=occurred_at,
+        reference=reference,
+        note=note,
+        check_negative=True,
+    )
 
 
-def post_receipt(session: Session, actor: Actor, sku: SkuRef, location: LocationRef, quantity: object, *,
-                 occurred_at: datetime | None = None, reference: str = "", note: str = "",
-                 po_line_id: int | None = None, receipt_id: int | None = None) -> Posting:
+def post_receipt(
+    session: Session,
+    actor: Actor,
+    sku: SkuRef,
+    location: LocationRef,
+    quantity: object,
+    *,
+    occurred_at: datetime | None = None,
+    reference: str = "",
+    note: str = "",
+    po_line_id: int | None = None,
+    receipt_id: int | None = None,
+) -> Posting:
     """Goods in. Receipts against an order go through the order service, which calls this."""
     require(actor, Action.POST_LEDGER if po_line_id is None else Action.RECEIVE_ORDER)
     qty = parse_quantity(quantity, what="received quantity")
     s, loc = resolve_sku(session, sku), resolve_location(session, location)
     if not loc.active:
         raise ValidationError(f"location {loc.code} is deactivated; receipt refused")
-    return _apply(session, actor, s, loc, MovementKind.RECEIPT, qty, occurred_at=occurred_at, reference=reference,
-                  note=note, check_negative=False, po_line_id=po_line_id, receipt_id=receipt_id)
+    return _apply(
+        session,
+        actor,
+        s,
+        loc,
+        MovementKind.RECEIPT,
+        qty,
+        occurred_at=occurred_at,
+        reference=reference,
+        note=note,
+        check_negative=False,
+        po_line_id=po_line_id,
+        receipt_id=receipt_id,
+    )
 
 
-def post_adjustment(session: Session, actor: Actor, sku: SkuRef, location: LocationRef, delta: object, *,
-                    reason: str, occurred_at: datetime | None = None) -> Posting:
+def post_adjustment(
+    session: Session,
+    actor: Actor,
+    sku: SkuRef,
+    location: LocationRef,
+    delta: object,
+    *,
+    reason: str,
+    occurred_at: datetime | None = None,
+) -> Posting:
     """A correction up or down; a reason is required so the audit trail explains it."""
     require(actor, Action.POST_LEDGER)
     qty = parse_quantity(delta, what="adjustment", allow_negative=True)
     if not reason.strip():
         raise ValidationError("an adjustment needs a reason")
     s, loc = resolve_sku(session, sku), resolve_location(session, location)
-    return _apply(session, actor, s, loc, MovementKind.ADJUSTMENT, qty, occurred_at=occurred_at, reference="",
-                  note=reason.strip(), check_negative=True)
+    return _apply(
+        session,
+        actor,
+        s,
+        loc,
+        MovementKind.ADJUSTMENT,
+        qty,
+        occurred_at=occurred_at,
+        reference="",
+        note=reason.strip(),
+        check_negative=True,
+    )
 
 
-def post_transfer(session: Session, actor: Actor, sku: SkuRef, from_location: LocationRef,
-                  to_location: LocationRef, quantity: object, *, occurred_at: datetime | None = None,
-                  reference: str = "", note: str = "") -> tuple[Posting, Posting]:
+def post_transfer(
+    session: Session,
+    actor: Actor,
+    sku: SkuRef,
+    from_location: LocationRef,
+    to_location: LocationRef,
+    quantity: object,
+    *,
+    occurred_at: datetime | None = None,
+    reference: str = "",
+    note: str = "",
+) -> tuple[Posting, Posting]:
     """Move stock between locations: one row out, one row in, same reference."""
     require(actor, Action.POST_LEDGER)
     qty = parse_quantity(quantity, what="transferred quantity")
@@ -235,26 +309,70 @@ def post_transfer(session: Session, actor: Actor, sku: SkuRef, from_location: Lo
     _check_active(s, src, "transfer")
     _check_active(s, dst, "transfer")
     ref = reference or f"TR-{src.code}-{dst.code}-{utcnow().strftime('%Y%m%d%H%M%S%f')}"
-    out = _apply(session, actor, s, src, MovementKind.TRANSFER_OUT, -qty, occurred_at=occurred_at, reference=ref,
-                 note=note, check_negative=True)
-    into = _apply(session, actor, s, dst, MovementKind.TRANSFER_IN, qty, occurred_at=occurred_at, reference=ref,
-                  note=note, check_negative=False)
+    out = _apply(
+        session,
+        actor,
+        s,
+        src,
+        MovementKind.TRANSFER_OUT,
+        -qty,
+        occurred_at=occurred_at,
+        reference=ref,
+        note=note,
+        check_negative=True,
+    )
+    into = _apply(
+        session,
+        actor,
+        s,
+        dst,
+        MovementKind.TRANSFER_IN,
+        qty,
+        occurred_at=occurred_at,
+        reference=ref,
+        note=note,
+        check_negative=False,
+    )
     return out, into
 
 
-def post_cycle_count(session: Session, actor: Actor, sku: SkuRef, location: LocationRef, counted: object, *,
-                     occurred_at: datetime | None = None, note: str = "") -> tuple[CycleCount, Posting]:
+def post_cycle_count(
+    session: Session,
+    actor: Actor,
+    sku: SkuRef,
+    location: LocationRef,
+    counted: object,
+    *,
+    occurred_at: datetime | None = None,
+    note: str = "",
+) -> tuple[CycleCount, Posting]:
     """A physical count: the variance is posted, counted and system quantities are kept."""
     require(actor, Action.POST_LEDGER)
     counted_qty = parse_quantity(counted, what="counted quantity", allow_zero=True)
     s, loc = resolve_sku(session, sku), resolve_location(session, location)
     system_qty = current_on_hand(session, s.id, loc.id)
     variance = counted_qty - system_qty
-    posting = _apply(session, actor, s, loc, MovementKind.COUNT, variance, occurred_at=occurred_at,
-                     reference="count", note=note, check_negative=False, set_to=counted_qty)
+    posting = _apply(
+        session,
+        actor,
+        s,
+        loc,
+        MovementKind.COUNT,
+        variance,
+        occurred_at=occurred_at,
+        reference="count",
+        note=note,
+        check_negative=False,
+        set_to=counted_qty,
+    )
     count = CycleCount(
-        sku_id=s.id, location_id=loc.id, counted_qty=counted_qty, system_qty=system_qty,
-        counted_at=occurred_at or utcnow(), counted_by=actor.name, movement_id=posting.movement_id,
+        sku_id=s.id,
+        location_id=loc.id,
+        counted_qty=counted_qty,
+        system_qty=system_qty,
+        counted_at=occurred_at or utcnow(),
+        counted_by=actor.name,
+        movement_id=posting.movement_id,
     )
     session.add(count)
     session.flush()

@@ -96,7 +96,9 @@ def can(actor: Actor, action: Action) -> bool:
 def require(actor: Actor, action: Action) -> None:
     """Raise ``PermissionDenied`` unless the role allows ``action``."""
     if not can(actor, action):
-        raise PermissionDenied(f"{actor.name} ({actor.role.value.replace('_', ' ')}) may not {action.value.replace('_', ' ')}")
+        raise PermissionDenied(
+            f"{actor.name} ({actor.role.value.replace('_', ' ')}) may not {action.value.replace('_', ' ')}"
+        )
 
 
 def pair_filter(actor: Actor, sku_col: Any, location_col: Any) -> ColumnElement[bool]:

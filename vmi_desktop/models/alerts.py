@@ -18,14 +18,18 @@ class Alert(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[AlertKind] = mapped_column(str_enum(AlertKind, "alert_kind"))
-    severity: Mapped[AlertSeverity] = mapped_column(str_enum(AlertSeverity, "alert_severity"), default=AlertSeverity.WARNING)
+    severity: Mapped[AlertSeverity] = mapped_column(
+        str_enum(AlertSeverity, "alert_severity"), default=AlertSeverity.WARNING
+    )
     status: Mapped[AlertStatus] = mapped_column(str_enum(AlertStatus, "alert_status"), default=AlertStatus.OPEN)
     cause_key: Mapped[str] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(String(1000))
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id", ondelete="SET NULL"), default=None)
     sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id", ondelete="SET NULL"), default=None)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"), default=None)
-    purchase_order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id", ondelete="SET NULL"), default=None)
+    purchase_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("purchase_orders.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     acknowledged_by: Mapped[str | None] = mapped_column(String(100), default=None)

@@ -98,5 +98,6 @@ class VersionedMixin:
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
+
 #: 64-bit ids for tables that grow without bound (SQLite needs INTEGER for rowid aliasing).
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")

@@ -132,7 +132,9 @@ class SupplyAgreement(VersionedMixin, Base):
         CheckConstraint("moq >= 0", name="moq_not_negative"),
         CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
         CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
-        CheckConstraint("sla_fill_rate IS NULL OR (sla_fill_rate >= 0 AND sla_fill_rate <= 1)", name="sla_fill_rate_ratio"),
+        CheckConstraint(
+            "sla_fill_rate IS NULL OR (sla_fill_rate >= 0 AND sla_fill_rate <= 1)", name="sla_fill_rate_ratio"
+        ),
         CheckConstraint("sla_response_hours IS NULL OR sla_response_hours >= 0", name="sla_response_not_negative"),
         # One active primary agreement per SKU x location.
         Index(
@@ -158,7 +160,9 @@ class ThresholdProposal(Base):
     proposed_min: Mapped[Decimal] = mapped_column(Quantity)
     proposed_max: Mapped[Decimal] = mapped_column(Quantity)
     reason: Mapped[str] = mapped_column(String(500), default="")
-    status: Mapped[ProposalStatus] = mapped_column(str_enum(ProposalStatus, "proposal_status"), default=ProposalStatus.PENDING)
+    status: Mapped[ProposalStatus] = mapped_column(
+        str_enum(ProposalStatus, "proposal_status"), default=ProposalStatus.PENDING
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     decided_by: Mapped[str | None] = mapped_column(String(100), default=None)

@@ -69,7 +69,9 @@ class PurchaseOrderLine(Base):
     purchase_order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"))
     line_no: Mapped[int] = mapped_column()
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id", ondelete="RESTRICT"))
-    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("supply_agreements.id", ondelete="SET NULL"), default=None)
+    agreement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supply_agreements.id", ondelete="SET NULL"), default=None
+    )
     supplier_sku: Mapped[str] = mapped_column(String(60), default="")
     uom: Mapped[str] = mapped_column(String(12), default="EA")
     quantity_ordered: Mapped[Decimal] = mapped_column(Quantity)
