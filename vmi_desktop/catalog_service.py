@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from vmi_desktop import audit
 from vmi_desktop.errors import ConflictError, NotFoundError, ValidationError
+from vmi_desktop.ledger import resolve_location, resolve_sku
 from vmi_desktop.models import (
     AuthKind,
     ConnectionKind,
@@ -408,10 +409,10 @@ def set_vendor_active(session: Session, actor: Actor, vendor_id: int, active: bo
 # -- agreements --------------------------------------------------------------------------------------
 
 
-def _resolve(session: Session, model: type[Any], code_col: Any, ref: int | str, what: str) -> Any:
-    row = session.get(model, ref) if isinstance(ref, int) else session.scalar(select(model).where(code_col == ref))
+def _resolve_vendor(session: Session, ref: int | str) -> Vendor:
+    row = session.get(Vendor, ref) if isinstance(ref, int) else session.scalar(select(Vendor).where(Vendor.code == ref))
     if row is None:
-        raise NotFoundError(f"unknown {what} {ref!r}")
+        raise NotFoundError(f"unknown vendor {ref!r}")
     return row
 
 
@@ -439,9 +440,9 @@ def create_agreement(session: Session, actor: Actor, *, vendor: int | str, sku: 
                      min_qty: object, max_qty: object, **fields: object) -> SupplyAgreement:
     """Add a supply agreement for vendor x SKU x location (refs by id or code/part number)."""
     require(actor, Action.EDIT_AGREEMENTS)
-    vendor_row = _resolve(session, Vendor, Vendor.code, vendor, "vendor")
-    sku_row = _resolve(session, Sku, Sku.part_number, sku, "SKU")
-    location_row = _resolve(session, Location, Location.code, location, "location")
+    vendor_row = _resolve_vendor(session, vendor)
+    sku_row = resolve_sku(session, sku)
+    location_row = resolve_location(session, location)
     values = _parse_all("agreement", {"min_qty": min_qty, "max_qty": max_qty, **fields})
     check_thresholds(values["min_qty"], values["max_qty"], sku_row.part_number, location_row.code)
     duplicate = session.scalar(select(SupplyAgreement.id).where(
@@ -561,7 +562,7 @@ def bulk_edit_thresholds(session: Session, actor: Actor, agreement_ids: Iterable
                   "max_qty": func.round(table.c.max_qty * factor, 3)}
         detail = {"op": "scale", "percent": percent}
     elif isinstance(edit, CopyThresholds):
-        source_location = _resolve(session, Location, Location.code, edit.from_location, "location")
+        source_location = resolve_location(session, edit.from_location)
         src = aliased(SupplyAgreement, name="src")
         match = and_(src.sku_id == table.c.sku_id, src.location_id == source_location.id,
                      src.is_primary.is_(True), src.active.is_(True))
