@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Numeric, case, cast, func, literal, select, text
+from sqlalchemy import Numeric, case, cast, func, literal, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -47,20 +47,6 @@ def on_order_subquery(sku_ids: list[int] | None = None, location_ids: list[int] 
     if location_ids is not None:
         stmt = stmt.where(PurchaseOrder.location_id.in_(location_ids))
     return stmt.subquery("on_order")
-
-
-def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
-    """``end - start`` in seconds as a float expression."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.extract("epoch", end - start), Float)
-    return (func.julianday(end) - func.julianday(start)) * literal(86400.0)
-
-
-def utc_date(session: Session, ts: Any) -> ColumnElement[Any]:
-    """The UTC calendar date of a stored timestamp, comparable with a DATE column."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("UTC", ts))
-    return func.date(ts)
 
 
 def to_decimal(value: Any) -> Decimal:

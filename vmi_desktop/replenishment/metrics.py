@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from vmi_desktop.db.sqlfuncs import day_of, seconds_between
 from vmi_desktop.models import (
     Alert,
     AlertKind,
@@ -47,7 +48,7 @@ from vmi_desktop.models import (
     Vendor,
     utcnow,
 )
-from vmi_desktop.replenishment._sql import seconds_between, to_decimal, utc_date
+from vmi_desktop.replenishment._sql import to_decimal
 from vmi_desktop.scope import SYSTEM, Actor, pair_filter, vendor_filter
 
 RATIO = Decimal("0.0001")
@@ -160,7 +161,7 @@ def _line_fill(session: Session, p: Period) -> Any:
         select(func.coalesce(func.sum(StockMovement.quantity), 0))
         .where(StockMovement.purchase_order_line_id == PurchaseOrderLine.id,
                StockMovement.kind == MovementKind.RECEIPT,
-               utc_date(session, StockMovement.occurred_at) <= need_by)
+               day_of(session, StockMovement.occurred_at) <= need_by)
         .correlate(PurchaseOrderLine, PurchaseOrder)
         .scalar_subquery()
     )

@@ -1,0 +1,45 @@
+"""Dialect-aware SQL date arithmetic, so aggregations run in SQLite and PostgreSQL alike.
+
+SQLite stores our UTC timestamps as naive ISO strings, PostgreSQL as
+``timestamptz``; these give the same calendar day, month and span in both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, cast, func, literal
+from sqlalchemy.orm import Session
+
+
+def dialect(session: Session) -> str:
+    """Name of the session's dialect (``sqlite`` or ``postgresql``)."""
+    return session.get_bind().dialect.name
+
+
+def day_of(session: Session, column: Any) -> ColumnElement[Any]:
+    """The UTC calendar day of a timestamp column, comparable with a DATE column."""
+    if dialect(session) == "postgresql":
+        return func.date(func.timezone("UTC", column))
+    return func.date(column)
+
+
+def month_of(session: Session, column: Any) -> ColumnElement[str]:
+    """``YYYY-MM`` of a timestamp column, in UTC."""
+    if dialect(session) == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
+    """``end - start`` in seconds as a float expression."""
+    if dialect(session) == "postgresql":
+        return cast(func.extract("epoch", end - start), Float)
+    return (func.julianday(end) - func.julianday(start)) * literal(86400.0)
+
+
+def days_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
+    """``end - start`` in (fractional) days."""
+    if dialect(session) == "postgresql":
+        return cast(func.extract("epoch", end - start), Float) / 86400.0
+    return func.julianday(end) - func.julianday(start)
