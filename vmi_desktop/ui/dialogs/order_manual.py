@@ -7,9 +7,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QTableWidget,
     QTableWidgetItem,
@@ -22,6 +20,7 @@ from vmi_desktop.models import POOrigin, POStatus
 from vmi_desktop.quantities import fmt, parse_quantity
 from vmi_desktop.queries.orders import AgreementSku, agreement_skus, location_choices, vendor_choices
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.widgets import error_label, ok_cancel_buttons
 
 
 class ManualOrderDialog(QDialog):
@@ -52,14 +51,8 @@ class ManualOrderDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.skus: list[AgreementSku] = []
         self.edits: dict[str, QLineEdit] = {}
-        self.error = QLabel("")
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create order")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.error = error_label()
+        self.buttons = ok_cancel_buttons(self, "Create order")
         form = QFormLayout()
         form.addRow("Vendor", self.vendor)
         form.addRow("Location", self.location)

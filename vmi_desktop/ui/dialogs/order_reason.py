@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from vmi_desktop.ui.widgets import ok_cancel_buttons
+
 
 class ReasonDialog(QDialog):
     """A one-line reason; OK stays disabled until something is typed."""
@@ -13,12 +15,10 @@ class ReasonDialog(QDialog):
         self.setWindowTitle(title)
         self.edit = QLineEdit()
         self.edit.setObjectName("reason")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = ok_cancel_buttons(self)
         self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setEnabled(False)
         self.edit.textChanged.connect(lambda t: self.ok.setEnabled(bool(t.strip())))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(prompt))
         layout.addWidget(self.edit)

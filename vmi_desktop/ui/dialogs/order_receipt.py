@@ -25,6 +25,7 @@ from vmi_desktop.errors import VmiError
 from vmi_desktop.quantities import fmt, parse_quantity
 from vmi_desktop.queries.orders import OrderDetail
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.widgets import error_label, ok_cancel_buttons
 
 _COLUMNS = ["Line", "SKU", "Ordered", "Acknowledged", "Received", "Open", "Receive now"]
 
@@ -61,14 +62,8 @@ class ReceiptDialog(QDialog):
             self.edits[line.line_no] = edit
             self.table.setCellWidget(r, len(_COLUMNS) - 1, edit)
         self.table.resizeColumnsToContents()
-        self.error = QLabel("")
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Record receipt")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.error = error_label()
+        self.buttons = ok_cancel_buttons(self, "Record receipt")
         fill = self.buttons.addButton("Receive all open", QDialogButtonBox.ButtonRole.ActionRole)
         fill.clicked.connect(self.fill_open)
         layout = QVBoxLayout(self)

@@ -28,6 +28,7 @@ from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.pages._lazy import Column, LazyRowsModel
 from vmi_desktop.ui.tray import AlertNotifier
+from vmi_desktop.ui.widgets import error_label
 
 _COLOURS = {
     AlertSeverity.CRITICAL: QColor(176, 0, 32),
@@ -116,9 +117,7 @@ class AlertsPage(QWidget):
         if not ctx.can(Action.MANAGE_ALERTS):
             for b in (self.ack_button, self.resolve_button):
                 b.setToolTip("Your role does not handle alerts")
-        self.error = QLabel("")
-        self.error.setObjectName("error")
-        self.error.setStyleSheet("color: #b00020;")
+        self.error = error_label(word_wrap=False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.ack_button)
         buttons.addWidget(self.resolve_button)

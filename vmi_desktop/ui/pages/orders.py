@@ -56,6 +56,7 @@ from vmi_desktop.ui.dialogs.order_reason import ReasonDialog
 from vmi_desktop.ui.dialogs.order_receipt import ReceiptDialog
 from vmi_desktop.ui.pages._lazy import Column, LazyRowsModel
 from vmi_desktop.ui.tasks import TaskHandle
+from vmi_desktop.ui.widgets import error_label
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +173,7 @@ class OrdersPage(QWidget):
         if not ctx.can(Action.APPROVE_ORDER):
             for b in (self.approve_button, self.reject_button):
                 b.setToolTip("Only a parts manager approves or rejects orders")
-        self.error = QLabel("")
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
+        self.error = error_label()
 
         # -- list
         self.model = LazyRowsModel(ctx.db, ORDER_COLUMNS, self._fetch, page_size=200)
