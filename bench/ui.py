@@ -180,12 +180,6 @@ def run(url: str, user: str) -> str:
     from vmi_desktop.ui.charts import StockChart
     from vmi_desktop.ui.main_window import MainWindow
 
-    try:  # the PySide6 6.12 signal refcount work-around (idempotent; a no-op where not needed)
-        from vmi_desktop.ui import qtcompat
-
-        qtcompat.install()
-    except ImportError:
-        pass
     sku_id, location_id = ensure_ten_year_pair(url)
     user = manager_name(url, user)
     isolate_settings()

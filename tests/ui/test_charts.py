@@ -122,8 +122,8 @@ def test_ten_years_of_daily_points_render_with_downsampling(qtbot: QtBot) -> Non
 
 
 def test_many_chart_repaints_do_not_exhaust_the_none_singleton(qtbot: QtBot) -> None:
-    """PySide6 6.12 on Python 3.11 drops a reference to None per Python paint override; without
-    ``vmi_desktop.ui.qtcompat`` this aborts the interpreter after a few dozen chart repaints."""
+    """PySide6 6.12.0 on Python 3.11 drops a reference to None per Python paint override and aborts the
+    interpreter after a few hundred repaints; pyproject pins PySide6 below 6.12, this guards the pin."""
     import sys
 
     x = datetime(2016, 1, 1, tzinfo=UTC).timestamp() + np.arange(3650) * 86400.0
