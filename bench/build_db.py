@@ -45,8 +45,16 @@ def build(url: str, label: str, args: argparse.Namespace) -> float:
     started = time.perf_counter()
     db = create_database(url)
     upgrade_database(db)
-    stats = generate(db, skus=args.skus, locations=args.locations, vendors=args.vendors, days=args.days,
-                     seed=args.seed, movements=args.movements, progress=_progress(label))
+    stats = generate(
+        db,
+        skus=args.skus,
+        locations=args.locations,
+        vendors=args.vendors,
+        days=args.days,
+        seed=args.seed,
+        movements=args.movements,
+        progress=_progress(label),
+    )
     db.dispose()
     print(f"== {label}: {url}")
     print_summary(stats)

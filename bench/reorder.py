@@ -132,10 +132,15 @@ def build(db: Database, skus: int, locations: int, vendors: int, below: float, s
         loc_ids = list(s.scalars(select(Location.id).order_by(Location.id)))
         ven_ids = list(s.scalars(select(Vendor.id).order_by(Vendor.id)))
     started = time.perf_counter()
-    bulk_load(db, Sku.__table__, ["id", "part_number", "description", "updated_at"],  # type: ignore[arg-type]
-              ((i + 1, f"P-{i + 1:06d}", "bench part", now) for i in range(skus)))
-    modes = ([ReplenishmentMode.AUTO_PO] * 4 + [ReplenishmentMode.PROPOSAL] * 4
-             + [ReplenishmentMode.SUPPLIER_MANAGED] * 2)
+    bulk_load(
+        db,
+        Sku.__table__,
+        ["id", "part_number", "description", "updated_at"],  # type: ignore[arg-type]
+        ((i + 1, f"P-{i + 1:06d}", "bench part", now) for i in range(skus)),
+    )
+    modes = (
+        [ReplenishmentMode.AUTO_PO] * 4 + [ReplenishmentMode.PROPOSAL] * 4 + [ReplenishmentMode.SUPPLIER_MANAGED] * 2
+    )
     levels: list[tuple[Any, ...]] = []
 
     def agreements() -> Iterable[tuple[Any, ...]]:
@@ -148,15 +153,50 @@ def build(db: Database, skus: int, locations: int, vendors: int, below: float, s
                 mx = mn + rng.randint(5, 40)
                 on_hand = rng.randint(0, mn) if rng.random() < below else rng.randint(mn + 1, mx + 10)
                 levels.append((sku, loc, Decimal(on_hand), now))
-                yield (aid, vendor, sku, loc, f"S-{sku}", Decimal(mn), Decimal(mx), modes[aid % len(modes)],
-                       Decimal(rng.choice((1, 1, 5, 6, 10))), Decimal(rng.choice((0, 0, 10))), Decimal("2.5"),
-                       True, True, now)
+                yield (
+                    aid,
+                    vendor,
+                    sku,
+                    loc,
+                    f"S-{sku}",
+                    Decimal(mn),
+                    Decimal(mx),
+                    modes[aid % len(modes)],
+                    Decimal(rng.choice((1, 1, 5, 6, 10))),
+                    Decimal(rng.choice((0, 0, 10))),
+                    Decimal("2.5"),
+                    True,
+                    True,
+                    now,
+                )
 
-    n = bulk_load(db, SupplyAgreement.__table__,  # type: ignore[arg-type]
-                  ["id", "vendor_id", "sku_id", "location_id", "supplier_sku", "min_qty", "max_qty", "mode",
-                   "pack_size", "moq", "unit_price", "is_primary", "active", "updated_at"], agreements())
-    bulk_load(db, StockLevel.__table__, ["sku_id", "location_id", "on_hand", "updated_at"],  # type: ignore[arg-type]
-              iter(levels))
+    n = bulk_load(
+        db,
+        SupplyAgreement.__table__,  # type: ignore[arg-type]
+        [
+            "id",
+            "vendor_id",
+            "sku_id",
+            "location_id",
+            "supplier_sku",
+            "min_qty",
+            "max_qty",
+            "mode",
+            "pack_size",
+            "moq",
+            "unit_price",
+            "is_primary",
+            "active",
+            "updated_at",
+        ],
+        agreements(),
+    )
+    bulk_load(
+        db,
+        StockLevel.__table__,
+        ["sku_id", "location_id", "on_hand", "updated_at"],  # type: ignore[arg-type]
+        iter(levels),
+    )
     with db.engine.begin() as conn:
         if db.is_postgresql:
             for t in ("skus", "supply_agreements"):
@@ -164,8 +204,11 @@ def build(db: Database, skus: int, locations: int, vendors: int, below: float, s
             conn.execute(text("ANALYZE"))
         else:
             conn.execute(text("ANALYZE"))
-    print(f"built {skus:,} SKUs x {locations} locations: {n:,} agreements and {len(levels):,} stock levels "
-          f"in {time.perf_counter() - started:.1f} s", flush=True)
+    print(
+        f"built {skus:,} SKUs x {locations} locations: {n:,} agreements and {len(levels):,} stock levels "
+        f"in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
 
 
 def best_of(runs: int, fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -221,11 +264,15 @@ def measure(db: Database) -> dict[str, float]:
         print(f"floor, server defaults:         {t_default:7.3f} s  (work_mem 4MB, jit on)")
     print(f"floor (bare below-min query):   {t_floor:7.3f} s  ({rows:,} rows)")
     print(f"dry run (query + quantities):   {t_dry:7.3f} s  ({needs:,} needs)")
-    print(f"full run (raises everything):   {t_full:7.3f} s  ({len(result.orders):,} orders, {result.lines:,} lines, "
-          f"{result.alerts_raised:,} alerts; {pos:,} orders / {lines:,} lines in the database)")
+    print(
+        f"full run (raises everything):   {t_full:7.3f} s  ({len(result.orders):,} orders, {result.lines:,} lines, "
+        f"{result.alerts_raised:,} alerts; {pos:,} orders / {lines:,} lines in the database)"
+    )
     print(f"re-run (idempotent):            {t_again:7.3f} s  ({len(again.orders)} orders raised)")
-    print(f"full / floor = {t_full / t_floor:.2f}x; target < 2 s and <= 2x floor: "
-          f"{'met' if t_full < 2 and t_full <= 2 * t_floor else 'NOT met'}")
+    print(
+        f"full / floor = {t_full / t_floor:.2f}x; target < 2 s and <= 2x floor: "
+        f"{'met' if t_full < 2 and t_full <= 2 * t_floor else 'NOT met'}"
+    )
     assert not again.orders and not again.alerts_raised, "second run raised something"
     return {"floor": t_floor, "dry": t_dry, "full": t_full, "again": t_again}
 

@@ -52,15 +52,47 @@ def build(url: str, lines: int, server_url: str) -> tuple[Any, int, list[tuple[s
     per_location = max(1, lines // locations)
     now = utcnow()
     with db.transaction() as s:
-        vendor = Vendor(code="BENCH", name="Bench Supplier", connection_kind=ConnectionKind.REST, base_url=server_url,
-                        auth_kind=AuthKind.BEARER, customer_id="C-BENCH", updated_by="bench")
+        vendor = Vendor(
+            code="BENCH",
+            name="Bench Supplier",
+            connection_kind=ConnectionKind.REST,
+            base_url=server_url,
+            auth_kind=AuthKind.BEARER,
+            customer_id="C-BENCH",
+            updated_by="bench",
+        )
         s.add(vendor)
-        s.execute(insert(Location), [{"code": f"L-{i:03d}", "name": f"Location {i}", "kind": "warehouse",
-                                      "allow_negative_stock": False, "active": True, "version": 1, "updated_at": now}
-                                     for i in range(locations)])
-        s.execute(insert(Sku), [{"part_number": f"P-{i:06d}", "description": "", "uom": "EA", "unit_cost": 1,
-                                 "criticality": "normal", "active": True, "version": 1, "updated_at": now}
-                                for i in range(per_location)])
+        s.execute(
+            insert(Location),
+            [
+                {
+                    "code": f"L-{i:03d}",
+                    "name": f"Location {i}",
+                    "kind": "warehouse",
+                    "allow_negative_stock": False,
+                    "active": True,
+                    "version": 1,
+                    "updated_at": now,
+                }
+                for i in range(locations)
+            ],
+        )
+        s.execute(
+            insert(Sku),
+            [
+                {
+                    "part_number": f"P-{i:06d}",
+                    "description": "",
+                    "uom": "EA",
+                    "unit_cost": 1,
+                    "criticality": "normal",
+                    "active": True,
+                    "version": 1,
+                    "updated_at": now,
+                }
+                for i in range(per_location)
+            ],
+        )
         s.flush()
         loc_ids = s.scalars(select(Location.id).order_by(Location.id)).all()
         sku_ids = s.scalars(select(Sku.id).order_by(Sku.id)).all()
@@ -68,10 +100,27 @@ def build(url: str, lines: int, server_url: str) -> tuple[Any, int, list[tuple[s
         levels: list[dict[str, Any]] = []
         for loc in loc_ids:
             for sku in sku_ids:
-                batch.append({"vendor_id": vendor.id, "sku_id": sku, "location_id": loc, "min_qty": 2, "max_qty": 9,
-                              "pack_size": 1, "moq": 0, "unit_price": 1, "is_primary": True, "active": True,
-                              "version": 1, "updated_at": now, "mode": "supplier_managed", "lead_time_days": 3,
-                              "currency": "EUR", "supplier_sku": "", "critical_priority": False})
+                batch.append(
+                    {
+                        "vendor_id": vendor.id,
+                        "sku_id": sku,
+                        "location_id": loc,
+                        "min_qty": 2,
+                        "max_qty": 9,
+                        "pack_size": 1,
+                        "moq": 0,
+                        "unit_price": 1,
+                        "is_primary": True,
+                        "active": True,
+                        "version": 1,
+                        "updated_at": now,
+                        "mode": "supplier_managed",
+                        "lead_time_days": 3,
+                        "currency": "EUR",
+                        "supplier_sku": "",
+                        "critical_priority": False,
+                    }
+                )
                 levels.append({"sku_id": sku, "location_id": loc, "on_hand": 5, "updated_at": now})
                 if len(batch) >= 10000:
                     s.execute(insert(SupplyAgreement), batch)
@@ -102,9 +151,22 @@ def peak_mib(fn: Callable[[], Any]) -> float:
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vmi_desktop", "supplier-server", "--port", "0", "--token", TOKEN,
-         "--vendor-name", "Bench Supplier", "--no-replenish"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "vmi_desktop",
+            "supplier-server",
+            "--port",
+            "0",
+            "--token",
+            TOKEN,
+            "--vendor-name",
+            "Bench Supplier",
+            "--no-replenish",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     url = line.rsplit(" on ", 1)[1].strip()
@@ -136,26 +198,35 @@ def main() -> int:
         seconds, report = measure(push)
         assert report.error is None, report.error
         lines = control.get("/_control/stats").json()["lines"]["stock-reports"]
-        print(f"push full report: {lines} lines in {report.sent} messages, {seconds:.2f} s "
-              f"({lines / seconds:,.0f} lines/s), built from the database and sent through the outbox")
+        print(
+            f"push full report: {lines} lines in {report.sent} messages, {seconds:.2f} s "
+            f"({lines / seconds:,.0f} lines/s), built from the database and sent through the outbox"
+        )
         print(f"push peak Python memory (tracemalloc): {peak_mib(push):.1f} MiB")
 
         def add_events(n: int) -> None:
             batch = []
             for i in range(n):
                 loc, sku = pairs[i % len(pairs)]
-                batch.append({"type": "thresholds.proposed", "data": {
-                    "location_code": loc, "sku": sku, "min": 2 + i % 3, "max": 12, "reason": f"bench {i}"}})
+                batch.append(
+                    {
+                        "type": "thresholds.proposed",
+                        "data": {"location_code": loc, "sku": sku, "min": 2 + i % 3, "max": 12, "reason": f"bench {i}"},
+                    }
+                )
             control.post("/_control/events", json=batch).raise_for_status()
 
         add_events(args.events)
         seconds, report = measure(lambda: engine.sync_vendor(vendor_id, creds))
         assert report.error is None, report.error
-        print(f"pull events: {report.events_applied} applied, {report.events_rejected} rejected in {seconds:.2f} s "
-              f"({report.events_applied / seconds:,.0f} events/s), pages of 500, each page one transaction")
+        print(
+            f"pull events: {report.events_applied} applied, {report.events_rejected} rejected in {seconds:.2f} s "
+            f"({report.events_applied / seconds:,.0f} events/s), pages of 500, each page one transaction"
+        )
         add_events(args.events)
-        print(f"pull peak Python memory (tracemalloc): "
-              f"{peak_mib(lambda: engine.sync_vendor(vendor_id, creds)):.1f} MiB")
+        print(
+            f"pull peak Python memory (tracemalloc): {peak_mib(lambda: engine.sync_vendor(vendor_id, creds)):.1f} MiB"
+        )
         db.dispose()
     finally:
         control.close()

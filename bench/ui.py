@@ -46,9 +46,16 @@ def build(url: str) -> None:
     db = create_database(url)
     upgrade_database(db)
     started = time.perf_counter()
-    generate(db, skus=50_000, locations=20, vendors=12, days=60, movements=1_500_000, manager="bench",
-             progress=lambda stage, f: print(f"  build {time.perf_counter() - started:6.1f}s {stage} {f:.0%}",
-                                             flush=True))
+    generate(
+        db,
+        skus=50_000,
+        locations=20,
+        vendors=12,
+        days=60,
+        movements=1_500_000,
+        manager="bench",
+        progress=lambda stage, f: print(f"  build {time.perf_counter() - started:6.1f}s {stage} {f:.0%}", flush=True),
+    )
     db.dispose()
 
 
@@ -65,8 +72,12 @@ def manager_name(url: str, wanted: str) -> str:
     db = create_database(url)
     with db.transaction() as s:
         names = set(s.scalars(select(User.username).where(User.active.is_(True))))
-        manager = s.scalar(select(User.username).where(User.role == Role.PARTS_MANAGER, User.active.is_(True))
-                           .order_by(User.id).limit(1))
+        manager = s.scalar(
+            select(User.username)
+            .where(User.role == Role.PARTS_MANAGER, User.active.is_(True))
+            .order_by(User.id)
+            .limit(1)
+        )
         if names and wanted not in names and manager is None:
             add_user(s, SYSTEM, wanted, Role.PARTS_MANAGER)
     db.dispose()
@@ -93,8 +104,16 @@ def ensure_ten_year_pair(url: str) -> tuple[int, int]:
             s.flush()
             sku_id = sku.id
             vendor_id = s.scalar(select(Vendor.id).order_by(Vendor.id).limit(1))
-            s.add(SupplyAgreement(vendor_id=vendor_id, sku_id=sku_id, location_id=location_id, min_qty=Decimal(40),
-                                  max_qty=Decimal(160), updated_by="bench"))
+            s.add(
+                SupplyAgreement(
+                    vendor_id=vendor_id,
+                    sku_id=sku_id,
+                    location_id=location_id,
+                    min_qty=Decimal(40),
+                    max_qty=Decimal(160),
+                    updated_by="bench",
+                )
+            )
             rng = np.random.default_rng(7)
             start = datetime.now(UTC) - timedelta(days=3650)
             rows, on_hand = [], 120
@@ -107,12 +126,24 @@ def ensure_ten_year_pair(url: str) -> tuple[int, int]:
                     qty = -int(rng.integers(1, 9))
                     kind = MovementKind.CONSUMPTION
                 on_hand += qty
-                rows.append({"sku_id": sku_id, "location_id": location_id, "kind": kind, "quantity": Decimal(qty),
-                             "on_hand_after": Decimal(on_hand), "occurred_at": when, "recorded_at": when,
-                             "recorded_by": "bench"})
+                rows.append(
+                    {
+                        "sku_id": sku_id,
+                        "location_id": location_id,
+                        "kind": kind,
+                        "quantity": Decimal(qty),
+                        "on_hand_after": Decimal(on_hand),
+                        "occurred_at": when,
+                        "recorded_at": when,
+                        "recorded_by": "bench",
+                    }
+                )
             s.execute(insert(StockMovement), rows)
-            s.execute(insert(StockLevel).values(sku_id=sku_id, location_id=location_id, on_hand=Decimal(on_hand),
-                                                updated_at=datetime.now(UTC)))
+            s.execute(
+                insert(StockLevel).values(
+                    sku_id=sku_id, location_id=location_id, on_hand=Decimal(on_hand), updated_at=datetime.now(UTC)
+                )
+            )
     db.dispose()
     return int(sku_id), int(location_id)
 
@@ -149,8 +180,15 @@ class Bench:
             self.app.processEvents()  # type: ignore[attr-defined]
             time.sleep(0.001)
 
-    def measure(self, name: str, action: Callable[[], None], *, repeat: int = 1,
-                before: Callable[[], None] | None = None, target_ms: float | None = TARGET_INTERACTION_MS) -> float:
+    def measure(
+        self,
+        name: str,
+        action: Callable[[], None],
+        *,
+        repeat: int = 1,
+        before: Callable[[], None] | None = None,
+        target_ms: float | None = TARGET_INTERACTION_MS,
+    ) -> float:
         times = []
         for _ in range(repeat):
             if before is not None:
@@ -215,8 +253,9 @@ def run(url: str, user: str) -> str:
     dashboard = window.page("dashboard")  # type: ignore[attr-defined]
     t = time.perf_counter()
     bench.wait(lambda: dashboard.health is not None)
-    bench.results.append(("dashboard: fleet health over 1M pairs (worker thread, after start)",
-                          (time.perf_counter() - t) * 1000, None))
+    bench.results.append(
+        ("dashboard: fleet health over 1M pairs (worker thread, after start)", (time.perf_counter() - t) * 1000, None)
+    )
 
     def first_rows() -> None:
         model.reload()
@@ -252,6 +291,7 @@ def run(url: str, user: str) -> str:
 
     typed = ["B", "BR", "BRG", "BRG-", "BRG-1", "BRG-12"]
     for text in typed:
+
         def keystroke(text: str = text) -> None:
             stock.search_box.setText(text)
             stock._apply_search()  # what the debounce timer calls

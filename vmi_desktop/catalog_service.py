@@ -238,12 +238,14 @@ def conflict_message(row: VersionedMixin) -> str:
 
 def _check_version(row: VersionedMixin, entity: str, label: str, expected_version: int | None) -> None:
     if expected_version is not None and row.version != expected_version:
-        raise RowConflict(f"{entity} {label} was {conflict_message(row)}; reloaded, your change was not saved",
-                          entity, row.id)  # type: ignore[attr-defined]
+        raise RowConflict(
+            f"{entity} {label} was {conflict_message(row)}; reloaded, your change was not saved", entity, row.id
+        )  # type: ignore[attr-defined]
 
 
-def _apply(session: Session, actor: Actor, row: Any, entity: str, label: str,
-           changes: dict[str, Any]) -> dict[str, Any]:
+def _apply(
+    session: Session, actor: Actor, row: Any, entity: str, label: str, changes: dict[str, Any]
+) -> dict[str, Any]:
     """Set changed fields, flush (raising a conflict on a concurrent write), return {field: [old, new]}."""
     diff: dict[str, Any] = {}
     for field, value in changes.items():
@@ -258,8 +260,11 @@ def _apply(session: Session, actor: Actor, row: Any, entity: str, label: str,
         try:
             session.flush()
         except StaleDataError:
-            raise RowConflict(f"{entity} {label} was changed by someone else meanwhile; reloaded, your change was "
-                              "not saved", entity, row_id) from None
+            raise RowConflict(
+                f"{entity} {label} was changed by someone else meanwhile; reloaded, your change was not saved",
+                entity,
+                row_id,
+            ) from None
     return diff
 
 
@@ -302,8 +307,7 @@ def create_sku(session: Session, actor: Actor, *, part_number: str, **fields: ob
     return sku
 
 
-def update_sku(session: Session, actor: Actor, sku_id: int, expected_version: int | None,
-               **changes: object) -> Sku:
+def update_sku(session: Session, actor: Actor, sku_id: int, expected_version: int | None, **changes: object) -> Sku:
     """Change a SKU read at ``expected_version``; a newer version raises ``RowConflict``."""
     require(actor, Action.EDIT_MASTER_DATA)
     sku = _get(session, Sku, "SKU", sku_id)
@@ -317,15 +321,17 @@ def update_sku(session: Session, actor: Actor, sku_id: int, expected_version: in
     return sku
 
 
-def set_sku_active(session: Session, actor: Actor, sku_id: int, active: bool,
-                   expected_version: int | None = None) -> Sku:
+def set_sku_active(
+    session: Session, actor: Actor, sku_id: int, active: bool, expected_version: int | None = None
+) -> Sku:
     """Deactivate (or reactivate) a SKU; its history stays."""
     require(actor, Action.EDIT_MASTER_DATA)
     sku = _get(session, Sku, "SKU", sku_id)
     _check_version(sku, "SKU", sku.part_number, expected_version)
     if _apply(session, actor, sku, "SKU", sku.part_number, {"active": active}):
-        audit.record(session, actor, "sku.activate" if active else "sku.deactivate", "sku", sku.id,
-                     part_number=sku.part_number)
+        audit.record(
+            session, actor, "sku.activate" if active else "sku.deactivate", "sku", sku.id, part_number=sku.part_number
+        )
     return sku
 
 
@@ -347,8 +353,15 @@ def _create_coded(
     return row
 
 
-def _update_coded(session: Session, actor: Actor, model: type[_Coded], entity: str, row_id: int,
-                  expected_version: int | None, changes: Mapping[str, object]) -> _Coded:
+def _update_coded(
+    session: Session,
+    actor: Actor,
+    model: type[_Coded],
+    entity: str,
+    row_id: int,
+    expected_version: int | None,
+    changes: Mapping[str, object],
+) -> _Coded:
     require(actor, Action.EDIT_MASTER_DATA)
     row = cast(_Coded, _get(session, model, entity, row_id))
     _check_version(row, entity, row.code, expected_version)
@@ -361,14 +374,22 @@ def _update_coded(session: Session, actor: Actor, model: type[_Coded], entity: s
     return row
 
 
-def _set_coded_active(session: Session, actor: Actor, model: type[_Coded], entity: str, row_id: int, active: bool,
-                      expected_version: int | None) -> _Coded:
+def _set_coded_active(
+    session: Session,
+    actor: Actor,
+    model: type[_Coded],
+    entity: str,
+    row_id: int,
+    active: bool,
+    expected_version: int | None,
+) -> _Coded:
     require(actor, Action.EDIT_MASTER_DATA)
     row = cast(_Coded, _get(session, model, entity, row_id))
     _check_version(row, entity, row.code, expected_version)
     if _apply(session, actor, row, entity, row.code, {"active": active}):
-        audit.record(session, actor, f"{entity}.activate" if active else f"{entity}.deactivate", entity, row.id,
-                     code=row.code)
+        audit.record(
+            session, actor, f"{entity}.activate" if active else f"{entity}.deactivate", entity, row.id, code=row.code
+        )
     return row
 
 
@@ -377,14 +398,16 @@ def create_location(session: Session, actor: Actor, *, code: str, name: str, **f
     return _create_coded(session, actor, Location, "location", {"code": code, "name": name, **fields})
 
 
-def update_location(session: Session, actor: Actor, location_id: int, expected_version: int | None,
-                    **changes: object) -> Location:
+def update_location(
+    session: Session, actor: Actor, location_id: int, expected_version: int | None, **changes: object
+) -> Location:
     """Change a location read at ``expected_version``."""
     return _update_coded(session, actor, Location, "location", location_id, expected_version, changes)
 
 
-def set_location_active(session: Session, actor: Actor, location_id: int, active: bool,
-                        expected_version: int | None = None) -> Location:
+def set_location_active(
+    session: Session, actor: Actor, location_id: int, active: bool, expected_version: int | None = None
+) -> Location:
     """Deactivate (or reactivate) a location."""
     return _set_coded_active(session, actor, Location, "location", location_id, active, expected_version)
 
@@ -394,14 +417,16 @@ def create_vendor(session: Session, actor: Actor, *, code: str, name: str, **fie
     return _create_coded(session, actor, Vendor, "vendor", {"code": code, "name": name, **fields})
 
 
-def update_vendor(session: Session, actor: Actor, vendor_id: int, expected_version: int | None,
-                  **changes: object) -> Vendor:
+def update_vendor(
+    session: Session, actor: Actor, vendor_id: int, expected_version: int | None, **changes: object
+) -> Vendor:
     """Change a vendor read at ``expected_version``."""
     return _update_coded(session, actor, Vendor, "vendor", vendor_id, expected_version, changes)
 
 
-def set_vendor_active(session: Session, actor: Actor, vendor_id: int, active: bool,
-                      expected_version: int | None = None) -> Vendor:
+def set_vendor_active(
+    session: Session, actor: Actor, vendor_id: int, active: bool, expected_version: int | None = None
+) -> Vendor:
     """Deactivate (or reactivate) a vendor."""
     return _set_coded_active(session, actor, Vendor, "vendor", vendor_id, active, expected_version)
 
@@ -423,21 +448,40 @@ def _labels(session: Session, agreement: SupplyAgreement) -> tuple[str, str]:
     return sku_label, location.code if location else str(agreement.location_id)
 
 
-def _check_primary_free(session: Session, sku_id: int, location_id: int, exclude_id: int | None,
-                        sku_label: str, location_label: str) -> None:
-    query = select(Vendor.code).join(SupplyAgreement, SupplyAgreement.vendor_id == Vendor.id).where(
-        SupplyAgreement.sku_id == sku_id, SupplyAgreement.location_id == location_id,
-        SupplyAgreement.is_primary.is_(True), SupplyAgreement.active.is_(True))
+def _check_primary_free(
+    session: Session, sku_id: int, location_id: int, exclude_id: int | None, sku_label: str, location_label: str
+) -> None:
+    query = (
+        select(Vendor.code)
+        .join(SupplyAgreement, SupplyAgreement.vendor_id == Vendor.id)
+        .where(
+            SupplyAgreement.sku_id == sku_id,
+            SupplyAgreement.location_id == location_id,
+            SupplyAgreement.is_primary.is_(True),
+            SupplyAgreement.active.is_(True),
+        )
+    )
     if exclude_id is not None:
         query = query.where(SupplyAgreement.id != exclude_id)
     other = session.scalar(query)
     if other is not None:
-        raise ValidationError(f"SKU {sku_label} at {location_label} already has a primary agreement with {other}; "
-                              "make this one a backup or deactivate the other first")
+        raise ValidationError(
+            f"SKU {sku_label} at {location_label} already has a primary agreement with {other}; "
+            "make this one a backup or deactivate the other first"
+        )
 
 
-def create_agreement(session: Session, actor: Actor, *, vendor: int | str, sku: int | str, location: int | str,
-                     min_qty: object, max_qty: object, **fields: object) -> SupplyAgreement:
+def create_agreement(
+    session: Session,
+    actor: Actor,
+    *,
+    vendor: int | str,
+    sku: int | str,
+    location: int | str,
+    min_qty: object,
+    max_qty: object,
+    **fields: object,
+) -> SupplyAgreement:
     """Add a supply agreement for vendor x SKU x location (refs by id or code/part number)."""
     require(actor, Action.EDIT_AGREEMENTS)
     vendor_row = _resolve_vendor(session, vendor)
@@ -445,44 +489,70 @@ def create_agreement(session: Session, actor: Actor, *, vendor: int | str, sku: 
     location_row = resolve_location(session, location)
     values = _parse_all("agreement", {"min_qty": min_qty, "max_qty": max_qty, **fields})
     check_thresholds(values["min_qty"], values["max_qty"], sku_row.part_number, location_row.code)
-    duplicate = session.scalar(select(SupplyAgreement.id).where(
-        SupplyAgreement.vendor_id == vendor_row.id, SupplyAgreement.sku_id == sku_row.id,
-        SupplyAgreement.location_id == location_row.id))
+    duplicate = session.scalar(
+        select(SupplyAgreement.id).where(
+            SupplyAgreement.vendor_id == vendor_row.id,
+            SupplyAgreement.sku_id == sku_row.id,
+            SupplyAgreement.location_id == location_row.id,
+        )
+    )
     if duplicate is not None:
-        raise ValidationError(f"{vendor_row.code} already has an agreement for SKU {sku_row.part_number} "
-                              f"at {location_row.code}")
+        raise ValidationError(
+            f"{vendor_row.code} already has an agreement for SKU {sku_row.part_number} at {location_row.code}"
+        )
     if values.get("is_primary", True):
         _check_primary_free(session, sku_row.id, location_row.id, None, sku_row.part_number, location_row.code)
-    agreement = SupplyAgreement(vendor_id=vendor_row.id, sku_id=sku_row.id, location_id=location_row.id, **values,
-                                updated_by=actor.name)
+    agreement = SupplyAgreement(
+        vendor_id=vendor_row.id, sku_id=sku_row.id, location_id=location_row.id, **values, updated_by=actor.name
+    )
     session.add(agreement)
     session.flush()
-    audit.record(session, actor, "agreement.create", "agreement", agreement.id, vendor=vendor_row.code,
-                 sku=sku_row.part_number, location=location_row.code, **values)
+    audit.record(
+        session,
+        actor,
+        "agreement.create",
+        "agreement",
+        agreement.id,
+        vendor=vendor_row.code,
+        sku=sku_row.part_number,
+        location=location_row.code,
+        **values,
+    )
     return agreement
 
 
-def update_agreement(session: Session, actor: Actor, agreement_id: int, expected_version: int | None,
-                     **changes: object) -> SupplyAgreement:
+def update_agreement(
+    session: Session, actor: Actor, agreement_id: int, expected_version: int | None, **changes: object
+) -> SupplyAgreement:
     """Change an agreement (thresholds, mode, pack size…) read at ``expected_version``."""
     require(actor, Action.EDIT_AGREEMENTS)
     agreement = _get(session, SupplyAgreement, "agreement", agreement_id)
     sku_label, location_label = _labels(session, agreement)
     _check_version(agreement, "agreement", f"for SKU {sku_label} at {location_label}", expected_version)
     values = _parse_all("agreement", changes)
-    check_thresholds(values.get("min_qty", agreement.min_qty), values.get("max_qty", agreement.max_qty),
-                     sku_label, location_label)
+    check_thresholds(
+        values.get("min_qty", agreement.min_qty), values.get("max_qty", agreement.max_qty), sku_label, location_label
+    )
     if values.get("is_primary") and not agreement.is_primary and agreement.active:
         _check_primary_free(session, agreement.sku_id, agreement.location_id, agreement.id, sku_label, location_label)
     diff = _apply(session, actor, agreement, "agreement", f"for SKU {sku_label} at {location_label}", values)
     if diff:
-        audit.record(session, actor, "agreement.update", "agreement", agreement.id, sku=sku_label,
-                     location=location_label, **diff)
+        audit.record(
+            session,
+            actor,
+            "agreement.update",
+            "agreement",
+            agreement.id,
+            sku=sku_label,
+            location=location_label,
+            **diff,
+        )
     return agreement
 
 
-def set_agreement_active(session: Session, actor: Actor, agreement_id: int, active: bool,
-                         expected_version: int | None = None) -> SupplyAgreement:
+def set_agreement_active(
+    session: Session, actor: Actor, agreement_id: int, active: bool, expected_version: int | None = None
+) -> SupplyAgreement:
     """Deactivate (or reactivate) an agreement; reactivating a primary checks there is no other one."""
     require(actor, Action.EDIT_AGREEMENTS)
     agreement = _get(session, SupplyAgreement, "agreement", agreement_id)
@@ -491,8 +561,15 @@ def set_agreement_active(session: Session, actor: Actor, agreement_id: int, acti
     if active and agreement.is_primary and not agreement.active:
         _check_primary_free(session, agreement.sku_id, agreement.location_id, agreement.id, sku_label, location_label)
     if _apply(session, actor, agreement, "agreement", f"for SKU {sku_label} at {location_label}", {"active": active}):
-        audit.record(session, actor, "agreement.activate" if active else "agreement.deactivate", "agreement",
-                     agreement.id, sku=sku_label, location=location_label)
+        audit.record(
+            session,
+            actor,
+            "agreement.activate" if active else "agreement.deactivate",
+            "agreement",
+            agreement.id,
+            sku=sku_label,
+            location=location_label,
+        )
     return agreement
 
 
@@ -533,8 +610,14 @@ class BulkResult:
     skipped: int
 
 
-def bulk_edit_thresholds(session: Session, actor: Actor, agreement_ids: Iterable[int], edit: BulkThresholdEdit,
-                         report: Progress | None = None, chunk_size: int = 500) -> BulkResult:
+def bulk_edit_thresholds(
+    session: Session,
+    actor: Actor,
+    agreement_ids: Iterable[int],
+    edit: BulkThresholdEdit,
+    report: Progress | None = None,
+    chunk_size: int = 500,
+) -> BulkResult:
     """Apply one threshold edit to many agreements with set-based UPDATEs, in the caller's transaction.
 
     ``report(fraction, text)`` is called between chunks; it may raise to cancel,
@@ -558,14 +641,20 @@ def bulk_edit_thresholds(session: Session, actor: Actor, agreement_ids: Iterable
         if percent <= -100:
             raise ValidationError(f"scaling by {percent}% would leave no stock; use a value above -100")
         factor = (Decimal(100) + percent) / Decimal(100)
-        values = {"min_qty": func.round(table.c.min_qty * factor, 3),
-                  "max_qty": func.round(table.c.max_qty * factor, 3)}
+        values = {
+            "min_qty": func.round(table.c.min_qty * factor, 3),
+            "max_qty": func.round(table.c.max_qty * factor, 3),
+        }
         detail = {"op": "scale", "percent": percent}
     elif isinstance(edit, CopyThresholds):
         source_location = resolve_location(session, edit.from_location)
         src = aliased(SupplyAgreement, name="src")
-        match = and_(src.sku_id == table.c.sku_id, src.location_id == source_location.id,
-                     src.is_primary.is_(True), src.active.is_(True))
+        match = and_(
+            src.sku_id == table.c.sku_id,
+            src.location_id == source_location.id,
+            src.is_primary.is_(True),
+            src.active.is_(True),
+        )
         values = {
             "min_qty": select(src.min_qty).where(match).scalar_subquery(),
             "max_qty": select(src.max_qty).where(match).scalar_subquery(),
@@ -581,12 +670,21 @@ def bulk_edit_thresholds(session: Session, actor: Actor, agreement_ids: Iterable
     for start in range(0, len(ids), chunk_size):
         if report is not None:
             report(start / total, f"{start} of {len(ids)} agreements")
-        chunk: Sequence[int] = ids[start:start + chunk_size]
+        chunk: Sequence[int] = ids[start : start + chunk_size]
         result = session.execute(update(table).where(table.c.id.in_(chunk), *where_extra).values(**values))
         changed += cast(CursorResult[Any], result).rowcount or 0
     if report is not None:
         report(1.0, f"{len(ids)} of {len(ids)} agreements")
     # one audit entry per bulk edit: the ids say which rows (capped so an entry stays readable)
-    audit.record(session, actor, "agreement.bulk_thresholds", "agreement", "", changed=changed,
-                 selected=len(ids), ids=ids[:1000], **detail)
+    audit.record(
+        session,
+        actor,
+        "agreement.bulk_thresholds",
+        "agreement",
+        "",
+        changed=changed,
+        selected=len(ids),
+        ids=ids[:1000],
+        **detail,
+    )
     return BulkResult(changed=changed, skipped=len(ids) - changed)

@@ -63,8 +63,9 @@ class Rig:
 
 
 @contextmanager
-def rig(db: Database, *, timeout: float = 2.0, wait_for_retries_s: float = 5.0, **server_options: object
-        ) -> Iterator[Rig]:
+def rig(
+    db: Database, *, timeout: float = 2.0, wait_for_retries_s: float = 5.0, **server_options: object
+) -> Iterator[Rig]:
     """A small world whose vendor ACME talks bearer to a reference supplier on a free loopback port."""
     server = SupplierServer(token=TOKEN, vendor_name="Acme Parts", capture=True, **server_options)  # type: ignore[arg-type]
     server.start()
@@ -75,8 +76,13 @@ def rig(db: Database, *, timeout: float = 2.0, wait_for_retries_s: float = 5.0, 
             assert acme is not None
             acme.base_url = server.url
             acme.auth_kind = AuthKind.BEARER
-        engine = SyncEngine(db, backoff=Backoff(initial_s=0.02, max_s=0.5), timeout=timeout,
-                            wait_for_retries_s=wait_for_retries_s, full_report_every=timedelta(days=1))
+        engine = SyncEngine(
+            db,
+            backoff=Backoff(initial_s=0.02, max_s=0.5),
+            timeout=timeout,
+            wait_for_retries_s=wait_for_retries_s,
+            full_report_every=timedelta(days=1),
+        )
         yield Rig(db, world, server, engine, VendorCredentials(token=TOKEN))
     finally:
         server.stop()

@@ -69,13 +69,17 @@ def test_evaluate_raises_each_kind_once_and_resolves_when_cleared(db: Database, 
         assert resolved is not None and resolved.resolved_by == "system" and resolved.resolved_at is not None
 
 
-def test_overdue_order_alert_and_resolution_on_receipt(db: Database, world: World, manager: Actor,
-                                                       lead: Actor) -> None:
+def test_overdue_order_alert_and_resolution_on_receipt(db: Database, world: World, manager: Actor, lead: Actor) -> None:
     with db.transaction() as s:
-        po = orders.create_order(s, manager, vendor_id=world.vendors["ACME"], location_id=world.locations["WH-1"],
-                                 lines=[NewLine(sku_id=world.skus["P-1"], quantity=D(5),
-                                                need_by=utcnow().date() - timedelta(days=2))],
-                                 origin=POOrigin.MANUAL, status=POStatus.SENT)
+        po = orders.create_order(
+            s,
+            manager,
+            vendor_id=world.vendors["ACME"],
+            location_id=world.locations["WH-1"],
+            lines=[NewLine(sku_id=world.skus["P-1"], quantity=D(5), need_by=utcnow().date() - timedelta(days=2))],
+            origin=POOrigin.MANUAL,
+            status=POStatus.SENT,
+        )
         po_id = po.id
         alerts.evaluate_alerts(s)
     assert f"overdue:{po_id}" in _open(db)
@@ -101,10 +105,12 @@ def test_acknowledge_and_resolve_record_who_and_when(db: Database, world: World,
 
 def test_supplier_sees_and_handles_only_its_own_vendors_alerts(db: Database, world: World) -> None:
     with db.transaction() as s:
-        mine = alerts.raise_alert(s, kind=AlertKind.BELOW_MIN, cause_key="a", message="m",
-                                  vendor_id=world.vendors["ACME"])
-        other = alerts.raise_alert(s, kind=AlertKind.BELOW_MIN, cause_key="b", message="m",
-                                   vendor_id=world.vendors["BOLT"])
+        mine = alerts.raise_alert(
+            s, kind=AlertKind.BELOW_MIN, cause_key="a", message="m", vendor_id=world.vendors["ACME"]
+        )
+        other = alerts.raise_alert(
+            s, kind=AlertKind.BELOW_MIN, cause_key="b", message="m", vendor_id=world.vendors["BOLT"]
+        )
         alerts.raise_alert(s, kind=AlertKind.SYNC_FAILED, cause_key="c", message="m")
         assert mine is not None and other is not None
         acme = Actor("vendor:ACME", Role.SUPPLIER, vendor_id=world.vendors["ACME"])
@@ -128,8 +134,7 @@ def received() -> Iterator[list[AlertNotice]]:
         alerts.remove_alert_sink(got.append)
 
 
-def test_sinks_hear_of_new_alerts_after_commit_only(db: Database, world: World,
-                                                    received: list[AlertNotice]) -> None:
+def test_sinks_hear_of_new_alerts_after_commit_only(db: Database, world: World, received: list[AlertNotice]) -> None:
     with pytest.raises(RuntimeError), db.transaction() as s:
         alerts.raise_alert(s, kind=AlertKind.SYNC_FAILED, cause_key="gone", message="rolled back")
         raise RuntimeError("boom")
@@ -176,11 +181,18 @@ def test_two_workstations_raising_the_same_cause_end_with_one_alert(pg_db: Datab
 
 def test_held_order_alert_resolves_when_order_is_cancelled(db: Database, world: World, manager: Actor) -> None:
     with db.transaction() as s:
-        po = orders.create_order(s, manager, vendor_id=world.vendors["ACME"], location_id=world.locations["WH-1"],
-                                 lines=[NewLine(sku_id=world.skus["P-1"], quantity=D(5))], origin=POOrigin.MANUAL,
-                                 status=POStatus.AWAITING_APPROVAL)
-        alerts.raise_alert(s, kind=AlertKind.ORDER_HELD, cause_key=f"held:{po.id}", message="held",
-                           purchase_order_id=po.id)
+        po = orders.create_order(
+            s,
+            manager,
+            vendor_id=world.vendors["ACME"],
+            location_id=world.locations["WH-1"],
+            lines=[NewLine(sku_id=world.skus["P-1"], quantity=D(5))],
+            origin=POOrigin.MANUAL,
+            status=POStatus.AWAITING_APPROVAL,
+        )
+        alerts.raise_alert(
+            s, kind=AlertKind.ORDER_HELD, cause_key=f"held:{po.id}", message="held", purchase_order_id=po.id
+        )
         orders.cancel(s, manager, po.id, "no")
     assert _open(db) == {}
     with db.sessions() as s:

@@ -43,8 +43,11 @@ def test_update_agreement_changes_fields_bumps_version_and_audits(db: Database, 
     with db.transaction() as session:
         cs.update_agreement(session, manager, agreement_id, 1, min_qty="12", mode="proposal", pack_size="3")
     agreement = _agreement(db, agreement_id)
-    assert (agreement.min_qty, agreement.mode, agreement.pack_size) == (Decimal(12), ReplenishmentMode.PROPOSAL,
-                                                                         Decimal(3))
+    assert (agreement.min_qty, agreement.mode, agreement.pack_size) == (
+        Decimal(12),
+        ReplenishmentMode.PROPOSAL,
+        Decimal(3),
+    )
     assert (agreement.version, agreement.updated_by) == (2, "pm")
     [entry] = _audit(db, "agreement.update")
     detail = json.loads(entry.detail)
@@ -54,19 +57,24 @@ def test_update_agreement_changes_fields_bumps_version_and_audits(db: Database, 
 
 
 def test_min_above_max_names_the_sku_and_location(db: Database, world: World, manager: Actor) -> None:
-    with pytest.raises(ValidationError, match=r"^min \(60\) is above max \(50\) for SKU P-1 at WH-1$"), \
-            db.transaction() as session:
+    with (
+        pytest.raises(ValidationError, match=r"^min \(60\) is above max \(50\) for SKU P-1 at WH-1$"),
+        db.transaction() as session,
+    ):
         cs.update_agreement(session, manager, world.agreements[("ACME", "P-1", "WH-1")], 1, min_qty="60")
     assert _agreement(db, world.agreements[("ACME", "P-1", "WH-1")]).min_qty == Decimal(10)
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("pack_size", "-1", "pack size must not be negative, got -1"),
-    ("pack_size", "0", "pack size must not be zero"),
-    ("lead_time_days", "1.5", "lead time (days) must be a whole number, got '1.5'"),
-    ("mode", "sometimes", "replenishment mode 'sometimes' is not one of: supplier_managed, auto_po, proposal"),
-    ("min_qty", "abc", "min must be a number, got 'abc'"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("pack_size", "-1", "pack size must not be negative, got -1"),
+        ("pack_size", "0", "pack size must not be zero"),
+        ("lead_time_days", "1.5", "lead time (days) must be a whole number, got '1.5'"),
+        ("mode", "sometimes", "replenishment mode 'sometimes' is not one of: supplier_managed, auto_po, proposal"),
+        ("min_qty", "abc", "min must be a number, got 'abc'"),
+    ],
+)
 def test_field_values_are_refused_with_a_reason(field: str, value: str, message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         cs.parse_field("agreement", field, value)
@@ -77,8 +85,10 @@ def test_stale_version_is_a_conflict_naming_who_and_when(db: Database, world: Wo
     agreement_id = world.agreements[("ACME", "P-2", "WH-1")]
     with db.transaction() as session:
         cs.update_agreement(session, ALICE, agreement_id, 1, max_qty="40")
-    with pytest.raises(cs.RowConflict, match=r"changed by alice at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC") as caught, \
-            db.transaction() as session:
+    with (
+        pytest.raises(cs.RowConflict, match=r"changed by alice at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC") as caught,
+        db.transaction() as session,
+    ):
         cs.update_agreement(session, manager, agreement_id, 1, max_qty="30")
     assert (caught.value.entity, caught.value.entity_id) == ("agreement", agreement_id)
     assert _agreement(db, agreement_id).max_qty == Decimal(40)
@@ -122,19 +132,20 @@ def test_create_master_data_and_refuse_duplicates(db: Database, world: World, ma
     assert [e.entity for e in _audit(db, "sku.create")] == ["sku"]
 
 
-def test_create_agreement_checks_refs_thresholds_and_single_primary(db: Database, world: World,
-                                                                    manager: Actor) -> None:
+def test_create_agreement_checks_refs_thresholds_and_single_primary(db: Database, world: World, manager: Actor) -> None:
     with pytest.raises(NotFoundError, match="unknown vendor 'NOPE'"), db.transaction() as session:
         cs.create_agreement(session, manager, vendor="NOPE", sku="P-3", location="VAN-7", min_qty=1, max_qty=2)
-    with pytest.raises(ValidationError, match=r"min \(5\) is above max \(2\) for SKU P-3 at VAN-7"), \
-            db.transaction() as session:
+    with (
+        pytest.raises(ValidationError, match=r"min \(5\) is above max \(2\) for SKU P-3 at VAN-7"),
+        db.transaction() as session,
+    ):
         cs.create_agreement(session, manager, vendor="BOLT", sku="P-3", location="VAN-7", min_qty=5, max_qty=2)
-    with pytest.raises(ValidationError, match="already has a primary agreement with ACME"), \
-            db.transaction() as session:
+    with pytest.raises(ValidationError, match="already has a primary agreement with ACME"), db.transaction() as session:
         cs.create_agreement(session, manager, vendor="BOLT", sku="P-1", location="WH-1", min_qty=1, max_qty=2)
     with db.transaction() as session:
-        backup = cs.create_agreement(session, manager, vendor="BOLT", sku="P-1", location="WH-1", min_qty=1,
-                                     max_qty=2, is_primary=False)
+        backup = cs.create_agreement(
+            session, manager, vendor="BOLT", sku="P-1", location="WH-1", min_qty=1, max_qty=2, is_primary=False
+        )
     assert backup.is_primary is False
     with pytest.raises(ValidationError, match="already has a primary agreement"), db.transaction() as session:
         cs.update_agreement(session, manager, backup.id, 1, is_primary=True)
@@ -151,14 +162,14 @@ def test_deactivate_and_reactivate_are_audited(db: Database, world: World, manag
         cs.set_location_active(session, manager, world.locations["VAN-7"], False, expected_version=7)
 
 
-def test_bulk_set_scale_and_copy_are_set_based_and_bump_versions(db: Database, world: World,
-                                                                 manager: Actor) -> None:
+def test_bulk_set_scale_and_copy_are_set_based_and_bump_versions(db: Database, world: World, manager: Actor) -> None:
     wh1 = [world.agreements[k] for k in (("ACME", "P-1", "WH-1"), ("ACME", "P-2", "WH-1"), ("BOLT", "P-3", "WH-1"))]
     with db.transaction() as session:
         result = cs.bulk_edit_thresholds(session, manager, wh1, cs.SetThresholds(Decimal(4), Decimal(9)))
     assert result == cs.BulkResult(changed=3, skipped=0)
     assert {(_agreement(db, i).min_qty, _agreement(db, i).max_qty, _agreement(db, i).version) for i in wh1} == {
-        (Decimal(4), Decimal(9), 2)}
+        (Decimal(4), Decimal(9), 2)
+    }
     with db.transaction() as session:
         cs.bulk_edit_thresholds(session, manager, wh1[:1], cs.ScaleThresholds(Decimal("12.5")))
     assert (_agreement(db, wh1[0]).min_qty, _agreement(db, wh1[0]).max_qty) == (Decimal("4.5"), Decimal("10.125"))

@@ -27,17 +27,39 @@ from vmi_desktop.scope import Actor
 def world(db: Database) -> World:
     with db.transaction() as session:
         world = build_world(session)
-        session.execute(insert(StockLevel), [
-            {"sku_id": world.skus[s], "location_id": world.locations[loc], "on_hand": Decimal(q)}
-            for (s, loc), q in {("P-1", "WH-1"): 7, ("P-2", "WH-1"): 30, ("P-3", "WH-1"): 2, ("P-1", "VAN-7"): 1,
-                                ("P-3", "VAN-7"): 11}.items()
-        ])
-        order = PurchaseOrder(po_number="PO-1", vendor_id=world.vendors["ACME"], location_id=world.locations["WH-1"],
-                              status=POStatus.ACKNOWLEDGED)
-        order.lines.append(PurchaseOrderLine(line_no=1, sku_id=world.skus["P-1"], quantity_ordered=Decimal(12),
-                                             quantity_acknowledged=Decimal(10), quantity_received=Decimal(4)))
-        order.lines.append(PurchaseOrderLine(line_no=2, sku_id=world.skus["P-2"], quantity_ordered=Decimal(5),
-                                             status=POLineStatus.CANCELLED))
+        session.execute(
+            insert(StockLevel),
+            [
+                {"sku_id": world.skus[s], "location_id": world.locations[loc], "on_hand": Decimal(q)}
+                for (s, loc), q in {
+                    ("P-1", "WH-1"): 7,
+                    ("P-2", "WH-1"): 30,
+                    ("P-3", "WH-1"): 2,
+                    ("P-1", "VAN-7"): 1,
+                    ("P-3", "VAN-7"): 11,
+                }.items()
+            ],
+        )
+        order = PurchaseOrder(
+            po_number="PO-1",
+            vendor_id=world.vendors["ACME"],
+            location_id=world.locations["WH-1"],
+            status=POStatus.ACKNOWLEDGED,
+        )
+        order.lines.append(
+            PurchaseOrderLine(
+                line_no=1,
+                sku_id=world.skus["P-1"],
+                quantity_ordered=Decimal(12),
+                quantity_acknowledged=Decimal(10),
+                quantity_received=Decimal(4),
+            )
+        )
+        order.lines.append(
+            PurchaseOrderLine(
+                line_no=2, sku_id=world.skus["P-2"], quantity_ordered=Decimal(5), status=POLineStatus.CANCELLED
+            )
+        )
         session.add(order)
     return world
 
@@ -46,15 +68,17 @@ def _pairs(rows: list) -> list[tuple[str, str]]:  # type: ignore[type-arg]
     return [(r.values["part_number"], r.values["location"]) for r in rows]
 
 
-def test_stock_page_joins_primary_agreement_and_open_order_quantity(db: Database, world: World,
-                                                                   manager: Actor) -> None:
+def test_stock_page_joins_primary_agreement_and_open_order_quantity(db: Database, world: World, manager: Actor) -> None:
     with db.sessions() as session:
         rows = StockQuery().page(session, manager, PageRequest(), 0, 10)
     by_pair = {(r.values["part_number"], r.values["location"]): r for r in rows}
     p1 = by_pair[("P-1", "WH-1")]
     assert (p1.values["on_order"], p1.values["position"]) == (Decimal(6), Decimal(13))  # acknowledged 10 - received 4
-    assert (p1.values["vendor"], p1.values["min_qty"], p1.edit_id) == ("ACME", Decimal(10),
-                                                                        world.agreements[("ACME", "P-1", "WH-1")])
+    assert (p1.values["vendor"], p1.values["min_qty"], p1.edit_id) == (
+        "ACME",
+        Decimal(10),
+        world.agreements[("ACME", "P-1", "WH-1")],
+    )
     assert by_pair[("P-2", "WH-1")].values["on_order"] == Decimal(0)  # the cancelled line does not count
     assert by_pair[("P-3", "VAN-7")].edit_id is None
 
@@ -106,8 +130,9 @@ def test_rows_by_key_returns_the_fresh_version(db: Database, world: World, manag
     assert fresh[(agreement_id,)].values["max_qty"] == Decimal(25)
 
 
-def test_inactive_rows_are_hidden_unless_asked_and_audit_is_newest_first(db: Database, world: World,
-                                                                         manager: Actor) -> None:
+def test_inactive_rows_are_hidden_unless_asked_and_audit_is_newest_first(
+    db: Database, world: World, manager: Actor
+) -> None:
     with db.transaction() as session:
         cs.set_agreement_active(session, manager, world.agreements[("BOLT", "P-3", "WH-1")], False)
         cs.set_sku_active(session, manager, world.skus["P-3"], False)
@@ -119,13 +144,21 @@ def test_inactive_rows_are_hidden_unless_asked_and_audit_is_newest_first(db: Dat
     assert [e.values["action"] for e in entries] == ["sku.deactivate", "agreement.deactivate"]
 
 
-@pytest.mark.parametrize(("query_cls", "sort_key"), [
-    (StockQuery, "part_number"), (StockQuery, "location"), (StockQuery, "on_hand"),
-    (AgreementsQuery, "location"), (SkusQuery, "criticality"), (AuditQuery, "occurred_at"),
-])
+@pytest.mark.parametrize(
+    ("query_cls", "sort_key"),
+    [
+        (StockQuery, "part_number"),
+        (StockQuery, "location"),
+        (StockQuery, "on_hand"),
+        (AgreementsQuery, "location"),
+        (SkusQuery, "criticality"),
+        (AuditQuery, "occurred_at"),
+    ],
+)
 @pytest.mark.parametrize("descending", [False, True])
-def test_keyset_pages_equal_one_big_page(db: Database, world: World, manager: Actor, query_cls: type,
-                                         sort_key: str, descending: bool) -> None:
+def test_keyset_pages_equal_one_big_page(
+    db: Database, world: World, manager: Actor, query_cls: type, sort_key: str, descending: bool
+) -> None:
     with db.transaction() as session:  # some audit rows with equal-ish times
         for sku in ("P-1", "P-2", "P-3"):
             cs.update_sku(session, manager, world.skus[sku], None, description=f"changed {sku}")

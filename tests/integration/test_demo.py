@@ -45,24 +45,42 @@ def test_ledger_running_sum_matches_every_movement_and_the_levels(db: Database) 
     stats = generate(db, **SMALL)
     assert stats.movements > 300
     # Each movement's on_hand_after is the running sum of its pair's quantities (in id order).
-    assert _scalar(db, """
+    assert (
+        _scalar(
+            db,
+            """
         SELECT COUNT(*) FROM (
           SELECT on_hand_after, SUM(quantity) OVER (PARTITION BY sku_id, location_id ORDER BY id) AS run
           FROM stock_movements) m
-        WHERE m.run <> m.on_hand_after""") == 0
+        WHERE m.run <> m.on_hand_after""",
+        )
+        == 0
+    )
     # Time order and id order agree within a pair.
-    assert _scalar(db, """
+    assert (
+        _scalar(
+            db,
+            """
         SELECT COUNT(*) FROM (
           SELECT id, LAG(occurred_at) OVER (PARTITION BY sku_id, location_id ORDER BY id) AS prev, occurred_at
           FROM stock_movements) m
-        WHERE m.prev > m.occurred_at""") == 0
+        WHERE m.prev > m.occurred_at""",
+        )
+        == 0
+    )
     # The level is the last movement's on_hand_after, and points at it.
-    assert _scalar(db, """
+    assert (
+        _scalar(
+            db,
+            """
         SELECT COUNT(*) FROM stock_levels l
         LEFT JOIN stock_movements m ON m.id = l.last_movement_id
         WHERE l.last_movement_id IS NOT NULL AND (m.on_hand_after <> l.on_hand OR m.id <> (
               SELECT MAX(id) FROM stock_movements x
-              WHERE x.sku_id = l.sku_id AND x.location_id = l.location_id))""") == 0
+              WHERE x.sku_id = l.sku_id AND x.location_id = l.location_id))""",
+        )
+        == 0
+    )
     assert _scalar(db, "SELECT COUNT(*) FROM stock_levels") == 80
     assert _scalar(db, "SELECT COUNT(*) FROM stock_movements WHERE on_hand_after < 0") == 0
     # Counts keep counted vs system and point at their count movement.
@@ -104,8 +122,9 @@ def test_every_po_status_every_mode_and_consistent_quantities(db: Database) -> N
             if po.status == POStatus.PARTLY_RECEIVED:
                 assert 0 < sum(ln.quantity_received for ln in po.lines) < sum(ln.quantity_ordered for ln in po.lines)
         # Receipts of received orders are in the ledger, linked to the line.
-        linked = s.scalar(select(func.sum(StockMovement.quantity))
-                          .where(StockMovement.purchase_order_line_id.is_not(None)))
+        linked = s.scalar(
+            select(func.sum(StockMovement.quantity)).where(StockMovement.purchase_order_line_id.is_not(None))
+        )
         received = s.scalar(select(func.sum(PurchaseOrderLine.quantity_received)))
         assert linked == received and received > 0
 
@@ -133,13 +152,15 @@ def test_vendors_users_alerts_and_audit_make_a_believable_world(db: Database) ->
 def _digest(db: Database) -> str:
     h = hashlib.sha256()
     with db.engine.connect() as conn:
-        for sql in ("SELECT part_number, description, unit_cost, criticality FROM skus ORDER BY id",
-                    "SELECT vendor_id, sku_id, location_id, min_qty, max_qty, mode, unit_price FROM supply_agreements "
-                    "ORDER BY id",
-                    "SELECT id, sku_id, location_id, kind, quantity, on_hand_after, occurred_at FROM stock_movements "
-                    "ORDER BY id",
-                    "SELECT po_number, status, created_at FROM purchase_orders ORDER BY id",
-                    "SELECT sku_id, location_id, on_hand FROM stock_levels ORDER BY sku_id, location_id"):
+        for sql in (
+            "SELECT part_number, description, unit_cost, criticality FROM skus ORDER BY id",
+            "SELECT vendor_id, sku_id, location_id, min_qty, max_qty, mode, unit_price FROM supply_agreements "
+            "ORDER BY id",
+            "SELECT id, sku_id, location_id, kind, quantity, on_hand_after, occurred_at FROM stock_movements "
+            "ORDER BY id",
+            "SELECT po_number, status, created_at FROM purchase_orders ORDER BY id",
+            "SELECT sku_id, location_id, on_hand FROM stock_levels ORDER BY sku_id, location_id",
+        ):
             for row in conn.execute(text(sql)):
                 h.update(repr(tuple(str(v) for v in row)).encode())
     return h.hexdigest()
@@ -175,8 +196,17 @@ def test_generated_ids_leave_room_for_new_rows(db: Database) -> None:
         s.add(loc)
         s.flush()
         assert loc.id == 3
-        s.add(StockMovement(sku_id=1, location_id=loc.id, kind="receipt", quantity=Decimal(1), on_hand_after=Decimal(1),
-                            occurred_at=utcnow(), recorded_by="t"))
+        s.add(
+            StockMovement(
+                sku_id=1,
+                location_id=loc.id,
+                kind="receipt",
+                quantity=Decimal(1),
+                on_hand_after=Decimal(1),
+                occurred_at=utcnow(),
+                recorded_by="t",
+            )
+        )
         s.flush()
     assert _scalar(db, "SELECT COUNT(*) FROM stock_levels") == 80
 
@@ -190,7 +220,8 @@ def test_generate_refuses_a_database_that_holds_data(sqlite_db: Database) -> Non
 
 
 def test_cli_refuses_a_non_empty_database_and_force_replaces_the_file(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     assert main(["--database-url", url, "demo", "--skus", "12", "--locations", "2", "--days", "30"]) == 0
     out = capsys.readouterr().out
@@ -207,9 +238,14 @@ def test_cli_refuses_a_non_empty_database_and_force_replaces_the_file(
 def test_levels_show_an_interesting_dashboard(sqlite_db: Database) -> None:
     generate(sqlite_db, skus=200, locations=3, days=365, end=END)
     with sqlite_db.sessions() as s:
-        pairs = s.execute(select(StockLevel.on_hand, SupplyAgreement.min_qty, SupplyAgreement.max_qty).join(
-            SupplyAgreement, (SupplyAgreement.sku_id == StockLevel.sku_id)
-            & (SupplyAgreement.location_id == StockLevel.location_id) & SupplyAgreement.is_primary)).all()
+        pairs = s.execute(
+            select(StockLevel.on_hand, SupplyAgreement.min_qty, SupplyAgreement.max_qty).join(
+                SupplyAgreement,
+                (SupplyAgreement.sku_id == StockLevel.sku_id)
+                & (SupplyAgreement.location_id == StockLevel.location_id)
+                & SupplyAgreement.is_primary,
+            )
+        ).all()
     assert sum(1 for oh, mn, _ in pairs if oh < mn) > 5
     assert sum(1 for oh, _, _ in pairs if oh == 0) > 0
     assert sum(1 for oh, _, mx in pairs if oh > mx) > 0
@@ -224,8 +260,11 @@ def test_bulk_path_restores_indexes_constraints_and_checks(db: Database, monkeyp
     def schema() -> tuple[set[str], set[str]]:
         insp = inspect(db.engine)
         indexes = {ix["name"] for t in ("stock_movements", "cycle_counts") for ix in insp.get_indexes(t)}
-        fks = {str(fk["name"]) + ":" + fk["referred_table"] for t in ("stock_movements", "cycle_counts",
-               "supply_agreements", "stock_levels") for fk in insp.get_foreign_keys(t)}
+        fks = {
+            str(fk["name"]) + ":" + fk["referred_table"]
+            for t in ("stock_movements", "cycle_counts", "supply_agreements", "stock_levels")
+            for fk in insp.get_foreign_keys(t)
+        }
         return indexes, fks
 
     before = schema()
@@ -242,8 +281,17 @@ def test_bulk_path_restores_indexes_constraints_and_checks(db: Database, monkeyp
     from sqlalchemy.exc import IntegrityError
 
     with pytest.raises(IntegrityError), db.transaction() as s:
-        s.add(StockMovement(sku_id=999_999, location_id=1, kind="receipt", quantity=Decimal(1),
-                            on_hand_after=Decimal(1), occurred_at=utcnow(), recorded_by="t"))
+        s.add(
+            StockMovement(
+                sku_id=999_999,
+                location_id=1,
+                kind="receipt",
+                quantity=Decimal(1),
+                on_hand_after=Decimal(1),
+                occurred_at=utcnow(),
+                recorded_by="t",
+            )
+        )
         s.flush()
 
 

@@ -26,8 +26,12 @@ def t(day: int, hour: int = 0) -> datetime:
 
 
 def _stamp(s, po_id: int, **values: datetime) -> None:  # type: ignore[no-untyped-def]
-    s.execute(update(PurchaseOrder).where(PurchaseOrder.id == po_id).values(**values)
-              .execution_options(synchronize_session=False))
+    s.execute(
+        update(PurchaseOrder)
+        .where(PurchaseOrder.id == po_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @pytest.fixture
@@ -42,18 +46,34 @@ def january(db: Database, manager: Actor, lead: Actor) -> World:
     with db.transaction() as s:
         w = build_world(s)
         acme = Actor("vendor:ACME", Role.SUPPLIER, vendor_id=w.vendors["ACME"])
-        alerts.raise_alert(s, kind=AlertKind.BELOW_MIN, cause_key=alerts.pair_key("below_min", w.skus["P-2"],
-                           w.locations["WH-1"]), message="below", vendor_id=w.vendors["ACME"])
-        out = accept_supplier_order(s, acme, supplier_order_id="SO-1", location_code="WH-1",
-                                    lines=[SupplierLine(line=1, sku="P-2", quantity=D(5))])
+        alerts.raise_alert(
+            s,
+            kind=AlertKind.BELOW_MIN,
+            cause_key=alerts.pair_key("below_min", w.skus["P-2"], w.locations["WH-1"]),
+            message="below",
+            vendor_id=w.vendors["ACME"],
+        )
+        out = accept_supplier_order(
+            s,
+            acme,
+            supplier_order_id="SO-1",
+            location_code="WH-1",
+            lines=[SupplierLine(line=1, sku="P-2", quantity=D(5))],
+        )
         assert out.status == "accepted" and out.order is not None
         s.execute(update(Alert).values(created_at=t(12)).execution_options(synchronize_session=False))
         _stamp(s, out.order.id, created_at=t(12, 4))
 
         def make(sku: str, loc: str, qty: int, due: int) -> int:
-            po = orders.create_order(s, manager, vendor_id=w.vendors["ACME"], location_id=w.locations[loc],
-                                     lines=[NewLine(sku_id=w.skus[sku], quantity=D(qty), need_by=date(2026, 1, due))],
-                                     origin=POOrigin.MANUAL, status=POStatus.SENT)
+            po = orders.create_order(
+                s,
+                manager,
+                vendor_id=w.vendors["ACME"],
+                location_id=w.locations[loc],
+                lines=[NewLine(sku_id=w.skus[sku], quantity=D(qty), need_by=date(2026, 1, due))],
+                origin=POOrigin.MANUAL,
+                status=POStatus.SENT,
+            )
             orders.acknowledge(s, acme, po.id)
             return po.id
 
@@ -90,8 +110,9 @@ def test_vendor_scorecard_matches_hand_computation(db: Database, january: World,
 
 def test_period_outside_the_activity_measures_nothing(db: Database, january: World, manager: Actor) -> None:
     with db.sessions() as s:
-        (m,) = metrics.vendor_metrics(s, manager, since=date(2025, 6, 1), until=date(2025, 6, 30),
-                                      vendor_id=january.vendors["ACME"])
+        (m,) = metrics.vendor_metrics(
+            s, manager, since=date(2025, 6, 1), until=date(2025, 6, 30), vendor_id=january.vendors["ACME"]
+        )
     assert m.orders_received == 0 and m.fill_rate_units is None and m.response_median_hours is None
 
 
@@ -129,11 +150,16 @@ def test_supplier_sees_only_its_own_scorecard_and_pairs(db: Database, january: W
 
 def test_sla_breach_alert_raised_and_resolved_when_met(db: Database, january: World) -> None:
     with db.transaction() as s:
-        s.execute(update(SupplyAgreement).where(SupplyAgreement.vendor_id == january.vendors["ACME"])
-                  .values(sla_fill_rate=Decimal("0.95"), sla_response_hours=12))
+        s.execute(
+            update(SupplyAgreement)
+            .where(SupplyAgreement.vendor_id == january.vendors["ACME"])
+            .values(sla_fill_rate=Decimal("0.95"), sla_response_hours=12)
+        )
         breaches = metrics.sla_breaches(s, since=JAN1, until=JAN31)
-    assert sorted(k for k, _, _ in breaches) == [f"sla:fill:{january.vendors['ACME']}",
-                                                 f"sla:response:{january.vendors['ACME']}"]
+    assert sorted(k for k, _, _ in breaches) == [
+        f"sla:fill:{january.vendors['ACME']}",
+        f"sla:response:{january.vendors['ACME']}",
+    ]
     assert "83.3%" in dict((k, m) for k, _, m in breaches)[f"sla:fill:{january.vendors['ACME']}"]
     with db.transaction() as s:
         s.execute(update(SupplyAgreement).values(sla_fill_rate=Decimal("0.5"), sla_response_hours=48))

@@ -110,8 +110,15 @@ def _operation(doc: dict[str, Any], method: str, path: str) -> dict[str, Any]:
 
 def test_document_is_openapi_31_with_every_contract_path(doc: dict[str, Any]) -> None:
     assert doc["openapi"].startswith("3.1")
-    assert set(doc["paths"]) == {"/v1/stock-reports", "/v1/usage", "/v1/purchase-orders",
-                                 "/v1/purchase-orders/{po_number}/cancel", "/v1/receipts", "/v1/health", "/v1/events"}
+    assert set(doc["paths"]) == {
+        "/v1/stock-reports",
+        "/v1/usage",
+        "/v1/purchase-orders",
+        "/v1/purchase-orders/{po_number}/cancel",
+        "/v1/receipts",
+        "/v1/health",
+        "/v1/events",
+    }
     refs = re.findall(r'"\$ref": "#/([^"]+)"', DOC_PATH.read_text())
     for ref in refs:  # every reference resolves
         node: Any = doc
@@ -119,8 +126,9 @@ def test_document_is_openapi_31_with_every_contract_path(doc: dict[str, Any]) ->
             node = node[part]
 
 
-def test_what_the_client_sends_and_the_server_answers_matches_the_document(sqlite_db: Database,
-                                                                           doc: dict[str, Any]) -> None:
+def test_what_the_client_sends_and_the_server_answers_matches_the_document(
+    sqlite_db: Database, doc: dict[str, Any]
+) -> None:
     hooks.install()
     try:
         with rig(sqlite_db) as r:
@@ -128,9 +136,14 @@ def test_what_the_client_sends_and_the_server_answers_matches_the_document(sqlit
             with sqlite_db.transaction() as s:
                 ledger.post_receipt(s, MANAGER, "P-2", "WH-1", "9")
                 ledger.post_consumption(s, MANAGER, "P-2", "WH-1", "2.5")
-                po = orders.create_order(s, MANAGER, vendor_id=r.acme, location_id=w.locations["WH-1"],
-                                         lines=[orders.NewLine(sku_id=w.skus["P-1"], quantity=Decimal(6))],
-                                         origin=POOrigin.MANUAL)
+                po = orders.create_order(
+                    s,
+                    MANAGER,
+                    vendor_id=r.acme,
+                    location_id=w.locations["WH-1"],
+                    lines=[orders.NewLine(sku_id=w.skus["P-1"], quantity=Decimal(6))],
+                    origin=POOrigin.MANUAL,
+                )
                 orders.mark_sent(s, MANAGER, po.id)
                 po_id = po.id
             assert r.sync().error is None
@@ -138,16 +151,25 @@ def test_what_the_client_sends_and_the_server_answers_matches_the_document(sqlit
                 orders.receive(s, MANAGER, po_id, {1: Decimal(2)})
                 orders.cancel(s, MANAGER, po_id, "rest no longer needed")
                 ledger.post_consumption(s, MANAGER, "P-2", "WH-1", "1")
-            r.server.add_event("thresholds.proposed", {"location_code": "WH-1", "sku": "P-2", "min": 4, "max": 18,
-                                                       "reason": "usage fell"})
+            r.server.add_event(
+                "thresholds.proposed",
+                {"location_code": "WH-1", "sku": "P-2", "min": 4, "max": 18, "reason": "usage fell"},
+            )
             r.server.add_event("order.cancelled", {"supplier_order_id": "SO-000001", "reason": "stock-out at DC"})
             assert r.sync().error is None
             with r.engine.client_for(r.acme, r.creds) as client:
                 assert client.health()["protocol"] == "vmi-connect/1"
             # An error answer is documented too.
-            refused = httpx.post(f"{r.server.url}/v1/receipts", content=b"{}", headers={
-                "Authorization": f"Bearer {TOKEN}", "X-VMI-Customer": "C-42", "Idempotency-Key": str(uuid.uuid4()),
-                "Content-Type": "application/json"})
+            refused = httpx.post(
+                f"{r.server.url}/v1/receipts",
+                content=b"{}",
+                headers={
+                    "Authorization": f"Bearer {TOKEN}",
+                    "X-VMI-Customer": "C-42",
+                    "Idempotency-Key": str(uuid.uuid4()),
+                    "Content-Type": "application/json",
+                },
+            )
             assert refused.status_code == 422
             captured = list(r.server.state.captured)
     finally:
@@ -187,8 +209,13 @@ def test_what_the_client_sends_and_the_server_answers_matches_the_document(sqlit
 
 def test_the_validator_catches_what_the_document_forbids(doc: dict[str, Any]) -> None:
     schema = {"$ref": "#/components/schemas/StockReport"}
-    bad = {"message_id": "not-a-uuid", "customer_id": "C", "generated_at": "2026-11-24T08:30:00+01:00",
-           "mode": "partial", "lines": [{"location_code": "WH-1", "sku": "P-1", "on_hand": "3"}]}
+    bad = {
+        "message_id": "not-a-uuid",
+        "customer_id": "C",
+        "generated_at": "2026-11-24T08:30:00+01:00",
+        "mode": "partial",
+        "lines": [{"location_code": "WH-1", "sku": "P-1", "on_hand": "3"}],
+    }
     errors = validate(doc, schema, bad)
     assert any("uuid" in e for e in errors) and any("mode" in e for e in errors)
     assert any("generated_at" in e for e in errors) and any("on_hand" in e for e in errors)

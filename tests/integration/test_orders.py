@@ -36,13 +36,20 @@ def world(db: Database) -> World:
         return build_world(s)
 
 
-def _order(db: Database, world: World, actor: Actor, status: POStatus = POStatus.SENT, qty: str = "12",
-           lines: int = 1) -> int:
+def _order(
+    db: Database, world: World, actor: Actor, status: POStatus = POStatus.SENT, qty: str = "12", lines: int = 1
+) -> int:
     skus = [world.skus["P-1"], world.skus["P-2"]][:lines]
     with db.transaction() as s:
-        po = orders.create_order(s, actor, vendor_id=world.vendors["ACME"], location_id=world.locations["WH-1"],
-                                 lines=[NewLine(sku_id=k, quantity=D(qty)) for k in skus], origin=POOrigin.MANUAL,
-                                 status=status)
+        po = orders.create_order(
+            s,
+            actor,
+            vendor_id=world.vendors["ACME"],
+            location_id=world.locations["WH-1"],
+            lines=[NewLine(sku_id=k, quantity=D(qty)) for k in skus],
+            origin=POOrigin.MANUAL,
+            status=status,
+        )
         return po.id
 
 
@@ -54,14 +61,17 @@ def test_numbers_are_sequential_and_formatted(db: Database) -> None:
     assert (a, b, r) == ("PO-000001", "PO-000002", "RC-000001")
 
 
-def test_create_order_fills_lines_from_agreement_and_writes_history_and_audit(db: Database, world: World,
-                                                                              manager: Actor) -> None:
+def test_create_order_fills_lines_from_agreement_and_writes_history_and_audit(
+    db: Database, world: World, manager: Actor
+) -> None:
     po_id = _order(db, world, manager, status=POStatus.DRAFT, lines=2)
     with db.sessions() as s:
         po = s.get(PurchaseOrder, po_id)
         assert po is not None and po.status == POStatus.DRAFT and po.created_by == "pm"
         assert [(ln.line_no, ln.supplier_sku, ln.unit_price, ln.quantity_ordered) for ln in po.lines] == [
-            (1, "ACME-P-1", D("3.1"), D(12)), (2, "ACME-P-2", D("3.1"), D(12))]
+            (1, "ACME-P-1", D("3.1"), D(12)),
+            (2, "ACME-P-2", D("3.1"), D(12)),
+        ]
         assert all(ln.agreement_id is not None and ln.need_by is not None for ln in po.lines)
         assert [(h.from_status, h.to_status) for h in po.history] == [(None, POStatus.DRAFT)]
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "order.create")) == 1
@@ -69,8 +79,14 @@ def test_create_order_fills_lines_from_agreement_and_writes_history_and_audit(db
 
 def test_order_for_sku_without_agreement_is_refused(db: Database, world: World, manager: Actor) -> None:
     with pytest.raises(ValidationError, match="ACME has no active agreement for P-3 at WH-1"), db.transaction() as s:
-        orders.create_order(s, manager, vendor_id=world.vendors["ACME"], location_id=world.locations["WH-1"],
-                            lines=[NewLine(sku_id=world.skus["P-3"], quantity=D(1))], origin=POOrigin.MANUAL)
+        orders.create_order(
+            s,
+            manager,
+            vendor_id=world.vendors["ACME"],
+            location_id=world.locations["WH-1"],
+            lines=[NewLine(sku_id=world.skus["P-3"], quantity=D(1))],
+            origin=POOrigin.MANUAL,
+        )
 
 
 def test_warehouse_lead_and_other_supplier_may_not_create_orders(db: Database, world: World, lead: Actor) -> None:
@@ -93,8 +109,9 @@ def test_status_machine_covers_every_status() -> None:
 
 
 @pytest.mark.parametrize(("start", "to"), LEGAL, ids=[f"{a}->{b}" for a, b in LEGAL])
-def test_every_legal_transition_is_stamped_and_recorded(sqlite_db: Database, start: POStatus, to: POStatus,
-                                                        manager: Actor) -> None:
+def test_every_legal_transition_is_stamped_and_recorded(
+    sqlite_db: Database, start: POStatus, to: POStatus, manager: Actor
+) -> None:
     with sqlite_db.transaction() as s:
         world = build_world(s)
     po_id = _order(sqlite_db, world, manager, status=start)
@@ -106,20 +123,31 @@ def test_every_legal_transition_is_stamped_and_recorded(sqlite_db: Database, sta
         po = s.get(PurchaseOrder, po_id)
         assert po is not None and po.status == to
         assert (po.history[-1].from_status, po.history[-1].to_status) == (start, to)
-        stamp = {POStatus.SENT: po.sent_at, POStatus.ACKNOWLEDGED: po.acknowledged_at, POStatus.SHIPPED: po.shipped_at,
-                 POStatus.PARTLY_SHIPPED: po.shipped_at, POStatus.RECEIVED: po.received_at,
-                 POStatus.CANCELLED: po.closed_at, POStatus.REJECTED: po.closed_at}.get(to, po.created_at)
+        stamp = {
+            POStatus.SENT: po.sent_at,
+            POStatus.ACKNOWLEDGED: po.acknowledged_at,
+            POStatus.SHIPPED: po.shipped_at,
+            POStatus.PARTLY_SHIPPED: po.shipped_at,
+            POStatus.RECEIVED: po.received_at,
+            POStatus.CANCELLED: po.closed_at,
+            POStatus.REJECTED: po.closed_at,
+        }.get(to, po.created_at)
         assert stamp is not None
 
 
 @pytest.mark.parametrize(("start", "to"), ILLEGAL, ids=[f"{a}->{b}" for a, b in ILLEGAL])
-def test_every_illegal_transition_is_refused_naming_both_states(sqlite_db: Database, start: POStatus, to: POStatus,
-                                                                manager: Actor) -> None:
+def test_every_illegal_transition_is_refused_naming_both_states(
+    sqlite_db: Database, start: POStatus, to: POStatus, manager: Actor
+) -> None:
     with sqlite_db.transaction() as s:
         world = build_world(s)
     po_id = _order(sqlite_db, world, manager, status=start)
-    with pytest.raises(IllegalTransitionError, match=f"from {start.value.replace('_', ' ')} to "
-                       f"{to.value.replace('_', ' ')}"), sqlite_db.transaction() as s:
+    with (
+        pytest.raises(
+            IllegalTransitionError, match=f"from {start.value.replace('_', ' ')} to {to.value.replace('_', ' ')}"
+        ),
+        sqlite_db.transaction() as s,
+    ):
         po = s.get(PurchaseOrder, po_id)
         assert po is not None
         orders.transition(s, manager, po, to)
@@ -167,8 +195,9 @@ def test_acknowledge_changes_quantities_and_dates(db: Database, world: World, ma
         assert po.expected_delivery == date(2026, 12, 1)
 
 
-def test_other_vendor_cannot_acknowledge_or_ship_and_cannot_see_the_order(db: Database, world: World,
-                                                                           manager: Actor) -> None:
+def test_other_vendor_cannot_acknowledge_or_ship_and_cannot_see_the_order(
+    db: Database, world: World, manager: Actor
+) -> None:
     po_id = _order(db, world, manager)
     bolt = Actor("vendor:BOLT", Role.SUPPLIER, vendor_id=world.vendors["BOLT"])
     with db.transaction() as s:
@@ -180,8 +209,9 @@ def test_other_vendor_cannot_acknowledge_or_ship_and_cannot_see_the_order(db: Da
         assert [p.id for p in orders.list_orders(s, manager)] == [po_id]
 
 
-def test_shipment_moves_to_partly_shipped_then_shipped_and_is_idempotent(db: Database, world: World,
-                                                                          manager: Actor) -> None:
+def test_shipment_moves_to_partly_shipped_then_shipped_and_is_idempotent(
+    db: Database, world: World, manager: Actor
+) -> None:
     po_id = _order(db, world, manager)
     acme = Actor("vendor:ACME", Role.SUPPLIER, vendor_id=world.vendors["ACME"])
     with db.transaction() as s:
@@ -194,8 +224,9 @@ def test_shipment_moves_to_partly_shipped_then_shipped_and_is_idempotent(db: Dat
         assert po is not None and po.status == POStatus.SHIPPED and po.shipped_at is not None
 
 
-def test_partial_then_full_receipt_posts_ledger_and_closes(db: Database, world: World, manager: Actor,
-                                                           lead: Actor) -> None:
+def test_partial_then_full_receipt_posts_ledger_and_closes(
+    db: Database, world: World, manager: Actor, lead: Actor
+) -> None:
     po_id = _order(db, world, manager, lines=2)
     with db.transaction() as s:
         r1 = orders.receive(s, lead, po_id, {1: D(5)})
@@ -212,17 +243,23 @@ def test_partial_then_full_receipt_posts_ledger_and_closes(db: Database, world: 
         po = s.get(PurchaseOrder, po_id)
         assert po is not None and po.status == POStatus.RECEIVED and po.received_at and po.closed_at
         assert [(ln.quantity_received, ln.status) for ln in po.lines] == [
-            (D(12), POLineStatus.CLOSED), (D(12), POLineStatus.CLOSED)]
+            (D(12), POLineStatus.CLOSED),
+            (D(12), POLineStatus.CLOSED),
+        ]
         assert s.scalar(select(func.count()).select_from(Receipt)) == 2
 
 
-@pytest.mark.parametrize(("quantities", "message"), [
-    ({1: Decimal(13)}, "receiving 13 is more than the 12 still open"),
-    ({1: Decimal(2), 9: Decimal(1)}, "has no line 9"),
-    ({1: Decimal(0)}, "must not be zero"),
-])
-def test_bad_receipt_is_refused_and_nothing_written(db: Database, world: World, manager: Actor, lead: Actor,
-                                                   quantities: dict[int, Decimal], message: str) -> None:
+@pytest.mark.parametrize(
+    ("quantities", "message"),
+    [
+        ({1: Decimal(13)}, "receiving 13 is more than the 12 still open"),
+        ({1: Decimal(2), 9: Decimal(1)}, "has no line 9"),
+        ({1: Decimal(0)}, "must not be zero"),
+    ],
+)
+def test_bad_receipt_is_refused_and_nothing_written(
+    db: Database, world: World, manager: Actor, lead: Actor, quantities: dict[int, Decimal], message: str
+) -> None:
     po_id = _order(db, world, manager)
     with pytest.raises(ValidationError, match=message), db.transaction() as s:
         orders.receive(s, lead, po_id, quantities)
@@ -232,8 +269,9 @@ def test_bad_receipt_is_refused_and_nothing_written(db: Database, world: World, 
         assert s.get(PurchaseOrder, po_id).lines[0].quantity_received == 0  # type: ignore[union-attr]
 
 
-def test_receipt_against_acknowledged_lower_quantity_is_capped(db: Database, world: World, manager: Actor,
-                                                               lead: Actor) -> None:
+def test_receipt_against_acknowledged_lower_quantity_is_capped(
+    db: Database, world: World, manager: Actor, lead: Actor
+) -> None:
     po_id = _order(db, world, manager)
     with db.transaction() as s:
         orders.acknowledge(s, manager, po_id, status="changed", lines={1: (D(8), None)})

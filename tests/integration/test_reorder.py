@@ -42,8 +42,9 @@ def _orders(db: Database) -> list[tuple[str, str, str, list[tuple[str, Decimal]]
     with db.sessions() as s:
         result = []
         for po in s.scalars(select(PurchaseOrder).order_by(PurchaseOrder.id)):
-            result.append((po.vendor_id, po.location_id, po.status,
-                           [(ln.sku_id, ln.quantity_ordered) for ln in po.lines]))
+            result.append(
+                (po.vendor_id, po.location_id, po.status, [(ln.sku_id, ln.quantity_ordered) for ln in po.lines])
+            )
         return result  # type: ignore[return-value]
 
 
@@ -52,17 +53,21 @@ def _count(db: Database, model: type) -> int:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
-@pytest.mark.parametrize(("position", "max_qty", "pack", "moq", "expected"), [
-    ("0", "50", "6", "0", "54"),      # 50 rounded up to packs of 6
-    ("9", "50", "1", "0", "41"),      # no rounding needed
-    ("4", "12", "5", "10", "10"),     # 8 -> 10 by pack, equals MOQ
-    ("10", "12", "1", "5", "5"),      # 2 needed, MOQ lifts it to 5
-    ("10", "12", "4", "5", "8"),      # MOQ 5 rounded up to whole packs of 4
-    ("0", "2.5", "0.5", "0", "2.5"),  # fractional pack sizes
-    ("12", "12", "1", "5", "0"),      # nothing needed: no MOQ order
-])
-def test_order_quantity_rounds_to_pack_and_respects_moq(position: str, max_qty: str, pack: str, moq: str,
-                                                        expected: str) -> None:
+@pytest.mark.parametrize(
+    ("position", "max_qty", "pack", "moq", "expected"),
+    [
+        ("0", "50", "6", "0", "54"),  # 50 rounded up to packs of 6
+        ("9", "50", "1", "0", "41"),  # no rounding needed
+        ("4", "12", "5", "10", "10"),  # 8 -> 10 by pack, equals MOQ
+        ("10", "12", "1", "5", "5"),  # 2 needed, MOQ lifts it to 5
+        ("10", "12", "4", "5", "8"),  # MOQ 5 rounded up to whole packs of 4
+        ("0", "2.5", "0.5", "0", "2.5"),  # fractional pack sizes
+        ("12", "12", "1", "5", "0"),  # nothing needed: no MOQ order
+    ],
+)
+def test_order_quantity_rounds_to_pack_and_respects_moq(
+    position: str, max_qty: str, pack: str, moq: str, expected: str
+) -> None:
     assert reorder.order_quantity(D(position), D(max_qty), D(pack), D(moq)) == D(expected)
 
 
@@ -104,12 +109,19 @@ def test_dry_run_reports_needs_and_writes_nothing(db: Database, world: World) ->
     assert _count(db, PurchaseOrder) == 0 and _count(db, Alert) == 0
 
 
-def test_open_order_counts_towards_position_so_nothing_is_ordered_twice(db: Database, world: World,
-                                                                        manager: Actor) -> None:
+def test_open_order_counts_towards_position_so_nothing_is_ordered_twice(
+    db: Database, world: World, manager: Actor
+) -> None:
     with db.transaction() as s:
-        orders.create_order(s, manager, vendor_id=world.vendors["ACME"], location_id=world.locations["WH-1"],
-                            lines=[NewLine(sku_id=world.skus["P-1"], quantity=D(11))], origin=POOrigin.MANUAL,
-                            status=POStatus.DRAFT)  # a draft counts too
+        orders.create_order(
+            s,
+            manager,
+            vendor_id=world.vendors["ACME"],
+            location_id=world.locations["WH-1"],
+            lines=[NewLine(sku_id=world.skus["P-1"], quantity=D(11))],
+            origin=POOrigin.MANUAL,
+            status=POStatus.DRAFT,
+        )  # a draft counts too
         result = reorder.evaluate(s, pairs=[(world.skus["P-1"], world.locations["WH-1"])])
     assert result.needs == []
 
@@ -126,8 +138,11 @@ def test_position_exactly_at_min_triggers_and_one_above_does_not(db: Database, w
 
 def test_moq_lifts_a_small_need(db: Database, world: World, lead: Actor) -> None:
     with db.transaction() as s:
-        s.execute(update(SupplyAgreement).where(SupplyAgreement.id == world.agreements[("BOLT", "P-3", "WH-1")])
-                  .values(moq=D(17)))
+        s.execute(
+            update(SupplyAgreement)
+            .where(SupplyAgreement.id == world.agreements[("BOLT", "P-3", "WH-1")])
+            .values(moq=D(17))
+        )
         ledger.post_receipt(s, lead, "P-3", "WH-1", 4)
         result = reorder.evaluate(s, pairs=[(world.skus["P-3"], world.locations["WH-1"])])
     assert [n.quantity for n in result.needs] == [D(20)]  # need 8, MOQ 17 -> 4 packs of 5
@@ -135,14 +150,22 @@ def test_moq_lifts_a_small_need(db: Database, world: World, lead: Actor) -> None
 
 def test_several_skus_of_one_vendor_and_location_share_one_order(db: Database, world: World) -> None:
     with db.transaction() as s:
-        s.execute(update(SupplyAgreement).where(SupplyAgreement.id == world.agreements[("ACME", "P-2", "WH-1")])
-                  .values(mode=ReplenishmentMode.AUTO_PO))
+        s.execute(
+            update(SupplyAgreement)
+            .where(SupplyAgreement.id == world.agreements[("ACME", "P-2", "WH-1")])
+            .values(mode=ReplenishmentMode.AUTO_PO)
+        )
         reorder.evaluate(s)
     with db.sessions() as s:
-        po = s.scalar(select(PurchaseOrder).where(PurchaseOrder.vendor_id == world.vendors["ACME"],
-                                                  PurchaseOrder.location_id == world.locations["WH-1"]))
+        po = s.scalar(
+            select(PurchaseOrder).where(
+                PurchaseOrder.vendor_id == world.vendors["ACME"], PurchaseOrder.location_id == world.locations["WH-1"]
+            )
+        )
         assert po is not None and [(ln.line_no, ln.sku_id) for ln in po.lines] == [
-            (1, world.skus["P-1"]), (2, world.skus["P-2"])]
+            (1, world.skus["P-1"]),
+            (2, world.skus["P-2"]),
+        ]
     assert _count(db, PurchaseOrder) == 3
 
 
@@ -151,8 +174,16 @@ def test_later_proposal_joins_the_open_proposal_of_that_vendor_and_location(db: 
         sku = Sku(part_number="P-4")
         s.add(sku)
         s.flush()
-        s.add(SupplyAgreement(vendor_id=world.vendors["BOLT"], sku_id=sku.id, location_id=world.locations["WH-1"],
-                              min_qty=D(1), max_qty=D(4), mode=ReplenishmentMode.PROPOSAL))
+        s.add(
+            SupplyAgreement(
+                vendor_id=world.vendors["BOLT"],
+                sku_id=sku.id,
+                location_id=world.locations["WH-1"],
+                min_qty=D(1),
+                max_qty=D(4),
+                mode=ReplenishmentMode.PROPOSAL,
+            )
+        )
         s.flush()
         p4 = sku.id
     with db.transaction() as s:
@@ -167,10 +198,16 @@ def test_later_proposal_joins_the_open_proposal_of_that_vendor_and_location(db: 
 
 def test_inactive_and_backup_agreements_are_ignored(db: Database, world: World) -> None:
     with db.transaction() as s:
-        s.execute(update(SupplyAgreement).where(SupplyAgreement.id == world.agreements[("ACME", "P-1", "WH-1")])
-                  .values(active=False))
-        s.execute(update(SupplyAgreement).where(SupplyAgreement.id == world.agreements[("ACME", "P-1", "VAN-7")])
-                  .values(is_primary=False))
+        s.execute(
+            update(SupplyAgreement)
+            .where(SupplyAgreement.id == world.agreements[("ACME", "P-1", "WH-1")])
+            .values(active=False)
+        )
+        s.execute(
+            update(SupplyAgreement)
+            .where(SupplyAgreement.id == world.agreements[("ACME", "P-1", "VAN-7")])
+            .values(is_primary=False)
+        )
         result = reorder.evaluate(s, dry_run=True)
     assert {n.sku_id for n in result.needs} == {world.skus["P-2"], world.skus["P-3"]}
 
@@ -197,8 +234,9 @@ def test_ledger_posting_evaluates_only_the_touched_pair(db: Database, world: Wor
     assert _count(db, PurchaseOrder) == 1  # the open order keeps the position above min
 
 
-def test_receipt_against_the_order_does_not_trigger_a_new_one(db: Database, world: World, lead: Actor,
-                                                              hook: None) -> None:
+def test_receipt_against_the_order_does_not_trigger_a_new_one(
+    db: Database, world: World, lead: Actor, hook: None
+) -> None:
     with db.transaction() as s:
         result = reorder.evaluate(s, pairs=[(world.skus["P-1"], world.locations["VAN-7"])])
         po = s.scalar(select(PurchaseOrder).where(PurchaseOrder.po_number == result.orders[0]))

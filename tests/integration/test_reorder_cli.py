@@ -73,8 +73,11 @@ def test_metrics_formats(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert len(everything["skus"]) == 3 and everything["stock_accuracy"] == []
     assert main([*base, "--by", "sku", "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert {(r["part_number"], r["location_code"]) for r in rows} == {("P-1", "WH-1"), ("P-2", "WH-1"),
-                                                                      ("P-1", "VAN-7")}
+    assert {(r["part_number"], r["location_code"]) for r in rows} == {
+        ("P-1", "WH-1"),
+        ("P-2", "WH-1"),
+        ("P-1", "VAN-7"),
+    }
     assert main(base) == 0
     out = capsys.readouterr().out
     assert "fill rate (units)" in out and "response p90" in out and "SKU x location health" in out

@@ -32,9 +32,15 @@ def world(db: Database, manager: Actor) -> World:
 
 
 def _po(s: Session, w: World, manager: Actor, vendor: str, sku: str, status: POStatus) -> int:
-    return orders.create_order(s, manager, vendor_id=w.vendors[vendor], location_id=w.locations["WH-1"],
-                               lines=[NewLine(sku_id=w.skus[sku], quantity=D(2))], origin=POOrigin.MANUAL,
-                               status=status).id
+    return orders.create_order(
+        s,
+        manager,
+        vendor_id=w.vendors[vendor],
+        location_id=w.locations["WH-1"],
+        lines=[NewLine(sku_id=w.skus[sku], quantity=D(2))],
+        origin=POOrigin.MANUAL,
+        status=status,
+    ).id
 
 
 Attempt = Callable[[Session, World, Actor, Actor, Actor], Any]
@@ -45,23 +51,36 @@ FORBIDDEN: dict[str, Attempt] = {
     "lead views credentials": lambda s, w, m, lead, sup: require(lead, Action.VIEW_CREDENTIALS),
     "lead creates an order": lambda s, w, m, lead, sup: _po(s, w, lead, "ACME", "P-1", POStatus.DRAFT),
     "lead approves": lambda s, w, m, lead, sup: orders.approve(
-        s, lead, _po(s, w, m, "ACME", "P-1", POStatus.AWAITING_APPROVAL)),
+        s, lead, _po(s, w, m, "ACME", "P-1", POStatus.AWAITING_APPROVAL)
+    ),
     "lead rejects": lambda s, w, m, lead, sup: orders.reject(
-        s, lead, _po(s, w, m, "ACME", "P-1", POStatus.AWAITING_APPROVAL), "no"),
-    "lead cancels": lambda s, w, m, lead, sup: orders.cancel(s, lead, _po(s, w, m, "ACME", "P-1", POStatus.SENT),
-                                                             "no"),
+        s, lead, _po(s, w, m, "ACME", "P-1", POStatus.AWAITING_APPROVAL), "no"
+    ),
+    "lead cancels": lambda s, w, m, lead, sup: orders.cancel(s, lead, _po(s, w, m, "ACME", "P-1", POStatus.SENT), "no"),
     "lead runs reorder": lambda s, w, m, lead, sup: reorder.evaluate(s, lead),
     "supplier runs reorder": lambda s, w, m, lead, sup: reorder.evaluate(s, sup),
     "supplier approves own order": lambda s, w, m, lead, sup: orders.approve(
-        s, sup, _po(s, w, m, "ACME", "P-1", POStatus.AWAITING_APPROVAL)),
+        s, sup, _po(s, w, m, "ACME", "P-1", POStatus.AWAITING_APPROVAL)
+    ),
     "supplier receives": lambda s, w, m, lead, sup: orders.receive(
-        s, sup, _po(s, w, m, "ACME", "P-1", POStatus.SENT), {1: Decimal(1)}),
+        s, sup, _po(s, w, m, "ACME", "P-1", POStatus.SENT), {1: Decimal(1)}
+    ),
     "supplier orders for another vendor": lambda s, w, m, lead, sup: orders.create_order(
-        s, sup, vendor_id=w.vendors["BOLT"], location_id=w.locations["WH-1"],
-        lines=[NewLine(sku_id=w.skus["P-3"], quantity=D(1))], origin=POOrigin.SUPPLIER),
+        s,
+        sup,
+        vendor_id=w.vendors["BOLT"],
+        location_id=w.locations["WH-1"],
+        lines=[NewLine(sku_id=w.skus["P-3"], quantity=D(1))],
+        origin=POOrigin.SUPPLIER,
+    ),
     "supplier orders outside its pairs": lambda s, w, m, lead, sup: orders.create_order(
-        s, sup, vendor_id=w.vendors["ACME"], location_id=w.locations["VAN-7"],
-        lines=[NewLine(sku_id=w.skus["P-2"], quantity=D(1))], origin=POOrigin.SUPPLIER),
+        s,
+        sup,
+        vendor_id=w.vendors["ACME"],
+        location_id=w.locations["VAN-7"],
+        lines=[NewLine(sku_id=w.skus["P-2"], quantity=D(1))],
+        origin=POOrigin.SUPPLIER,
+    ),
     "supplier acts for another vendor": lambda s, w, m, lead, sup: require_vendor(sup, w.vendors["BOLT"]),
     "supplier manages alerts": lambda s, w, m, lead, sup: alerts.acknowledge(s, sup, 1),
     "supplier posts to the ledger": lambda s, w, m, lead, sup: ledger.post_consumption(s, sup, "P-1", "WH-1", 1),
@@ -78,17 +97,21 @@ def test_forbidden_path_is_denied(db: Database, world: World, manager: Actor, na
 
 HIDDEN: dict[str, Attempt] = {
     "another vendor's order to acknowledge": lambda s, w, m, lead, sup: orders.acknowledge(
-        s, sup, _po(s, w, m, "BOLT", "P-3", POStatus.SENT)),
+        s, sup, _po(s, w, m, "BOLT", "P-3", POStatus.SENT)
+    ),
     "another vendor's order to ship": lambda s, w, m, lead, sup: orders.record_shipment(
-        s, sup, _po(s, w, m, "BOLT", "P-3", POStatus.SENT), shipment_id="S", lines={1: Decimal(1)}),
+        s, sup, _po(s, w, m, "BOLT", "P-3", POStatus.SENT), shipment_id="S", lines={1: Decimal(1)}
+    ),
     "another vendor's order to cancel": lambda s, w, m, lead, sup: orders.cancel(
-        s, sup, _po(s, w, m, "BOLT", "P-3", POStatus.SENT), "mine now"),
+        s, sup, _po(s, w, m, "BOLT", "P-3", POStatus.SENT), "mine now"
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(HIDDEN))
-def test_another_vendors_order_does_not_exist_for_a_supplier(db: Database, world: World, manager: Actor,
-                                                             name: str) -> None:
+def test_another_vendors_order_does_not_exist_for_a_supplier(
+    db: Database, world: World, manager: Actor, name: str
+) -> None:
     supplier = Actor("vendor:ACME", Role.SUPPLIER, vendor_id=world.vendors["ACME"])
     with pytest.raises(NotFoundError, match="unknown purchase order"), db.transaction() as s:
         HIDDEN[name](s, world, manager, LEAD, supplier)
@@ -98,8 +121,11 @@ def test_supplier_sees_only_its_pairs_everywhere(db: Database, world: World, man
     acme = Actor("vendor:ACME", Role.SUPPLIER, vendor_id=world.vendors["ACME"])
     with db.transaction() as s:
         _po(s, world, manager, "BOLT", "P-3", POStatus.SENT)
-        stock = s.execute(select(StockLevel.sku_id).where(pair_filter(acme, StockLevel.sku_id,
-                                                                      StockLevel.location_id))).scalars().all()
+        stock = (
+            s.execute(select(StockLevel.sku_id).where(pair_filter(acme, StockLevel.sku_id, StockLevel.location_id)))
+            .scalars()
+            .all()
+        )
         assert stock == [world.skus["P-1"]]
         assert orders.list_orders(s, acme) == []
         assert {r.part_number for r in metrics.sku_metrics(s, acme, since=date(2026, 1, 1))} == {"P-1", "P-2"}

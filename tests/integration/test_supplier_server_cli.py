@@ -24,16 +24,36 @@ def served() -> Iterator[SupplierServer]:
 
 
 def _headers(key: str | None = None) -> dict[str, str]:
-    h = {"Authorization": f"Bearer {TOKEN}", "X-VMI-Customer": "C-1", "Content-Type": "application/json",
-         "User-Agent": "vmi-desktop/test"}
+    h = {
+        "Authorization": f"Bearer {TOKEN}",
+        "X-VMI-Customer": "C-1",
+        "Content-Type": "application/json",
+        "User-Agent": "vmi-desktop/test",
+    }
     if key:
         h["Idempotency-Key"] = key
     return h
 
 
 def test_supplier_server_command_serves_health_with_its_token() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "vmi_desktop", "supplier-server", "--port", "0", "--token", TOKEN,
-                             "--vendor-name", "Demo Parts", "--base-path", "/vmi"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vmi_desktop",
+            "supplier-server",
+            "--port",
+            "0",
+            "--token",
+            TOKEN,
+            "--vendor-name",
+            "Demo Parts",
+            "--base-path",
+            "/vmi",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().rsplit(" on ", 1)[1].strip()
@@ -48,13 +68,29 @@ def test_supplier_server_command_serves_health_with_its_token() -> None:
 
 def test_repeated_idempotency_key_gets_the_first_answer_and_applies_once(served: SupplierServer) -> None:
     key = str(uuid.uuid4())
-    body = {"message_id": key, "customer_id": "C-1", "po_number": "PO-1", "location_code": "WH-1",
-            "created_at": "2026-11-25T10:00:00Z",
-            "lines": [{"line": 1, "sku": "P-1", "supplier_sku": None, "quantity": 4, "uom": "EA", "unit_price": 1.5,
-                       "currency": "EUR", "need_by": None}]}
+    body = {
+        "message_id": key,
+        "customer_id": "C-1",
+        "po_number": "PO-1",
+        "location_code": "WH-1",
+        "created_at": "2026-11-25T10:00:00Z",
+        "lines": [
+            {
+                "line": 1,
+                "sku": "P-1",
+                "supplier_sku": None,
+                "quantity": 4,
+                "uom": "EA",
+                "unit_price": 1.5,
+                "currency": "EUR",
+                "need_by": None,
+            }
+        ],
+    }
     raw = gzip.compress(json.dumps(body).encode())
-    first = httpx.post(f"{served.url}/v1/purchase-orders", content=raw,
-                       headers={**_headers(key), "Content-Encoding": "gzip"})
+    first = httpx.post(
+        f"{served.url}/v1/purchase-orders", content=raw, headers={**_headers(key), "Content-Encoding": "gzip"}
+    )
     second = httpx.post(f"{served.url}/v1/purchase-orders", json=body, headers=_headers(key))
     assert first.status_code == second.status_code == 202
     assert first.json() == second.json() == {"accepted": 1}
@@ -79,22 +115,33 @@ def test_event_feed_pages_with_cursor_limit_and_has_more(served: SupplierServer)
 
 def test_invalid_messages_are_refused_with_permanent_statuses(served: SupplierServer) -> None:
     key = str(uuid.uuid4())
-    bad_qty = {"message_id": key, "customer_id": "C-1", "lines": [{"location_code": "WH-1", "sku": "P-1",
-                                                                   "date": "2026-11-24", "consumed": -1}]}
+    bad_qty = {
+        "message_id": key,
+        "customer_id": "C-1",
+        "lines": [{"location_code": "WH-1", "sku": "P-1", "date": "2026-11-24", "consumed": -1}],
+    }
     assert httpx.post(f"{served.url}/v1/usage", json=bad_qty, headers=_headers(key)).status_code == 422
     other = str(uuid.uuid4())
     assert httpx.post(f"{served.url}/v1/usage", json=bad_qty, headers=_headers(other)).status_code == 422  # id != key
     cancel = {"message_id": other, "customer_id": "C-1", "reason": "x"}
-    assert httpx.post(f"{served.url}/v1/purchase-orders/PO-404/cancel", json=cancel,
-                      headers=_headers(other)).status_code == 404
+    assert (
+        httpx.post(f"{served.url}/v1/purchase-orders/PO-404/cancel", json=cancel, headers=_headers(other)).status_code
+        == 404
+    )
     assert httpx.post(f"{served.url}/v1/usage", content=b"{", headers=_headers(str(uuid.uuid4()))).status_code == 400
     assert served.state.applied == {}
 
 
 def test_faults_are_armed_and_stats_read_through_the_control_endpoint(served: SupplierServer) -> None:
     control = f"{served.url}/_control"
-    assert httpx.post(f"{control}/faults", json={"path": "/v1/health", "kind": "429", "count": 1, "retry_after": 7},
-                      headers=_headers()).status_code == 200
+    assert (
+        httpx.post(
+            f"{control}/faults",
+            json={"path": "/v1/health", "kind": "429", "count": 1, "retry_after": 7},
+            headers=_headers(),
+        ).status_code
+        == 200
+    )
     limited = httpx.get(f"{served.url}/v1/health", headers=_headers())
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "7"
     assert httpx.get(f"{served.url}/v1/health", headers=_headers()).status_code == 200

@@ -58,15 +58,33 @@ def _pki(tmp: Path, key_password: str) -> dict[str, Path]:
     def name(cn: str) -> object:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
-    def cert(subject: str, key: object, issuer: str, issuer_key: object, *, ca: bool = False,
-             san: bool = False, client: bool = False) -> object:
-        builder = (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name(issuer))
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())  # type: ignore[attr-defined]
-                   .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    def cert(
+        subject: str,
+        key: object,
+        issuer: str,
+        issuer_key: object,
+        *,
+        ca: bool = False,
+        san: bool = False,
+        client: bool = False,
+    ) -> object:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name(subject))
+            .issuer_name(name(issuer))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())  # type: ignore[attr-defined]
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
         if san:
-            builder = builder.add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), critical=False)
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+                ),
+                critical=False,
+            )
         if client:
             builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         return builder.sign(issuer_key, hashes.SHA256())  # type: ignore[arg-type]
@@ -77,12 +95,19 @@ def _pki(tmp: Path, key_password: str) -> dict[str, Path]:
     paths = {name_: tmp / f"{name_}.pem" for name_ in ("ca", "server", "client")}
     paths["ca"].write_bytes(ca.public_bytes(pem))  # type: ignore[attr-defined]
     srv = cert("127.0.0.1", srv_key, "Test CA", ca_key, san=True)
-    paths["server"].write_bytes(srv.public_bytes(pem) + srv_key.private_bytes(  # type: ignore[attr-defined]
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    paths["server"].write_bytes(
+        srv.public_bytes(pem)
+        + srv_key.private_bytes(  # type: ignore[attr-defined]
+            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     cli = cert("vmi-desktop customer", cli_key, "Test CA", ca_key, client=True)
-    paths["client"].write_bytes(cli.public_bytes(pem) + cli_key.private_bytes(  # type: ignore[attr-defined]
-        pem, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(key_password.encode())))
+    paths["client"].write_bytes(
+        cli.public_bytes(pem)
+        + cli_key.private_bytes(  # type: ignore[attr-defined]
+            pem, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(key_password.encode())
+        )
+    )
     return paths
 
 
@@ -95,20 +120,30 @@ def test_mutual_tls_with_a_password_protected_client_key_and_verification_always
     with SupplierServer(token=TOKEN, ssl_context=context) as server:
         assert server.url.startswith("https://127.0.0.1:")
         creds = VendorCredentials(token=TOKEN, key_password=key_password)
-        with VmiConnectClient(server.url, "C-42", creds, "bearer", cert_path=str(pki["client"]), timeout=3,
-                              ca_bundle=str(pki["ca"])) as client:
+        with VmiConnectClient(
+            server.url, "C-42", creds, "bearer", cert_path=str(pki["client"]), timeout=3, ca_bundle=str(pki["ca"])
+        ) as client:
             assert client.health()["status"] == "ok"
         # No client certificate: the supplier refuses the handshake.
-        with VmiConnectClient(server.url, "C-42", creds, "bearer", timeout=3, ca_bundle=str(pki["ca"])) as client, \
-                pytest.raises(TransientError):
+        with (
+            VmiConnectClient(server.url, "C-42", creds, "bearer", timeout=3, ca_bundle=str(pki["ca"])) as client,
+            pytest.raises(TransientError),
+        ):
             client.health()
         # The supplier's certificate is checked: unknown to the system trust store, so refused.
-        with VmiConnectClient(server.url, "C-42", creds, "bearer", cert_path=str(pki["client"]), timeout=3) as client, \
-                pytest.raises(TransientError, match=r"(?i)certificate"):
+        with (
+            VmiConnectClient(server.url, "C-42", creds, "bearer", cert_path=str(pki["client"]), timeout=3) as client,
+            pytest.raises(TransientError, match=r"(?i)certificate"),
+        ):
             client.health()
         assert server.state.received["health"] == 1
     # A wrong key password is a clear error without the password in it.
     with pytest.raises(AuthError, match="could not be loaded") as info:
-        VmiConnectClient("https://127.0.0.1:9", "C-42", VendorCredentials(key_password="wrong-pw-1"), "none",
-                         cert_path=str(pki["client"]))
+        VmiConnectClient(
+            "https://127.0.0.1:9",
+            "C-42",
+            VendorCredentials(key_password="wrong-pw-1"),
+            "none",
+            cert_path=str(pki["client"]),
+        )
     assert "wrong-pw-1" not in str(info.value)

@@ -80,9 +80,14 @@ def test_customer_po_is_sent_acknowledged_and_shipped(db: Database, installed_ho
     with rig(db, replenish=False) as r:
         w = r.world
         with db.transaction() as s:
-            po = orders.create_order(s, MANAGER, vendor_id=r.acme, location_id=w.locations["WH-1"],
-                                     lines=[orders.NewLine(sku_id=w.skus["P-1"], quantity=Decimal(12))],
-                                     origin=POOrigin.MANUAL)
+            po = orders.create_order(
+                s,
+                MANAGER,
+                vendor_id=r.acme,
+                location_id=w.locations["WH-1"],
+                lines=[orders.NewLine(sku_id=w.skus["P-1"], quantity=Decimal(12))],
+                origin=POOrigin.MANUAL,
+            )
             orders.mark_sent(s, MANAGER, po.id)
             po_number = po.po_number
         with db.transaction() as s:
@@ -103,9 +108,14 @@ def test_customer_po_is_sent_acknowledged_and_shipped(db: Database, installed_ho
             po = s.scalar(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number))
             assert po is not None
             orders.receive(s, MANAGER, po.id, {1: Decimal(12)})
-            other = orders.create_order(s, MANAGER, vendor_id=r.acme, location_id=w.locations["WH-1"],
-                                        lines=[orders.NewLine(sku_id=w.skus["P-2"], quantity=Decimal(3))],
-                                        origin=POOrigin.MANUAL)
+            other = orders.create_order(
+                s,
+                MANAGER,
+                vendor_id=r.acme,
+                location_id=w.locations["WH-1"],
+                lines=[orders.NewLine(sku_id=w.skus["P-2"], quantity=Decimal(3))],
+                origin=POOrigin.MANUAL,
+            )
             orders.mark_sent(s, MANAGER, other.id)
             orders.cancel(s, MANAGER, other.id, "ordered by mistake")
             other_number = other.po_number
@@ -119,8 +129,9 @@ def test_customer_po_is_sent_acknowledged_and_shipped(db: Database, installed_ho
         assert state.double_applied == 0
 
 
-def test_stock_change_tells_delta_listeners_which_vendors_to_push_after_commit(sqlite_db: Database,
-                                                                              installed_hooks: None) -> None:
+def test_stock_change_tells_delta_listeners_which_vendors_to_push_after_commit(
+    sqlite_db: Database, installed_hooks: None
+) -> None:
     calls: list[set[int]] = []
     hooks.add_delta_listener(calls.append)
     try:
@@ -144,13 +155,22 @@ def test_bodies_over_64_kib_are_sent_gzip_encoded(sqlite_db: Database) -> None:
     import uuid
 
     with rig(sqlite_db, replenish=False) as r, r.engine.client_for(r.acme, r.creds) as client:
-        lines = [{"location_code": "WH-1", "sku": "P-1", "date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                  "consumed": i % 7 + 1} for i in range(1000)]
+        lines = [
+            {
+                "location_code": "WH-1",
+                "sku": "P-1",
+                "date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                "consumed": i % 7 + 1,
+            }
+            for i in range(1000)
+        ]
         small = {"message_id": str(uuid.uuid4()), "customer_id": "C-42", "lines": lines[:10]}
         big = {"message_id": str(uuid.uuid4()), "customer_id": "C-42", "lines": lines}
         assert client.post_json("/v1/usage", small, small["message_id"]).accepted == 10
         assert client.post_json("/v1/usage", big, big["message_id"]).accepted == 1000
         encodings = [c["headers"].get("content-encoding") for c in r.server.state.captured if c["kind"] == "usage"]
         assert encodings == [None, "gzip"]
-        assert all(c["headers"]["user-agent"].startswith("vmi-desktop/") and c["headers"]["x-vmi-customer"] == "C-42"
-                   for c in r.server.state.captured)
+        assert all(
+            c["headers"]["user-agent"].startswith("vmi-desktop/") and c["headers"]["x-vmi-customer"] == "C-42"
+            for c in r.server.state.captured
+        )

@@ -34,8 +34,9 @@ def _queue_reports(r, count: int) -> int:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(("kind", "options"), FAULTS)
-def test_outbound_fault_is_survived_without_loss_or_duplicate(sqlite_db: Database, kind: str,
-                                                               options: dict[str, float]) -> None:
+def test_outbound_fault_is_survived_without_loss_or_duplicate(
+    sqlite_db: Database, kind: str, options: dict[str, float]
+) -> None:
     with rig(sqlite_db, timeout=0.4, replenish=False) as r:
         queued = _queue_reports(r, 3)
         r.server.add_fault("/v1/stock-reports", kind, count=2, **options)
@@ -56,12 +57,15 @@ def test_outbound_fault_is_survived_without_loss_or_duplicate(sqlite_db: Databas
 
 
 @pytest.mark.parametrize(("kind", "options"), FAULTS)
-def test_event_pull_fault_is_survived_without_loss_or_duplicate(sqlite_db: Database, kind: str,
-                                                                 options: dict[str, float]) -> None:
+def test_event_pull_fault_is_survived_without_loss_or_duplicate(
+    sqlite_db: Database, kind: str, options: dict[str, float]
+) -> None:
     with rig(sqlite_db, timeout=0.4, replenish=False) as r:
         for i in range(7):
-            r.server.add_event("thresholds.proposed", {"location_code": "WH-1", "sku": "P-1", "min": i, "max": 60,
-                                                       "reason": f"proposal {i}"})
+            r.server.add_event(
+                "thresholds.proposed",
+                {"location_code": "WH-1", "sku": "P-1", "min": i, "max": 60, "reason": f"proposal {i}"},
+            )
         r.engine.events_limit = 3
         r.server.add_fault("/v1/events", kind, count=2, **options)
         r.drain()
@@ -72,8 +76,7 @@ def test_event_pull_fault_is_survived_without_loss_or_duplicate(sqlite_db: Datab
         assert r.inbox_count() == 7
 
 
-def test_permanent_refusal_keeps_the_message_as_failed_with_an_alert_and_retry_sends_it(
-        sqlite_db: Database) -> None:
+def test_permanent_refusal_keeps_the_message_as_failed_with_an_alert_and_retry_sends_it(sqlite_db: Database) -> None:
     from tests.conftest import MANAGER
     from vmi_desktop.models import Alert, AlertKind
 
@@ -121,13 +124,16 @@ def test_a_sync_killed_mid_run_resumes_with_exact_counts(sqlite_db: Database) ->
     with rig(sqlite_db, replenish=False) as r:
         queued = _queue_reports(r, 12)
         for i in range(900):
-            r.server.add_event("thresholds.proposed", {"location_code": "WH-1", "sku": "P-2", "min": i % 10,
-                                                       "max": 40, "reason": f"#{i}"})
+            r.server.add_event(
+                "thresholds.proposed",
+                {"location_code": "WH-1", "sku": "P-2", "min": i % 10, "max": 40, "reason": f"#{i}"},
+            )
         r.server.add_fault("/v1/stock-reports", "delay", count=100, seconds=0.15)
         r.server.add_fault("/v1/events", "delay", count=100, seconds=0.4)
         env = dict(os.environ, VMI_SUPPLIER_TOKEN_ACME=TOKEN)
-        proc = subprocess.Popen(_cli(db_path, "sync", "--once"), env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            _cli(db_path, "sync", "--once"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         state = r.server.state
         deadline = time.monotonic() + 60
         while state.received["stock-reports"] < 5 and time.monotonic() < deadline:
@@ -137,8 +143,9 @@ def test_a_sync_killed_mid_run_resumes_with_exact_counts(sqlite_db: Database) ->
         killed_after = state.applied["stock-reports"]
         assert 0 < killed_after < queued, proc.stdout.read() if proc.stdout else ""  # truly mid-way
         # Second crash, this time while events are being applied.
-        proc = subprocess.Popen(_cli(db_path, "sync", "--once"), env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            _cli(db_path, "sync", "--once"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         start = state.received["events"]
         while state.received["events"] < start + 2 and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -157,20 +164,25 @@ def test_a_sync_killed_mid_run_resumes_with_exact_counts(sqlite_db: Database) ->
 
 
 def test_sync_command_reports_each_vendor_and_names_the_env_var_when_no_token_is_found(
-        sqlite_db: Database, tmp_path: Path) -> None:
+    sqlite_db: Database, tmp_path: Path
+) -> None:
     db_path = sqlite_db.sqlite_path
     assert db_path is not None
     with rig(sqlite_db, replenish=False) as r:
         env = dict(os.environ, VMI_SUPPLIER_TOKEN_ACME=TOKEN)
-        done = subprocess.run(_cli(db_path, "sync", "--vendor", "ACME", "--once"), env=env, capture_output=True,
-                              text=True, timeout=60)
+        done = subprocess.run(
+            _cli(db_path, "sync", "--vendor", "ACME", "--once"), env=env, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert "ACME: sent 1, failed 0" in done.stdout
         assert r.server.state.applied["stock-reports"] == 1
         assert TOKEN not in done.stdout + done.stderr
         # No keyring at all (no session bus): the command must name the environment variable instead.
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("VMI_SUPPLIER_TOKEN_") and k != "DBUS_SESSION_BUS_ADDRESS"}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("VMI_SUPPLIER_TOKEN_") and k != "DBUS_SESSION_BUS_ADDRESS"
+        }
         env.update(VMI_DATA_DIR=str(tmp_path / "data"), PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
         failed = subprocess.run(_cli(db_path, "sync", "--once"), env=env, capture_output=True, text=True, timeout=60)
         assert failed.returncode == 1

@@ -19,18 +19,37 @@ from vmi_desktop.sync.inbox import list_rejected
 def test_bad_events_are_rejected_with_reason_and_alert_and_do_not_block_later_ones(db: Database) -> None:
     with rig(db, replenish=False) as r:
         add = r.server.add_event
-        add("order.created", {"supplier_order_id": "SO-X1", "location_code": "WH-1",
-                              "lines": [{"line": 1, "sku": "P-3", "quantity": 4}]})  # BOLT's SKU
+        add(
+            "order.created",
+            {
+                "supplier_order_id": "SO-X1",
+                "location_code": "WH-1",
+                "lines": [{"line": 1, "sku": "P-3", "quantity": 4}],
+            },
+        )  # BOLT's SKU
         add("thresholds.proposed", {"location_code": "WH-1", "sku": "P-3", "min": 1, "max": 2})  # BOLT's pair
-        add("order.created", {"supplier_order_id": "SO-X2", "location_code": "WH-1",
-                              "lines": [{"line": 1, "sku": "P-2", "quantity": -5}]})  # negative
-        add("order.created", {"supplier_order_id": "SO-X3", "location_code": "WH-1",
-                              "lines": [{"line": 1, "sku": "P-2", "quantity": "lots"}]})  # not a number
+        add(
+            "order.created",
+            {
+                "supplier_order_id": "SO-X2",
+                "location_code": "WH-1",
+                "lines": [{"line": 1, "sku": "P-2", "quantity": -5}],
+            },
+        )  # negative
+        add(
+            "order.created",
+            {
+                "supplier_order_id": "SO-X3",
+                "location_code": "WH-1",
+                "lines": [{"line": 1, "sku": "P-2", "quantity": "lots"}],
+            },
+        )  # not a number
         add("shipment.dispatched", {"shipment_id": "SH-9", "po_number": "PO-999999", "lines": []})  # unknown order
         add("order.acknowledged", "not an object")  # malformed body
         add("mystery.event", {})  # unknown type
-        add("thresholds.proposed", {"location_code": "WH-1", "sku": "P-1", "min": 12, "max": 48,
-                                    "reason": "seasonal"})  # fine, after all the bad ones
+        add(
+            "thresholds.proposed", {"location_code": "WH-1", "sku": "P-1", "min": 12, "max": 48, "reason": "seasonal"}
+        )  # fine, after all the bad ones
         r.server.state.events.append({"type": "order.cancelled", "data": {}})  # no event_id at all
         report = r.sync()
         assert report.error is None, report
@@ -62,8 +81,13 @@ def test_plain_http_is_refused_except_on_loopback() -> None:
     creds = VendorCredentials(token="t")
     with pytest.raises(InsecureUrlError, match="https"):
         VmiConnectClient("http://erp.supplier.example/vmi", "C-1", creds, "bearer")
-    for ok in ("http://127.0.0.1:9/vmi", "http://127.8.9.10:9", "http://[::1]:9", "http://localhost:9",
-               "https://erp.supplier.example/vmi"):
+    for ok in (
+        "http://127.0.0.1:9/vmi",
+        "http://127.8.9.10:9",
+        "http://[::1]:9",
+        "http://localhost:9",
+        "https://erp.supplier.example/vmi",
+    ):
         VmiConnectClient(ok, "C-1", creds, "bearer").close()
 
 
@@ -74,9 +98,9 @@ def test_scrub_removes_authorization_values_and_known_secrets() -> None:
     assert "***" in repr(VendorCredentials(token="s3cr3t")) and "s3cr3t" not in repr(VendorCredentials(token="s3cr3t"))
 
 
-def test_secrets_never_reach_the_database_file_logs_or_settings(sqlite_db: Database, tmp_path: Path,
-                                                                caplog: pytest.LogCaptureFixture,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_never_reach_the_database_file_logs_or_settings(
+    sqlite_db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("VMI_DATA_DIR", str(tmp_path / "data"))
     caplog.set_level(logging.DEBUG)
     with rig(sqlite_db, wait_for_retries_s=0) as r:

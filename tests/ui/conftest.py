@@ -75,8 +75,9 @@ def make_ctx(qtbot: object, sqlite_db: Database, tmp_path: Path) -> Iterator[Cal
     def make(actor: Actor) -> AppContext:
         runner = TaskRunner()
         runners.append(runner)
-        return AppContext(db=sqlite_db, actor=actor, settings=Settings(data_dir=tmp_path, config_dir=tmp_path),
-                          runner=runner)
+        return AppContext(
+            db=sqlite_db, actor=actor, settings=Settings(data_dir=tmp_path, config_dir=tmp_path), runner=runner
+        )
 
     yield make
     for runner in runners:
@@ -112,8 +113,14 @@ def main_window(make_window: Callable[[AppContext], object], ctx: AppContext) ->
 
 
 #: on hand per (SKU, location) written by the ``stocked`` fixture
-ON_HAND = {("P-1", "WH-1"): 7, ("P-2", "WH-1"): 30, ("P-3", "WH-1"): 2, ("P-1", "VAN-7"): 1,
-           ("P-2", "VAN-7"): 0, ("P-3", "VAN-7"): 11}
+ON_HAND = {
+    ("P-1", "WH-1"): 7,
+    ("P-2", "WH-1"): 30,
+    ("P-3", "WH-1"): 2,
+    ("P-1", "VAN-7"): 1,
+    ("P-2", "VAN-7"): 0,
+    ("P-3", "VAN-7"): 11,
+}
 
 
 @pytest.fixture
@@ -126,8 +133,11 @@ def stocked(sqlite_db: Database, world: World) -> World:
     from vmi_desktop.models import StockLevel
 
     with sqlite_db.transaction() as session:
-        session.execute(insert(StockLevel), [
-            {"sku_id": world.skus[s], "location_id": world.locations[loc], "on_hand": Decimal(q)}
-            for (s, loc), q in ON_HAND.items()
-        ])
+        session.execute(
+            insert(StockLevel),
+            [
+                {"sku_id": world.skus[s], "location_id": world.locations[loc], "on_hand": Decimal(q)}
+                for (s, loc), q in ON_HAND.items()
+            ],
+        )
     return world

@@ -16,13 +16,26 @@ from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.pages.alerts import AlertsPage
 
 
-def _raise(db: Database, world: World, key: str, *, vendor: str | None = "ACME",
-           severity: AlertSeverity = AlertSeverity.WARNING, kind: AlertKind = AlertKind.BELOW_MIN) -> int:
+def _raise(
+    db: Database,
+    world: World,
+    key: str,
+    *,
+    vendor: str | None = "ACME",
+    severity: AlertSeverity = AlertSeverity.WARNING,
+    kind: AlertKind = AlertKind.BELOW_MIN,
+) -> int:
     with db.transaction() as s:
         alert = alert_service.raise_alert(
-            s, kind=kind, cause_key=key, message=f"alert {key}", severity=severity,
-            vendor_id=world.vendors[vendor] if vendor else None, sku_id=world.skus["P-1"],
-            location_id=world.locations["WH-1"])
+            s,
+            kind=kind,
+            cause_key=key,
+            message=f"alert {key}",
+            severity=severity,
+            vendor_id=world.vendors[vendor] if vendor else None,
+            sku_id=world.skus["P-1"],
+            location_id=world.locations["WH-1"],
+        )
         assert alert is not None
         return alert.id
 
@@ -35,8 +48,9 @@ def _page(qtbot: QtBot, ctx: AppContext, poll_ms: int = 20000) -> AlertsPage:
     return page
 
 
-def test_acknowledge_then_resolve_the_selected_alert(qtbot: QtBot, sqlite_db: Database, world: World, lead: Actor,
-                                                     make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_acknowledge_then_resolve_the_selected_alert(
+    qtbot: QtBot, sqlite_db: Database, world: World, lead: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     first = _raise(sqlite_db, world, "below:1", severity=AlertSeverity.CRITICAL)
     _raise(sqlite_db, world, "below:2")
     page = _page(qtbot, make_ctx(lead))
@@ -55,8 +69,9 @@ def test_acknowledge_then_resolve_the_selected_alert(qtbot: QtBot, sqlite_db: Da
     assert {r.id: r.status for r in page.model.rows}[first] is AlertStatus.RESOLVED
 
 
-def test_severity_shows_as_icon_and_colour(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
-                                           make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_severity_shows_as_icon_and_colour(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     _raise(sqlite_db, world, "c", severity=AlertSeverity.CRITICAL)
     page = _page(qtbot, make_ctx(manager))
     index = page.model.index(0, 0)
@@ -66,8 +81,8 @@ def test_severity_shows_as_icon_and_colour(qtbot: QtBot, sqlite_db: Database, wo
 
 
 def test_supplier_sees_only_its_vendors_alerts_and_cannot_handle_them(
-        qtbot: QtBot, sqlite_db: Database, world: World, supplier_actor: Actor,
-        make_ctx: Callable[[Actor], AppContext]) -> None:
+    qtbot: QtBot, sqlite_db: Database, world: World, supplier_actor: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     mine = _raise(sqlite_db, world, "acme", vendor="ACME")
     _raise(sqlite_db, world, "bolt", vendor="BOLT")
     _raise(sqlite_db, world, "sync", vendor=None, kind=AlertKind.SYNC_FAILED)
@@ -78,9 +93,9 @@ def test_supplier_sees_only_its_vendors_alerts_and_cannot_handle_them(
     assert not page.ack_button.isEnabled() and not page.resolve_button.isEnabled()
 
 
-def test_new_alert_is_notified_when_the_window_is_not_active(qtbot: QtBot, sqlite_db: Database, world: World,
-                                                             manager: Actor,
-                                                             make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_new_alert_is_notified_when_the_window_is_not_active(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     _raise(sqlite_db, world, "old")
     page = _page(qtbot, make_ctx(manager), poll_ms=100000)
     page.notifier.window_active = lambda: False  # the user is in another application
@@ -91,15 +106,21 @@ def test_new_alert_is_notified_when_the_window_is_not_active(qtbot: QtBot, sqlit
     qtbot.waitUntil(lambda: any(r.id == new for r in page.model.rows), timeout=2000)
 
 
-def test_polling_finds_alerts_raised_elsewhere_and_batches_them(qtbot: QtBot, sqlite_db: Database, world: World,
-                                                                manager: Actor,
-                                                                make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_polling_finds_alerts_raised_elsewhere_and_batches_them(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     page = _page(qtbot, make_ctx(manager), poll_ms=100000)
     page.notifier.window_active = lambda: False
     with sqlite_db.transaction() as s:  # written without the service's sink: another workstation
         for i in range(6):
-            s.add(Alert(kind=AlertKind.ORDER_OVERDUE, cause_key=f"x{i}", message=f"PO {i} overdue",
-                        severity=AlertSeverity.CRITICAL if i == 0 else AlertSeverity.WARNING))
+            s.add(
+                Alert(
+                    kind=AlertKind.ORDER_OVERDUE,
+                    cause_key=f"x{i}",
+                    message=f"PO {i} overdue",
+                    severity=AlertSeverity.CRITICAL if i == 0 else AlertSeverity.WARNING,
+                )
+            )
     with qtbot.waitSignal(page.notifier.new_alerts, timeout=5000):
         page.notifier.poll()
     title, body = page.notifier.notifications[-1]
@@ -107,9 +128,9 @@ def test_polling_finds_alerts_raised_elsewhere_and_batches_them(qtbot: QtBot, sq
     assert body.endswith("…") and body.count("\n") == 4
 
 
-def test_no_notification_while_the_user_is_looking_at_the_app(qtbot: QtBot, sqlite_db: Database, world: World,
-                                                              manager: Actor,
-                                                              make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_no_notification_while_the_user_is_looking_at_the_app(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     page = _page(qtbot, make_ctx(manager), poll_ms=100000)
     page.notifier.window_active = lambda: True
     with qtbot.waitSignal(page.notifier.new_alerts, timeout=5000):

@@ -30,13 +30,16 @@ def _post(db: Database, actor: Actor, world: World) -> tuple[int, int]:
     return world.skus["P-1"], world.locations["WH-1"]
 
 
-def test_stock_chart_plots_the_posted_on_hand_series(qtbot: QtBot, sqlite_db: Database, world: World,
-                                                     manager: Actor) -> None:
+def test_stock_chart_plots_the_posted_on_hand_series(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor
+) -> None:
     sku_id, loc_id = _post(sqlite_db, manager, world)
     with sqlite_db.transaction() as s:
-        posted = s.execute(select(StockMovement.occurred_at, StockMovement.on_hand_after)
-                           .where(StockMovement.sku_id == sku_id, StockMovement.location_id == loc_id)
-                           .order_by(StockMovement.occurred_at)).all()
+        posted = s.execute(
+            select(StockMovement.occurred_at, StockMovement.on_hand_after)
+            .where(StockMovement.sku_id == sku_id, StockMovement.location_id == loc_id)
+            .order_by(StockMovement.occurred_at)
+        ).all()
         data = q.stock_series(s, manager, sku_id, loc_id)
     chart = StockChart()
     qtbot.addWidget(chart)
@@ -65,8 +68,9 @@ def test_crosshair_reads_out_date_and_level(qtbot: QtBot, sqlite_db: Database, w
     assert chart.v_line.value() == (T0 + timedelta(days=1, hours=4)).timestamp()
 
 
-def test_consumption_bars_switch_from_daily_to_weekly(qtbot: QtBot, sqlite_db: Database, world: World,
-                                                     manager: Actor) -> None:
+def test_consumption_bars_switch_from_daily_to_weekly(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor
+) -> None:
     sku_id, loc_id = _post(sqlite_db, manager, world)
     with sqlite_db.transaction() as s:
         daily = q.consumption_daily(s, manager, sku_id, loc_id)
@@ -80,8 +84,9 @@ def test_consumption_bars_switch_from_daily_to_weekly(qtbot: QtBot, sqlite_db: D
     assert chart.shown.days[0].isoformat() == "2025-01-06"
 
 
-def test_export_csv_writes_the_plotted_points_and_png_is_an_image(qtbot: QtBot, sqlite_db: Database, world: World,
-                                                                  manager: Actor, tmp_path: Path) -> None:
+def test_export_csv_writes_the_plotted_points_and_png_is_an_image(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, tmp_path: Path
+) -> None:
     sku_id, loc_id = _post(sqlite_db, manager, world)
     with sqlite_db.transaction() as s:
         data = q.stock_series(s, manager, sku_id, loc_id)
@@ -119,8 +124,6 @@ def test_ten_years_of_daily_points_render_with_downsampling(qtbot: QtBot) -> Non
     assert len(shown_x) < days  # drawn downsampled to the pixels, not 3653 points
 
 
-
-
 def test_many_chart_repaints_do_not_exhaust_the_none_singleton(qtbot: QtBot) -> None:
     """PySide6 6.12.0 on Python 3.11 drops a reference to None per Python paint override and aborts the
     interpreter after a few hundred repaints; pyproject pins PySide6 below 6.12, this guards the pin."""
@@ -144,9 +147,14 @@ def test_vendor_charts_plot_monthly_fill_rate_in_percent_with_the_sla_line(qtbot
     from vmi_desktop.ui.charts import VendorCharts
 
     months = np.array([datetime(2025, m, 1, tzinfo=UTC).timestamp() for m in (1, 2, 3)])
-    data = q.VendorSeries(months=months, fill_rate=np.array([0.5, np.nan, 1.0]), cycle_days=np.array([3.0, 4.5, 6.0]),
-                          ordered=np.array([10.0, 0.0, 4.0]), received_on_time=np.array([5.0, 0.0, 4.0]),
-                          sla_fill_rate=0.9)
+    data = q.VendorSeries(
+        months=months,
+        fill_rate=np.array([0.5, np.nan, 1.0]),
+        cycle_days=np.array([3.0, 4.5, 6.0]),
+        ordered=np.array([10.0, 0.0, 4.0]),
+        received_on_time=np.array([5.0, 0.0, 4.0]),
+        sla_fill_rate=0.9,
+    )
     charts = VendorCharts()
     qtbot.addWidget(charts)
     charts.set_series(data, "ACME")
@@ -154,5 +162,8 @@ def test_vendor_charts_plot_monthly_fill_rate_in_percent_with_the_sla_line(qtbot
     assert charts.cycle_curve.yData.tolist() == [3.0, 4.5, 6.0]
     assert charts.sla_line.isVisible() and charts.sla_line.value() == 90.0
     rows = charts.fill.csv_rows()
-    assert rows[1:] == [["fill rate %", "2025-01-01 00:00", "50"], ["fill rate %", "2025-02-01 00:00", ""],
-                        ["fill rate %", "2025-03-01 00:00", "100"]]
+    assert rows[1:] == [
+        ["fill rate %", "2025-01-01 00:00", "50"],
+        ["fill rate %", "2025-02-01 00:00", ""],
+        ["fill rate %", "2025-03-01 00:00", "100"],
+    ]

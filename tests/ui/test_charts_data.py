@@ -42,9 +42,11 @@ def test_stock_series_follows_the_ledger_on_hand_after(db: Database, manager: Ac
     with db.transaction() as s:
         sku_id = ledger.resolve_sku(s, "P-1").id
         loc_id = ledger.resolve_location(s, "WH-1").id
-        posted = s.execute(select(StockMovement.occurred_at, StockMovement.on_hand_after)
-                           .where(StockMovement.sku_id == sku_id, StockMovement.location_id == loc_id)
-                           .order_by(StockMovement.occurred_at, StockMovement.id)).all()
+        posted = s.execute(
+            select(StockMovement.occurred_at, StockMovement.on_hand_after)
+            .where(StockMovement.sku_id == sku_id, StockMovement.location_id == loc_id)
+            .order_by(StockMovement.occurred_at, StockMovement.id)
+        ).all()
         series = charts.stock_series(s, manager, sku_id, loc_id)
     assert list(series.times) == [p[0].timestamp() for p in posted]
     assert list(series.on_hand) == [float(p[1]) for p in posted]
@@ -70,9 +72,17 @@ def test_consumption_is_summed_per_day_and_per_monday_week(db: Database, manager
 def test_vendor_fill_rate_counts_only_units_received_by_need_by(db: Database, manager: Actor) -> None:
     with db.transaction() as s:
         w = build_world(s)
-        po = PurchaseOrder(po_number="PO-1", vendor_id=w.vendors["ACME"], location_id=w.locations["WH-1"],
-                           status=POStatus.PARTLY_RECEIVED, origin=POOrigin.MANUAL, created_at=T0,
-                           sent_at=T0, acknowledged_at=T0 + timedelta(hours=6), need_by=date(2026, 3, 10))
+        po = PurchaseOrder(
+            po_number="PO-1",
+            vendor_id=w.vendors["ACME"],
+            location_id=w.locations["WH-1"],
+            status=POStatus.PARTLY_RECEIVED,
+            origin=POOrigin.MANUAL,
+            created_at=T0,
+            sent_at=T0,
+            acknowledged_at=T0 + timedelta(hours=6),
+            need_by=date(2026, 3, 10),
+        )
         po.lines.append(PurchaseOrderLine(line_no=1, sku_id=w.skus["P-1"], quantity_ordered=Decimal(10)))
         s.add(po)
         s.flush()
@@ -96,8 +106,8 @@ def test_vendor_fill_rate_counts_only_units_received_by_need_by(db: Database, ma
 def test_fleet_health_counts_below_min_and_stock_outs_in_scope(db: Database, manager: Actor) -> None:
     with db.transaction() as s:
         w = build_world(s)
-        ledger.post_receipt(s, manager, "P-1", "WH-1", 5)    # min 10 -> below
-        ledger.post_receipt(s, manager, "P-2", "WH-1", 30)   # max 20 -> over
+        ledger.post_receipt(s, manager, "P-1", "WH-1", 5)  # min 10 -> below
+        ledger.post_receipt(s, manager, "P-2", "WH-1", 30)  # max 20 -> over
         # P-3 @ WH-1 and P-1 @ VAN-7 never posted: on hand 0 -> stock-outs and below min
     with db.transaction() as s:
         health = dashboard.fleet_health(s, manager)
@@ -116,6 +126,7 @@ def test_out_of_scope_pair_gives_an_empty_series(db: Database, manager: Actor) -
         vendors = dict(s.execute(select(PurchaseOrder.id, PurchaseOrder.id)).all())
         assert vendors == {}
         from vmi_desktop.models import Vendor
+
         bolt = s.scalar(select(Vendor.id).where(Vendor.code == "BOLT"))
         sku_id = ledger.resolve_sku(s, "P-1").id
         loc_id = ledger.resolve_location(s, "WH-1").id

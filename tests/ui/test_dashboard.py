@@ -28,9 +28,15 @@ def _history(db: Database, actor: Actor, world: World) -> None:
         for i in range(12):
             ledger.post_consumption(s, actor, "P-1", "WH-1", 1, occurred_at=T0 + timedelta(days=i, hours=3))
         ledger.post_receipt(s, actor, "P-2", "WH-1", 30, occurred_at=T0)  # over max 20
-        po_api.create_order(s, actor, vendor_id=world.vendors["ACME"], location_id=world.locations["WH-1"],
-                            lines=[po_api.NewLine(sku_id=world.skus["P-1"], quantity=Decimal(12))],
-                            origin=POOrigin.MANUAL, status=POStatus.AWAITING_APPROVAL)
+        po_api.create_order(
+            s,
+            actor,
+            vendor_id=world.vendors["ACME"],
+            location_id=world.locations["WH-1"],
+            lines=[po_api.NewLine(sku_id=world.skus["P-1"], quantity=Decimal(12))],
+            origin=POOrigin.MANUAL,
+            status=POStatus.AWAITING_APPROVAL,
+        )
 
 
 def _page(qtbot: QtBot, ctx: AppContext) -> DashboardPage:
@@ -42,8 +48,9 @@ def _page(qtbot: QtBot, ctx: AppContext) -> DashboardPage:
     return page
 
 
-def test_fleet_health_cards_and_tables(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
-                                       make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_fleet_health_cards_and_tables(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     _history(sqlite_db, manager, world)
     page = _page(qtbot, make_ctx(manager))
     # P-1@WH-1 8 < min 10; P-3@WH-1 and P-1@VAN-7 never posted (0): below min and out of stock
@@ -53,24 +60,35 @@ def test_fleet_health_cards_and_tables(qtbot: QtBot, sqlite_db: Database, world:
     assert page.cards["over_max"].text() == "1"
     assert page.cards["open_orders"].text() == "1"
     assert page.orders_table.item(0, 0).text() == "awaiting approval"
-    parts = {(page.attention_table.item(r, 0).text(), page.attention_table.item(r, 1).text())
-             for r in range(page.attention_table.rowCount())}
+    parts = {
+        (page.attention_table.item(r, 0).text(), page.attention_table.item(r, 1).text())
+        for r in range(page.attention_table.rowCount())
+    }
     assert parts == {("P-1", "WH-1"), ("P-3", "WH-1"), ("P-1", "VAN-7")}
     assert page.location_combo.count() == 2
 
 
-def test_selecting_a_pair_charts_its_ledger_series(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
-                                                   make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_selecting_a_pair_charts_its_ledger_series(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     _history(sqlite_db, manager, world)
     page = _page(qtbot, make_ctx(manager))
-    row = next(r for r in range(page.attention_table.rowCount())
-               if (page.attention_table.item(r, 0).text(), page.attention_table.item(r, 1).text()) == ("P-1", "WH-1"))
+    row = next(
+        r
+        for r in range(page.attention_table.rowCount())
+        if (page.attention_table.item(r, 0).text(), page.attention_table.item(r, 1).text()) == ("P-1", "WH-1")
+    )
     with qtbot.waitSignal(page.pair_loaded, timeout=5000):
         page.attention_table.selectRow(row)
     with sqlite_db.transaction() as s:
-        posted = s.execute(select(StockMovement.occurred_at, StockMovement.on_hand_after).where(
-            StockMovement.sku_id == world.skus["P-1"], StockMovement.location_id == world.locations["WH-1"],
-        ).order_by(StockMovement.occurred_at)).all()
+        posted = s.execute(
+            select(StockMovement.occurred_at, StockMovement.on_hand_after)
+            .where(
+                StockMovement.sku_id == world.skus["P-1"],
+                StockMovement.location_id == world.locations["WH-1"],
+            )
+            .order_by(StockMovement.occurred_at)
+        ).all()
     curve = page.stock_chart.curve
     assert np.array_equal(curve.xData, [p[0].timestamp() for p in posted])
     assert np.array_equal(curve.yData, [float(p[1]) for p in posted])
@@ -78,8 +96,9 @@ def test_selecting_a_pair_charts_its_ledger_series(qtbot: QtBot, sqlite_db: Data
     assert "P-1 at WH-1" in page.chart_title.text() and "min 10 / max 50" in page.chart_title.text()
 
 
-def test_typed_pair_and_vendor_charts(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
-                                      make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_typed_pair_and_vendor_charts(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     _history(sqlite_db, manager, world)
     page = _page(qtbot, make_ctx(manager))
     page.location_combo.setCurrentText("WH-1")
@@ -94,8 +113,9 @@ def test_typed_pair_and_vendor_charts(qtbot: QtBot, sqlite_db: Database, world: 
     assert page.chart_tabs.currentWidget() is page.vendor_charts
 
 
-def test_supplier_dashboard_shows_only_its_scope(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
-                                                 make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_supplier_dashboard_shows_only_its_scope(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     _history(sqlite_db, manager, world)
     bolt = Actor(name="bolt-rep", role=Role.SUPPLIER, vendor_id=world.vendors["BOLT"])
     page = _page(qtbot, make_ctx(bolt))

@@ -23,9 +23,12 @@ ALICE = Actor(name="alice", role=Role.PARTS_MANAGER)
 
 def _agreement_row(page: AgreementsPage, vendor: str, sku: str, location: str) -> int:
     model = page.model
-    return next(r for r in range(model.rowCount())
-                if (model.value(r, "vendor"), model.value(r, "part_number"), model.value(r, "location"))
-                == (vendor, sku, location))
+    return next(
+        r
+        for r in range(model.rowCount())
+        if (model.value(r, "vendor"), model.value(r, "part_number"), model.value(r, "location"))
+        == (vendor, sku, location)
+    )
 
 
 def _type_into_cell(qtbot, page: AgreementsPage, row: int, column_key: str, text: str) -> None:
@@ -49,8 +52,9 @@ def _agreements(window: MainWindow) -> AgreementsPage:
     return page
 
 
-def test_edit_a_threshold_and_save_persists_it_with_an_audit_entry(main_window: MainWindow, qtbot, sqlite_db,
-                                                                   stocked: World) -> None:
+def test_edit_a_threshold_and_save_persists_it_with_an_audit_entry(
+    main_window: MainWindow, qtbot, sqlite_db, stocked: World
+) -> None:
     page = _agreements(main_window)
     row = _agreement_row(page, "ACME", "P-1", "WH-1")
     _type_into_cell(qtbot, page, row, "min_qty", "12")
@@ -72,8 +76,9 @@ def test_edit_a_threshold_and_save_persists_it_with_an_audit_entry(main_window: 
     assert page.model.row(row).version == 2  # reloaded after save
 
 
-def test_min_above_max_is_refused_at_the_cell_and_not_saved(main_window: MainWindow, qtbot, sqlite_db,
-                                                            stocked: World) -> None:
+def test_min_above_max_is_refused_at_the_cell_and_not_saved(
+    main_window: MainWindow, qtbot, sqlite_db, stocked: World
+) -> None:
     page = _agreements(main_window)
     row = _agreement_row(page, "ACME", "P-1", "WH-1")
     _type_into_cell(qtbot, page, row, "min_qty", "60")
@@ -102,8 +107,7 @@ def test_negative_pack_size_is_refused_with_its_reason(main_window: MainWindow, 
     assert index.data() == "-5"
 
 
-def test_undo_takes_back_the_last_unsaved_edit_and_discard_all(main_window: MainWindow, qtbot,
-                                                               stocked: World) -> None:
+def test_undo_takes_back_the_last_unsaved_edit_and_discard_all(main_window: MainWindow, qtbot, stocked: World) -> None:
     page = _agreements(main_window)
     row = _agreement_row(page, "ACME", "P-2", "WH-1")
     _type_into_cell(qtbot, page, row, "min_qty", "6")
@@ -121,7 +125,8 @@ def test_undo_takes_back_the_last_unsaved_edit_and_discard_all(main_window: Main
 
 
 def test_a_row_changed_elsewhere_is_reloaded_with_who_and_when_never_overwritten(
-        main_window: MainWindow, qtbot, sqlite_db, stocked: World) -> None:
+    main_window: MainWindow, qtbot, sqlite_db, stocked: World
+) -> None:
     page = _agreements(main_window)
     agreement_id = stocked.agreements[("ACME", "P-1", "WH-1")]
     row = _agreement_row(page, "ACME", "P-1", "WH-1")
@@ -149,8 +154,9 @@ def test_a_row_changed_elsewhere_is_reloaded_with_who_and_when_never_overwritten
         assert session.get(SupplyAgreement, stocked.agreements[("ACME", "P-2", "WH-1")]).max_qty == Decimal(22)
 
 
-def test_refresh_keeps_the_version_an_edit_was_based_on(main_window: MainWindow, qtbot, sqlite_db,
-                                                        stocked: World) -> None:
+def test_refresh_keeps_the_version_an_edit_was_based_on(
+    main_window: MainWindow, qtbot, sqlite_db, stocked: World
+) -> None:
     page = _agreements(main_window)
     agreement_id = stocked.agreements[("ACME", "P-1", "WH-1")]
     row = _agreement_row(page, "ACME", "P-1", "WH-1")
@@ -167,8 +173,11 @@ def test_stock_min_edits_the_primary_agreement(main_window: MainWindow, qtbot, s
     main_window.show_page("stock")
     page = main_window.page("stock")
     model = page.model
-    row = next(r for r in range(model.rowCount())
-               if (model.value(r, "part_number"), model.value(r, "location")) == ("P-3", "WH-1"))
+    row = next(
+        r
+        for r in range(model.rowCount())
+        if (model.value(r, "part_number"), model.value(r, "location")) == ("P-3", "WH-1")
+    )
     assert model.setData(model.index(row, model.column_index("min_qty")), "3")
     assert model.setData(model.index(row, model.column_index("mode")), "auto_po")
     assert model.save()
@@ -195,8 +204,9 @@ def test_warehouse_lead_cannot_edit_thresholds_or_add(make_ctx, make_window, lea
     assert not window.page("skus").add_btn.isEnabled()
 
 
-def test_add_sku_dialog_creates_it_and_reports_a_duplicate(main_window: MainWindow, qtbot, sqlite_db,
-                                                           stocked: World) -> None:
+def test_add_sku_dialog_creates_it_and_reports_a_duplicate(
+    main_window: MainWindow, qtbot, sqlite_db, stocked: World
+) -> None:
     main_window.show_page("skus")
     page = main_window.page("skus")
     dialog = page.open_add_dialog()
@@ -246,11 +256,13 @@ def test_deactivate_hides_the_row_until_show_inactive(main_window: MainWindow, s
     assert [page.model.value(r, "code") for r in range(page.model.rowCount())] == ["ACME", "BOLT"]
     with sqlite_db.sessions() as session:
         assert session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "vendor")).all() == [
-            "vendor.deactivate"]
+            "vendor.deactivate"
+        ]
 
 
-def test_bulk_scale_of_selected_thresholds_runs_off_the_ui_thread(main_window: MainWindow, qtbot, sqlite_db,
-                                                                   stocked: World) -> None:
+def test_bulk_scale_of_selected_thresholds_runs_off_the_ui_thread(
+    main_window: MainWindow, qtbot, sqlite_db, stocked: World
+) -> None:
     page = _agreements(main_window)
     page.location_combo.setCurrentIndex(page.location_combo.findText("WH-1"))
     page.view.selectAll()
@@ -280,8 +292,9 @@ def test_bulk_set_refuses_min_above_max_in_the_dialog(main_window: MainWindow, s
     assert dialog.error_label.text() == "min (9) is above max (3)"
 
 
-def test_enum_cell_edits_through_a_combo_and_keyboard_shortcuts_save(main_window: MainWindow, qtbot, sqlite_db,
-                                                                     stocked: World) -> None:
+def test_enum_cell_edits_through_a_combo_and_keyboard_shortcuts_save(
+    main_window: MainWindow, qtbot, sqlite_db, stocked: World
+) -> None:
     from PySide6.QtWidgets import QComboBox
 
     page = _agreements(main_window)
@@ -309,8 +322,9 @@ def test_enum_cell_edits_through_a_combo_and_keyboard_shortcuts_save(main_window
         assert agreement.mode.value == "auto_po"
 
 
-def test_edits_of_rows_hidden_by_a_new_search_are_still_saved(main_window: MainWindow, qtbot, sqlite_db,
-                                                              stocked: World) -> None:
+def test_edits_of_rows_hidden_by_a_new_search_are_still_saved(
+    main_window: MainWindow, qtbot, sqlite_db, stocked: World
+) -> None:
     page = _agreements(main_window)
     row = _agreement_row(page, "ACME", "P-1", "WH-1")
     _type_into_cell(qtbot, page, row, "max_qty", "55")
@@ -325,8 +339,9 @@ def test_edits_of_rows_hidden_by_a_new_search_are_still_saved(main_window: MainW
         assert (agreement.min_qty, agreement.max_qty) == (Decimal(10), Decimal(55))
 
 
-def test_a_save_refused_by_the_service_marks_the_cell_and_keeps_the_edit(main_window: MainWindow, qtbot,
-                                                                         sqlite_db, stocked: World) -> None:
+def test_a_save_refused_by_the_service_marks_the_cell_and_keeps_the_edit(
+    main_window: MainWindow, qtbot, sqlite_db, stocked: World
+) -> None:
     main_window.show_page("skus")
     page = main_window.page("skus")
     model = page.model
@@ -346,8 +361,9 @@ def test_a_save_refused_by_the_service_marks_the_cell_and_keeps_the_edit(main_wi
         assert session.get(Sku, stocked.skus["P-3"]).part_number == "P-33"
 
 
-def test_ctrl_s_with_the_cell_editor_still_open_saves_what_was_typed(main_window: MainWindow, qtbot, sqlite_db,
-                                                                     stocked: World) -> None:
+def test_ctrl_s_with_the_cell_editor_still_open_saves_what_was_typed(
+    main_window: MainWindow, qtbot, sqlite_db, stocked: World
+) -> None:
     page = _agreements(main_window)
     row = _agreement_row(page, "ACME", "P-1", "VAN-7")
     index = page.model.index(row, page.model.column_index("max_qty"))

@@ -51,22 +51,32 @@ def test_a_database_from_a_newer_app_is_refused_with_a_dialog(qtbot, sqlite_db: 
 
 def test_an_unknown_user_is_told_to_ask_a_parts_manager(qtbot, sqlite_db: Database, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, config_dir=tmp_path, database_url=sqlite_db.url)
-    open_context(Settings(data_dir=tmp_path, config_dir=tmp_path, database_url=sqlite_db.url,
-                          username="first")).db.dispose()
+    open_context(
+        Settings(data_dir=tmp_path, config_dir=tmp_path, database_url=sqlite_db.url, username="first")
+    ).db.dispose()
     seen: list[str] = []
     _close_dialog_later(seen)
     assert run_app(settings.with_overrides(username="stranger")) == 2
-    assert seen == ["Cannot start VMI Desktop: user 'stranger' is not known in this database; "
-                    "ask a parts manager to add you"]
+    assert seen == [
+        "Cannot start VMI Desktop: user 'stranger' is not known in this database; ask a parts manager to add you"
+    ]
 
 
 def test_planner_statistics_are_refreshed_only_when_the_stock_table_changed_size(sqlite_db: Database) -> None:
     with sqlite_db.transaction() as session:
         session.execute(insert(Sku), [{"part_number": f"S-{i}"} for i in range(1200)])
-        session.execute(text("INSERT INTO locations (code, name, kind, allow_negative_stock, active, version, "
-                             "updated_at) VALUES ('L', 'L', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"))
-        session.execute(text("INSERT INTO stock_levels (sku_id, location_id, on_hand, updated_at) "
-                             "SELECT skus.id, locations.id, 1, '2026-01-01 00:00:00' FROM skus, locations"))
+        session.execute(
+            text(
+                "INSERT INTO locations (code, name, kind, allow_negative_stock, active, version, "
+                "updated_at) VALUES ('L', 'L', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"
+            )
+        )
+        session.execute(
+            text(
+                "INSERT INTO stock_levels (sku_id, location_id, on_hand, updated_at) "
+                "SELECT skus.id, locations.id, 1, '2026-01-01 00:00:00' FROM skus, locations"
+            )
+        )
     assert statistics_are_stale(sqlite_db)
     assert refresh_planner_statistics(sqlite_db)
     assert not statistics_are_stale(sqlite_db)

@@ -26,14 +26,27 @@ from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.pages.orders import OrdersPage
 
 
-def _order(db: Database, world: World, *, vendor: str = "ACME", status: POStatus = POStatus.DRAFT,
-           origin: POOrigin = POOrigin.MANUAL, hold: str = "", qty: int = 10) -> int:
+def _order(
+    db: Database,
+    world: World,
+    *,
+    vendor: str = "ACME",
+    status: POStatus = POStatus.DRAFT,
+    origin: POOrigin = POOrigin.MANUAL,
+    hold: str = "",
+    qty: int = 10,
+) -> int:
     with db.transaction() as s:
         sku = "P-3" if vendor == "BOLT" else "P-1"
         po = po_api.create_order(
-            s, Actor(name="pm", role=__import__("vmi_desktop.models", fromlist=["Role"]).Role.PARTS_MANAGER),
-            vendor_id=world.vendors[vendor], location_id=world.locations["WH-1"],
-            lines=[po_api.NewLine(sku_id=world.skus[sku], quantity=Decimal(qty))], origin=origin, status=status)
+            s,
+            Actor(name="pm", role=__import__("vmi_desktop.models", fromlist=["Role"]).Role.PARTS_MANAGER),
+            vendor_id=world.vendors[vendor],
+            location_id=world.locations["WH-1"],
+            lines=[po_api.NewLine(sku_id=world.skus[sku], quantity=Decimal(qty))],
+            origin=origin,
+            status=status,
+        )
         po.hold_reason = hold
         return po.id
 
@@ -46,10 +59,16 @@ def _page(qtbot: QtBot, ctx: AppContext) -> OrdersPage:
     return page
 
 
-def test_manager_approves_a_held_supplier_order(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
-                                                 make_ctx: Callable[[Actor], AppContext]) -> None:
-    po_id = _order(sqlite_db, world, status=POStatus.AWAITING_APPROVAL, origin=POOrigin.SUPPLIER,
-                   hold="position 62 would exceed max 50")
+def test_manager_approves_a_held_supplier_order(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
+    po_id = _order(
+        sqlite_db,
+        world,
+        status=POStatus.AWAITING_APPROVAL,
+        origin=POOrigin.SUPPLIER,
+        hold="position 62 would exceed max 50",
+    )
     page = _page(qtbot, make_ctx(manager))
     assert page.select_order(po_id)
     assert "exceed max 50" in page.header.text()
@@ -65,8 +84,9 @@ def test_manager_approves_a_held_supplier_order(qtbot: QtBot, sqlite_db: Databas
     assert page.history.rowCount() == 2
 
 
-def test_reject_asks_for_a_reason_and_records_it(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
-                                                make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_reject_asks_for_a_reason_and_records_it(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     po_id = _order(sqlite_db, world, status=POStatus.AWAITING_APPROVAL, origin=POOrigin.PROPOSAL)
     page = _page(qtbot, make_ctx(manager))
     page.select_order(po_id)
@@ -82,8 +102,8 @@ def test_reject_asks_for_a_reason_and_records_it(qtbot: QtBot, sqlite_db: Databa
 
 
 def test_record_partial_receipt_posts_to_the_ledger_and_over_receipt_is_refused_in_the_dialog(
-        qtbot: QtBot, sqlite_db: Database, world: World, lead: Actor,
-        make_ctx: Callable[[Actor], AppContext]) -> None:
+    qtbot: QtBot, sqlite_db: Database, world: World, lead: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     po_id = _order(sqlite_db, world, status=POStatus.SENT, qty=10)
     page = _page(qtbot, make_ctx(lead))
     page.select_order(po_id)
@@ -111,8 +131,9 @@ def test_record_partial_receipt_posts_to_the_ledger_and_over_receipt_is_refused_
     assert page.lines.item(0, 6).text() == "4" and page.lines.item(0, 7).text() == "6"
 
 
-def test_warehouse_lead_cannot_approve_or_create_orders(qtbot: QtBot, sqlite_db: Database, world: World,
-                                                        lead: Actor, make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_warehouse_lead_cannot_approve_or_create_orders(
+    qtbot: QtBot, sqlite_db: Database, world: World, lead: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     po_id = _order(sqlite_db, world, status=POStatus.AWAITING_APPROVAL)
     page = _page(qtbot, make_ctx(lead))
     assert page.select_order(po_id)
@@ -125,9 +146,9 @@ def test_warehouse_lead_cannot_approve_or_create_orders(qtbot: QtBot, sqlite_db:
     assert "may not approve order" in page.error.text()
 
 
-def test_supplier_sees_only_its_own_vendors_orders(qtbot: QtBot, sqlite_db: Database, world: World,
-                                                   supplier_actor: Actor,
-                                                   make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_supplier_sees_only_its_own_vendors_orders(
+    qtbot: QtBot, sqlite_db: Database, world: World, supplier_actor: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     acme = _order(sqlite_db, world, vendor="ACME", status=POStatus.SENT)
     bolt = _order(sqlite_db, world, vendor="BOLT", status=POStatus.SENT)
     page = _page(qtbot, make_ctx(supplier_actor))
@@ -137,8 +158,9 @@ def test_supplier_sees_only_its_own_vendors_orders(qtbot: QtBot, sqlite_db: Data
     assert not page.approve_button.isEnabled() and not page.new_button.isEnabled()
 
 
-def test_status_filter_and_search_narrow_the_list(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
-                                                  make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_status_filter_and_search_narrow_the_list(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     draft = _order(sqlite_db, world, status=POStatus.DRAFT)
     sent = _order(sqlite_db, world, vendor="BOLT", status=POStatus.SENT)
     page = _page(qtbot, make_ctx(manager))
@@ -150,13 +172,28 @@ def test_status_filter_and_search_narrow_the_list(qtbot: QtBot, sqlite_db: Datab
     qtbot.waitUntil(lambda: [r.id for r in page.model.rows] == [sent], timeout=2000)
 
 
-def test_order_list_loads_lazily_in_pages(qtbot: QtBot, qtmodeltester, sqlite_db: Database, world: World,  # type: ignore[no-untyped-def]
-                                          manager: Actor, make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_order_list_loads_lazily_in_pages(
+    qtbot: QtBot,
+    qtmodeltester,
+    sqlite_db: Database,
+    world: World,  # type: ignore[no-untyped-def]
+    manager: Actor,
+    make_ctx: Callable[[Actor], AppContext],
+) -> None:
     with sqlite_db.transaction() as s:
-        s.execute(insert(PurchaseOrder), [
-            {"po_number": f"PO-B{i:05d}", "vendor_id": world.vendors["ACME"], "location_id": world.locations["WH-1"],
-             "status": POStatus.SENT, "origin": POOrigin.AUTO} for i in range(450)
-        ])
+        s.execute(
+            insert(PurchaseOrder),
+            [
+                {
+                    "po_number": f"PO-B{i:05d}",
+                    "vendor_id": world.vendors["ACME"],
+                    "location_id": world.locations["WH-1"],
+                    "status": POStatus.SENT,
+                    "origin": POOrigin.AUTO,
+                }
+                for i in range(450)
+            ],
+        )
     page = _page(qtbot, make_ctx(manager))
     assert page.model.rowCount() == 200 and page.model.pages_fetched == 1
     qtbot.waitUntil(lambda: page.count_label.text() == "450 orders", timeout=3000)
@@ -167,9 +204,9 @@ def test_order_list_loads_lazily_in_pages(qtbot: QtBot, qtmodeltester, sqlite_db
     assert page.model.rows[0].po_number == "PO-B00000" and page.model.rowCount() == 200
 
 
-def test_manual_order_dialog_creates_and_sends_an_order(qtbot: QtBot, sqlite_db: Database, world: World,
-                                                        manager: Actor,
-                                                        make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_manual_order_dialog_creates_and_sends_an_order(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     page = _page(qtbot, make_ctx(manager))
     dialog = page.open_new_order_dialog()
     assert dialog is not None
@@ -189,8 +226,13 @@ def test_manual_order_dialog_creates_and_sends_an_order(qtbot: QtBot, sqlite_db:
 
 
 def test_reorder_check_runs_off_the_ui_thread_and_lists_what_it_raised(
-        qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, lead: Actor,
-        make_ctx: Callable[[Actor], AppContext]) -> None:
+    qtbot: QtBot,
+    sqlite_db: Database,
+    world: World,
+    manager: Actor,
+    lead: Actor,
+    make_ctx: Callable[[Actor], AppContext],
+) -> None:
     from vmi_desktop import ledger
 
     with sqlite_db.transaction() as s:
@@ -204,16 +246,18 @@ def test_reorder_check_runs_off_the_ui_thread_and_lists_what_it_raised(
     with qtbot.waitSignal(handle.signals.finished, timeout=10000):
         pass
     # P-1@WH-1 (4 < 10) and P-1@VAN-7 (0) auto POs, P-3 a proposal, P-2 supplier-managed: an alert
-    assert messages[-1] == ("reorder check: 4 pair(s) at or below min; 3 order(s) raised or extended "
-                            "(3 line(s)), 1 alert(s)")
+    assert messages[-1] == (
+        "reorder check: 4 pair(s) at or below min; 3 order(s) raised or extended (3 line(s)), 1 alert(s)"
+    )
     qtbot.waitUntil(lambda: page.model.rowCount() == 3, timeout=2000)
     assert sorted(r.origin.value for r in page.model.rows) == ["auto", "auto", "proposal"]
     assert not page.reorder_progress.isVisible() and page.reorder_button.isEnabled()
     assert not _page(qtbot, make_ctx(lead)).reorder_button.isEnabled()
 
 
-def test_cancel_asks_for_a_reason_and_cancels(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
-                                              make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_cancel_asks_for_a_reason_and_cancels(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     po_id = _order(sqlite_db, world, status=POStatus.SENT)
     page = _page(qtbot, make_ctx(manager))
     page.select_order(po_id)
@@ -226,8 +270,9 @@ def test_cancel_asks_for_a_reason_and_cancels(qtbot: QtBot, sqlite_db: Database,
         assert po is not None and po.status is POStatus.CANCELLED
 
 
-def test_order_columns_and_split_are_remembered(qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor,
-                                                make_ctx: Callable[[Actor], AppContext]) -> None:
+def test_order_columns_and_split_are_remembered(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
     from vmi_desktop.ui.main_window import window_settings
 
     _order(sqlite_db, world, status=POStatus.SENT)

@@ -18,11 +18,20 @@ def test_order_pages_filter_sort_search_and_scope(db: Database, manager: Actor) 
     with db.transaction() as s:
         w = build_world(s)
         ids = {}
-        for vendor, sku, status in (("ACME", "P-1", POStatus.DRAFT), ("ACME", "P-2", POStatus.SENT),
-                                    ("BOLT", "P-3", POStatus.SENT)):
-            po = po_api.create_order(s, manager, vendor_id=w.vendors[vendor], location_id=w.locations["WH-1"],
-                                     lines=[po_api.NewLine(sku_id=w.skus[sku], quantity=Decimal(5))],
-                                     origin=POOrigin.MANUAL, status=status)
+        for vendor, sku, status in (
+            ("ACME", "P-1", POStatus.DRAFT),
+            ("ACME", "P-2", POStatus.SENT),
+            ("BOLT", "P-3", POStatus.SENT),
+        ):
+            po = po_api.create_order(
+                s,
+                manager,
+                vendor_id=w.vendors[vendor],
+                location_id=w.locations["WH-1"],
+                lines=[po_api.NewLine(sku_id=w.skus[sku], quantity=Decimal(5))],
+                origin=POOrigin.MANUAL,
+                status=status,
+            )
             ids[(vendor, sku)] = po.id
         po_api.approve(s, manager, ids[("ACME", "P-1")])
     bolt = Actor(name="bolt", role=Role.SUPPLIER, vendor_id=w.vendors["BOLT"])
@@ -34,7 +43,8 @@ def test_order_pages_filter_sort_search_and_scope(db: Database, manager: Actor) 
         by_vendor = order_queries.fetch_orders(s, manager, everything, sort="vendor", descending=False)
         assert [r.vendor for r in by_vendor] == ["ACME", "ACME", "BOLT"]
         assert [r.id for r in order_queries.fetch_orders(s, manager, everything, offset=1, limit=1)] == [
-            ids[("ACME", "P-2")]]
+            ids[("ACME", "P-2")]
+        ]
         search = order_queries.OrderFilter(search="bol")
         assert [r.vendor for r in order_queries.fetch_orders(s, manager, search)] == ["BOLT"]
         assert [r.vendor for r in order_queries.fetch_orders(s, bolt, everything)] == ["BOLT"]
@@ -42,20 +52,26 @@ def test_order_pages_filter_sort_search_and_scope(db: Database, manager: Actor) 
         detail = order_queries.order_detail(s, manager, ids[("ACME", "P-1")])
         assert detail is not None
         assert [(ln.part_number, ln.ordered, ln.open_quantity) for ln in detail.lines] == [
-            ("P-1", Decimal(5), Decimal(5))]
-        assert [(h.from_status, h.to_status) for h in detail.history] == [(None, POStatus.DRAFT),
-                                                                          (POStatus.DRAFT, POStatus.SENT)]
+            ("P-1", Decimal(5), Decimal(5))
+        ]
+        assert [(h.from_status, h.to_status) for h in detail.history] == [
+            (None, POStatus.DRAFT),
+            (POStatus.DRAFT, POStatus.SENT),
+        ]
         assert [c.code for c in order_queries.vendor_choices(s, bolt)] == ["BOLT"]
         assert [a.part_number for a in order_queries.agreement_skus(s, w.vendors["ACME"], w.locations["WH-1"])] == [
-            "P-1", "P-2"]
+            "P-1",
+            "P-2",
+        ]
 
 
 def test_alert_pages_sort_by_severity_and_notice_new_ones(db: Database, manager: Actor) -> None:
     with db.transaction() as s:
         w = build_world(s)
         for key, severity in (("a", AlertSeverity.INFO), ("b", AlertSeverity.CRITICAL), ("c", AlertSeverity.WARNING)):
-            alert_service.raise_alert(s, kind=AlertKind.BELOW_MIN, cause_key=key, message=key, severity=severity,
-                                      vendor_id=w.vendors["ACME"])
+            alert_service.raise_alert(
+                s, kind=AlertKind.BELOW_MIN, cause_key=key, message=key, severity=severity, vendor_id=w.vendors["ACME"]
+            )
     with db.transaction() as s:
         rows = alert_queries.fetch_alerts(s, manager, sort="severity", descending=True)
         assert [r.severity for r in rows] == [AlertSeverity.CRITICAL, AlertSeverity.WARNING, AlertSeverity.INFO]

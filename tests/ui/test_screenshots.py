@@ -23,7 +23,11 @@ def test_screenshots_of_each_main_page_under_xvfb(tmp_path: Path) -> None:
     out = tmp_path / "shots"
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "screenshots.py"), "--out", str(out), "--skus", "40", "--days", "120"],
-        env=env, capture_output=True, text=True, timeout=240, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     names = {p.name for p in out.glob("*.png")}

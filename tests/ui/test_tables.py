@@ -26,24 +26,26 @@ ALL_QUERIES = [StockQuery, SkusQuery, VendorsQuery, LocationsQuery, AgreementsQu
 
 
 @pytest.mark.parametrize("query_cls", ALL_QUERIES)
-def test_every_table_model_passes_the_qt_model_tester(qtmodeltester, ctx: AppContext, stocked: World,
-                                                      query_cls: type) -> None:
+def test_every_table_model_passes_the_qt_model_tester(
+    qtmodeltester, ctx: AppContext, stocked: World, query_cls: type
+) -> None:
     model = SqlTableModel(ctx, query_cls(), page_size=4)
     model.reload()
     qtmodeltester.check(model, force_py=True)
     assert model.columnCount() == len(query_cls.columns)
 
 
-def test_stock_model_fetches_only_the_first_page_until_asked(ctx: AppContext, sqlite_db, world: World,
-                                                            qtbot) -> None:
+def test_stock_model_fetches_only_the_first_page_until_asked(ctx: AppContext, sqlite_db, world: World, qtbot) -> None:
     # 150 more SKUs x 3 locations = 450 more stock rows: more than two pages of 200
     with sqlite_db.transaction() as session:
         session.execute(insert(Location), [{"code": "SITE-9", "name": "Site 9"}])
         session.execute(insert(Sku), [{"part_number": f"X-{i:04d}", "description": "bulk"} for i in range(150)])
         skus = session.query(Sku.id).filter(Sku.part_number.like("X-%")).all()
         locations = session.query(Location.id).all()
-        session.execute(insert(StockLevel), [{"sku_id": s.id, "location_id": loc.id, "on_hand": Decimal(1)}
-                                             for s in skus for loc in locations])
+        session.execute(
+            insert(StockLevel),
+            [{"sku_id": s.id, "location_id": loc.id, "on_hand": Decimal(1)} for s in skus for loc in locations],
+        )
     model = SqlTableModel(ctx, StockQuery(), page_size=200)
     model.reload()
     assert model.rowCount() == 200
@@ -119,14 +121,20 @@ def test_supplier_sees_only_its_own_pairs_skus_and_vendor(make_ctx, supplier_act
 def test_stock_shows_threshold_vendor_and_position(ctx: AppContext, stocked: World) -> None:
     model = SqlTableModel(ctx, StockQuery())
     model.reload()
-    row = next(r for r in range(model.rowCount())
-               if (model.value(r, "part_number"), model.value(r, "location")) == ("P-3", "WH-1"))
+    row = next(
+        r
+        for r in range(model.rowCount())
+        if (model.value(r, "part_number"), model.value(r, "location")) == ("P-3", "WH-1")
+    )
     assert model.value(row, "vendor") == "BOLT"
     assert model.value(row, "min_qty") == Decimal(4)
     assert model.value(row, "position") == Decimal(2)
     assert model.index(row, model.column_index("mode")).data() == "proposal"
-    no_agreement = next(r for r in range(model.rowCount())
-                        if (model.value(r, "part_number"), model.value(r, "location")) == ("P-3", "VAN-7"))
+    no_agreement = next(
+        r
+        for r in range(model.rowCount())
+        if (model.value(r, "part_number"), model.value(r, "location")) == ("P-3", "VAN-7")
+    )
     assert model.value(no_agreement, "min_qty") is None
     assert not model.flags(model.index(no_agreement, model.column_index("min_qty"))) & Qt.ItemFlag.ItemIsEditable
 

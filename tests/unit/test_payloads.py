@@ -57,13 +57,24 @@ def test_delta_report_lists_only_the_named_pairs(sqlite_db: Database) -> None:
 def test_on_order_counts_open_lines_acknowledged_quantity_minus_received(sqlite_db: Database) -> None:
     with sqlite_db.transaction() as s:
         w = build_world(s)
-        po = PurchaseOrder(po_number="PO-T1", vendor_id=w.vendors["ACME"], location_id=w.locations["WH-1"],
-                           status=POStatus.ACKNOWLEDGED, origin=POOrigin.MANUAL)
+        po = PurchaseOrder(
+            po_number="PO-T1",
+            vendor_id=w.vendors["ACME"],
+            location_id=w.locations["WH-1"],
+            status=POStatus.ACKNOWLEDGED,
+            origin=POOrigin.MANUAL,
+        )
         po.lines = [
-            PurchaseOrderLine(line_no=1, sku_id=w.skus["P-2"], quantity_ordered=Decimal(10),
-                              quantity_acknowledged=Decimal(8), quantity_received=Decimal(3)),
-            PurchaseOrderLine(line_no=2, sku_id=w.skus["P-2"], quantity_ordered=Decimal(4),
-                              status=POLineStatus.CANCELLED),
+            PurchaseOrderLine(
+                line_no=1,
+                sku_id=w.skus["P-2"],
+                quantity_ordered=Decimal(10),
+                quantity_acknowledged=Decimal(8),
+                quantity_received=Decimal(3),
+            ),
+            PurchaseOrderLine(
+                line_no=2, sku_id=w.skus["P-2"], quantity_ordered=Decimal(4), status=POLineStatus.CANCELLED
+            ),
         ]
         s.add(po)
         s.flush()
@@ -75,15 +86,48 @@ def test_on_order_counts_open_lines_acknowledged_quantity_minus_received(sqlite_
 def test_long_reports_are_split_into_messages_of_at_most_1000_lines(db: Database) -> None:
     with db.transaction() as s:
         w = build_world(s)
-        s.execute(insert(Sku), [{"part_number": f"X-{i:05d}", "description": "", "uom": "EA", "unit_cost": 0,
-                                 "criticality": "normal", "active": True, "version": 1, "updated_at": utcnow()}
-                                for i in range(2497)])
+        s.execute(
+            insert(Sku),
+            [
+                {
+                    "part_number": f"X-{i:05d}",
+                    "description": "",
+                    "uom": "EA",
+                    "unit_cost": 0,
+                    "criticality": "normal",
+                    "active": True,
+                    "version": 1,
+                    "updated_at": utcnow(),
+                }
+                for i in range(2497)
+            ],
+        )
         ids = s.scalars(select(Sku.id).where(Sku.part_number.like("X-%")).order_by(Sku.id)).all()
-        s.execute(insert(SupplyAgreement), [
-            {"vendor_id": w.vendors["ACME"], "sku_id": sku_id, "location_id": w.locations["WH-1"], "min_qty": 1,
-             "max_qty": 5, "pack_size": 1, "moq": 0, "unit_price": 0, "is_primary": True, "active": True,
-             "version": 1, "updated_at": utcnow(), "mode": "proposal", "lead_time_days": 3, "currency": "EUR",
-             "supplier_sku": "", "critical_priority": False} for sku_id in ids])
+        s.execute(
+            insert(SupplyAgreement),
+            [
+                {
+                    "vendor_id": w.vendors["ACME"],
+                    "sku_id": sku_id,
+                    "location_id": w.locations["WH-1"],
+                    "min_qty": 1,
+                    "max_qty": 5,
+                    "pack_size": 1,
+                    "moq": 0,
+                    "unit_price": 0,
+                    "is_primary": True,
+                    "active": True,
+                    "version": 1,
+                    "updated_at": utcnow(),
+                    "mode": "proposal",
+                    "lead_time_days": 3,
+                    "currency": "EUR",
+                    "supplier_sku": "",
+                    "critical_priority": False,
+                }
+                for sku_id in ids
+            ],
+        )
         count = outbox.enqueue_stock_report(s, w.vendors["ACME"], "full")
         rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert count == 3 == len(rows)
@@ -97,8 +141,13 @@ def test_long_reports_are_split_into_messages_of_at_most_1000_lines(db: Database
 def test_an_order_with_a_line_outside_the_vendors_agreements_is_not_sent(sqlite_db: Database) -> None:
     with sqlite_db.transaction() as s:
         w = build_world(s)
-        po = PurchaseOrder(po_number="PO-T2", vendor_id=w.vendors["ACME"], location_id=w.locations["WH-1"],
-                           status=POStatus.SENT, origin=POOrigin.MANUAL)
+        po = PurchaseOrder(
+            po_number="PO-T2",
+            vendor_id=w.vendors["ACME"],
+            location_id=w.locations["WH-1"],
+            status=POStatus.SENT,
+            origin=POOrigin.MANUAL,
+        )
         po.lines = [PurchaseOrderLine(line_no=1, sku_id=w.skus["P-3"], quantity_ordered=Decimal(1))]
         s.add(po)
         s.flush()

@@ -32,9 +32,20 @@ def run(args: argparse.Namespace) -> int:
     with db.transaction() as session:
         if cmd == "list":
             found = alerts.list_alerts(session, actor, include_resolved=args.all, limit=args.limit)
-            print_table(["id", "kind", "severity", "status", "created", "message"], [
-                [a.id, a.kind.value, a.severity.value, a.status.value, a.created_at.strftime("%Y-%m-%d %H:%M"),
-                 a.message] for a in found])
+            print_table(
+                ["id", "kind", "severity", "status", "created", "message"],
+                [
+                    [
+                        a.id,
+                        a.kind.value,
+                        a.severity.value,
+                        a.status.value,
+                        a.created_at.strftime("%Y-%m-%d %H:%M"),
+                        a.message,
+                    ]
+                    for a in found
+                ],
+            )
         elif cmd == "ack":
             a = alerts.acknowledge(session, actor, args.alert_id)
             print(f"alert {a.id} acknowledged by {a.acknowledged_by}")

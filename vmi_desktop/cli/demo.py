@@ -15,18 +15,26 @@ from vmi_desktop.errors import ValidationError
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "demo", help="fill an empty database with demo data (deterministic by --seed; scales to millions of rows)")
+        "demo", help="fill an empty database with demo data (deterministic by --seed; scales to millions of rows)"
+    )
     parser.add_argument("--skus", type=int, default=500, help="number of SKUs (default 500)")
     parser.add_argument("--locations", type=int, default=3, help="number of locations (default 3)")
     parser.add_argument("--vendors", type=int, default=6, help="number of vendors (default 6)")
     parser.add_argument("--days", type=int, default=730, help="days of history (default 730)")
     parser.add_argument("--seed", type=int, default=42, help="random seed: same seed, same data (default 42)")
-    parser.add_argument("--movements", type=int, default=None,
-                        help="aim for about this many ledger movements (scales demand density)")
-    parser.add_argument("--force", action="store_true",
-                        help="replace a non-empty SQLite file (demo data is never mixed with existing data)")
-    parser.add_argument("--if-empty", action="store_true",
-                        help="fill only an empty database; leave one that holds data as it is (exit 0)")
+    parser.add_argument(
+        "--movements", type=int, default=None, help="aim for about this many ledger movements (scales demand density)"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a non-empty SQLite file (demo data is never mixed with existing data)",
+    )
+    parser.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="fill only an empty database; leave one that holds data as it is (exit 0)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -45,8 +53,10 @@ def _progress() -> tuple[float, Callable[[str, float], None]]:
 
 def print_summary(stats: GenerationStats) -> None:
     """Rows per table and the overall rate, as the CLI and the bench print them."""
-    print(f"generated {stats.skus} SKUs x {stats.locations} locations ({stats.pairs} pairs), "
-          f"{stats.vendors} vendors, {stats.days} days ({stats.start} .. {stats.end})")
+    print(
+        f"generated {stats.skus} SKUs x {stats.locations} locations ({stats.pairs} pairs), "
+        f"{stats.vendors} vendors, {stats.days} days ({stats.start} .. {stats.end})"
+    )
     for table, rows in sorted(stats.rows.items(), key=lambda kv: -kv[1]):
         secs = stats.table_seconds.get(table)
         rate = f"{rows / secs:12,.0f} rows/s" if secs else ""
@@ -87,9 +97,17 @@ def run(args: argparse.Namespace) -> int:
         db = open_db(args)
     print(f"filling {db.display_name()} (seed {args.seed})", flush=True)
     _, show = _progress()
-    stats = generate(db, skus=args.skus, locations=args.locations, vendors=args.vendors, days=args.days,
-                     seed=args.seed, movements=args.movements, progress=show,
-                     manager=settings.username or current_os_user())
+    stats = generate(
+        db,
+        skus=args.skus,
+        locations=args.locations,
+        vendors=args.vendors,
+        days=args.days,
+        seed=args.seed,
+        movements=args.movements,
+        progress=show,
+        manager=settings.username or current_os_user(),
+    )
     print_summary(stats)
     db.dispose()
     sys.stdout.flush()

@@ -31,9 +31,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--vendor", help="vendor code (default: every vendor you may see)")
     parser.add_argument("--since", type=_date, required=True, help="first day, YYYY-MM-DD")
     parser.add_argument("--until", type=_date, help="last day, YYYY-MM-DD (default: today)")
-    parser.add_argument("--by", choices=("all", "vendor", "sku", "accuracy"), default="all",
-                        help="vendor scorecards, per SKU x location health, stock accuracy per SKU, or all three "
-                             "(default; as CSV, all means the vendor rows)")
+    parser.add_argument(
+        "--by",
+        choices=("all", "vendor", "sku", "accuracy"),
+        default="all",
+        help="vendor scorecards, per SKU x location health, stock accuracy per SKU, or all three "
+        "(default; as CSV, all means the vendor rows)",
+    )
     parser.add_argument("--tolerance", default="0.02", help="stock accuracy tolerance, fraction of system qty")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.add_argument("--limit", type=int, default=10000, help="at most this many SKU rows")
@@ -99,14 +103,22 @@ def run(args: argparse.Namespace) -> int:
         period = f"{args.since} .. {args.until or date.today()}"
         if args.by == "all" and args.format != "csv":
             cards = metrics.vendor_metrics(session, actor, since=args.since, until=args.until, vendor_id=vendor_id)
-            skus = metrics.sku_metrics(session, actor, since=args.since, until=args.until, vendor_id=vendor_id,
-                                       limit=args.limit)
-            accuracy = metrics.stock_accuracy(session, actor, since=args.since, until=args.until,
-                                              tolerance=tolerance, vendor_id=vendor_id)
+            skus = metrics.sku_metrics(
+                session, actor, since=args.since, until=args.until, vendor_id=vendor_id, limit=args.limit
+            )
+            accuracy = metrics.stock_accuracy(
+                session, actor, since=args.since, until=args.until, tolerance=tolerance, vendor_id=vendor_id
+            )
             if args.format == "json":
-                print(json.dumps({key: [{k: plain(v) for k, v in dataclasses.asdict(r).items()} for r in recs]
-                                  for key, recs in (("vendors", cards), ("skus", skus),
-                                                    ("stock_accuracy", accuracy))}, indent=2))
+                print(
+                    json.dumps(
+                        {
+                            key: [{k: plain(v) for k, v in dataclasses.asdict(r).items()} for r in recs]
+                            for key, recs in (("vendors", cards), ("skus", skus), ("stock_accuracy", accuracy))
+                        },
+                        indent=2,
+                    )
+                )
                 return 0
             for m in cards:
                 _scorecard(m, period)
@@ -115,8 +127,9 @@ def run(args: argparse.Namespace) -> int:
             emit(accuracy, "table", title=f"stock accuracy per SKU (tolerance {tolerance}) {period}")
             return 0
         if args.by in ("vendor", "all"):
-            records: list[Any] = metrics.vendor_metrics(session, actor, since=args.since, until=args.until,
-                                                        vendor_id=vendor_id)
+            records: list[Any] = metrics.vendor_metrics(
+                session, actor, since=args.since, until=args.until, vendor_id=vendor_id
+            )
             if args.format == "table":
                 for m in records:
                     _scorecard(m, period)
@@ -124,11 +137,13 @@ def run(args: argparse.Namespace) -> int:
                     print("(no vendor to show)")
                 return 0
         elif args.by == "sku":
-            records = metrics.sku_metrics(session, actor, since=args.since, until=args.until, vendor_id=vendor_id,
-                                          limit=args.limit)
+            records = metrics.sku_metrics(
+                session, actor, since=args.since, until=args.until, vendor_id=vendor_id, limit=args.limit
+            )
         else:
-            records = metrics.stock_accuracy(session, actor, since=args.since, until=args.until,
-                                             tolerance=tolerance, vendor_id=vendor_id)
+            records = metrics.stock_accuracy(
+                session, actor, since=args.since, until=args.until, tolerance=tolerance, vendor_id=vendor_id
+            )
         emit(records, args.format, title=f"{args.by} metrics {period}")
     return 0
 
@@ -145,14 +160,20 @@ def _scorecard(m: Any, period: str) -> None:
     sla_fill = f" (agreed {_pct(m.sla_fill_rate)})" if m.sla_fill_rate is not None else ""
     sla_resp = f" (agreed {m.sla_response_hours} h)" if m.sla_response_hours is not None else ""
     print(f"{m.vendor_code}  {m.vendor_name}  {period}")
-    print_table(["metric", "value"], [
-        ["orders received", m.orders_received],
-        ["average cycle time", _num(m.avg_cycle_days, "days")],
-        ["fill rate (units)", f"{_pct(m.fill_rate_units)}{sla_fill}  {plain(m.units_on_time)}/{plain(m.units_due)}"],
-        ["fill rate (lines)", f"{_pct(m.fill_rate_lines)}  {m.lines_complete}/{m.lines_due}"],
-        ["order accuracy", f"{_pct(m.order_accuracy)}  {m.lines_accurate}/{m.lines_received}"],
-        ["response median", f"{_num(m.response_median_hours, 'h')}{sla_resp}"],
-        ["response p90", _num(m.response_p90_hours, "h")],
-        ["response samples", m.response_samples],
-    ])
+    print_table(
+        ["metric", "value"],
+        [
+            ["orders received", m.orders_received],
+            ["average cycle time", _num(m.avg_cycle_days, "days")],
+            [
+                "fill rate (units)",
+                f"{_pct(m.fill_rate_units)}{sla_fill}  {plain(m.units_on_time)}/{plain(m.units_due)}",
+            ],
+            ["fill rate (lines)", f"{_pct(m.fill_rate_lines)}  {m.lines_complete}/{m.lines_due}"],
+            ["order accuracy", f"{_pct(m.order_accuracy)}  {m.lines_accurate}/{m.lines_received}"],
+            ["response median", f"{_num(m.response_median_hours, 'h')}{sla_resp}"],
+            ["response p90", _num(m.response_p90_hours, "h")],
+            ["response samples", m.response_samples],
+        ],
+    )
     print()

@@ -21,8 +21,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--vendor", help="vendor code")
     p.add_argument("--limit", type=int, default=100)
     p.set_defaults(handler=run)
-    for name, help_text in (("show", "an order with its lines and history"), ("approve", "approve a proposal "
-                            "or held supplier order"), ("send", "mark a draft as sent")):
+    for name, help_text in (
+        ("show", "an order with its lines and history"),
+        ("approve", "approve a proposal or held supplier order"),
+        ("send", "mark a draft as sent"),
+    ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("po", help="PO number")
         p.set_defaults(handler=run)
@@ -59,28 +62,58 @@ def run(args: argparse.Namespace) -> int:
                 vendor_id = session.scalar(select(Vendor.id).where(Vendor.code == args.vendor))
                 if vendor_id is None:
                     raise NotFoundError(f"unknown vendor {args.vendor!r}")
-            found = orders.list_orders(session, actor, statuses=[POStatus(s) for s in args.status or []],
-                                       vendor_id=vendor_id, limit=args.limit)
+            found = orders.list_orders(
+                session, actor, statuses=[POStatus(s) for s in args.status or []], vendor_id=vendor_id, limit=args.limit
+            )
             vendors = dict(session.execute(select(Vendor.id, Vendor.code)).all())
             locations = dict(session.execute(select(Location.id, Location.code)).all())
-            print_table(["po", "vendor", "location", "status", "origin", "lines", "created", "need by"], [
-                [po.po_number, vendors.get(po.vendor_id), locations.get(po.location_id), po.status.value,
-                 po.origin.value, len(po.lines), po.created_at.strftime("%Y-%m-%d %H:%M"), po.need_by]
-                for po in found])
+            print_table(
+                ["po", "vendor", "location", "status", "origin", "lines", "created", "need by"],
+                [
+                    [
+                        po.po_number,
+                        vendors.get(po.vendor_id),
+                        locations.get(po.location_id),
+                        po.status.value,
+                        po.origin.value,
+                        len(po.lines),
+                        po.created_at.strftime("%Y-%m-%d %H:%M"),
+                        po.need_by,
+                    ]
+                    for po in found
+                ],
+            )
             return 0
         po = orders.find_order(session, actor, args.po)
         if cmd == "show":
-            parts = dict(session.execute(select(Sku.id, Sku.part_number).where(
-                Sku.id.in_([ln.sku_id for ln in po.lines]))).all())
-            print(f"{po.po_number}  {po.status.value}  origin {po.origin.value}"
-                  + (f"  held: {po.hold_reason}" if po.hold_reason else ""))
-            print_table(["line", "sku", "ordered", "acknowledged", "shipped", "received", "need by", "status"], [
-                [ln.line_no, parts.get(ln.sku_id), plain(ln.quantity_ordered), plain(ln.quantity_acknowledged),
-                 plain(ln.quantity_shipped), plain(ln.quantity_received), ln.need_by, ln.status.value]
-                for ln in po.lines])
+            parts = dict(
+                session.execute(select(Sku.id, Sku.part_number).where(Sku.id.in_([ln.sku_id for ln in po.lines]))).all()
+            )
+            print(
+                f"{po.po_number}  {po.status.value}  origin {po.origin.value}"
+                + (f"  held: {po.hold_reason}" if po.hold_reason else "")
+            )
+            print_table(
+                ["line", "sku", "ordered", "acknowledged", "shipped", "received", "need by", "status"],
+                [
+                    [
+                        ln.line_no,
+                        parts.get(ln.sku_id),
+                        plain(ln.quantity_ordered),
+                        plain(ln.quantity_acknowledged),
+                        plain(ln.quantity_shipped),
+                        plain(ln.quantity_received),
+                        ln.need_by,
+                        ln.status.value,
+                    ]
+                    for ln in po.lines
+                ],
+            )
             for h in po.history:
-                print(f"  {h.changed_at:%Y-%m-%d %H:%M}  {h.from_status or '-'} -> {h.to_status}  by {h.changed_by}"
-                      + (f"  ({h.note})" if h.note else ""))
+                print(
+                    f"  {h.changed_at:%Y-%m-%d %H:%M}  {h.from_status or '-'} -> {h.to_status}  by {h.changed_by}"
+                    + (f"  ({h.note})" if h.note else "")
+                )
             return 0
         if cmd == "approve":
             po = orders.approve(session, actor, po.id)

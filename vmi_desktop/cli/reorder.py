@@ -29,15 +29,29 @@ def run(args: argparse.Namespace) -> int:
     if result.needs:
         print_table(
             ["sku", "location", "mode", "on hand", "on order", "min", "max", "order qty"],
-            [[n.part_number, n.location_code, n.mode.value, plain(n.on_hand), plain(n.on_order), plain(n.min_qty),
-              plain(n.max_qty), plain(n.quantity)] for n in result.needs[: args.limit]],
+            [
+                [
+                    n.part_number,
+                    n.location_code,
+                    n.mode.value,
+                    plain(n.on_hand),
+                    plain(n.on_order),
+                    plain(n.min_qty),
+                    plain(n.max_qty),
+                    plain(n.quantity),
+                ]
+                for n in result.needs[: args.limit]
+            ],
         )
         if len(result.needs) > args.limit:
             print(f"... and {len(result.needs) - args.limit} more")
     verb = "would raise" if args.dry_run else "raised"
-    print(f"{len(result.needs)} at or below min; {verb} {len(result.orders)} orders ({result.lines} lines) and "
-          f"{result.alerts_raised} supplier alerts in {seconds:.2f} s" if not args.dry_run else
-          f"{len(result.needs)} at or below min (dry run, nothing written) in {seconds:.2f} s")
+    print(
+        f"{len(result.needs)} at or below min; {verb} {len(result.orders)} orders ({result.lines} lines) and "
+        f"{result.alerts_raised} supplier alerts in {seconds:.2f} s"
+        if not args.dry_run
+        else f"{len(result.needs)} at or below min (dry run, nothing written) in {seconds:.2f} s"
+    )
     if result.orders:
         print("orders: " + ", ".join(result.orders[:50]) + (" ..." if len(result.orders) > 50 else ""))
     if alert_run is not None:

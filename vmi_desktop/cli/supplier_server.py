@@ -8,10 +8,13 @@ import secrets
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("supplier-server", help="run the reference VMI Connect supplier server",
-                                   description="Serves the supplier side of VMI Connect v1 with its own simple "
-                                   "replenishment. The bearer token comes from --token, VMI_SUPPLIER_SERVER_TOKEN, "
-                                   "or is generated and printed once.")
+    parser = subparsers.add_parser(
+        "supplier-server",
+        help="run the reference VMI Connect supplier server",
+        description="Serves the supplier side of VMI Connect v1 with its own simple "
+        "replenishment. The bearer token comes from --token, VMI_SUPPLIER_SERVER_TOKEN, "
+        "or is generated and printed once.",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     parser.add_argument("--token", help="bearer token clients must send")
@@ -26,8 +29,15 @@ def run(args: argparse.Namespace) -> int:
     from vmi_desktop.supplier_server import SupplierServer
 
     token = args.token or os.environ.get("VMI_SUPPLIER_SERVER_TOKEN") or secrets.token_urlsafe(24)
-    server = SupplierServer(args.host, args.port, token=token, vendor_name=args.vendor_name, base_path=args.base_path,
-                            auto_ship=not args.no_auto_ship, replenish=not args.no_replenish)
+    server = SupplierServer(
+        args.host,
+        args.port,
+        token=token,
+        vendor_name=args.vendor_name,
+        base_path=args.base_path,
+        auto_ship=not args.no_auto_ship,
+        replenish=not args.no_replenish,
+    )
     print(f"VMI Connect reference supplier {args.vendor_name!r} on {server.url}", flush=True)
     if not args.token and not os.environ.get("VMI_SUPPLIER_SERVER_TOKEN"):
         print(f"bearer token (generated): {token}", flush=True)

@@ -16,8 +16,10 @@ from vmi_desktop.scope import Action, require
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "sync", help="send queued messages to suppliers and pull their events",
-        description="Credentials come from VMI_SUPPLIER_TOKEN_<VENDORCODE> (bearer) when set, else the OS keyring.")
+        "sync",
+        help="send queued messages to suppliers and pull their events",
+        description="Credentials come from VMI_SUPPLIER_TOKEN_<VENDORCODE> (bearer) when set, else the OS keyring.",
+    )
     parser.add_argument("--vendor", help="only this vendor (code); default: every vendor connected by REST")
     parser.add_argument("--once", action="store_true", help="one run per vendor, then exit")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per supplier call (default 10)")
@@ -63,8 +65,11 @@ def run(args: argparse.Namespace) -> int:
                 continue
             report = engine.sync_vendor(vendor_id, credentials, cancel=stop)
             status = "ok" if report.error is None else f"error: {report.error}"
-            print(f"{code}: sent {report.sent}, failed {report.failed}, events applied {report.events_applied}, "
-                  f"rejected {report.events_rejected}, pending {report.pending}; {status}", flush=True)
+            print(
+                f"{code}: sent {report.sent}, failed {report.failed}, events applied {report.events_applied}, "
+                f"rejected {report.events_rejected}, pending {report.pending}; {status}",
+                flush=True,
+            )
             failures += report.error is not None
             if report.pending and report.next_attempt_at is not None:  # a retry due before the next interval
                 retry_in = (report.next_attempt_at - utcnow()).total_seconds()

@@ -171,6 +171,8 @@ class BulkWriter:
             seq = self.conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar()
             if seq:
                 self.conn.execute(
-                    text(f"SELECT setval('{seq}', GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table.name}), 1), "
-                         f"(SELECT COUNT(*) > 0 FROM {table.name}))")
+                    text(
+                        f"SELECT setval('{seq}', GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table.name}), 1), "
+                        f"(SELECT COUNT(*) > 0 FROM {table.name}))"
+                    )
                 )

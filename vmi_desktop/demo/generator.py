@@ -71,6 +71,7 @@ def _tbl(model: type[Base]) -> Table:
     """The Core table of a mapped class (typed as a ``Table``)."""
     return cast(Table, model.__table__)
 
+
 Progress = Callable[[str, float], None]
 
 #: Rows per executemany / COPY batch.
@@ -82,10 +83,22 @@ REINDEX_ABOVE = 300_000
 #: Above this many expected movements, SQLite skips CHECK / foreign-key enforcement during the load.
 RELAX_CHECKS_ABOVE = 2_000_000
 _KIND_NAMES = {OPENING: "adjustment", RECEIPT: "receipt", CONSUMPTION: "consumption", COUNT: "count"}
-_MOVEMENT_COLUMNS = ("id", "sku_id", "location_id", "kind", "quantity", "on_hand_after", "occurred_at",
-                     "recorded_at", "recorded_by", "reference", "note", "purchase_order_line_id", "receipt_id")
-_COUNT_COLUMNS = ("id", "sku_id", "location_id", "counted_qty", "system_qty", "counted_at", "counted_by",
-                  "movement_id")
+_MOVEMENT_COLUMNS = (
+    "id",
+    "sku_id",
+    "location_id",
+    "kind",
+    "quantity",
+    "on_hand_after",
+    "occurred_at",
+    "recorded_at",
+    "recorded_by",
+    "reference",
+    "note",
+    "purchase_order_line_id",
+    "receipt_id",
+)
+_COUNT_COLUMNS = ("id", "sku_id", "location_id", "counted_qty", "system_qty", "counted_at", "counted_by", "movement_id")
 
 
 @dataclass
@@ -152,8 +165,11 @@ class _World:
         """Demand and thresholds for a density factor (1.0 = the natural demo world)."""
         u = self.uniforms
         pattern = self.pattern
-        base_p = np.select([pattern == SMOOTH, pattern == INTERMITTENT],
-                           [0.25 + 0.45 * u[:, 0], 0.01 + 0.05 * u[:, 0]], 0.01 + 0.04 * u[:, 0])
+        base_p = np.select(
+            [pattern == SMOOTH, pattern == INTERMITTENT],
+            [0.25 + 0.45 * u[:, 0], 0.01 + 0.05 * u[:, 0]],
+            0.01 + 0.04 * u[:, 0],
+        )
         p = np.minimum(0.95, base_p * self.activity * density)
         size = np.select([pattern == SMOOTH, pattern == LUMPY], [0.3 + 2.7 * u[:, 1], 3 + 12 * u[:, 1]], 1.0)
         mean_size = np.select([pattern == SMOOTH, pattern == LUMPY], [1 + size, size * 1.38 + 0.5], 1.15)
@@ -169,16 +185,38 @@ class _World:
         max_qty = min_qty + self.pack * packs
         initial = min_qty + np.floor(u[:, 3] * (max_qty - min_qty + 1)).astype(np.int64)
         count_p = np.choose(self.criticality, [1 / 90, 1 / 150, 1 / 240, 1 / 365]) * min(1.0, density)
-        return PairParams(p=p, pattern=pattern, size=size, min_qty=min_qty, max_qty=max_qty, pack=self.pack,
-                          moq=np.minimum(self.moq, max_qty - min_qty), lead=lead, group=group,
-                          mode=self.group_mode[group], count_p=count_p, initial=initial,
-                          late_p=self.group_late_p[group])
+        return PairParams(
+            p=p,
+            pattern=pattern,
+            size=size,
+            min_qty=min_qty,
+            max_qty=max_qty,
+            pack=self.pack,
+            moq=np.minimum(self.moq, max_qty - min_qty),
+            lead=lead,
+            group=group,
+            mode=self.group_mode[group],
+            count_p=count_p,
+            initial=initial,
+            late_p=self.group_late_p[group],
+        )
 
 
-def _build_world(n_skus: int, n_locs: int, n_vendors: int, sku_pattern: np.ndarray, sku_crit: np.ndarray,
-                 sku_pack: np.ndarray, sku_category: np.ndarray, activity: np.ndarray, vendor_mode: list[int],
-                 vendor_lead: list[int], vendor_late: list[float], loc_lead: np.ndarray,
-                 rng: np.random.Generator) -> _World:
+def _build_world(
+    n_skus: int,
+    n_locs: int,
+    n_vendors: int,
+    sku_pattern: np.ndarray,
+    sku_crit: np.ndarray,
+    sku_pack: np.ndarray,
+    sku_category: np.ndarray,
+    activity: np.ndarray,
+    vendor_mode: list[int],
+    vendor_lead: list[int],
+    vendor_late: list[float],
+    loc_lead: np.ndarray,
+    rng: np.random.Generator,
+) -> _World:
     n = n_skus * n_locs
     sku_of_pair = np.repeat(np.arange(n_skus), n_locs)
     loc_of_pair = np.tile(np.arange(n_locs), n_skus)
@@ -195,15 +233,28 @@ def _build_world(n_skus: int, n_locs: int, n_vendors: int, sku_pattern: np.ndarr
     for mode in range(3):  # every mode must be present among the groups that have pairs
         if len(used) >= 3 and not (group_mode[used] == mode).any():
             group_mode[used[mode]] = mode
-    group_lead = (np.repeat(np.asarray(vendor_lead, dtype=np.int64), n_locs) + np.tile(loc_lead, n_vendors)
-                  + rng.integers(0, 3, n_groups))
+    group_lead = (
+        np.repeat(np.asarray(vendor_lead, dtype=np.int64), n_locs)
+        + np.tile(loc_lead, n_vendors)
+        + rng.integers(0, 3, n_groups)
+    )
     moq = np.where(rng.random(n) < 0.2, sku_pack[sku_of_pair] * rng.integers(2, 5, n), 0)
     return _World(
-        n_skus=n_skus, n_locs=n_locs, n_vendors=n_vendors, sku_of_pair=sku_of_pair, loc_of_pair=loc_of_pair,
-        vendor_of_pair=vendor_of_pair, group_mode=group_mode, group_lead=group_lead,
-        group_late_p=np.repeat(np.asarray(vendor_late, dtype=float), n_locs), uniforms=rng.random((n, 4)),
-        pattern=sku_pattern[sku_of_pair], criticality=sku_crit[sku_of_pair].astype(np.int64),
-        activity=activity[loc_of_pair], pack=sku_pack[sku_of_pair], moq=moq,
+        n_skus=n_skus,
+        n_locs=n_locs,
+        n_vendors=n_vendors,
+        sku_of_pair=sku_of_pair,
+        loc_of_pair=loc_of_pair,
+        vendor_of_pair=vendor_of_pair,
+        group_mode=group_mode,
+        group_lead=group_lead,
+        group_late_p=np.repeat(np.asarray(vendor_late, dtype=float), n_locs),
+        uniforms=rng.random((n, 4)),
+        pattern=sku_pattern[sku_of_pair],
+        criticality=sku_crit[sku_of_pair].astype(np.int64),
+        activity=activity[loc_of_pair],
+        pack=sku_pack[sku_of_pair],
+        moq=moq,
         price_factor=0.85 + 0.3 * rng.random(n),
     )
 
@@ -240,18 +291,33 @@ def _calibrate(world: _World, days: int, target: int | None, seed: int) -> tuple
 
 
 def _check_sizes(skus: int, locations: int, vendors: int, days: int) -> None:
-    for name, value, low in (("skus", skus, 1), ("locations", locations, 1), ("vendors", vendors, 1),
-                             ("days", days, 7)):
+    for name, value, low in (
+        ("skus", skus, 1),
+        ("locations", locations, 1),
+        ("vendors", vendors, 1),
+        ("days", days, 7),
+    ):
         if value < low:
             raise ValidationError(f"--{name} must be at least {low}, got {value}")
     if skus * locations > 5_000_000:
-        raise ValidationError(f"{skus} SKUs x {locations} locations is more than 5,000,000 pairs; "
-                              "use fewer SKUs or locations")
+        raise ValidationError(
+            f"{skus} SKUs x {locations} locations is more than 5,000,000 pairs; use fewer SKUs or locations"
+        )
 
 
-def generate(db: Database, *, skus: int = 500, locations: int = 3, vendors: int = 6, days: int = 730, seed: int = 42,
-             movements: int | None = None, progress: Progress | None = None, end: date | None = None,
-             manager: str | None = None) -> GenerationStats:
+def generate(
+    db: Database,
+    *,
+    skus: int = 500,
+    locations: int = 3,
+    vendors: int = 6,
+    days: int = 730,
+    seed: int = 42,
+    movements: int | None = None,
+    progress: Progress | None = None,
+    end: date | None = None,
+    manager: str | None = None,
+) -> GenerationStats:
     """Fill the empty, migrated ``db`` with a generated world; same arguments, same data.
 
     ``movements`` aims the total number of ledger rows (demand density is scaled to land near it);
@@ -278,11 +344,25 @@ def generate(db: Database, *, skus: int = 500, locations: int = 3, vendors: int 
     ven_specs = vendor_specs(vendors)
     catalog = make_catalog(skus, rng_cat)
     activity = np.array([s.activity for s in loc_specs])
-    loc_lead = np.array([0 if s.kind.value == "warehouse" else (2 if s.kind.value == "field_site" else 1)
-                         for s in loc_specs], dtype=np.int64)
-    world = _build_world(skus, locations, vendors, catalog.pattern, catalog.criticality, catalog.pack,
-                         catalog.category, activity, [v.default_mode for v in ven_specs],
-                         [v.lead_days for v in ven_specs], [v.late_p for v in ven_specs], loc_lead, rng_world)
+    loc_lead = np.array(
+        [0 if s.kind.value == "warehouse" else (2 if s.kind.value == "field_site" else 1) for s in loc_specs],
+        dtype=np.int64,
+    )
+    world = _build_world(
+        skus,
+        locations,
+        vendors,
+        catalog.pattern,
+        catalog.criticality,
+        catalog.pack,
+        catalog.category,
+        activity,
+        [v.default_mode for v in ven_specs],
+        [v.lead_days for v in ven_specs],
+        [v.late_p for v in ven_specs],
+        loc_lead,
+        rng_world,
+    )
     n_pairs = skus * locations
     density, orders_rate = 1.0, 0.0
     if movements is not None:
@@ -301,8 +381,19 @@ def generate(db: Database, *, skus: int = 500, locations: int = 3, vendors: int 
     expected = movements if movements is not None else int(n_pairs * days * float(params.p.mean()) * 1.3)
 
     fmt = TimeFormat(start, days, db.is_sqlite)
-    gen = _Generation(db=db, world=world, params=params, catalog=catalog, loc_specs=loc_specs, ven_specs=ven_specs,
-                      fmt=fmt, days=days, po_from_day=po_from_day, rng_po=rng_po, report=report)
+    gen = _Generation(
+        db=db,
+        world=world,
+        params=params,
+        catalog=catalog,
+        loc_specs=loc_specs,
+        ven_specs=ven_specs,
+        fmt=fmt,
+        days=days,
+        po_from_day=po_from_day,
+        rng_po=rng_po,
+        report=report,
+    )
     with db.engine.connect() as conn:
         writer = BulkWriter(db, conn)
         writer.tune_for_bulk(relax_checks=expected > RELAX_CHECKS_ABOVE)
@@ -314,21 +405,36 @@ def generate(db: Database, *, skus: int = 500, locations: int = 3, vendors: int 
                 if expected > REINDEX_ABOVE:
                     for table in (_tbl(StockMovement), _tbl(CycleCount)):
                         dropped += writer.drop_indexes(table)
-                    for table in (_tbl(StockMovement), _tbl(CycleCount), _tbl(SupplyAgreement),
-                                  _tbl(StockLevel)):
+                    for table in (_tbl(StockMovement), _tbl(CycleCount), _tbl(SupplyAgreement), _tbl(StockLevel)):
                         fks += writer.drop_foreign_keys(table)
                 gen.write_master(writer)
-                result = simulate(params, days, rng_sim, lambda b: gen.on_day(writer, b),
-                                  first_weekday=start.weekday(), po_from_day=po_from_day)
+                result = simulate(
+                    params,
+                    days,
+                    rng_sim,
+                    lambda b: gen.on_day(writer, b),
+                    first_weekday=start.weekday(),
+                    po_from_day=po_from_day,
+                )
                 gen.finish(writer, result)
                 if dropped or fks:
                     report("indexing", 0.95)
                     writer.create_indexes(dropped)
                     writer.create_foreign_keys(fks)
-                writer.reset_sequences([_tbl(Location), _tbl(Sku), _tbl(Vendor),
-                                        _tbl(SupplyAgreement), _tbl(StockMovement), _tbl(CycleCount),
-                                        _tbl(PurchaseOrder), _tbl(PurchaseOrderLine),
-                                        _tbl(POStatusChange), _tbl(Receipt)])
+                writer.reset_sequences(
+                    [
+                        _tbl(Location),
+                        _tbl(Sku),
+                        _tbl(Vendor),
+                        _tbl(SupplyAgreement),
+                        _tbl(StockMovement),
+                        _tbl(CycleCount),
+                        _tbl(PurchaseOrder),
+                        _tbl(PurchaseOrderLine),
+                        _tbl(POStatusChange),
+                        _tbl(Receipt),
+                    ]
+                )
         finally:
             writer.restore()
             conn.commit()
@@ -337,16 +443,40 @@ def generate(db: Database, *, skus: int = 500, locations: int = 3, vendors: int 
     with db.transaction() as session:
         rows["alerts"] = gen.write_alerts(session, result)
         rows["users"] = gen.write_users(session, manager)
-        audit.record(session, SYSTEM, "demo.generate", "database", "", seed=seed, skus=skus, locations=locations,
-                     vendors=vendors, days=days, start=start, end=end, density=round(density, 4),
-                     rows=sum(rows.values()), movements=rows.get("stock_movements", 0))
+        audit.record(
+            session,
+            SYSTEM,
+            "demo.generate",
+            "database",
+            "",
+            seed=seed,
+            skus=skus,
+            locations=locations,
+            vendors=vendors,
+            days=days,
+            start=start,
+            end=end,
+            density=round(density, 4),
+            rows=sum(rows.values()),
+            movements=rows.get("stock_movements", 0),
+        )
         rows["audit_entries"] = rows.get("audit_entries", 0) + 1
     seconds = time.perf_counter() - started
     report("done", 1.0)
-    return GenerationStats(rows=rows, seconds=seconds,
-                           table_seconds={k: v.seconds for k, v in writer.stats.items()}, skus=skus,
-                           locations=locations, vendors=vendors, pairs=n_pairs, days=days, start=start, end=end,
-                           density=density, po_statuses=gen.po_status_counts)
+    return GenerationStats(
+        rows=rows,
+        seconds=seconds,
+        table_seconds={k: v.seconds for k, v in writer.stats.items()},
+        skus=skus,
+        locations=locations,
+        vendors=vendors,
+        pairs=n_pairs,
+        days=days,
+        start=start,
+        end=end,
+        density=density,
+        po_statuses=gen.po_status_counts,
+    )
 
 
 @dataclass
@@ -380,24 +510,84 @@ class _Generation:
         """Locations, SKUs, vendors and supply agreements (primaries first, then backups)."""
         f = self.fmt
         setup = f.ts(-1, 600)
-        w.insert(_tbl(Location), ("id", "code", "name", "kind", "allow_negative_stock", "active", "version",
-                                      "updated_at", "updated_by"),
-                 [(i + 1, s.code, s.name, s.kind.value, False, True, 1, setup, "demo")
-                  for i, s in enumerate(self.loc_specs)])
+        w.insert(
+            _tbl(Location),
+            ("id", "code", "name", "kind", "allow_negative_stock", "active", "version", "updated_at", "updated_by"),
+            [
+                (i + 1, s.code, s.name, s.kind.value, False, True, 1, setup, "demo")
+                for i, s in enumerate(self.loc_specs)
+            ],
+        )
         c = self.catalog
         crit = [CRITICALITIES[int(x)] for x in c.criticality]
         costs = [f"{x:.4f}" for x in c.unit_cost]
-        w.insert(_tbl(Sku), ("id", "part_number", "description", "uom", "unit_cost", "criticality", "active",
-                                 "version", "updated_at", "updated_by"),
-                 [(i + 1, c.part_number[i], c.description[i], c.uom[i], costs[i], crit[i], True, 1, setup, "demo")
-                  for i in range(len(crit))])
-        w.insert(_tbl(Vendor), ("id", "code", "name", "contact_name", "contact_email", "contact_phone",
-                                    "connection_kind", "base_url", "auth_kind", "token_url", "client_id",
-                                    "client_cert_path", "customer_id", "exchange_folder", "sync_interval_s",
-                                    "active", "version", "updated_at", "updated_by"),
-                 [(i + 1, v.code, v.name, v.contact, v.email, v.phone, v.connection.value, v.base_url, v.auth.value,
-                   v.token_url, v.client_id, "", v.customer_id, v.exchange_folder, 300, True, 1, setup, "demo")
-                  for i, v in enumerate(self.ven_specs)])
+        w.insert(
+            _tbl(Sku),
+            (
+                "id",
+                "part_number",
+                "description",
+                "uom",
+                "unit_cost",
+                "criticality",
+                "active",
+                "version",
+                "updated_at",
+                "updated_by",
+            ),
+            [
+                (i + 1, c.part_number[i], c.description[i], c.uom[i], costs[i], crit[i], True, 1, setup, "demo")
+                for i in range(len(crit))
+            ],
+        )
+        w.insert(
+            _tbl(Vendor),
+            (
+                "id",
+                "code",
+                "name",
+                "contact_name",
+                "contact_email",
+                "contact_phone",
+                "connection_kind",
+                "base_url",
+                "auth_kind",
+                "token_url",
+                "client_id",
+                "client_cert_path",
+                "customer_id",
+                "exchange_folder",
+                "sync_interval_s",
+                "active",
+                "version",
+                "updated_at",
+                "updated_by",
+            ),
+            [
+                (
+                    i + 1,
+                    v.code,
+                    v.name,
+                    v.contact,
+                    v.email,
+                    v.phone,
+                    v.connection.value,
+                    v.base_url,
+                    v.auth.value,
+                    v.token_url,
+                    v.client_id,
+                    "",
+                    v.customer_id,
+                    v.exchange_folder,
+                    300,
+                    True,
+                    1,
+                    setup,
+                    "demo",
+                )
+                for i, v in enumerate(self.ven_specs)
+            ],
+        )
         self._write_agreements(w, setup)
 
     def supplier_sku(self, vendor: np.ndarray, sku: np.ndarray) -> list[str]:
@@ -418,34 +608,94 @@ class _Generation:
         sla_fill = np.choose(crit, ["0.9800", "0.9500", "0.9200", "0.9000"]).tolist()
         sla_resp = np.choose(crit, [4, 24, 48, 72]).tolist()
         table = _tbl(SupplyAgreement)
-        cols = ("id", "vendor_id", "sku_id", "location_id", "supplier_sku", "min_qty", "max_qty", "mode",
-                "lead_time_days", "pack_size", "moq", "unit_price", "currency", "is_primary", "sla_fill_rate",
-                "sla_response_hours", "critical_priority", "active", "version", "updated_at", "updated_by")
+        cols = (
+            "id",
+            "vendor_id",
+            "sku_id",
+            "location_id",
+            "supplier_sku",
+            "min_qty",
+            "max_qty",
+            "mode",
+            "lead_time_days",
+            "pack_size",
+            "moq",
+            "unit_price",
+            "currency",
+            "is_primary",
+            "sla_fill_rate",
+            "sla_response_hours",
+            "critical_priority",
+            "active",
+            "version",
+            "updated_at",
+            "updated_by",
+        )
         modes = [MODES[m] for m in range(3)]
         for lo in range(0, n, BATCH_ROWS):
             idx = np.arange(lo, min(n, lo + BATCH_ROWS))
             vend, sku, loc = wd.vendor_of_pair[idx], wd.sku_of_pair[idx], wd.loc_of_pair[idx]
-            rows = list(zip(
-                (idx + 1).tolist(), (vend + 1).tolist(), (sku + 1).tolist(), (loc + 1).tolist(),
-                self.supplier_sku(vend, sku), p.min_qty[idx].tolist(), p.max_qty[idx].tolist(),
-                [modes[m] for m in p.mode[idx].tolist()], p.lead[idx].tolist(), p.pack[idx].tolist(),
-                p.moq[idx].tolist(), self.unit_price(idx), ["EUR"] * len(idx), [True] * len(idx),
-                sla_fill[lo:lo + len(idx)], sla_resp[lo:lo + len(idx)], (crit[idx] == 0).tolist(),
-                [True] * len(idx), [1] * len(idx), [setup] * len(idx), ["demo"] * len(idx), strict=True))
+            rows = list(
+                zip(
+                    (idx + 1).tolist(),
+                    (vend + 1).tolist(),
+                    (sku + 1).tolist(),
+                    (loc + 1).tolist(),
+                    self.supplier_sku(vend, sku),
+                    p.min_qty[idx].tolist(),
+                    p.max_qty[idx].tolist(),
+                    [modes[m] for m in p.mode[idx].tolist()],
+                    p.lead[idx].tolist(),
+                    p.pack[idx].tolist(),
+                    p.moq[idx].tolist(),
+                    self.unit_price(idx),
+                    ["EUR"] * len(idx),
+                    [True] * len(idx),
+                    sla_fill[lo : lo + len(idx)],
+                    sla_resp[lo : lo + len(idx)],
+                    (crit[idx] == 0).tolist(),
+                    [True] * len(idx),
+                    [1] * len(idx),
+                    [setup] * len(idx),
+                    ["demo"] * len(idx),
+                    strict=True,
+                )
+            )
             w.insert(table, cols, rows)
         if len(backup):
-            vend = (wd.vendor_of_pair[backup] + 1 + rng.integers(0, max(1, wd.n_vendors - 1), len(backup))) \
-                % wd.n_vendors
+            vend = (
+                wd.vendor_of_pair[backup] + 1 + rng.integers(0, max(1, wd.n_vendors - 1), len(backup))
+            ) % wd.n_vendors
             sku, loc = wd.sku_of_pair[backup], wd.loc_of_pair[backup]
             k = len(backup)
-            rows = list(zip(
-                (n + 1 + np.arange(k)).tolist(), (vend + 1).tolist(), (sku + 1).tolist(), (loc + 1).tolist(),
-                self.supplier_sku(vend, sku), p.min_qty[backup].tolist(), p.max_qty[backup].tolist(),
-                ["proposal"] * k, (p.lead[backup] + 4).tolist(), p.pack[backup].tolist(), p.moq[backup].tolist(),
-                self.unit_price(backup, 1.12), ["EUR"] * k, [False] * k, ["0.9000"] * k, [72] * k, [False] * k,
-                [True] * k, [1] * k, [setup] * k, ["demo"] * k, strict=True))
+            rows = list(
+                zip(
+                    (n + 1 + np.arange(k)).tolist(),
+                    (vend + 1).tolist(),
+                    (sku + 1).tolist(),
+                    (loc + 1).tolist(),
+                    self.supplier_sku(vend, sku),
+                    p.min_qty[backup].tolist(),
+                    p.max_qty[backup].tolist(),
+                    ["proposal"] * k,
+                    (p.lead[backup] + 4).tolist(),
+                    p.pack[backup].tolist(),
+                    p.moq[backup].tolist(),
+                    self.unit_price(backup, 1.12),
+                    ["EUR"] * k,
+                    [False] * k,
+                    ["0.9000"] * k,
+                    [72] * k,
+                    [False] * k,
+                    [True] * k,
+                    [1] * k,
+                    [setup] * k,
+                    ["demo"] * k,
+                    strict=True,
+                )
+            )
             for lo in range(0, k, BATCH_ROWS):
-                w.insert(table, cols, rows[lo:lo + BATCH_ROWS])
+                w.insert(table, cols, rows[lo : lo + BATCH_ROWS])
 
     # ------------------------------------------------------------------ ledger
 
@@ -473,9 +723,12 @@ class _Generation:
             return
         first_id = self.pending_first
         merged = DayBatch(
-            day=self.pending[0].day, receipts=[],
-            **{k: np.concatenate([getattr(b, k) for b in self.pending])
-               for k in ("kind", "pair", "quantity", "after", "minute", "line", "po", "receipt", "count_system")},
+            day=self.pending[0].day,
+            receipts=[],
+            **{
+                k: np.concatenate([getattr(b, k) for b in self.pending])
+                for k in ("kind", "pair", "quantity", "after", "minute", "line", "po", "receipt", "count_system")
+            },
         )
         days = np.concatenate([np.full(len(b), b.day, dtype=np.int64) for b in self.pending])
         self._write_movements(w, first_id, merged, days)
@@ -509,18 +762,43 @@ class _Generation:
         sku = (wd.sku_of_pair[b.pair] + 1).tolist()
         loc = (wd.loc_of_pair[b.pair] + 1).tolist()
         id_list = ids.tolist()
-        rows = list(zip(id_list, sku, loc, kinds, b.quantity.tolist(), b.after.tolist(), stamps, stamps,
-                        by.tolist(), ref.tolist(), note.tolist(), lines, receipts, strict=True))
+        rows = list(
+            zip(
+                id_list,
+                sku,
+                loc,
+                kinds,
+                b.quantity.tolist(),
+                b.after.tolist(),
+                stamps,
+                stamps,
+                by.tolist(),
+                ref.tolist(),
+                note.tolist(),
+                lines,
+                receipts,
+                strict=True,
+            )
+        )
         for lo in range(0, k, BATCH_ROWS):
-            w.insert(_tbl(StockMovement), _MOVEMENT_COLUMNS, rows[lo:lo + BATCH_ROWS])
+            w.insert(_tbl(StockMovement), _MOVEMENT_COLUMNS, rows[lo : lo + BATCH_ROWS])
         counts = np.flatnonzero(b.kind == COUNT)
         if len(counts):
             cids = self.next_count + np.arange(len(counts))
             self.next_count += len(counts)
-            crow = list(zip(cids.tolist(), [sku[i] for i in counts.tolist()], [loc[i] for i in counts.tolist()],
-                            b.after[counts].tolist(), b.count_system[counts].tolist(),
-                            [stamps[i] for i in counts.tolist()], ["lead"] * len(counts), ids[counts].tolist(),
-                            strict=True))
+            crow = list(
+                zip(
+                    cids.tolist(),
+                    [sku[i] for i in counts.tolist()],
+                    [loc[i] for i in counts.tolist()],
+                    b.after[counts].tolist(),
+                    b.count_system[counts].tolist(),
+                    [stamps[i] for i in counts.tolist()],
+                    ["lead"] * len(counts),
+                    ids[counts].tolist(),
+                    strict=True,
+                )
+            )
             w.insert(_tbl(CycleCount), _COUNT_COLUMNS, crow)
 
     # ------------------------------------------------------------------ orders and final state
@@ -545,44 +823,73 @@ class _Generation:
             idx = np.arange(lo, min(n, lo + BATCH_ROWS))
             has = last[idx] >= 0
             stamps = self.fmt.ts_many(result.last_minute[idx].tolist())
-            rows = list(zip((wd.sku_of_pair[idx] + 1).tolist(), (wd.loc_of_pair[idx] + 1).tolist(),
-                            result.on_hand[idx].tolist(),
-                            [s if h else start_stamp for s, h in zip(stamps, has.tolist(), strict=True)],
-                            [int(x) + 1 if x >= 0 else None for x in last[idx].tolist()], strict=True))
-            w.insert(_tbl(StockLevel), ("sku_id", "location_id", "on_hand", "updated_at", "last_movement_id"),
-                     rows)
+            rows = list(
+                zip(
+                    (wd.sku_of_pair[idx] + 1).tolist(),
+                    (wd.loc_of_pair[idx] + 1).tolist(),
+                    result.on_hand[idx].tolist(),
+                    [s if h else start_stamp for s, h in zip(stamps, has.tolist(), strict=True)],
+                    [int(x) + 1 if x >= 0 else None for x in last[idx].tolist()],
+                    strict=True,
+                )
+            )
+            w.insert(_tbl(StockLevel), ("sku_id", "location_id", "on_hand", "updated_at", "last_movement_id"), rows)
 
     def write_alerts(self, session: Any, result: SimulationResult) -> int:
         """A few open alerts: stock-outs, pairs at or below min, overdue orders."""
         wd, p = self.world, self.params
-        when = datetime.combine(self.fmt.start + timedelta(days=self.days - 1), datetime.min.time(), UTC) \
-            + timedelta(hours=18)
+        when = datetime.combine(self.fmt.start + timedelta(days=self.days - 1), datetime.min.time(), UTC) + timedelta(
+            hours=18
+        )
         pn, codes = self.catalog.part_number, [s.code for s in self.loc_specs]
         alerts: list[Alert] = []
         out = np.flatnonzero(result.on_hand <= 0)
         out = out[np.lexsort((out, wd.criticality[out]))][:25]
         for i in out.tolist():
             s, loc = int(wd.sku_of_pair[i]), int(wd.loc_of_pair[i])
-            alerts.append(Alert(kind=AlertKind.STOCK_OUT, severity=AlertSeverity.CRITICAL,
-                                cause_key=f"stock_out:{s + 1}:{loc + 1}",
-                                message=f"{pn[s]} at {codes[loc]} is out of stock",
-                                vendor_id=int(wd.vendor_of_pair[i]) + 1, sku_id=s + 1, location_id=loc + 1,
-                                created_at=when))
+            alerts.append(
+                Alert(
+                    kind=AlertKind.STOCK_OUT,
+                    severity=AlertSeverity.CRITICAL,
+                    cause_key=f"stock_out:{s + 1}:{loc + 1}",
+                    message=f"{pn[s]} at {codes[loc]} is out of stock",
+                    vendor_id=int(wd.vendor_of_pair[i]) + 1,
+                    sku_id=s + 1,
+                    location_id=loc + 1,
+                    created_at=when,
+                )
+            )
         position = result.on_hand + result.pending_qty
         below = np.flatnonzero(position <= p.min_qty)
         below = below[np.lexsort((below, wd.criticality[below]))][:25]
         for i in below.tolist():
             s, loc = int(wd.sku_of_pair[i]), int(wd.loc_of_pair[i])
-            alerts.append(Alert(kind=AlertKind.BELOW_MIN, severity=AlertSeverity.WARNING,
-                                cause_key=f"below_min:{s + 1}:{loc + 1}",
-                                message=f"{pn[s]} at {codes[loc]}: position {int(position[i])} is at or below min "
-                                        f"{int(p.min_qty[i])}",
-                                vendor_id=int(wd.vendor_of_pair[i]) + 1, sku_id=s + 1, location_id=loc + 1,
-                                created_at=when))
+            alerts.append(
+                Alert(
+                    kind=AlertKind.BELOW_MIN,
+                    severity=AlertSeverity.WARNING,
+                    cause_key=f"below_min:{s + 1}:{loc + 1}",
+                    message=f"{pn[s]} at {codes[loc]}: position {int(position[i])} is at or below min "
+                    f"{int(p.min_qty[i])}",
+                    vendor_id=int(wd.vendor_of_pair[i]) + 1,
+                    sku_id=s + 1,
+                    location_id=loc + 1,
+                    created_at=when,
+                )
+            )
         for po_id, vendor_id, loc_id, due in self.overdue[:25]:
-            alerts.append(Alert(kind=AlertKind.ORDER_OVERDUE, severity=AlertSeverity.WARNING,
-                                cause_key=f"overdue:{po_id}", message=f"order PO-{po_id:06d} is overdue (due {due})",
-                                vendor_id=vendor_id, location_id=loc_id, purchase_order_id=po_id, created_at=when))
+            alerts.append(
+                Alert(
+                    kind=AlertKind.ORDER_OVERDUE,
+                    severity=AlertSeverity.WARNING,
+                    cause_key=f"overdue:{po_id}",
+                    message=f"order PO-{po_id:06d} is overdue (due {due})",
+                    vendor_id=vendor_id,
+                    location_id=loc_id,
+                    purchase_order_id=po_id,
+                    created_at=when,
+                )
+            )
         session.add_all(alerts)
         return len(alerts)
 
@@ -594,12 +901,18 @@ class _Generation:
         has_manager = session.scalar(select(func.count(User.id)).where(User.role == Role.PARTS_MANAGER))
         if manager and not has_manager and manager not in existing:
             wanted.append(User(username=manager, display_name=manager, role=Role.PARTS_MANAGER, updated_by="demo"))
-        wanted.append(User(username="lead", display_name="Warehouse lead", role=Role.WAREHOUSE_LEAD,
-                           updated_by="demo"))
+        wanted.append(User(username="lead", display_name="Warehouse lead", role=Role.WAREHOUSE_LEAD, updated_by="demo"))
         for i, v in enumerate(self.ven_specs):
             if v.connection.value == "rest":
-                wanted.append(User(username=f"{v.code.lower()}-rep", display_name=f"{v.contact} ({v.name})",
-                                   role=Role.SUPPLIER, vendor_id=i + 1, updated_by="demo"))
+                wanted.append(
+                    User(
+                        username=f"{v.code.lower()}-rep",
+                        display_name=f"{v.contact} ({v.name})",
+                        role=Role.SUPPLIER,
+                        vendor_id=i + 1,
+                        updated_by="demo",
+                    )
+                )
         for user in wanted:
             if user.username not in existing:
                 session.add(user)
@@ -647,8 +960,16 @@ class _OrderWriter:
                 extra_lines.append((len(orders) - 1, pair, 1, int(g.params.max_qty[pair] + g.params.pack[pair])))
         present = {od["status"] for od in orders}
         appended: list[tuple[int, DayBatch]] = []
-        for status in ("draft", "awaiting_approval", "sent", "acknowledged", "partly_shipped", "shipped",
-                       "partly_received", "received"):
+        for status in (
+            "draft",
+            "awaiting_approval",
+            "sent",
+            "acknowledged",
+            "partly_shipped",
+            "shipped",
+            "partly_received",
+            "received",
+        ):
             if status in present:
                 continue
             pair = int(rng.integers(n_pairs))
@@ -679,27 +1000,59 @@ class _OrderWriter:
         elif arrive - self.today <= 1:
             status = "partly_shipped" if (po_id % 4 == 0) else "shipped"
         elif self.today - created_day <= 1:
-            status = ("awaiting_approval" if mode == 2 else ("draft" if (mode == 1 and po_id % 2) else "sent"))
+            status = "awaiting_approval" if mode == 2 else ("draft" if (mode == 1 and po_id % 2) else "sent")
         else:
             status = "sent" if po_id % 7 == 0 else "acknowledged"
-        return dict(id=po_id, vendor=vendor, loc=loc, mode=mode, status=status, t_created=t_created,
-                    ack_delay=ack_delay, due=int(o["due"][i]), first=fr, last=lr, lines=n_lines)
+        return dict(
+            id=po_id,
+            vendor=vendor,
+            loc=loc,
+            mode=mode,
+            status=status,
+            t_created=t_created,
+            ack_delay=ack_delay,
+            due=int(o["due"][i]),
+            first=fr,
+            last=lr,
+            lines=n_lines,
+        )
 
     def _extra(self, status: str, pair: int, day: int) -> dict[str, Any]:
         g = self.gen
         wd = g.world
         vendor, loc = int(wd.vendor_of_pair[pair]), int(wd.loc_of_pair[pair])
-        mode = 2 if status in ("rejected", "awaiting_approval") else (1 if status in ("cancelled", "draft") else
-                                                                         int(g.params.mode[pair]))
+        mode = (
+            2
+            if status in ("rejected", "awaiting_approval")
+            else (1 if status in ("cancelled", "draft") else int(g.params.mode[pair]))
+        )
         due = day + int(g.params.lead[pair]) + 1
         first = last = -1
         if status in ("partly_received", "received"):
             first = last = self.today - 1
-        return dict(id=None, vendor=vendor, loc=loc, mode=mode, status=status, t_created=day * 1440 + 600,
-                    ack_delay=180, due=due, first=first, last=last, lines=1, pair=pair, recv_minute=1080)
+        return dict(
+            id=None,
+            vendor=vendor,
+            loc=loc,
+            mode=mode,
+            status=status,
+            t_created=day * 1440 + 600,
+            ack_delay=180,
+            due=due,
+            first=first,
+            last=last,
+            lines=1,
+            pair=pair,
+            recv_minute=1080,
+        )
 
-    def _write_orders(self, w: BulkWriter, orders: list[dict[str, Any]],
-                      extra_lines: list[tuple[int, int, int, int]], appended: list[tuple[int, DayBatch]]) -> None:
+    def _write_orders(
+        self,
+        w: BulkWriter,
+        orders: list[dict[str, Any]],
+        extra_lines: list[tuple[int, int, int, int]],
+        appended: list[tuple[int, DayBatch]],
+    ) -> None:
         g = self.gen
         f = g.fmt
         now_min = self.today * 1440
@@ -732,8 +1085,16 @@ class _OrderWriter:
                 if mode == 2:
                     steps.append(("draft", "awaiting_approval", t0 + 1, "system"))
             t = dict(created=t0)
-            order_rank = ["draft", "awaiting_approval", "sent", "acknowledged", "partly_shipped", "shipped",
-                          "partly_received", "received"]
+            order_rank = [
+                "draft",
+                "awaiting_approval",
+                "sent",
+                "acknowledged",
+                "partly_shipped",
+                "shipped",
+                "partly_received",
+                "received",
+            ]
             target = order_rank.index(status) if status in order_rank else -1
             if status == "rejected":
                 steps.append(("awaiting_approval", "rejected", t0 + 900, "pm"))
@@ -767,35 +1128,80 @@ class _OrderWriter:
             od["t"] = t
             for frm, to, when, who in steps:
                 history.append((po_id, frm, to, f.ts(when // 1440, when % 1440), who, ""))
-            po_rows.append((
-                po_id, f"PO-{po_id:06d}", od["vendor"] + 1, od["loc"] + 1, status, origin,
-                f"{codes[od['vendor']]}-SO-{po_id}" if mode == 0 else None, "EUR",
-                f.ts(t0 // 1440, t0 % 1440), created_by,
-                *(f.ts(t[k] // 1440, t[k] % 1440) if k in t else None
-                  for k in ("sent", "ack", "ship", "received", "closed")),
-                f.day(od["due"]), f.day(od["due"]) if "ack" in t else None,
-                "", "demo data",
-            ))
-            if status in ("sent", "acknowledged", "partly_shipped", "shipped", "partly_received") \
-                    and od["due"] < self.today:
+            po_rows.append(
+                (
+                    po_id,
+                    f"PO-{po_id:06d}",
+                    od["vendor"] + 1,
+                    od["loc"] + 1,
+                    status,
+                    origin,
+                    f"{codes[od['vendor']]}-SO-{po_id}" if mode == 0 else None,
+                    "EUR",
+                    f.ts(t0 // 1440, t0 % 1440),
+                    created_by,
+                    *(
+                        f.ts(t[k] // 1440, t[k] % 1440) if k in t else None
+                        for k in ("sent", "ack", "ship", "received", "closed")
+                    ),
+                    f.day(od["due"]),
+                    f.day(od["due"]) if "ack" in t else None,
+                    "",
+                    "demo data",
+                )
+            )
+            if (
+                status in ("sent", "acknowledged", "partly_shipped", "shipped", "partly_received")
+                and od["due"] < self.today
+            ):
                 g.overdue.append((po_id, od["vendor"] + 1, od["loc"] + 1, g.fmt.start + timedelta(days=od["due"])))
         g.po_status_counts = counts
         for lo in range(0, len(po_rows), BATCH_ROWS):
-            w.insert(_tbl(PurchaseOrder), (
-                "id", "po_number", "vendor_id", "location_id", "status", "origin", "supplier_order_id", "currency",
-                "created_at", "created_by", "sent_at", "acknowledged_at", "shipped_at", "received_at", "closed_at",
-                "need_by", "expected_delivery", "hold_reason", "note", "version", "updated_at", "updated_by"),
-                [(*r, 1, r[8], "demo") for r in po_rows[lo:lo + BATCH_ROWS]])
+            w.insert(
+                _tbl(PurchaseOrder),
+                (
+                    "id",
+                    "po_number",
+                    "vendor_id",
+                    "location_id",
+                    "status",
+                    "origin",
+                    "supplier_order_id",
+                    "currency",
+                    "created_at",
+                    "created_by",
+                    "sent_at",
+                    "acknowledged_at",
+                    "shipped_at",
+                    "received_at",
+                    "closed_at",
+                    "need_by",
+                    "expected_delivery",
+                    "hold_reason",
+                    "note",
+                    "version",
+                    "updated_at",
+                    "updated_by",
+                ),
+                [(*r, 1, r[8], "demo") for r in po_rows[lo : lo + BATCH_ROWS]],
+            )
         hist_rows = [(k + 1, *h) for k, h in enumerate(history)]
         for lo in range(0, len(hist_rows), BATCH_ROWS):
-            w.insert(_tbl(POStatusChange), ("id", "purchase_order_id", "from_status", "to_status", "changed_at",
-                                                "changed_by", "note"), hist_rows[lo:lo + BATCH_ROWS])
+            w.insert(
+                _tbl(POStatusChange),
+                ("id", "purchase_order_id", "from_status", "to_status", "changed_at", "changed_by", "note"),
+                hist_rows[lo : lo + BATCH_ROWS],
+            )
         self._write_lines(w, orders, extra_lines, appended)
-        w.insert(_tbl(Counter), ("name", "value"),
-                 [("purchase_order", next_id - 1), ("receipt", len(g.receipt_rows))])
+        w.insert(_tbl(Counter), ("name", "value"), [("purchase_order", next_id - 1), ("receipt", len(g.receipt_rows))])
 
-    def _write_lines(self, w: BulkWriter, orders: list[dict[str, Any]],
-                     extra_lines: list[tuple[int, int, int, int]], appended: list[tuple[int, DayBatch]]) -> None:
+    def _write_lines(
+        self,
+        w: BulkWriter,
+        orders: list[dict[str, Any]],
+        extra_lines: list[tuple[int, int, int, int]],
+        appended: list[tuple[int, DayBatch]],
+    ) -> None:
         g, res = self.gen, self.result
         ln = res.book.lines
         f = g.fmt
@@ -823,10 +1229,24 @@ class _OrderWriter:
             res.last_movement[pr] = mid - 1
             res.last_minute[pr] = last_day * 1440 + 1080
             extra_rows.append(j)
-            appended.append((mid, DayBatch(
-                day=last_day, kind=np.array([RECEIPT], dtype=np.int8), pair=np.array([pr]), quantity=np.array([rq]),
-                after=np.array([res.on_hand[pr]]), minute=np.array([1080]), line=np.array([n_book + j + 1]),
-                po=np.array([orders[oi]["id"]]), receipt=np.array([rid]), count_system=np.array([0]), receipts=[])))
+            appended.append(
+                (
+                    mid,
+                    DayBatch(
+                        day=last_day,
+                        kind=np.array([RECEIPT], dtype=np.int8),
+                        pair=np.array([pr]),
+                        quantity=np.array([rq]),
+                        after=np.array([res.on_hand[pr]]),
+                        minute=np.array([1080]),
+                        line=np.array([n_book + j + 1]),
+                        po=np.array([orders[oi]["id"]]),
+                        receipt=np.array([rid]),
+                        count_system=np.array([0]),
+                        receipts=[],
+                    ),
+                )
+            )
         status = [orders[i]["status"] for i in po_index.tolist()]
         n_lines = [orders[i]["lines"] for i in po_index.tolist()]
         acked = [("ack" in orders[i]["t"]) for i in po_index.tolist()]
@@ -849,18 +1269,55 @@ class _OrderWriter:
             line_status = "cancelled" if st in ("cancelled", "rejected") else ("closed" if r >= q else "open")
             pr = int(pair[k])
             primary = wd.vendor_of_pair[pr] == vend[k]
-            rows.append((k + 1, orders[int(po_index[k])]["id"], int(line_no[k]), int(wd.sku_of_pair[pr]) + 1,
-                         pr + 1 if primary else None, ssku[k], uoms[int(wd.sku_of_pair[pr])], q,
-                         q if acked[k] else None, shipped, r, prices[k], due[k], due[k] if acked[k] else None,
-                         line_status))
+            rows.append(
+                (
+                    k + 1,
+                    orders[int(po_index[k])]["id"],
+                    int(line_no[k]),
+                    int(wd.sku_of_pair[pr]) + 1,
+                    pr + 1 if primary else None,
+                    ssku[k],
+                    uoms[int(wd.sku_of_pair[pr])],
+                    q,
+                    q if acked[k] else None,
+                    shipped,
+                    r,
+                    prices[k],
+                    due[k],
+                    due[k] if acked[k] else None,
+                    line_status,
+                )
+            )
         del p
         for lo in range(0, len(rows), BATCH_ROWS):
-            w.insert(_tbl(PurchaseOrderLine), (
-                "id", "purchase_order_id", "line_no", "sku_id", "agreement_id", "supplier_sku", "uom",
-                "quantity_ordered", "quantity_acknowledged", "quantity_shipped", "quantity_received", "unit_price",
-                "need_by", "expected_delivery", "status"), rows[lo:lo + BATCH_ROWS])
-        rrows = [(rid, f"RC-{rid:06d}", po, f.ts(day, 1080 if day == last_day and po > res.book.orders.n else 480),
-                  "lead") for rid, po, day in g.receipt_rows]
+            w.insert(
+                _tbl(PurchaseOrderLine),
+                (
+                    "id",
+                    "purchase_order_id",
+                    "line_no",
+                    "sku_id",
+                    "agreement_id",
+                    "supplier_sku",
+                    "uom",
+                    "quantity_ordered",
+                    "quantity_acknowledged",
+                    "quantity_shipped",
+                    "quantity_received",
+                    "unit_price",
+                    "need_by",
+                    "expected_delivery",
+                    "status",
+                ),
+                rows[lo : lo + BATCH_ROWS],
+            )
+        rrows = [
+            (rid, f"RC-{rid:06d}", po, f.ts(day, 1080 if day == last_day and po > res.book.orders.n else 480), "lead")
+            for rid, po, day in g.receipt_rows
+        ]
         for lo in range(0, len(rrows), BATCH_ROWS):
-            w.insert(_tbl(Receipt), ("id", "receipt_number", "purchase_order_id", "received_at", "received_by"),
-                     rrows[lo:lo + BATCH_ROWS])
+            w.insert(
+                _tbl(Receipt),
+                ("id", "receipt_number", "purchase_order_id", "received_at", "received_by"),
+                rrows[lo : lo + BATCH_ROWS],
+            )

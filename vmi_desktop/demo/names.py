@@ -15,8 +15,26 @@ from vmi_desktop.models import AuthKind, ConnectionKind, LocationKind
 
 _WAREHOUSES = ["NORTH", "SOUTH", "EAST", "WEST", "CENTRAL", "HARBOUR"]
 _SITES = [
-    "OSLO", "BERGEN", "TRONDHEIM", "STAVANGER", "GOTEBORG", "AARHUS", "HAMBURG", "ROTTERDAM", "ANTWERP",
-    "LYON", "TURIN", "GDANSK", "TAMPERE", "MALMO", "BREMEN", "KIEL", "LEEDS", "CORK", "PORTO", "BILBAO",
+    "OSLO",
+    "BERGEN",
+    "TRONDHEIM",
+    "STAVANGER",
+    "GOTEBORG",
+    "AARHUS",
+    "HAMBURG",
+    "ROTTERDAM",
+    "ANTWERP",
+    "LYON",
+    "TURIN",
+    "GDANSK",
+    "TAMPERE",
+    "MALMO",
+    "BREMEN",
+    "KIEL",
+    "LEEDS",
+    "CORK",
+    "PORTO",
+    "BILBAO",
 ]
 
 
@@ -82,8 +100,7 @@ _VENDORS = [
     ("NORDBR", "Nordic Bearings AB", ConnectionKind.X12, AuthKind.NONE, 1, 7, "Lars Eklund", 0.14, (6, 20)),
     ("EUSEAL", "EuroSeal & Gasket GmbH", ConnectionKind.EDIFACT, AuthKind.NONE, 1, 10, "Petra Vogel", 0.30, (8, 30)),
     ("FLUIDF", "Fluid Filtration Ltd", ConnectionKind.CSV, AuthKind.NONE, 2, 6, "Owen Barker", 0.10, (4, 16)),
-    ("VOLTEL", "Volt Electric Wholesale", ConnectionKind.MANUAL, AuthKind.NONE, 2, 3, "Ines Moreau", 0.22,
-     (12, 40)),
+    ("VOLTEL", "Volt Electric Wholesale", ConnectionKind.MANUAL, AuthKind.NONE, 2, 3, "Ines Moreau", 0.22, (12, 40)),
     ("PUMPWX", "Pumpworks Service", ConnectionKind.REST, AuthKind.OAUTH2, 0, 12, "Jonas Berg", 0.35, (2, 10)),
 ]
 
@@ -101,18 +118,28 @@ def vendor_specs(count: int) -> list[VendorSpec]:
         slug = code.lower()
         port = 8765 + i
         rest = conn is ConnectionKind.REST
-        specs.append(VendorSpec(
-            code=code, name=name, connection=conn, auth=auth,
-            base_url=f"http://127.0.0.1:{port}/vmi" if rest else "",
-            token_url=f"http://127.0.0.1:{port}/oauth/token" if auth is AuthKind.OAUTH2 else "",
-            client_id="vmi-desktop-demo" if auth is AuthKind.OAUTH2 else "",
-            customer_id=f"CUST-{10042 + 17 * i}" if rest else "",
-            exchange_folder=f"exchange/{slug}" if conn in (ConnectionKind.X12, ConnectionKind.EDIFACT,
-                                                             ConnectionKind.CSV) else "",
-            contact=contact, email=f"{contact.split()[0].lower()}@{slug}.example.com",
-            phone=f"+47 22 {40 + i:02d} {10 + 3 * i:02d} {55 + i:02d}",
-            default_mode=mode, lead_days=lead, late_p=late_p, ack_hours=ack_hours,
-        ))
+        specs.append(
+            VendorSpec(
+                code=code,
+                name=name,
+                connection=conn,
+                auth=auth,
+                base_url=f"http://127.0.0.1:{port}/vmi" if rest else "",
+                token_url=f"http://127.0.0.1:{port}/oauth/token" if auth is AuthKind.OAUTH2 else "",
+                client_id="vmi-desktop-demo" if auth is AuthKind.OAUTH2 else "",
+                customer_id=f"CUST-{10042 + 17 * i}" if rest else "",
+                exchange_folder=f"exchange/{slug}"
+                if conn in (ConnectionKind.X12, ConnectionKind.EDIFACT, ConnectionKind.CSV)
+                else "",
+                contact=contact,
+                email=f"{contact.split()[0].lower()}@{slug}.example.com",
+                phone=f"+47 22 {40 + i:02d} {10 + 3 * i:02d} {55 + i:02d}",
+                default_mode=mode,
+                lead_days=lead,
+                late_p=late_p,
+                ack_hours=ack_hours,
+            )
+        )
     return specs
 
 
@@ -131,42 +158,168 @@ class Category:
 
 _BEARINGS = ("6201", "6202", "6203", "6204", "6205", "6206", "6305", "6308", "22210", "NU206", "7205B", "32008")
 _CATEGORIES = [
-    Category("BRG", "EA", (4, 180), (0.3, 0.5, 0.2), (1, 1, 2, 10), 0.10,
-             ("Deep groove ball bearing {b}-2RS", "Spherical roller bearing {b} E", "Angular contact bearing {b}",
-              "Tapered roller bearing {b}", "Pillow block unit UCP{n2}")),
-    Category("FLT", "EA", (6, 140), (0.5, 0.2, 0.3), (1, 4, 6, 12), 0.05,
-             ("Hydraulic filter element {mic} um, {len} mm", "Air filter cartridge {len} mm",
-              "Oil filter spin-on M{thr}", "Fuel filter {mic} um water separator", "Cabin filter pleated {len} mm")),
-    Category("SEAL", "EA", (0.5, 45), (0.35, 0.35, 0.3), (1, 10, 25, 50, 100), 0.03,
-             ("O-ring NBR 70 {id}x{cs} mm", "Radial shaft seal {id}x{od}x{w} mm FKM", "Mechanical seal {id} mm",
-              "V-ring seal VA-{id}", "Gasket set DN{dn} PN16")),
-    Category("PMP", "EA", (250, 4800), (0.05, 0.75, 0.2), (1,), 0.35,
-             ("Centrifugal pump {kw} kW, {rpm} rpm", "Dosing pump {lph} l/h", "Submersible drainage pump {kw} kW",
-              "Gear pump {cc} cc/rev", "Pump impeller D{len} bronze")),
-    Category("SNS", "EA", (25, 950), (0.1, 0.7, 0.2), (1, 1, 2), 0.30,
-             ("Pressure transmitter 0-{bar} bar 4-20 mA", "PT100 temperature sensor {len} mm",
-              "Inductive proximity sensor M{thr} PNP", "Level switch vibrating fork", "Flow sensor DN{dn}")),
-    Category("FUS", "EA", (0.8, 35), (0.55, 0.15, 0.3), (5, 10, 10, 25), 0.08,
-             ("Cartridge fuse gG {amp} A 10x38", "NH fuse gG {amp} A size 00", "Miniature fuse T{amp} A 5x20",
-              "Semiconductor fuse aR {amp} A", "Fuse holder 1P {amp} A")),
-    Category("BLT", "EA", (5, 95), (0.4, 0.35, 0.25), (1, 1, 2, 4), 0.05,
-             ("V-belt SPA {len}", "V-belt SPB {len}", "Timing belt HTD {len}-8M-30", "Poly-V belt {len} PJ",
-              "Flat belt {len}x50 mm")),
-    Category("VLV", "EA", (12, 1300), (0.15, 0.6, 0.25), (1, 1, 2), 0.20,
-             ("Ball valve DN{dn} PN40 stainless", "Solenoid valve 24 VDC G{frac}", "Check valve DN{dn}",
-              "Butterfly valve DN{dn} wafer", "Pressure relief valve {bar} bar")),
-    Category("ELC", "EA", (3, 420), (0.35, 0.4, 0.25), (1, 1, 5, 10), 0.12,
-             ("Contactor {amp} A 230 VAC coil", "Relay 24 VDC 2CO", "Motor protection breaker {amp} A",
-              "Terminal block {sq} mm2 grey", "Frequency inverter {kw} kW")),
-    Category("HOS", "M", (2, 60), (0.6, 0.15, 0.25), (1, 5, 10), 0.04,
-             ("Hydraulic hose 2SN DN{dn}", "Air hose PU {od}x{id} mm", "Suction hose PVC DN{dn}",
-              "Steam hose EPDM DN{dn}")),
-    Category("LUB", "L", (4, 30), (0.75, 0.05, 0.2), (1, 5, 20), 0.02,
-             ("Hydraulic oil HLP {vg}", "Gear oil CLP {vg}", "Compressor oil VDL {vg}",
-              "Multipurpose grease EP2 cartridge")),
-    Category("CPL", "EA", (8, 650), (0.15, 0.6, 0.25), (1, 1, 2), 0.10,
-             ("Jaw coupling L{n2} spider", "Gear coupling size {n2}", "Disc coupling D{len}",
-              "Tyre coupling F{n2}")),
+    Category(
+        "BRG",
+        "EA",
+        (4, 180),
+        (0.3, 0.5, 0.2),
+        (1, 1, 2, 10),
+        0.10,
+        (
+            "Deep groove ball bearing {b}-2RS",
+            "Spherical roller bearing {b} E",
+            "Angular contact bearing {b}",
+            "Tapered roller bearing {b}",
+            "Pillow block unit UCP{n2}",
+        ),
+    ),
+    Category(
+        "FLT",
+        "EA",
+        (6, 140),
+        (0.5, 0.2, 0.3),
+        (1, 4, 6, 12),
+        0.05,
+        (
+            "Hydraulic filter element {mic} um, {len} mm",
+            "Air filter cartridge {len} mm",
+            "Oil filter spin-on M{thr}",
+            "Fuel filter {mic} um water separator",
+            "Cabin filter pleated {len} mm",
+        ),
+    ),
+    Category(
+        "SEAL",
+        "EA",
+        (0.5, 45),
+        (0.35, 0.35, 0.3),
+        (1, 10, 25, 50, 100),
+        0.03,
+        (
+            "O-ring NBR 70 {id}x{cs} mm",
+            "Radial shaft seal {id}x{od}x{w} mm FKM",
+            "Mechanical seal {id} mm",
+            "V-ring seal VA-{id}",
+            "Gasket set DN{dn} PN16",
+        ),
+    ),
+    Category(
+        "PMP",
+        "EA",
+        (250, 4800),
+        (0.05, 0.75, 0.2),
+        (1,),
+        0.35,
+        (
+            "Centrifugal pump {kw} kW, {rpm} rpm",
+            "Dosing pump {lph} l/h",
+            "Submersible drainage pump {kw} kW",
+            "Gear pump {cc} cc/rev",
+            "Pump impeller D{len} bronze",
+        ),
+    ),
+    Category(
+        "SNS",
+        "EA",
+        (25, 950),
+        (0.1, 0.7, 0.2),
+        (1, 1, 2),
+        0.30,
+        (
+            "Pressure transmitter 0-{bar} bar 4-20 mA",
+            "PT100 temperature sensor {len} mm",
+            "Inductive proximity sensor M{thr} PNP",
+            "Level switch vibrating fork",
+            "Flow sensor DN{dn}",
+        ),
+    ),
+    Category(
+        "FUS",
+        "EA",
+        (0.8, 35),
+        (0.55, 0.15, 0.3),
+        (5, 10, 10, 25),
+        0.08,
+        (
+            "Cartridge fuse gG {amp} A 10x38",
+            "NH fuse gG {amp} A size 00",
+            "Miniature fuse T{amp} A 5x20",
+            "Semiconductor fuse aR {amp} A",
+            "Fuse holder 1P {amp} A",
+        ),
+    ),
+    Category(
+        "BLT",
+        "EA",
+        (5, 95),
+        (0.4, 0.35, 0.25),
+        (1, 1, 2, 4),
+        0.05,
+        (
+            "V-belt SPA {len}",
+            "V-belt SPB {len}",
+            "Timing belt HTD {len}-8M-30",
+            "Poly-V belt {len} PJ",
+            "Flat belt {len}x50 mm",
+        ),
+    ),
+    Category(
+        "VLV",
+        "EA",
+        (12, 1300),
+        (0.15, 0.6, 0.25),
+        (1, 1, 2),
+        0.20,
+        (
+            "Ball valve DN{dn} PN40 stainless",
+            "Solenoid valve 24 VDC G{frac}",
+            "Check valve DN{dn}",
+            "Butterfly valve DN{dn} wafer",
+            "Pressure relief valve {bar} bar",
+        ),
+    ),
+    Category(
+        "ELC",
+        "EA",
+        (3, 420),
+        (0.35, 0.4, 0.25),
+        (1, 1, 5, 10),
+        0.12,
+        (
+            "Contactor {amp} A 230 VAC coil",
+            "Relay 24 VDC 2CO",
+            "Motor protection breaker {amp} A",
+            "Terminal block {sq} mm2 grey",
+            "Frequency inverter {kw} kW",
+        ),
+    ),
+    Category(
+        "HOS",
+        "M",
+        (2, 60),
+        (0.6, 0.15, 0.25),
+        (1, 5, 10),
+        0.04,
+        ("Hydraulic hose 2SN DN{dn}", "Air hose PU {od}x{id} mm", "Suction hose PVC DN{dn}", "Steam hose EPDM DN{dn}"),
+    ),
+    Category(
+        "LUB",
+        "L",
+        (4, 30),
+        (0.75, 0.05, 0.2),
+        (1, 5, 20),
+        0.02,
+        ("Hydraulic oil HLP {vg}", "Gear oil CLP {vg}", "Compressor oil VDL {vg}", "Multipurpose grease EP2 cartridge"),
+    ),
+    Category(
+        "CPL",
+        "EA",
+        (8, 650),
+        (0.15, 0.6, 0.25),
+        (1, 1, 2),
+        0.10,
+        ("Jaw coupling L{n2} spider", "Gear coupling size {n2}", "Disc coupling D{len}", "Tyre coupling F{n2}"),
+    ),
 ]
 
 
@@ -188,12 +341,25 @@ CRITICALITIES = ("critical", "high", "normal", "low")
 
 
 _FIELDS: dict[str, tuple[object, ...]] = {
-    "b": _BEARINGS, "n2": tuple(range(204, 218)), "mic": (3, 5, 10, 25), "len": tuple(range(80, 1600, 10)),
-    "thr": (12, 18, 22, 30), "id": tuple(range(8, 120)), "cs": (1.5, 2.0, 2.5, 3.0, 3.5, 5.3),
-    "od": tuple(range(12, 160)), "w": (7, 8, 10, 12), "dn": (15, 20, 25, 32, 40, 50, 65, 80, 100),
-    "kw": (0.37, 0.75, 1.1, 2.2, 4.0, 5.5, 7.5, 11.0), "rpm": (1450, 2900), "lph": (2, 6, 10, 25, 60),
-    "cc": (4, 8, 16, 25), "bar": (6, 10, 16, 25, 40, 100), "amp": (2, 4, 6, 10, 16, 20, 25, 32, 40, 63),
-    "frac": ("1/4", "3/8", "1/2", "3/4", "1"), "sq": (1.5, 2.5, 4.0, 6.0), "vg": (32, 46, 68, 100, 150, 220),
+    "b": _BEARINGS,
+    "n2": tuple(range(204, 218)),
+    "mic": (3, 5, 10, 25),
+    "len": tuple(range(80, 1600, 10)),
+    "thr": (12, 18, 22, 30),
+    "id": tuple(range(8, 120)),
+    "cs": (1.5, 2.0, 2.5, 3.0, 3.5, 5.3),
+    "od": tuple(range(12, 160)),
+    "w": (7, 8, 10, 12),
+    "dn": (15, 20, 25, 32, 40, 50, 65, 80, 100),
+    "kw": (0.37, 0.75, 1.1, 2.2, 4.0, 5.5, 7.5, 11.0),
+    "rpm": (1450, 2900),
+    "lph": (2, 6, 10, 25, 60),
+    "cc": (4, 8, 16, 25),
+    "bar": (6, 10, 16, 25, 40, 100),
+    "amp": (2, 4, 6, 10, 16, 20, 25, 32, 40, 63),
+    "frac": ("1/4", "3/8", "1/2", "3/4", "1"),
+    "sq": (1.5, 2.5, 4.0, 6.0),
+    "vg": (32, 46, 68, 100, 150, 220),
 }
 _TEMPLATE_FIELDS: dict[str, list[str]] = {}
 
@@ -236,7 +402,7 @@ def make_catalog(count: int, rng: np.random.Generator) -> SkuCatalog:
         lo, hi = cat.cost
         unit_cost[i] = round(float(np.exp(np.log(lo) + u[i, 1] * (np.log(hi) - np.log(lo)))), 2)
         r = u[i, 2]
-        crit_other = (1 - cat.critical_share)
+        crit_other = 1 - cat.critical_share
         if r < cat.critical_share:
             criticality[i] = 0
         elif r < cat.critical_share + crit_other * 0.2:

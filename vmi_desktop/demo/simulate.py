@@ -96,8 +96,11 @@ class _Grow:
 class OrderBook:
     """Replenishment orders placed inside the purchase-order window, for the generator to write."""
 
-    orders: _Grow = field(default_factory=lambda: _Grow(
-        ["id", "group", "created", "due", "arrive", "first_receipt", "last_receipt", "mode"]))
+    orders: _Grow = field(
+        default_factory=lambda: _Grow(
+            ["id", "group", "created", "due", "arrive", "first_receipt", "last_receipt", "mode"]
+        )
+    )
     lines: _Grow = field(default_factory=lambda: _Grow(["id", "po", "line_no", "pair", "ordered", "received"]))
 
 
@@ -129,9 +132,18 @@ class _Day:
         self.last_minute = last_minute
         self.cols: dict[str, list[np.ndarray]] = {k: [] for k in _COLS}
 
-    def emit(self, kind: int, idx: np.ndarray, qty: np.ndarray, after: np.ndarray, minute: np.ndarray,
-             line: np.ndarray | None = None, po: np.ndarray | None = None, receipt: np.ndarray | None = None,
-             system: np.ndarray | None = None) -> None:
+    def emit(
+        self,
+        kind: int,
+        idx: np.ndarray,
+        qty: np.ndarray,
+        after: np.ndarray,
+        minute: np.ndarray,
+        line: np.ndarray | None = None,
+        po: np.ndarray | None = None,
+        receipt: np.ndarray | None = None,
+        system: np.ndarray | None = None,
+    ) -> None:
         k = len(idx)
         if k == 0:
             return
@@ -175,8 +187,16 @@ class _Sampler:
         return np.unique(np.minimum(idx, len(self.cdf) - 1))
 
 
-def simulate(params: PairParams, days: int, rng: np.random.Generator, sink: Callable[[DayBatch], None], *,
-             first_weekday: int = 0, po_from_day: int | None = None, split_p: float = 0.05) -> SimulationResult:
+def simulate(
+    params: PairParams,
+    days: int,
+    rng: np.random.Generator,
+    sink: Callable[[DayBatch], None],
+    *,
+    first_weekday: int = 0,
+    po_from_day: int | None = None,
+    split_p: float = 0.05,
+) -> SimulationResult:
     """Run ``days`` days over all pairs, calling ``sink`` once per day with that day's movements.
 
     Orders placed on or after ``po_from_day`` are recorded in the returned order book with purchase
@@ -249,8 +269,16 @@ def simulate(params: PairParams, days: int, rng: np.random.Generator, sink: Call
             pend_arrive[done] = -1
             pend_line[done] = 0
             pend_po[done] = 0
-            emit(RECEIPT, arr, rq, on_hand[arr].copy(), 420 + rng.integers(0, 120, size=len(arr)),
-                 line=line, po=po, receipt=receipt)
+            emit(
+                RECEIPT,
+                arr,
+                rq,
+                on_hand[arr].copy(),
+                420 + rng.integers(0, 120, size=len(arr)),
+                line=line,
+                po=po,
+                receipt=receipt,
+            )
 
         # 2. Demand during the day; what is not on the shelf is lost, not back-ordered.
         ev = demand[1 if weekend else 0].draw(rng)
@@ -272,8 +300,7 @@ def simulate(params: PairParams, days: int, rng: np.random.Generator, sink: Call
             var -= np.where(r >= 0.97, 2, 0)
             counted = np.maximum(0, system + var)
             on_hand[cc] = counted
-            emit(COUNT, cc, counted - system, counted.copy(), 1020 + rng.integers(0, 30, size=len(cc)),
-                 system=system)
+            emit(COUNT, cc, counted - system, counted.copy(), 1020 + rng.integers(0, 30, size=len(cc)), system=system)
 
         # 4. End-of-day reorder check on the inventory position (one open order per pair at most).
         # Only pairs touched today can have crossed min (all pairs on the first day).
@@ -309,12 +336,23 @@ def simulate(params: PairParams, days: int, rng: np.random.Generator, sink: Call
                 line_ids = book.lines.n + 1 + np.arange(len(need))
                 first_of_group = order[starts]
                 book.orders.append(
-                    id=po_ids, group=ug, created=np.full(len(ug), d), due=d + due_days[first_of_group],
-                    arrive=arrive[first_of_group], first_receipt=np.full(len(ug), -1),
-                    last_receipt=np.full(len(ug), -1), mode=mode[first_of_group],
+                    id=po_ids,
+                    group=ug,
+                    created=np.full(len(ug), d),
+                    due=d + due_days[first_of_group],
+                    arrive=arrive[first_of_group],
+                    first_receipt=np.full(len(ug), -1),
+                    last_receipt=np.full(len(ug), -1),
+                    mode=mode[first_of_group],
                 )
-                book.lines.append(id=line_ids, po=po_ids[inv], line_no=line_no, pair=need, ordered=qty,
-                                  received=np.zeros(len(need), dtype=np.int64))
+                book.lines.append(
+                    id=line_ids,
+                    po=po_ids[inv],
+                    line_no=line_no,
+                    pair=need,
+                    ordered=qty,
+                    received=np.zeros(len(need), dtype=np.int64),
+                )
                 pend_line[need] = line_ids
                 pend_po[need] = po_ids[inv]
 

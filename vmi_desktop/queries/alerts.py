@@ -49,17 +49,35 @@ SORT_COLUMNS: dict[str, Any] = {
 
 def _select() -> Select:
     return (
-        select(Alert.id, Alert.severity, Alert.status, Alert.kind, Alert.message, Vendor.code, Sku.part_number,
-               Location.code, Alert.created_at, Alert.acknowledged_by, Alert.resolved_by)
+        select(
+            Alert.id,
+            Alert.severity,
+            Alert.status,
+            Alert.kind,
+            Alert.message,
+            Vendor.code,
+            Sku.part_number,
+            Location.code,
+            Alert.created_at,
+            Alert.acknowledged_by,
+            Alert.resolved_by,
+        )
         .outerjoin(Vendor, Vendor.id == Alert.vendor_id)
         .outerjoin(Sku, Sku.id == Alert.sku_id)
         .outerjoin(Location, Location.id == Alert.location_id)
     )
 
 
-def fetch_alerts(session: Session, actor: Actor, statuses: frozenset[AlertStatus] | None = None, *,
-                 sort: str = "created_at", descending: bool = True, offset: int = 0,
-                 limit: int = 200) -> list[AlertRow]:
+def fetch_alerts(
+    session: Session,
+    actor: Actor,
+    statuses: frozenset[AlertStatus] | None = None,
+    *,
+    sort: str = "created_at",
+    descending: bool = True,
+    offset: int = 0,
+    limit: int = 200,
+) -> list[AlertRow]:
     """A page of alerts in the actor's scope."""
     conds = [_scope(actor)]
     if statuses is not None:
@@ -89,7 +107,9 @@ def latest_alert_id(session: Session, actor: Actor) -> int:
 def open_alerts_after(session: Session, actor: Actor, after_id: int, limit: int = 50) -> list[AlertRow]:
     """Unresolved alerts raised since ``after_id``, oldest first (what to notify about)."""
     rows = session.execute(
-        _select().where(_scope(actor), Alert.id > after_id, Alert.status != AlertStatus.RESOLVED)
-        .order_by(Alert.id).limit(limit)
+        _select()
+        .where(_scope(actor), Alert.id > after_id, Alert.status != AlertStatus.RESOLVED)
+        .order_by(Alert.id)
+        .limit(limit)
     ).all()
     return [AlertRow(*r) for r in rows]

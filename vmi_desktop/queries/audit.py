@@ -31,8 +31,12 @@ class AuditQuery(TableQuery):
         return (AuditEntry.id,)
 
     def search(self, text: str) -> ColumnElement[bool]:
-        return or_(contains(AuditEntry.actor, text), contains(AuditEntry.action, text),
-                   contains(AuditEntry.entity, text), contains(AuditEntry.detail, text))
+        return or_(
+            contains(AuditEntry.actor, text),
+            contains(AuditEntry.action, text),
+            contains(AuditEntry.entity, text),
+            contains(AuditEntry.detail, text),
+        )
 
     def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []

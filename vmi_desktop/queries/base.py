@@ -218,8 +218,9 @@ class TableQuery:
                 conds.append(column.expr >= values[0])
         return conds
 
-    def page(self, session: Session, actor: Actor, request: PageRequest, offset: int, limit: int,
-             after: Row | None = None) -> list[Row]:
+    def page(
+        self, session: Session, actor: Actor, request: PageRequest, offset: int, limit: int, after: Row | None = None
+    ) -> list[Row]:
         """``limit`` rows in the requested order: after the row ``after`` (keyset), else from ``offset``.
 
         Keyset paging keeps page N as cheap as page 1; it is used when the sort
@@ -233,8 +234,11 @@ class TableQuery:
             except ValueError:
                 keyset = None
         narrow = self.key_base(request)
-        base = self._select() if narrow is None else narrow.with_only_columns(*self.key_exprs(),
-                                                                               maintain_column_froms=False)
+        base = (
+            self._select()
+            if narrow is None
+            else narrow.with_only_columns(*self.key_exprs(), maintain_column_froms=False)
+        )
         stmt = base.order_by(*self._order(request)).limit(limit)
         if keyset is not None:
             stmt = stmt.where(and_(true(), *conds, *keyset))
@@ -244,9 +248,7 @@ class TableQuery:
             # deferred join: find the page's keys with the few joins the order and filter need,
             # then fetch the display columns (outer joins, subqueries) for those rows only
             keys = stmt.subquery("page_keys")
-            stmt = (self._select()
-                    .where(tuple_(*self.key_exprs()).in_(select(*keys.c)))
-                    .order_by(*self._order(request)))
+            stmt = self._select().where(tuple_(*self.key_exprs()).in_(select(*keys.c))).order_by(*self._order(request))
         return [self._row(r) for r in session.execute(stmt)]
 
     def count(self, session: Session, actor: Actor, request: PageRequest) -> int:
@@ -254,8 +256,9 @@ class TableQuery:
         stmt = self.count_base().where(and_(true(), *self.conditions(actor, request)))
         return int(session.scalar(stmt) or 0)
 
-    def rows_by_key(self, session: Session, actor: Actor,
-                    keys: Sequence[tuple[Any, ...]]) -> dict[tuple[Any, ...], Row]:
+    def rows_by_key(
+        self, session: Session, actor: Actor, keys: Sequence[tuple[Any, ...]]
+    ) -> dict[tuple[Any, ...], Row]:
         """Fresh copies of some rows (after a save or a conflict), still within ``actor``'s scope."""
         if not keys:
             return {}

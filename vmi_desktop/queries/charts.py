@@ -66,17 +66,27 @@ class StockSeries:
 def thresholds(session: Session, sku_id: int, location_id: int) -> tuple[Decimal, Decimal] | None:
     """Min and max of the active primary agreement for the pair, if there is one."""
     row = session.execute(
-        select(SupplyAgreement.min_qty, SupplyAgreement.max_qty).where(
+        select(SupplyAgreement.min_qty, SupplyAgreement.max_qty)
+        .where(
             SupplyAgreement.sku_id == sku_id,
             SupplyAgreement.location_id == location_id,
             SupplyAgreement.active.is_(True),
-        ).order_by(SupplyAgreement.is_primary.desc(), SupplyAgreement.id).limit(1)
+        )
+        .order_by(SupplyAgreement.is_primary.desc(), SupplyAgreement.id)
+        .limit(1)
     ).first()
     return (Decimal(row[0]), Decimal(row[1])) if row else None
 
 
-def stock_series(session: Session, actor: Actor, sku_id: int, location_id: int, *,
-                 start: datetime | None = None, end: datetime | None = None) -> StockSeries:
+def stock_series(
+    session: Session,
+    actor: Actor,
+    sku_id: int,
+    location_id: int,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> StockSeries:
     """On hand after each movement (``stock_movements.on_hand_after``), in time order."""
     in_scope = pair_filter(actor, StockMovement.sku_id, StockMovement.location_id)
     conds = [StockMovement.sku_id == sku_id, StockMovement.location_id == location_id, in_scope]
@@ -138,8 +148,9 @@ class BucketSeries:
 DAY_S = 86400.0
 
 
-def consumption_daily(session: Session, actor: Actor, sku_id: int, location_id: int, *,
-                      start: date | None = None, end: date | None = None) -> BucketSeries:
+def consumption_daily(
+    session: Session, actor: Actor, sku_id: int, location_id: int, *, start: date | None = None, end: date | None = None
+) -> BucketSeries:
     """Units consumed per UTC day (days without consumption are left out)."""
     day = day_of(session, StockMovement.occurred_at)
     conds = [
@@ -226,8 +237,10 @@ def vendor_monthly(session: Session, actor: Actor, vendor_id: int) -> VendorSeri
     cycle = {r[0]: float(r[1]) for r in cycle_rows if r[1] is not None}
     sla = session.scalar(
         select(func.min(SupplyAgreement.sla_fill_rate)).where(
-            SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.active.is_(True),
-            vendor_filter(actor, SupplyAgreement.vendor_id))
+            SupplyAgreement.vendor_id == vendor_id,
+            SupplyAgreement.active.is_(True),
+            vendor_filter(actor, SupplyAgreement.vendor_id),
+        )
     )
     keys = sorted(set(ordered) | set(cycle))
     fill = [min(1.0, on_time.get(k, 0.0) / ordered[k]) if ordered.get(k) else np.nan for k in keys]

@@ -135,24 +135,34 @@ def supplier_scores(session: Session, actor: Actor, *, days: int = 365, limit: i
     placed in the last ``days`` days.
     """
     since = utcnow() - timedelta(days=days)
-    placed = and_(PurchaseOrder.status.not_in(NOT_PLACED), PurchaseOrder.created_at >= since,
-                  vendor_filter(actor, PurchaseOrder.vendor_id))
-    ordered = dict(session.execute(
-        select(PurchaseOrder.vendor_id, func.sum(PurchaseOrderLine.quantity_ordered))
-        .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
-        .where(placed, PurchaseOrderLine.status != POLineStatus.CANCELLED)
-        .group_by(PurchaseOrder.vendor_id)
-    ).all())
+    placed = and_(
+        PurchaseOrder.status.not_in(NOT_PLACED),
+        PurchaseOrder.created_at >= since,
+        vendor_filter(actor, PurchaseOrder.vendor_id),
+    )
+    ordered = dict(
+        session.execute(
+            select(PurchaseOrder.vendor_id, func.sum(PurchaseOrderLine.quantity_ordered))
+            .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
+            .where(placed, PurchaseOrderLine.status != POLineStatus.CANCELLED)
+            .group_by(PurchaseOrder.vendor_id)
+        ).all()
+    )
     due = func.coalesce(PurchaseOrderLine.need_by, PurchaseOrder.need_by)
-    on_time = dict(session.execute(
-        select(PurchaseOrder.vendor_id, func.sum(StockMovement.quantity))
-        .select_from(PurchaseOrder)
-        .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
-        .join(StockMovement, StockMovement.purchase_order_line_id == PurchaseOrderLine.id)
-        .where(placed, StockMovement.kind == MovementKind.RECEIPT,
-               or_(due.is_(None), day_of(session, StockMovement.occurred_at) <= due))
-        .group_by(PurchaseOrder.vendor_id)
-    ).all())
+    on_time = dict(
+        session.execute(
+            select(PurchaseOrder.vendor_id, func.sum(StockMovement.quantity))
+            .select_from(PurchaseOrder)
+            .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
+            .join(StockMovement, StockMovement.purchase_order_line_id == PurchaseOrderLine.id)
+            .where(
+                placed,
+                StockMovement.kind == MovementKind.RECEIPT,
+                or_(due.is_(None), day_of(session, StockMovement.occurred_at) <= due),
+            )
+            .group_by(PurchaseOrder.vendor_id)
+        ).all()
+    )
     timing = {
         r[0]: (r[1], r[2])
         for r in session.execute(
@@ -160,32 +170,45 @@ def supplier_scores(session: Session, actor: Actor, *, days: int = 365, limit: i
                 PurchaseOrder.vendor_id,
                 func.avg(days_between(session, PurchaseOrder.sent_at, PurchaseOrder.acknowledged_at)),
                 func.avg(days_between(session, PurchaseOrder.created_at, PurchaseOrder.received_at)),
-            ).where(placed).group_by(PurchaseOrder.vendor_id)
+            )
+            .where(placed)
+            .group_by(PurchaseOrder.vendor_id)
         ).all()
     }
-    open_counts = dict(session.execute(
-        select(PurchaseOrder.vendor_id, func.count())
-        .where(PurchaseOrder.status.in_(OPEN_PO_STATUSES), vendor_filter(actor, PurchaseOrder.vendor_id))
-        .group_by(PurchaseOrder.vendor_id)
-    ).all())
+    open_counts = dict(
+        session.execute(
+            select(PurchaseOrder.vendor_id, func.count())
+            .where(PurchaseOrder.status.in_(OPEN_PO_STATUSES), vendor_filter(actor, PurchaseOrder.vendor_id))
+            .group_by(PurchaseOrder.vendor_id)
+        ).all()
+    )
     vendors = session.execute(
-        select(Vendor.id, Vendor.code, Vendor.name)
-        .where(Vendor.active.is_(True), vendor_filter(actor, Vendor.id))
+        select(Vendor.id, Vendor.code, Vendor.name).where(Vendor.active.is_(True), vendor_filter(actor, Vendor.id))
     ).all()
     scores = []
     for vid, code, name in vendors:
         units = float(ordered.get(vid) or 0)
         ack, cycle = timing.get(vid, (None, None))
-        scores.append(SupplierScore(
-            vendor_id=vid, code=code, name=name,
-            fill_rate=min(1.0, float(on_time.get(vid) or 0) / units) if units else None,
-            ack_hours=float(ack) * 24 if ack is not None else None,
-            cycle_days=float(cycle) if cycle is not None else None,
-            open_orders=int(open_counts.get(vid, 0)),
-        ))
+        scores.append(
+            SupplierScore(
+                vendor_id=vid,
+                code=code,
+                name=name,
+                fill_rate=min(1.0, float(on_time.get(vid) or 0) / units) if units else None,
+                ack_hours=float(ack) * 24 if ack is not None else None,
+                cycle_days=float(cycle) if cycle is not None else None,
+                open_orders=int(open_counts.get(vid, 0)),
+            )
+        )
     # Worst first: measured vendors by fill rate, then slow acknowledgers; unmeasured last.
-    scores.sort(key=lambda s: (s.fill_rate is None, s.fill_rate if s.fill_rate is not None else 2.0,
-                               -(s.ack_hours or 0.0), s.code))
+    scores.sort(
+        key=lambda s: (
+            s.fill_rate is None,
+            s.fill_rate if s.fill_rate is not None else 2.0,
+            -(s.ack_hours or 0.0),
+            s.code,
+        )
+    )
     return scores[:limit]
 
 
@@ -196,38 +219,57 @@ def scores_from_metrics(session: Session, actor: Actor, *, days: int = 365, limi
         from vmi_desktop.replenishment.metrics import vendor_metrics
     except ImportError:
         return supplier_scores(session, actor, days=days, limit=limit)
-    open_counts = dict(session.execute(
-        select(PurchaseOrder.vendor_id, func.count())
-        .where(PurchaseOrder.status.in_(OPEN_PO_STATUSES), vendor_filter(actor, PurchaseOrder.vendor_id))
-        .group_by(PurchaseOrder.vendor_id)
-    ).all())
+    open_counts = dict(
+        session.execute(
+            select(PurchaseOrder.vendor_id, func.count())
+            .where(PurchaseOrder.status.in_(OPEN_PO_STATUSES), vendor_filter(actor, PurchaseOrder.vendor_id))
+            .group_by(PurchaseOrder.vendor_id)
+        ).all()
+    )
     since = (utcnow() - timedelta(days=days)).date()
     scores = [
         SupplierScore(
-            vendor_id=m.vendor_id, code=m.vendor_code, name=m.vendor_name,
+            vendor_id=m.vendor_id,
+            code=m.vendor_code,
+            name=m.vendor_name,
             fill_rate=float(m.fill_rate_units) if m.fill_rate_units is not None else None,
-            ack_hours=m.response_median_hours, cycle_days=m.avg_cycle_days,
+            ack_hours=m.response_median_hours,
+            cycle_days=m.avg_cycle_days,
             open_orders=int(open_counts.get(m.vendor_id, 0)),
         )
         for m in vendor_metrics(session, actor, since=since)
     ]
-    scores.sort(key=lambda s: (s.fill_rate is None, s.fill_rate if s.fill_rate is not None else 2.0,
-                               -(s.ack_hours or 0.0), s.code))
+    scores.sort(
+        key=lambda s: (
+            s.fill_rate is None,
+            s.fill_rate if s.fill_rate is not None else 2.0,
+            -(s.ack_hours or 0.0),
+            s.code,
+        )
+    )
     return scores[:limit]
 
 
 def open_alert_count(session: Session, actor: Actor) -> int:
     """Alerts not yet resolved, in the actor's scope."""
-    return int(session.scalar(
-        select(func.count(Alert.id)).where(Alert.status != AlertStatus.RESOLVED, vendor_filter(actor, Alert.vendor_id))
-    ) or 0)
+    return int(
+        session.scalar(
+            select(func.count(Alert.id)).where(
+                Alert.status != AlertStatus.RESOLVED, vendor_filter(actor, Alert.vendor_id)
+            )
+        )
+        or 0
+    )
 
 
 def fleet_health(session: Session, actor: Actor) -> FleetHealth:
     """Everything the dashboard shows, in a handful of set-based statements."""
     pairs, below, outs, over = pair_counts(session, actor)
     return FleetHealth(
-        pairs=pairs, below_min=below, stock_outs=outs, over_max=over,
+        pairs=pairs,
+        below_min=below,
+        stock_outs=outs,
+        over_max=over,
         open_alerts=open_alert_count(session, actor),
         open_orders=open_orders_by_status(session, actor),
         worst_suppliers=scores_from_metrics(session, actor),
@@ -248,8 +290,10 @@ def find_pair(session: Session, actor: Actor, part_number: str, location_code: s
 
 def location_codes(session: Session, actor: Actor) -> list[str]:
     """Active location codes the actor may see, for pickers."""
-    return list(session.scalars(
-        select(Location.code)
-        .where(Location.active.is_(True), location_filter(actor, Location.id))
-        .order_by(Location.code)
-    ))
+    return list(
+        session.scalars(
+            select(Location.code)
+            .where(Location.active.is_(True), location_filter(actor, Location.id))
+            .order_by(Location.code)
+        )
+    )

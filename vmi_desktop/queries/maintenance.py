@@ -21,8 +21,16 @@ from vmi_desktop.db import Database
 log = logging.getLogger(__name__)
 
 #: the tables the paged tables join and sort on
-TABLES = ("skus", "locations", "vendors", "stock_levels", "supply_agreements", "purchase_orders",
-          "purchase_order_lines", "audit_entries")
+TABLES = (
+    "skus",
+    "locations",
+    "vendors",
+    "stock_levels",
+    "supply_agreements",
+    "purchase_orders",
+    "purchase_order_lines",
+    "audit_entries",
+)
 #: re-analyze when the stock table's size is off by this factor from the stored statistics
 DRIFT = 2.0
 

@@ -26,8 +26,9 @@ from vmi_desktop.scope import Actor, location_filter, vendor_filter
 #: Statuses where a parts manager decides (approve or reject).
 DECIDABLE = frozenset({POStatus.DRAFT, POStatus.AWAITING_APPROVAL})
 #: Statuses where goods may still arrive.
-RECEIVABLE = frozenset({POStatus.SENT, POStatus.ACKNOWLEDGED, POStatus.PARTLY_SHIPPED, POStatus.SHIPPED,
-                        POStatus.PARTLY_RECEIVED})
+RECEIVABLE = frozenset(
+    {POStatus.SENT, POStatus.ACKNOWLEDGED, POStatus.PARTLY_SHIPPED, POStatus.SHIPPED, POStatus.PARTLY_RECEIVED}
+)
 #: Statuses from which an order can still be cancelled.
 CANCELLABLE = DECIDABLE | frozenset({POStatus.SENT, POStatus.ACKNOWLEDGED})
 
@@ -75,23 +76,40 @@ def _conditions(actor: Actor, flt: OrderFilter) -> list[ColumnElement[bool]]:
     text = flt.search.strip()
     if text:
         like = f"%{text.replace('%', '').replace('_', '')}%"
-        conds.append(or_(PurchaseOrder.po_number.ilike(like), Vendor.code.ilike(like), Location.code.ilike(like),
-                         PurchaseOrder.supplier_order_id.ilike(like)))
+        conds.append(
+            or_(
+                PurchaseOrder.po_number.ilike(like),
+                Vendor.code.ilike(like),
+                Location.code.ilike(like),
+                PurchaseOrder.supplier_order_id.ilike(like),
+            )
+        )
     return conds
 
 
 def count_orders(session: Session, actor: Actor, flt: OrderFilter) -> int:
     """How many orders match (for the status bar)."""
-    return int(session.scalar(
-        select(func.count(PurchaseOrder.id))
-        .join(Vendor, Vendor.id == PurchaseOrder.vendor_id)
-        .join(Location, Location.id == PurchaseOrder.location_id)
-        .where(*_conditions(actor, flt))
-    ) or 0)
+    return int(
+        session.scalar(
+            select(func.count(PurchaseOrder.id))
+            .join(Vendor, Vendor.id == PurchaseOrder.vendor_id)
+            .join(Location, Location.id == PurchaseOrder.location_id)
+            .where(*_conditions(actor, flt))
+        )
+        or 0
+    )
 
 
-def fetch_orders(session: Session, actor: Actor, flt: OrderFilter, *, sort: str = "created_at",
-                 descending: bool = True, offset: int = 0, limit: int = 200) -> list[OrderRow]:
+def fetch_orders(
+    session: Session,
+    actor: Actor,
+    flt: OrderFilter,
+    *,
+    sort: str = "created_at",
+    descending: bool = True,
+    offset: int = 0,
+    limit: int = 200,
+) -> list[OrderRow]:
     """One page of orders, sorted in SQL (ties broken by id so pages never overlap)."""
     line_count = (
         select(func.count(PurchaseOrderLine.id))
@@ -101,9 +119,18 @@ def fetch_orders(session: Session, actor: Actor, flt: OrderFilter, *, sort: str 
     key = SORT_COLUMNS.get(sort, PurchaseOrder.created_at)
     order = [key.desc(), PurchaseOrder.id.desc()] if descending else [key.asc(), PurchaseOrder.id.asc()]
     rows = session.execute(
-        select(PurchaseOrder.id, PurchaseOrder.po_number, PurchaseOrder.status, Vendor.code, Location.code,
-               PurchaseOrder.origin, line_count, PurchaseOrder.created_at, PurchaseOrder.need_by,
-               PurchaseOrder.hold_reason)
+        select(
+            PurchaseOrder.id,
+            PurchaseOrder.po_number,
+            PurchaseOrder.status,
+            Vendor.code,
+            Location.code,
+            PurchaseOrder.origin,
+            line_count,
+            PurchaseOrder.created_at,
+            PurchaseOrder.need_by,
+            PurchaseOrder.hold_reason,
+        )
         .join(Vendor, Vendor.id == PurchaseOrder.vendor_id)
         .join(Location, Location.id == PurchaseOrder.location_id)
         .where(*_conditions(actor, flt))
@@ -191,13 +218,34 @@ def order_detail(session: Session, actor: Actor, po_id: int) -> OrderDetail | No
         select(POStatusChange).where(POStatusChange.purchase_order_id == po_id).order_by(POStatusChange.id)
     ).all()
     return OrderDetail(
-        id=po.id, po_number=po.po_number, status=po.status, origin=po.origin, vendor_id=po.vendor_id,
-        vendor=head[1], location_id=po.location_id, location=head[2], created_at=po.created_at,
-        created_by=po.created_by, need_by=po.need_by, supplier_order_id=po.supplier_order_id,
-        hold_reason=po.hold_reason, note=po.note,
+        id=po.id,
+        po_number=po.po_number,
+        status=po.status,
+        origin=po.origin,
+        vendor_id=po.vendor_id,
+        vendor=head[1],
+        location_id=po.location_id,
+        location=head[2],
+        created_at=po.created_at,
+        created_by=po.created_by,
+        need_by=po.need_by,
+        supplier_order_id=po.supplier_order_id,
+        hold_reason=po.hold_reason,
+        note=po.note,
         lines=[
-            LineRow(line.line_no, line.sku_id, pn, desc, line.uom, line.quantity_ordered, line.quantity_acknowledged,
-                    line.quantity_shipped, line.quantity_received, line.unit_price, line.status.value)
+            LineRow(
+                line.line_no,
+                line.sku_id,
+                pn,
+                desc,
+                line.uom,
+                line.quantity_ordered,
+                line.quantity_acknowledged,
+                line.quantity_shipped,
+                line.quantity_received,
+                line.unit_price,
+                line.status.value,
+            )
             for line, pn, desc in lines
         ],
         history=[HistoryRow(h.changed_at, h.from_status, h.to_status, h.changed_by, h.note) for h in history],
@@ -216,7 +264,8 @@ class Choice:
 def vendor_choices(session: Session, actor: Actor) -> list[Choice]:
     """Active vendors the actor may order from."""
     rows = session.execute(
-        select(Vendor.id, Vendor.code, Vendor.name).where(Vendor.active.is_(True), vendor_filter(actor, Vendor.id))
+        select(Vendor.id, Vendor.code, Vendor.name)
+        .where(Vendor.active.is_(True), vendor_filter(actor, Vendor.id))
         .order_by(Vendor.code)
     ).all()
     return [Choice(*r) for r in rows]
@@ -226,7 +275,8 @@ def location_choices(session: Session, actor: Actor) -> list[Choice]:
     """Active locations the actor may see."""
     rows = session.execute(
         select(Location.id, Location.code, Location.name)
-        .where(Location.active.is_(True), location_filter(actor, Location.id)).order_by(Location.code)
+        .where(Location.active.is_(True), location_filter(actor, Location.id))
+        .order_by(Location.code)
     ).all()
     return [Choice(*r) for r in rows]
 
@@ -246,11 +296,20 @@ class AgreementSku:
 def agreement_skus(session: Session, vendor_id: int, location_id: int, limit: int = 5000) -> list[AgreementSku]:
     """SKUs of the vendor's active agreements at the location (what a manual order can contain)."""
     rows = session.execute(
-        select(Sku.id, Sku.part_number, Sku.description, SupplyAgreement.supplier_sku, SupplyAgreement.unit_price,
-               SupplyAgreement.pack_size)
+        select(
+            Sku.id,
+            Sku.part_number,
+            Sku.description,
+            SupplyAgreement.supplier_sku,
+            SupplyAgreement.unit_price,
+            SupplyAgreement.pack_size,
+        )
         .join(Sku, Sku.id == SupplyAgreement.sku_id)
-        .where(SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.location_id == location_id,
-               SupplyAgreement.active.is_(True))
+        .where(
+            SupplyAgreement.vendor_id == vendor_id,
+            SupplyAgreement.location_id == location_id,
+            SupplyAgreement.active.is_(True),
+        )
         .order_by(Sku.part_number)
         .limit(limit)
     ).all()

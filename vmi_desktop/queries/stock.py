@@ -23,10 +23,13 @@ from vmi_desktop.models import (
 from vmi_desktop.queries.base import Column, Kind, PageRequest, TableQuery, contains
 from vmi_desktop.scope import Actor, pair_filter
 
-_line_open = case(
-    (PurchaseOrderLine.quantity_acknowledged.is_not(None), PurchaseOrderLine.quantity_acknowledged),
-    else_=PurchaseOrderLine.quantity_ordered,
-) - PurchaseOrderLine.quantity_received
+_line_open = (
+    case(
+        (PurchaseOrderLine.quantity_acknowledged.is_not(None), PurchaseOrderLine.quantity_acknowledged),
+        else_=PurchaseOrderLine.quantity_ordered,
+    )
+    - PurchaseOrderLine.quantity_received
+)
 
 #: Open order quantity for the row's pair: a correlated subquery evaluated only for the rows of a page.
 ON_ORDER = (
@@ -67,8 +70,9 @@ class StockQuery(TableQuery):
         Column("on_order", "On order", ON_ORDER, Kind.QTY, sortable=False),
         Column("position", "Position", StockLevel.on_hand, Kind.QTY, sortable=False),  # see post_process
         Column("vendor", "Vendor", Vendor.code, width=10, sortable=False),
-        Column("mode", "Mode", PRIMARY.mode, Kind.ENUM, field="mode", choices=ReplenishmentMode, sortable=False,
-               width=16),
+        Column(
+            "mode", "Mode", PRIMARY.mode, Kind.ENUM, field="mode", choices=ReplenishmentMode, sortable=False, width=16
+        ),
     )
 
     def base(self) -> Select[Any]:

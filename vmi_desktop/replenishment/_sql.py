@@ -78,8 +78,7 @@ def lock_reorder(session: Session, pairs: list[tuple[int, int]] | None) -> None:
         else:
             session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": REORDER_LOCK_KEY})
             for sku_id, location_id in sorted(set(pairs)):
-                session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"),
-                                {"a": location_id, "b": sku_id})
+                session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": location_id, "b": sku_id})
     elif dialect == "sqlite":
         session.execute(text("UPDATE counters SET value = value WHERE name = '__reorder_lock__'"))
 
@@ -88,8 +87,9 @@ def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") and not isinstance(value, (int, Decimal)) else value
 
 
-def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]], *, returning: tuple[str, ...] = (),
-                conflict: str = "") -> list[Any]:
+def bulk_insert(
+    session: Session, model: Any, rows: list[dict[str, Any]], *, returning: tuple[str, ...] = (), conflict: str = ""
+) -> list[Any]:
     """Insert many rows in one statement per backend; optionally return columns of the new rows.
 
     PostgreSQL: ``INSERT ... SELECT * FROM unnest(<one array per column>)``, a single statement

@@ -110,13 +110,20 @@ def _insert_ignoring_open_duplicates(session: Session, rows: list[dict[str, Any]
         return []
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql" and len(rows) > 1:
-        found = bulk_insert(session, Alert, rows, returning=("id",),
-                            conflict="ON CONFLICT (cause_key) WHERE status <> 'resolved' DO NOTHING")
+        found = bulk_insert(
+            session,
+            Alert,
+            rows,
+            returning=("id",),
+            conflict="ON CONFLICT (cause_key) WHERE status <> 'resolved' DO NOTHING",
+        )
         return sorted(r[0] for r in found)
     mod: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = mod.insert(Alert).on_conflict_do_nothing(
-        index_elements=["cause_key"], index_where=text("status <> 'resolved'")
-    ).returning(Alert.id)
+    stmt = (
+        mod.insert(Alert)
+        .on_conflict_do_nothing(index_elements=["cause_key"], index_where=text("status <> 'resolved'"))
+        .returning(Alert.id)
+    )
     ids: list[int] = []
     if len(rows) == 1:
         new_id = session.execute(stmt.values(**rows[0])).scalar_one_or_none()
@@ -128,19 +135,43 @@ def _insert_ignoring_open_duplicates(session: Session, rows: list[dict[str, Any]
     return ids
 
 
-def _row(kind: AlertKind, cause_key: str, message: str, severity: AlertSeverity, vendor_id: int | None,
-         sku_id: int | None, location_id: int | None, purchase_order_id: int | None, now: datetime) -> dict[str, Any]:
+def _row(
+    kind: AlertKind,
+    cause_key: str,
+    message: str,
+    severity: AlertSeverity,
+    vendor_id: int | None,
+    sku_id: int | None,
+    location_id: int | None,
+    purchase_order_id: int | None,
+    now: datetime,
+) -> dict[str, Any]:
     return {
-        "kind": kind, "severity": severity, "status": AlertStatus.OPEN, "cause_key": cause_key[:200],
-        "message": message[:1000], "vendor_id": vendor_id, "sku_id": sku_id, "location_id": location_id,
-        "purchase_order_id": purchase_order_id, "created_at": now,
+        "kind": kind,
+        "severity": severity,
+        "status": AlertStatus.OPEN,
+        "cause_key": cause_key[:200],
+        "message": message[:1000],
+        "vendor_id": vendor_id,
+        "sku_id": sku_id,
+        "location_id": location_id,
+        "purchase_order_id": purchase_order_id,
+        "created_at": now,
     }
 
 
-def raise_alert(session: Session, *, kind: AlertKind, cause_key: str, message: str,
-                severity: AlertSeverity = AlertSeverity.WARNING, vendor_id: int | None = None,
-                sku_id: int | None = None, location_id: int | None = None,
-                purchase_order_id: int | None = None) -> Alert | None:
+def raise_alert(
+    session: Session,
+    *,
+    kind: AlertKind,
+    cause_key: str,
+    message: str,
+    severity: AlertSeverity = AlertSeverity.WARNING,
+    vendor_id: int | None = None,
+    sku_id: int | None = None,
+    location_id: int | None = None,
+    purchase_order_id: int | None = None,
+) -> Alert | None:
     """Raise an alert unless one is already unresolved for ``cause_key``; the new alert, or None."""
     now = utcnow()
     ids = _insert_ignoring_open_duplicates(
@@ -155,8 +186,18 @@ def raise_alert(session: Session, *, kind: AlertKind, cause_key: str, message: s
 
 
 def _notice(alert: Alert) -> AlertNotice:
-    return AlertNotice(alert.id, alert.kind, alert.severity, alert.cause_key, alert.message, alert.vendor_id,
-                       alert.sku_id, alert.location_id, alert.purchase_order_id, alert.created_at)
+    return AlertNotice(
+        alert.id,
+        alert.kind,
+        alert.severity,
+        alert.cause_key,
+        alert.message,
+        alert.vendor_id,
+        alert.sku_id,
+        alert.location_id,
+        alert.purchase_order_id,
+        alert.created_at,
+    )
 
 
 def raise_many(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -165,12 +206,27 @@ def raise_many(session: Session, rows: list[dict[str, Any]]) -> int:
     keys = [r["cause_key"] for r in rows]
     already: set[str] = set()
     for i in range(0, len(keys), 1000):  # skip causes already open up front; ON CONFLICT still settles races
-        already.update(session.scalars(select(Alert.cause_key).where(
-            Alert.cause_key.in_(keys[i:i + 1000]), Alert.status != AlertStatus.RESOLVED)))
+        already.update(
+            session.scalars(
+                select(Alert.cause_key).where(
+                    Alert.cause_key.in_(keys[i : i + 1000]), Alert.status != AlertStatus.RESOLVED
+                )
+            )
+        )
     full = [
-        _row(r["kind"], r["cause_key"], r["message"], r.get("severity", AlertSeverity.WARNING), r.get("vendor_id"),
-             r.get("sku_id"), r.get("location_id"), r.get("purchase_order_id"), now)
-        for r in rows if r["cause_key"] not in already
+        _row(
+            r["kind"],
+            r["cause_key"],
+            r["message"],
+            r.get("severity", AlertSeverity.WARNING),
+            r.get("vendor_id"),
+            r.get("sku_id"),
+            r.get("location_id"),
+            r.get("purchase_order_id"),
+            now,
+        )
+        for r in rows
+        if r["cause_key"] not in already
     ]
     if not full:
         return 0
@@ -180,14 +236,17 @@ def raise_many(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(ids)
 
 
-def resolve_cause(session: Session, cause_key: str, by: str = "system", *,
-                  purchase_order_id: int | None = None) -> bool:
+def resolve_cause(
+    session: Session, cause_key: str, by: str = "system", *, purchase_order_id: int | None = None
+) -> bool:
     """Resolve the unresolved alert of this cause, if any (optionally linking the order that cleared it)."""
     values: dict[str, Any] = {"status": AlertStatus.RESOLVED, "resolved_at": utcnow(), "resolved_by": by}
     if purchase_order_id is not None:
         values["purchase_order_id"] = purchase_order_id
     result = session.execute(
-        update(Alert).where(Alert.cause_key == cause_key, Alert.status != AlertStatus.RESOLVED).values(**values)
+        update(Alert)
+        .where(Alert.cause_key == cause_key, Alert.status != AlertStatus.RESOLVED)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -243,17 +302,21 @@ class AlertRun:
 
 def _sync_kind(session: Session, kind: AlertKind, prefix: str, current: dict[str, dict[str, Any]]) -> tuple[int, int]:
     """Raise alerts for current causes of one kind, resolve unresolved ones whose cause is gone."""
-    open_keys = set(session.scalars(
-        select(Alert.cause_key).where(Alert.kind == kind, Alert.status != AlertStatus.RESOLVED,
-                                      Alert.cause_key.like(f"{prefix}%"))
-    ))
+    open_keys = set(
+        session.scalars(
+            select(Alert.cause_key).where(
+                Alert.kind == kind, Alert.status != AlertStatus.RESOLVED, Alert.cause_key.like(f"{prefix}%")
+            )
+        )
+    )
     gone = open_keys - current.keys()
     resolved = 0
     if gone:
         gone_list = sorted(gone)
         for i in range(0, len(gone_list), 500):
             result = session.execute(
-                update(Alert).where(Alert.cause_key.in_(gone_list[i:i + 500]), Alert.status != AlertStatus.RESOLVED)
+                update(Alert)
+                .where(Alert.cause_key.in_(gone_list[i : i + 500]), Alert.status != AlertStatus.RESOLVED)
                 .values(status=AlertStatus.RESOLVED, resolved_at=utcnow(), resolved_by="system")
                 .execution_options(synchronize_session=False)
             )
@@ -282,17 +345,31 @@ def evaluate_alerts(session: Session, now: datetime | None = None) -> AlertRun:
     oo = on_order_subquery()
     on_hand = func.coalesce(StockLevel.on_hand, 0)
     base = (
-        select(SupplyAgreement.vendor_id, SupplyAgreement.sku_id, SupplyAgreement.location_id,
-               SupplyAgreement.min_qty, SupplyAgreement.max_qty, on_hand.label("on_hand"),
-               (on_hand + func.coalesce(oo.c.on_order, 0)).label("position"), Sku.part_number, Location.code,
-               SupplyAgreement.mode)
+        select(
+            SupplyAgreement.vendor_id,
+            SupplyAgreement.sku_id,
+            SupplyAgreement.location_id,
+            SupplyAgreement.min_qty,
+            SupplyAgreement.max_qty,
+            on_hand.label("on_hand"),
+            (on_hand + func.coalesce(oo.c.on_order, 0)).label("position"),
+            Sku.part_number,
+            Location.code,
+            SupplyAgreement.mode,
+        )
         .join(Sku, Sku.id == SupplyAgreement.sku_id)
         .join(Location, Location.id == SupplyAgreement.location_id)
-        .outerjoin(StockLevel, and_(StockLevel.sku_id == SupplyAgreement.sku_id,
-                                    StockLevel.location_id == SupplyAgreement.location_id))
+        .outerjoin(
+            StockLevel,
+            and_(StockLevel.sku_id == SupplyAgreement.sku_id, StockLevel.location_id == SupplyAgreement.location_id),
+        )
         .outerjoin(oo, and_(oo.c.sku_id == SupplyAgreement.sku_id, oo.c.location_id == SupplyAgreement.location_id))
-        .where(SupplyAgreement.active.is_(True), SupplyAgreement.is_primary.is_(True), Sku.active.is_(True),
-               Location.active.is_(True))
+        .where(
+            SupplyAgreement.active.is_(True),
+            SupplyAgreement.is_primary.is_(True),
+            Sku.active.is_(True),
+            Location.active.is_(True),
+        )
     )
     sub = base.subquery()
     below: dict[str, dict[str, Any]] = {}
@@ -305,18 +382,25 @@ def evaluate_alerts(session: Session, now: datetime | None = None) -> AlertRun:
         common = {"vendor_id": r.vendor_id, "sku_id": r.sku_id, "location_id": r.location_id}
         if r.position <= r.min_qty:
             below[pair_key("below_min", r.sku_id, r.location_id)] = dict(
-                common, message=f"{r.part_number} at {r.code}: position {_f(r.position)} is at or below min "
-                f"{_f(r.min_qty)}")
+                common,
+                message=f"{r.part_number} at {r.code}: position {_f(r.position)} is at or below min {_f(r.min_qty)}",
+            )
         if r.on_hand <= 0:
             out[pair_key("stock_out", r.sku_id, r.location_id)] = dict(
-                common, severity=AlertSeverity.CRITICAL, message=f"{r.part_number} at {r.code} is out of stock")
+                common, severity=AlertSeverity.CRITICAL, message=f"{r.part_number} at {r.code} is out of stock"
+            )
         if r.on_hand > r.max_qty:
             over[pair_key("over_max", r.sku_id, r.location_id)] = dict(
-                common, severity=AlertSeverity.INFO,
-                message=f"{r.part_number} at {r.code}: on hand {_f(r.on_hand)} is above max {_f(r.max_qty)}")
+                common,
+                severity=AlertSeverity.INFO,
+                message=f"{r.part_number} at {r.code}: on hand {_f(r.on_hand)} is above max {_f(r.max_qty)}",
+            )
     raised = resolved = 0
-    for kind, prefix, current in ((AlertKind.BELOW_MIN, "below_min:", below), (AlertKind.STOCK_OUT, "stock_out:", out),
-                                  (AlertKind.OVER_MAX, "over_max:", over)):
+    for kind, prefix, current in (
+        (AlertKind.BELOW_MIN, "below_min:", below),
+        (AlertKind.STOCK_OUT, "stock_out:", out),
+        (AlertKind.OVER_MAX, "over_max:", over),
+    ):
         a, b = _sync_kind(session, kind, prefix, current)
         raised, resolved = raised + a, resolved + b
 
@@ -334,24 +418,42 @@ def evaluate_alerts(session: Session, now: datetime | None = None) -> AlertRun:
     return AlertRun(raised + a, resolved + b)
 
 
-_SENT_STATES = [POStatus.SENT, POStatus.ACKNOWLEDGED, POStatus.PARTLY_SHIPPED, POStatus.SHIPPED,
-                POStatus.PARTLY_RECEIVED]
+_SENT_STATES = [
+    POStatus.SENT,
+    POStatus.ACKNOWLEDGED,
+    POStatus.PARTLY_SHIPPED,
+    POStatus.SHIPPED,
+    POStatus.PARTLY_RECEIVED,
+]
 
 
 def _overdue(session: Session, today: date) -> dict[str, dict[str, Any]]:
-    due = func.coalesce(PurchaseOrderLine.expected_delivery, PurchaseOrder.expected_delivery,
-                        PurchaseOrderLine.need_by, PurchaseOrder.need_by)
+    due = func.coalesce(
+        PurchaseOrderLine.expected_delivery,
+        PurchaseOrder.expected_delivery,
+        PurchaseOrderLine.need_by,
+        PurchaseOrder.need_by,
+    )
     stmt = (
-        select(PurchaseOrder.id, PurchaseOrder.po_number, PurchaseOrder.vendor_id, PurchaseOrder.location_id,
-               func.min(due).label("due"))
+        select(
+            PurchaseOrder.id,
+            PurchaseOrder.po_number,
+            PurchaseOrder.vendor_id,
+            PurchaseOrder.location_id,
+            func.min(due).label("due"),
+        )
         .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
         .where(PurchaseOrder.status.in_(_SENT_STATES), PurchaseOrderLine.status == "open")
         .group_by(PurchaseOrder.id, PurchaseOrder.po_number, PurchaseOrder.vendor_id, PurchaseOrder.location_id)
         .having(func.min(due) < today)
     )
     return {
-        f"overdue:{r.id}": {"vendor_id": r.vendor_id, "location_id": r.location_id, "purchase_order_id": r.id,
-                            "message": f"order {r.po_number} is overdue (due {r.due})"}
+        f"overdue:{r.id}": {
+            "vendor_id": r.vendor_id,
+            "location_id": r.location_id,
+            "purchase_order_id": r.id,
+            "message": f"order {r.po_number} is overdue (due {r.due})",
+        }
         for r in session.execute(stmt)
     }
 

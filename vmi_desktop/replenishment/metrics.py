@@ -159,25 +159,31 @@ def _line_fill(session: Session, p: Period) -> Any:
     need_by = func.coalesce(PurchaseOrderLine.need_by, PurchaseOrder.need_by)
     received_by = (
         select(func.coalesce(func.sum(StockMovement.quantity), 0))
-        .where(StockMovement.purchase_order_line_id == PurchaseOrderLine.id,
-               StockMovement.kind == MovementKind.RECEIPT,
-               day_of(session, StockMovement.occurred_at) <= need_by)
+        .where(
+            StockMovement.purchase_order_line_id == PurchaseOrderLine.id,
+            StockMovement.kind == MovementKind.RECEIPT,
+            day_of(session, StockMovement.occurred_at) <= need_by,
+        )
         .correlate(PurchaseOrderLine, PurchaseOrder)
         .scalar_subquery()
     )
-    capped = case((received_by > PurchaseOrderLine.quantity_ordered, PurchaseOrderLine.quantity_ordered),
-                  else_=received_by)
+    capped = case(
+        (received_by > PurchaseOrderLine.quantity_ordered, PurchaseOrderLine.quantity_ordered), else_=received_by
+    )
     return (
         select(
-            PurchaseOrder.vendor_id.label("vendor_id"), PurchaseOrderLine.sku_id.label("sku_id"),
-            PurchaseOrder.location_id.label("location_id"), PurchaseOrderLine.quantity_ordered.label("ordered"),
+            PurchaseOrder.vendor_id.label("vendor_id"),
+            PurchaseOrderLine.sku_id.label("sku_id"),
+            PurchaseOrder.location_id.label("location_id"),
+            PurchaseOrderLine.quantity_ordered.label("ordered"),
             capped.label("on_time"),
             case((received_by >= PurchaseOrderLine.quantity_ordered, 1), else_=0).label("complete"),
         )
         .select_from(PurchaseOrderLine)
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
         .where(
-            need_by >= p.since, need_by <= p.until,
+            need_by >= p.since,
+            need_by <= p.until,
             PurchaseOrder.status.not_in([POStatus.DRAFT, POStatus.AWAITING_APPROVAL, POStatus.CANCELLED]),
             or_(PurchaseOrder.sent_at.is_not(None), PurchaseOrder.acknowledged_at.is_not(None)),
         )
@@ -187,20 +193,29 @@ def _line_fill(session: Session, p: Period) -> Any:
 
 def _latency_samples(session: Session, p: Period, vendor_ids: list[int] | None) -> Any:
     """(vendor_id, seconds): sent -> acknowledged, and below-min alert -> supplier's answering order."""
-    sent = (
-        select(PurchaseOrder.vendor_id.label("vendor_id"),
-               seconds_between(session, PurchaseOrder.sent_at, PurchaseOrder.acknowledged_at).label("secs"))
-        .where(PurchaseOrder.sent_at.is_not(None), PurchaseOrder.acknowledged_at.is_not(None),
-               PurchaseOrder.origin != POOrigin.SUPPLIER,
-               PurchaseOrder.acknowledged_at >= p.start, PurchaseOrder.acknowledged_at < p.end)
+    sent = select(
+        PurchaseOrder.vendor_id.label("vendor_id"),
+        seconds_between(session, PurchaseOrder.sent_at, PurchaseOrder.acknowledged_at).label("secs"),
+    ).where(
+        PurchaseOrder.sent_at.is_not(None),
+        PurchaseOrder.acknowledged_at.is_not(None),
+        PurchaseOrder.origin != POOrigin.SUPPLIER,
+        PurchaseOrder.acknowledged_at >= p.start,
+        PurchaseOrder.acknowledged_at < p.end,
     )
     vmi = (
-        select(PurchaseOrder.vendor_id.label("vendor_id"),
-               seconds_between(session, Alert.created_at, PurchaseOrder.created_at).label("secs"))
+        select(
+            PurchaseOrder.vendor_id.label("vendor_id"),
+            seconds_between(session, Alert.created_at, PurchaseOrder.created_at).label("secs"),
+        )
         .select_from(Alert)
         .join(PurchaseOrder, PurchaseOrder.id == Alert.purchase_order_id)
-        .where(Alert.kind == AlertKind.BELOW_MIN, PurchaseOrder.origin == POOrigin.SUPPLIER,
-               PurchaseOrder.created_at >= p.start, PurchaseOrder.created_at < p.end)
+        .where(
+            Alert.kind == AlertKind.BELOW_MIN,
+            PurchaseOrder.origin == POOrigin.SUPPLIER,
+            PurchaseOrder.created_at >= p.start,
+            PurchaseOrder.created_at < p.end,
+        )
     )
     if vendor_ids is not None:
         sent = sent.where(PurchaseOrder.vendor_id.in_(vendor_ids))
@@ -208,20 +223,24 @@ def _latency_samples(session: Session, p: Period, vendor_ids: list[int] | None) 
     return union_all(sent, vmi).subquery("samples")
 
 
-def response_latency(session: Session, since: date, until: date | None = None,
-                     vendor_ids: list[int] | None = None) -> dict[int, tuple[int, float | None, float | None]]:
+def response_latency(
+    session: Session, since: date, until: date | None = None, vendor_ids: list[int] | None = None
+) -> dict[int, tuple[int, float | None, float | None]]:
     """Per vendor: (samples, median hours, 90th percentile hours), percentiles computed by the database."""
     p = _period(since, until)
     s = _latency_samples(session, p, vendor_ids)
     if session.get_bind().dialect.name == "postgresql":
         stmt = select(
-            s.c.vendor_id, func.count(),
-            func.percentile_cont(0.5).within_group(s.c.secs), func.percentile_cont(0.9).within_group(s.c.secs),
+            s.c.vendor_id,
+            func.count(),
+            func.percentile_cont(0.5).within_group(s.c.secs),
+            func.percentile_cont(0.9).within_group(s.c.secs),
         ).group_by(s.c.vendor_id)
     else:
         # percentile_cont by hand: ordered window, then interpolate between the two neighbouring ranks.
         ranked = select(
-            s.c.vendor_id, s.c.secs,
+            s.c.vendor_id,
+            s.c.secs,
             (func.row_number().over(partition_by=s.c.vendor_id, order_by=s.c.secs) - 1).label("rn"),
             func.count().over(partition_by=s.c.vendor_id).label("n"),
         ).subquery("ranked")
@@ -230,16 +249,21 @@ def response_latency(session: Session, since: date, until: date | None = None,
             pos = literal(q) * (ranked.c.n - 1)
             floor = cast(pos, Integer)
             frac = pos - floor
-            return func.sum(case(
-                (ranked.c.rn == floor, ranked.c.secs * (1 - frac)),
-                (ranked.c.rn == floor + 1, ranked.c.secs * frac),
-                else_=0.0,
-            ))
+            return func.sum(
+                case(
+                    (ranked.c.rn == floor, ranked.c.secs * (1 - frac)),
+                    (ranked.c.rn == floor + 1, ranked.c.secs * frac),
+                    else_=0.0,
+                )
+            )
 
         stmt = select(ranked.c.vendor_id, func.max(ranked.c.n), pct(0.5), pct(0.9)).group_by(ranked.c.vendor_id)
     return {
-        vendor_id: (int(n), float(med) / 3600 if med is not None else None,
-                    float(p90) / 3600 if p90 is not None else None)
+        vendor_id: (
+            int(n),
+            float(med) / 3600 if med is not None else None,
+            float(p90) / 3600 if p90 is not None else None,
+        )
         for vendor_id, n, med, p90 in session.execute(stmt)
     }
 
@@ -247,8 +271,9 @@ def response_latency(session: Session, since: date, until: date | None = None,
 # ---------------------------------------------------------------------------------------------- per vendor
 
 
-def vendor_metrics(session: Session, actor: Actor, *, since: date, until: date | None = None,
-                   vendor_id: int | None = None) -> list[VendorMetrics]:
+def vendor_metrics(
+    session: Session, actor: Actor, *, since: date, until: date | None = None, vendor_id: int | None = None
+) -> list[VendorMetrics]:
     """Scorecards of every vendor the actor may see (a supplier: its own), or of one vendor."""
     p = _period(since, until)
     vendors_stmt = select(Vendor.id, Vendor.code, Vendor.name).where(vendor_filter(actor, Vendor.id))
@@ -258,32 +283,68 @@ def vendor_metrics(session: Session, actor: Actor, *, since: date, until: date |
     ids = [v.id for v in vendors]
     if not ids:
         return []
-    cycle = dict((r[0], (int(r[1]), r[2])) for r in session.execute(
-        select(PurchaseOrder.vendor_id, func.count(),
-               func.avg(seconds_between(session, PurchaseOrder.created_at, PurchaseOrder.received_at)))
-        .where(PurchaseOrder.status == POStatus.RECEIVED, PurchaseOrder.received_at >= p.start,
-               PurchaseOrder.received_at < p.end, PurchaseOrder.vendor_id.in_(ids))
-        .group_by(PurchaseOrder.vendor_id)))
+    cycle = dict(
+        (r[0], (int(r[1]), r[2]))
+        for r in session.execute(
+            select(
+                PurchaseOrder.vendor_id,
+                func.count(),
+                func.avg(seconds_between(session, PurchaseOrder.created_at, PurchaseOrder.received_at)),
+            )
+            .where(
+                PurchaseOrder.status == POStatus.RECEIVED,
+                PurchaseOrder.received_at >= p.start,
+                PurchaseOrder.received_at < p.end,
+                PurchaseOrder.vendor_id.in_(ids),
+            )
+            .group_by(PurchaseOrder.vendor_id)
+        )
+    )
     lf = _line_fill(session, p)
-    fill = {r[0]: r[1:] for r in session.execute(
-        select(lf.c.vendor_id, func.sum(lf.c.ordered), func.sum(lf.c.on_time), func.count(), func.sum(lf.c.complete))
-        .where(lf.c.vendor_id.in_(ids)).group_by(lf.c.vendor_id))}
+    fill = {
+        r[0]: r[1:]
+        for r in session.execute(
+            select(
+                lf.c.vendor_id, func.sum(lf.c.ordered), func.sum(lf.c.on_time), func.count(), func.sum(lf.c.complete)
+            )
+            .where(lf.c.vendor_id.in_(ids))
+            .group_by(lf.c.vendor_id)
+        )
+    }
     expected = func.coalesce(PurchaseOrderLine.quantity_acknowledged, PurchaseOrderLine.quantity_ordered)
-    accuracy = {r[0]: r[1:] for r in session.execute(
-        select(PurchaseOrder.vendor_id, func.count(),
-               func.sum(case((PurchaseOrderLine.quantity_received == expected, 1), else_=0)))
-        .select_from(PurchaseOrderLine)
-        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-        .where(PurchaseOrder.status.in_([POStatus.RECEIVED, POStatus.CANCELLED]),
-               PurchaseOrder.closed_at >= p.start, PurchaseOrder.closed_at < p.end,
-               PurchaseOrderLine.quantity_received > 0, PurchaseOrder.vendor_id.in_(ids))
-        .group_by(PurchaseOrder.vendor_id))}
+    accuracy = {
+        r[0]: r[1:]
+        for r in session.execute(
+            select(
+                PurchaseOrder.vendor_id,
+                func.count(),
+                func.sum(case((PurchaseOrderLine.quantity_received == expected, 1), else_=0)),
+            )
+            .select_from(PurchaseOrderLine)
+            .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+            .where(
+                PurchaseOrder.status.in_([POStatus.RECEIVED, POStatus.CANCELLED]),
+                PurchaseOrder.closed_at >= p.start,
+                PurchaseOrder.closed_at < p.end,
+                PurchaseOrderLine.quantity_received > 0,
+                PurchaseOrder.vendor_id.in_(ids),
+            )
+            .group_by(PurchaseOrder.vendor_id)
+        )
+    }
     latency = response_latency(session, p.since, p.until, ids)
-    sla = {r[0]: r[1:] for r in session.execute(
-        select(SupplyAgreement.vendor_id, func.max(SupplyAgreement.sla_fill_rate),
-               func.min(SupplyAgreement.sla_response_hours))
-        .where(SupplyAgreement.active.is_(True), SupplyAgreement.vendor_id.in_(ids))
-        .group_by(SupplyAgreement.vendor_id))}
+    sla = {
+        r[0]: r[1:]
+        for r in session.execute(
+            select(
+                SupplyAgreement.vendor_id,
+                func.max(SupplyAgreement.sla_fill_rate),
+                func.min(SupplyAgreement.sla_response_hours),
+            )
+            .where(SupplyAgreement.active.is_(True), SupplyAgreement.vendor_id.in_(ids))
+            .group_by(SupplyAgreement.vendor_id)
+        )
+    }
     out = []
     for v in vendors:
         n_received, avg_secs = cycle.get(v.id, (0, None))
@@ -291,36 +352,56 @@ def vendor_metrics(session: Session, actor: Actor, *, since: date, until: date |
         received_lines, accurate = accuracy.get(v.id, (0, 0))
         samples, med, p90 = latency.get(v.id, (0, None, None))
         sla_fill, sla_hours = sla.get(v.id, (None, None))
-        out.append(VendorMetrics(
-            vendor_id=v.id, vendor_code=v.code, vendor_name=v.name, orders_received=n_received,
-            avg_cycle_days=round(float(avg_secs) / 86400, 4) if avg_secs is not None else None,
-            units_due=to_decimal(ordered), units_on_time=to_decimal(on_time),
-            fill_rate_units=_ratio(to_decimal(on_time), ordered), lines_due=int(lines_due or 0),
-            lines_complete=int(complete or 0), fill_rate_lines=_ratio(complete, lines_due),
-            lines_received=int(received_lines or 0), lines_accurate=int(accurate or 0),
-            order_accuracy=_ratio(accurate, received_lines), response_samples=samples,
-            response_median_hours=round(med, 4) if med is not None else None,
-            response_p90_hours=round(p90, 4) if p90 is not None else None,
-            sla_fill_rate=Decimal(str(sla_fill)).quantize(RATIO) if sla_fill is not None else None,
-            sla_response_hours=int(sla_hours) if sla_hours is not None else None,
-        ))
+        out.append(
+            VendorMetrics(
+                vendor_id=v.id,
+                vendor_code=v.code,
+                vendor_name=v.name,
+                orders_received=n_received,
+                avg_cycle_days=round(float(avg_secs) / 86400, 4) if avg_secs is not None else None,
+                units_due=to_decimal(ordered),
+                units_on_time=to_decimal(on_time),
+                fill_rate_units=_ratio(to_decimal(on_time), ordered),
+                lines_due=int(lines_due or 0),
+                lines_complete=int(complete or 0),
+                fill_rate_lines=_ratio(complete, lines_due),
+                lines_received=int(received_lines or 0),
+                lines_accurate=int(accurate or 0),
+                order_accuracy=_ratio(accurate, received_lines),
+                response_samples=samples,
+                response_median_hours=round(med, 4) if med is not None else None,
+                response_p90_hours=round(p90, 4) if p90 is not None else None,
+                sla_fill_rate=Decimal(str(sla_fill)).quantize(RATIO) if sla_fill is not None else None,
+                sla_response_hours=int(sla_hours) if sla_hours is not None else None,
+            )
+        )
     return out
 
 
 # ---------------------------------------------------------------------------------------------- per SKU
 
 
-def sku_metrics(session: Session, actor: Actor, *, since: date, until: date | None = None,
-                vendor_id: int | None = None, limit: int | None = None) -> list[SkuMetrics]:
+def sku_metrics(
+    session: Session,
+    actor: Actor,
+    *,
+    since: date,
+    until: date | None = None,
+    vendor_id: int | None = None,
+    limit: int | None = None,
+) -> list[SkuMetrics]:
     """Inventory health and fill rate per SKU x location of the primary agreements in the actor's scope."""
     p = _period(since, until)
     mv = (
         select(
-            StockMovement.sku_id.label("sku_id"), StockMovement.location_id.label("location_id"),
-            func.sum(case((StockMovement.kind == MovementKind.CONSUMPTION, -StockMovement.quantity), else_=0))
-            .label("consumed"),
-            func.sum(case((and_(StockMovement.quantity < 0, StockMovement.on_hand_after <= 0), 1), else_=0))
-            .label("stock_outs"),
+            StockMovement.sku_id.label("sku_id"),
+            StockMovement.location_id.label("location_id"),
+            func.sum(case((StockMovement.kind == MovementKind.CONSUMPTION, -StockMovement.quantity), else_=0)).label(
+                "consumed"
+            ),
+            func.sum(case((and_(StockMovement.quantity < 0, StockMovement.on_hand_after <= 0), 1), else_=0)).label(
+                "stock_outs"
+            ),
             func.avg(StockMovement.on_hand_after).label("avg_on_hand"),
         )
         .where(StockMovement.occurred_at >= p.start, StockMovement.occurred_at < p.end)
@@ -329,23 +410,44 @@ def sku_metrics(session: Session, actor: Actor, *, since: date, until: date | No
     )
     lf = _line_fill(session, p)
     fill = (
-        select(lf.c.vendor_id, lf.c.sku_id, lf.c.location_id, func.sum(lf.c.ordered).label("ordered"),
-               func.sum(lf.c.on_time).label("on_time"), func.count().label("lines"),
-               func.sum(lf.c.complete).label("complete"))
+        select(
+            lf.c.vendor_id,
+            lf.c.sku_id,
+            lf.c.location_id,
+            func.sum(lf.c.ordered).label("ordered"),
+            func.sum(lf.c.on_time).label("on_time"),
+            func.count().label("lines"),
+            func.sum(lf.c.complete).label("complete"),
+        )
         .group_by(lf.c.vendor_id, lf.c.sku_id, lf.c.location_id)
         .subquery("fill")
     )
     a = SupplyAgreement
     stmt = (
-        select(a.vendor_id, a.sku_id, Sku.part_number, a.location_id, Location.code, a.max_qty, Sku.unit_cost,
-               func.coalesce(StockLevel.on_hand, 0).label("on_hand"), mv.c.consumed, mv.c.stock_outs,
-               mv.c.avg_on_hand, fill.c.ordered, fill.c.on_time, fill.c.lines, fill.c.complete)
+        select(
+            a.vendor_id,
+            a.sku_id,
+            Sku.part_number,
+            a.location_id,
+            Location.code,
+            a.max_qty,
+            Sku.unit_cost,
+            func.coalesce(StockLevel.on_hand, 0).label("on_hand"),
+            mv.c.consumed,
+            mv.c.stock_outs,
+            mv.c.avg_on_hand,
+            fill.c.ordered,
+            fill.c.on_time,
+            fill.c.lines,
+            fill.c.complete,
+        )
         .join(Sku, Sku.id == a.sku_id)
         .join(Location, Location.id == a.location_id)
         .outerjoin(StockLevel, and_(StockLevel.sku_id == a.sku_id, StockLevel.location_id == a.location_id))
         .outerjoin(mv, and_(mv.c.sku_id == a.sku_id, mv.c.location_id == a.location_id))
-        .outerjoin(fill, and_(fill.c.vendor_id == a.vendor_id, fill.c.sku_id == a.sku_id,
-                              fill.c.location_id == a.location_id))
+        .outerjoin(
+            fill, and_(fill.c.vendor_id == a.vendor_id, fill.c.sku_id == a.sku_id, fill.c.location_id == a.location_id)
+        )
         .where(a.active.is_(True), pair_filter(actor, a.sku_id, a.location_id), vendor_filter(actor, a.vendor_id))
         .order_by(Sku.part_number, Location.code)
     )
@@ -360,42 +462,70 @@ def sku_metrics(session: Session, actor: Actor, *, since: date, until: date | No
         avg_on_hand = to_decimal(r.avg_on_hand) if r.avg_on_hand is not None else on_hand
         daily = consumed / p.days
         excess = max(Decimal(0), on_hand - to_decimal(r.max_qty))
-        out.append(SkuMetrics(
-            vendor_id=r.vendor_id, sku_id=r.sku_id, part_number=r.part_number, location_id=r.location_id,
-            location_code=r.code, on_hand=on_hand, max_qty=to_decimal(r.max_qty), consumed=consumed,
-            stock_outs=int(r.stock_outs or 0),
-            days_of_supply=(on_hand / daily).quantize(Decimal("0.1")) if daily > 0 else None,
-            turns=(consumed / avg_on_hand).quantize(Decimal("0.01")) if avg_on_hand > 0 else None,
-            slow_mover=on_hand > 0 and consumed == 0, excess_qty=excess,
-            excess_value=(excess * Decimal(str(r.unit_cost or 0))).quantize(Decimal("0.01")),
-            units_due=to_decimal(r.ordered), units_on_time=to_decimal(r.on_time),
-            fill_rate_units=_ratio(to_decimal(r.on_time), r.ordered) if r.ordered is not None else None,
-            fill_rate_lines=_ratio(r.complete, r.lines) if r.lines else None,
-        ))
+        out.append(
+            SkuMetrics(
+                vendor_id=r.vendor_id,
+                sku_id=r.sku_id,
+                part_number=r.part_number,
+                location_id=r.location_id,
+                location_code=r.code,
+                on_hand=on_hand,
+                max_qty=to_decimal(r.max_qty),
+                consumed=consumed,
+                stock_outs=int(r.stock_outs or 0),
+                days_of_supply=(on_hand / daily).quantize(Decimal("0.1")) if daily > 0 else None,
+                turns=(consumed / avg_on_hand).quantize(Decimal("0.01")) if avg_on_hand > 0 else None,
+                slow_mover=on_hand > 0 and consumed == 0,
+                excess_qty=excess,
+                excess_value=(excess * Decimal(str(r.unit_cost or 0))).quantize(Decimal("0.01")),
+                units_due=to_decimal(r.ordered),
+                units_on_time=to_decimal(r.on_time),
+                fill_rate_units=_ratio(to_decimal(r.on_time), r.ordered) if r.ordered is not None else None,
+                fill_rate_lines=_ratio(r.complete, r.lines) if r.lines else None,
+            )
+        )
     return out
 
 
-def stock_accuracy(session: Session, actor: Actor, *, since: date, until: date | None = None,
-                   tolerance: Decimal = Decimal("0.02"), tolerance_abs: Decimal = Decimal(0),
-                   vendor_id: int | None = None) -> list[StockAccuracy]:
+def stock_accuracy(
+    session: Session,
+    actor: Actor,
+    *,
+    since: date,
+    until: date | None = None,
+    tolerance: Decimal = Decimal("0.02"),
+    tolerance_abs: Decimal = Decimal(0),
+    vendor_id: int | None = None,
+) -> list[StockAccuracy]:
     """Per SKU: cycle counts within ``tolerance_abs + tolerance * system quantity`` / all counts."""
     p = _period(since, until)
     within = func.abs(CycleCount.counted_qty - CycleCount.system_qty) <= (
-        literal(tolerance_abs) + literal(tolerance) * func.abs(CycleCount.system_qty))
+        literal(tolerance_abs) + literal(tolerance) * func.abs(CycleCount.system_qty)
+    )
     stmt = (
         select(CycleCount.sku_id, Sku.part_number, func.count(), func.sum(case((within, 1), else_=0)))
         .join(Sku, Sku.id == CycleCount.sku_id)
-        .where(CycleCount.counted_at >= p.start, CycleCount.counted_at < p.end,
-               pair_filter(actor, CycleCount.sku_id, CycleCount.location_id))
+        .where(
+            CycleCount.counted_at >= p.start,
+            CycleCount.counted_at < p.end,
+            pair_filter(actor, CycleCount.sku_id, CycleCount.location_id),
+        )
         .group_by(CycleCount.sku_id, Sku.part_number)
         .order_by(Sku.part_number)
     )
     if vendor_id is not None:
-        stmt = stmt.where(select(SupplyAgreement.id).where(
-            SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.sku_id == CycleCount.sku_id,
-            SupplyAgreement.location_id == CycleCount.location_id).exists())
-    return [StockAccuracy(sku_id, pn, int(n), int(ok or 0), _ratio(ok, n))
-            for sku_id, pn, n, ok in session.execute(stmt)]
+        stmt = stmt.where(
+            select(SupplyAgreement.id)
+            .where(
+                SupplyAgreement.vendor_id == vendor_id,
+                SupplyAgreement.sku_id == CycleCount.sku_id,
+                SupplyAgreement.location_id == CycleCount.location_id,
+            )
+            .exists()
+        )
+    return [
+        StockAccuracy(sku_id, pn, int(n), int(ok or 0), _ratio(ok, n)) for sku_id, pn, n, ok in session.execute(stmt)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- SLA
@@ -406,12 +536,24 @@ def sla_breaches(session: Session, *, since: date, until: date | None = None) ->
     out = []
     for m in vendor_metrics(session, SYSTEM, since=since, until=until):
         if m.sla_fill_rate is not None and m.fill_rate_units is not None and m.fill_rate_units < m.sla_fill_rate:
-            out.append((f"sla:fill:{m.vendor_id}", m.vendor_id,
-                        f"{m.vendor_code}: fill rate {m.fill_rate_units:.1%} is below the agreed "
-                        f"{m.sla_fill_rate:.1%}"))
-        if (m.sla_response_hours is not None and m.response_median_hours is not None
-                and m.response_median_hours > m.sla_response_hours):
-            out.append((f"sla:response:{m.vendor_id}", m.vendor_id,
-                        f"{m.vendor_code}: median response {m.response_median_hours:.1f} h exceeds the agreed "
-                        f"{m.sla_response_hours} h"))
+            out.append(
+                (
+                    f"sla:fill:{m.vendor_id}",
+                    m.vendor_id,
+                    f"{m.vendor_code}: fill rate {m.fill_rate_units:.1%} is below the agreed {m.sla_fill_rate:.1%}",
+                )
+            )
+        if (
+            m.sla_response_hours is not None
+            and m.response_median_hours is not None
+            and m.response_median_hours > m.sla_response_hours
+        ):
+            out.append(
+                (
+                    f"sla:response:{m.vendor_id}",
+                    m.vendor_id,
+                    f"{m.vendor_code}: median response {m.response_median_hours:.1f} h exceeds the agreed "
+                    f"{m.sla_response_hours} h",
+                )
+            )
     return out

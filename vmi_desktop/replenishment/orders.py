@@ -51,8 +51,9 @@ S = POStatus
 TRANSITIONS: dict[POStatus, frozenset[POStatus]] = {
     S.DRAFT: frozenset({S.AWAITING_APPROVAL, S.SENT, S.CANCELLED, S.REJECTED}),
     S.AWAITING_APPROVAL: frozenset({S.DRAFT, S.SENT, S.ACKNOWLEDGED, S.CANCELLED, S.REJECTED}),
-    S.SENT: frozenset({S.ACKNOWLEDGED, S.PARTLY_SHIPPED, S.SHIPPED, S.PARTLY_RECEIVED, S.RECEIVED, S.CANCELLED,
-                       S.REJECTED}),
+    S.SENT: frozenset(
+        {S.ACKNOWLEDGED, S.PARTLY_SHIPPED, S.SHIPPED, S.PARTLY_RECEIVED, S.RECEIVED, S.CANCELLED, S.REJECTED}
+    ),
     S.ACKNOWLEDGED: frozenset({S.PARTLY_SHIPPED, S.SHIPPED, S.PARTLY_RECEIVED, S.RECEIVED, S.CANCELLED}),
     S.PARTLY_SHIPPED: frozenset({S.SHIPPED, S.PARTLY_RECEIVED, S.RECEIVED, S.CANCELLED}),
     S.SHIPPED: frozenset({S.PARTLY_RECEIVED, S.RECEIVED, S.CANCELLED}),
@@ -143,9 +144,19 @@ def _check_actor_may_order(actor: Actor, vendor_id: int) -> None:
         require(actor, Action.CREATE_ORDER)
 
 
-def create_order(session: Session, actor: Actor, *, vendor_id: int, location_id: int, lines: list[NewLine],
-                 origin: POOrigin, status: POStatus = POStatus.DRAFT, need_by: date | None = None,
-                 supplier_order_id: str | None = None, note: str = "") -> PurchaseOrder:
+def create_order(
+    session: Session,
+    actor: Actor,
+    *,
+    vendor_id: int,
+    location_id: int,
+    lines: list[NewLine],
+    origin: POOrigin,
+    status: POStatus = POStatus.DRAFT,
+    need_by: date | None = None,
+    supplier_order_id: str | None = None,
+    note: str = "",
+) -> PurchaseOrder:
     """Create an order for one vendor and location, each line filled from its supply agreement.
 
     A line whose SKU has no active agreement with that vendor at that location is
@@ -162,9 +173,15 @@ def create_order(session: Session, actor: Actor, *, vendor_id: int, location_id:
         raise NotFoundError(f"unknown location id {location_id}")
     sku_ids = sorted({ln.sku_id for ln in lines})
     agreements = {
-        a.sku_id: a for a in session.scalars(select(SupplyAgreement).where(
-            SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.location_id == location_id,
-            SupplyAgreement.sku_id.in_(sku_ids), SupplyAgreement.active.is_(True)))
+        a.sku_id: a
+        for a in session.scalars(
+            select(SupplyAgreement).where(
+                SupplyAgreement.vendor_id == vendor_id,
+                SupplyAgreement.location_id == location_id,
+                SupplyAgreement.sku_id.in_(sku_ids),
+                SupplyAgreement.active.is_(True),
+            )
+        )
     }
     skus = {s.id: s for s in session.scalars(select(Sku).where(Sku.id.in_(sku_ids)))}
     today = utcnow().date()
@@ -182,31 +199,57 @@ def create_order(session: Session, actor: Actor, *, vendor_id: int, location_id:
             raise ValidationError(msg)
         qty = parse_quantity(ln.quantity, what=f"quantity of line {no} ({sku.part_number})")
         currency = agreement.currency
-        po_lines.append(PurchaseOrderLine(
-            line_no=no, sku_id=sku.id, agreement_id=agreement.id,
-            supplier_sku=ln.supplier_sku if ln.supplier_sku is not None else agreement.supplier_sku,
-            uom=sku.uom, quantity_ordered=qty,
-            unit_price=ln.unit_price if ln.unit_price is not None else agreement.unit_price,
-            need_by=ln.need_by or need_by or today + timedelta(days=agreement.lead_time_days),
-            expected_delivery=ln.expected_delivery, status=POLineStatus.OPEN,
-        ))
+        po_lines.append(
+            PurchaseOrderLine(
+                line_no=no,
+                sku_id=sku.id,
+                agreement_id=agreement.id,
+                supplier_sku=ln.supplier_sku if ln.supplier_sku is not None else agreement.supplier_sku,
+                uom=sku.uom,
+                quantity_ordered=qty,
+                unit_price=ln.unit_price if ln.unit_price is not None else agreement.unit_price,
+                need_by=ln.need_by or need_by or today + timedelta(days=agreement.lead_time_days),
+                expected_delivery=ln.expected_delivery,
+                status=POLineStatus.OPEN,
+            )
+        )
     now = utcnow()
     po = PurchaseOrder(
-        po_number=next_number(session, PO_COUNTER, PO_PREFIX), vendor_id=vendor_id, location_id=location_id,
-        status=status, origin=origin, supplier_order_id=supplier_order_id, currency=currency, created_at=now,
-        created_by=actor.name, need_by=need_by or min((pl.need_by for pl in po_lines if pl.need_by), default=None),
-        note=note[:500], updated_by=actor.name, lines=po_lines,
+        po_number=next_number(session, PO_COUNTER, PO_PREFIX),
+        vendor_id=vendor_id,
+        location_id=location_id,
+        status=status,
+        origin=origin,
+        supplier_order_id=supplier_order_id,
+        currency=currency,
+        created_at=now,
+        created_by=actor.name,
+        need_by=need_by or min((pl.need_by for pl in po_lines if pl.need_by), default=None),
+        note=note[:500],
+        updated_by=actor.name,
+        lines=po_lines,
     )
     _stamp(po, status, now)
     if status == S.ACKNOWLEDGED:
         for pl in po_lines:
             pl.quantity_acknowledged = pl.quantity_ordered
-    po.history.append(POStatusChange(from_status=None, to_status=status, changed_at=now, changed_by=actor.name,
-                                     note=note[:500]))
+    po.history.append(
+        POStatusChange(from_status=None, to_status=status, changed_at=now, changed_by=actor.name, note=note[:500])
+    )
     session.add(po)
     session.flush()
-    audit.record(session, actor, "order.create", "purchase_order", po.po_number, vendor=vendor.code,
-                 location=location.code, origin=origin, status=status, lines=len(po_lines))
+    audit.record(
+        session,
+        actor,
+        "order.create",
+        "purchase_order",
+        po.po_number,
+        vendor=vendor.code,
+        location=location.code,
+        origin=origin,
+        status=status,
+        lines=len(po_lines),
+    )
     _notify(session, po, None, status)
     return po
 
@@ -243,11 +286,13 @@ def transition(session: Session, actor: Actor, po: PurchaseOrder, to: POStatus, 
         for line in po.lines:
             if line.status == POLineStatus.OPEN:
                 line.status = POLineStatus.CANCELLED if line.quantity_received == 0 else POLineStatus.CLOSED
-    po.history.append(POStatusChange(from_status=before, to_status=to, changed_at=now, changed_by=actor.name,
-                                     note=note[:500]))
+    po.history.append(
+        POStatusChange(from_status=before, to_status=to, changed_at=now, changed_by=actor.name, note=note[:500])
+    )
     session.flush()
-    audit.record(session, actor, "order.transition", "purchase_order", po.po_number, from_status=before,
-                 to_status=to, note=note)
+    audit.record(
+        session, actor, "order.transition", "purchase_order", po.po_number, from_status=before, to_status=to, note=note
+    )
     if to in _TERMINAL:
         alerts.resolve_cause(session, f"overdue:{po.id}", by=actor.name)
         alerts.resolve_cause(session, f"held:{po.id}", by=actor.name)
@@ -283,7 +328,8 @@ def approve(session: Session, actor: Actor, po_id: int) -> PurchaseOrder:
     if po.status not in (S.DRAFT, S.AWAITING_APPROVAL):
         raise IllegalTransitionError(
             f"order {po.po_number} is {po.status.value.replace('_', ' ')}; only drafts and orders awaiting "
-            "approval can be approved")
+            "approval can be approved"
+        )
     if po.origin == POOrigin.SUPPLIER:
         for line in po.lines:
             if line.quantity_acknowledged is None:
@@ -306,7 +352,8 @@ def reject(session: Session, actor: Actor, po_id: int, reason: str) -> PurchaseO
     if po.status not in (S.DRAFT, S.AWAITING_APPROVAL):
         raise IllegalTransitionError(
             f"order {po.po_number} is {po.status.value.replace('_', ' ')}; only drafts and orders awaiting "
-            "approval can be rejected (cancel it instead)")
+            "approval can be rejected (cancel it instead)"
+        )
     transition(session, actor, po, S.REJECTED, note=reason.strip())
     return po
 
@@ -350,8 +397,15 @@ def _lines_by_no(po: PurchaseOrder) -> dict[int, PurchaseOrderLine]:
     return {line.line_no: line for line in po.lines}
 
 
-def acknowledge(session: Session, actor: Actor, po_id: int, *, status: str = "accepted",
-                lines: dict[int, tuple[Decimal, date | None]] | None = None, reason: str = "") -> PurchaseOrder:
+def acknowledge(
+    session: Session,
+    actor: Actor,
+    po_id: int,
+    *,
+    status: str = "accepted",
+    lines: dict[int, tuple[Decimal, date | None]] | None = None,
+    reason: str = "",
+) -> PurchaseOrder:
     """The supplier's answer: accepted or changed (per-line quantity and delivery date) or rejected.
 
     A line acknowledged with zero is cancelled. Re-acknowledging an acknowledged
@@ -366,22 +420,24 @@ def acknowledge(session: Session, actor: Actor, po_id: int, *, status: str = "ac
         return po
     if po.status not in (S.SENT, S.ACKNOWLEDGED):
         raise IllegalTransitionError(
-            f"order {po.po_number} is {po.status.value.replace('_', ' ')}; only sent orders can be acknowledged")
+            f"order {po.po_number} is {po.status.value.replace('_', ' ')}; only sent orders can be acknowledged"
+        )
     by_no = _lines_by_no(po)
     updates: dict[int, tuple[Decimal, date | None]] = {}
     for no, (quantity, delivery) in (lines or {}).items():
         if no not in by_no:
             raise ValidationError(f"order {po.po_number} has no line {no}")
-        updates[no] = (parse_quantity(quantity, what=f"acknowledged quantity of line {no}", allow_zero=True),
-                       delivery)
+        updates[no] = (parse_quantity(quantity, what=f"acknowledged quantity of line {no}", allow_zero=True), delivery)
     for no, line in by_no.items():
         if line.status != POLineStatus.OPEN:
             continue
         if no in updates:
             quantity, delivery = updates[no]
             if quantity < line.quantity_received:
-                raise ValidationError(f"line {no}: acknowledged {fmt(quantity)} is below the "
-                                      f"{fmt(line.quantity_received)} already received")
+                raise ValidationError(
+                    f"line {no}: acknowledged {fmt(quantity)} is below the "
+                    f"{fmt(line.quantity_received)} already received"
+                )
             line.quantity_acknowledged = quantity
             if delivery is not None:
                 line.expected_delivery = delivery
@@ -399,21 +455,32 @@ def acknowledge(session: Session, actor: Actor, po_id: int, *, status: str = "ac
     return po
 
 
-def record_shipment(session: Session, actor: Actor, po_id: int, *, shipment_id: str, lines: dict[int, Decimal],
-                    carrier: str = "", tracking: str = "", eta: date | None = None) -> Shipment:
+def record_shipment(
+    session: Session,
+    actor: Actor,
+    po_id: int,
+    *,
+    shipment_id: str,
+    lines: dict[int, Decimal],
+    carrier: str = "",
+    tracking: str = "",
+    eta: date | None = None,
+) -> Shipment:
     """An advance ship notice: adds shipped quantities, moves the order to partly shipped or shipped.
 
     Idempotent per (vendor, shipment_id): a repeated notice returns the stored one.
     """
     po = get_order(session, actor, po_id, for_update=True)
     _require_supplier_side(actor, po)
-    existing = session.scalar(select(Shipment).where(Shipment.vendor_id == po.vendor_id,
-                                                     Shipment.external_id == shipment_id))
+    existing = session.scalar(
+        select(Shipment).where(Shipment.vendor_id == po.vendor_id, Shipment.external_id == shipment_id)
+    )
     if existing is not None:
         return existing
     if po.status not in _SHIPPABLE:
         raise IllegalTransitionError(
-            f"order {po.po_number} is {po.status.value.replace('_', ' ')}; it cannot be shipped")
+            f"order {po.po_number} is {po.status.value.replace('_', ' ')}; it cannot be shipped"
+        )
     by_no = _lines_by_no(po)
     parsed: dict[int, Decimal] = {}
     for no, quantity in lines.items():
@@ -422,32 +489,47 @@ def record_shipment(session: Session, actor: Actor, po_id: int, *, shipment_id: 
         parsed[no] = parse_quantity(quantity, what=f"shipped quantity of line {no}")
     for no, quantity in parsed.items():
         by_no[no].quantity_shipped += quantity
-    shipment = Shipment(purchase_order_id=po.id, vendor_id=po.vendor_id, external_id=shipment_id, carrier=carrier,
-                        tracking=tracking, eta=eta)
+    shipment = Shipment(
+        purchase_order_id=po.id,
+        vendor_id=po.vendor_id,
+        external_id=shipment_id,
+        carrier=carrier,
+        tracking=tracking,
+        eta=eta,
+    )
     session.add(shipment)
     if eta is not None:
         po.expected_delivery = eta
         for no in parsed:
             by_no[no].expected_delivery = eta
     all_shipped = all(
-        ln.quantity_shipped >= (ln.quantity_acknowledged if ln.quantity_acknowledged is not None
-                                else ln.quantity_ordered)
-        for ln in po.lines if ln.status == POLineStatus.OPEN
+        ln.quantity_shipped
+        >= (ln.quantity_acknowledged if ln.quantity_acknowledged is not None else ln.quantity_ordered)
+        for ln in po.lines
+        if ln.status == POLineStatus.OPEN
     )
     target = S.SHIPPED if all_shipped else S.PARTLY_SHIPPED
     if po.status in (S.SENT, S.ACKNOWLEDGED) or (po.status == S.PARTLY_SHIPPED and target == S.SHIPPED):
         transition(session, actor, po, target, note=f"shipment {shipment_id}")
     session.flush()
-    audit.record(session, actor, "order.ship", "purchase_order", po.po_number, shipment=shipment_id,
-                 lines={str(k): str(v) for k, v in parsed.items()})
+    audit.record(
+        session,
+        actor,
+        "order.ship",
+        "purchase_order",
+        po.po_number,
+        shipment=shipment_id,
+        lines={str(k): str(v) for k, v in parsed.items()},
+    )
     return shipment
 
 
 # ---------------------------------------------------------------------------------------------- receipts
 
 
-def receive(session: Session, actor: Actor, po_id: int, quantities: dict[int, Decimal], *,
-            received_at: datetime | None = None) -> Receipt:
+def receive(
+    session: Session, actor: Actor, po_id: int, quantities: dict[int, Decimal], *, received_at: datetime | None = None
+) -> Receipt:
     """Goods in against an order: each line posts a ledger receipt and closes when complete.
 
     Everything is checked before anything is written: an unknown line number, a
@@ -458,7 +540,8 @@ def receive(session: Session, actor: Actor, po_id: int, quantities: dict[int, De
     if po.status not in _RECEIVABLE:
         raise IllegalTransitionError(
             f"order {po.po_number} is {po.status.value.replace('_', ' ')}; goods can only be received against "
-            "a sent order")
+            "a sent order"
+        )
     if not quantities:
         raise ValidationError("a receipt needs at least one line")
     by_no = _lines_by_no(po)
@@ -475,11 +558,16 @@ def receive(session: Session, actor: Actor, po_id: int, quantities: dict[int, De
         if q > still_open:
             raise ValidationError(
                 f"line {no} of {po.po_number}: receiving {fmt(q)} is more than the {fmt(still_open)} still open "
-                f"({fmt(limit)} expected, {fmt(line.quantity_received)} received); nothing was received")
+                f"({fmt(limit)} expected, {fmt(line.quantity_received)} received); nothing was received"
+            )
         parsed[no] = q
     when = received_at or utcnow()
-    receipt = Receipt(receipt_number=next_number(session, RECEIPT_COUNTER, RECEIPT_PREFIX), purchase_order_id=po.id,
-                      received_at=when, received_by=actor.name)
+    receipt = Receipt(
+        receipt_number=next_number(session, RECEIPT_COUNTER, RECEIPT_PREFIX),
+        purchase_order_id=po.id,
+        received_at=when,
+        received_by=actor.name,
+    )
     session.add(receipt)
     session.flush()
     location = session.get(Location, po.location_id)
@@ -492,22 +580,39 @@ def receive(session: Session, actor: Actor, po_id: int, quantities: dict[int, De
         if line.quantity_received >= limit:
             line.status = POLineStatus.CLOSED
         session.flush()
-        ledger.post_receipt(session, actor, line.sku_id, location, q, occurred_at=when,
-                            reference=f"{po.po_number}/{no}", po_line_id=line.id, receipt_id=receipt.id)
+        ledger.post_receipt(
+            session,
+            actor,
+            line.sku_id,
+            location,
+            q,
+            occurred_at=when,
+            reference=f"{po.po_number}/{no}",
+            po_line_id=line.id,
+            receipt_id=receipt.id,
+        )
     complete = all(ln.status != POLineStatus.OPEN for ln in po.lines)
     target = S.RECEIVED if complete else S.PARTLY_RECEIVED
     if target != po.status:
         transition(session, actor, po, target, note=f"receipt {receipt.receipt_number}")
-    audit.record(session, actor, "order.receive", "purchase_order", po.po_number, receipt=receipt.receipt_number,
-                 lines={str(k): str(v) for k, v in parsed.items()})
+    audit.record(
+        session,
+        actor,
+        "order.receive",
+        "purchase_order",
+        po.po_number,
+        receipt=receipt.receipt_number,
+        lines={str(k): str(v) for k, v in parsed.items()},
+    )
     return receipt
 
 
 # ---------------------------------------------------------------------------------------------- position
 
 
-def open_quantity_by_pair(session: Session, sku_ids: list[int] | None = None,
-                          location_ids: list[int] | None = None) -> dict[tuple[int, int], Decimal]:
+def open_quantity_by_pair(
+    session: Session, sku_ids: list[int] | None = None, location_ids: list[int] | None = None
+) -> dict[tuple[int, int], Decimal]:
     """Open order quantity per (sku_id, location_id), drafts and proposals included."""
     oo = on_order_subquery(sku_ids, location_ids)
     return {(r.sku_id, r.location_id): to_decimal(r.on_order) for r in session.execute(select(oo))}
@@ -519,8 +624,14 @@ def inventory_position(session: Session, sku_id: int, location_id: int) -> Decim
     return on_hand + open_quantity_by_pair(session, [sku_id], [location_id]).get((sku_id, location_id), Decimal(0))
 
 
-def list_orders(session: Session, actor: Actor, *, statuses: list[POStatus] | None = None,
-                vendor_id: int | None = None, limit: int = 500) -> list[PurchaseOrder]:
+def list_orders(
+    session: Session,
+    actor: Actor,
+    *,
+    statuses: list[POStatus] | None = None,
+    vendor_id: int | None = None,
+    limit: int = 500,
+) -> list[PurchaseOrder]:
     """Orders the actor may see, newest first."""
     stmt = select(PurchaseOrder).where(vendor_filter(actor, PurchaseOrder.vendor_id))
     if statuses:
@@ -528,5 +639,3 @@ def list_orders(session: Session, actor: Actor, *, statuses: list[POStatus] | No
     if vendor_id is not None:
         stmt = stmt.where(PurchaseOrder.vendor_id == vendor_id)
     return list(session.scalars(stmt.order_by(PurchaseOrder.id.desc()).limit(limit)))
-
-

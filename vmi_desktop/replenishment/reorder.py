@@ -112,20 +112,38 @@ def below_min_statement(pairs: list[tuple[int, int]] | None = None) -> Any:
     on_order = func.coalesce(oo.c.on_order, 0)
     stmt = (
         select(
-            SupplyAgreement.id, SupplyAgreement.vendor_id, SupplyAgreement.sku_id, SupplyAgreement.location_id,
-            SupplyAgreement.mode, SupplyAgreement.min_qty, SupplyAgreement.max_qty, SupplyAgreement.pack_size,
-            SupplyAgreement.moq, SupplyAgreement.unit_price, SupplyAgreement.supplier_sku,
-            SupplyAgreement.lead_time_days, SupplyAgreement.currency, Sku.part_number, Sku.uom, Sku.criticality,
-            Location.code, on_hand.label("on_hand"), on_order.label("on_order"),
+            SupplyAgreement.id,
+            SupplyAgreement.vendor_id,
+            SupplyAgreement.sku_id,
+            SupplyAgreement.location_id,
+            SupplyAgreement.mode,
+            SupplyAgreement.min_qty,
+            SupplyAgreement.max_qty,
+            SupplyAgreement.pack_size,
+            SupplyAgreement.moq,
+            SupplyAgreement.unit_price,
+            SupplyAgreement.supplier_sku,
+            SupplyAgreement.lead_time_days,
+            SupplyAgreement.currency,
+            Sku.part_number,
+            Sku.uom,
+            Sku.criticality,
+            Location.code,
+            on_hand.label("on_hand"),
+            on_order.label("on_order"),
         )
         .join(Sku, Sku.id == SupplyAgreement.sku_id)
         .join(Location, Location.id == SupplyAgreement.location_id)
-        .outerjoin(StockLevel, and_(StockLevel.sku_id == SupplyAgreement.sku_id,
-                                    StockLevel.location_id == SupplyAgreement.location_id))
+        .outerjoin(
+            StockLevel,
+            and_(StockLevel.sku_id == SupplyAgreement.sku_id, StockLevel.location_id == SupplyAgreement.location_id),
+        )
         .outerjoin(oo, and_(oo.c.sku_id == SupplyAgreement.sku_id, oo.c.location_id == SupplyAgreement.location_id))
         .where(
-            SupplyAgreement.active.is_(True), SupplyAgreement.is_primary.is_(True),
-            Sku.active.is_(True), Location.active.is_(True),
+            SupplyAgreement.active.is_(True),
+            SupplyAgreement.is_primary.is_(True),
+            Sku.active.is_(True),
+            Location.active.is_(True),
             on_hand + on_order <= SupplyAgreement.min_qty,
         )
         .order_by(SupplyAgreement.vendor_id, SupplyAgreement.location_id, SupplyAgreement.sku_id)
@@ -146,8 +164,9 @@ def tune_full_scan(session: Session) -> None:
     session.execute(text("SET LOCAL jit = off"))
 
 
-def evaluate(session: Session, actor: Actor = SYSTEM, *, pairs: list[tuple[int, int]] | None = None,
-             dry_run: bool = False) -> ReorderResult:
+def evaluate(
+    session: Session, actor: Actor = SYSTEM, *, pairs: list[tuple[int, int]] | None = None, dry_run: bool = False
+) -> ReorderResult:
     """Find every pair at or below min (or only ``pairs``) and raise what its agreement's mode says."""
     require(actor, Action.RUN_REORDER)
     result = ReorderResult(dry_run=dry_run)
@@ -165,9 +184,23 @@ def evaluate(session: Session, actor: Actor = SYSTEM, *, pairs: list[tuple[int, 
         quantity = order_quantity(position, to_decimal(r.max_qty), to_decimal(r.pack_size), to_decimal(r.moq))
         if quantity <= 0:
             continue
-        result.needs.append(ReorderNeed(
-            r.id, r.vendor_id, r.sku_id, r.location_id, r.part_number, r.code, ReplenishmentMode(r.mode), on_hand,
-            on_order, position, to_decimal(r.min_qty), to_decimal(r.max_qty), quantity))
+        result.needs.append(
+            ReorderNeed(
+                r.id,
+                r.vendor_id,
+                r.sku_id,
+                r.location_id,
+                r.part_number,
+                r.code,
+                ReplenishmentMode(r.mode),
+                on_hand,
+                on_order,
+                position,
+                to_decimal(r.min_qty),
+                to_decimal(r.max_qty),
+                quantity,
+            )
+        )
         extras[r.id] = r
     if dry_run or not result.needs:
         return result
@@ -183,10 +216,13 @@ def _raise_alerts(session: Session, result: ReorderResult) -> None:
             "kind": AlertKind.BELOW_MIN,
             "cause_key": alerts.pair_key("below_min", n.sku_id, n.location_id),
             "message": f"{n.part_number} at {n.location_code}: position {fmt(n.position)} is at or below min "
-                       f"{fmt(n.min_qty)}; supplier to order {fmt(n.quantity)}",
-            "vendor_id": n.vendor_id, "sku_id": n.sku_id, "location_id": n.location_id,
+            f"{fmt(n.min_qty)}; supplier to order {fmt(n.quantity)}",
+            "vendor_id": n.vendor_id,
+            "sku_id": n.sku_id,
+            "location_id": n.location_id,
         }
-        for n in result.needs if n.mode == ReplenishmentMode.SUPPLIER_MANAGED
+        for n in result.needs
+        if n.mode == ReplenishmentMode.SUPPLIER_MANAGED
     ]
     if rows:
         result.alerts_raised = alerts.raise_many(session, rows)
@@ -206,11 +242,19 @@ def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras:
     proposal_keys = [(v, loc) for v, loc, m in groups if m == ReplenishmentMode.PROPOSAL]
     if proposal_keys:
         stmt = (
-            select(PurchaseOrder.vendor_id, PurchaseOrder.location_id, PurchaseOrder.id, PurchaseOrder.po_number,
-                   func.max(PurchaseOrderLine.line_no))
+            select(
+                PurchaseOrder.vendor_id,
+                PurchaseOrder.location_id,
+                PurchaseOrder.id,
+                PurchaseOrder.po_number,
+                func.max(PurchaseOrderLine.line_no),
+            )
             .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
-            .where(PurchaseOrder.status == POStatus.AWAITING_APPROVAL, PurchaseOrder.origin == POOrigin.PROPOSAL,
-                   tuple_(PurchaseOrder.vendor_id, PurchaseOrder.location_id).in_(proposal_keys))
+            .where(
+                PurchaseOrder.status == POStatus.AWAITING_APPROVAL,
+                PurchaseOrder.origin == POOrigin.PROPOSAL,
+                tuple_(PurchaseOrder.vendor_id, PurchaseOrder.location_id).in_(proposal_keys),
+            )
             .group_by(PurchaseOrder.vendor_id, PurchaseOrder.location_id, PurchaseOrder.id, PurchaseOrder.po_number)
             .order_by(PurchaseOrder.id)
         )
@@ -225,15 +269,28 @@ def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras:
             needs = groups[(vendor_id, location_id, mode)]
             status = POStatus.SENT if mode == ReplenishmentMode.AUTO_PO else POStatus.AWAITING_APPROVAL
             need_by = min(today + timedelta(days=extras[n.agreement_id].lead_time_days) for n in needs)
-            po_rows.append({
-                "po_number": format_number(PO_PREFIX, first + i), "vendor_id": vendor_id, "location_id": location_id,
-                "status": status, "origin": POOrigin.AUTO if mode == ReplenishmentMode.AUTO_PO else POOrigin.PROPOSAL,
-                "currency": extras[needs[0].agreement_id].currency, "created_at": now, "created_by": actor.name,
-                "sent_at": now if status == POStatus.SENT else None, "need_by": need_by, "note": "raised by reorder",
-                "version": 1, "updated_at": now, "updated_by": actor.name,
-            })
-        ids = dict((number, po_id) for po_id, number in
-                   bulk_insert(session, PurchaseOrder, po_rows, returning=("id", "po_number")))
+            po_rows.append(
+                {
+                    "po_number": format_number(PO_PREFIX, first + i),
+                    "vendor_id": vendor_id,
+                    "location_id": location_id,
+                    "status": status,
+                    "origin": POOrigin.AUTO if mode == ReplenishmentMode.AUTO_PO else POOrigin.PROPOSAL,
+                    "currency": extras[needs[0].agreement_id].currency,
+                    "created_at": now,
+                    "created_by": actor.name,
+                    "sent_at": now if status == POStatus.SENT else None,
+                    "need_by": need_by,
+                    "note": "raised by reorder",
+                    "version": 1,
+                    "updated_at": now,
+                    "updated_by": actor.name,
+                }
+            )
+        ids = dict(
+            (number, po_id)
+            for po_id, number in bulk_insert(session, PurchaseOrder, po_rows, returning=("id", "po_number"))
+        )
         for row in po_rows:
             row["id"] = ids[row["po_number"]]
     target: dict[tuple[int, int, ReplenishmentMode], tuple[int, str, int]] = {}
@@ -248,29 +305,65 @@ def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras:
         po_id, po_number, offset = target[key]
         for no, n in enumerate(needs, start=offset + 1):
             x = extras[n.agreement_id]
-            line_rows.append({
-                "purchase_order_id": po_id, "line_no": no, "sku_id": n.sku_id, "agreement_id": n.agreement_id,
-                "supplier_sku": x.supplier_sku, "uom": x.uom, "quantity_ordered": n.quantity,
-                "quantity_shipped": Decimal(0), "quantity_received": Decimal(0), "unit_price": x.unit_price,
-                "need_by": today + timedelta(days=x.lead_time_days), "status": POLineStatus.OPEN,
-            })
+            line_rows.append(
+                {
+                    "purchase_order_id": po_id,
+                    "line_no": no,
+                    "sku_id": n.sku_id,
+                    "agreement_id": n.agreement_id,
+                    "supplier_sku": x.supplier_sku,
+                    "uom": x.uom,
+                    "quantity_ordered": n.quantity,
+                    "quantity_shipped": Decimal(0),
+                    "quantity_received": Decimal(0),
+                    "unit_price": x.unit_price,
+                    "need_by": today + timedelta(days=x.lead_time_days),
+                    "status": POLineStatus.OPEN,
+                }
+            )
         result.orders.append(po_number)
-        audit_rows.append({
-            "occurred_at": now, "actor": actor.name, "action": "order.create" if offset == 0 else "order.extend",
-            "entity": "purchase_order", "entity_id": po_number,
-            "detail": json.dumps({"origin": "reorder", "mode": key[2].value, "lines": len(needs),
-                                  "skus": [n.part_number for n in needs[:50]]}, sort_keys=True),
-        })
+        audit_rows.append(
+            {
+                "occurred_at": now,
+                "actor": actor.name,
+                "action": "order.create" if offset == 0 else "order.extend",
+                "entity": "purchase_order",
+                "entity_id": po_number,
+                "detail": json.dumps(
+                    {
+                        "origin": "reorder",
+                        "mode": key[2].value,
+                        "lines": len(needs),
+                        "skus": [n.part_number for n in needs[:50]],
+                    },
+                    sort_keys=True,
+                ),
+            }
+        )
     bulk_insert(session, PurchaseOrderLine, line_rows)
     result.lines = len(line_rows)
     if po_rows:
-        bulk_insert(session, POStatusChange, [
-            {"purchase_order_id": r["id"], "from_status": None, "to_status": r["status"], "changed_at": now,
-             "changed_by": actor.name, "note": "raised by reorder"} for r in po_rows
-        ])
+        bulk_insert(
+            session,
+            POStatusChange,
+            [
+                {
+                    "purchase_order_id": r["id"],
+                    "from_status": None,
+                    "to_status": r["status"],
+                    "changed_at": now,
+                    "changed_by": actor.name,
+                    "note": "raised by reorder",
+                }
+                for r in po_rows
+            ],
+        )
     bulk_insert(session, AuditEntry, audit_rows)
-    critical = [n for n in result.needs if extras[n.agreement_id].criticality == Criticality.CRITICAL
-                and n.mode != ReplenishmentMode.SUPPLIER_MANAGED]
+    critical = [
+        n
+        for n in result.needs
+        if extras[n.agreement_id].criticality == Criticality.CRITICAL and n.mode != ReplenishmentMode.SUPPLIER_MANAGED
+    ]
     if critical:
         log.info("reorder raised %d critical-part lines", len(critical))
     if po_rows:

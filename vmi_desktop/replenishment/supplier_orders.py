@@ -74,21 +74,35 @@ def _outcome_of(po: PurchaseOrder) -> SupplierOrderOutcome:
     return SupplierOrderOutcome("accepted", "", po)
 
 
-def _reject(session: Session, actor: Actor, vendor: Vendor, supplier_order_id: str, reason: str,
-            sku_id: int | None = None, location_id: int | None = None) -> SupplierOrderOutcome:
+def _reject(
+    session: Session,
+    actor: Actor,
+    vendor: Vendor,
+    supplier_order_id: str,
+    reason: str,
+    sku_id: int | None = None,
+    location_id: int | None = None,
+) -> SupplierOrderOutcome:
     alerts.raise_alert(
-        session, kind=AlertKind.SCOPE_VIOLATION, cause_key=f"scope:{vendor.id}:{supplier_order_id}",
-        message=f"{vendor.code} order {supplier_order_id} rejected: {reason}", severity=AlertSeverity.CRITICAL,
-        vendor_id=vendor.id, sku_id=sku_id, location_id=location_id,
+        session,
+        kind=AlertKind.SCOPE_VIOLATION,
+        cause_key=f"scope:{vendor.id}:{supplier_order_id}",
+        message=f"{vendor.code} order {supplier_order_id} rejected: {reason}",
+        severity=AlertSeverity.CRITICAL,
+        vendor_id=vendor.id,
+        sku_id=sku_id,
+        location_id=location_id,
     )
-    audit.record(session, actor, "supplier_order.reject", "supplier_order", supplier_order_id, vendor=vendor.code,
-                 reason=reason)
+    audit.record(
+        session, actor, "supplier_order.reject", "supplier_order", supplier_order_id, vendor=vendor.code, reason=reason
+    )
     log.warning("supplier order %s of %s rejected: %s", supplier_order_id, vendor.code, reason)
     return SupplierOrderOutcome("rejected", reason, None)
 
 
-def accept_supplier_order(session: Session, vendor_actor: Actor, *, supplier_order_id: str, location_code: str,
-                          lines: list[SupplierLine]) -> SupplierOrderOutcome:
+def accept_supplier_order(
+    session: Session, vendor_actor: Actor, *, supplier_order_id: str, location_code: str, lines: list[SupplierLine]
+) -> SupplierOrderOutcome:
     """Check and store an order a supplier raised itself; see the module docstring for the outcomes."""
     require(vendor_actor, Action.SUPPLIER_ORDER)
     if not vendor_actor.is_supplier or vendor_actor.vendor_id is None:
@@ -99,8 +113,11 @@ def accept_supplier_order(session: Session, vendor_actor: Actor, *, supplier_ord
     supplier_order_id = supplier_order_id.strip()
     if not supplier_order_id:
         raise ValidationError("a supplier order needs its supplier_order_id")
-    previous = session.scalar(select(PurchaseOrder).where(PurchaseOrder.vendor_id == vendor.id,
-                                                         PurchaseOrder.supplier_order_id == supplier_order_id))
+    previous = session.scalar(
+        select(PurchaseOrder).where(
+            PurchaseOrder.vendor_id == vendor.id, PurchaseOrder.supplier_order_id == supplier_order_id
+        )
+    )
     if previous is not None:
         return _outcome_of(previous)
     if not lines:
@@ -112,17 +129,28 @@ def accept_supplier_order(session: Session, vendor_actor: Actor, *, supplier_ord
     part_numbers = sorted({ln.sku for ln in lines})
     skus = {s.part_number: s for s in session.scalars(select(Sku).where(Sku.part_number.in_(part_numbers)))}
     agreements = {
-        a.sku_id: a for a in session.scalars(select(SupplyAgreement).where(
-            SupplyAgreement.vendor_id == vendor.id, SupplyAgreement.location_id == location.id,
-            SupplyAgreement.active.is_(True),
-            SupplyAgreement.sku_id.in_([s.id for s in skus.values()])))
+        a.sku_id: a
+        for a in session.scalars(
+            select(SupplyAgreement).where(
+                SupplyAgreement.vendor_id == vendor.id,
+                SupplyAgreement.location_id == location.id,
+                SupplyAgreement.active.is_(True),
+                SupplyAgreement.sku_id.in_([s.id for s in skus.values()]),
+            )
+        )
     }
     outside = [pn for pn in part_numbers if pn not in skus or skus[pn].id not in agreements]
     if outside:
         first = skus.get(outside[0])
-        return _reject(session, vendor_actor, vendor, supplier_order_id,
-                       f"{', '.join(outside)} at {location.code} not covered by an agreement of {vendor.code}",
-                       sku_id=first.id if first else None, location_id=location.id)
+        return _reject(
+            session,
+            vendor_actor,
+            vendor,
+            supplier_order_id,
+            f"{', '.join(outside)} at {location.code} not covered by an agreement of {vendor.code}",
+            sku_id=first.id if first else None,
+            location_id=location.id,
+        )
     seen: set[int] = set()
     quantities: dict[int, Decimal] = {}
     for ln in lines:
@@ -142,18 +170,30 @@ def accept_supplier_order(session: Session, vendor_actor: Actor, *, supplier_ord
         on_hand = ledger.current_on_hand(session, sku_id, location.id)
         after = on_hand + on_order.get((sku_id, location.id), Decimal(0)) + round_up_to_pack(q, agreement.pack_size)
         if after > agreement.max_qty:
-            over.append(f"{agreement.sku.part_number}: position after order {fmt(after)} above max "
-                        f"{fmt(agreement.max_qty)}")
+            over.append(
+                f"{agreement.sku.part_number}: position after order {fmt(after)} above max {fmt(agreement.max_qty)}"
+            )
     new_lines = [
-        NewLine(sku_id=skus[ln.sku].id, quantity=parse_quantity(ln.quantity), unit_price=ln.unit_price,
-                expected_delivery=ln.expected_delivery, supplier_sku=ln.supplier_sku)
+        NewLine(
+            sku_id=skus[ln.sku].id,
+            quantity=parse_quantity(ln.quantity),
+            unit_price=ln.unit_price,
+            expected_delivery=ln.expected_delivery,
+            supplier_sku=ln.supplier_sku,
+        )
         for ln in sorted(lines, key=lambda x: x.line)
     ]
     held = bool(over)
     po = create_order(
-        session, vendor_actor, vendor_id=vendor.id, location_id=location.id, lines=new_lines,
-        origin=POOrigin.SUPPLIER, status=POStatus.AWAITING_APPROVAL if held else POStatus.ACKNOWLEDGED,
-        supplier_order_id=supplier_order_id, note=f"raised by {vendor.code} as {supplier_order_id}",
+        session,
+        vendor_actor,
+        vendor_id=vendor.id,
+        location_id=location.id,
+        lines=new_lines,
+        origin=POOrigin.SUPPLIER,
+        status=POStatus.AWAITING_APPROVAL if held else POStatus.ACKNOWLEDGED,
+        supplier_order_id=supplier_order_id,
+        note=f"raised by {vendor.code} as {supplier_order_id}",
     )
     deliveries = [ln.expected_delivery for ln in po.lines if ln.expected_delivery]
     if deliveries:
@@ -161,25 +201,34 @@ def accept_supplier_order(session: Session, vendor_actor: Actor, *, supplier_ord
     for sku_id in quantities:
         # Links the below-min alert to the order that answered it (held or not, the supplier did answer):
         # the response latency of supplier-managed agreements is measured from these links.
-        alerts.resolve_cause(session, alerts.pair_key("below_min", sku_id, location.id), by=vendor_actor.name,
-                             purchase_order_id=po.id)
+        alerts.resolve_cause(
+            session, alerts.pair_key("below_min", sku_id, location.id), by=vendor_actor.name, purchase_order_id=po.id
+        )
     if held:
         reason = "; ".join(over)
         po.hold_reason = reason[:500]
         alerts.raise_alert(
-            session, kind=AlertKind.ORDER_HELD, cause_key=f"held:{po.id}",
+            session,
+            kind=AlertKind.ORDER_HELD,
+            cause_key=f"held:{po.id}",
             message=f"{vendor.code} order {supplier_order_id} ({po.po_number}) held: {reason}",
-            vendor_id=vendor.id, location_id=location.id, purchase_order_id=po.id,
+            vendor_id=vendor.id,
+            location_id=location.id,
+            purchase_order_id=po.id,
         )
         audit.record(session, vendor_actor, "supplier_order.hold", "purchase_order", po.po_number, reason=reason)
         session.flush()
         return SupplierOrderOutcome("held", reason, po)
-    audit.record(session, vendor_actor, "supplier_order.accept", "purchase_order", po.po_number,
-                 supplier_order_id=supplier_order_id)
+    audit.record(
+        session,
+        vendor_actor,
+        "supplier_order.accept",
+        "purchase_order",
+        po.po_number,
+        supplier_order_id=supplier_order_id,
+    )
     session.flush()
     return SupplierOrderOutcome("accepted", "", po)
 
 
 __all__ = ["SupplierLine", "SupplierOrderOutcome", "accept_supplier_order"]
-
-

@@ -33,8 +33,12 @@ from vmi_desktop.supplier_server.state import MAX_LIMIT, PROTOCOL, BadRequest, F
 log = logging.getLogger(__name__)
 
 _CANCEL = re.compile(r"^/v1/purchase-orders/([^/]+)/cancel$")
-_POSTS = {"/v1/stock-reports": "stock-reports", "/v1/usage": "usage", "/v1/purchase-orders": "purchase-orders",
-          "/v1/receipts": "receipts"}
+_POSTS = {
+    "/v1/stock-reports": "stock-reports",
+    "/v1/usage": "usage",
+    "/v1/purchase-orders": "purchase-orders",
+    "/v1/receipts": "receipts",
+}
 MAX_BODY = 64 * 1024 * 1024
 
 
@@ -96,7 +100,7 @@ class _Handler(BaseHTTPRequestHandler):
         given = self.headers.get("Authorization", "")
         if hmac.compare_digest(given.encode(), expected.encode()):
             return True
-        return given.startswith("Bearer ") and self.server.valid_access_token(given[len("Bearer "):])
+        return given.startswith("Bearer ") and self.server.valid_access_token(given[len("Bearer ") :])
 
     # -- dispatch --------------------------------------------------------------------------------
 
@@ -115,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(parts.path)
         base = self.server.base_path
         if base and path.startswith(base):
-            path = path[len(base):] or "/"
+            path = path[len(base) :] or "/"
         try:
             body = self._body()
         except BadRequest as exc:
@@ -134,8 +138,13 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.received[kind] += 1
         if state.capture:
-            self._capture = {"method": method, "path": path, "kind": kind, "body": _loads(body),
-                             "headers": {k.lower(): v for k, v in self.headers.items()}}
+            self._capture = {
+                "method": method,
+                "path": path,
+                "kind": kind,
+                "body": _loads(body),
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+            }
         self._contract(method, path, kind, body, parts.query)
         self._capture = None
 
@@ -322,10 +331,21 @@ class SupplierServer:
     to put in the vendor's settings.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, token: str,
-                 vendor_name: str = "Reference Supplier", base_path: str = "", state: SupplierState | None = None,
-                 capture: bool = False, oauth_clients: dict[str, str] | None = None, token_lifetime_s: float = 3600,
-                 ssl_context: ssl.SSLContext | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        token: str,
+        vendor_name: str = "Reference Supplier",
+        base_path: str = "",
+        state: SupplierState | None = None,
+        capture: bool = False,
+        oauth_clients: dict[str, str] | None = None,
+        token_lifetime_s: float = 3600,
+        ssl_context: ssl.SSLContext | None = None,
+        **options: Any,
+    ) -> None:
         if not token:
             raise ValueError("the reference supplier needs a bearer token")
         self.state = state or SupplierState(name=vendor_name, **options)
@@ -340,8 +360,9 @@ class SupplierServer:
         self._tls = ssl_context is not None
         if ssl_context is not None:
             # The handshake happens on the handler's thread at the first read, not in the accept loop.
-            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True,
-                                                          do_handshake_on_connect=False)
+            self._server.socket = ssl_context.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self._thread: threading.Thread | None = None
 
     @property
@@ -361,8 +382,12 @@ class SupplierServer:
         return f"{self.url}/oauth/token"
 
     def start(self) -> SupplierServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"supplier-server-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"supplier-server-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

@@ -133,8 +133,12 @@ class SupplierState:
     def add_event(self, event_type: str, data: Any, *, event_id: str | None = None) -> dict[str, Any]:
         """Append an event to the feed (also used by tests to send arbitrary, even bad, events)."""
         with self.lock:
-            event = {"event_id": event_id or self.next_id("event", "EV-"), "type": event_type,
-                     "occurred_at": now_text(), "data": data}
+            event = {
+                "event_id": event_id or self.next_id("event", "EV-"),
+                "type": event_type,
+                "occurred_at": now_text(),
+                "data": data,
+            }
             self.events.append(event)
             return event
 
@@ -163,9 +167,14 @@ class SupplierState:
     def stats(self) -> dict[str, Any]:
         with self.lock:
             return {
-                "received": dict(self.received), "applied": dict(self.applied), "lines": dict(self.lines_applied),
-                "replayed": dict(self.replayed), "faults_fired": dict(self.faults_fired),
-                "double_applied": self.double_applied, "events": len(self.events), "orders": len(self.orders),
+                "received": dict(self.received),
+                "applied": dict(self.applied),
+                "lines": dict(self.lines_applied),
+                "replayed": dict(self.replayed),
+                "faults_fired": dict(self.faults_fired),
+                "double_applied": self.double_applied,
+                "events": len(self.events),
+                "orders": len(self.orders),
                 "positions": len(self.positions),
             }
 
@@ -182,10 +191,13 @@ class SupplierState:
                     raise BadRequest(400, f"unknown cursor {after!r}") from None
                 if start < 0 or start > len(self.events):
                     raise BadRequest(400, f"unknown cursor {after!r}")
-            chunk = self.events[start:start + limit]
+            chunk = self.events[start : start + limit]
             end = start + len(chunk)
-            return {"events": chunk, "next_cursor": str(end) if (end or after not in (None, "")) else None,
-                    "has_more": end < len(self.events)}
+            return {
+                "events": chunk,
+                "next_cursor": str(end) if (end or after not in (None, "")) else None,
+                "has_more": end < len(self.events),
+            }
 
     # -- applying messages (called once per idempotency key) -------------------------------------
 
@@ -220,8 +232,9 @@ class SupplierState:
                 self._replenish(pair, line, position, mn, mx)
         return len(parsed)
 
-    def _replenish(self, pair: tuple[str, str], line: dict[str, Any], position: Decimal, mn: Decimal,
-                   mx: Decimal) -> None:
+    def _replenish(
+        self, pair: tuple[str, str], line: dict[str, Any], position: Decimal, mn: Decimal, mx: Decimal
+    ) -> None:
         """Raise an order up to max when the position is below min (once until it recovers)."""
         if position >= mn:
             self._pending_pairs.discard(pair)
@@ -233,12 +246,24 @@ class SupplierState:
             return
         self._pending_pairs.add(pair)
         location, sku = pair
-        self.add_event("order.created", {
-            "supplier_order_id": self.next_id("supplier_order", "SO-"), "location_code": location,
-            "lines": [{"line": 1, "sku": sku, "supplier_sku": line.get("supplier_sku"),
-                       "quantity": _num_json(quantity), "uom": line.get("uom") or "EA", "unit_price": None,
-                       "expected_delivery": (date.today() + timedelta(days=self.lead_time_days)).isoformat()}],
-        })
+        self.add_event(
+            "order.created",
+            {
+                "supplier_order_id": self.next_id("supplier_order", "SO-"),
+                "location_code": location,
+                "lines": [
+                    {
+                        "line": 1,
+                        "sku": sku,
+                        "supplier_sku": line.get("supplier_sku"),
+                        "quantity": _num_json(quantity),
+                        "uom": line.get("uom") or "EA",
+                        "unit_price": None,
+                        "expected_delivery": (date.today() + timedelta(days=self.lead_time_days)).isoformat(),
+                    }
+                ],
+            },
+        )
 
     def _apply_usage(self, body: dict[str, Any]) -> int:
         lines = _lines(body, "location_code", "sku", "date", "consumed")
@@ -260,16 +285,29 @@ class SupplierState:
             order["lines"][line["line"]] = line
         if self.auto_acknowledge:
             eta = (date.today() + timedelta(days=self.lead_time_days)).isoformat()
-            self.add_event("order.acknowledged", {
-                "po_number": po_number, "status": "accepted", "reason": "",
-                "lines": [{"line": ln["line"], "quantity": ln["quantity"], "expected_delivery": eta} for ln in lines],
-            })
+            self.add_event(
+                "order.acknowledged",
+                {
+                    "po_number": po_number,
+                    "status": "accepted",
+                    "reason": "",
+                    "lines": [
+                        {"line": ln["line"], "quantity": ln["quantity"], "expected_delivery": eta} for ln in lines
+                    ],
+                },
+            )
             if self.auto_ship:
-                self.add_event("shipment.dispatched", {
-                    "shipment_id": self.next_id("shipment", "SH-"), "po_number": po_number, "carrier": "REF",
-                    "tracking": self.next_id("tracking", "TRK"), "eta": eta,
-                    "lines": [{"line": ln["line"], "sku": ln["sku"], "quantity": ln["quantity"]} for ln in lines],
-                })
+                self.add_event(
+                    "shipment.dispatched",
+                    {
+                        "shipment_id": self.next_id("shipment", "SH-"),
+                        "po_number": po_number,
+                        "carrier": "REF",
+                        "tracking": self.next_id("tracking", "TRK"),
+                        "eta": eta,
+                        "lines": [{"line": ln["line"], "sku": ln["sku"], "quantity": ln["quantity"]} for ln in lines],
+                    },
+                )
         return len(lines)
 
     def _apply_cancel(self, body: dict[str, Any], po_number: str) -> int:

@@ -80,8 +80,9 @@ class OAuth2ClientCredentials(httpx.Auth):
 
     requires_response_body = True
 
-    def __init__(self, token_url: str, client_id: str, client_secret: str, *, timeout: float = 10.0,
-                 verify: object = True) -> None:
+    def __init__(
+        self, token_url: str, client_id: str, client_secret: str, *, timeout: float = 10.0, verify: object = True
+    ) -> None:
         if not token_url or not client_id:
             raise AuthError("OAuth2 needs a token URL and a client id in the vendor's settings")
         if not client_secret:

@@ -41,8 +41,9 @@ PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 409, 422})
 class SyncError(VmiError):
     """A supplier call failed; the message says what to do about it."""
 
-    def __init__(self, message: str, *, status: int | None = None, body: str = "",
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, body: str = "", retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = body
@@ -77,11 +78,14 @@ def check_base_url(base_url: str) -> str:
     url = base_url.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InsecureUrlError(f"the supplier URL {base_url!r} is not an http(s) URL; "
-                               "use e.g. https://erp.supplier.example/vmi")
+        raise InsecureUrlError(
+            f"the supplier URL {base_url!r} is not an http(s) URL; use e.g. https://erp.supplier.example/vmi"
+        )
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise InsecureUrlError(f"refusing plain http:// to {parts.hostname}: use https:// "
-                               "(plain http is only allowed to this computer, e.g. 127.0.0.1)")
+        raise InsecureUrlError(
+            f"refusing plain http:// to {parts.hostname}: use https:// "
+            "(plain http is only allowed to this computer, e.g. 127.0.0.1)"
+        )
     return url
 
 
@@ -134,9 +138,19 @@ class VmiConnectClient:
     bundle (tests with a private CA); verification can not be switched off.
     """
 
-    def __init__(self, base_url: str, customer_id: str, credentials: VendorCredentials,
-                 auth_kind: AuthKind | str = AuthKind.BEARER, token_url: str = "", client_id: str = "",
-                 cert_path: str = "", timeout: float = 10.0, *, ca_bundle: str = "") -> None:
+    def __init__(
+        self,
+        base_url: str,
+        customer_id: str,
+        credentials: VendorCredentials,
+        auth_kind: AuthKind | str = AuthKind.BEARER,
+        token_url: str = "",
+        client_id: str = "",
+        cert_path: str = "",
+        timeout: float = 10.0,
+        *,
+        ca_bundle: str = "",
+    ) -> None:
         self.base_url = check_base_url(base_url)
         self.customer_id = customer_id
         self._secrets = credentials.secrets()
@@ -148,15 +162,17 @@ class VmiConnectClient:
                 try:
                     context.load_cert_chain(cert_path, password=credentials.key_password or None)
                 except (OSError, ssl.SSLError) as exc:
-                    raise AuthError(scrub(f"the client certificate {cert_path} could not be loaded: {exc}",
-                                          self._secrets)) from None
+                    raise AuthError(
+                        scrub(f"the client certificate {cert_path} could not be loaded: {exc}", self._secrets)
+                    ) from None
             verify = context
         auth: httpx.Auth | None
         if kind is AuthKind.BEARER:
             auth = BearerAuth(credentials.token or "")
         elif kind is AuthKind.OAUTH2:
-            auth = OAuth2ClientCredentials(token_url, client_id, credentials.client_secret or "", timeout=timeout,
-                                           verify=verify)
+            auth = OAuth2ClientCredentials(
+                token_url, client_id, credentials.client_secret or "", timeout=timeout, verify=verify
+            )
         else:
             auth = None
         self._http = httpx.Client(
@@ -179,16 +195,25 @@ class VmiConnectClient:
 
     # -- transport -----------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, *, content: bytes | None = None, headers: dict[str, str] | None = None,
-                 params: dict[str, Any] | None = None) -> httpx.Response:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
         try:
             response = self._http.request(method, path.lstrip("/"), content=content, headers=headers, params=params)
         except httpx.TimeoutException as exc:
             raise TransientError(
-                f"{method} {path}: the supplier did not answer in time ({type(exc).__name__})") from None
+                f"{method} {path}: the supplier did not answer in time ({type(exc).__name__})"
+            ) from None
         except httpx.TransportError as exc:
-            raise TransientError(scrub(f"{method} {path}: connection failed: {exc or type(exc).__name__}",
-                                       self._secrets)) from None
+            raise TransientError(
+                scrub(f"{method} {path}: connection failed: {exc or type(exc).__name__}", self._secrets)
+            ) from None
         except AuthError:
             raise
         except httpx.HTTPError as exc:  # decoding errors, redirects, invalid URLs: worth another try later
@@ -199,8 +224,9 @@ class VmiConnectClient:
         body = scrub(response.text[:2000], self._secrets)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if status in TRANSIENT_STATUSES or status >= 500:
-            raise TransientError(f"{method} {path}: supplier answered HTTP {status}", status=status, body=body,
-                                 retry_after=retry_after)
+            raise TransientError(
+                f"{method} {path}: supplier answered HTTP {status}", status=status, body=body, retry_after=retry_after
+            )
         hints = {401: " (check the vendor's credentials)", 403: " (the supplier refuses this customer id)"}
         hint = hints.get(status, "")
         raise PermanentError(f"{method} {path}: supplier answered HTTP {status}{hint}", status=status, body=body)
@@ -219,8 +245,11 @@ class VmiConnectClient:
             accepted = int(answer["accepted"])
         except (ValueError, KeyError, TypeError):
             # The supplier may have applied it; the idempotency key makes a resend safe.
-            raise TransientError(f"POST {path}: unreadable answer (HTTP {response.status_code})",
-                                 status=response.status_code, body=scrub(text[:2000], self._secrets)) from None
+            raise TransientError(
+                f"POST {path}: unreadable answer (HTTP {response.status_code})",
+                status=response.status_code,
+                body=scrub(text[:2000], self._secrets),
+            ) from None
         return PostResult(response.status_code, accepted, text[:2000])
 
     # -- contract calls ----------------------------------------------------------------------

@@ -49,13 +49,19 @@ class EventRejected(VmiError):
         self.alerted = alerted
 
 
-def raise_alert(session: Session, *, kind: AlertKind, cause_key: str, message: str, vendor_id: int | None,
-                severity: AlertSeverity = AlertSeverity.WARNING) -> None:
+def raise_alert(
+    session: Session,
+    *,
+    kind: AlertKind,
+    cause_key: str,
+    message: str,
+    vendor_id: int | None,
+    severity: AlertSeverity = AlertSeverity.WARNING,
+) -> None:
     """Raise through the replenishment alerts engine (one open alert per cause)."""
     from vmi_desktop.replenishment import alerts
 
-    alerts.raise_alert(session, kind=kind, cause_key=cause_key, message=message, severity=severity,
-                       vendor_id=vendor_id)
+    alerts.raise_alert(session, kind=kind, cause_key=cause_key, message=message, severity=severity, vendor_id=vendor_id)
 
 
 def resolve_alert(session: Session, cause_key: str, by: str) -> None:
@@ -155,16 +161,21 @@ def order_created(session: Session, actor: Actor, data: dict[str, Any]) -> str |
     for raw in _list(data.get("lines"), "lines"):
         line = _dict(raw, "a line")
         no = _line_no(line.get("line"))
-        lines.append(SupplierLine(
-            line=no, sku=_text(line, "sku"), quantity=_qty(line.get("quantity"), f"quantity of line {no}"),
-            unit_price=_price(line.get("unit_price")),
-            expected_delivery=_date(line.get("expected_delivery"), f"expected_delivery of line {no}"),
-            supplier_sku=line.get("supplier_sku") if isinstance(line.get("supplier_sku"), str) else None,
-        ))
+        lines.append(
+            SupplierLine(
+                line=no,
+                sku=_text(line, "sku"),
+                quantity=_qty(line.get("quantity"), f"quantity of line {no}"),
+                unit_price=_price(line.get("unit_price")),
+                expected_delivery=_date(line.get("expected_delivery"), f"expected_delivery of line {no}"),
+                supplier_sku=line.get("supplier_sku") if isinstance(line.get("supplier_sku"), str) else None,
+            )
+        )
     if not lines:
         raise EventRejected(f"supplier order {supplier_order_id} has no lines")
-    outcome = accept_supplier_order(session, actor, supplier_order_id=supplier_order_id,
-                                    location_code=location_code, lines=lines)
+    outcome = accept_supplier_order(
+        session, actor, supplier_order_id=supplier_order_id, location_code=location_code, lines=lines
+    )
     if outcome.status == "rejected":
         # Returned, not raised: the alert and audit entry the engine wrote for it are kept.
         return EventRejected(outcome.reason or "rejected by the replenishment checks", scope=True, alerted=True)
@@ -183,8 +194,10 @@ def order_acknowledged(session: Session, actor: Actor, data: dict[str, Any]) -> 
     for raw in _list(data.get("lines", []), "lines"):
         line = _dict(raw, "a line")
         no = _line_no(line.get("line"))
-        lines[no] = (_qty(line.get("quantity"), f"acknowledged quantity of line {no}", allow_zero=True),
-                     _date(line.get("expected_delivery"), f"expected_delivery of line {no}"))
+        lines[no] = (
+            _qty(line.get("quantity"), f"acknowledged quantity of line {no}", allow_zero=True),
+            _date(line.get("expected_delivery"), f"expected_delivery of line {no}"),
+        )
     reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
     orders.acknowledge(session, actor, po.id, status=status, lines=lines or None, reason=reason or "")
     return f"{po.po_number} {status}"
@@ -204,14 +217,20 @@ def shipment_dispatched(session: Session, actor: Actor, data: dict[str, Any]) ->
         if no in by_no and sku is not None:
             part = session.scalar(select(Sku.part_number).where(Sku.id == by_no[no].sku_id))
             if sku != part:
-                raise EventRejected(f"shipment {shipment_id}: line {no} of {po.po_number} is {part}, not {sku!r}",
-                                    scope=True)
+                raise EventRejected(
+                    f"shipment {shipment_id}: line {no} of {po.po_number} is {part}, not {sku!r}", scope=True
+                )
         lines[no] = lines.get(no, Decimal(0)) + _qty(line.get("quantity"), f"shipped quantity of line {no}")
     if not lines:
         raise EventRejected(f"shipment {shipment_id} has no lines")
     orders.record_shipment(
-        session, actor, po.id, shipment_id=shipment_id, lines=lines,
-        carrier=str(data.get("carrier") or "")[:100], tracking=str(data.get("tracking") or "")[:100],
+        session,
+        actor,
+        po.id,
+        shipment_id=shipment_id,
+        lines=lines,
+        carrier=str(data.get("carrier") or "")[:100],
+        tracking=str(data.get("tracking") or "")[:100],
         eta=_date(data.get("eta"), "eta"),
     )
     return f"{po.po_number} shipment {shipment_id}"
@@ -229,7 +248,8 @@ def order_cancelled(session: Session, actor: Actor, data: dict[str, Any]) -> str
 def threshold_agreements(session: Session, vendor_id: int, events: list[Any]) -> dict[tuple[str, str], int]:
     """Agreement ids of the vendor for the (SKU, location) pairs named by a page's threshold proposals."""
     wanted = {
-        (e["data"].get("sku"), e["data"].get("location_code")) for e in events
+        (e["data"].get("sku"), e["data"].get("location_code"))
+        for e in events
         if isinstance(e, dict) and e.get("type") == "thresholds.proposed" and isinstance(e.get("data"), dict)
     }
     parts = {sku for sku, _ in wanted if isinstance(sku, str)}
@@ -240,8 +260,12 @@ def threshold_agreements(session: Session, vendor_id: int, events: list[Any]) ->
         select(Sku.part_number, Location.code, SupplyAgreement.id)
         .join(Sku, Sku.id == SupplyAgreement.sku_id)
         .join(Location, Location.id == SupplyAgreement.location_id)
-        .where(SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.active.is_(True),
-               Sku.part_number.in_(parts), Location.code.in_(codes))
+        .where(
+            SupplyAgreement.vendor_id == vendor_id,
+            SupplyAgreement.active.is_(True),
+            Sku.part_number.in_(parts),
+            Location.code.in_(codes),
+        )
     )
     return {(sku, loc): agreement_id for sku, loc, agreement_id in rows}
 
@@ -253,15 +277,22 @@ def prepare_threshold_proposal(actor: Actor, data: Any, agreements: dict[tuple[s
     part_number = _text(body, "sku")
     agreement_id = agreements.get((part_number, location_code))
     if agreement_id is None:
-        raise EventRejected(f"{part_number} at {location_code} is not covered by an agreement of this vendor",
-                            scope=True)
+        raise EventRejected(
+            f"{part_number} at {location_code} is not covered by an agreement of this vendor", scope=True
+        )
     mn = _qty(body.get("min"), "proposed min", allow_zero=True)
     mx = _qty(body.get("max"), "proposed max", allow_zero=True)
     if mn > mx:
         raise EventRejected(f"proposed min ({mn}) is above max ({mx}) for {part_number} at {location_code}")
     reason = body.get("reason") if isinstance(body.get("reason"), str) else ""
-    return {"agreement_id": agreement_id, "proposed_min": mn, "proposed_max": mx, "reason": (reason or "")[:500],
-            "sku": part_number, "location": location_code}
+    return {
+        "agreement_id": agreement_id,
+        "proposed_min": mn,
+        "proposed_max": mx,
+        "reason": (reason or "")[:500],
+        "sku": part_number,
+        "location": location_code,
+    }
 
 
 def write_threshold_proposals(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> None:
@@ -271,16 +302,40 @@ def write_threshold_proposals(session: Session, actor: Actor, rows: list[dict[st
     now = utcnow()
     ids = session.scalars(
         insert(ThresholdProposal).returning(ThresholdProposal.id, sort_by_parameter_order=True),
-        [{"agreement_id": r["agreement_id"], "proposed_min": r["proposed_min"], "proposed_max": r["proposed_max"],
-          "reason": r["reason"], "status": ProposalStatus.PENDING, "created_at": now} for r in rows],
+        [
+            {
+                "agreement_id": r["agreement_id"],
+                "proposed_min": r["proposed_min"],
+                "proposed_max": r["proposed_max"],
+                "reason": r["reason"],
+                "status": ProposalStatus.PENDING,
+                "created_at": now,
+            }
+            for r in rows
+        ],
     ).all()
-    session.execute(insert(AuditEntry), [
-        {"occurred_at": now, "actor": actor.name, "action": "thresholds.propose", "entity": "threshold_proposal",
-         "entity_id": str(pid), "detail": json.dumps({"location": r["location"], "max": str(r["proposed_max"]),
-                                                      "min": str(r["proposed_min"]), "sku": r["sku"]},
-                                                     sort_keys=True)}
-        for pid, r in zip(ids, rows, strict=True)
-    ])
+    session.execute(
+        insert(AuditEntry),
+        [
+            {
+                "occurred_at": now,
+                "actor": actor.name,
+                "action": "thresholds.propose",
+                "entity": "threshold_proposal",
+                "entity_id": str(pid),
+                "detail": json.dumps(
+                    {
+                        "location": r["location"],
+                        "max": str(r["proposed_max"]),
+                        "min": str(r["proposed_min"]),
+                        "sku": r["sku"],
+                    },
+                    sort_keys=True,
+                ),
+            }
+            for pid, r in zip(ids, rows, strict=True)
+        ],
+    )
 
 
 def thresholds_proposed(session: Session, actor: Actor, data: dict[str, Any]) -> str:

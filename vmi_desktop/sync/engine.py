@@ -75,10 +75,18 @@ class SyncEngine:
     many seconds instead of leaving it to the next run; the UI keeps it at 0.
     """
 
-    def __init__(self, db: Database, *, backoff: outbox.Backoff | None = None,
-                 full_report_every: timedelta = timedelta(hours=24), usage_days: int = 90,
-                 events_limit: int = MAX_EVENTS_LIMIT, timeout: float = 10.0, wait_for_retries_s: float = 0.0,
-                 ca_bundle: str = "") -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        backoff: outbox.Backoff | None = None,
+        full_report_every: timedelta = timedelta(hours=24),
+        usage_days: int = 90,
+        events_limit: int = MAX_EVENTS_LIMIT,
+        timeout: float = 10.0,
+        wait_for_retries_s: float = 0.0,
+        ca_bundle: str = "",
+    ) -> None:
         self.db = db
         self.backoff = backoff or outbox.Backoff()
         self.full_report_every = full_report_every
@@ -95,8 +103,17 @@ class SyncEngine:
             v = session.get(Vendor, vendor_id)
             if v is None:
                 raise VmiError(f"unknown vendor id {vendor_id}")
-            return _Vendor(v.id, v.code, v.base_url, v.customer_id, v.auth_kind.value, v.token_url, v.client_id,
-                           v.client_cert_path, v.active and v.connection_kind == ConnectionKind.REST)
+            return _Vendor(
+                v.id,
+                v.code,
+                v.base_url,
+                v.customer_id,
+                v.auth_kind.value,
+                v.token_url,
+                v.client_id,
+                v.client_cert_path,
+                v.active and v.connection_kind == ConnectionKind.REST,
+            )
 
     def client_for(self, vendor_id: int, credentials: VendorCredentials) -> VmiConnectClient:
         """A client for the vendor's connection settings (raises a ``VmiError`` saying what is wrong)."""
@@ -104,11 +121,21 @@ class SyncEngine:
         if not v.base_url:
             raise VmiError(f"vendor {v.code} has no supplier URL; set it in the vendor's connection settings")
         if not v.customer_id.strip():
-            raise VmiError(f"vendor {v.code} has no customer id (our id at that supplier); set it in the vendor's "
-                           "connection settings")
-        return VmiConnectClient(v.base_url, v.customer_id, credentials, v.auth_kind, token_url=v.token_url,
-                                client_id=v.client_id, cert_path=v.cert_path, timeout=self.timeout,
-                                ca_bundle=self.ca_bundle)
+            raise VmiError(
+                f"vendor {v.code} has no customer id (our id at that supplier); set it in the vendor's "
+                "connection settings"
+            )
+        return VmiConnectClient(
+            v.base_url,
+            v.customer_id,
+            credentials,
+            v.auth_kind,
+            token_url=v.token_url,
+            client_id=v.client_id,
+            cert_path=v.cert_path,
+            timeout=self.timeout,
+            ca_bundle=self.ca_bundle,
+        )
 
     def schedule_reports(self, vendor_id: int) -> int:
         """Queue the periodic full report (with usage) when due, otherwise a delta for moved stock."""
@@ -131,16 +158,22 @@ class SyncEngine:
             return self.backoff.delay(state.attempt_number, retry_after)
 
         stop = stop_after_delay(self.wait_for_retries_s) if self.wait_for_retries_s > 0 else stop_after_attempt(1)
+
         def sleep(seconds: float) -> None:
             cancel.wait(seconds)
 
-        return Retrying(stop=stop, wait=wait, sleep=sleep, reraise=True,
-                        retry=retry_if_exception_type(TransientError))
+        return Retrying(stop=stop, wait=wait, sleep=sleep, reraise=True, retry=retry_if_exception_type(TransientError))
 
     # -- the run -----------------------------------------------------------------------------------
 
-    def sync_vendor(self, vendor_id: int, credentials: VendorCredentials, *, cancel: threading.Event | None = None,
-                    progress: Progress | None = None) -> SyncReport:
+    def sync_vendor(
+        self,
+        vendor_id: int,
+        credentials: VendorCredentials,
+        *,
+        cancel: threading.Event | None = None,
+        progress: Progress | None = None,
+    ) -> SyncReport:
         """Send due outbox messages in order, then pull events until the feed is drained."""
         cancel = cancel or threading.Event()
         report = SyncReport(vendor_id)
@@ -178,8 +211,15 @@ class SyncEngine:
         step(1.0, "done" if report.error is None else f"finished with an error: {report.error}")
         return report
 
-    def _send(self, client: VmiConnectClient, vendor_id: int, report: SyncReport, cancel: threading.Event,
-              step: Callable[[float, str], None], latencies: list[float]) -> None:
+    def _send(
+        self,
+        client: VmiConnectClient,
+        vendor_id: int,
+        report: SyncReport,
+        cancel: threading.Event,
+        step: Callable[[float, str], None],
+        latencies: list[float],
+    ) -> None:
         with self.db.transaction() as session:
             total = outbox.queue_summary(session, vendor_id)["pending"]
         done = 0
@@ -191,7 +231,9 @@ class SyncEngine:
                     head = session.scalar(
                         select(OutboxMessage.next_attempt_at)
                         .where(OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.PENDING)
-                        .order_by(OutboxMessage.id).limit(1))
+                        .order_by(OutboxMessage.id)
+                        .limit(1)
+                    )
                     job = None
                 else:
                     job = (msg.id, msg.kind, msg.path, msg.payload.encode("utf-8"), msg.message_id)
@@ -209,8 +251,15 @@ class SyncEngine:
                 result = client.post_json(path, body, message_id)
             except TransientError as exc:
                 with self.db.transaction() as session:
-                    outbox.mark_transient(session, row_id, str(exc), status=exc.status, body=exc.body,
-                                          retry_after=exc.retry_after, backoff=self.backoff)
+                    outbox.mark_transient(
+                        session,
+                        row_id,
+                        str(exc),
+                        status=exc.status,
+                        body=exc.body,
+                        retry_after=exc.retry_after,
+                        backoff=self.backoff,
+                    )
                 log.info("vendor %s: message %s will be retried: %s", vendor_id, row_id, exc)
                 report.error = str(exc)
                 continue
@@ -228,8 +277,15 @@ class SyncEngine:
             done += 1
             step(0.5 * done / max(total, done, 1), f"sent {kind.replace('_', ' ')} ({done} of {max(total, done)})")
 
-    def _pull(self, client: VmiConnectClient, vendor_id: int, report: SyncReport, cancel: threading.Event,
-              step: Callable[[float, str], None], latencies: list[float]) -> None:
+    def _pull(
+        self,
+        client: VmiConnectClient,
+        vendor_id: int,
+        report: SyncReport,
+        cancel: threading.Event,
+        step: Callable[[float, str], None],
+        latencies: list[float],
+    ) -> None:
         with self.db.transaction() as session:
             cursor = outbox.sync_state(session, vendor_id).cursor
         pages = 0
@@ -246,8 +302,10 @@ class SyncEngine:
             report.events_applied += result.applied
             report.events_rejected += result.rejected
             pages += 1
-            step(0.5 + 0.5 * (1 - 1 / (pages + 1)),
-                 f"applied {report.events_applied} events, rejected {report.events_rejected}")
+            step(
+                0.5 + 0.5 * (1 - 1 / (pages + 1)),
+                f"applied {report.events_applied} events, rejected {report.events_rejected}",
+            )
             if not page.has_more or page.next_cursor is None or page.next_cursor == cursor:
                 break
             cursor = page.next_cursor
@@ -273,9 +331,15 @@ class SyncEngine:
             log.exception("could not record the sync state of vendor %s", vendor_id)
 
 
-def sync_vendor(db: Database, vendor_id: int, credentials: VendorCredentials | None = None, *,
-                cancel: threading.Event | None = None, progress: Progress | None = None,
-                engine: SyncEngine | None = None) -> SyncReport:
+def sync_vendor(
+    db: Database,
+    vendor_id: int,
+    credentials: VendorCredentials | None = None,
+    *,
+    cancel: threading.Event | None = None,
+    progress: Progress | None = None,
+    engine: SyncEngine | None = None,
+) -> SyncReport:
     """One sync run for one vendor with default settings (the Qt worker and the CLI call this)."""
     engine = engine or SyncEngine(db)
     if credentials is None:
@@ -306,13 +370,18 @@ def load_credentials(vendor_code: str) -> VendorCredentials:
 def due_vendors(db: Database) -> list[int]:
     """Active REST vendors with a supplier URL, in code order."""
     with db.transaction() as session:
-        return list(session.scalars(
-            select(Vendor.id).where(Vendor.active.is_(True), Vendor.connection_kind == ConnectionKind.REST,
-                                    Vendor.base_url != "").order_by(Vendor.code)))
+        return list(
+            session.scalars(
+                select(Vendor.id)
+                .where(Vendor.active.is_(True), Vendor.connection_kind == ConnectionKind.REST, Vendor.base_url != "")
+                .order_by(Vendor.code)
+            )
+        )
 
 
-def check_connection(db: Database, vendor_id: int, credentials: VendorCredentials, *,
-                     timeout: float = 10.0) -> dict[str, Any]:
+def check_connection(
+    db: Database, vendor_id: int, credentials: VendorCredentials, *, timeout: float = 10.0
+) -> dict[str, Any]:
     """The credentials dialog's "test connection": ``GET /v1/health`` with the vendor's settings.
 
     Returns the supplier's answer; raises a ``VmiError`` (secrets scrubbed) saying what is wrong.

@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 
 _NEW_RECEIPTS = "vmi_sync_new_receipts"
 _DIRTY_VENDORS = "vmi_sync_dirty_vendors"
-_SENT_LIKE = frozenset({POStatus.SENT, POStatus.ACKNOWLEDGED, POStatus.PARTLY_SHIPPED, POStatus.SHIPPED,
-                        POStatus.PARTLY_RECEIVED})
+_SENT_LIKE = frozenset(
+    {POStatus.SENT, POStatus.ACKNOWLEDGED, POStatus.PARTLY_SHIPPED, POStatus.SHIPPED, POStatus.PARTLY_RECEIVED}
+)
 DeltaListener = Callable[[set[int]], None]
 _delta_listeners: list[DeltaListener] = []
 _installed = False
@@ -76,9 +77,13 @@ def _before_commit(session: Session) -> None:
 def _on_stock(session: Session, sku_id: int, location_id: int) -> None:
     if not _delta_listeners:
         return
-    vendors = session.scalars(select(SupplyAgreement.vendor_id).where(
-        SupplyAgreement.sku_id == sku_id, SupplyAgreement.location_id == location_id,
-        SupplyAgreement.active.is_(True)))
+    vendors = session.scalars(
+        select(SupplyAgreement.vendor_id).where(
+            SupplyAgreement.sku_id == sku_id,
+            SupplyAgreement.location_id == location_id,
+            SupplyAgreement.active.is_(True),
+        )
+    )
     session.info.setdefault(_DIRTY_VENDORS, set()).update(vendors)
 
 

@@ -76,9 +76,15 @@ def apply_page(session: Session, vendor_id: int, events: list[Any], next_cursor:
     state.last_attempt_at = utcnow()
     session.flush()
     keys = [_event_key(e) for e in events]
-    seen = set(session.scalars(
-        select(InboxEvent.event_id).where(InboxEvent.vendor_id == vendor_id, InboxEvent.event_id.in_(set(keys)))
-    )) if keys else set()
+    seen = (
+        set(
+            session.scalars(
+                select(InboxEvent.event_id).where(InboxEvent.vendor_id == vendor_id, InboxEvent.event_id.in_(set(keys)))
+            )
+        )
+        if keys
+        else set()
+    )
     agreements = threshold_agreements(session, vendor_id, events)
     proposals: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = []
@@ -116,19 +122,27 @@ def apply_page(session: Session, vendor_id: int, events: list[Any], next_cursor:
             log.warning("%s: event %s (%s) rejected: %s", vendor.code, key, type_text, reason)
             if not alerted:
                 raise_alert(
-                    session, kind=AlertKind.SCOPE_VIOLATION if scope else AlertKind.EVENT_REJECTED,
+                    session,
+                    kind=AlertKind.SCOPE_VIOLATION if scope else AlertKind.EVENT_REJECTED,
                     cause_key=f"event:{vendor_id}:{key}"[:200],
                     message=f"{vendor.code} event {key} ({type_text or 'no type'}) rejected: {reason}"[:1000],
-                    vendor_id=vendor_id, severity=AlertSeverity.CRITICAL if scope else AlertSeverity.WARNING,
+                    vendor_id=vendor_id,
+                    severity=AlertSeverity.CRITICAL if scope else AlertSeverity.WARNING,
                 )
         else:
             applied += 1
-        records.append({
-            "vendor_id": vendor_id, "event_id": key, "type": type_text[:60],
-            "occurred_at": _occurred(event.get("occurred_at")) if isinstance(event, dict) else None,
-            "payload": json.dumps(event, separators=(",", ":"), default=str), "status": status,
-            "reason": reason[:1000], "received_at": received,
-        })
+        records.append(
+            {
+                "vendor_id": vendor_id,
+                "event_id": key,
+                "type": type_text[:60],
+                "occurred_at": _occurred(event.get("occurred_at")) if isinstance(event, dict) else None,
+                "payload": json.dumps(event, separators=(",", ":"), default=str),
+                "status": status,
+                "reason": reason[:1000],
+                "received_at": received,
+            }
+        )
     write_threshold_proposals(session, actor, proposals)
     if records:
         session.execute(insert(InboxEvent), records)
@@ -155,8 +169,11 @@ class RejectedEvent:
 
 def list_rejected(session: Session, vendor_id: int | None = None, limit: int = 200) -> list[RejectedEvent]:
     """Rejected events, newest first."""
-    stmt = (select(InboxEvent, Vendor.code).join(Vendor, Vendor.id == InboxEvent.vendor_id)
-            .where(InboxEvent.status == InboxStatus.REJECTED))
+    stmt = (
+        select(InboxEvent, Vendor.code)
+        .join(Vendor, Vendor.id == InboxEvent.vendor_id)
+        .where(InboxEvent.status == InboxStatus.REJECTED)
+    )
     if vendor_id is not None:
         stmt = stmt.where(InboxEvent.vendor_id == vendor_id)
     return [

@@ -41,8 +41,12 @@ from vmi_desktop.sync.client import cancel_path
 log = logging.getLogger(__name__)
 
 STOCK_REPORT, USAGE, PURCHASE_ORDER, CANCEL, RECEIPT = "stock_report", "usage", "purchase_order", "cancel", "receipt"
-_PATHS = {STOCK_REPORT: "/v1/stock-reports", USAGE: "/v1/usage", PURCHASE_ORDER: "/v1/purchase-orders",
-          RECEIPT: "/v1/receipts"}
+_PATHS = {
+    STOCK_REPORT: "/v1/stock-reports",
+    USAGE: "/v1/usage",
+    PURCHASE_ORDER: "/v1/purchase-orders",
+    RECEIPT: "/v1/receipts",
+}
 #: Rows inserted per statement when a report is large.
 INSERT_BATCH = 10
 
@@ -71,10 +75,20 @@ def _syncs(vendor: Vendor | None) -> bool:
 def _rows(vendor_id: int, kind: str, path: str, bodies: Any) -> Any:
     now = utcnow()
     for body in bodies:
-        yield {"vendor_id": vendor_id, "message_id": body["message_id"], "kind": kind, "method": "POST",
-               "path": path, "payload": json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-               "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,
-               "last_error": "", "response_body": ""}
+        yield {
+            "vendor_id": vendor_id,
+            "message_id": body["message_id"],
+            "kind": kind,
+            "method": "POST",
+            "path": path,
+            "payload": json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "last_error": "",
+            "response_body": "",
+        }
 
 
 def _insert(session: Session, rows: Any) -> int:
@@ -92,14 +106,22 @@ def _insert(session: Session, rows: Any) -> int:
     return count
 
 
-def enqueue_stock_report(session: Session, vendor_id: int, mode: str = "full", *,
-                         pairs: set[tuple[int, int]] | None = None) -> int:
+def enqueue_stock_report(
+    session: Session, vendor_id: int, mode: str = "full", *, pairs: set[tuple[int, int]] | None = None
+) -> int:
     """Queue a stock report (``full`` or ``delta`` for ``pairs``); returns the number of messages."""
     vendor = session.get(Vendor, vendor_id)
     if not _syncs(vendor):
         return 0
-    count = _insert(session, _rows(vendor_id, STOCK_REPORT, _PATHS[STOCK_REPORT],
-                                   payloads.stock_report_bodies(session, vendor_id, mode, pairs=pairs)))
+    count = _insert(
+        session,
+        _rows(
+            vendor_id,
+            STOCK_REPORT,
+            _PATHS[STOCK_REPORT],
+            payloads.stock_report_bodies(session, vendor_id, mode, pairs=pairs),
+        ),
+    )
     if mode == "full":
         state = sync_state(session, vendor_id)
         state.last_full_report_at = utcnow()
@@ -118,16 +140,22 @@ def enqueue_purchase_order(session: Session, po: PurchaseOrder) -> int:
     """Queue an order for its vendor (nothing for a vendor not connected by REST)."""
     if not _syncs(session.get(Vendor, po.vendor_id)):
         return 0
-    return _insert(session, _rows(po.vendor_id, PURCHASE_ORDER, _PATHS[PURCHASE_ORDER],
-                                  payloads.purchase_order_bodies(session, po)))
+    return _insert(
+        session,
+        _rows(po.vendor_id, PURCHASE_ORDER, _PATHS[PURCHASE_ORDER], payloads.purchase_order_bodies(session, po)),
+    )
 
 
 def enqueue_cancel(session: Session, po: PurchaseOrder, reason: str) -> int:
     """Queue the cancellation of an order that was sent."""
     if not _syncs(session.get(Vendor, po.vendor_id)):
         return 0
-    return _insert(session, _rows(po.vendor_id, CANCEL, cancel_path(po.po_number),
-                                  [payloads.cancel_body(session, po, reason or "cancelled")]))
+    return _insert(
+        session,
+        _rows(
+            po.vendor_id, CANCEL, cancel_path(po.po_number), [payloads.cancel_body(session, po, reason or "cancelled")]
+        ),
+    )
 
 
 def enqueue_receipt(session: Session, receipt: Receipt) -> int:
@@ -180,7 +208,8 @@ def next_due(session: Session, vendor_id: int, now: datetime | None = None) -> O
     head = session.scalar(
         select(OutboxMessage)
         .where(OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.PENDING)
-        .order_by(OutboxMessage.id).limit(1)
+        .order_by(OutboxMessage.id)
+        .limit(1)
     )
     if head is None or head.next_attempt_at > (now or utcnow()):
         return None
@@ -198,8 +227,16 @@ def mark_sent(session: Session, message_id: int, status: int, body: str) -> None
     msg.last_error = ""
 
 
-def mark_transient(session: Session, message_id: int, error: str, *, status: int | None, body: str,
-                   retry_after: float | None, backoff: Backoff) -> datetime:
+def mark_transient(
+    session: Session,
+    message_id: int,
+    error: str,
+    *,
+    status: int | None,
+    body: str,
+    retry_after: float | None,
+    backoff: Backoff,
+) -> datetime:
     """Count the failed try and persist when to try again; the message stays pending."""
     msg = session.get(OutboxMessage, message_id)
     assert msg is not None
@@ -223,9 +260,14 @@ def mark_failed(session: Session, message_id: int, error: str, *, status: int | 
     msg.response_status = status
     msg.response_body = body[:4000]
     vendor = session.get(Vendor, msg.vendor_id)
-    raise_alert(session, kind=AlertKind.SYNC_FAILED, cause_key=f"sync_failed:outbox:{msg.id}",
-                message=f"{vendor.code if vendor else msg.vendor_id}: {msg.kind.replace('_', ' ')} message "
-                        f"{msg.id} was refused: {error}"[:1000], vendor_id=msg.vendor_id)
+    raise_alert(
+        session,
+        kind=AlertKind.SYNC_FAILED,
+        cause_key=f"sync_failed:outbox:{msg.id}",
+        message=f"{vendor.code if vendor else msg.vendor_id}: {msg.kind.replace('_', ' ')} message "
+        f"{msg.id} was refused: {error}"[:1000],
+        vendor_id=msg.vendor_id,
+    )
 
 
 # -- the Sync page ------------------------------------------------------------------------------
@@ -251,8 +293,9 @@ class MessageInfo:
     sent_at: datetime | None
 
 
-def list_messages(session: Session, vendor_id: int | None = None, status: OutboxStatus | str | None = None,
-                  limit: int = 200) -> list[MessageInfo]:
+def list_messages(
+    session: Session, vendor_id: int | None = None, status: OutboxStatus | str | None = None, limit: int = 200
+) -> list[MessageInfo]:
     """Outbox rows, newest first, optionally of one vendor and/or status."""
     stmt = select(OutboxMessage, Vendor.code).join(Vendor, Vendor.id == OutboxMessage.vendor_id)
     if vendor_id is not None:
@@ -261,21 +304,39 @@ def list_messages(session: Session, vendor_id: int | None = None, status: Outbox
         stmt = stmt.where(OutboxMessage.status == OutboxStatus(status))
     stmt = stmt.order_by(OutboxMessage.id.desc()).limit(limit)
     return [
-        MessageInfo(m.id, m.vendor_id, code, m.message_id, m.kind, m.path, m.status, m.attempts, m.next_attempt_at,
-                    m.last_error, m.response_status, m.response_body, m.created_at, m.sent_at)
+        MessageInfo(
+            m.id,
+            m.vendor_id,
+            code,
+            m.message_id,
+            m.kind,
+            m.path,
+            m.status,
+            m.attempts,
+            m.next_attempt_at,
+            m.last_error,
+            m.response_status,
+            m.response_body,
+            m.created_at,
+            m.sent_at,
+        )
         for m, code in session.execute(stmt)
     ]
 
 
 def queue_summary(session: Session, vendor_id: int) -> dict[str, Any]:
     """Counts per status plus the oldest pending message and when the next try is due."""
-    counts = dict(session.execute(
-        select(OutboxMessage.status, func.count()).where(OutboxMessage.vendor_id == vendor_id)
-        .group_by(OutboxMessage.status)
-    ).all())
+    counts = dict(
+        session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.vendor_id == vendor_id)
+            .group_by(OutboxMessage.status)
+        ).all()
+    )
     oldest, next_at = session.execute(
-        select(func.min(OutboxMessage.created_at), func.min(OutboxMessage.next_attempt_at))
-        .where(OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.PENDING)
+        select(func.min(OutboxMessage.created_at), func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.PENDING
+        )
     ).one()
     summary: dict[str, Any] = {s.value: int(counts.get(s, 0)) for s in OutboxStatus}
     summary["oldest_pending_at"] = oldest

@@ -95,12 +95,20 @@ def actor_of(session: Session, vendor_id: int) -> Actor:
 
 def _on_order_subquery() -> Any:
     """Open quantity on order per SKU x location (all vendors: it is the inventory position)."""
-    base = case((PurchaseOrderLine.quantity_acknowledged.is_(None), PurchaseOrderLine.quantity_ordered),
-                else_=PurchaseOrderLine.quantity_acknowledged) - PurchaseOrderLine.quantity_received
+    base = (
+        case(
+            (PurchaseOrderLine.quantity_acknowledged.is_(None), PurchaseOrderLine.quantity_ordered),
+            else_=PurchaseOrderLine.quantity_acknowledged,
+        )
+        - PurchaseOrderLine.quantity_received
+    )
     open_qty = case((base > 0, base), else_=0)
     return (
-        select(PurchaseOrderLine.sku_id.label("sku_id"), PurchaseOrder.location_id.label("location_id"),
-               func.sum(open_qty).label("on_order"))
+        select(
+            PurchaseOrderLine.sku_id.label("sku_id"),
+            PurchaseOrder.location_id.label("location_id"),
+            func.sum(open_qty).label("on_order"),
+        )
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
         .where(PurchaseOrderLine.status == POLineStatus.OPEN, PurchaseOrder.status.in_(OPEN_PO_STATUSES))
         .group_by(PurchaseOrderLine.sku_id, PurchaseOrder.location_id)
@@ -108,26 +116,48 @@ def _on_order_subquery() -> Any:
     )
 
 
-def stock_lines(session: Session, vendor_id: int, *, pairs: set[tuple[int, int]] | None = None,
-                as_of: datetime | None = None, batch: int = MAX_LINES) -> Iterator[dict[str, Any]]:
+def stock_lines(
+    session: Session,
+    vendor_id: int,
+    *,
+    pairs: set[tuple[int, int]] | None = None,
+    as_of: datetime | None = None,
+    batch: int = MAX_LINES,
+) -> Iterator[dict[str, Any]]:
     """Stock report lines for the vendor's agreement pairs (only ``pairs`` for a delta), streamed."""
     actor = actor_of(session, vendor_id)
     on_order = _on_order_subquery()
     stamp = rfc3339(as_of or utcnow())
     stmt = (
-        select(Location.code, Sku.part_number, SupplyAgreement.supplier_sku, Sku.uom,
-               func.coalesce(StockLevel.on_hand, 0), func.coalesce(on_order.c.on_order, 0),
-               SupplyAgreement.min_qty, SupplyAgreement.max_qty, StockLevel.updated_at,
-               SupplyAgreement.sku_id, SupplyAgreement.location_id)
+        select(
+            Location.code,
+            Sku.part_number,
+            SupplyAgreement.supplier_sku,
+            Sku.uom,
+            func.coalesce(StockLevel.on_hand, 0),
+            func.coalesce(on_order.c.on_order, 0),
+            SupplyAgreement.min_qty,
+            SupplyAgreement.max_qty,
+            StockLevel.updated_at,
+            SupplyAgreement.sku_id,
+            SupplyAgreement.location_id,
+        )
         .select_from(SupplyAgreement)
         .join(Sku, Sku.id == SupplyAgreement.sku_id)
         .join(Location, Location.id == SupplyAgreement.location_id)
-        .outerjoin(StockLevel, and_(StockLevel.sku_id == SupplyAgreement.sku_id,
-                                    StockLevel.location_id == SupplyAgreement.location_id))
-        .outerjoin(on_order, and_(on_order.c.sku_id == SupplyAgreement.sku_id,
-                                  on_order.c.location_id == SupplyAgreement.location_id))
-        .where(SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.active.is_(True),
-               pair_filter(actor, SupplyAgreement.sku_id, SupplyAgreement.location_id))
+        .outerjoin(
+            StockLevel,
+            and_(StockLevel.sku_id == SupplyAgreement.sku_id, StockLevel.location_id == SupplyAgreement.location_id),
+        )
+        .outerjoin(
+            on_order,
+            and_(on_order.c.sku_id == SupplyAgreement.sku_id, on_order.c.location_id == SupplyAgreement.location_id),
+        )
+        .where(
+            SupplyAgreement.vendor_id == vendor_id,
+            SupplyAgreement.active.is_(True),
+            pair_filter(actor, SupplyAgreement.sku_id, SupplyAgreement.location_id),
+        )
         .order_by(SupplyAgreement.id)
     )
     if pairs is not None:
@@ -140,22 +170,34 @@ def stock_lines(session: Session, vendor_id: int, *, pairs: set[tuple[int, int]]
         if pairs is not None and (sku_id, loc_id) not in pairs:
             continue
         yield {
-            "location_code": loc, "sku": sku, "supplier_sku": supplier_sku or None, "uom": uom,
-            "on_hand": qty(on_hand), "on_order": qty(ordered), "min": qty(mn), "max": qty(mx),
+            "location_code": loc,
+            "sku": sku,
+            "supplier_sku": supplier_sku or None,
+            "uom": uom,
+            "on_hand": qty(on_hand),
+            "on_order": qty(ordered),
+            "min": qty(mn),
+            "max": qty(mx),
             "as_of": rfc3339(updated) if updated is not None else stamp,
         }
 
 
-def stock_report_bodies(session: Session, vendor_id: int, mode: str, *,
-                        pairs: set[tuple[int, int]] | None = None) -> Iterator[dict[str, Any]]:
+def stock_report_bodies(
+    session: Session, vendor_id: int, mode: str, *, pairs: set[tuple[int, int]] | None = None
+) -> Iterator[dict[str, Any]]:
     """``POST /v1/stock-reports`` bodies (``full`` or ``delta``), at most 1000 lines each."""
     if mode not in ("full", "delta"):
         raise ValueError(f"stock report mode must be full or delta, not {mode!r}")
     vendor = _vendor(session, vendor_id)
     generated = rfc3339(utcnow())
     for lines in chunked(stock_lines(session, vendor_id, pairs=pairs)):
-        yield {"message_id": new_message_id(), "customer_id": vendor.customer_id, "generated_at": generated,
-               "mode": mode, "lines": lines}
+        yield {
+            "message_id": new_message_id(),
+            "customer_id": vendor.customer_id,
+            "generated_at": generated,
+            "mode": mode,
+            "lines": lines,
+        }
 
 
 def _day_expr(session: Session) -> Any:
@@ -173,13 +215,18 @@ def usage_bodies(session: Session, vendor_id: int, since: datetime) -> Iterator[
         select(Location.code, Sku.part_number, day.label("day"), func.sum(-StockMovement.quantity))
         .join(Sku, Sku.id == StockMovement.sku_id)
         .join(Location, Location.id == StockMovement.location_id)
-        .where(StockMovement.kind == MovementKind.CONSUMPTION, StockMovement.occurred_at >= since,
-               pair_filter(actor, StockMovement.sku_id, StockMovement.location_id))
+        .where(
+            StockMovement.kind == MovementKind.CONSUMPTION,
+            StockMovement.occurred_at >= since,
+            pair_filter(actor, StockMovement.sku_id, StockMovement.location_id),
+        )
         .group_by(Location.code, Sku.part_number, day)
         .order_by(day, Location.code, Sku.part_number)
     )
-    rows = ({"location_code": loc, "sku": sku, "date": _date_text(d), "consumed": qty(consumed)}
-            for loc, sku, d, consumed in session.execute(stmt))
+    rows = (
+        {"location_code": loc, "sku": sku, "date": _date_text(d), "consumed": qty(consumed)}
+        for loc, sku, d, consumed in session.execute(stmt)
+    )
     for lines in chunked(rows):
         yield {"message_id": new_message_id(), "customer_id": vendor.customer_id, "lines": lines}
 
@@ -200,16 +247,31 @@ def purchase_order_bodies(session: Session, po: PurchaseOrder) -> list[dict[str,
         sku = session.get(Sku, line.sku_id)
         assert sku is not None
         if not covers(session, vendor.id, sku.id, location.id):
-            raise PermissionDenied(f"order {po.po_number}: {vendor.code} has no agreement for {sku.part_number} "
-                                   f"at {location.code}; the order is not sent")
-        lines.append({
-            "line": line.line_no, "sku": sku.part_number, "supplier_sku": line.supplier_sku or None,
-            "quantity": qty(line.quantity_ordered), "uom": line.uom, "unit_price": float(line.unit_price),
-            "currency": po.currency, "need_by": line.need_by.isoformat() if line.need_by else None,
-        })
+            raise PermissionDenied(
+                f"order {po.po_number}: {vendor.code} has no agreement for {sku.part_number} "
+                f"at {location.code}; the order is not sent"
+            )
+        lines.append(
+            {
+                "line": line.line_no,
+                "sku": sku.part_number,
+                "supplier_sku": line.supplier_sku or None,
+                "quantity": qty(line.quantity_ordered),
+                "uom": line.uom,
+                "unit_price": float(line.unit_price),
+                "currency": po.currency,
+                "need_by": line.need_by.isoformat() if line.need_by else None,
+            }
+        )
     return [
-        {"message_id": new_message_id(), "customer_id": vendor.customer_id, "po_number": po.po_number,
-         "location_code": location.code, "created_at": rfc3339(po.created_at), "lines": chunk}
+        {
+            "message_id": new_message_id(),
+            "customer_id": vendor.customer_id,
+            "po_number": po.po_number,
+            "location_code": location.code,
+            "created_at": rfc3339(po.created_at),
+            "lines": chunk,
+        }
         for chunk in chunked(lines)
     ]
 
@@ -232,15 +294,24 @@ def receipt_bodies(session: Session, receipt: Receipt) -> list[dict[str, Any]]:
         select(PurchaseOrderLine.line_no, Sku.part_number, func.sum(StockMovement.quantity))
         .join(PurchaseOrderLine, PurchaseOrderLine.id == StockMovement.purchase_order_line_id)
         .join(Sku, Sku.id == StockMovement.sku_id)
-        .where(StockMovement.receipt_id == receipt.id,
-               pair_filter(actor, StockMovement.sku_id, StockMovement.location_id))
+        .where(
+            StockMovement.receipt_id == receipt.id, pair_filter(actor, StockMovement.sku_id, StockMovement.location_id)
+        )
         .group_by(PurchaseOrderLine.line_no, Sku.part_number)
         .order_by(PurchaseOrderLine.line_no)
     )
-    lines = [{"po_number": po.po_number, "line": line_no, "sku": sku, "quantity": qty(q)}
-             for line_no, sku, q in session.execute(stmt)]
+    lines = [
+        {"po_number": po.po_number, "line": line_no, "sku": sku, "quantity": qty(q)}
+        for line_no, sku, q in session.execute(stmt)
+    ]
     return [
-        {"message_id": new_message_id(), "customer_id": vendor.customer_id, "receipt_id": receipt.receipt_number,
-         "location_code": location.code, "received_at": rfc3339(receipt.received_at), "lines": chunk}
+        {
+            "message_id": new_message_id(),
+            "customer_id": vendor.customer_id,
+            "receipt_id": receipt.receipt_number,
+            "location_code": location.code,
+            "received_at": rfc3339(receipt.received_at),
+            "lines": chunk,
+        }
         for chunk in chunked(lines)
     ]

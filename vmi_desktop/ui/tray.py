@@ -51,8 +51,15 @@ class AlertNotifier(QObject):
     notified = Signal(str, str)  # title, body: shown (or would have been, without a tray)
     _sink_fired = Signal()
 
-    def __init__(self, ctx: AppContext, window: Callable[[], QWidget | None], *, interval_ms: int = 20000,
-                 parent: QObject | None = None, use_tray: bool = True) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        window: Callable[[], QWidget | None],
+        *,
+        interval_ms: int = 20000,
+        parent: QObject | None = None,
+        use_tray: bool = True,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self._window = window
@@ -159,8 +166,10 @@ class AlertNotifier(QObject):
         title, body = notification_text(rows)
         self.notifications.append((title, body))
         if self.tray is not None and self.tray.supportsMessages():
-            worst = min(rows, key=lambda r: [AlertSeverity.CRITICAL, AlertSeverity.WARNING,
-                                             AlertSeverity.INFO].index(r.severity))
+            worst = min(
+                rows,
+                key=lambda r: [AlertSeverity.CRITICAL, AlertSeverity.WARNING, AlertSeverity.INFO].index(r.severity),
+            )
             self.tray.showMessage(title, body, _TRAY_ICON[worst.severity], 10000)
         self.notified.emit(title, body)
 

@@ -39,8 +39,7 @@ class ConsumptionChart(ChartPanel):
         # One BarGraphItem, updated in place; bars fill 80% of their period.
         self.bars.setOpts(x0=data.starts + data.width_s * 0.1, height=data.quantities, width=data.width_s * 0.8)
         self.series.clear()
-        self.remember("consumed per week" if data.width_s > 86400 else "consumed per day", data.starts,
-                      data.quantities)
+        self.remember("consumed per week" if data.width_s > 86400 else "consumed per day", data.starts, data.quantities)
         self.auto_range(last_days=730)
 
     def value_at(self, name: str, x: float) -> float | None:

@@ -27,8 +27,7 @@ class StockChart(ChartPanel):
         self.band = pg.FillBetweenItem(self.min_curve, self.max_curve, brush=pg.mkBrush(60, 170, 80, 35))
         pi.addItem(self.band)
         self.orders = pg.ScatterPlotItem(size=11, symbol="t1", brush=pg.mkBrush(240, 150, 20), pen=None, name="orders")
-        self.receipts = pg.ScatterPlotItem(size=9, symbol="o", brush=pg.mkBrush(20, 160, 90), pen=None,
-                                           name="receipts")
+        self.receipts = pg.ScatterPlotItem(size=9, symbol="o", brush=pg.mkBrush(20, 160, 90), pen=None, name="receipts")
         pi.addItem(self.orders)
         pi.addItem(self.receipts)
         self.data: StockSeries | None = None

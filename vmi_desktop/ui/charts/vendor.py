@@ -17,13 +17,32 @@ class VendorCharts(QWidget):
         super().__init__(parent)
         self.fill = ChartPanel("Fill rate by month", "%")
         self.cycle = ChartPanel("Cycle time by month", "days")
-        self.fill_curve = self.fill.plot_item.plot(np.zeros(0), np.zeros(0), pen=pg.mkPen((40, 150, 60), width=2),
-                                                   symbol="o", symbolSize=6, name="fill rate %", connect="finite")
-        self.cycle_curve = self.cycle.plot_item.plot(np.zeros(0), np.zeros(0), pen=pg.mkPen((200, 120, 30), width=2),
-                                                     symbol="o", symbolSize=6, name="cycle days", connect="finite")
+        self.fill_curve = self.fill.plot_item.plot(
+            np.zeros(0),
+            np.zeros(0),
+            pen=pg.mkPen((40, 150, 60), width=2),
+            symbol="o",
+            symbolSize=6,
+            name="fill rate %",
+            connect="finite",
+        )
+        self.cycle_curve = self.cycle.plot_item.plot(
+            np.zeros(0),
+            np.zeros(0),
+            pen=pg.mkPen((200, 120, 30), width=2),
+            symbol="o",
+            symbolSize=6,
+            name="cycle days",
+            connect="finite",
+        )
         self.fill.plot_item.setYRange(0, 105)
-        self.sla_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen((200, 60, 40), width=1, style=DASH),
-                                        label="SLA {value:.0f} %", labelOpts={"position": 0.05, "color": (200, 60, 40)})
+        self.sla_line = pg.InfiniteLine(
+            angle=0,
+            movable=False,
+            pen=pg.mkPen((200, 60, 40), width=1, style=DASH),
+            label="SLA {value:.0f} %",
+            labelOpts={"position": 0.05, "color": (200, 60, 40)},
+        )
         self.fill.plot_item.addItem(self.sla_line, ignoreBounds=True)
         self.sla_line.hide()
         self.fill.apply_palette()

@@ -116,9 +116,14 @@ class ManualOrderDialog(QDialog):
                 raise VmiError("enter a quantity for at least one SKU")
             with self.ctx.db.transaction() as session:
                 po = po_api.create_order(
-                    session, self.ctx.actor, vendor_id=self.vendor.currentData(),
-                    location_id=self.location.currentData(), lines=lines, origin=POOrigin.MANUAL,
-                    status=POStatus.DRAFT, note=self.note.text().strip(),
+                    session,
+                    self.ctx.actor,
+                    vendor_id=self.vendor.currentData(),
+                    location_id=self.location.currentData(),
+                    lines=lines,
+                    origin=POOrigin.MANUAL,
+                    status=POStatus.DRAFT,
+                    note=self.note.text().strip(),
                 )
                 if self.send_now.isChecked() and self.send_now.isEnabled():
                     po_api.approve(session, self.ctx.actor, po.id)

@@ -44,9 +44,14 @@ class ReceiptDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.edits: dict[int, QLineEdit] = {}
         for r, line in enumerate(order.lines):
-            values = [str(line.line_no), line.part_number, fmt(line.ordered),
-                      fmt(line.acknowledged) if line.acknowledged is not None else "", fmt(line.received),
-                      fmt(line.open_quantity)]
+            values = [
+                str(line.line_no),
+                line.part_number,
+                fmt(line.ordered),
+                fmt(line.acknowledged) if line.acknowledged is not None else "",
+                fmt(line.received),
+                fmt(line.open_quantity),
+            ]
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
@@ -67,8 +72,12 @@ class ReceiptDialog(QDialog):
         fill = self.buttons.addButton("Receive all open", QDialogButtonBox.ButtonRole.ActionRole)
         fill.clicked.connect(self.fill_open)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"{order.po_number} from {order.vendor} to {order.location} — "
-                                "enter what arrived; leave a line empty if nothing came."))
+        layout.addWidget(
+            QLabel(
+                f"{order.po_number} from {order.vendor} to {order.location} — "
+                "enter what arrived; leave a line empty if nothing came."
+            )
+        )
         layout.addWidget(self.table)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)

@@ -94,8 +94,7 @@ class SqlTableModel(QAbstractTableModel):
     #: Pending edits appeared or went away (enables Save/Discard).
     pending_changed = Signal(bool)
 
-    def __init__(self, ctx: AppContext, query: TableQuery, *, page_size: int = 200,
-                 parent: Any = None) -> None:
+    def __init__(self, ctx: AppContext, query: TableQuery, *, page_size: int = 200, parent: Any = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.query = query
@@ -162,8 +161,9 @@ class SqlTableModel(QAbstractTableModel):
     def _fetch_page(self) -> None:
         try:
             with self.ctx.db.sessions() as session:
-                rows = self.query.page(session, self.ctx.actor, self.request, len(self._rows), self.page_size,
-                                       after=self._cursor)
+                rows = self.query.page(
+                    session, self.ctx.actor, self.request, len(self._rows), self.page_size, after=self._cursor
+                )
         except SQLAlchemyError as exc:
             log.exception("loading a page failed")
             self._has_more = False
@@ -307,8 +307,13 @@ class SqlTableModel(QAbstractTableModel):
 
     def is_editable(self, row: int, column: int) -> bool:
         """Whether the user may edit this cell (role, editable column, a row to change)."""
-        return (self.can_edit and 0 <= column < len(self.columns) and self.columns[column].editable
-                and 0 <= row < len(self._rows) and self._rows[row].edit_id is not None)
+        return (
+            self.can_edit
+            and 0 <= column < len(self.columns)
+            and self.columns[column].editable
+            and 0 <= row < len(self._rows)
+            and self._rows[row].edit_id is not None
+        )
 
     # -- sorting -----------------------------------------------------------------------------
 
@@ -381,8 +386,9 @@ class SqlTableModel(QAbstractTableModel):
         if not isinstance(lo, Decimal) or not isinstance(hi, Decimal):
             return None
         try:
-            catalog_service.check_thresholds(lo, hi, str(record.values.get("part_number", "")),
-                                             str(record.values.get("location", "")))
+            catalog_service.check_thresholds(
+                lo, hi, str(record.values.get("part_number", "")), str(record.values.get("location", ""))
+            )
         except ValidationError as exc:
             self._errors[(record.key, edited if edited in ("min_qty", "max_qty") else "min_qty")] = str(exc)
             return str(exc)
@@ -441,8 +447,10 @@ class SqlTableModel(QAbstractTableModel):
             self.status_message.emit(f"Not saved: {len(self._errors)} cell(s) are invalid: {first}")
             return False
         updater = UPDATERS[self.query.entity]
-        edits = [(key, self._base_row[key].edit_id, self._base_row[key].version, dict(changes))
-                 for key, changes in self._pending.items()]
+        edits = [
+            (key, self._base_row[key].edit_id, self._base_row[key].version, dict(changes))
+            for key, changes in self._pending.items()
+        ]
         try:
             with self.ctx.db.transaction() as session:
                 for key, edit_id, version, changes in edits:

@@ -39,8 +39,16 @@ class LazyRowsModel(QAbstractTableModel):
 
     ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self, db: Database, columns: list[Column], fetch: PageFetcher, *, page_size: int = 200,
-                 sort_key: str = "created_at", descending: bool = True) -> None:
+    def __init__(
+        self,
+        db: Database,
+        columns: list[Column],
+        fetch: PageFetcher,
+        *,
+        page_size: int = 200,
+        sort_key: str = "created_at",
+        descending: bool = True,
+    ) -> None:
         super().__init__()
         self.db = db
         self.columns = columns

@@ -24,7 +24,8 @@ class ThresholdsMixin(TablePage):
             for location_id, code in location_choices(session, self.ctx.actor):
                 self.location_combo.addItem(code, location_id)
         self.location_combo.currentIndexChanged.connect(
-            lambda _i: self.model.set_filter("location_id", self.location_combo.currentData()))
+            lambda _i: self.model.set_filter("location_id", self.location_combo.currentData())
+        )
         self.filters.addWidget(self.location_combo)
 
     def add_vendor_filter(self) -> None:
@@ -35,13 +36,18 @@ class ThresholdsMixin(TablePage):
             for vendor_id, code in vendor_choices(session, self.ctx.actor):
                 self.vendor_combo.addItem(code, vendor_id)
         self.vendor_combo.currentIndexChanged.connect(
-            lambda _i: self.model.set_filter("vendor_id", self.vendor_combo.currentData()))
+            lambda _i: self.model.set_filter("vendor_id", self.vendor_combo.currentData())
+        )
         self.filters.addWidget(self.vendor_combo)
 
     def add_bulk_button(self) -> None:
         allowed = self.ctx.can(Action.EDIT_AGREEMENTS)
-        self.bulk_btn = self.add_button("Edit thresholds…", self.open_bulk_dialog, enabled=False,
-                                        tooltip="" if allowed else "your role may not change thresholds")
+        self.bulk_btn = self.add_button(
+            "Edit thresholds…",
+            self.open_bulk_dialog,
+            enabled=False,
+            tooltip="" if allowed else "your role may not change thresholds",
+        )
 
     def update_bulk_button(self) -> None:
         if hasattr(self, "bulk_btn"):

@@ -55,8 +55,13 @@ def _when(value: object) -> str:
 
 
 ALERT_COLUMNS = [
-    Column("Severity", lambda r: r.severity.value, "severity", decorate=lambda r: severity_icon(r.severity),
-           foreground=lambda r: _COLOURS[r.severity]),
+    Column(
+        "Severity",
+        lambda r: r.severity.value,
+        "severity",
+        decorate=lambda r: severity_icon(r.severity),
+        foreground=lambda r: _COLOURS[r.severity],
+    ),
     Column("Status", lambda r: r.status.value, "status"),
     Column("Kind", lambda r: r.kind.value.replace("_", " "), "kind"),
     Column("Raised (UTC)", lambda r: _when(r.created_at), "created_at"),
@@ -141,8 +146,9 @@ class AlertsPage(QWidget):
         return frozenset(s for s, box in self.status_boxes.items() if box.isChecked())
 
     def _fetch(self, session: Session, sort: str, descending: bool, offset: int, limit: int) -> list[AlertRow]:
-        return fetch_alerts(session, self.ctx.actor, self.statuses(), sort=sort, descending=descending,
-                            offset=offset, limit=limit)
+        return fetch_alerts(
+            session, self.ctx.actor, self.statuses(), sort=sort, descending=descending, offset=offset, limit=limit
+        )
 
     def refresh(self) -> None:
         """Reload from the first page (F5)."""

@@ -104,16 +104,27 @@ class DashboardPage(QWidget):
         self.ctx = ctx
         self.health: dash.FleetHealth | None = None
         self.pair: PairCharts | None = None
-        self._generation: dict[str, int] = {"health": 0, "counts": 0, "attention": 0, "summary": 0, "pair": 0,
-                                            "vendor": 0}
+        self._generation: dict[str, int] = {
+            "health": 0,
+            "counts": 0,
+            "attention": 0,
+            "summary": 0,
+            "pair": 0,
+            "vendor": 0,
+        }
         self._parts: dict[str, Any] = {}
 
         # -- cards
         cards = QHBoxLayout()
         self.cards: dict[str, QLabel] = {}
-        for title, name in (("SKU x location pairs", "pairs"), ("below min", "below_min"),
-                            ("stock-outs", "stock_outs"), ("over max", "over_max"),
-                            ("open orders", "open_orders"), ("open alerts", "open_alerts")):
+        for title, name in (
+            ("SKU x location pairs", "pairs"),
+            ("below min", "below_min"),
+            ("stock-outs", "stock_outs"),
+            ("over max", "over_max"),
+            ("open orders", "open_orders"),
+            ("open alerts", "open_alerts"),
+        ):
             frame, value = _card(title, name)
             self.cards[name] = value
             cards.addWidget(frame)
@@ -125,9 +136,11 @@ class DashboardPage(QWidget):
         self.suppliers_table.itemSelectionChanged.connect(self._supplier_selected)
         self.attention_table.itemSelectionChanged.connect(self._attention_selected)
         left = QVBoxLayout()
-        for title, table, stretch in (("Open orders by status", self.orders_table, 2),
-                                      ("Worst suppliers (last 12 months)", self.suppliers_table, 3),
-                                      ("Below min (worst first)", self.attention_table, 5)):
+        for title, table, stretch in (
+            ("Open orders by status", self.orders_table, 2),
+            ("Worst suppliers (last 12 months)", self.suppliers_table, 3),
+            ("Below min (worst first)", self.attention_table, 5),
+        ):
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(table)
             left.addWidget(box, stretch)
@@ -212,8 +225,15 @@ class DashboardPage(QWidget):
         actor = self.ctx.actor
         self._parts = {}
         steps: list[tuple[str, Callable[[Any], Any]]] = [
-            ("summary", lambda s: (dash.open_orders_by_status(s, actor), dash.open_alert_count(s, actor),
-                                   dash.scores_from_metrics(s, actor), dash.location_codes(s, actor))),
+            (
+                "summary",
+                lambda s: (
+                    dash.open_orders_by_status(s, actor),
+                    dash.open_alert_count(s, actor),
+                    dash.scores_from_metrics(s, actor),
+                    dash.location_codes(s, actor),
+                ),
+            ),
             ("counts", lambda s: dash.pair_counts(s, actor)),
             ("attention", lambda s: dash.attention_pairs(s, actor)),
         ]
@@ -246,9 +266,10 @@ class DashboardPage(QWidget):
             for key, value in (("below_min", below), ("stock_outs", outs)):
                 self.cards[key].setStyleSheet("color: #b00020;" if value else "")
         elif name == "attention":
-            self._fill(self.attention_table, [
-                (p.part_number, p.location, fmt(p.on_hand), fmt(p.min_qty), fmt(p.max_qty)) for p in result
-            ])
+            self._fill(
+                self.attention_table,
+                [(p.part_number, p.location, fmt(p.on_hand), fmt(p.min_qty), fmt(p.max_qty)) for p in result],
+            )
         else:
             open_orders, open_alerts, suppliers, locations = result
             self.cards["open_orders"].setText(str(sum(open_orders.values())))
@@ -260,16 +281,32 @@ class DashboardPage(QWidget):
                 self.location_combo.setCurrentText(current)
             rows = [(st.value.replace("_", " "), str(n)) for st, n in open_orders.items() if n]
             self._fill(self.orders_table, rows or [("no open orders", "")])
-            self._fill(self.suppliers_table, [
-                (f"{sc.code} — {sc.name}", _pct(sc.fill_rate), _num(sc.ack_hours, "h"), _num(sc.cycle_days, "d"),
-                 str(sc.open_orders)) for sc in suppliers
-            ])
+            self._fill(
+                self.suppliers_table,
+                [
+                    (
+                        f"{sc.code} — {sc.name}",
+                        _pct(sc.fill_rate),
+                        _num(sc.ack_hours, "h"),
+                        _num(sc.cycle_days, "d"),
+                        str(sc.open_orders),
+                    )
+                    for sc in suppliers
+                ],
+            )
         if len(self._parts) == 3:
             pairs, below, outs, over = self._parts["counts"]
             open_orders, open_alerts, suppliers, _locations = self._parts["summary"]
-            self.health = dash.FleetHealth(pairs=pairs, below_min=below, stock_outs=outs, over_max=over,
-                                           open_alerts=open_alerts, open_orders=open_orders,
-                                           worst_suppliers=suppliers, attention=self._parts["attention"])
+            self.health = dash.FleetHealth(
+                pairs=pairs,
+                below_min=below,
+                stock_outs=outs,
+                over_max=over,
+                open_alerts=open_alerts,
+                open_orders=open_orders,
+                worst_suppliers=suppliers,
+                attention=self._parts["attention"],
+            )
             self.health_loaded.emit(self.health)
 
     @staticmethod
@@ -327,9 +364,13 @@ class DashboardPage(QWidget):
         self.chart_title.setText(f"Loading {title}…")
 
         def query(session: Any) -> PairCharts:
-            return PairCharts(sku_id, location_id, title,
-                              chart_queries.stock_series(session, actor, sku_id, location_id),
-                              chart_queries.consumption_daily(session, actor, sku_id, location_id))
+            return PairCharts(
+                sku_id,
+                location_id,
+                title,
+                chart_queries.stock_series(session, actor, sku_id, location_id),
+                chart_queries.consumption_daily(session, actor, sku_id, location_id),
+            )
 
         self._run("pair", query, self._show_pair)
 

@@ -116,8 +116,11 @@ class OrdersPage(QWidget):
         self.status_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.status_menu = QMenu(self)
         self.status_actions: dict[POStatus, QAction] = {}
-        for preset, statuses in (("Open orders", OPEN_PO_STATUSES), ("Needs decision", DECIDABLE),
-                                 ("All", frozenset(POStatus))):
+        for preset, statuses in (
+            ("Open orders", OPEN_PO_STATUSES),
+            ("Needs decision", DECIDABLE),
+            ("All", frozenset(POStatus)),
+        ):
             act = self.status_menu.addAction(preset)
             act.triggered.connect(partial(self.set_statuses, frozenset(statuses)))
         self.status_menu.addSeparator()
@@ -160,9 +163,13 @@ class OrdersPage(QWidget):
         self.reorder_cancel.hide()
         self.reorder_cancel.clicked.connect(lambda: self.reorder_task.cancel() if self.reorder_task else None)
         self.reorder_task: TaskHandle | None = None
-        for name, button in (("approve", self.approve_button), ("reject", self.reject_button),
-                             ("receive", self.receive_button), ("cancel", self.cancel_button),
-                             ("new", self.new_button)):
+        for name, button in (
+            ("approve", self.approve_button),
+            ("reject", self.reject_button),
+            ("receive", self.receive_button),
+            ("cancel", self.cancel_button),
+            ("new", self.new_button),
+        ):
             button.setObjectName(name)
         self.approve_button.clicked.connect(self.approve_selected)
         self.reject_button.clicked.connect(lambda: self.reject_selected())
@@ -197,8 +204,9 @@ class OrdersPage(QWidget):
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.lines = QTableWidget(0, 9)
         self.lines.setObjectName("lines")
-        self.lines.setHorizontalHeaderLabels(["Line", "SKU", "Description", "Ordered", "Acknowledged", "Shipped",
-                                              "Received", "Open", "Status"])
+        self.lines.setHorizontalHeaderLabels(
+            ["Line", "SKU", "Description", "Ordered", "Acknowledged", "Shipped", "Received", "Open", "Status"]
+        )
         self.history = QTableWidget(0, 5)
         self.history.setObjectName("history")
         self.history.setHorizontalHeaderLabels(["When (UTC)", "From", "To", "By", "Note"])
@@ -247,8 +255,9 @@ class OrdersPage(QWidget):
     # -- list ----------------------------------------------------------------------------------
 
     def _fetch(self, session: Session, sort: str, descending: bool, offset: int, limit: int) -> list[OrderRow]:
-        return fetch_orders(session, self.ctx.actor, self.filter, sort=sort, descending=descending, offset=offset,
-                            limit=limit)
+        return fetch_orders(
+            session, self.ctx.actor, self.filter, sort=sort, descending=descending, offset=offset, limit=limit
+        )
 
     def refresh(self) -> None:
         """Reload the list from the first page (F5), keeping the selected order if it is still listed."""
@@ -374,9 +383,17 @@ class OrdersPage(QWidget):
         )
         self.lines.setRowCount(len(detail.lines))
         for r, ln in enumerate(detail.lines):
-            values = [str(ln.line_no), ln.part_number, ln.description, fmt(ln.ordered),
-                      fmt(ln.acknowledged) if ln.acknowledged is not None else "", fmt(ln.shipped), fmt(ln.received),
-                      fmt(ln.open_quantity) if ln.status == "open" else "0", ln.status]
+            values = [
+                str(ln.line_no),
+                ln.part_number,
+                ln.description,
+                fmt(ln.ordered),
+                fmt(ln.acknowledged) if ln.acknowledged is not None else "",
+                fmt(ln.shipped),
+                fmt(ln.received),
+                fmt(ln.open_quantity) if ln.status == "open" else "0",
+                ln.status,
+            ]
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 if 3 <= c <= 7:
@@ -384,8 +401,9 @@ class OrdersPage(QWidget):
                 self.lines.setItem(r, c, item)
         self.history.setRowCount(len(detail.history))
         for r, h in enumerate(detail.history):
-            for c, text in enumerate([_date(h.changed_at), status_text(h.from_status), status_text(h.to_status),
-                                      h.changed_by, h.note]):
+            for c, text in enumerate(
+                [_date(h.changed_at), status_text(h.from_status), status_text(h.to_status), h.changed_by, h.note]
+            ):
                 self.history.setItem(r, c, QTableWidgetItem(text))
         self.lines.resizeColumnsToContents()
         self.history.resizeColumnsToContents()
@@ -493,7 +511,8 @@ class OrdersPage(QWidget):
         def done(result: reorder.ReorderResult) -> None:
             self.status_message.emit(
                 f"reorder check: {len(result.needs)} pair(s) at or below min; {len(result.orders)} order(s) "
-                f"raised or extended ({result.lines} line(s)), {result.alerts_raised} alert(s)")
+                f"raised or extended ({result.lines} line(s)), {result.alerts_raised} alert(s)"
+            )
             self.refresh()
 
         def failed(exc: BaseException) -> None:
@@ -515,9 +534,14 @@ class OrdersPage(QWidget):
         self.reorder_progress.setRange(0, 0)
         self.reorder_progress.show()
         self.reorder_cancel.show()
-        handle = self.ctx.runner.run(work, on_result=done, on_error=failed, on_progress=progress,
-                                     on_cancelled=lambda: self.status_message.emit("reorder check cancelled"),
-                                     on_finished=finished)
+        handle = self.ctx.runner.run(
+            work,
+            on_result=done,
+            on_error=failed,
+            on_progress=progress,
+            on_cancelled=lambda: self.status_message.emit("reorder check cancelled"),
+            on_finished=finished,
+        )
         self.reorder_task = handle
         return handle
 

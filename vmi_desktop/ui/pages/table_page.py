@@ -49,8 +49,9 @@ class TablePage(QWidget):
     #: the first load sorts the default column descending (newest first for logs)
     default_descending = False
 
-    def __init__(self, ctx: AppContext, query: TableQuery, *, page_size: int = 200,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: AppContext, query: TableQuery, *, page_size: int = 200, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.model = SqlTableModel(ctx, query, page_size=page_size, parent=self)
@@ -83,9 +84,11 @@ class TablePage(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setAlternatingRowColors(True)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                  | QAbstractItemView.EditTrigger.EditKeyPressed
-                                  | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.view.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
         header = self.view.horizontalHeader()
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
