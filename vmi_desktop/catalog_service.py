@@ -238,9 +238,10 @@ def conflict_message(row: VersionedMixin) -> str:
 
 def _check_version(row: VersionedMixin, entity: str, label: str, expected_version: int | None) -> None:
     if expected_version is not None and row.version != expected_version:
+        row_id = int(getattr(row, "id", 0))
         raise RowConflict(
-            f"{entity} {label} was {conflict_message(row)}; reloaded, your change was not saved", entity, row.id
-        )  # type: ignore[attr-defined]
+            f"{entity} {label} was {conflict_message(row)}; reloaded, your change was not saved", entity, row_id
+        )
 
 
 def _apply(

@@ -155,7 +155,10 @@ def test_upgrade_from_0001_keeps_every_fractional_value_exactly(tmp_path: Path) 
         levels = {lv.sku_id: lv.on_hand for lv in session.query(StockLevel)}
         assert levels == {1: Decimal("0.300"), 2: Decimal("7.000"), 3: Decimal("2.500")}
         assert [m.on_hand_after for m in session.query(StockMovement).order_by(StockMovement.id)] == [
-            Decimal("0.100"), Decimal("0.300"), Decimal("7.000"), Decimal("123456789.423")
+            Decimal("0.100"),
+            Decimal("0.300"),
+            Decimal("7.000"),
+            Decimal("123456789.423"),
         ]
         assert session.get(Sku, 1).unit_cost == Decimal("12.3456")  # type: ignore[union-attr]
         assert session.get(Sku, 2).unit_cost == Decimal("0.0500")  # type: ignore[union-attr]

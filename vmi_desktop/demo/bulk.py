@@ -56,11 +56,12 @@ class TimeFormat:
 
 def _scaled_columns(table: Table, columns: Sequence[str]) -> list[tuple[int, int]]:
     """(position, scale) of the exact decimal columns among ``columns`` (stored as scaled integers on SQLite)."""
-    return [
-        (i, table.c[name].type.scale)
-        for i, name in enumerate(columns)
-        if isinstance(table.c[name].type, ExactDecimal)
-    ]
+    found = []
+    for i, name in enumerate(columns):
+        column_type = table.c[name].type
+        if isinstance(column_type, ExactDecimal):
+            found.append((i, column_type.scale))
+    return found
 
 
 def _to_units(value: Any, scale: int) -> int | None:

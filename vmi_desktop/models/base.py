@@ -8,10 +8,10 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Enum, Float, Integer, MetaData, Numeric, TypeDecorator
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import operators
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.sql import operators
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -20,6 +20,7 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
 
 class ExactDecimal(TypeDecorator[Decimal]):
     """A decimal stored exactly on both engines: ``NUMERIC(p, s)`` on PostgreSQL, integer units of
@@ -37,7 +38,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
     impl = Numeric
     cache_ok = True
 
-    class Comparator(TypeDecorator.Comparator[Decimal], Numeric.Comparator[Decimal]):  # type: ignore[misc]
+    class Comparator(TypeDecorator.Comparator[Decimal], Numeric.Comparator[Decimal]):
         """Arithmetic typing: + and - keep the scale; * and / only by plain numbers."""
 
         def _adapt_expression(self, op: Any, other_comparator: Any) -> tuple[Any, Any]:
@@ -57,7 +58,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
                 return op, mine
             return op, mine
 
-    comparator_factory = Comparator  # type: ignore[assignment]
+    comparator_factory = Comparator
 
     def __init__(self, precision: int, scale: int) -> None:
         super().__init__(precision, scale, asdecimal=True)
@@ -105,7 +106,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
             # an aggregate such as avg() gives a float of units
             return Decimal(repr(float(value))).scaleb(-self.scale).quantize(self.quantum, rounding=ROUND_HALF_EVEN)
         number = value if isinstance(value, Decimal) else Decimal(str(value))
-        if number.as_tuple().exponent < -self.scale:  # type: ignore[operator]
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -self.scale:
             return number.quantize(self.quantum, rounding=ROUND_HALF_EVEN)
         return number
 
