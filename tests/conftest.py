@@ -23,15 +23,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _counter = itertools.count()
 
 
-@pytest.fixture(autouse=True)
-def _no_leftover_domain_hooks() -> Iterator[None]:
-    """Hooks are process-wide: a test that opened the app's database must not leak them to the next."""
-    yield
-    from vmi_desktop.services import uninstall_domain_hooks
-
-    uninstall_domain_hooks()
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (migrating once is the slow part)."""

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 from vmi_desktop.cli._common import open_db, settings_from
+from vmi_desktop.cli._types import bounded_int
 from vmi_desktop.config import current_os_user
 from vmi_desktop.demo import GenerationStats, database_is_empty, generate
 from vmi_desktop.errors import ValidationError
@@ -17,13 +18,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "demo", help="fill an empty database with demo data (deterministic by --seed; scales to millions of rows)"
     )
-    parser.add_argument("--skus", type=int, default=500, help="number of SKUs (default 500)")
-    parser.add_argument("--locations", type=int, default=3, help="number of locations (default 3)")
-    parser.add_argument("--vendors", type=int, default=6, help="number of vendors (default 6)")
-    parser.add_argument("--days", type=int, default=730, help="days of history (default 730)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed: same seed, same data (default 42)")
+    parser.add_argument("--skus", type=bounded_int(1, 5_000_000), default=500, help="number of SKUs (default 500)")
+    parser.add_argument("--locations", type=bounded_int(1, 10_000), default=3, help="number of locations (default 3)")
+    parser.add_argument("--vendors", type=bounded_int(1, 10_000), default=6, help="number of vendors (default 6)")
+    parser.add_argument("--days", type=bounded_int(7, 36_500), default=730, help="days of history (default 730)")
     parser.add_argument(
-        "--movements", type=int, default=None, help="aim for about this many ledger movements (scales demand density)"
+        "--seed", type=bounded_int(0, 2**32 - 1), default=42, help="random seed: same seed, same data (default 42)"
+    )
+    parser.add_argument(
+        "--movements",
+        type=bounded_int(1, 2_000_000_000),
+        default=None,
+        help="aim for about this many ledger movements (scales demand density)",
     )
     parser.add_argument(
         "--force",

@@ -23,15 +23,6 @@ from vmi_desktop.models import (
 )
 from vmi_desktop.scope import Actor, location_filter, vendor_filter
 
-#: Statuses where a parts manager decides (approve or reject).
-DECIDABLE = frozenset({POStatus.DRAFT, POStatus.AWAITING_APPROVAL})
-#: Statuses where goods may still arrive.
-RECEIVABLE = frozenset(
-    {POStatus.SENT, POStatus.ACKNOWLEDGED, POStatus.PARTLY_SHIPPED, POStatus.SHIPPED, POStatus.PARTLY_RECEIVED}
-)
-#: Statuses from which an order can still be cancelled.
-CANCELLABLE = DECIDABLE | frozenset({POStatus.SENT, POStatus.ACKNOWLEDGED})
-
 
 @dataclass(frozen=True)
 class OrderFilter:

@@ -28,7 +28,6 @@ from typing import Any
 from sqlalchemy import and_, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from vmi_desktop import ledger
 from vmi_desktop.models import (
     AlertKind,
     AuditEntry,
@@ -48,8 +47,8 @@ from vmi_desktop.models import (
 )
 from vmi_desktop.quantities import fmt, round_up_to_pack
 from vmi_desktop.replenishment import alerts
-from vmi_desktop.replenishment._sql import bulk_insert, lock_reorder, on_order_subquery, to_decimal
-from vmi_desktop.replenishment.orders import PO_COUNTER, PO_PREFIX, _notify, format_number, reserve_numbers
+from vmi_desktop.replenishment._sql import bulk_insert, lock_proposals, lock_reorder, on_order_subquery, to_decimal
+from vmi_desktop.replenishment.orders import PO_COUNTER, PO_PREFIX, format_number, reserve_numbers
 from vmi_desktop.scope import SYSTEM, Action, Actor, require
 
 log = logging.getLogger(__name__)
@@ -80,6 +79,8 @@ class ReorderResult:
 
     needs: list[ReorderNeed] = field(default_factory=list)
     orders: list[str] = field(default_factory=list)  # PO numbers created or extended
+    order_ids: list[int] = field(default_factory=list)  # ids of the same orders
+    sent_orders: list[int] = field(default_factory=list)  # ids of orders raised as sent (auto_po): to the outbox
     lines: int = 0
     alerts_raised: int = 0
     dry_run: bool = False
@@ -241,6 +242,9 @@ def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras:
     existing: dict[tuple[int, int], tuple[int, str, int]] = {}
     proposal_keys = [(v, loc) for v, loc, m in groups if m == ReplenishmentMode.PROPOSAL]
     if proposal_keys:
+        # Two postings at once may both extend the same proposal: serialise per vendor x location so
+        # line numbers never collide and one proposal stays one proposal.
+        lock_proposals(session, proposal_keys)
         stmt = (
             select(
                 PurchaseOrder.vendor_id,
@@ -366,36 +370,8 @@ def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras:
     ]
     if critical:
         log.info("reorder raised %d critical-part lines", len(critical))
-    if po_rows:
-        from vmi_desktop.replenishment.orders import _listeners
-
-        if _listeners:
-            created = session.scalars(select(PurchaseOrder).where(PurchaseOrder.id.in_([r["id"] for r in po_rows])))
-            for po in created:
-                _notify(session, po, None, po.status)
-
-
-def scheduled_run(session: Session, actor: Actor = SYSTEM) -> tuple[ReorderResult, alerts.AlertRun]:
-    """What a timer runs: the full reorder evaluation, then every alert cause (raise new, resolve cleared)."""
-    result = evaluate(session, actor)
-    return result, alerts.evaluate_alerts(session)
-
-
-# ---------------------------------------------------------------------------------------------- hook
-
-
-def _on_stock_change(session: Session, sku_id: int, location_id: int) -> None:
-    evaluate(session, SYSTEM, pairs=[(sku_id, location_id)])
-
-
-def install_reorder_hook() -> None:
-    """Evaluate the touched pair after every ledger posting, in the posting's transaction."""
-    ledger.add_stock_listener(_on_stock_change)
-
-
-def uninstall_reorder_hook() -> None:
-    """Undo ``install_reorder_hook`` (tests, tools that post in bulk)."""
-    ledger.remove_stock_listener(_on_stock_change)
+    result.sent_orders = [r["id"] for r in po_rows if r["status"] == POStatus.SENT]
+    result.order_ids = sorted({target[key][0] for key in groups})
 
 
 __all__ = [
@@ -403,8 +379,5 @@ __all__ = [
     "ReorderResult",
     "below_min_statement",
     "evaluate",
-    "install_reorder_hook",
     "order_quantity",
-    "scheduled_run",
-    "uninstall_reorder_hook",
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
-import json
 import logging
 import ssl
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from vmi_desktop import __version__
+from vmi_desktop import __version__, wire
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import AuthKind
 from vmi_desktop.sync.auth import AuthError, BearerAuth, OAuth2ClientCredentials, VendorCredentials, scrub
@@ -126,7 +125,7 @@ class EventPage:
 
 
 def _dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return wire.dumpb(body)
 
 
 class VmiConnectClient:
@@ -241,9 +240,9 @@ class VmiConnectClient:
         response = self._request("POST", path, content=raw, headers=headers)
         text = response.text
         try:
-            answer = json.loads(text)
+            answer = wire.loads(text)
             accepted = int(answer["accepted"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, ArithmeticError):
             # The supplier may have applied it; the idempotency key makes a resend safe.
             raise TransientError(
                 f"POST {path}: unreadable answer (HTTP {response.status_code})",
@@ -258,7 +257,7 @@ class VmiConnectClient:
         """``GET /v1/health``: reachable, authenticated, speaking ``vmi-connect/1``."""
         response = self._request("GET", "/v1/health")
         try:
-            answer = response.json()
+            answer = wire.loads(response.content)
         except ValueError:
             raise TransientError("GET /v1/health: unreadable answer") from None
         if not isinstance(answer, dict) or answer.get("status") != "ok":
@@ -274,7 +273,7 @@ class VmiConnectClient:
             params["after"] = after
         response = self._request("GET", "/v1/events", params=params)
         try:
-            answer = response.json()
+            answer = wire.loads(response.content)
             events = answer["events"]
             if not isinstance(events, list):
                 raise TypeError("events is not a list")

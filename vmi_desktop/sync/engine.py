@@ -297,8 +297,8 @@ class SyncEngine:
                     page = client.events(after=cursor, limit=self.events_limit)
             assert page is not None
             latencies.append(time.monotonic() - started)
-            with self.db.transaction() as session:
-                result = apply_page(session, vendor_id, page.events, page.next_cursor)
+            with self.db.unit_of_work() as uow:
+                result = apply_page(uow, vendor_id, page.events, page.next_cursor)
             report.events_applied += result.applied
             report.events_rejected += result.rejected
             pages += 1

@@ -35,13 +35,11 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
+from vmi_desktop import order_status
 from vmi_desktop.errors import VmiError
-from vmi_desktop.models import OPEN_PO_STATUSES, POStatus
+from vmi_desktop.models import POStatus
 from vmi_desktop.quantities import fmt
 from vmi_desktop.queries.orders import (
-    CANCELLABLE,
-    DECIDABLE,
-    RECEIVABLE,
     OrderDetail,
     OrderFilter,
     OrderRow,
@@ -100,7 +98,7 @@ class OrdersPage(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.filter = OrderFilter(statuses=frozenset(OPEN_PO_STATUSES))
+        self.filter = OrderFilter(statuses=frozenset(order_status.OPEN))
         self.detail: OrderDetail | None = None
         self.receipt_dialog: ReceiptDialog | None = None
         self.order_dialog: ManualOrderDialog | None = None
@@ -117,8 +115,8 @@ class OrdersPage(QWidget):
         self.status_menu = QMenu(self)
         self.status_actions: dict[POStatus, QAction] = {}
         for preset, statuses in (
-            ("Open orders", OPEN_PO_STATUSES),
-            ("Needs decision", DECIDABLE),
+            ("Open orders", order_status.OPEN),
+            ("Needs decision", order_status.DECIDABLE),
             ("All", frozenset(POStatus)),
         ):
             act = self.status_menu.addAction(preset)
@@ -127,7 +125,7 @@ class OrdersPage(QWidget):
         for status in POStatus:
             act = self.status_menu.addAction(status_text(status))
             act.setCheckable(True)
-            act.setChecked(status in OPEN_PO_STATUSES)
+            act.setChecked(status in order_status.OPEN)
             act.toggled.connect(self._status_toggled)
             self.status_actions[status] = act
         self.status_button.setMenu(self.status_menu)
@@ -327,7 +325,7 @@ class OrdersPage(QWidget):
         statuses = self.filter.statuses or frozenset()
         if statuses == frozenset(POStatus):
             text = "All"
-        elif statuses == OPEN_PO_STATUSES:
+        elif statuses == order_status.OPEN:
             text = "Open orders"
         elif len(statuses) <= 2:
             text = ", ".join(status_text(s) for s in sorted(statuses)) or "None"
@@ -412,11 +410,11 @@ class OrdersPage(QWidget):
     def _update_buttons(self) -> None:
         status = self.detail.status if self.detail else None
         can = self.ctx.can
-        self.approve_button.setEnabled(status in DECIDABLE and can(Action.APPROVE_ORDER))
-        self.reject_button.setEnabled(status in DECIDABLE and can(Action.APPROVE_ORDER))
-        self.receive_button.setEnabled(status in RECEIVABLE and can(Action.RECEIVE_ORDER))
+        self.approve_button.setEnabled(status in order_status.DECIDABLE and can(Action.APPROVE_ORDER))
+        self.reject_button.setEnabled(status in order_status.DECIDABLE and can(Action.APPROVE_ORDER))
+        self.receive_button.setEnabled(status in order_status.RECEIVABLE and can(Action.RECEIVE_ORDER))
         self.cancel_button.setEnabled(
-            status in CANCELLABLE and (can(Action.CREATE_ORDER) or can(Action.SUPPLIER_ORDER))
+            status in order_status.CANCELLABLE and (can(Action.CREATE_ORDER) or can(Action.SUPPLIER_ORDER))
         )
 
     # -- actions -------------------------------------------------------------------------------
