@@ -13,8 +13,9 @@ import enum
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import CursorResult, Table, and_, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
@@ -35,7 +36,6 @@ from vmi_desktop.models import (
     Vendor,
     utcnow,
 )
-from vmi_desktop.models.base import VersionedMixin
 from vmi_desktop.quantities import fmt, parse_quantity
 from vmi_desktop.scope import Action, Actor, require
 
@@ -230,17 +230,30 @@ def _parse_all(entity: str, changes: Mapping[str, object]) -> dict[str, Any]:
     return {field: parse_field(entity, field, value) for field, value in changes.items()}
 
 
-def conflict_message(row: VersionedMixin) -> str:
+class _EditedRow(Protocol):
+    """A row people edit: a ``VersionedMixin`` model (optimistic locking) with an integer id."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+    @property
+    def updated_by(self) -> str | None: ...
+
+
+def conflict_message(row: _EditedRow) -> str:
     """'changed by X at T' for a row someone else saved first."""
     when = row.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if row.updated_at else "an unknown time"
     return f"changed by {row.updated_by or 'someone'} at {when}"
 
 
-def _check_version(row: VersionedMixin, entity: str, label: str, expected_version: int | None) -> None:
+def _check_version(row: _EditedRow, entity: str, label: str, expected_version: int | None) -> None:
     if expected_version is not None and row.version != expected_version:
         raise RowConflict(
             f"{entity} {label} was {conflict_message(row)}; reloaded, your change was not saved", entity, row.id
-        )  # type: ignore[attr-defined]
+        )
 
 
 def _apply(

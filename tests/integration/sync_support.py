@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -63,11 +64,9 @@ class Rig:
 
 
 @contextmanager
-def rig(
-    db: Database, *, timeout: float = 2.0, wait_for_retries_s: float = 5.0, **server_options: object
-) -> Iterator[Rig]:
+def rig(db: Database, *, timeout: float = 2.0, wait_for_retries_s: float = 5.0, **server_options: Any) -> Iterator[Rig]:
     """A small world whose vendor ACME talks bearer to a reference supplier on a free loopback port."""
-    server = SupplierServer(token=TOKEN, vendor_name="Acme Parts", capture=True, **server_options)  # type: ignore[arg-type]
+    server = SupplierServer(token=TOKEN, vendor_name="Acme Parts", capture=True, **server_options)
     server.start()
     try:
         with db.transaction() as s:

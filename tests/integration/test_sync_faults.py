@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.sync_support import TOKEN, rig
+from tests.integration.sync_support import TOKEN, Rig, rig
 from vmi_desktop.db import Database
 from vmi_desktop.models import InboxEvent, OutboxMessage, OutboxStatus, ThresholdProposal
 from vmi_desktop.sync import outbox
@@ -28,7 +28,7 @@ FAULTS = [
 ]
 
 
-def _queue_reports(r, count: int) -> int:  # type: ignore[no-untyped-def]
+def _queue_reports(r: Rig, count: int) -> int:
     with r.db.transaction() as s:
         return sum(outbox.enqueue_stock_report(s, r.acme, "full") for _ in range(count))
 
