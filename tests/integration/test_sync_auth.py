@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import ssl
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.clock import ManualClock
 from tests.integration.sync_support import TOKEN, rig
 from vmi_desktop.db import Database
 from vmi_desktop.models import AuthKind, Vendor
@@ -25,23 +25,30 @@ SECRET = "client-S3cret-oauth-9931"
 
 
 def test_oauth2_token_is_fetched_once_cached_and_refreshed_30s_before_expiry(sqlite_db: Database) -> None:
-    # expires_in 30.6 s: with the 30 s margin the cached token is good for 0.6 s.
-    with rig(sqlite_db, replenish=False, oauth_clients={"vmi-client": SECRET}, token_lifetime_s=30.6) as r:
+    clock = ManualClock()
+    with rig(sqlite_db, replenish=False, oauth_clients={"vmi-client": SECRET}, token_lifetime_s=3600) as r:
         with sqlite_db.transaction() as s:
-            vendor = s.get(Vendor, r.acme)
-            assert vendor is not None
+            vendor = s.get_one(Vendor, r.acme)
             vendor.auth_kind = AuthKind.OAUTH2
             vendor.token_url = r.server.token_url
             vendor.client_id = "vmi-client"
+            customer_id = vendor.customer_id
         creds = VendorCredentials(client_secret=SECRET)
-        with r.engine.client_for(r.acme, creds) as client:
+        with VmiConnectClient(
+            r.server.url, customer_id, creds, "oauth2", r.server.token_url, "vmi-client", clock=clock
+        ) as client:
             for _ in range(3):
                 client.health()
             assert r.server.state.received["token"] == 1
             assert r.server.state.received["health"] == 3
-            time.sleep(0.7)
+            clock.advance(3600 - 30 - 0.001)  # expires_in 3600: good until 30 s before
+            client.health()
+            assert r.server.state.received["token"] == 1
+            clock.advance(0.001)
             client.health()
             assert r.server.state.received["token"] == 2
+            assert r.server.state.received["health"] == 5
+        # The engine builds the same client from the vendor's settings and the keyring's secret.
         report = r.engine.sync_vendor(r.acme, creds)
         assert report.error is None and report.sent == 1
         wrong = r.engine.sync_vendor(r.acme, VendorCredentials(client_secret="nope-" + SECRET))
