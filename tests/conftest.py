@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from tests.pg import HOW_TO_ENABLE, PgCluster, find_pg_bin, start_cluster
@@ -31,6 +32,10 @@ from vmi_desktop.models import Role
 from vmi_desktop.scope import Actor
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Property tests are judged on what they find, never on how long an example took on a busy machine.
+settings.register_profile("vmi", deadline=None)
+settings.load_profile("vmi")
 
 pytest_plugins = ("pytester",)  # tests/unit/test_required_tests.py runs pytest on small test files
 
