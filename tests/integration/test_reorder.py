@@ -26,7 +26,7 @@ from vmi_desktop.models import (
     Sku,
     SupplyAgreement,
 )
-from vmi_desktop.replenishment import orders, reorder
+from vmi_desktop.replenishment import alerts, orders, reorder
 from vmi_desktop.replenishment.orders import NewLine
 from vmi_desktop.scope import Actor
 
@@ -307,9 +307,12 @@ def test_concurrent_postings_with_hook_raise_one_order_per_pair(pg_db: Database,
     assert lines == [D(42)]  # on hand 10 -> 50 - 10 = 40, rounded up to packs of 6
 
 
-def test_scheduled_run_raises_orders_then_alerts_without_duplicates(db: Database, world: World) -> None:
-    with db.transaction() as s:
-        result, alert_run = reorder.scheduled_run(s)
+def test_reorder_then_alerts_in_one_transaction_alert_only_what_the_new_orders_do_not_cover(
+    db: Database, world: World, manager: Actor
+) -> None:
+    with db.transaction() as s:  # what `vmi-desktop reorder --alerts` runs
+        result = reorder.evaluate(s, manager)
+        alert_run = alerts.evaluate_alerts(s)
     assert len(result.orders) == 3
     with db.sessions() as s:
         kinds = sorted(str(k) for k in s.scalars(select(Alert.kind)))

@@ -12,7 +12,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import keyring
 import pytest
 
 from vmi_desktop.secrets import SERVICE_NAME, CredentialStore, SecretKind
@@ -44,14 +43,6 @@ def test_secret_service_is_chosen_remembered_and_round_trips(tmp_path: Path) -> 
         store.delete("ACME", SecretKind.TOKEN)
     assert store.get("ACME", SecretKind.TOKEN) is None
     assert not (tmp_path / "data").exists()  # nothing on disk but the choice of backend
-
-
-def test_keyring_library_default_includes_secret_service() -> None:
-    from keyring.backends import SecretService, chainer
-
-    ring = keyring.get_keyring()
-    backends = ring.backends if isinstance(ring, chainer.ChainerBackend) else [ring]
-    assert any(isinstance(b, SecretService.Keyring) for b in backends)
 
 
 def test_locked_keyring_gives_clear_error(tmp_path: Path) -> None:

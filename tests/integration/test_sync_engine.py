@@ -5,15 +5,12 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-import pytest
-
 from tests.clock import ManualUtcClock
 from tests.integration.sync_support import rig
 from vmi_desktop.db import Database
 from vmi_desktop.models import SyncState, utcnow
 from vmi_desktop.sync import outbox
-from vmi_desktop.sync.auth import VendorCredentials
-from vmi_desktop.sync.engine import check_connection, sync_vendor
+from vmi_desktop.sync.engine import sync_vendor
 
 
 def test_cancel_stops_between_messages_and_the_next_run_sends_the_rest(sqlite_db: Database) -> None:
@@ -74,14 +71,3 @@ def test_a_vendor_without_rest_connection_or_customer_id_gets_a_clear_error(sqli
         report = r.sync()
         assert report.error is not None and "ACME has no customer id" in report.error
         assert r.server.state.received == {}
-
-
-def test_check_connection_answers_health_or_says_why_not(sqlite_db: Database) -> None:
-    from vmi_desktop.errors import VmiError
-
-    with rig(sqlite_db) as r:
-        answer = check_connection(sqlite_db, r.acme, r.creds, timeout=2)
-        assert answer == {"status": "ok", "supplier": "Acme Parts", "protocol": "vmi-connect/1"}
-        with pytest.raises(VmiError, match="401") as info:
-            check_connection(sqlite_db, r.acme, VendorCredentials(token="bad-token-123"), timeout=2)
-        assert "bad-token-123" not in str(info.value)

@@ -382,18 +382,3 @@ def due_vendors(db: Database) -> list[int]:
                 .order_by(Vendor.code)
             )
         )
-
-
-def check_connection(
-    db: Database, vendor_id: int, credentials: VendorCredentials, *, timeout: float = 10.0
-) -> dict[str, Any]:
-    """The credentials dialog's "test connection": ``GET /v1/health`` with the vendor's settings.
-
-    Returns the supplier's answer; raises a ``VmiError`` (secrets scrubbed) saying what is wrong.
-    """
-    engine = SyncEngine(db, timeout=timeout)
-    try:
-        with engine.client_for(vendor_id, credentials) as client:
-            return client.health()
-    except VmiError as exc:
-        raise type(exc)(scrub(str(exc), credentials.secrets())) from None
