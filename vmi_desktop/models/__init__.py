@@ -28,6 +28,7 @@ from vmi_desktop.models.orders import POStatusChange, PurchaseOrder, PurchaseOrd
 from vmi_desktop.models.people import AuditEntry, Counter, User
 from vmi_desktop.models.stock import CycleCount, StockLevel, StockMovement
 from vmi_desktop.models.sync import InboxEvent, OutboxMessage, SyncState
+from vmi_desktop.models.units import UnitOfMeasure
 
 __all__ = [
     "OPEN_PO_STATUSES",
@@ -66,6 +67,7 @@ __all__ = [
     "SupplyAgreement",
     "SyncState",
     "ThresholdProposal",
+    "UnitOfMeasure",
     "User",
     "Vendor",
     "utcnow",

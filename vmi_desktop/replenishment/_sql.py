@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, case, cast, func, literal, select, text
+from sqlalchemy import case, func, literal, select, text, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from vmi_desktop.models import OPEN_PO_STATUSES, POLineStatus, PurchaseOrder, PurchaseOrderLine
-from vmi_desktop.models.base import QTY_QUANTUM
+from vmi_desktop.models.base import QTY_QUANTUM, Quantity
 
 #: Key of the PostgreSQL advisory lock that serialises full reorder runs (pair runs take it shared).
 REORDER_LOCK_KEY = 0x564D4952  # "VMIR"
@@ -59,8 +59,8 @@ def to_decimal(value: Any) -> Decimal:
 
 
 def qty(expr: Any) -> ColumnElement[Any]:
-    """Label an aggregate as a quantity so SQLite floats come back as Decimal."""
-    return cast(expr, Numeric(18, 3, asdecimal=True))
+    """Type an expression over quantity columns as a quantity (no SQL cast), so it reads back exactly."""
+    return type_coerce(expr, Quantity)
 
 
 def lock_reorder(session: Session, pairs: list[tuple[int, int]] | None) -> None:
