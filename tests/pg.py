@@ -17,15 +17,24 @@ HOW_TO_ENABLE = (
     "PostgreSQL tests need the initdb and pg_ctl binaries (Debian: apt-get install postgresql); "
     "or point VMI_TEST_POSTGRES_URL at a server where the tests may create databases"
 )
+#: Names the folder holding initdb and pg_ctl (a PostgreSQL version of your choice); nothing else is searched.
+PG_BIN_ENV = "VMI_TEST_PG_BIN"
+
+
+def _has_pg_binaries(folder: Path) -> bool:
+    return (folder / "initdb").exists() and (folder / "pg_ctl").exists()
 
 
 def find_pg_bin() -> Path | None:
-    """The folder holding initdb and pg_ctl, on PATH or where Debian puts them."""
+    """The folder holding initdb and pg_ctl: ``VMI_TEST_PG_BIN``, else on PATH, else where Debian puts them."""
+    chosen = os.environ.get(PG_BIN_ENV)
+    if chosen is not None:
+        return Path(chosen) if _has_pg_binaries(Path(chosen)) else None
     initdb = shutil.which("initdb")
     if initdb and shutil.which("pg_ctl"):
         return Path(os.path.realpath(initdb)).parent
     for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if Path(candidate, "initdb").exists() and Path(candidate, "pg_ctl").exists():
+        if _has_pg_binaries(Path(candidate)):
             return Path(candidate)
     return None
 

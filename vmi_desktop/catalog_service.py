@@ -14,8 +14,9 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import CursorResult, Table, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -36,7 +37,7 @@ from vmi_desktop.models import (
     Vendor,
     utcnow,
 )
-from vmi_desktop.models.base import Quantity, VersionedMixin
+from vmi_desktop.models.base import Quantity
 from vmi_desktop.quantities import check_quantity_bound, fmt, parse_money, parse_quantity, round_for_unit, to_decimal
 from vmi_desktop.scope import Action, Actor, require
 from vmi_desktop.units import fractional_quantity_of, is_whole, known_unit, whole_units
@@ -227,17 +228,29 @@ def _parse_all(entity: str, changes: Mapping[str, object]) -> dict[str, Any]:
     return {field: parse_field(entity, field, value) for field, value in changes.items()}
 
 
-def conflict_message(row: VersionedMixin) -> str:
+class _EditedRow(Protocol):
+    """A row people edit: a ``VersionedMixin`` model (optimistic locking) with an integer id."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+    @property
+    def updated_by(self) -> str | None: ...
+
+
+def conflict_message(row: _EditedRow) -> str:
     """'changed by X at T' for a row someone else saved first."""
     when = row.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if row.updated_at else "an unknown time"
     return f"changed by {row.updated_by or 'someone'} at {when}"
 
 
-def _check_version(row: VersionedMixin, entity: str, label: str, expected_version: int | None) -> None:
+def _check_version(row: _EditedRow, entity: str, label: str, expected_version: int | None) -> None:
     if expected_version is not None and row.version != expected_version:
-        row_id = int(getattr(row, "id", 0))
         raise RowConflict(
-            f"{entity} {label} was {conflict_message(row)}; reloaded, your change was not saved", entity, row_id
+            f"{entity} {label} was {conflict_message(row)}; reloaded, your change was not saved", entity, row.id
         )
 
 

@@ -62,7 +62,7 @@ def test_location_allowing_negative_stock_accepts_overdraw(db: Database, world, 
     with db.transaction() as s:
         from vmi_desktop.models import Location
 
-        s.get(Location, world.locations["VAN-7"]).allow_negative_stock = True
+        s.get_one(Location, world.locations["VAN-7"]).allow_negative_stock = True
     with db.transaction() as s:
         p = ledger.post_consumption(s, lead, "P-1", "VAN-7", 2)
     assert p.on_hand_after == D(-2)
@@ -168,7 +168,7 @@ def test_level_equals_sum_of_movements(db: Database, world, lead: Actor) -> None
     with db.sessions() as s:
         total = s.scalar(select(func.sum(StockMovement.quantity)).where(StockMovement.sku_id == world.skus["P-3"]))
         level = s.scalar(select(StockLevel.on_hand).where(StockLevel.sku_id == world.skus["P-3"]))
-    assert Decimal(total).quantize(D("0.001")) == level == D(11)
+    assert total is not None and Decimal(total).quantize(D("0.001")) == level == D(11)
 
 
 def test_concurrent_postings_from_two_workstations_lose_no_update(db: Database, world, lead: Actor) -> None:

@@ -165,7 +165,7 @@ def test_upgrade_from_0001_keeps_every_fractional_value_exactly(tmp_path: Path) 
         # an unknown unit with a fractional level is added as measured
         fathom = session.get(UnitOfMeasure, "FATHOM")
         assert fathom is not None and fathom.whole is False
-        assert session.get(UnitOfMeasure, "EA").whole is True  # type: ignore[union-attr]
+        assert session.get_one(UnitOfMeasure, "EA").whole is True
     # the ledger is still append-only after the upgrade
     with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE stock_movements SET note = 'x' WHERE id = 1")
@@ -175,7 +175,8 @@ def _exact_columns() -> tuple[tuple[str, str, int], ...]:
     import importlib
 
     module = importlib.import_module("vmi_desktop.migrations.versions.0002_exact_quantities_units")
-    return module.EXACT_COLUMNS  # type: ignore[no-any-return]
+    columns: tuple[tuple[str, str, int], ...] = module.EXACT_COLUMNS
+    return columns
 
 
 def test_every_exact_column_of_0001_is_converted_by_0002(tmp_path: Path) -> None:

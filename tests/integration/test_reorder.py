@@ -301,7 +301,10 @@ def test_concurrent_posting_commands_raise_one_order_per_pair(pg_db: Database, l
     assert lines == [D(42)]  # on hand 10 -> 50 - 10 = 40, rounded up to packs of 6
 
 
-def test_scheduled_run_raises_orders_then_alerts_without_duplicates(db: Database, world: World) -> None:
+def test_reorder_then_alerts_in_one_transaction_alert_only_what_the_new_orders_do_not_cover(
+    db: Database, world: World
+) -> None:
+    # what `vmi-desktop reorder --alerts` runs
     result, alert_run = scheduled_run(db)
     assert len(result.orders) == 3
     with db.sessions() as s:

@@ -88,8 +88,7 @@ def test_customer_po_is_sent_acknowledged_and_shipped(db: Database) -> None:
         assert report.error is None, report
         assert r.server.state.orders[po_number]["lines"][1]["quantity"] == 12
         with db.transaction() as s:
-            po = s.scalar(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number))
-            assert po is not None
+            po = s.scalars(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number)).one()
             assert po.status == POStatus.SHIPPED
             assert po.lines[0].quantity_acknowledged == Decimal(12)
             assert po.lines[0].quantity_shipped == Decimal(12)
@@ -97,8 +96,7 @@ def test_customer_po_is_sent_acknowledged_and_shipped(db: Database) -> None:
             assert queue_summary(s, r.acme)[OutboxStatus.SENT.value] >= 2  # the order and the full report
         # Receiving it queues a receipt; cancelling another sent order queues a cancel.
         with db.unit_of_work() as uow:
-            po = uow.session.scalar(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number))
-            assert po is not None
+            po = uow.session.scalars(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number)).one()
             order_commands.receive(uow, MANAGER, po.id, {1: Decimal(12)})
             other = order_commands.create(
                 uow,
@@ -150,10 +148,11 @@ def test_bodies_over_64_kib_are_sent_gzip_encoded(sqlite_db: Database) -> None:
             }
             for i in range(1000)
         ]
-        small = {"message_id": str(uuid.uuid4()), "customer_id": "C-42", "lines": lines[:10]}
-        big = {"message_id": str(uuid.uuid4()), "customer_id": "C-42", "lines": lines}
-        assert client.post_json("/v1/usage", small, small["message_id"]).accepted == 10
-        assert client.post_json("/v1/usage", big, big["message_id"]).accepted == 1000
+        small_id, big_id = str(uuid.uuid4()), str(uuid.uuid4())
+        small = {"message_id": small_id, "customer_id": "C-42", "lines": lines[:10]}
+        big = {"message_id": big_id, "customer_id": "C-42", "lines": lines}
+        assert client.post_json("/v1/usage", small, small_id).accepted == 10
+        assert client.post_json("/v1/usage", big, big_id).accepted == 1000
         encodings = [c["headers"].get("content-encoding") for c in r.server.state.captured if c["kind"] == "usage"]
         assert encodings == [None, "gzip"]
         assert all(

@@ -32,7 +32,7 @@ def test_environment_then_command_line_override_the_database_url(monkeypatch: py
 
 def test_settings_are_immutable() -> None:
     with pytest.raises(AttributeError):
-        Settings().database_url = "x"  # type: ignore[misc]
+        Settings().database_url = "x"  # type: ignore[misc]  # the assignment a frozen dataclass refuses
 
 
 @pytest.mark.parametrize(

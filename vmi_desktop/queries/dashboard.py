@@ -64,7 +64,7 @@ class PairRow:
 
 @dataclass(frozen=True)
 class FleetHealth:
-    """The dashboard's figures, computed together on one worker thread."""
+    """The dashboard's figures (the page assembles them from the statements below, run off the UI thread)."""
 
     pairs: int
     below_min: int
@@ -259,21 +259,6 @@ def open_alert_count(session: Session, actor: Actor) -> int:
             )
         )
         or 0
-    )
-
-
-def fleet_health(session: Session, actor: Actor) -> FleetHealth:
-    """Everything the dashboard shows, in a handful of set-based statements."""
-    pairs, below, outs, over = pair_counts(session, actor)
-    return FleetHealth(
-        pairs=pairs,
-        below_min=below,
-        stock_outs=outs,
-        over_max=over,
-        open_alerts=open_alert_count(session, actor),
-        open_orders=open_orders_by_status(session, actor),
-        worst_suppliers=scores_from_metrics(session, actor),
-        attention=attention_pairs(session, actor),
     )
 
 

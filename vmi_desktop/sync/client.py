@@ -13,6 +13,8 @@ import gzip
 import ipaddress
 import logging
 import ssl
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -134,7 +136,8 @@ class VmiConnectClient:
     ``credentials`` are kept in memory only; ``auth_kind`` is ``none``, ``bearer`` or ``oauth2``.
     ``cert_path`` names a PEM file with the client certificate and its key for mutual TLS
     (the key's password comes from ``credentials.key_password``). ``verify`` may name a CA
-    bundle (tests with a private CA); verification can not be switched off.
+    bundle (tests with a private CA); verification can not be switched off. ``clock`` (monotonic
+    seconds) times the OAuth2 token cache.
     """
 
     def __init__(
@@ -149,6 +152,7 @@ class VmiConnectClient:
         timeout: float = 10.0,
         *,
         ca_bundle: str = "",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = check_base_url(base_url)
         self.customer_id = customer_id
@@ -170,7 +174,7 @@ class VmiConnectClient:
             auth = BearerAuth(credentials.token or "")
         elif kind is AuthKind.OAUTH2:
             auth = OAuth2ClientCredentials(
-                token_url, client_id, credentials.client_secret or "", timeout=timeout, verify=verify
+                token_url, client_id, credentials.client_secret or "", timeout=timeout, verify=verify, clock=clock
             )
         else:
             auth = None

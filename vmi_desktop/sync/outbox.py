@@ -235,12 +235,13 @@ def mark_transient(
     body: str,
     retry_after: float | None,
     backoff: Backoff,
+    now: datetime | None = None,
 ) -> datetime:
-    """Count the failed try and persist when to try again; the message stays pending."""
+    """Count the failed try and persist when to try again (back-off from ``now``); the message stays pending."""
     msg = session.get(OutboxMessage, message_id)
     assert msg is not None
     msg.attempts += 1
-    msg.next_attempt_at = utcnow() + timedelta(seconds=backoff.delay(msg.attempts, retry_after))
+    msg.next_attempt_at = (now or utcnow()) + timedelta(seconds=backoff.delay(msg.attempts, retry_after))
     msg.last_error = error[:1000]
     msg.response_status = status
     msg.response_body = body[:4000]

@@ -488,7 +488,8 @@ class SyncScheduler(QObject):
 
     Stock changes are noticed two ways: the database's commit observer (postings in
     this process, after they committed) and polling the newest stock movement id
-    (postings by another process, e.g. the CLI or a second desk).
+    (postings by another process, e.g. the CLI or a second desk). Due times are in ``clock`` seconds
+    (monotonic; tests hand in a clock they move and call ``run_due``).
     """
 
     delta_scheduled = Signal()
@@ -502,16 +503,18 @@ class SyncScheduler(QObject):
         poll_ms: int = 15000,
         initial_delay_s: float = 10.0,
         listen_to_ledger: bool = True,
+        clock: Callable[[], float] = time.monotonic,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent or manager)
         self.listen_to_ledger = listen_to_ledger
+        self._clock = clock
         self.manager = manager
         self.initial_delay_s = initial_delay_s
         self._due: dict[int, float] = {}
         self._tick = QTimer(self)
         self._tick.setInterval(tick_ms)
-        self._tick.timeout.connect(self._on_tick)
+        self._tick.timeout.connect(self.run_due)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(debounce_ms)
@@ -529,7 +532,7 @@ class SyncScheduler(QObject):
 
     def start(self) -> None:
         """Begin the schedule (first runs after ``initial_delay_s``)."""
-        now = time.monotonic()
+        now = self._clock()
         for status in self.manager.statuses():
             self._due[status.vendor_id] = now + self.initial_delay_s
         self._last_movement_id = self._newest_movement_id()
@@ -566,14 +569,15 @@ class SyncScheduler(QObject):
     def _push_delta(self) -> None:
         self.delta_scheduled.emit()
         self.manager.sync_all(JobKind.DELTA)
-        now = time.monotonic()
+        now = self._clock()
         for vendor_id in list(self._due):
             status = self.manager.find_status(vendor_id)
             if status is not None:
                 self._due[vendor_id] = now + status.interval_s
 
-    def _on_tick(self) -> None:
-        now = time.monotonic()
+    def run_due(self) -> None:
+        """Queue a scheduled run for every syncable vendor whose interval has passed (on each tick)."""
+        now = self._clock()
         for status in self.manager.statuses():
             if not status.syncable:
                 continue
