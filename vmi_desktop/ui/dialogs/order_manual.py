@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from vmi_desktop.errors import VmiError
-from vmi_desktop.models import POOrigin, POStatus
+from vmi_desktop.models import POOrigin
 from vmi_desktop.quantities import fmt, parse_quantity
 from vmi_desktop.queries.orders import AgreementSku, agreement_skus, location_choices, vendor_choices
 from vmi_desktop.ui.context import AppContext
@@ -103,6 +103,7 @@ class ManualOrderDialog(QDialog):
 
     def accept(self) -> None:
         """Create the order (and approve it when asked) in one transaction; errors stay in the dialog."""
+        from vmi_desktop.commands import orders as order_commands
         from vmi_desktop.replenishment import orders as po_api
 
         try:
@@ -114,20 +115,17 @@ class ManualOrderDialog(QDialog):
                     lines.append(po_api.NewLine(sku_id=sku.sku_id, quantity=qty))
             if not lines:
                 raise VmiError("enter a quantity for at least one SKU")
-            with self.ctx.db.transaction() as session:
-                po = po_api.create_order(
-                    session,
-                    self.ctx.actor,
-                    vendor_id=self.vendor.currentData(),
-                    location_id=self.location.currentData(),
-                    lines=lines,
-                    origin=POOrigin.MANUAL,
-                    status=POStatus.DRAFT,
-                    note=self.note.text().strip(),
-                )
-                if self.send_now.isChecked() and self.send_now.isEnabled():
-                    po_api.approve(session, self.ctx.actor, po.id)
-                self.created_po_number, self.created_po_id = po.po_number, po.id
+            po = order_commands.create(
+                self.ctx.db,
+                self.ctx.actor,
+                vendor_id=self.vendor.currentData(),
+                location_id=self.location.currentData(),
+                lines=lines,
+                origin=POOrigin.MANUAL,
+                send=self.send_now.isChecked() and self.send_now.isEnabled(),
+                note=self.note.text().strip(),
+            )
+            self.created_po_number, self.created_po_id = po.po_number, po.id
         except VmiError as exc:
             self.error.setText(str(exc))
             return

@@ -107,15 +107,14 @@ class ReceiptDialog(QDialog):
 
     def accept(self) -> None:
         """Post the receipt; on refusal show why and stay open with the input intact."""
-        from vmi_desktop.replenishment import orders as po_api
+        from vmi_desktop.commands import orders as order_commands
 
         try:
             quantities = self.quantities()
             if not quantities:
                 raise VmiError("enter a quantity for at least one line")
-            with self.ctx.db.transaction() as session:
-                receipt = po_api.receive(session, self.ctx.actor, self.order.id, quantities)
-                self.receipt_number = receipt.receipt_number
+            receipt = order_commands.receive(self.ctx.db, self.ctx.actor, self.order.id, quantities)
+            self.receipt_number = receipt.receipt_number
         except VmiError as exc:
             self.error.setText(str(exc))
             return

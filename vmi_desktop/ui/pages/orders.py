@@ -36,6 +36,8 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session
 
 from vmi_desktop import order_status
+from vmi_desktop.commands import orders as order_commands
+from vmi_desktop.db import Database
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import POStatus
 from vmi_desktop.quantities import fmt
@@ -419,13 +421,12 @@ class OrdersPage(QWidget):
 
     # -- actions -------------------------------------------------------------------------------
 
-    def _act(self, what: str, fn: Callable[[Session, int], object]) -> bool:
+    def _act(self, what: str, fn: Callable[[Database, int], object]) -> bool:
         """Run one action in one transaction; show a refusal next to the buttons."""
         assert self.detail is not None
         po_id, number = self.detail.id, self.detail.po_number
         try:
-            with self.ctx.db.transaction() as session:
-                fn(session, po_id)
+            fn(self.ctx.db, po_id)
         except VmiError as exc:
             self.error.setText(str(exc))
             return False
@@ -436,33 +437,27 @@ class OrdersPage(QWidget):
 
     def approve_selected(self) -> bool:
         """Approve the selected held or proposed order."""
-        from vmi_desktop.replenishment import orders as po_api
-
         if self.detail is None:
             return False
-        return self._act("approved", lambda s, po_id: po_api.approve(s, self.ctx.actor, po_id))
+        return self._act("approved", lambda db, po_id: order_commands.approve(db, self.ctx.actor, po_id))
 
     def reject_selected(self, reason: str | None = None) -> bool:
         """Reject with ``reason``; without one, ask for it in a (non-blocking) dialog."""
-        from vmi_desktop.replenishment import orders as po_api
-
         if self.detail is None:
             return False
         if reason is None:
             self._ask_reason("Reject order", f"Why is {self.detail.po_number} rejected?", self.reject_selected)
             return False
-        return self._act("rejected", lambda s, po_id: po_api.reject(s, self.ctx.actor, po_id, reason))
+        return self._act("rejected", lambda db, po_id: order_commands.reject(db, self.ctx.actor, po_id, reason))
 
     def cancel_selected(self, reason: str | None = None) -> bool:
         """Cancel with ``reason``; without one, ask for it."""
-        from vmi_desktop.replenishment import orders as po_api
-
         if self.detail is None:
             return False
         if reason is None:
             self._ask_reason("Cancel order", f"Why is {self.detail.po_number} cancelled?", self.cancel_selected)
             return False
-        return self._act("cancelled", lambda s, po_id: po_api.cancel(s, self.ctx.actor, po_id, reason))
+        return self._act("cancelled", lambda db, po_id: order_commands.cancel(db, self.ctx.actor, po_id, reason))
 
     def _ask_reason(self, title: str, prompt: str, then: Callable[[str], bool]) -> None:
         dialog = ReasonDialog(title, prompt, self)
@@ -493,20 +488,19 @@ class OrdersPage(QWidget):
         The check and what it raises are one transaction: cancelling before it commits rolls
         everything back, so a cancelled run leaves no half-raised orders.
         """
-        from vmi_desktop.replenishment import reorder
+        from vmi_desktop.commands.reorder import run_reorder
+        from vmi_desktop.replenishment.reorder import ReorderResult
 
         if not self.ctx.can(Action.RUN_REORDER) or self.reorder_task is not None:
             return None
         db, actor = self.ctx.db, self.ctx.actor
 
-        def work(report: Callable[[float, str], None]) -> reorder.ReorderResult:
+        def work(report: Callable[[float, str], None]) -> ReorderResult:
             report(0.0, "checking every SKU x location")
-            with db.transaction() as session:
-                result = reorder.evaluate(session, actor)
-                report(0.9, "saving")  # raises Cancelled (-> rollback) if the user cancelled meanwhile
-            return result
+            # report raises Cancelled (-> rollback) if the user cancelled meanwhile
+            return run_reorder(db, actor, before_commit=lambda _result: report(0.9, "saving"))
 
-        def done(result: reorder.ReorderResult) -> None:
+        def done(result: ReorderResult) -> None:
             self.status_message.emit(
                 f"reorder check: {len(result.needs)} pair(s) at or below min; {len(result.orders)} order(s) "
                 f"raised or extended ({result.lines} line(s)), {result.alerts_raised} alert(s)"
