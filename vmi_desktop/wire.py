@@ -8,6 +8,7 @@ never carry floats: see ``number``). msgspec does the encoding and decoding.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,13 @@ import msgspec
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
+#: JSON strings (escapes included): their brackets nest nothing.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+#: Everything but brackets (deleted), and closers/openers mapped to "]" (93) / "[" (91).
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+#: Brackets are counted in chunks of this many.
+_CHUNK = 1 << 20
 
 
 class WireError(ValueError):
@@ -49,8 +57,41 @@ def dumps(body: Any) -> str:
     return dumpb(body).decode("utf-8")
 
 
-def loads(data: bytes | str) -> Any:
-    """Parse JSON, numbers with a fraction or exponent as exact Decimals; ``WireError`` when it is not JSON."""
+def _deepest(brackets: bytes) -> int:
+    """The maximum running depth of a string of ``[`` and ``]`` (numpy, by chunks: bounded memory)."""
+    import numpy as np  # a dependency already (the charts); imported here only when a body is checked
+
+    deepest = level = 0
+    for start in range(0, len(brackets), _CHUNK):
+        count = min(_CHUNK, len(brackets) - start)
+        steps = 92 - np.frombuffer(brackets, dtype=np.uint8, count=count, offset=start).astype(np.int32)
+        running = np.cumsum(steps) + level
+        deepest = max(deepest, int(running.max()))
+        level = int(running[-1])
+    return deepest
+
+
+def check_depth(data: bytes, limit: int) -> None:
+    """Refuse JSON nested deeper than ``limit`` arrays/objects, before a parser recurses into it.
+
+    The brackets are counted with C-speed bytes operations: first all of them (fast); only when that
+    count is over the limit are strings blanked out (their brackets nest nothing) and the count made
+    exact. A count that strings made too low cannot hurt: the parser's own recursion guard is the
+    backstop (``loads`` turns it into a ``WireError`` too).
+    """
+    if _deepest(data.translate(_SQUARE, _NOT_BRACKETS)) <= limit:
+        return
+    if _deepest(_STRING.sub(b'""', data).translate(_SQUARE, _NOT_BRACKETS)) > limit:
+        raise WireError(f"JSON is nested more than {limit} levels deep")
+
+
+def loads(data: bytes | str, *, max_depth: int | None = None) -> Any:
+    """Parse JSON, numbers with a fraction or exponent as exact Decimals; ``WireError`` when it is not JSON.
+
+    ``max_depth`` refuses deeper nesting up front (input from a supplier).
+    """
+    if max_depth is not None:
+        check_depth(data.encode("utf-8") if isinstance(data, str) else data, max_depth)
     try:
         return _DECODER.decode(data)
     except msgspec.DecodeError as exc:

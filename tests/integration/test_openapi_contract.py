@@ -1,8 +1,10 @@
 """The OpenAPI 3.1 document of VMI Connect matches what the client sends and the reference server answers.
 
-A tiny validator of the JSON Schema subset the document uses ($ref, type, required, properties,
-items, enum, minimum/maximum, minItems/maxItems, pattern, format date/date-time/uuid) keeps the
-test free of extra dependencies.
+A tiny validator of the JSON Schema subset the document uses ($ref, anyOf, type, required,
+properties, items, enum, minimum/maximum and their exclusive forms, minItems/maxItems,
+minLength/maxLength, pattern, format date/date-time/uuid) keeps the test free of extra
+dependencies. The typed models the client reads inbound events with (``vmi_desktop.sync.events``)
+are compared with the document's event schemas: same fields, required ones, types and bounds.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from tests.conftest import MANAGER
@@ -24,6 +27,7 @@ from vmi_desktop.commands import orders as order_commands
 from vmi_desktop.commands import stock
 from vmi_desktop.db import Database
 from vmi_desktop.replenishment import orders
+from vmi_desktop.sync import client, events
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "resources" / "openapi" / "vmi-connect-v1.json"
 _TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
@@ -50,6 +54,10 @@ def validate(doc: dict[str, Any], schema: dict[str, Any], value: Any, where: str
     """Errors of ``value`` against ``schema`` (empty when valid)."""
     schema = _resolve(doc, schema)
     errors: list[str] = []
+    if "anyOf" in schema:
+        options = [validate(doc, option, value, where) for option in schema["anyOf"]]
+        if all(options):
+            return [f"{where}: {value!r:.60} matches none of anyOf ({options[0][0]})"]
     types = schema.get("type")
     if types is not None:
         names = types if isinstance(types, list) else [types]
@@ -73,10 +81,16 @@ def validate(doc: dict[str, Any], schema: dict[str, Any], value: Any, where: str
             errors.append(f"{where}: {value} below {schema['minimum']}")
         if "maximum" in schema and value > schema["maximum"]:
             errors.append(f"{where}: {value} above {schema['maximum']}")
+        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+            errors.append(f"{where}: {value} not above {schema['exclusiveMinimum']}")
+        if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
+            errors.append(f"{where}: {value} not below {schema['exclusiveMaximum']}")
         three = schema.get("description", "").startswith("At most 3 decimals")
         if three and Decimal(str(value)) != Decimal(str(value)).quantize(Decimal("0.001")):
             errors.append(f"{where}: {value} has more than 3 decimals")
     if isinstance(value, str):
+        if len(value) > schema.get("maxLength", len(value)) or len(value) < schema.get("minLength", 0):
+            errors.append(f"{where}: {value!r:.40} has a length outside the allowed range")
         if "pattern" in schema and not re.search(schema["pattern"], value):
             errors.append(f"{where}: {value!r} does not match {schema['pattern']}")
         fmt = schema.get("format")
@@ -214,3 +228,71 @@ def test_the_validator_catches_what_the_document_forbids(doc: dict[str, Any]) ->
     assert any("uuid" in e for e in errors) and any("mode" in e for e in errors)
     assert any("generated_at" in e for e in errors) and any("on_hand" in e for e in errors)
     assert any("missing max" in e for e in errors)
+
+
+def _canonical(schema: Any, resolve: Any) -> Any:
+    """A schema reduced to what both sides state: types, bounds, required fields, named number types."""
+    if isinstance(schema, dict) and "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        target = resolve(schema["$ref"])
+        if target.get("type") == "number":
+            return {"ref": name}
+        return _canonical(target, resolve)
+    if isinstance(schema, dict) and "anyOf" in schema:
+        options = [_canonical(o, resolve) for o in schema["anyOf"]]
+        if all(set(o) <= {"type", "maxLength", "minLength", "format"} for o in options):
+            merged: dict[str, Any] = {}
+            for option in options:
+                merged.update({k: v for k, v in option.items() if k != "type"})
+            merged["type"] = sorted(t for o in options for t in o["type"])
+            return merged
+        return {"anyOf": sorted(options, key=repr)}
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("title", "description", "default", "$defs"):
+            continue
+        if key == "type":
+            out["type"] = sorted(value) if isinstance(value, list) else [value]
+        elif key == "properties":
+            out["properties"] = {k: _canonical(v, resolve) for k, v in value.items()}
+        elif key == "items":
+            out["items"] = _canonical(value, resolve)
+        elif key == "required":
+            out["required"] = sorted(value)
+        elif key == "enum":
+            out["enum"] = sorted(value)
+            if all(isinstance(v, str) for v in value):
+                out["type"] = ["string"]
+        else:
+            out[key] = value
+    out.setdefault("required", []) if out.get("type") == ["object"] else None
+    return out
+
+
+@pytest.mark.parametrize("event_type", sorted(events.DATA_MODELS))
+def test_the_typed_event_models_match_the_document(doc: dict[str, Any], event_type: str) -> None:
+    generated = msgspec.json.schema(events.DATA_MODELS[event_type], schema_hook=events.schema_hook)
+
+    def from_model(ref: str) -> dict[str, Any]:
+        if ref.startswith("#/components/"):
+            return _resolve(doc, {"$ref": ref})
+        return generated["$defs"][ref.rsplit("/", 1)[-1]]
+
+    def from_doc(ref: str) -> dict[str, Any]:
+        return _resolve(doc, {"$ref": ref})
+
+    model = _canonical(generated, from_model)
+    documented = _canonical(doc["components"]["x-event-data"][event_type], from_doc)
+    assert model == documented
+
+
+def test_the_documented_number_bounds_are_the_columns_bounds(doc: dict[str, Any]) -> None:
+    from vmi_desktop.quantities import MAX_MONEY, MAX_QUANTITY
+
+    schemas = doc["components"]["schemas"]
+    assert (
+        schemas["EventQuantity"]["exclusiveMaximum"] == schemas["PositiveQuantity"]["exclusiveMaximum"] == MAX_QUANTITY
+    )
+    assert schemas["Money"]["exclusiveMaximum"] == MAX_MONEY
+    assert schemas["EventPage"]["properties"]["events"]["maxItems"] == client.MAX_EVENTS_LIMIT
+    assert schemas["EventPage"]["properties"]["next_cursor"]["maxLength"] == client.MAX_CURSOR

@@ -44,7 +44,10 @@ def test_bad_events_are_rejected_with_reason_and_alert_and_do_not_block_later_on
                 "lines": [{"line": 1, "sku": "P-2", "quantity": "lots"}],
             },
         )  # not a number
-        add("shipment.dispatched", {"shipment_id": "SH-9", "po_number": "PO-999999", "lines": []})  # unknown order
+        add(
+            "shipment.dispatched",
+            {"shipment_id": "SH-9", "po_number": "PO-999999", "lines": [{"line": 1, "sku": "P-1", "quantity": 1}]},
+        )  # unknown order
         add("order.acknowledged", "not an object")  # malformed body
         add("mystery.event", {})  # unknown type
         add(

@@ -36,13 +36,17 @@ class OutboxMessage(Base):
 
 
 class InboxEvent(Base):
-    """An event pulled from a supplier: applied or rejected (with the reason), never twice."""
+    """An event pulled from a supplier: applied or rejected (with the reason), never twice.
+
+    ``event_id`` is the supplier's id in full; ``event_key`` (its sha256) is what is unique per vendor.
+    """
 
     __tablename__ = "inbox_events"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="RESTRICT"))
-    event_id: Mapped[str] = mapped_column(String(100))
+    event_id: Mapped[str] = mapped_column(Text)
+    event_key: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(60))
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     payload: Mapped[str] = mapped_column(Text)
@@ -51,7 +55,7 @@ class InboxEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
-        UniqueConstraint("vendor_id", "event_id"),
+        UniqueConstraint("vendor_id", "event_key"),
         Index("ix_inbox_events_vendor_status", "vendor_id", "status"),
     )
 
@@ -62,7 +66,7 @@ class SyncState(Base):
     __tablename__ = "sync_state"
 
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"), primary_key=True)
-    cursor: Mapped[str | None] = mapped_column(String(200), default=None)
+    cursor: Mapped[str | None] = mapped_column(Text, default=None)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     last_error: Mapped[str] = mapped_column(String(1000), default="")

@@ -19,6 +19,8 @@ from vmi_desktop.errors import VmiError
 
 #: Refresh an OAuth2 access token this many seconds before it expires.
 TOKEN_EXPIRY_MARGIN_S = 30.0
+#: The most of a token endpoint's answer that is read.
+TOKEN_ANSWER_LIMIT = 64 * 1024
 
 
 class AuthError(VmiError):
@@ -75,11 +77,12 @@ class BearerAuth(httpx.Auth):
 class OAuth2ClientCredentials(httpx.Auth):
     """RFC 6749 section 4.4: fetch an access token, cache it in memory until 30 s before expiry.
 
-    A 401 on a request drops the cached token and retries once with a fresh one. ``clock`` gives
-    monotonic seconds for the expiry (tests hand in one they move).
+    The token URL follows the base URL's rule (https, or http only to loopback), checked here, at
+    use. The token is fetched with ``http`` (the connection client's deadline-bound sibling, so the
+    fetch counts against the call's deadline and its answer is read with a byte cap). A 401 on a
+    request is handled by the caller (``invalidate`` then one retry), so no answer body is ever
+    read here uncapped. ``clock`` gives monotonic seconds for the expiry.
     """
-
-    requires_response_body = True
 
     def __init__(
         self,
@@ -87,19 +90,22 @@ class OAuth2ClientCredentials(httpx.Auth):
         client_id: str,
         client_secret: str,
         *,
+        http: httpx.Client | None = None,
         timeout: float = 10.0,
         verify: object = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        from vmi_desktop.sync.urls import check_token_url
+
         if not token_url or not client_id:
             raise AuthError("OAuth2 needs a token URL and a client id in the vendor's settings")
         if not client_secret:
             raise AuthError("no OAuth2 client secret is stored for this vendor; enter it in the vendor's credentials")
-        self.token_url = token_url
+        self.token_url = check_token_url(token_url)
         self.client_id = client_id
         self._secret = client_secret
-        self._timeout = timeout
-        self._verify = verify
+        self._own_http = http is None
+        self._http = http or httpx.Client(timeout=timeout, verify=verify, follow_redirects=False)  # type: ignore[arg-type]
         self._clock = clock
         self._lock = threading.Lock()
         self._token: str | None = None
@@ -108,24 +114,37 @@ class OAuth2ClientCredentials(httpx.Auth):
     def __repr__(self) -> str:
         return f"OAuth2ClientCredentials({self.token_url!r}, {self.client_id!r}, ***)"
 
+    def close(self) -> None:
+        if self._own_http:
+            self._http.close()
+
     def _fetch(self) -> str:
+        from vmi_desktop import wire
+        from vmi_desktop.sync.transport import AnswerTooLarge, UnsupportedEncoding, read_body
+
         try:
-            response = httpx.post(
+            with self._http.stream(
+                "POST",
                 self.token_url,
                 data={"grant_type": "client_credentials"},
                 auth=(self.client_id, self._secret),
-                timeout=self._timeout,
-                verify=self._verify,  # type: ignore[arg-type]
-            )
+                headers={"Accept": "application/json", "Accept-Encoding": "gzip"},
+            ) as response:
+                status = response.status_code
+                raw = read_body(response, limit=TOKEN_ANSWER_LIMIT) if status == 200 else b""
         except httpx.HTTPError as exc:
             raise AuthError(scrub(f"could not reach the token URL {self.token_url}: {exc}", [self._secret])) from None
-        if response.status_code != 200:
-            raise AuthError(f"the token URL refused the client credentials (HTTP {response.status_code})")
+        except (AnswerTooLarge, UnsupportedEncoding) as exc:
+            raise AuthError(f"the token URL answered something unusable: {exc}") from None
+        if status != 200:
+            raise AuthError(f"the token URL refused the client credentials (HTTP {status})")
         try:
-            body = response.json()
-            token = str(body["access_token"])
+            body = wire.loads(raw, max_depth=8)
+            token = body["access_token"]
+            if not isinstance(token, str) or not token or len(token) > 8192:
+                raise TypeError("access_token is not a text")
             expires_in = float(body.get("expires_in", 3600))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError):
             raise AuthError("the token URL answered without a usable access_token") from None
         self._token = token
         self._expires_at = self._clock() + expires_in - TOKEN_EXPIRY_MARGIN_S
@@ -138,14 +157,15 @@ class OAuth2ClientCredentials(httpx.Auth):
                 return self._fetch()
             return self._token
 
+    @property
+    def current_token(self) -> str | None:
+        """The cached access token, if any (for scrubbing text; never shown)."""
+        return self._token
+
     def invalidate(self) -> None:
         with self._lock:
             self._token = None
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self.access_token()}"
-        response = yield request
-        if response.status_code == 401:
-            self.invalidate()
-            request.headers["Authorization"] = f"Bearer {self.access_token()}"
-            yield request
+        yield request

@@ -1,16 +1,17 @@
 """The HTTP side of VMI Connect v1: one client per vendor base URL (httpx, no Qt).
 
-Guarantees: TLS verification is always on, plain ``http://`` only reaches
-loopback hosts, every call has a time-out, bodies over 64 KiB are gzipped,
-and every request carries the contract's headers. Errors are classified as
-``TransientError`` (retry later) or ``PermanentError`` (keep as failed); their
-text never contains a secret.
+Guarantees: TLS verification is always on, plain ``http://`` only reaches loopback hosts (the base
+URL and the OAuth2 token URL alike), every call has a total deadline (``timeout`` seconds for
+connect, TLS, the token fetch, the request and the whole answer: ``transport.deadline``), every
+answer is read with a byte cap after decompression, bodies over 64 KiB are gzipped, and every
+request carries the contract's headers. Errors are classified as ``TransientError`` (retry later),
+``PermanentError`` (keep as failed) or ``ProtocolError`` (the supplier answered something the
+contract does not allow); their text never contains a secret.
 """
 
 from __future__ import annotations
 
 import gzip
-import ipaddress
 import logging
 import ssl
 import time
@@ -19,21 +20,46 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
+import msgspec
 
 from vmi_desktop import __version__, wire
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import AuthKind
 from vmi_desktop.sync.auth import AuthError, BearerAuth, OAuth2ClientCredentials, VendorCredentials, scrub
+from vmi_desktop.sync.events import describe
+from vmi_desktop.sync.transport import AnswerTooLarge, UnsupportedEncoding, deadline, install_deadlines, read_body
+from vmi_desktop.sync.urls import InsecureUrlError, check_base_url, is_loopback_host
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "EventPage",
+    "InsecureUrlError",
+    "PermanentError",
+    "PostResult",
+    "ProtocolError",
+    "SyncError",
+    "TransientError",
+    "VmiConnectClient",
+    "check_base_url",
+    "is_loopback_host",
+]
 
 USER_AGENT = f"vmi-desktop/{__version__}"
 PROTOCOL = "vmi-connect/1"
 GZIP_THRESHOLD = 64 * 1024
 MAX_EVENTS_LIMIT = 500
+#: Caps on what a supplier's answer may be, after decompression.
+MAX_PAGE_BYTES = 16 * 1024 * 1024
+MAX_EVENT_BYTES = 256 * 1024
+MAX_ANSWER_BYTES = 1024 * 1024
+ERROR_BODY_BYTES = 64 * 1024
+#: An event page nests 6 levels (page, events, event, data, lines, line); more than this is refused.
+MAX_DEPTH = 32
+#: The longest cursor accepted (it is stored, and sent back in the query string).
+MAX_CURSOR = 2000
 #: Statuses worth retrying; everything else outside 2xx is permanent for that message.
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 409, 422})
@@ -59,35 +85,16 @@ class PermanentError(SyncError):
     """Retrying the same message cannot help (400/401/403/404/409/422 or similar)."""
 
 
-class InsecureUrlError(VmiError):
-    """A base URL the contract forbids (plain http to a non-loopback host, or not a URL at all)."""
+class ProtocolError(SyncError):
+    """The supplier answered what the contract does not allow (a malformed or oversized page).
+
+    Nothing of that answer is used; retrying at once would get the same, so the run stops and the
+    next run asks again (the cursor has not moved).
+    """
 
 
-def is_loopback_host(host: str) -> bool:
-    """127.0.0.0/8, ::1 and localhost: the only hosts plain http may reach."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(base_url: str) -> str:
-    """The base URL without a trailing slash, or ``InsecureUrlError`` saying why it is refused."""
-    url = base_url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InsecureUrlError(
-            f"the supplier URL {base_url!r} is not an http(s) URL; use e.g. https://erp.supplier.example/vmi"
-        )
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise InsecureUrlError(
-            f"refusing plain http:// to {parts.hostname}: use https:// "
-            "(plain http is only allowed to this computer, e.g. 127.0.0.1)"
-        )
-    return url
+class PageTooLarge(ProtocolError):
+    """An event page over the byte cap: asking for fewer events may help."""
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -110,7 +117,7 @@ def parse_retry_after(value: str | None) -> float | None:
 
 @dataclass(frozen=True)
 class PostResult:
-    """A successful POST: the status, the lines the supplier accepted, the raw answer."""
+    """A successful POST: the status, the lines the supplier accepted, the raw answer (scrubbed)."""
 
     status: int
     accepted: int
@@ -119,25 +126,61 @@ class PostResult:
 
 @dataclass(frozen=True)
 class EventPage:
-    """One page of the event feed."""
+    """One page of the event feed; ``events`` are each event's raw JSON, as the supplier sent it."""
 
-    events: list[dict[str, Any]]
+    events: list[bytes]
     next_cursor: str | None
     has_more: bool
 
 
-def _dumps(body: Any) -> bytes:
-    return wire.dumpb(body)
+@dataclass(frozen=True)
+class Answer:
+    """A 2xx answer, read whole within the caps."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+class _Page(msgspec.Struct):
+    """``EventPage`` of the OpenAPI document; the events stay raw (each is read on its own)."""
+
+    events: list[msgspec.Raw]
+    next_cursor: str | int | None = None
+    has_more: bool = False
+
+
+def parse_page(body: bytes, *, limit: int) -> EventPage:
+    """An events answer as an ``EventPage``, or ``ProtocolError`` saying what is wrong with it."""
+    where = "GET /v1/events"
+    try:
+        wire.check_depth(body, MAX_DEPTH)
+        page = msgspec.json.decode(body, type=_Page)
+    except wire.WireError as exc:
+        raise ProtocolError(f"{where}: the answer is refused: {exc}") from None
+    except msgspec.ValidationError as exc:
+        raise ProtocolError(f"{where}: the answer is not an event page ({describe(exc, 'answer')})") from None
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        raise ProtocolError(f"{where}: the answer is not JSON") from None
+    if len(page.events) > limit:
+        raise ProtocolError(
+            f"{where}: the supplier sent {len(page.events)} events where at most {limit} were asked for; "
+            "none of them was applied"
+        )
+    cursor = None if page.next_cursor is None else str(page.next_cursor)
+    if cursor is not None and len(cursor) > MAX_CURSOR:
+        raise ProtocolError(f"{where}: next_cursor is {len(cursor):,} characters long (at most {MAX_CURSOR:,})")
+    return EventPage([bytes(raw) for raw in page.events], cursor, page.has_more)
 
 
 class VmiConnectClient:
-    """One supplier's VMI Connect endpoint, with its authentication and time-outs.
+    """One supplier's VMI Connect endpoint, with its authentication, deadlines and caps.
 
     ``credentials`` are kept in memory only; ``auth_kind`` is ``none``, ``bearer`` or ``oauth2``.
     ``cert_path`` names a PEM file with the client certificate and its key for mutual TLS
     (the key's password comes from ``credentials.key_password``). ``verify`` may name a CA
-    bundle (tests with a private CA); verification can not be switched off. ``clock`` (monotonic
-    seconds) times the OAuth2 token cache.
+    bundle (tests with a private CA); verification can not be switched off. ``timeout`` is the
+    total deadline of one call. ``clock`` (monotonic seconds) times the OAuth2 token cache.
     """
 
     def __init__(
@@ -153,9 +196,12 @@ class VmiConnectClient:
         *,
         ca_bundle: str = "",
         clock: Callable[[], float] = time.monotonic,
+        max_page_bytes: int = MAX_PAGE_BYTES,
     ) -> None:
         self.base_url = check_base_url(base_url)
         self.customer_id = customer_id
+        self.timeout = timeout
+        self.max_page_bytes = max_page_bytes
         self._secrets = credentials.secrets()
         kind = AuthKind(auth_kind)
         verify: ssl.SSLContext | bool = True
@@ -169,32 +215,57 @@ class VmiConnectClient:
                         scrub(f"the client certificate {cert_path} could not be loaded: {exc}", self._secrets)
                     ) from None
             verify = context
+        self._oauth: OAuth2ClientCredentials | None = None
+        self._token_http: httpx.Client | None = None
         auth: httpx.Auth | None
         if kind is AuthKind.BEARER:
             auth = BearerAuth(credentials.token or "")
         elif kind is AuthKind.OAUTH2:
-            auth = OAuth2ClientCredentials(
-                token_url, client_id, credentials.client_secret or "", timeout=timeout, verify=verify, clock=clock
+            self._token_http = install_deadlines(
+                httpx.Client(verify=verify, timeout=httpx.Timeout(timeout), follow_redirects=False)
+            )
+            auth = self._oauth = OAuth2ClientCredentials(
+                token_url, client_id, credentials.client_secret or "", http=self._token_http, clock=clock
             )
         else:
             auth = None
-        self._http = httpx.Client(
-            base_url=self.base_url + "/",
-            auth=auth,
-            verify=verify,
-            timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": USER_AGENT, "X-VMI-Customer": customer_id, "Accept": "application/json"},
-            follow_redirects=False,
+        self._http = install_deadlines(
+            httpx.Client(
+                base_url=self.base_url + "/",
+                auth=auth,
+                verify=verify,
+                timeout=httpx.Timeout(timeout),
+                headers={
+                    "User-Agent": USER_AGENT,
+                    "X-VMI-Customer": customer_id,
+                    "Accept": "application/json",
+                    "Accept-Encoding": "gzip",
+                },
+                follow_redirects=False,
+            )
         )
 
     def close(self) -> None:
         self._http.close()
+        if self._token_http is not None:
+            self._token_http.close()
 
     def __enter__(self) -> VmiConnectClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def secrets(self) -> list[str]:
+        """Every secret this client holds now (the OAuth2 access token too), for scrubbing text."""
+        found = list(self._secrets)
+        if self._oauth is not None and self._oauth.current_token:
+            found.append(self._oauth.current_token)
+        return found
+
+    def scrub(self, text: str) -> str:
+        """``text`` without any of this client's secrets or Authorization values."""
+        return scrub(text, self.secrets())
 
     # -- transport -----------------------------------------------------------------------------
 
@@ -206,26 +277,45 @@ class VmiConnectClient:
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
         params: dict[str, Any] | None = None,
-    ) -> httpx.Response:
+        limit: int = MAX_ANSWER_BYTES,
+    ) -> Answer:
+        """One call within one total deadline; a 2xx ``Answer`` or one of our errors."""
         try:
-            response = self._http.request(method, path.lstrip("/"), content=content, headers=headers, params=params)
+            with deadline(self.timeout):
+                for attempt in (1, 2):
+                    with self._http.stream(
+                        method, path.lstrip("/"), content=content, headers=headers, params=params
+                    ) as response:
+                        status = response.status_code
+                        if status == 401 and self._oauth is not None and attempt == 1:
+                            self._oauth.invalidate()  # an expired or revoked token: one fresh try
+                            continue
+                        if 200 <= status < 300:
+                            return Answer(status, response.headers, read_body(response, limit=limit))
+                        try:
+                            text = read_body(response, limit=ERROR_BODY_BYTES).decode("utf-8", "replace")
+                        except (AnswerTooLarge, UnsupportedEncoding):
+                            text = "(an answer too large or unreadable to keep)"
+                        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                        break
         except httpx.TimeoutException as exc:
             raise TransientError(
-                f"{method} {path}: the supplier did not answer in time ({type(exc).__name__})"
+                f"{method} {path}: the supplier did not answer in time (the whole call is limited to "
+                f"{self.timeout:g} s; {type(exc).__name__})"
             ) from None
         except httpx.TransportError as exc:
             raise TransientError(
-                scrub(f"{method} {path}: connection failed: {exc or type(exc).__name__}", self._secrets)
+                self.scrub(f"{method} {path}: connection failed: {exc or type(exc).__name__}")
             ) from None
-        except AuthError:
-            raise
+        except AuthError as exc:
+            raise AuthError(self.scrub(str(exc))) from None
+        except AnswerTooLarge as exc:
+            raise PageTooLarge(f"{method} {path}: {exc}") from None
+        except UnsupportedEncoding as exc:
+            raise ProtocolError(f"{method} {path}: {exc}") from None
         except httpx.HTTPError as exc:  # decoding errors, redirects, invalid URLs: worth another try later
-            raise TransientError(scrub(f"{method} {path}: {type(exc).__name__}: {exc}", self._secrets)) from None
-        status = response.status_code
-        if 200 <= status < 300:
-            return response
-        body = scrub(response.text[:2000], self._secrets)
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise TransientError(self.scrub(f"{method} {path}: {type(exc).__name__}: {exc}")) from None
+        body = self.scrub(text[:2000])
         if status in TRANSIENT_STATUSES or status >= 500:
             raise TransientError(
                 f"{method} {path}: supplier answered HTTP {status}", status=status, body=body, retry_after=retry_after
@@ -236,24 +326,25 @@ class VmiConnectClient:
 
     def post_json(self, path: str, body: dict[str, Any] | bytes, message_id: str) -> PostResult:
         """POST one outbound message with its idempotency key; gzip when it is large."""
-        raw = body if isinstance(body, bytes) else _dumps(body)
+        raw = body if isinstance(body, bytes) else wire.dumpb(body)
         headers = {"Content-Type": "application/json", "Idempotency-Key": message_id}
         if len(raw) > GZIP_THRESHOLD:
             raw = gzip.compress(raw, compresslevel=5)
             headers["Content-Encoding"] = "gzip"
-        response = self._request("POST", path, content=raw, headers=headers)
-        text = response.text
         try:
-            answer = wire.loads(text)
-            accepted = int(answer["accepted"])
+            answer = self._request("POST", path, content=raw, headers=headers)
+        except ProtocolError as exc:  # the supplier may have applied it; the idempotency key makes a resend safe
+            raise TransientError(str(exc)) from None
+        text = self.scrub(answer.body.decode("utf-8", "replace")[:2000])
+        try:
+            parsed = wire.loads(answer.body, max_depth=MAX_DEPTH)
+            accepted = int(parsed["accepted"])
         except (ValueError, KeyError, TypeError, ArithmeticError):
             # The supplier may have applied it; the idempotency key makes a resend safe.
             raise TransientError(
-                f"POST {path}: unreadable answer (HTTP {response.status_code})",
-                status=response.status_code,
-                body=scrub(text[:2000], self._secrets),
+                f"POST {path}: unreadable answer (HTTP {answer.status})", status=answer.status, body=text
             ) from None
-        return PostResult(response.status_code, accepted, text[:2000])
+        return PostResult(answer.status, accepted, text)
 
     # -- contract calls ----------------------------------------------------------------------
 
@@ -261,31 +352,25 @@ class VmiConnectClient:
         """``GET /v1/health``: reachable, authenticated, speaking ``vmi-connect/1``."""
         response = self._request("GET", "/v1/health")
         try:
-            answer = wire.loads(response.content)
+            answer = wire.loads(response.body, max_depth=MAX_DEPTH)
         except ValueError:
             raise TransientError("GET /v1/health: unreadable answer") from None
         if not isinstance(answer, dict) or answer.get("status") != "ok":
-            raise PermanentError(f"GET /v1/health: supplier reports status {answer!r:.200}")
+            raise PermanentError(self.scrub(f"GET /v1/health: supplier reports status {answer!r:.200}"))
         if answer.get("protocol") != PROTOCOL:
-            raise PermanentError(f"the supplier speaks {answer.get('protocol')!r}, this app speaks {PROTOCOL!r}")
+            raise PermanentError(
+                self.scrub(f"the supplier speaks {answer.get('protocol')!r:.60}, this app speaks {PROTOCOL!r}")
+            )
         return answer
 
     def events(self, after: str | None = None, limit: int = MAX_EVENTS_LIMIT) -> EventPage:
         """``GET /v1/events``: one page of events after ``after`` (None on the very first call)."""
-        params: dict[str, Any] = {"limit": max(1, min(limit, MAX_EVENTS_LIMIT))}
+        limit = max(1, min(limit, MAX_EVENTS_LIMIT))
+        params: dict[str, Any] = {"limit": limit}
         if after is not None:
             params["after"] = after
-        response = self._request("GET", "/v1/events", params=params)
-        try:
-            answer = wire.loads(response.content)
-            events = answer["events"]
-            if not isinstance(events, list):
-                raise TypeError("events is not a list")
-            next_cursor = answer.get("next_cursor")
-            has_more = bool(answer.get("has_more", False))
-        except (ValueError, KeyError, TypeError):
-            raise TransientError("GET /v1/events: unreadable answer from the supplier") from None
-        return EventPage(events, None if next_cursor is None else str(next_cursor), has_more)
+        answer = self._request("GET", "/v1/events", params=params, limit=self.max_page_bytes)
+        return parse_page(answer.body, limit=limit)
 
     # Convenience senders (the outbox stores bodies and calls ``post_json``).
 

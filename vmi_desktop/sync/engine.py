@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,16 +25,33 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from vmi_desktop.db import Database, describe_db_error
 from vmi_desktop.errors import VmiError
-from vmi_desktop.models import ConnectionKind, OutboxMessage, OutboxStatus, Vendor, utcnow
+from vmi_desktop.models import AlertKind, ConnectionKind, OutboxMessage, OutboxStatus, Vendor, utcnow
 from vmi_desktop.sync import outbox
 from vmi_desktop.sync.auth import VendorCredentials, scrub
-from vmi_desktop.sync.client import MAX_EVENTS_LIMIT, PermanentError, TransientError, VmiConnectClient
-from vmi_desktop.sync.inbox import apply_page
+from vmi_desktop.sync.client import (
+    MAX_EVENTS_LIMIT,
+    MAX_PAGE_BYTES,
+    EventPage,
+    PageTooLarge,
+    PermanentError,
+    ProtocolError,
+    TransientError,
+    VmiConnectClient,
+)
+from vmi_desktop.sync.dispatch import raise_alert, resolve_alert
+from vmi_desktop.sync.inbox import MAX_EVENT_BYTES, apply_page
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
 ENV_TOKEN_PREFIX = "VMI_SUPPLIER_TOKEN_"  # noqa: S105 (a variable name, not a secret)
+#: Pages pulled per run at most (a supplier answering has_more for ever must not keep a run going).
+MAX_PAGES_PER_RUN = 40
+
+
+def protocol_cause(vendor_id: int) -> str:
+    """The cause key of a vendor's "event feed refused" alert (one open alert per vendor)."""
+    return f"sync_protocol:{vendor_id}"
 
 
 @dataclass
@@ -49,6 +67,8 @@ class SyncReport:
     error: str | None = None
     pending: int = 0
     next_attempt_at: Any = field(default=None, repr=False)
+    #: The run stopped at its page bound with more events waiting (the next run should come soon).
+    more_events: bool = False
 
     @property
     def ok(self) -> bool:
@@ -69,7 +89,11 @@ class _Vendor:
 
 
 class SyncEngine:
-    """Sync settings shared by runs: back-off, report schedule, time-outs.
+    """Sync settings shared by runs: back-off, report schedule, time-outs and bounds.
+
+    ``timeout`` is the total deadline of one supplier call; ``max_pages`` bounds the pages pulled
+    per run (the rest waits for the next run, ``SyncReport.more_events``); ``max_page_bytes`` and
+    ``max_event_bytes`` cap what a supplier's page and each of its events may be.
 
     ``wait_for_retries_s`` lets one run wait (cancellably) for a retry that is due within that
     many seconds instead of leaving it to the next run; the UI keeps it at 0. ``clock`` is the
@@ -85,6 +109,9 @@ class SyncEngine:
         full_report_every: timedelta = timedelta(hours=24),
         usage_days: int = 90,
         events_limit: int = MAX_EVENTS_LIMIT,
+        max_pages: int = MAX_PAGES_PER_RUN,
+        max_page_bytes: int = MAX_PAGE_BYTES,
+        max_event_bytes: int = MAX_EVENT_BYTES,
         timeout: float = 10.0,
         wait_for_retries_s: float = 0.0,
         ca_bundle: str = "",
@@ -96,6 +123,9 @@ class SyncEngine:
         self.full_report_every = full_report_every
         self.usage_days = usage_days
         self.events_limit = events_limit
+        self.max_pages = max_pages
+        self.max_page_bytes = max_page_bytes
+        self.max_event_bytes = max_event_bytes
         self.timeout = timeout
         self.wait_for_retries_s = wait_for_retries_s
         self.ca_bundle = ca_bundle
@@ -139,6 +169,7 @@ class SyncEngine:
             cert_path=v.cert_path,
             timeout=self.timeout,
             ca_bundle=self.ca_bundle,
+            max_page_bytes=self.max_page_bytes,
         )
 
     def schedule_reports(self, vendor_id: int) -> int:
@@ -291,19 +322,51 @@ class SyncEngine:
         step: Callable[[float, str], None],
         latencies: list[float],
     ) -> None:
+        """Pull and apply pages until the feed is drained, at most ``max_pages`` of them this run."""
         with self.db.transaction() as session:
             cursor = outbox.sync_state(session, vendor_id).cursor
         pages = 0
+        limit = self.events_limit
         while not cancel.is_set():
+            if pages >= self.max_pages:
+                report.more_events = True
+                log.info("vendor %s: stopped after %d pages this run; the feed continues next run", vendor_id, pages)
+                break
             started = time.monotonic()
-            page = None
-            for attempt in self._retrying(cancel):
-                with attempt:
-                    page = client.events(after=cursor, limit=self.events_limit)
-            assert page is not None
+            try:
+                page = self._page(client, cursor, limit, cancel)
+            except PageTooLarge:
+                if limit <= 1:
+                    self._protocol_alert(vendor_id, client, sys.exc_info()[1])
+                    raise
+                limit = max(1, limit // 4)  # big events: ask for fewer at a time
+                log.info("vendor %s: event page too large; asking for %d events at a time", vendor_id, limit)
+                continue
+            except ProtocolError as exc:
+                self._protocol_alert(vendor_id, client, exc)
+                raise
+            except PermanentError as exc:
+                if cursor is not None and exc.status in (400, 404, 409, 410, 422):
+                    raise PermanentError(
+                        f"{exc} — the supplier may have lost its event feed (it does not accept the feed cursor "
+                        f"{cursor[:40]!r}); a parts manager can reset the feed cursor (Sync page, or "
+                        "vmi-desktop sync --reset-cursor --vendor CODE): events are read again from the start "
+                        "and those already applied are skipped",
+                        status=exc.status,
+                        body=exc.body,
+                    ) from None
+                raise
             latencies.append(time.monotonic() - started)
             with self.db.unit_of_work() as uow:
-                result = apply_page(uow, vendor_id, page.events, page.next_cursor)
+                result = apply_page(
+                    uow,
+                    vendor_id,
+                    page.events,
+                    page.next_cursor,
+                    max_event_bytes=self.max_event_bytes,
+                    secrets=client.secrets(),
+                )
+                resolve_alert(uow.session, protocol_cause(vendor_id), "system")
             report.events_applied += result.applied
             report.events_rejected += result.rejected
             pages += 1
@@ -314,6 +377,28 @@ class SyncEngine:
             if not page.has_more or page.next_cursor is None or page.next_cursor == cursor:
                 break
             cursor = page.next_cursor
+
+    def _page(self, client: VmiConnectClient, cursor: str | None, limit: int, cancel: threading.Event) -> EventPage:
+        page = None
+        for attempt in self._retrying(cancel):
+            with attempt:
+                page = client.events(after=cursor, limit=limit)
+        assert page is not None
+        return page
+
+    def _protocol_alert(self, vendor_id: int, client: VmiConnectClient, exc: BaseException | None) -> None:
+        """One open alert per vendor for a supplier that answers outside the contract (not one per page)."""
+        text = client.scrub(str(exc))
+        with self.db.unit_of_work() as uow:
+            vendor = uow.session.get(Vendor, vendor_id)
+            raise_alert(
+                uow.session,
+                kind=AlertKind.SYNC_FAILED,
+                cause_key=protocol_cause(vendor_id),
+                message=f"{vendor.code if vendor else vendor_id}: the supplier's event feed is refused: {text}"[:1000],
+                vendor_id=vendor_id,
+            )
+            uow.changes.alerts = True
 
     def _record(self, vendor_id: int, report: SyncReport) -> None:
         try:

@@ -1,18 +1,22 @@
 """The inbox: supplier events applied in order, each at most once, cursor committed with them.
 
-``apply_page`` runs in one database transaction: every event of the page is
-applied (each in its own savepoint) or kept as rejected, recorded in
-``inbox_events`` (unique per vendor and event id), and the cursor moves, all
-in the same commit. A crash before the commit applies nothing and keeps the
-old cursor; the page is pulled again and already-recorded events are skipped.
+``apply_page`` runs in the caller's unit of work: every event of the page is read into its typed
+model (``sync.events``), then applied (each in its own savepoint) or kept as rejected, recorded in
+``inbox_events`` (unique per vendor and sha256 of the event id), and the cursor moves, all in the
+same commit. A crash before the commit applies nothing and keeps the old cursor; the page is
+pulled again and already-recorded events are skipped.
+
+Whatever goes wrong with one event (it is malformed, out of scope, refused by the domain, refused
+by the database as a value it cannot hold, or it hits a bug) rejects that event alone, with the
+reason kept and an alert; the events after it still apply. Only a database that is itself in
+trouble (unreachable, busy, full, read-only) fails the page, so that it is pulled again later.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,20 +25,40 @@ from sqlalchemy.orm import Session
 
 from vmi_desktop import wire
 from vmi_desktop.db import UnitOfWork
+from vmi_desktop.db.errors import DbProblem, describe_db_error, is_database_error, problem_of
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import AlertKind, AlertSeverity, InboxEvent, InboxStatus, Vendor, utcnow
-from vmi_desktop.scope import vendor_actor
+from vmi_desktop.replenishment import alerts
+from vmi_desktop.scope import Actor, vendor_actor
+from vmi_desktop.sync.auth import scrub
 from vmi_desktop.sync.dispatch import (
     EventRejected,
     dispatch,
     prepare_threshold_proposal,
-    raise_alert,
     threshold_agreements,
     write_threshold_proposals,
 )
+from vmi_desktop.sync.events import Inbound, ThresholdsProposed, read_event
 from vmi_desktop.sync.outbox import sync_state
 
 log = logging.getLogger(__name__)
+
+#: The largest event accepted (its raw JSON); a larger one is rejected and kept cut short.
+MAX_EVENT_BYTES = 256 * 1024
+#: Event keys looked up per statement.
+_LOOKUP_BATCH = 500
+#: Database problems that are about the database, not the event: the page fails and is pulled again.
+_ENVIRONMENT = frozenset(
+    {
+        DbProblem.UNREACHABLE,
+        DbProblem.BUSY,
+        DbProblem.CONFLICT,
+        DbProblem.DISK_FULL,
+        DbProblem.READ_ONLY,
+        DbProblem.NOT_A_DATABASE,
+        DbProblem.PERMISSION,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -46,29 +70,117 @@ class PageResult:
     skipped: int
 
 
-def _occurred(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
+@dataclass
+class _Outcome:
+    item: Inbound
+    status: InboxStatus = InboxStatus.APPLIED
+    reason: str = ""
+    scope: bool = False
+    alerted: bool = False
+    proposal: dict[str, Any] | None = field(default=None, repr=False)
+
+    def reject(self, reason: str, *, scope: bool = False, alerted: bool = False) -> None:
+        self.status, self.reason, self.scope, self.alerted = InboxStatus.REJECTED, reason, scope, alerted
+
+
+def _raw(event: Any) -> bytes:
+    """An event as raw JSON: as the supplier sent it, or encoded (tests and tools pass Python values)."""
+    if isinstance(event, bytes | bytearray | memoryview):
+        return bytes(event)
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
+        return wire.dumpb(event)
+    except wire.WireError:
+        return repr(event).encode("utf-8", "replace")
 
 
-def _event_key(event: Any) -> str:
-    if isinstance(event, dict) and isinstance(event.get("event_id"), str | int) and str(event["event_id"]).strip():
-        return str(event["event_id"])[:100]
-    raw = json.dumps(event, sort_keys=True, default=str).encode()  # a stable digest of any shape
-    return "invalid:" + hashlib.sha256(raw).hexdigest()[:40]
+def _reason_for(exc: Exception) -> str:
+    """Why an event hit an exception: a database refusal in one sentence, or a bug named as such."""
+    if is_database_error(exc):
+        return describe_db_error(exc)
+    return f"internal error while applying it ({type(exc).__name__}: {str(exc)[:300]}); see the log"
 
 
-def apply_page(uow: UnitOfWork, vendor_id: int, events: list[Any], next_cursor: str | None) -> PageResult:
+def _is_environmental(exc: Exception) -> bool:
+    return is_database_error(exc) and problem_of(exc) in _ENVIRONMENT
+
+
+def _known_keys(session: Session, vendor_id: int, keys: list[str]) -> set[str]:
+    unique = sorted(set(keys))
+    known: set[str] = set()
+    for i in range(0, len(unique), _LOOKUP_BATCH):
+        known.update(
+            session.scalars(
+                select(InboxEvent.event_key).where(
+                    InboxEvent.vendor_id == vendor_id, InboxEvent.event_key.in_(unique[i : i + _LOOKUP_BATCH])
+                )
+            )
+        )
+    return known
+
+
+def _apply_one(uow: UnitOfWork, actor: Actor, outcome: _Outcome, vendor_code: str) -> None:
+    """Apply one non-proposal event in its own savepoint; any failure becomes the outcome's rejection."""
+    item = outcome.item
+    assert item.data is not None
+    session = uow.session
+    try:
+        with session.begin_nested():
+            note = dispatch(uow, actor, item.data)
+        if isinstance(note, EventRejected):
+            raise note
+        log.info("%s: event %s (%s) applied: %s", vendor_code, item.event_id[:200], item.type, note)
+    except EventRejected as exc:
+        outcome.reject(str(exc), scope=exc.scope, alerted=exc.alerted)
+    except VmiError as exc:
+        outcome.reject(str(exc))
+    except Exception as exc:
+        if _is_environmental(exc):
+            raise
+        if not is_database_error(exc):
+            log.exception("%s: event %s (%s) hit a bug", vendor_code, item.event_id[:200], item.type)
+        outcome.reject(_reason_for(exc))
+
+
+def _write_proposals(session: Session, actor: Actor, outcomes: list[_Outcome], vendor_code: str) -> None:
+    """Write the page's valid proposals in bulk; should that fail, one by one (each rejected on its own)."""
+    if not outcomes:
+        return
+    try:
+        with session.begin_nested():
+            write_threshold_proposals(session, actor, [o.proposal for o in outcomes if o.proposal is not None])
+        return
+    except Exception as exc:
+        if _is_environmental(exc):
+            raise
+        log.warning("%s: proposals of a page could not be written together (%s); one by one", vendor_code, exc)
+    for outcome in outcomes:
+        try:
+            with session.begin_nested():
+                write_threshold_proposals(session, actor, [outcome.proposal] if outcome.proposal else [])
+        except Exception as exc:
+            if _is_environmental(exc):
+                raise
+            outcome.reject(_reason_for(exc))
+            outcome.proposal = None
+
+
+def apply_page(
+    uow: UnitOfWork,
+    vendor_id: int,
+    events: Sequence[Any],
+    next_cursor: str | None,
+    *,
+    max_event_bytes: int = MAX_EVENT_BYTES,
+    secrets: Iterable[str] = (),
+) -> PageResult:
     """Apply one page of events and move the cursor, in the caller's transaction.
 
-    Threshold proposals (validated up front, independent of other events) are written in bulk at
-    the end of the page; every other kind is applied on its own in a savepoint, in feed order.
+    ``events`` are each event's raw JSON (``bytes``, as the client hands them over) or Python
+    values. Threshold proposals (checked up front, independent of other events) are written in
+    bulk at the end of the page; every other kind is applied on its own in a savepoint, in feed
+    order. ``secrets`` are scrubbed from what is stored (payloads and reasons).
     """
+    secrets = [s for s in secrets if s]
     session = uow.session
     uow.changes.sync_vendors.add(vendor_id)
     vendor = session.get(Vendor, vendor_id)
@@ -79,84 +191,98 @@ def apply_page(uow: UnitOfWork, vendor_id: int, events: list[Any], next_cursor: 
     # never commits on its own.
     state.last_attempt_at = utcnow()
     session.flush()
-    keys = [_event_key(e) for e in events]
-    seen = (
-        set(
-            session.scalars(
-                select(InboxEvent.event_id).where(InboxEvent.vendor_id == vendor_id, InboxEvent.event_id.in_(set(keys)))
-            )
-        )
-        if keys
-        else set()
-    )
-    agreements = threshold_agreements(session, vendor_id, events)
-    proposals: list[dict[str, Any]] = []
-    records: list[dict[str, Any]] = []
-    applied = rejected = skipped = 0
-    received = utcnow()
-    for event, key in zip(events, keys, strict=True):
-        if key in seen:
+    items = [read_event(_raw(e), max_bytes=max_event_bytes) for e in events]
+    seen = _known_keys(session, vendor_id, [i.key for i in items])
+    fresh: list[_Outcome] = []
+    skipped = 0
+    for item in items:
+        if item.key in seen:
             skipped += 1
             continue
-        seen.add(key)
-        event_type = event.get("type") if isinstance(event, dict) else None
-        type_text = event_type if isinstance(event_type, str) else ""
-        reason = ""
-        scope = alerted = False
-        try:
-            if not isinstance(event, dict) or key.startswith("invalid:"):
-                raise EventRejected("malformed event: no event_id")
-            if not type_text:
-                raise EventRejected("malformed event: no type")
-            if type_text == "thresholds.proposed":
-                proposals.append(prepare_threshold_proposal(actor, event.get("data"), agreements))
-            else:
-                with session.begin_nested():
-                    note = dispatch(uow, actor, type_text, event.get("data"))
-                if isinstance(note, EventRejected):
-                    raise note
-                log.info("%s: event %s (%s) applied: %s", vendor.code, key, type_text, note)
-            status = InboxStatus.APPLIED
-        except EventRejected as exc:
-            status, reason, scope, alerted = InboxStatus.REJECTED, str(exc), exc.scope, exc.alerted
-        except VmiError as exc:
-            status, reason = InboxStatus.REJECTED, str(exc)
-        if status is InboxStatus.REJECTED:
-            rejected += 1
-            log.warning("%s: event %s (%s) rejected: %s", vendor.code, key, type_text, reason)
-            if not alerted:
-                raise_alert(
-                    session,
-                    kind=AlertKind.SCOPE_VIOLATION if scope else AlertKind.EVENT_REJECTED,
-                    cause_key=f"event:{vendor_id}:{key}"[:200],
-                    message=f"{vendor.code} event {key} ({type_text or 'no type'}) rejected: {reason}"[:1000],
-                    vendor_id=vendor_id,
-                    severity=AlertSeverity.CRITICAL if scope else AlertSeverity.WARNING,
-                )
+        seen.add(item.key)
+        fresh.append(_Outcome(item))
+        if not item.ok:
+            fresh[-1].reject(item.problem)
+    agreements = threshold_agreements(
+        session,
+        vendor_id,
+        [o.item.data for o in fresh if o.status is InboxStatus.APPLIED and isinstance(o.item.data, ThresholdsProposed)],
+    )
+    proposals: list[_Outcome] = []
+    for outcome in fresh:
+        data = outcome.item.data
+        if outcome.status is InboxStatus.REJECTED:
+            continue
+        if isinstance(data, ThresholdsProposed):
+            try:
+                outcome.proposal = prepare_threshold_proposal(actor, data, agreements)
+                proposals.append(outcome)
+            except EventRejected as exc:
+                outcome.reject(str(exc), scope=exc.scope)
+            except Exception as exc:
+                log.exception("%s: proposal %s hit a bug", vendor.code, outcome.item.event_id[:200])
+                outcome.reject(_reason_for(exc))
         else:
-            applied += 1
+            _apply_one(uow, actor, outcome, vendor.code)
+    _write_proposals(session, actor, proposals, vendor.code)
+    uow.changes.agreements.update(o.proposal["agreement_id"] for o in proposals if o.proposal is not None)
+    return _record(uow, vendor, fresh, skipped, next_cursor, secrets)
+
+
+def _record(
+    uow: UnitOfWork,
+    vendor: Vendor,
+    outcomes: list[_Outcome],
+    skipped: int,
+    next_cursor: str | None,
+    secrets: list[str],
+) -> PageResult:
+    """Store every new event with its outcome, raise the rejections' alerts, move the cursor."""
+    session = uow.session
+    received = utcnow()
+    records: list[dict[str, Any]] = []
+    alert_rows: list[dict[str, Any]] = []
+    rejected = 0
+    for o in outcomes:
+        item = o.item
+        reason = scrub(o.reason, secrets)[:1000]
+        if o.status is InboxStatus.REJECTED:
+            rejected += 1
+            log.warning("%s: event %s (%s) rejected: %s", vendor.code, item.event_id[:200], item.type, reason)
+            if not o.alerted:
+                alert_rows.append(
+                    {
+                        "kind": AlertKind.SCOPE_VIOLATION if o.scope else AlertKind.EVENT_REJECTED,
+                        "cause_key": f"event:{vendor.id}:{item.key[:40]}",
+                        "message": f"{vendor.code} event {item.event_id[:100]} ({item.type or 'no type'}) "
+                        f"rejected: {reason}"[:1000],
+                        "vendor_id": vendor.id,
+                        "severity": AlertSeverity.CRITICAL if o.scope else AlertSeverity.WARNING,
+                    }
+                )
         records.append(
             {
-                "vendor_id": vendor_id,
-                "event_id": key,
-                "type": type_text[:60],
-                "occurred_at": _occurred(event.get("occurred_at")) if isinstance(event, dict) else None,
-                "payload": wire.dumps(event),
-                "status": status,
-                "reason": reason[:1000],
+                "vendor_id": vendor.id,
+                "event_id": item.event_id,
+                "event_key": item.key,
+                "type": item.type,
+                "occurred_at": item.occurred_at,
+                "payload": scrub(item.payload, secrets),
+                "status": o.status,
+                "reason": reason,
                 "received_at": received,
             }
         )
-    write_threshold_proposals(session, actor, proposals)
-    uow.changes.agreements.update(p["agreement_id"] for p in proposals)
-    if rejected:
+    if alert_rows:
+        alerts.raise_many(session, alert_rows)
         uow.changes.alerts = True
     if records:
         session.execute(insert(InboxEvent), records)
+    state = sync_state(session, vendor.id)
     if next_cursor is not None:
         state.cursor = next_cursor
     session.flush()
-    return PageResult(applied, rejected, skipped)
+    return PageResult(len(outcomes) - rejected, rejected, skipped)
 
 
 @dataclass(frozen=True)
