@@ -194,3 +194,45 @@ def test_every_exact_column_of_0001_is_converted_by_0002(tmp_path: Path) -> None
         if isinstance(column.type, ExactDecimal)
     }
     assert exact_in_models & in_0001 == {(t, c) for t, c, _ in _exact_columns()}
+
+
+def test_upgrade_to_0003_keys_existing_inbox_events_and_keeps_them_deduplicated(db: Database) -> None:
+    """Events pulled before 0003 keep their ids; their sha256 keys still catch a replay of them."""
+    import hashlib
+
+    from alembic import command
+
+    from tests.world import build_world
+    from vmi_desktop.models import InboxEvent
+
+    with db.transaction() as session:
+        vendor_id = build_world(session).vendors["ACME"]
+    cfg = migrate.alembic_config(db)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    with db.engine.begin() as conn:
+        for i, event_id in enumerate(["EV-1", "E" * 100]):
+            conn.execute(
+                text(
+                    "INSERT INTO inbox_events (vendor_id, event_id, type, payload, status, reason, received_at) "
+                    "VALUES (:v, :e, 'thresholds.proposed', '{}', 'applied', '', :t)"
+                ),
+                {"v": vendor_id, "e": event_id, "t": f"2026-01-0{i + 1} 00:00:00+00:00"},
+            )
+    migrate.upgrade_database(db)
+    with db.transaction() as session:
+        rows = {e.event_id: e.event_key for e in session.query(InboxEvent)}
+    assert rows == {e: hashlib.sha256(e.encode()).hexdigest() for e in ("EV-1", "E" * 100)}
+    with pytest.raises(Exception, match="(?i)unique"), db.transaction() as session:
+        session.add(
+            InboxEvent(
+                vendor_id=vendor_id,
+                event_id="EV-1",
+                event_key=rows["EV-1"],
+                type="x",
+                payload="{}",
+                status="applied",
+                reason="",
+            )
+        )
