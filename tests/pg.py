@@ -53,6 +53,7 @@ class PgCluster:
     data_dir: Path
     port: int
     owner: str | None
+    options: str = ""
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql+psycopg://{self._user}@127.0.0.1:{self.port}/{dbname}"
@@ -60,6 +61,18 @@ class PgCluster:
     @property
     def _user(self) -> str:
         return self.owner or pwd.getpwuid(os.getuid()).pw_name
+
+    def stop_server(self) -> None:
+        """Stop the server, keeping its data (a database that went down)."""
+        _run(self.owner, [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+
+    def start_server(self) -> None:
+        """Start the stopped server again on the same port and data."""
+        log = str(self.data_dir.parent / "log")
+        _run(
+            self.owner,
+            [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-o", self.options, "-l", log, "-w", "start"],
+        )
 
     def stop(self) -> None:
         _run(
@@ -111,7 +124,7 @@ def start_cluster() -> PgCluster:
         f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off -c max_connections=100"
     )
     _run(owner, [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start"])
-    cluster = PgCluster(bin_dir, data, port, owner)
+    cluster = PgCluster(bin_dir, data, port, owner, opts)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:

@@ -15,6 +15,7 @@ rule can be read (and tested) in one file:
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ class Action(enum.StrEnum):
     MANAGE_ALERTS = "manage_alerts"
     RUN_REORDER = "run_reorder"
     RUN_SYNC = "run_sync"
+    RESET_SYNC_FEED = "reset_sync_feed"  # read a supplier's event feed again from its start
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
 
@@ -176,3 +178,27 @@ def require_vendor(actor: Actor, vendor_id: int) -> None:
 def may_see_vendor(actor: Actor, vendor_id: int | None) -> bool:
     """Whether rows of this vendor (orders, alerts, scorecards) are visible to ``actor``."""
     return not actor.is_supplier or (vendor_id is not None and vendor_id == actor.vendor_id)
+
+
+def covered_codes(session: Session, vendor_id: int, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of ``(part_number, location_code)`` pairs the vendor has an active agreement for (one query)."""
+    from vmi_desktop.models import Location, Sku
+
+    wanted = set(pairs)
+    if not wanted:
+        return set()
+    parts = sorted({part for part, _ in wanted})
+    codes = sorted({code for _, code in wanted})
+    rows = session.execute(
+        select(Sku.part_number, Location.code)
+        .select_from(SupplyAgreement)
+        .join(Sku, Sku.id == SupplyAgreement.sku_id)
+        .join(Location, Location.id == SupplyAgreement.location_id)
+        .where(
+            SupplyAgreement.vendor_id == vendor_id,
+            SupplyAgreement.active.is_(True),
+            Sku.part_number.in_(parts),
+            Location.code.in_(codes),
+        )
+    )
+    return {(part, code) for part, code in rows} & wanted

@@ -113,7 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         supplier = self.server.supplier
         parts = urlsplit(self.path)
-        supplier.record(self, "GET", parts.path, b"")
+        supplier.record(self, "GET", parts.path, b"", parse_qs(parts.query))
         if parts.path == "/v1/health":
             self.answer(200, b'{"status": "ok", "supplier": "Hostile", "protocol": "vmi-connect/1"}')
             return
@@ -153,6 +153,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    query: dict[str, list[str]] = field(default_factory=dict)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -192,10 +193,13 @@ class HostileSupplier:
         with self.lock:
             self.counts[name] += 1
 
-    def record(self, handler: _Handler, method: str, path: str, body: bytes) -> None:
+    def record(
+        self, handler: _Handler, method: str, path: str, body: bytes, query: dict[str, list[str]] | None = None
+    ) -> None:
+        headers = {k.lower(): v for k, v in handler.headers.items()}
         with self.lock:
             self.counts[f"{method} {path}"] += 1
-            self.requests.append(Request(method, path, {k.lower(): v for k, v in handler.headers.items()}, body))
+            self.requests.append(Request(method, path, headers, body, query or {}))
 
     def posts(self, path: str) -> list[Request]:
         with self.lock:
@@ -220,13 +224,19 @@ class HostileSupplier:
         """The same answer to every events request, byte for byte."""
         self.events_answer = lambda handler, after, limit: handler.answer(status, body, headers)
 
-    def serve_slow_loris(self, interval: float, *, body: bytes | None = None) -> None:
-        """A valid answer whose every byte (status line first) takes ``interval`` seconds to arrive."""
+    def serve_slow_loris(self, interval: float, *, body: bytes | None = None, head_first: bool = False) -> None:
+        """A valid answer whose every byte takes ``interval`` seconds to arrive (the status line first,
+        or, with ``head_first``, after headers sent at once)."""
 
         def answer(handler: _Handler, after: str | None, limit: int) -> None:
             payload = body if body is not None else page_bytes(*self._slice(after, limit))
             head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
-            handler.trickle(head.encode() + payload, interval)
+            if head_first:
+                handler.wfile.write(head.encode())
+                handler.wfile.flush()
+                handler.trickle(payload, interval)
+            else:
+                handler.trickle(head.encode() + payload, interval)
 
         self.events_answer = answer
 

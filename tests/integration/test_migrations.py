@@ -224,7 +224,7 @@ def test_upgrade_to_0003_keys_existing_inbox_events_and_keeps_them_deduplicated(
     with db.transaction() as session:
         rows = {e.event_id: e.event_key for e in session.query(InboxEvent)}
     assert rows == {e: hashlib.sha256(e.encode()).hexdigest() for e in ("EV-1", "E" * 100)}
-    with pytest.raises(Exception, match="(?i)unique"), db.transaction() as session:
+    with pytest.raises(Exception, match=r"(?i)unique"), db.transaction() as session:
         session.add(
             InboxEvent(
                 vendor_id=vendor_id,

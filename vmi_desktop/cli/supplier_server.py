@@ -26,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--base-path", default="", help="prefix of the contract paths, e.g. /vmi")
     parser.add_argument("--no-auto-ship", action="store_true", help="acknowledge orders but do not ship them")
     parser.add_argument("--no-replenish", action="store_true", help="do not raise orders below min")
+    parser.add_argument(
+        "--state",
+        metavar="PATH",
+        help="keep the supplier's state (event feed, orders, answers) in this JSON file, read back on the next "
+        "start; without it the state lives in memory and a restart loses the feed",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -41,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         base_path=args.base_path,
         auto_ship=not args.no_auto_ship,
         replenish=not args.no_replenish,
+        state_path=args.state,
     )
     print(f"VMI Connect reference supplier {args.vendor_name!r} on {server.url}", flush=True)
     if not args.token and not os.environ.get("VMI_SUPPLIER_SERVER_TOKEN"):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,6 +37,15 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_messages_vendor_status_next", "vendor_id", "status", "next_attempt_at"),)
 
 
+def event_key(event_id: str) -> str:
+    """The deduplication key of an event id: sha256, hex (fixed length, whatever the id's length)."""
+    return hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _event_key_default(context: Any) -> str:
+    return event_key(context.get_current_parameters()["event_id"])
+
+
 class InboxEvent(Base):
     """An event pulled from a supplier: applied or rejected (with the reason), never twice.
 
@@ -46,7 +57,7 @@ class InboxEvent(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="RESTRICT"))
     event_id: Mapped[str] = mapped_column(Text)
-    event_key: Mapped[str] = mapped_column(String(64))
+    event_key: Mapped[str] = mapped_column(String(64), default=_event_key_default)
     type: Mapped[str] = mapped_column(String(60))
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     payload: Mapped[str] = mapped_column(Text)

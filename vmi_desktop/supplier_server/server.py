@@ -24,6 +24,7 @@ import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -235,6 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
             except BadRequest as exc:
                 result = exc.status, _dumps({"error": exc.reason})
             state.answers[key] = result
+            state.persist()
             return result
 
     def _token(self, body: bytes) -> None:
@@ -278,9 +280,12 @@ class _Handler(BaseHTTPRequestHandler):
             elif method == "POST" and path == "/_control/events" and isinstance(data, list):
                 for item in data:  # many at once (benchmarks)
                     state.add_event(item["type"], item.get("data"), event_id=item.get("event_id"))
+                state.persist()
                 self._json(200, {"added": len(data)})
             elif method == "POST" and path == "/_control/events":
-                self._json(200, state.add_event(data["type"], data.get("data"), event_id=data.get("event_id")))
+                added = state.add_event(data["type"], data.get("data"), event_id=data.get("event_id"))
+                state.persist()
+                self._json(200, added)
             else:
                 self._error(404, f"no such control endpoint: {method} {path}")
         except (TypeError, ValueError, KeyError) as exc:
@@ -327,6 +332,8 @@ class _Server(ThreadingHTTPServer):
 class SupplierServer:
     """The reference supplier on ``host:port`` (port 0 picks a free one), served from a thread.
 
+    With ``state_path`` its state is kept in that JSON file and read back on the next start.
+
     ``base_path`` is the prefix of the contract paths (e.g. ``/vmi``); ``url`` is the base URL
     to put in the vendor's settings.
     """
@@ -344,11 +351,18 @@ class SupplierServer:
         oauth_clients: dict[str, str] | None = None,
         token_lifetime_s: float = 3600,
         ssl_context: ssl.SSLContext | None = None,
+        state_path: str | Path | None = None,
         **options: Any,
     ) -> None:
         if not token:
             raise ValueError("the reference supplier needs a bearer token")
-        self.state = state or SupplierState(name=vendor_name, **options)
+        if state is None:
+            state = (
+                SupplierState.load(Path(state_path), name=vendor_name, **options)
+                if state_path
+                else SupplierState(name=vendor_name, **options)
+            )
+        self.state = state
         self.state.capture = capture or self.state.capture
         self._server = _Server((host, port), _Handler)
         self._server.state = self.state
@@ -416,4 +430,6 @@ class SupplierServer:
         self.state.add_fault(Fault(path=path, kind=kind, count=count, **options))
 
     def add_event(self, event_type: str, data: Any, *, event_id: str | None = None) -> dict[str, Any]:
-        return self.state.add_event(event_type, data, event_id=event_id)
+        added = self.state.add_event(event_type, data, event_id=event_id)
+        self.state.persist()
+        return added

@@ -1,19 +1,28 @@
-"""The reference supplier's in-memory state and rules (no HTTP here).
+"""The reference supplier's state and rules (no HTTP here).
 
 Everything a test may want to assert is counted: requests received per kind,
 messages and lines applied, answers replayed for a repeated idempotency key,
 faults fired. ``double_applied`` must stay zero: it counts a message id that
 would have been applied a second time.
+
+Given a ``state_path``, what the supplier knows (its event feed, orders, positions, the answers
+given per idempotency key, its numbering) is kept in that small JSON file, rewritten atomically
+after every change, so a restarted supplier still knows its feed and its cursors. Without one,
+the state lives in memory, and event ids carry a per-instance prefix so that a supplier restarted
+without its state never reuses an id the app has already seen.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from vmi_desktop import wire
@@ -121,8 +130,70 @@ class SupplierState:
     faults: list[Fault] = field(default_factory=list)
     captured: list[dict[str, Any]] = field(default_factory=list)
     capture: bool = False
+    state_path: Path | None = None
+    instance: str = field(default_factory=lambda: secrets.token_hex(3))
     _pending_pairs: set[tuple[str, str]] = field(default_factory=set)
     _seq: Counter[str] = field(default_factory=Counter)
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path, **options: Any) -> SupplierState:
+        """The state kept in ``path`` (a fresh one if the file does not exist yet), saved there from now on."""
+        state = cls(state_path=path, **options)
+        if not path.exists():
+            state.persist()
+            return state
+        data = wire.loads(path.read_bytes())
+        state.instance = data["instance"]
+        state.double_applied = int(data["double_applied"])
+        state.events = list(data["events"])
+        state.receipts = dict(data["receipts"])
+        state.positions = {(loc, sku): line for loc, sku, line in data["positions"]}
+        state.usage = {(loc, sku, day): consumed for loc, sku, day, consumed in data["usage"]}
+        state.orders = {
+            number: dict(order, lines={int(no): line for no, line in order["lines"]})
+            for number, order in data["orders"].items()
+        }
+        state.applied_ids = set(data["applied_ids"])
+        state.answers = {key: (int(status), body.encode()) for key, (status, body) in data["answers"].items()}
+        state.applied.update(data["applied"])
+        state.lines_applied.update(data["lines_applied"])
+        state._pending_pairs = {(loc, sku) for loc, sku in data["pending_pairs"]}
+        state._seq.update(data["seq"])
+        return state
+
+    def persist(self) -> None:
+        """Write the state file (atomically: a crash leaves the old one or the new one), if there is one."""
+        if self.state_path is None:
+            return
+        with self.lock:
+            data = {
+                "instance": self.instance,
+                "double_applied": self.double_applied,
+                "events": self.events,
+                "receipts": self.receipts,
+                "positions": [[loc, sku, line] for (loc, sku), line in self.positions.items()],
+                "usage": [[loc, sku, day, consumed] for (loc, sku, day), consumed in self.usage.items()],
+                "orders": {
+                    number: dict(order, lines=[[no, line] for no, line in order["lines"].items()])
+                    for number, order in self.orders.items()
+                },
+                "applied_ids": sorted(self.applied_ids),
+                "answers": {key: [status, body.decode()] for key, (status, body) in self.answers.items()},
+                "applied": dict(self.applied),
+                "lines_applied": dict(self.lines_applied),
+                "pending_pairs": sorted([loc, sku] for loc, sku in self._pending_pairs),
+                "seq": dict(self._seq),
+            }
+            raw = wire.dumpb(data)
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.state_path.with_name(self.state_path.name + ".tmp")
+            with open(tmp, "wb") as f:
+                f.write(raw)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.state_path)
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -135,7 +206,7 @@ class SupplierState:
         """Append an event to the feed (also used by tests to send arbitrary, even bad, events)."""
         with self.lock:
             event = {
-                "event_id": event_id or self.next_id("event", "EV-"),
+                "event_id": event_id or self.next_id("event", f"EV-{self.instance}-"),
                 "type": event_type,
                 "occurred_at": now_text(),
                 "data": data,

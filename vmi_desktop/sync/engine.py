@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
 
-from vmi_desktop.db import Database, describe_db_error
+from vmi_desktop.db import Database, DatabaseError, describe_db_error
+from vmi_desktop.db.errors import is_database_error
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import AlertKind, ConnectionKind, OutboxMessage, OutboxStatus, Vendor, utcnow
 from vmi_desktop.sync import outbox
@@ -69,6 +70,8 @@ class SyncReport:
     next_attempt_at: Any = field(default=None, repr=False)
     #: The run stopped at its page bound with more events waiting (the next run should come soon).
     more_events: bool = False
+    #: The run failed because of the database itself (unreachable, locked, full), not the supplier.
+    database_error: bool = False
 
     @property
     def ok(self) -> bool:
@@ -232,10 +235,12 @@ class SyncEngine:
                 self._send(client, vendor_id, report, cancel, step, latencies)
                 if not cancel.is_set():
                     self._pull(client, vendor_id, report, cancel, step, latencies)
+        except DatabaseError as exc:
+            report.error, report.database_error = scrub(str(exc), secrets), True
         except (VmiError, OSError) as exc:
             report.error = scrub(str(exc), secrets)
         except SQLAlchemyError as exc:  # e.g. the database is locked: nothing half-done was committed
-            report.error = scrub(describe_db_error(exc), secrets)
+            report.error, report.database_error = scrub(describe_db_error(exc), secrets), True
         except Exception as exc:  # a bug: keep the worker alive and the user informed
             log.exception("sync of vendor %s failed unexpectedly", vendor_id)
             report.error = scrub(f"internal error ({type(exc).__name__}); see the log", secrets)
@@ -271,7 +276,10 @@ class SyncEngine:
                     )
                     job = None
                 else:
-                    job = (msg.id, msg.kind, msg.path, msg.payload.encode("utf-8"), msg.message_id)
+                    body = outbox.prepare_send(session, msg)  # scope and customer id as of now
+                    if body is None:
+                        continue  # nothing of it may go any more: discarded (and recorded)
+                    job = (msg.id, msg.kind, msg.path, body, msg.message_id)
             if job is None:
                 if head is None:
                     break
@@ -370,6 +378,7 @@ class SyncEngine:
             report.events_applied += result.applied
             report.events_rejected += result.rejected
             pages += 1
+            limit = min(self.events_limit, limit * 2)  # back up after a page that was too large
             step(
                 0.5 + 0.5 * (1 - 1 / (pages + 1)),
                 f"applied {report.events_applied} events, rejected {report.events_rejected}",
@@ -417,8 +426,12 @@ class SyncEngine:
                 summary = outbox.queue_summary(session, vendor_id)
                 report.pending = summary["pending"]
                 report.next_attempt_at = summary["next_attempt_at"]
-        except Exception:  # the status row is informative; never let it hide the run's result
-            log.exception("could not record the sync state of vendor %s", vendor_id)
+        except Exception as exc:  # the status row is informative; never let it hide the run's result
+            if is_database_error(exc):
+                report.database_error = True
+                log.warning("could not record the sync state of vendor %s: %s", vendor_id, describe_db_error(exc))
+            else:
+                log.exception("could not record the sync state of vendor %s", vendor_id)
 
 
 def sync_vendor(

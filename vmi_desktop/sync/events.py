@@ -25,6 +25,7 @@ import msgspec
 
 from vmi_desktop import wire
 from vmi_desktop.errors import ValidationError
+from vmi_desktop.models.sync import event_key
 from vmi_desktop.quantities import parse_money, parse_quantity
 
 # Lengths of the columns each field lands in (or is looked up against).
@@ -211,11 +212,6 @@ class Inbound:
     @property
     def ok(self) -> bool:
         return self.data is not None
-
-
-def event_key(event_id: str) -> str:
-    """The deduplication key of an event id: sha256, hex (fixed length, whatever the id's length)."""
-    return hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")

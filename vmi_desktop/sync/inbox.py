@@ -23,13 +23,13 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from vmi_desktop import wire
+from vmi_desktop import audit, wire
 from vmi_desktop.db import UnitOfWork
 from vmi_desktop.db.errors import DbProblem, describe_db_error, is_database_error, problem_of
-from vmi_desktop.errors import VmiError
+from vmi_desktop.errors import NotFoundError, VmiError
 from vmi_desktop.models import AlertKind, AlertSeverity, InboxEvent, InboxStatus, Vendor, utcnow
 from vmi_desktop.replenishment import alerts
-from vmi_desktop.scope import Actor, vendor_actor
+from vmi_desktop.scope import Action, Actor, require, vendor_actor
 from vmi_desktop.sync.auth import scrub
 from vmi_desktop.sync.dispatch import (
     EventRejected,
@@ -283,6 +283,25 @@ def _record(
         state.cursor = next_cursor
     session.flush()
     return PageResult(len(outcomes) - rejected, rejected, skipped)
+
+
+def reset_cursor(session: Session, actor: Actor, vendor_id: int) -> str | None:
+    """Forget the vendor's feed cursor: the next pull reads the supplier's feed from its start.
+
+    For a supplier that lost its feed (it answers "unknown cursor" after a restart) and for one
+    that rebuilt it. Nothing is applied twice: every event already applied or rejected is known by
+    its id and skipped. A parts manager's action, audited; returns the cursor that was forgotten.
+    """
+    require(actor, Action.RESET_SYNC_FEED)
+    vendor = session.get(Vendor, vendor_id)
+    if vendor is None:
+        raise NotFoundError(f"unknown vendor id {vendor_id}")
+    state = sync_state(session, vendor_id)
+    old = state.cursor
+    state.cursor = None
+    audit.record(session, actor, "sync.reset_cursor", "vendor", vendor.code, old_cursor=old)
+    log.info("%s: feed cursor %r reset by %s", vendor.code, old, actor.name)
+    return old
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from vmi_desktop.models import (
     Vendor,
     utcnow,
 )
-from vmi_desktop.scope import Action, Actor, require
+from vmi_desktop.scope import SYSTEM, Action, Actor, covered_codes, require
 from vmi_desktop.sync import payloads
 from vmi_desktop.sync.client import cancel_path
 
@@ -200,6 +200,66 @@ def sync_state(session: Session, vendor_id: int) -> SyncState:
 
 
 # -- sending bookkeeping (used by the engine) -----------------------------------------------------
+
+#: Kinds whose lines show the customer's stock or usage per pair: re-checked against scope at send time.
+_SCOPED_KINDS = frozenset({STOCK_REPORT, USAGE})
+
+
+def prepare_send(session: Session, msg: OutboxMessage) -> bytes | None:
+    """The body to send for ``msg`` now, checked now; None when nothing of it may go (it is discarded).
+
+    A message may wait in the queue for days. What it says is checked again as it leaves: its
+    ``customer_id`` is the vendor's customer id of now (the one in the ``X-VMI-Customer`` header),
+    and a stock or usage line whose pair is no longer covered by an active agreement of the vendor
+    is left out (recorded in the audit trail; a message left with no line is discarded). The row
+    keeps what is actually sent.
+    """
+    vendor = session.get(Vendor, msg.vendor_id)
+    assert vendor is not None
+    body = wire.loads(msg.payload)
+    changed = False
+    if isinstance(body, dict) and "customer_id" in body and body["customer_id"] != vendor.customer_id:
+        body["customer_id"] = vendor.customer_id
+        changed = True
+    if msg.kind in _SCOPED_KINDS and isinstance(body, dict) and isinstance(body.get("lines"), list):
+        lines = body["lines"]
+        covered = covered_codes(session, vendor.id, {(ln["sku"], ln["location_code"]) for ln in lines})
+        kept = [ln for ln in lines if (ln["sku"], ln["location_code"]) in covered]
+        if len(kept) < len(lines):
+            left_out = sorted(
+                {f"{ln['sku']} at {ln['location_code']}" for ln in lines}
+                - {f"{ln['sku']} at {ln['location_code']}" for ln in kept}
+            )
+            audit.record(
+                session,
+                SYSTEM,
+                "sync.scope_at_send",
+                "outbox_message",
+                msg.id,
+                vendor=vendor.code,
+                kind=msg.kind,
+                lines_left_out=len(lines) - len(kept),
+                left_out=left_out[:50],
+            )
+            log.warning(
+                "%s: %d line(s) of %s message %s left out at send time (no active agreement any more): %s",
+                vendor.code,
+                len(lines) - len(kept),
+                msg.kind,
+                msg.id,
+                ", ".join(left_out[:5]),
+            )
+            if not kept:
+                msg.status = OutboxStatus.DISCARDED
+                msg.last_error = "every line left the vendor's scope before it was sent; nothing was sent"
+                return None
+            body["lines"] = kept
+            changed = True
+    if not changed:
+        return msg.payload.encode("utf-8")
+    raw = wire.dumpb(body)
+    msg.payload = raw.decode("utf-8")
+    return raw
 
 
 def next_due(session: Session, vendor_id: int, now: datetime | None = None) -> OutboxMessage | None:
