@@ -287,3 +287,37 @@ def test_locked_encrypted_file_is_shown_and_can_be_unlocked_from_the_page(
     qtbot.waitUntil(lambda: not page.unlock_button.isVisibleTo(page), timeout=10000)
     assert "encrypted file protected by a master password" in page.keyring_label.text()
     assert store.get("ACME", SecretKind.TOKEN) == TOKEN
+
+
+def test_the_manager_resets_a_vendors_feed_cursor_from_the_page_and_a_lead_cannot(
+    qtbot: Any, make_page: Any, make_ctx: Any, ctx: AppContext, world: World, sqlite_db: Database, lead: Actor
+) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from vmi_desktop.models import SyncState
+
+    acme = world.vendors["ACME"]
+    with sqlite_db.transaction() as session:
+        session.get_one(Vendor, acme).base_url = "http://127.0.0.1:9"
+        session.add(SyncState(vendor_id=acme, cursor="812", last_error=""))
+    page = make_page(ctx)
+    page.select_vendor(acme)
+    assert page.reset_cursor_button.isVisible() and page.reset_cursor_button.isEnabled()
+
+    def confirm() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox), box
+        assert "ACME" in box.text()
+        box.button(QMessageBox.StandardButton.Yes).click()
+
+    QTimer.singleShot(0, confirm)
+    qtbot.mouseClick(page.reset_cursor_button, Qt.MouseButton.LeftButton)
+    with sqlite_db.sessions() as session:
+        assert session.get_one(SyncState, acme).cursor is None
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "sync.reset_cursor")).one()
+        assert entry.entity_id == "ACME" and '"old_cursor": "812"' in entry.detail
+    assert "reset" in page.message_label.text()
+
+    lead_page = make_page(make_ctx(lead))
+    assert not lead_page.reset_cursor_button.isVisible()

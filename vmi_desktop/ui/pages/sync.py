@@ -238,6 +238,12 @@ class SyncPage(QWidget):
         self.sync_all_button = QPushButton("Sync &all")
         self.cancel_button = QPushButton("&Cancel")
         self.credentials_button = QPushButton("C&redentials…")
+        self.reset_cursor_button = QPushButton("Reset feed cursor…")
+        self.reset_cursor_button.setObjectName("resetFeedCursor")
+        self.reset_cursor_button.setToolTip(
+            "Read the selected supplier's event feed again from its start (for a supplier that lost its "
+            "feed and no longer knows where this app stopped). Events already applied are skipped."
+        )
         self.refresh_button = QPushButton("Refresh")
         self.retry_button = QPushButton("&Retry")
         self.discard_button = QPushButton("&Discard")
@@ -257,9 +263,16 @@ class SyncPage(QWidget):
 
         can_edit_credentials = ctx.can(Action.EDIT_CREDENTIALS)
         self.credentials_button.setVisible(can_edit_credentials)
+        self.reset_cursor_button.setVisible(ctx.can(Action.RESET_SYNC_FEED))
 
         top = QHBoxLayout()
-        for button in (self.sync_button, self.sync_all_button, self.cancel_button, self.credentials_button):
+        for button in (
+            self.sync_button,
+            self.sync_all_button,
+            self.cancel_button,
+            self.credentials_button,
+            self.reset_cursor_button,
+        ):
             top.addWidget(button)
         top.addStretch(1)
         top.addWidget(self.refresh_button)
@@ -301,6 +314,7 @@ class SyncPage(QWidget):
         self.sync_all_button.clicked.connect(self.sync_all)
         self.cancel_button.clicked.connect(self.cancel_selected)
         self.credentials_button.clicked.connect(self.edit_credentials)
+        self.reset_cursor_button.clicked.connect(lambda: self.reset_cursor_selected())
         self.refresh_button.clicked.connect(self.refresh)
         self.unlock_button.clicked.connect(self._ask_master_password)
         self.retry_button.clicked.connect(self.retry_selected)
@@ -439,6 +453,7 @@ class SyncPage(QWidget):
         self.sync_button.setEnabled(status is not None and not status.running)
         self.cancel_button.setEnabled(status is not None and (status.running or status.jobs_queued > 0))
         self.credentials_button.setEnabled(vendor_id is not None)
+        self.reset_cursor_button.setEnabled(status is not None and not status.running and status.syncable)
         msg = self.selected_message()
         state = msg.status.value if msg is not None and hasattr(msg.status, "value") else None
         self.retry_button.setEnabled(state in (OutboxStatus.FAILED.value, OutboxStatus.DISCARDED.value))
@@ -474,6 +489,38 @@ class SyncPage(QWidget):
 
         open_credentials_dialog(self, self.ctx, vendor_id, store=self.store)
         self._show_keyring_state()
+
+    def reset_cursor_selected(self, *, confirm: bool = True) -> None:
+        """Forget the selected vendor's feed cursor (after asking): its next sync reads the feed from the start."""
+        from PySide6.QtWidgets import QMessageBox
+
+        from vmi_desktop import commands
+        from vmi_desktop.sync.inbox import reset_cursor
+
+        vendor_id = self.selected_vendor_id()
+        if vendor_id is None:
+            return
+        code = self.manager.status(vendor_id).code
+        if confirm:
+            answer = QMessageBox.question(
+                self,
+                "Reset feed cursor",
+                f"Read {code}'s event feed again from its start on the next sync?\n\n"
+                "Do this when the supplier lost its feed (it answers that it does not know the cursor). "
+                "Events already applied or rejected are recognised by their id and skipped.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        try:
+            old = commands.run(self.ctx.db, lambda uow: reset_cursor(uow.session, self.ctx.actor, vendor_id))
+        except VmiError as exc:
+            self._say(str(exc))
+            return
+        was = f" (it was {old!r})" if old is not None else ""
+        self._say(f"Feed cursor of {code} reset{was}; its next sync reads the feed from the start.")
+        self.manager.reload_states()
 
     def _change_message(self, verb: str) -> None:
         from vmi_desktop.sync import outbox
