@@ -40,6 +40,7 @@ from vmi_desktop.models import (
 from vmi_desktop.models.base import Quantity
 from vmi_desktop.quantities import check_quantity_bound, fmt, parse_money, parse_quantity, round_for_unit, to_decimal
 from vmi_desktop.scope import Action, Actor, require
+from vmi_desktop.sync.urls import InsecureUrlError, check_base_url, check_token_url
 from vmi_desktop.units import fractional_quantity_of, is_whole, known_unit, whole_units
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,22 @@ def _text(max_len: int, what: str, *, required: bool = False) -> Callable[[objec
         if len(text) > max_len:
             raise ValidationError(f"{what} is longer than {max_len} characters")
         return text
+
+    return parse
+
+
+def _url(max_len: int, what: str, check: Callable[[str], str]) -> Callable[[object], str]:
+    """A URL a secret is sent to: empty, or allowed by the sync rule (https, plain http only to loopback)."""
+    text = _text(max_len, what)
+
+    def parse(value: object) -> str:
+        url = text(value)
+        if not url:
+            return url
+        try:
+            return check(url)
+        except InsecureUrlError as exc:
+            raise ValidationError(str(exc)) from None
 
     return parse
 
@@ -177,9 +194,9 @@ VENDOR_FIELDS: dict[str, Callable[[object], Any]] = {
     "contact_email": _text(200, "contact e-mail"),
     "contact_phone": _text(60, "contact phone"),
     "connection_kind": _enum(ConnectionKind, "connection"),
-    "base_url": _text(500, "base URL"),
+    "base_url": _url(500, "the supplier URL", check_base_url),
     "auth_kind": _enum(AuthKind, "authentication"),
-    "token_url": _text(500, "token URL"),
+    "token_url": _url(500, "the OAuth2 token URL", check_token_url),
     "client_id": _text(200, "client id"),
     "customer_id": _text(100, "customer id"),
     "exchange_folder": _text(500, "exchange folder"),

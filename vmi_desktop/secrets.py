@@ -2,7 +2,13 @@
 
 Tokens, OAuth2 client secrets and client-key passwords are stored with
 ``keyring`` under the service name ``vmi-desktop`` and the username
-``"<vendor_code>:<kind>"``. The policy follows maestral's habit:
+``"vendor-<vendor id>:<kind>"``: keyed by the vendor's id, so that two vendor codes
+differing only in case (``ACME`` / ``acme``) never share an entry (the encrypted-file
+fallback, like some OS keyrings, compares names without case), and a renamed vendor
+keeps its secrets. Entries of earlier versions (``"<vendor_code>:<kind>"``) are moved
+to the new name the first time they are read, when they are provably that vendor's
+(the encrypted file authenticates each entry with the exact name it was written
+under, so a ``acme`` entry never opens for ``ACME``). The policy follows maestral's habit:
 
 - only an allow-list of secure backends is used (Secret Service / GNOME
   Keyring, KWallet, macOS Keychain, Windows Credential Locker);
@@ -23,6 +29,7 @@ this module as it is.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import importlib
 import json
@@ -30,6 +37,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -113,7 +121,21 @@ class KeyringAccessError(KeyringError):
     """Any other backend failure, wrapped so the original text (which could echo input) is not shown."""
 
 
-class _HasCode(Protocol):
+class VendorRef(Protocol):
+    """What the store needs of a vendor: its id (the key) and code (messages, older entries)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def code(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class VendorKey:
+    """A vendor as the credential store knows it (for callers holding only the id and code)."""
+
+    id: int
     code: str
 
 
@@ -421,79 +443,115 @@ class CredentialStore:
 
     # ----------------------------------------------------------- secrets
     @staticmethod
-    def username(vendor_code: str, kind: SecretKind | str) -> str:
-        """The keyring username of one secret: ``"<vendor_code>:<kind>"``."""
-        if not vendor_code or not vendor_code.strip():
-            raise ValidationError("A vendor code is needed to store or read a credential.")
+    def username(vendor: VendorRef, kind: SecretKind | str) -> str:
+        """The keyring username of one secret: ``"vendor-<id>:<kind>"``."""
+        if not isinstance(vendor.id, int) or isinstance(vendor.id, bool) or vendor.id <= 0:
+            raise ValidationError("A saved vendor is needed to store or read a credential.")
+        return f"vendor-{vendor.id}:{SecretKind(kind).value}"
+
+    @staticmethod
+    def legacy_username(vendor_code: str, kind: SecretKind | str) -> str:
+        """Where versions before the vendor-id keys kept a secret: ``"<vendor_code>:<kind>"``."""
         return f"{vendor_code}:{SecretKind(kind).value}"
 
-    def get(self, vendor_code: str, kind: SecretKind | str) -> str | None:
-        """The stored secret, or None when not set."""
-        user = self.username(vendor_code, kind)
-        backend = self.backend
+    def _read(self, backend: KeyringBackend, user: str) -> str | None:
         cached = _is_cryptfile(backend)
         if cached and user in self._file_cache:
             return self._file_cache[user]
-        try:
-            value = backend.get_password(SERVICE_NAME, user) or None
-        except Exception as exc:
-            raise self._wrap(exc, "read", vendor_code, kind, backend) from None
+        value = backend.get_password(SERVICE_NAME, user) or None
         if cached:
             self._file_cache[user] = value
         return value
 
-    def has(self, vendor_code: str, kind: SecretKind | str) -> bool:
+    def _migrate(self, backend: KeyringBackend, vendor: VendorRef, kind: SecretKind) -> str | None:
+        """Move this vendor's entry of an earlier version to its vendor-id name; None when there is none."""
+        if not vendor.code or not vendor.code.strip():
+            return None
+        legacy = self.legacy_username(vendor.code, kind)
+        try:
+            value = backend.get_password(SERVICE_NAME, legacy) or None
+        except ValueError:
+            # The encrypted file holds an entry under this name in another case (written for a vendor
+            # whose code differs only in case): it is not this vendor's, and stays where it is.
+            return None
+        if value is None:
+            return None
+        backend.set_password(SERVICE_NAME, self.username(vendor, kind), value)
+        with contextlib.suppress(PasswordDeleteError):
+            backend.delete_password(SERVICE_NAME, legacy)
+        self._file_cache.pop(legacy, None)
+        log.info("moved the %s of vendor %s to its vendor-id keyring entry", kind.label, vendor.code)
+        return value
+
+    def get(self, vendor: VendorRef, kind: SecretKind | str) -> str | None:
+        """The stored secret, or None when not set."""
+        kind = SecretKind(kind)
+        user = self.username(vendor, kind)
+        with self._lock:
+            backend = self.backend
+            try:
+                value = self._read(backend, user)
+                if value is None:
+                    value = self._migrate(backend, vendor, kind)
+                    if value is not None and _is_cryptfile(backend):
+                        self._file_cache[user] = value
+            except Exception as exc:
+                raise self._wrap(exc, "read", vendor.code, kind, backend) from None
+        return value
+
+    def has(self, vendor: VendorRef, kind: SecretKind | str) -> bool:
         """Whether a secret is stored (the UI shows "stored" / "not set", never the value)."""
-        return self.get(vendor_code, kind) is not None
+        return self.get(vendor, kind) is not None
 
-    def status(self, vendor_code: str, kinds: Iterable[SecretKind] = tuple(SecretKind)) -> dict[SecretKind, bool]:
+    def status(self, vendor: VendorRef, kinds: Iterable[SecretKind] = tuple(SecretKind)) -> dict[SecretKind, bool]:
         """Which kinds of secret are stored for a vendor."""
-        return {kind: self.has(vendor_code, kind) for kind in kinds}
+        return {kind: self.has(vendor, kind) for kind in kinds}
 
-    def set(self, vendor_code: str, kind: SecretKind | str, value: str) -> None:
+    def set(self, vendor: VendorRef, kind: SecretKind | str, value: str) -> None:
         """Store a secret; the first successful save pins the backend in the config file."""
         kind = SecretKind(kind)
         if not value:
-            raise ValidationError(f"The {kind.label} for vendor {vendor_code} is empty; use delete to remove it.")
-        user = self.username(vendor_code, kind)
+            raise ValidationError(f"The {kind.label} for vendor {vendor.code} is empty; use delete to remove it.")
+        user = self.username(vendor, kind)
         with self._lock:
             backend = self.backend
             self._file_cache.pop(user, None)
             try:
                 backend.set_password(SERVICE_NAME, user, value)
             except Exception as exc:
-                raise self._wrap(exc, "save", vendor_code, kind, backend) from None
+                raise self._wrap(exc, "save", vendor.code, kind, backend) from None
             self._remember(backend)
-        log.info("stored the %s for vendor %s in %s", kind.label, vendor_code, friendly_backend_name(backend))
+        log.info("stored the %s for vendor %s in %s", kind.label, vendor.code, friendly_backend_name(backend))
 
-    def delete(self, vendor_code: str, kind: SecretKind | str) -> None:
-        """Remove a secret; removing one that is not there is not an error."""
+    def delete(self, vendor: VendorRef, kind: SecretKind | str) -> None:
+        """Remove a secret (an entry of an earlier version too); removing one that is not there is fine."""
         kind = SecretKind(kind)
-        user = self.username(vendor_code, kind)
-        backend = self.backend
-        self._file_cache.pop(user, None)
-        try:
-            backend.delete_password(SERVICE_NAME, user)
-        except PasswordDeleteError:
-            return
-        except Exception as exc:
-            raise self._wrap(exc, "delete", vendor_code, kind, backend) from None
-        log.info("deleted the %s for vendor %s", kind.label, vendor_code)
+        user = self.username(vendor, kind)
+        with self._lock:
+            backend = self.backend
+            self._file_cache.pop(user, None)
+            try:
+                self._migrate(backend, vendor, kind)  # an entry of an earlier version is deleted with it
+                backend.delete_password(SERVICE_NAME, user)
+            except PasswordDeleteError:
+                return
+            except Exception as exc:
+                raise self._wrap(exc, "delete", vendor.code, kind, backend) from None
+        log.info("deleted the %s for vendor %s", kind.label, vendor.code)
 
-    def delete_all(self, vendor_code: str) -> None:
+    def delete_all(self, vendor: VendorRef) -> None:
         """Remove every secret of a vendor (vendor deleted, or credentials reset)."""
         for kind in SecretKind:
-            self.delete(vendor_code, kind)
+            self.delete(vendor, kind)
 
-    def credentials_for(self, vendor: _HasCode) -> VendorCredentials:
+    def credentials_for(self, vendor: VendorRef) -> VendorCredentials:
         """The vendor's secrets as the sync client wants them (missing ones are None)."""
         from vmi_desktop.sync.auth import VendorCredentials
 
-        code = vendor.code
         return VendorCredentials(
-            token=self.get(code, SecretKind.TOKEN),
-            client_secret=self.get(code, SecretKind.CLIENT_SECRET),
-            key_password=self.get(code, SecretKind.KEY_PASSWORD),
+            token=self.get(vendor, SecretKind.TOKEN),
+            client_secret=self.get(vendor, SecretKind.CLIENT_SECRET),
+            key_password=self.get(vendor, SecretKind.KEY_PASSWORD),
         )
 
     @staticmethod

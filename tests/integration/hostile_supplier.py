@@ -129,6 +129,9 @@ class _Handler(BaseHTTPRequestHandler):
         supplier = self.server.supplier
         body = self._read_body()
         supplier.record(self, "POST", urlsplit(self.path).path, body)
+        if supplier.post_answer is not None:
+            supplier.post_answer(self, body)
+            return
         try:
             lines = len(json.loads(body).get("lines", [1]))
         except (ValueError, AttributeError):
@@ -171,6 +174,8 @@ class HostileSupplier:
 
     def __post_init__(self) -> None:
         self.events_answer: EventsAnswer = self._normal
+        #: ``post_answer(handler, body)`` answers POSTs instead of the plain 202 when set.
+        self.post_answer: Callable[[_Handler, bytes], None] | None = None
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.supplier = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

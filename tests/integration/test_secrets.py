@@ -28,6 +28,7 @@ from vmi_desktop.secrets import (
     MemoryKeyring,
     NoSecureKeyringError,
     SecretKind,
+    VendorKey,
     WrongMasterPasswordError,
 )
 from vmi_desktop.sync.auth import VendorCredentials
@@ -56,9 +57,8 @@ def _store(tmp_path: Path) -> CredentialStore:
     return CredentialStore(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
 
 
-class _Vendor:
-    def __init__(self, code: str) -> None:
-        self.code = code
+ACME = VendorKey(1, "ACME")
+BOLT = VendorKey(2, "BOLT")
 
 
 # -- in-memory backend ------------------------------------------------------------------------
@@ -67,37 +67,37 @@ class _Vendor:
 def test_round_trip_in_memory_under_app_service_and_vendor_kind_username() -> None:
     ring = MemoryKeyring()
     store = CredentialStore(backend=ring)
-    store.set("ACME", SecretKind.TOKEN, SECRET)
-    assert store.get("ACME", SecretKind.TOKEN) == SECRET
-    assert ring.get_password(SERVICE_NAME, "ACME:token") == SECRET
-    assert store.get("ACME", SecretKind.CLIENT_SECRET) is None
-    assert store.get("BOLT", SecretKind.TOKEN) is None
-    assert store.status("ACME") == {
+    store.set(ACME, SecretKind.TOKEN, SECRET)
+    assert store.get(ACME, SecretKind.TOKEN) == SECRET
+    assert ring.get_password(SERVICE_NAME, "vendor-1:token") == SECRET
+    assert store.get(ACME, SecretKind.CLIENT_SECRET) is None
+    assert store.get(BOLT, SecretKind.TOKEN) is None
+    assert store.status(ACME) == {
         SecretKind.TOKEN: True,
         SecretKind.CLIENT_SECRET: False,
         SecretKind.KEY_PASSWORD: False,
     }
-    store.delete("ACME", SecretKind.TOKEN)
-    assert store.get("ACME", "token") is None
-    store.delete("ACME", SecretKind.TOKEN)  # deleting what is not there is fine
+    store.delete(ACME, SecretKind.TOKEN)
+    assert store.get(ACME, "token") is None
+    store.delete(ACME, SecretKind.TOKEN)  # deleting what is not there is fine
 
 
 def test_credentials_for_vendor_gives_the_sync_client_its_values() -> None:
     store = CredentialStore.in_memory()
-    store.set("ACME", SecretKind.CLIENT_SECRET, "cs-1")
-    store.set("ACME", SecretKind.KEY_PASSWORD, "kp-1")
-    creds = store.credentials_for(_Vendor("ACME"))
+    store.set(ACME, SecretKind.CLIENT_SECRET, "cs-1")
+    store.set(ACME, SecretKind.KEY_PASSWORD, "kp-1")
+    creds = store.credentials_for(ACME)
     assert isinstance(creds, VendorCredentials)
     assert (creds.token, creds.client_secret, creds.key_password) == (None, "cs-1", "kp-1")
     assert "cs-1" not in repr(creds)
 
 
-def test_empty_value_and_missing_vendor_code_are_refused() -> None:
+def test_empty_value_and_unsaved_vendor_are_refused() -> None:
     store = CredentialStore.in_memory()
     with pytest.raises(ValidationError, match="empty"):
-        store.set("ACME", SecretKind.TOKEN, "")
-    with pytest.raises(ValidationError, match="vendor code"):
-        store.get("", SecretKind.TOKEN)
+        store.set(ACME, SecretKind.TOKEN, "")
+    with pytest.raises(ValidationError, match="saved vendor"):
+        store.get(VendorKey(0, "NEW"), SecretKind.TOKEN)
 
 
 def test_memory_keyring_is_never_picked_by_keyring_itself() -> None:
@@ -107,7 +107,7 @@ def test_memory_keyring_is_never_picked_by_keyring_itself() -> None:
 
 def test_explicit_backend_is_not_remembered(tmp_path: Path) -> None:
     store = CredentialStore(backend=MemoryKeyring(), config_dir=tmp_path)
-    store.set("ACME", SecretKind.TOKEN, SECRET)
+    store.set(ACME, SecretKind.TOKEN, SECRET)
     assert not (tmp_path / "keyring.json").exists()
 
 
@@ -119,7 +119,7 @@ def test_no_secure_backend_raises_clear_error_offering_the_encrypted_file(
 ) -> None:
     store = _store(tmp_path)
     with pytest.raises(NoSecureKeyringError, match="encrypted file"):
-        store.set("ACME", SecretKind.TOKEN, SECRET)
+        store.set(ACME, SecretKind.TOKEN, SECRET)
     assert not (tmp_path / "config" / "keyring.json").exists()
     assert not (tmp_path / "data").exists()  # nothing written anywhere, plaintext least of all
 
@@ -129,14 +129,14 @@ def test_remembered_backend_that_is_gone_is_not_silently_replaced(tmp_path: Path
     (tmp_path / "config" / "keyring.json").write_text(json.dumps({"backend": "keyring.backends.SecretService.Keyring"}))
     store = _store(tmp_path)
     with pytest.raises(KeyringUnavailableError, match="will not switch"):
-        store.get("ACME", SecretKind.TOKEN)
+        store.get(ACME, SecretKind.TOKEN)
 
 
 def test_remembered_insecure_backend_is_refused(tmp_path: Path) -> None:
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "keyring.json").write_text(json.dumps({"backend": "keyrings.alt.file.PlaintextKeyring"}))
     with pytest.raises(KeyringUnavailableError, match="not a secure backend"):
-        _store(tmp_path).get("ACME", SecretKind.TOKEN)
+        _store(tmp_path).get(ACME, SecretKind.TOKEN)
 
 
 # -- encrypted-file fallback ------------------------------------------------------------------
@@ -145,8 +145,8 @@ def test_remembered_insecure_backend_is_refused(tmp_path: Path) -> None:
 def test_encrypted_file_fallback_round_trip_and_file_holds_no_secret(tmp_path: Path, no_secure_keyring: None) -> None:
     store = _store(tmp_path)
     store.use_encrypted_file(MASTER, **FAST_KDF)
-    store.set("ACME", SecretKind.TOKEN, SECRET)
-    assert store.get("ACME", SecretKind.TOKEN) == SECRET
+    store.set(ACME, SecretKind.TOKEN, SECRET)
+    assert store.get(ACME, SecretKind.TOKEN) == SECRET
     assert store.uses_encrypted_file
     path = tmp_path / "data" / "secrets.cryptfile.cfg"
     raw = path.read_bytes()
@@ -163,17 +163,17 @@ def test_encrypted_file_must_be_unlocked_with_the_right_master_password(
 ) -> None:
     first = _store(tmp_path)
     first.use_encrypted_file(MASTER, **FAST_KDF)
-    first.set("ACME", SecretKind.TOKEN, SECRET)
+    first.set(ACME, SecretKind.TOKEN, SECRET)
 
     later = _store(tmp_path)  # the next start of the app
     assert later.uses_encrypted_file
     with pytest.raises(MasterPasswordRequired, match="master password"):
-        later.get("ACME", SecretKind.TOKEN)
+        later.get(ACME, SecretKind.TOKEN)
     with pytest.raises(WrongMasterPasswordError) as wrong:
         later.use_encrypted_file("not the password", **FAST_KDF)
     assert "not the password" not in str(wrong.value)
     later.use_encrypted_file(MASTER, **FAST_KDF)
-    assert later.get("ACME", SecretKind.TOKEN) == SECRET
+    assert later.get(ACME, SecretKind.TOKEN) == SECRET
 
 
 def test_encrypted_file_is_refused_when_a_keyring_is_already_remembered(tmp_path: Path) -> None:
@@ -216,7 +216,7 @@ def test_backend_failure_is_wrapped_without_the_secret(caplog: pytest.LogCapture
     store = CredentialStore(backend=_BrokenKeyring(RuntimeError))
     caplog.set_level(logging.DEBUG)
     with pytest.raises(KeyringAccessError) as err:
-        store.set("ACME", SecretKind.TOKEN, SECRET)
+        store.set(ACME, SecretKind.TOKEN, SECRET)
     assert "API token for vendor ACME" in str(err.value)
     assert SECRET not in str(err.value)
     assert err.value.__cause__ is None and err.value.__suppress_context__
@@ -226,9 +226,9 @@ def test_backend_failure_is_wrapped_without_the_secret(caplog: pytest.LogCapture
 def test_locked_backend_gives_an_actionable_message() -> None:
     store = CredentialStore(backend=_BrokenKeyring(KeyringLocked))
     with pytest.raises(KeyringLockedError, match=r"is locked\. Unlock it and try again"):
-        store.get("ACME", SecretKind.TOKEN)
+        store.get(ACME, SecretKind.TOKEN)
     with pytest.raises(KeyringLockedError) as err:
-        store.set("ACME", SecretKind.CLIENT_SECRET, SECRET)
+        store.set(ACME, SecretKind.CLIENT_SECRET, SECRET)
     assert SECRET not in str(err.value)
 
 
@@ -237,15 +237,15 @@ def test_encrypted_file_values_are_decrypted_once_and_updates_replace_them(
 ) -> None:
     store = _store(tmp_path)
     store.use_encrypted_file(MASTER, **FAST_KDF)
-    store.set("ACME", SecretKind.TOKEN, "first-value")
-    assert store.get("ACME", SecretKind.TOKEN) == "first-value"
+    store.set(ACME, SecretKind.TOKEN, "first-value")
+    assert store.get(ACME, SecretKind.TOKEN) == "first-value"
     path = tmp_path / "data" / "secrets.cryptfile.cfg"
     kept = path.read_bytes()
     path.write_bytes(b"")  # a read now would find nothing: the value comes from memory
-    assert store.get("ACME", SecretKind.TOKEN) == "first-value"
+    assert store.get(ACME, SecretKind.TOKEN) == "first-value"
     path.write_bytes(kept)
-    store.set("ACME", SecretKind.TOKEN, "second-value")
-    assert store.get("ACME", SecretKind.TOKEN) == "second-value"
-    store.delete("ACME", SecretKind.TOKEN)
-    assert store.get("ACME", SecretKind.TOKEN) is None
+    store.set(ACME, SecretKind.TOKEN, "second-value")
+    assert store.get(ACME, SecretKind.TOKEN) == "second-value"
+    store.delete(ACME, SecretKind.TOKEN)
+    assert store.get(ACME, SecretKind.TOKEN) is None
     assert _store(tmp_path).remembered_backend() == "encrypted-file"

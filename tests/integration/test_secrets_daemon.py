@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from vmi_desktop.secrets import SERVICE_NAME, CredentialStore, SecretKind
+from vmi_desktop.secrets import SERVICE_NAME, CredentialStore, SecretKind, VendorKey
 
 SECRET = "daemon-secret-7f3a9"
+ACME = VendorKey(1, "ACME")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,19 +30,19 @@ def test_secret_service_is_chosen_remembered_and_round_trips(tmp_path: Path) -> 
 
     store = CredentialStore(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
     assert isinstance(store.backend, SecretService.Keyring)
-    store.set("ACME", SecretKind.TOKEN, SECRET)
+    store.set(ACME, SecretKind.TOKEN, SECRET)
     try:
-        assert store.get("ACME", SecretKind.TOKEN) == SECRET
+        assert store.get(ACME, SecretKind.TOKEN) == SECRET
         # Really in the daemon, under our service name and per-vendor key:
-        assert SecretService.Keyring().get_password(SERVICE_NAME, "ACME:token") == SECRET
+        assert SecretService.Keyring().get_password(SERVICE_NAME, "vendor-1:token") == SECRET
         assert json.loads((tmp_path / "config" / "keyring.json").read_text()) == {
             "backend": "keyring.backends.SecretService.Keyring"
         }
         again = CredentialStore(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
-        assert again.get("ACME", SecretKind.TOKEN) == SECRET
+        assert again.get(ACME, SecretKind.TOKEN) == SECRET
     finally:
-        store.delete("ACME", SecretKind.TOKEN)
-    assert store.get("ACME", SecretKind.TOKEN) is None
+        store.delete(ACME, SecretKind.TOKEN)
+    assert store.get(ACME, SecretKind.TOKEN) is None
     assert not (tmp_path / "data").exists()  # nothing on disk but the choice of backend
 
 
@@ -50,12 +51,13 @@ def test_locked_keyring_gives_clear_error(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import pathlib, secretstorage
-        from vmi_desktop.secrets import CredentialStore, KeyringLockedError, SecretKind
+        from vmi_desktop.secrets import CredentialStore, KeyringLockedError, SecretKind, VendorKey
+        ACME = VendorKey(1, "ACME")
         store = CredentialStore(config_dir=pathlib.Path({str(tmp_path)!r}))
-        store.set("ACME", SecretKind.TOKEN, {SECRET!r})
+        store.set(ACME, SecretKind.TOKEN, {SECRET!r})
         secretstorage.get_default_collection(secretstorage.dbus_init()).lock()
         try:
-            store.get("ACME", SecretKind.TOKEN)
+            store.get(ACME, SecretKind.TOKEN)
         except KeyringLockedError as exc:
             assert {SECRET!r} not in str(exc)
             print("LOCKED:", exc)

@@ -16,7 +16,7 @@ from vmi_desktop.db import Database
 from vmi_desktop.errors import PermissionDenied
 from vmi_desktop.models import AuditEntry, AuthKind, Vendor
 from vmi_desktop.scope import Actor
-from vmi_desktop.secrets import CredentialStore, SecretKind
+from vmi_desktop.secrets import CredentialStore, SecretKind, VendorKey
 from vmi_desktop.supplier_server import SupplierServer
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.dialogs.credentials import NOT_SET, STORED, CredentialsDialog
@@ -101,8 +101,8 @@ def test_save_stores_in_keyring_only_and_never_shows_it_back(
     qtbot.keyClicks(dialog.fields[SecretKind.KEY_PASSWORD], KEY_PASSWORD)
     with qtbot.waitSignal(dialog.saved, timeout=5000):
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    assert store.get("ACME", SecretKind.TOKEN) == TOKEN
-    assert store.get("ACME", SecretKind.KEY_PASSWORD) == KEY_PASSWORD
+    assert store.get(VendorKey(world.vendors["ACME"], "ACME"), SecretKind.TOKEN) == TOKEN
+    assert store.get(VendorKey(world.vendors["ACME"], "ACME"), SecretKind.KEY_PASSWORD) == KEY_PASSWORD
 
     with sqlite_db.sessions() as session:
         detail = session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "vendor.credentials")).one()
@@ -127,13 +127,13 @@ def test_forget_removes_the_stored_secret(
     qtbot: Any, make_dialog: Any, ctx: AppContext, world: World, sqlite_db: Database, store: CredentialStore
 ) -> None:
     _set_vendor(sqlite_db, world.vendors["ACME"], auth_kind=AuthKind.BEARER)
-    store.set("ACME", SecretKind.TOKEN, TOKEN)
+    store.set(VendorKey(world.vendors["ACME"], "ACME"), SecretKind.TOKEN, TOKEN)
     dialog = make_dialog(ctx, world.vendors["ACME"])
     assert dialog.state_labels[SecretKind.TOKEN].text() == STORED
     dialog.forget_boxes[SecretKind.TOKEN].setChecked(True)
     with qtbot.waitSignal(dialog.saved, timeout=5000):
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    assert store.get("ACME", SecretKind.TOKEN) is None
+    assert store.get(VendorKey(world.vendors["ACME"], "ACME"), SecretKind.TOKEN) is None
 
 
 def test_warehouse_lead_cannot_open_credentials(
@@ -165,7 +165,7 @@ def test_test_connection_with_stored_wrong_token_shows_error_without_it(
     store: CredentialStore,
 ) -> None:
     wrong = "tok-wrong-secret-0001"
-    store.set("ACME", SecretKind.TOKEN, wrong)
+    store.set(VendorKey(world.vendors["ACME"], "ACME"), SecretKind.TOKEN, wrong)
     _set_vendor(sqlite_db, world.vendors["ACME"], auth_kind=AuthKind.BEARER, base_url=supplier.url)
     dialog = make_dialog(ctx, world.vendors["ACME"])
     with qtbot.waitSignal(dialog.tested, timeout=15000) as tested:
@@ -201,6 +201,6 @@ def test_no_secure_keyring_offers_encrypted_file_and_then_saves_there(
     qtbot.keyClicks(dialog.fields[SecretKind.TOKEN], TOKEN)
     with qtbot.waitSignal(dialog.saved, timeout=10000):
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-    assert file_store.get("ACME", SecretKind.TOKEN) == TOKEN
+    assert file_store.get(VendorKey(world.vendors["ACME"], "ACME"), SecretKind.TOKEN) == TOKEN
     assert TOKEN.encode() not in _all_bytes_under(tmp_path / "data")
     assert TOKEN.encode() not in _all_bytes_under(tmp_path / "cfg")

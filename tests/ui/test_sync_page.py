@@ -16,7 +16,7 @@ from vmi_desktop.db import Database
 from vmi_desktop.models import AuditEntry, AuthKind, InboxEvent, OutboxMessage, Vendor, utcnow
 from vmi_desktop.models.enums import InboxStatus, OutboxStatus
 from vmi_desktop.scope import Actor
-from vmi_desktop.secrets import CredentialStore, SecretKind
+from vmi_desktop.secrets import CredentialStore, SecretKind, VendorKey
 from vmi_desktop.supplier_server import SupplierServer
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.main_window import MainWindow
@@ -27,9 +27,9 @@ TOKEN = "tok-page-secret-9931"
 
 
 @pytest.fixture
-def store() -> CredentialStore:
+def store(world: World) -> CredentialStore:
     s = CredentialStore.in_memory()
-    s.set("ACME", SecretKind.TOKEN, TOKEN)
+    s.set(VendorKey(world.vendors["ACME"], "ACME"), SecretKind.TOKEN, TOKEN)
     return s
 
 
@@ -272,12 +272,12 @@ def test_item_models_pass_qtmodeltester(
 
 
 def test_locked_encrypted_file_is_shown_and_can_be_unlocked_from_the_page(
-    qtbot: Any, make_page: Any, ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: Any, make_page: Any, ctx: AppContext, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/vmi-test-bus")
     first = CredentialStore(config_dir=tmp_path / "cfg", data_dir=tmp_path / "data")
     first.use_encrypted_file("master pw", kdf_time_cost=1, kdf_memory_cost=1024)
-    first.set("ACME", SecretKind.TOKEN, TOKEN)
+    first.set(VendorKey(world.vendors["ACME"], "ACME"), SecretKind.TOKEN, TOKEN)
 
     store = CredentialStore(config_dir=tmp_path / "cfg", data_dir=tmp_path / "data")  # the next start
     page = make_page(ctx, store=store)
@@ -286,7 +286,7 @@ def test_locked_encrypted_file_is_shown_and_can_be_unlocked_from_the_page(
     page.unlock("master pw", kdf_time_cost=1, kdf_memory_cost=1024)
     qtbot.waitUntil(lambda: not page.unlock_button.isVisibleTo(page), timeout=10000)
     assert "encrypted file protected by a master password" in page.keyring_label.text()
-    assert store.get("ACME", SecretKind.TOKEN) == TOKEN
+    assert store.get(VendorKey(world.vendors["ACME"], "ACME"), SecretKind.TOKEN) == TOKEN
 
 
 def test_the_manager_resets_a_vendors_feed_cursor_from_the_page_and_a_lead_cannot(

@@ -21,7 +21,7 @@ from vmi_desktop.errors import VmiError
 from vmi_desktop.ledger import post_receipt
 from vmi_desktop.models import Vendor
 from vmi_desktop.scope import Actor
-from vmi_desktop.secrets import CredentialStore, SecretKind
+from vmi_desktop.secrets import CredentialStore, SecretKind, VendorKey
 from vmi_desktop.ui.sync_worker import JobKind, SyncManager, SyncScheduler
 
 TOKEN = "tok-very-secret-4711"  # a test value that must never leak
@@ -85,9 +85,9 @@ def hanging_supplier() -> Iterator[HangingSupplier]:
 
 
 @pytest.fixture
-def store() -> CredentialStore:
+def store(world: World) -> CredentialStore:
     s = CredentialStore.in_memory()
-    s.set("ACME", SecretKind.TOKEN, TOKEN)
+    s.set(VendorKey(world.vendors["ACME"], "ACME"), SecretKind.TOKEN, TOKEN)
     return s
 
 

@@ -118,7 +118,7 @@ def _round(
             code, interval = vendor.code, vendor.sync_interval_s
         next_run[vendor_id] = time.monotonic() + interval
         try:
-            credentials = load_credentials(code)
+            credentials = load_credentials(code, vendor_id)
         except VmiError as exc:  # one vendor's missing credentials do not stop the others
             print(f"{code}: error: {exc}", flush=True)
             failures += 1

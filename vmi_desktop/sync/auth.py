@@ -7,11 +7,14 @@ scrubbed from any text that could reach a log line, the database or the UI.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
+import traceback
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -51,11 +54,77 @@ _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` without Authorization values, bearer tokens or any of ``secrets``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, "***")
     text = _AUTH_HEADER.sub(r"\1***", text)
     return _BEARER.sub(r"\1***", text)
+
+
+# -- log records ----------------------------------------------------------------------------------
+#
+# Secrets in use (held by a live client) are scrubbed from every log record, whoever logs it (our
+# modules, httpx, httpcore at DEBUG, a supplier's answer echoed in an exception): the record
+# factory rewrites the message, and the traceback text, before any handler sees them.
+
+_held: dict[str, int] = {}
+_held_lock = threading.Lock()
+_factory_installed = False
+
+
+def hold_secrets(values: Iterable[str]) -> None:
+    """Scrub these from log records while they are held (a client holds its credentials)."""
+    with _held_lock:
+        for value in values:
+            if value:
+                _held[value] = _held.get(value, 0) + 1
+
+
+def release_secrets(values: Iterable[str]) -> None:
+    """Stop scrubbing what ``hold_secrets`` held, once nobody holds it any more."""
+    with _held_lock:
+        for value in values:
+            if value in _held:
+                _held[value] -= 1
+                if _held[value] <= 0:
+                    del _held[value]
+
+
+def held_secrets() -> list[str]:
+    with _held_lock:
+        return list(_held)
+
+
+def _redact(record: logging.LogRecord) -> None:
+    secrets = held_secrets()
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed record: leave it to logging's own error handling
+        return
+    cleaned = scrub(message, secrets)
+    if cleaned != message:
+        record.msg, record.args = cleaned, None
+    if record.exc_info and record.exc_info[0] is not None:
+        text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        cleaned = scrub(text, secrets)
+        if cleaned != text:
+            record.exc_text = cleaned
+
+
+def install_log_redaction() -> None:
+    """From now on, every log record is scrubbed of Authorization values and held secrets (idempotent)."""
+    global _factory_installed
+    with _held_lock:
+        if _factory_installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            _redact(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _factory_installed = True
 
 
 class BearerAuth(httpx.Auth):
@@ -115,6 +184,8 @@ class OAuth2ClientCredentials(httpx.Auth):
         return f"OAuth2ClientCredentials({self.token_url!r}, {self.client_id!r}, ***)"
 
     def close(self) -> None:
+        if self._token:
+            release_secrets([self._token])
         if self._own_http:
             self._http.close()
 
@@ -146,6 +217,9 @@ class OAuth2ClientCredentials(httpx.Auth):
             expires_in = float(body.get("expires_in", 3600))
         except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError):
             raise AuthError("the token URL answered without a usable access_token") from None
+        if self._token:
+            release_secrets([self._token])
+        hold_secrets([token])
         self._token = token
         self._expires_at = self._clock() + expires_in - TOKEN_EXPIRY_MARGIN_S
         return token
@@ -164,6 +238,8 @@ class OAuth2ClientCredentials(httpx.Auth):
 
     def invalidate(self) -> None:
         with self._lock:
+            if self._token:
+                release_secrets([self._token])
             self._token = None
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:

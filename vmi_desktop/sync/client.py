@@ -27,7 +27,16 @@ import msgspec
 from vmi_desktop import __version__, wire
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import AuthKind
-from vmi_desktop.sync.auth import AuthError, BearerAuth, OAuth2ClientCredentials, VendorCredentials, scrub
+from vmi_desktop.sync.auth import (
+    AuthError,
+    BearerAuth,
+    OAuth2ClientCredentials,
+    VendorCredentials,
+    hold_secrets,
+    install_log_redaction,
+    release_secrets,
+    scrub,
+)
 from vmi_desktop.sync.events import describe
 from vmi_desktop.sync.transport import AnswerTooLarge, UnsupportedEncoding, deadline, install_deadlines, read_body
 from vmi_desktop.sync.urls import InsecureUrlError, check_base_url, is_loopback_host
@@ -203,6 +212,7 @@ class VmiConnectClient:
         self.timeout = timeout
         self.max_page_bytes = max_page_bytes
         self._secrets = credentials.secrets()
+        install_log_redaction()
         kind = AuthKind(auth_kind)
         verify: ssl.SSLContext | bool = True
         if cert_path or ca_bundle:
@@ -244,11 +254,16 @@ class VmiConnectClient:
                 follow_redirects=False,
             )
         )
+        hold_secrets(self._secrets)  # scrubbed from every log record while this client lives
 
     def close(self) -> None:
         self._http.close()
+        if self._oauth is not None:
+            self._oauth.close()
         if self._token_http is not None:
             self._token_http.close()
+        release_secrets(self._secrets)
+        self._secrets = []
 
     def __enter__(self) -> VmiConnectClient:
         return self

@@ -446,11 +446,11 @@ def sync_vendor(
     """One sync run for one vendor with default settings (the Qt worker and the CLI call this)."""
     engine = engine or SyncEngine(db)
     if credentials is None:
-        credentials = load_credentials(engine._vendor(vendor_id).code)
+        credentials = load_credentials(engine._vendor(vendor_id).code, vendor_id)
     return engine.sync_vendor(vendor_id, credentials, cancel=cancel, progress=progress)
 
 
-def load_credentials(vendor_code: str) -> VendorCredentials:
+def load_credentials(vendor_code: str, vendor_id: int) -> VendorCredentials:
     """Credentials for headless runs: ``VMI_SUPPLIER_TOKEN_<CODE>`` if set, else the OS keyring."""
     env_name = ENV_TOKEN_PREFIX + "".join(c if c.isalnum() else "_" for c in vendor_code.upper())
     token = os.environ.get(env_name)
@@ -460,12 +460,8 @@ def load_credentials(vendor_code: str) -> VendorCredentials:
         from vmi_desktop import secrets
     except ImportError:
         return VendorCredentials()
-
-    class _Code:
-        code = vendor_code
-
     try:
-        return secrets.default_store().credentials_for(_Code())
+        return secrets.default_store().credentials_for(secrets.VendorKey(vendor_id, vendor_code))
     except VmiError as exc:
         raise VmiError(f"{exc} (for a headless run, set {env_name} to the vendor's API token)") from None
 

@@ -246,15 +246,16 @@ def _record(
     for o in outcomes:
         item = o.item
         reason = scrub(o.reason, secrets)[:1000]
+        event_id = scrub(item.event_id, secrets)  # the key (of the id as sent) still deduplicates
         if o.status is InboxStatus.REJECTED:
             rejected += 1
-            log.warning("%s: event %s (%s) rejected: %s", vendor.code, item.event_id[:200], item.type, reason)
+            log.warning("%s: event %s (%s) rejected: %s", vendor.code, event_id[:200], item.type, reason)
             if not o.alerted:
                 alert_rows.append(
                     {
                         "kind": AlertKind.SCOPE_VIOLATION if o.scope else AlertKind.EVENT_REJECTED,
                         "cause_key": f"event:{vendor.id}:{item.key[:40]}",
-                        "message": f"{vendor.code} event {item.event_id[:100]} ({item.type or 'no type'}) "
+                        "message": f"{vendor.code} event {event_id[:100]} ({item.type or 'no type'}) "
                         f"rejected: {reason}"[:1000],
                         "vendor_id": vendor.id,
                         "severity": AlertSeverity.CRITICAL if o.scope else AlertSeverity.WARNING,
@@ -263,9 +264,9 @@ def _record(
         records.append(
             {
                 "vendor_id": vendor.id,
-                "event_id": item.event_id,
+                "event_id": event_id,
                 "event_key": item.key,
-                "type": item.type,
+                "type": scrub(item.type, secrets),
                 "occurred_at": item.occurred_at,
                 "payload": scrub(item.payload, secrets),
                 "status": o.status,

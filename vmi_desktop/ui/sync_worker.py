@@ -36,7 +36,7 @@ from vmi_desktop.config import Settings
 from vmi_desktop.db import Changes, Database
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import utcnow
-from vmi_desktop.secrets import CredentialStore
+from vmi_desktop.secrets import CredentialStore, VendorKey
 from vmi_desktop.sync.status import VendorSyncStatus, load_vendor_states, newest_movement_id
 from vmi_desktop.ui.commits import CommitRelay
 
@@ -44,8 +44,8 @@ log = logging.getLogger(__name__)
 
 #: ``sync_fn(db, vendor_id, credentials, *, cancel, progress) -> report``
 SyncFn = Callable[..., Any]
-#: ``credentials_fn(vendor_code) -> VendorCredentials`` (called on the worker thread)
-CredentialsFn = Callable[[str], Any]
+#: ``credentials_fn(vendor) -> VendorCredentials`` with ``vendor`` a ``secrets.VendorKey`` (on the worker thread)
+CredentialsFn = Callable[[VendorKey], Any]
 
 
 class JobKind(enum.StrEnum):
@@ -158,7 +158,7 @@ class SyncJob(QObject):
         t0 = time.monotonic()
         credentials = None
         try:
-            credentials = self._credentials_fn(self.vendor_code)
+            credentials = self._credentials_fn(VendorKey(self.vendor_id, self.vendor_code))
             report = self._sync_fn(
                 self.db, self.vendor_id, credentials, cancel=self.cancel_event, progress=self._progress
             )
@@ -246,15 +246,8 @@ class SyncManager(QObject):
 
     @staticmethod
     def _store_credentials_fn(store: CredentialStore) -> CredentialsFn:
-        def credentials(vendor_code: str) -> Any:
-            from vmi_desktop.secrets import SecretKind
-            from vmi_desktop.sync.auth import VendorCredentials
-
-            return VendorCredentials(
-                token=store.get(vendor_code, SecretKind.TOKEN),
-                client_secret=store.get(vendor_code, SecretKind.CLIENT_SECRET),
-                key_password=store.get(vendor_code, SecretKind.KEY_PASSWORD),
-            )
+        def credentials(vendor: VendorKey) -> Any:
+            return store.credentials_for(vendor)
 
         return credentials
 

@@ -179,11 +179,11 @@ class CredentialsDialog(QDialog):
     def load_status(self) -> None:
         """Ask the keyring which secrets are stored (in the background)."""
         kinds = list(self.fields)
-        code = self.vendor.code
+        vendor = self.vendor
         store = self.store
 
         def work(_report: Any) -> tuple[str, dict[SecretKind, bool]]:
-            return store.backend_name, store.status(code, kinds)
+            return store.backend_name, store.status(vendor, kinds)
 
         self.ctx.runner.run(work, on_result=self._show_status, on_error=self._show_keyring_error)
 
@@ -250,14 +250,14 @@ class CredentialsDialog(QDialog):
         if not entered and not forget:
             self.accept()
             return
-        store, code = self.store, self.vendor.code
+        store, vendor = self.store, self.vendor
         self.save_button.setEnabled(False)
 
         def work(_report: Any) -> None:
             for kind, value in entered.items():
-                store.set(code, kind, value)
+                store.set(vendor, kind, value)
             for kind in forget:
-                store.delete(code, kind)
+                store.delete(vendor, kind)
 
         self.ctx.runner.run(work, on_result=lambda _r: self._saved(list(entered), forget), on_error=self._save_failed)
 
@@ -299,7 +299,7 @@ class CredentialsDialog(QDialog):
                     return entered[kind]
                 if kind not in vendor.kinds():
                     return None
-                return store.get(vendor.code, kind)
+                return store.get(vendor, kind)
 
             credentials = VendorCredentials(
                 token=secret(SecretKind.TOKEN),
