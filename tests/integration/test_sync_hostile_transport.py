@@ -26,6 +26,7 @@ from tests.integration.hostile_supplier import (
 from vmi_desktop.db import Database
 from vmi_desktop.models import Alert, AlertKind, InboxEvent, SyncState, ThresholdProposal
 from vmi_desktop.sync.auth import VendorCredentials
+from vmi_desktop.sync.client import VmiConnectClient
 from vmi_desktop.sync.engine import SyncEngine, SyncReport
 
 
@@ -184,3 +185,43 @@ def test_replayed_pages_apply_nothing_twice(db: Database) -> None:
         again = _sync(h)
         assert (again.error, again.events_applied) == (None, 0)
         assert _count(db, InboxEvent) == _count(db, ThresholdProposal) == 5
+
+
+def test_a_token_endpoint_trickling_its_answer_counts_against_the_same_deadline(sqlite_db: Database) -> None:
+    from vmi_desktop.models import AuthKind, Vendor
+    from vmi_desktop.sync.auth import AuthError
+
+    with hostile_rig(sqlite_db) as h:
+
+        def token_answer(handler: Any, body: bytes) -> None:
+            if not handler.path.startswith("/oauth/token"):
+                handler.answer(202, b'{"accepted": 1}')
+                return
+            payload = b'{"access_token": "at-1", "expires_in": 3600}'
+            head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
+            handler.trickle(head + payload, 0.2)
+
+        h.supplier.post_answer = token_answer
+        with sqlite_db.transaction() as s:
+            acme = s.get_one(Vendor, h.acme)
+            acme.auth_kind, acme.token_url, acme.client_id = AuthKind.OAUTH2, h.supplier.url + "/oauth/token", "me"
+        started = time.monotonic()
+        report = SyncEngine(sqlite_db, timeout=1.0, wait_for_retries_s=0).sync_vendor(
+            h.acme, VendorCredentials(client_secret="cs-1")
+        )
+        elapsed = time.monotonic() - started
+        assert report.error is not None and "token URL" in report.error, report
+        assert elapsed < 1.0 + 3.0, elapsed
+        with (
+            pytest.raises(AuthError),
+            VmiConnectClient(
+                h.supplier.url,
+                "C-42",
+                VendorCredentials(client_secret="cs-1"),
+                AuthKind.OAUTH2,
+                token_url=h.supplier.url + "/oauth/token",
+                client_id="me",
+                timeout=1.0,
+            ) as client,
+        ):
+            client.health()

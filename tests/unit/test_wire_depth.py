@@ -1,0 +1,37 @@
+"""The depth limit for supplier JSON counts real nesting only, and refuses what is deeper before parsing."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from vmi_desktop import wire
+
+
+@pytest.mark.parametrize("depth", [1, 31, 32])
+def test_nesting_up_to_the_limit_passes(depth: int) -> None:
+    nested = b"[" * depth + b"]" * depth
+    wire.check_depth(nested, 32)
+    assert isinstance(wire.loads(nested, max_depth=32), list)
+
+
+@pytest.mark.parametrize("depth", [33, 1000, 200_000])
+def test_deeper_nesting_is_refused_with_one_sentence(depth: int) -> None:
+    started = time.monotonic()
+    with pytest.raises(wire.WireError, match="nested more than 32 levels deep"):
+        wire.loads(b"[" * depth + b"]" * depth, max_depth=32)
+    assert time.monotonic() - started < 2
+
+
+def test_brackets_inside_strings_do_not_count() -> None:
+    text = '{"reason": "' + "[" * 100 + '", "note": "a \\"quoted\\" ]]]] [[[[ text", "lines": [{"a": 1}]}'
+    assert wire.loads(text, max_depth=3)["lines"] == [{"a": 1}]
+    with pytest.raises(wire.WireError):
+        wire.loads('{"a": [[["x"]]]}', max_depth=3)
+
+
+def test_objects_and_arrays_both_count() -> None:
+    wire.check_depth(b'{"a": [{"b": {}}]}', 4)
+    with pytest.raises(wire.WireError):
+        wire.check_depth(b'{"a": [{"b": {"c": []}}]}', 4)
