@@ -157,6 +157,8 @@ class Request:
     headers: dict[str, str]
     body: bytes
     query: dict[str, list[str]] = field(default_factory=dict)
+    #: ``time.monotonic()`` when the request line and headers had arrived
+    at: float = field(default_factory=time.monotonic)
 
     def json(self) -> Any:
         return json.loads(self.body)

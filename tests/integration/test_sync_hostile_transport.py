@@ -65,18 +65,20 @@ def test_sync_once_with_timeout_5_ends_about_5_s_after_a_supplier_sending_a_byte
         h.supplier.feed = [proposal("e1")]
         h.supplier.serve_slow_loris(3.0)
         env = dict(os.environ, VMI_SUPPLIER_TOKEN_ACME=TOKEN)
-        started = time.monotonic()
         try:
             done = subprocess.run(
-                _cli(db_path, "sync", "--once", "--timeout", "5"), env=env, capture_output=True, text=True, timeout=40
+                _cli(db_path, "sync", "--once", "--timeout", "5"), env=env, capture_output=True, text=True, timeout=60
             )
         except subprocess.TimeoutExpired:
-            pytest.fail("sync --once --timeout 5 was still running after 40 s")
-        elapsed = time.monotonic() - started
+            pytest.fail("sync --once --timeout 5 was still running after 60 s")
+        ended = time.monotonic()
         assert done.returncode == 1, done.stdout + done.stderr
         assert "did not answer in time" in done.stdout
-        # 5 s for the pull; the rest is the interpreter starting, migrating nothing, sending the report.
-        assert elapsed < 5.0 + 6.0, elapsed
+        # From the moment the supplier had the request: 5 s, then the run records its result and exits
+        # (the interpreter's start before it is not the supplier's doing, and varies with the machine's load).
+        asked = [r.at for r in h.supplier.requests if r.path == "/v1/events"]
+        assert len(asked) == 1
+        assert ended - asked[0] < 5.0 + 3.0, ended - asked[0]
 
 
 def test_an_endless_feed_stops_at_the_page_bound_and_resumes_next_run(sqlite_db: Database) -> None:
