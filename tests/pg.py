@@ -106,6 +106,16 @@ def start_cluster() -> PgCluster:
             "--no-sync",
         ],
     )
+    superuser = owner or pwd.getpwuid(os.getuid()).pw_name
+    # The cluster's superuser connects without a password; every other login (the app's users, created by
+    # the tests through the app) must give its password: the identity tests prove that a login is needed.
+    hba = data / "pg_hba.conf"
+    hba.write_text(
+        f"local all all trust\nhost all {superuser} 127.0.0.1/32 trust\nhost all {superuser} ::1/128 trust\n"
+        "host all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n"
+    )
+    if owner:
+        shutil.chown(hba, user=owner)
     port = _free_port()
     opts = (
         f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off -c max_connections=100"

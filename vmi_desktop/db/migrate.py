@@ -18,8 +18,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from vmi_desktop.db import rls
 from vmi_desktop.db.engine import Database
-from vmi_desktop.db.errors import DatabaseTooNewError
+from vmi_desktop.db.errors import DatabaseError, DatabaseTooNewError, DbProblem
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,16 @@ def upgrade_database(db: Database) -> MigrationResult:
                 f"(schema {current}; this version knows up to {head}). Install the newer version "
                 "or open another database; nothing was changed."
             ) from exc
+    if db.is_postgresql:
+        with db.engine.connect() as conn:
+            allowed, owner = rls.may_upgrade(conn), rls.database_owner(conn)
+        if not allowed:
+            raise DatabaseError(
+                f"The database {db.display_name()} is at schema {current or 'empty'} and this version of VMI Desktop "
+                f"needs {head}. Only its owner ({owner}) or a superuser changes the schema: ask them to run "
+                "`vmi-desktop db upgrade`. Nothing was changed.",
+                DbProblem.PERMISSION,
+            )
     backup = backup_sqlite(db, current) if current is not None else None
     cfg = alembic_config(db)
     with db.engine.begin() as conn:
