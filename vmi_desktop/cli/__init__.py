@@ -36,7 +36,10 @@ class CommandParser(argparse.ArgumentParser):
             help="SQLAlchemy URL (default: SQLite file in the user data folder; env VMI_DATABASE_URL)",
         )
         self.add_argument(
-            "--user", default=default, help="act as this app user (default: the OS login name; env VMI_USER)"
+            "--user",
+            default=default,
+            help="PostgreSQL: must name your own login's app user (anything else is refused); built-in SQLite: "
+            "a parts manager, or a read-only preview of another user (default: the OS login name; env VMI_USER)",
         )
         self.add_argument(
             "-v",
