@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tests.conftest import MANAGER
 from tests.world import build_world
 from vmi_desktop.db import Database
 from vmi_desktop.models import AlertKind, AlertSeverity, AlertStatus, POOrigin, POStatus, Role
@@ -59,7 +60,9 @@ def test_order_pages_filter_sort_search_and_scope(db: Database, manager: Actor) 
             (POStatus.DRAFT, POStatus.SENT),
         ]
         assert [c.code for c in order_queries.vendor_choices(s, bolt)] == ["BOLT"]
-        assert [a.part_number for a in order_queries.agreement_skus(s, w.vendors["ACME"], w.locations["WH-1"])] == [
+        assert [
+            a.part_number for a in order_queries.agreement_skus(s, MANAGER, w.vendors["ACME"], w.locations["WH-1"])
+        ] == [
             "P-1",
             "P-2",
         ]

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, select, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, literal, null, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from vmi_desktop.scope import Actor
@@ -121,6 +121,19 @@ class TableQuery:
         """Conditions from ``vmi_desktop.scope`` restricting rows to what ``actor`` may see."""
         return []
 
+    def base_for(self, actor: Actor) -> Select[Any]:
+        """The FROM for ``actor``: ``base()``, unless what a row joins depends on who looks (a supplier's own
+        agreement for a pair instead of the primary one)."""
+        return self.base()
+
+    def hidden_columns(self, actor: Actor) -> frozenset[str]:
+        """Columns ``actor`` may not read (never selected for them: NULL instead; the page hides them)."""
+        return frozenset()
+
+    def column_expr(self, column: Column, actor: Actor) -> Any:
+        """The SQL of ``column`` for ``actor`` (NULL for a hidden column)."""
+        return null() if column.key in self.hidden_columns(actor) else column.expr
+
     def search(self, text: str) -> ColumnElement[bool]:
         """Condition for the search box."""
         return true()
@@ -157,9 +170,9 @@ class TableQuery:
         conds.extend(self.filter(request.filters))
         return conds
 
-    def _select(self) -> Select[Any]:
-        stmt = self.base()
-        extra: list[Any] = [c.expr.label(c.key) for c in self.columns]
+    def _select(self, actor: Actor) -> Select[Any]:
+        stmt = self.base_for(actor)
+        extra: list[Any] = [self.column_expr(c, actor).label(c.key) for c in self.columns]
         extra += [expr.label(f"_k{i}") for i, expr in enumerate(self.key_exprs())]
         edit = self.edit_exprs()
         if edit is not None:
@@ -169,12 +182,13 @@ class TableQuery:
             extra.append(active.label("_active"))
         return stmt.with_only_columns(*extra, maintain_column_froms=False)
 
-    def _order(self, request: PageRequest) -> list[Any]:
+    def _order(self, request: PageRequest, actor: Actor) -> list[Any]:
         column = self._sort_column(request)
         keys = [self.key_exprs()[i] for i in self.key_order(column.key if column else None)]
         order: list[Any] = []
         if column is not None:
-            order.append(column.expr.desc() if request.descending else column.expr.asc())
+            expr = self.column_expr(column, actor)
+            order.append(expr.desc() if request.descending else expr.asc())
         order += [k.desc() if request.descending else k.asc() for k in keys]
         return order
 
@@ -199,12 +213,14 @@ class TableQuery:
         column = self.column(sort_key)
         return column if column.sortable else None
 
-    def _after(self, request: PageRequest, after: Row) -> list[ColumnElement[bool]]:
+    def _after(self, request: PageRequest, after: Row, actor: Actor) -> list[ColumnElement[bool]]:
         """Keyset condition: rows strictly after ``after`` in the page order (no OFFSET to skip)."""
         column = self._sort_column(request)
+        if column is not None and column.key in self.hidden_columns(actor):
+            raise ValueError("no keyset over a hidden column")
         order = list(self.key_order(column.key if column else None))
         keys = [self.key_exprs()[i] for i in order]
-        exprs = ([column.expr] if column else []) + keys
+        exprs = ([self.column_expr(column, actor)] if column else []) + keys
         values = ([after.values[column.key]] if column else []) + [after.key[i] for i in order]
         if any(v is None for v in values):
             raise ValueError("keyset paging needs non-null sort values")
@@ -213,11 +229,11 @@ class TableQuery:
         if request.descending:
             conds = [tuple_(*exprs) < tuple_(*values)]
             if column is not None:  # a plain range on the sort column lets the index seek
-                conds.append(column.expr <= values[0])
+                conds.append(exprs[0] <= values[0])
         else:
             conds = [tuple_(*exprs) > tuple_(*values)]
             if column is not None:
-                conds.append(column.expr >= values[0])
+                conds.append(exprs[0] >= values[0])
         return conds
 
     def page(
@@ -232,16 +248,16 @@ class TableQuery:
         keyset: list[ColumnElement[bool]] | None = None
         if after is not None:
             try:
-                keyset = self._after(request, after)
+                keyset = self._after(request, after, actor)
             except ValueError:
                 keyset = None
         narrow = self.key_base(request)
         base = (
-            self._select()
+            self._select(actor)
             if narrow is None
             else narrow.with_only_columns(*self.key_exprs(), maintain_column_froms=False)
         )
-        stmt = base.order_by(*self._order(request)).limit(limit)
+        stmt = base.order_by(*self._order(request, actor)).limit(limit)
         if keyset is not None:
             stmt = stmt.where(and_(true(), *conds, *keyset))
         else:
@@ -250,7 +266,11 @@ class TableQuery:
             # deferred join: find the page's keys with the few joins the order and filter need,
             # then fetch the display columns (outer joins, subqueries) for those rows only
             keys = stmt.subquery("page_keys")
-            stmt = self._select().where(tuple_(*self.key_exprs()).in_(select(*keys.c))).order_by(*self._order(request))
+            stmt = (
+                self._select(actor)
+                .where(tuple_(*self.key_exprs()).in_(select(*keys.c)))
+                .order_by(*self._order(request, actor))
+            )
         return [self._row(r) for r in session.execute(stmt)]
 
     def count(self, session: Session, actor: Actor, request: PageRequest) -> int:
@@ -268,7 +288,7 @@ class TableQuery:
         found: dict[tuple[Any, ...], Row] = {}
         for key in keys:  # a handful of edited rows, never a whole table
             cond = and_(*[expr == value for expr, value in zip(key_exprs, key, strict=True)])
-            stmt = self._select().where(cond, *self.scope(actor))
+            stmt = self._select(actor).where(cond, *self.scope(actor))
             record = session.execute(stmt).first()
             if record is not None:
                 found[key] = self._row(record)

@@ -19,7 +19,7 @@ from vmi_desktop.models import (
     Vendor,
 )
 from vmi_desktop.queries.base import Column, Kind, PageRequest, TableQuery, contains
-from vmi_desktop.scope import Actor, location_filter, sku_filter, vendor_filter
+from vmi_desktop.scope import Actor, location_filter, vendor_filter, visible
 
 
 def _active_filter(expr: Any, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
@@ -53,7 +53,11 @@ class SkusQuery(TableQuery):
         return Sku.active
 
     def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
-        return [sku_filter(actor, Sku.id)] if actor.is_supplier else []
+        return [visible(actor, Sku)] if actor.is_supplier else []
+
+    def hidden_columns(self, actor: Actor) -> frozenset[str]:
+        # the customer's own cost may be another vendor's price
+        return frozenset({"unit_cost"}) if actor.is_supplier else frozenset()
 
     def search(self, text: str) -> ColumnElement[bool]:
         return or_(contains(Sku.part_number, text), contains(Sku.description, text))
@@ -94,7 +98,7 @@ class LocationsQuery(TableQuery):
         return Location.active
 
     def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
-        return [location_filter(actor, Location.id)] if actor.is_supplier else []
+        return [visible(actor, Location)] if actor.is_supplier else []
 
     def search(self, text: str) -> ColumnElement[bool]:
         return or_(contains(Location.code, text), contains(Location.name, text))
@@ -140,7 +144,11 @@ class VendorsQuery(TableQuery):
         return Vendor.active
 
     def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
-        return [vendor_filter(actor, Vendor.id)] if actor.is_supplier else []
+        return [visible(actor, Vendor)] if actor.is_supplier else []
+
+    def hidden_columns(self, actor: Actor) -> frozenset[str]:
+        # how the customer reaches and authenticates to a vendor is not the vendor's to read
+        return frozenset({"base_url"}) if actor.is_supplier else frozenset()
 
     def search(self, text: str) -> ColumnElement[bool]:
         return or_(contains(Vendor.code, text), contains(Vendor.name, text), contains(Vendor.contact_name, text))
@@ -205,7 +213,7 @@ class AgreementsQuery(TableQuery):
     def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
         if not actor.is_supplier:
             return []
-        return [vendor_filter(actor, A.vendor_id)]
+        return [visible(actor, A)]  # its own active agreements
 
     def search(self, text: str) -> ColumnElement[bool]:
         # vendor and location are chosen with the filters, so the search stays on the SKU side

@@ -28,7 +28,7 @@ from vmi_desktop.models import (
     utcnow,
 )
 from vmi_desktop.queries._sql import as_date, day_of, days_between, epoch, month_of
-from vmi_desktop.scope import Actor, pair_filter, vendor_filter
+from vmi_desktop.scope import Actor, agreement_of, pair_filter, vendor_filter, visible
 
 _EMPTY = np.zeros(0, dtype=np.float64)
 
@@ -63,14 +63,15 @@ class StockSeries:
         return np.where(idx >= 0, self.on_hand[np.clip(idx, 0, None)], 0.0)
 
 
-def thresholds(session: Session, sku_id: int, location_id: int) -> tuple[Decimal, Decimal] | None:
-    """Min and max of the active primary agreement for the pair, if there is one."""
+def thresholds(session: Session, actor: Actor, sku_id: int, location_id: int) -> tuple[Decimal, Decimal] | None:
+    """Min and max the actor goes by for the pair: the active primary agreement's (staff), a supplier's own."""
     row = session.execute(
         select(SupplyAgreement.min_qty, SupplyAgreement.max_qty)
         .where(
             SupplyAgreement.sku_id == sku_id,
             SupplyAgreement.location_id == location_id,
             SupplyAgreement.active.is_(True),
+            agreement_of(actor, SupplyAgreement),
         )
         .order_by(SupplyAgreement.is_primary.desc(), SupplyAgreement.id)
         .limit(1)
@@ -104,7 +105,7 @@ def stock_series(
     receipts = [r for r in rows if r[2] is MovementKind.RECEIPT]
     if not rows:
         return StockSeries(times, on_hand)
-    limits = thresholds(session, sku_id, location_id)
+    limits = thresholds(session, actor, sku_id, location_id)
     orders = session.execute(
         select(PurchaseOrder.created_at, PurchaseOrder.po_number, func.sum(PurchaseOrderLine.quantity_ordered))
         .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
@@ -223,6 +224,7 @@ def vendor_monthly(session: Session, actor: Actor, vendor_id: int) -> VendorSeri
             placed,
             StockMovement.kind == MovementKind.RECEIPT,
             or_(due.is_(None), day_of(session, StockMovement.occurred_at) <= due),
+            visible(actor, StockMovement),
         )
         .group_by(month)
     ).all()

@@ -21,7 +21,7 @@ from vmi_desktop.models import (
     SupplyAgreement,
     Vendor,
 )
-from vmi_desktop.scope import Actor, location_filter, vendor_filter
+from vmi_desktop.scope import Actor, location_filter, may_see_vendor, vendor_filter
 
 
 @dataclass(frozen=True)
@@ -284,8 +284,13 @@ class AgreementSku:
     pack_size: Decimal
 
 
-def agreement_skus(session: Session, vendor_id: int, location_id: int, limit: int = 5000) -> list[AgreementSku]:
-    """SKUs of the vendor's active agreements at the location (what a manual order can contain)."""
+def agreement_skus(
+    session: Session, actor: Actor, vendor_id: int, location_id: int, limit: int = 5000
+) -> list[AgreementSku]:
+    """SKUs of the vendor's active agreements at the location (what an order can contain); a supplier
+    gets its own vendor's only."""
+    if not may_see_vendor(actor, vendor_id):
+        return []
     rows = session.execute(
         select(
             Sku.id,

@@ -412,7 +412,7 @@ def evaluate_alerts(session: Session, now: datetime | None = None) -> AlertRun:
 
     breaches = {
         key: {"vendor_id": vendor_id, "message": message}
-        for key, vendor_id, message in sla_breaches(session, since=today - timedelta(days=90), until=today)
+        for key, vendor_id, message in sla_breaches(session, SYSTEM, since=today - timedelta(days=90), until=today)
     }
     a, b = _sync_kind(session, AlertKind.SLA_BREACH, "sla:", breaches)
     return AlertRun(raised + a, resolved + b)

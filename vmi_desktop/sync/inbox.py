@@ -23,7 +23,7 @@ from vmi_desktop import wire
 from vmi_desktop.db import UnitOfWork
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import AlertKind, AlertSeverity, InboxEvent, InboxStatus, Vendor, utcnow
-from vmi_desktop.scope import vendor_actor
+from vmi_desktop.scope import Actor, vendor_actor, visible
 from vmi_desktop.sync.dispatch import (
     EventRejected,
     dispatch,
@@ -174,12 +174,14 @@ class RejectedEvent:
     payload: str
 
 
-def list_rejected(session: Session, vendor_id: int | None = None, limit: int = 200) -> list[RejectedEvent]:
-    """Rejected events, newest first."""
+def list_rejected(
+    session: Session, actor: Actor, vendor_id: int | None = None, limit: int = 200
+) -> list[RejectedEvent]:
+    """Rejected events ``actor`` may see (a supplier: its own vendor's), newest first."""
     stmt = (
         select(InboxEvent, Vendor.code)
         .join(Vendor, Vendor.id == InboxEvent.vendor_id)
-        .where(InboxEvent.status == InboxStatus.REJECTED)
+        .where(InboxEvent.status == InboxStatus.REJECTED, visible(actor, InboxEvent))
     )
     if vendor_id is not None:
         stmt = stmt.where(InboxEvent.vendor_id == vendor_id)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from vmi_desktop.db import Database
 from vmi_desktop.models import ConnectionKind, InboxEvent, OutboxMessage, StockMovement, Vendor
 from vmi_desktop.models.enums import InboxStatus, OutboxStatus
 from vmi_desktop.models.sync import SyncState
+from vmi_desktop.scope import Actor, visible
 
 
 @dataclass
@@ -55,20 +56,23 @@ class VendorSyncStatus:
         return "idle"
 
 
-def load_vendor_states(db: Database) -> dict[int, VendorSyncStatus]:
-    """Every vendor with its persisted sync health and outbox/inbox counts (three set-based queries)."""
+def load_vendor_states(db: Database, actor: Actor) -> dict[int, VendorSyncStatus]:
+    """Every vendor ``actor`` may see with its persisted sync health and outbox/inbox counts (set-based)."""
     with db.sessions() as session:
         rows = session.execute(
-            select(Vendor, SyncState).outerjoin(SyncState, SyncState.vendor_id == Vendor.id).order_by(Vendor.code)
+            select(Vendor, SyncState)
+            .outerjoin(SyncState, and_(SyncState.vendor_id == Vendor.id, visible(actor, SyncState)))
+            .where(visible(actor, Vendor))
+            .order_by(Vendor.code)
         ).all()
         outbox = session.execute(
             select(OutboxMessage.vendor_id, OutboxMessage.status, func.count())
-            .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
+            .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]), visible(actor, OutboxMessage))
             .group_by(OutboxMessage.vendor_id, OutboxMessage.status)
         ).all()
         rejected = session.execute(
             select(InboxEvent.vendor_id, func.count())
-            .where(InboxEvent.status == InboxStatus.REJECTED)
+            .where(InboxEvent.status == InboxStatus.REJECTED, visible(actor, InboxEvent))
             .group_by(InboxEvent.vendor_id)
         ).all()
         states: dict[int, VendorSyncStatus] = {}
@@ -101,7 +105,7 @@ def load_vendor_states(db: Database) -> dict[int, VendorSyncStatus]:
 # ------------------------------------------------------------------------------------------ jobs
 
 
-def newest_movement_id(db: Database) -> int | None:
-    """The highest stock movement id: a cheap way to notice stock changes made by another process."""
+def newest_movement_id(db: Database, actor: Actor) -> int | None:
+    """The highest stock movement id ``actor`` sees: a cheap way to notice stock changes made elsewhere."""
     with db.sessions() as session:
-        return session.execute(select(func.max(StockMovement.id))).scalar()
+        return session.execute(select(func.max(StockMovement.id)).where(visible(actor, StockMovement))).scalar()

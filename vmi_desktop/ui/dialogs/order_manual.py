@@ -82,7 +82,7 @@ class ManualOrderDialog(QDialog):
         self.skus = []
         if vendor_id is not None and location_id is not None:
             with self.ctx.db.sessions() as session:
-                self.skus = agreement_skus(session, vendor_id, location_id)
+                self.skus = agreement_skus(session, self.ctx.actor, vendor_id, location_id)
         self.table.setRowCount(len(self.skus))
         self.edits = {}
         for r, sku in enumerate(self.skus):

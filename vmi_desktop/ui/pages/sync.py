@@ -223,7 +223,7 @@ class SyncPage(QWidget):
         self.ctx = ctx
         self.setObjectName("syncPage")
         self.store = store or store_for_settings(ctx.settings)
-        self.manager = manager or SyncManager(ctx.db, store=self.store, parent=self)
+        self.manager = manager or SyncManager(ctx.db, store=self.store, actor=ctx.actor, parent=self)
         self.scheduler = SyncScheduler(self.manager, parent=self)
         self._closed = False
 
@@ -356,7 +356,7 @@ class SyncPage(QWidget):
         from vmi_desktop.sync.inbox import list_rejected
 
         with self.ctx.db.sessions() as session:
-            self.rejected_model.set_rows(list_rejected(session))
+            self.rejected_model.set_rows(list_rejected(session, self.ctx.actor))
 
     def _on_states_reloaded(self) -> None:
         for status in self.manager.statuses():
