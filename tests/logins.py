@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import selectinload
 
 from tests.world import World, build_world
 from vmi_desktop import users
@@ -155,6 +156,6 @@ def connect_as(db: Database, sw: SharedWorld, key: str, *, password: str | None 
 def order_of(db: Database, po_id: int) -> PurchaseOrder:
     """An order as the superuser sees it (detached)."""
     with db.sessions() as s:
-        po = s.scalar(select(PurchaseOrder).where(PurchaseOrder.id == po_id))
+        po = s.scalar(select(PurchaseOrder).where(PurchaseOrder.id == po_id).options(selectinload(PurchaseOrder.lines)))
         assert po is not None
         return po

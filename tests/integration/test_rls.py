@@ -262,3 +262,23 @@ def test_disabling_a_user_revokes_its_login_at_once(pg_db: Database, sw: SharedW
         assert "not permitted to log in" in str(info.value) or _refused(info.value)
     finally:
         again.dispose()
+
+
+def test_the_position_function_sums_what_the_app_sums_and_only_for_the_callers_pairs(
+    pg_db: Database, sw: SharedWorld, as_login: Any
+) -> None:
+    import importlib
+
+    from vmi_desktop import order_status
+    from vmi_desktop.replenishment.orders import open_quantity_by_pair, open_quantity_for_check
+
+    migration = importlib.import_module("vmi_desktop.migrations.versions.0005_users_and_rls")
+    assert set(migration.OPEN_STATUSES) == {s.value for s in order_status.OPEN}
+    skus, locations = list(sw.world.skus.values()), list(sw.world.locations.values())
+    with pg_db.sessions() as s:
+        everything = open_quantity_by_pair(s, skus, locations)
+        assert open_quantity_for_check(s, skus, locations) == everything and everything
+    with as_login("acme").sessions() as s:
+        mine = open_quantity_for_check(s, skus, locations)
+    acme_pairs = {(sw.world.skus[k[1]], sw.world.locations[k[2]]) for k in sw.world.agreements if k[0] == "ACME"}
+    assert mine == {pair: q for pair, q in everything.items() if pair in acme_pairs}

@@ -46,7 +46,8 @@ class Sku(VersionedMixin, Base):
     part_number: Mapped[str] = mapped_column(String(60), unique=True)
     description: Mapped[str] = mapped_column(String(300), default="")
     uom: Mapped[str] = mapped_column(String(12), default="EA")
-    unit_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    #: Deferred: a supplier's login may not read it (it may be another vendor's price), so a SKU loads without it.
+    unit_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0), deferred=True)
     criticality: Mapped[Criticality] = mapped_column(str_enum(Criticality, "criticality"), default=Criticality.NORMAL)
     active: Mapped[bool] = mapped_column(default=True)
 

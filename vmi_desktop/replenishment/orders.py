@@ -17,8 +17,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from vmi_desktop import audit, ledger, order_status
@@ -59,11 +59,15 @@ def reserve_numbers(session: Session, name: str, count: int) -> int:
 
     One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the row lock it takes
     makes concurrent callers on PostgreSQL wait for each other, so no number is
-    handed out twice; SQLite serialises writers anyway.
+    handed out twice; SQLite serialises writers anyway. On PostgreSQL it runs inside
+    ``vmi_reserve_numbers`` (migration 0005), since a supplier's login may take order
+    numbers but not read or set the counters.
     """
     if count < 1:
         raise ValueError("count must be at least 1")
-    mod: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.scalar(text("SELECT vmi_reserve_numbers(:name, :count)"), {"name": name, "count": count}))
+    mod: Any = sqlite
     stmt = mod.insert(Counter).values(name=name, value=count)
     stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + count})
     return int(session.execute(stmt.returning(Counter.value)).scalar_one())
@@ -594,6 +598,24 @@ def open_quantity_by_pair(
     """Open order quantity per (sku_id, location_id), drafts and proposals included."""
     oo = on_order_subquery(sku_ids, location_ids)
     return {(r.sku_id, r.location_id): to_decimal(r.on_order) for r in session.execute(select(oo))}
+
+
+def open_quantity_for_check(
+    session: Session, sku_ids: list[int], location_ids: list[int]
+) -> dict[tuple[int, int], Decimal]:
+    """Every vendor's open order quantity per pair, as a position check needs it, whoever's login asks.
+
+    On PostgreSQL a supplier's login cannot read another vendor's orders, yet its own order is held
+    above max by the same position as over sync: ``vmi_open_on_order`` (migration 0005) sums all
+    open orders, for the caller's own pairs only. Elsewhere it is ``open_quantity_by_pair``.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return open_quantity_by_pair(session, sku_ids, location_ids)
+    rows = session.execute(
+        text("SELECT sku_id, location_id, on_order FROM vmi_open_on_order(:skus, :locations)"),
+        {"skus": list(sku_ids), "locations": list(location_ids)},
+    )
+    return {(r.sku_id, r.location_id): to_decimal(r.on_order) for r in rows}
 
 
 def inventory_position(session: Session, sku_id: int, location_id: int) -> Decimal:

@@ -76,7 +76,17 @@ VENDOR_PUBLIC_COLUMNS = (
 )
 #: SKU columns a supplier login may read (the customer's own unit cost is left out: it may be another
 #: vendor's price).
-SKU_PUBLIC_COLUMNS = ("id", "part_number", "description", "uom", "criticality", "active", "version", "updated_at")
+SKU_PUBLIC_COLUMNS = (
+    "id",
+    "part_number",
+    "description",
+    "uom",
+    "criticality",
+    "active",
+    "version",
+    "updated_at",
+    "updated_by",
+)
 
 V = "(SELECT public.vmi_session_vendor())"
 STAFF = "(SELECT public.vmi_session_role()) IN ('parts_manager', 'warehouse_lead')"
