@@ -122,10 +122,17 @@ def _sqlite_converters(table: Table, columns: list[str]) -> list[Callable[[Any],
     for name in columns:
         column_type = table.c[name].type
         if isinstance(column_type, ExactDecimal):
-            out.append(lambda v, t=column_type: None if v is None else int(Decimal(v).scaleb(t.scale)))
+            out.append(_units_of(column_type.scale))
         else:
             out.append(plain)
     return out
+
+
+def _units_of(scale: int) -> Callable[[Any], int | None]:
+    def convert(value: Any) -> int | None:
+        return None if value is None else int(Decimal(value).scaleb(scale))
+
+    return convert
 
 
 def bulk_load(db: Database, table: Table, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
@@ -138,7 +145,7 @@ def bulk_load(db: Database, table: Table, columns: list[str], rows: Iterable[tup
     try:
         cur = raw.cursor()
         if db.is_postgresql:
-            with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
                 buf = io.StringIO()
                 for row in rows:
                     buf.write("\t".join(_pg_value(v) for v in row + tail))
