@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -69,7 +70,9 @@ class TablePage(QWidget):
         self.search_timer.setSingleShot(True)
         self.search_timer.setInterval(SEARCH_DEBOUNCE_MS)
         self.search_timer.timeout.connect(self._apply_search)
-        self._search_applied_at = 0.0
+        self._search_applied_at = -1e9
+        #: monotonic seconds (tests hand in a clock they move)
+        self.clock: Callable[[], float] = time.monotonic
         self.search_box.textChanged.connect(self._search_typed)
         self.search_box.returnPressed.connect(self._apply_search)
 
@@ -205,14 +208,14 @@ class TablePage(QWidget):
 
     def _search_typed(self, _text: str) -> None:
         """Leading and trailing debounce: the first key of a burst filters at once, the rest after the pause."""
-        if self.search_timer.isActive() or time.monotonic() - self._search_applied_at < SEARCH_DEBOUNCE_MS / 1000:
+        if self.search_timer.isActive() or self.clock() - self._search_applied_at < SEARCH_DEBOUNCE_MS / 1000:
             self.search_timer.start()
         else:
             self._apply_search()
 
     def _apply_search(self) -> None:
         self.search_timer.stop()
-        self._search_applied_at = time.monotonic()
+        self._search_applied_at = self.clock()
         self.model.set_search(self.search_box.text())
 
     def _show_total(self, total: int) -> None:
