@@ -194,3 +194,27 @@ def test_every_exact_column_of_0001_is_converted_by_0002(tmp_path: Path) -> None
         if isinstance(column.type, ExactDecimal)
     }
     assert exact_in_models & in_0001 == {(t, c) for t, c, _ in _exact_columns()}
+
+
+def test_head_read_from_the_revision_files_is_alembics_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrate.MIGRATIONS_DIR))
+    assert migrate.head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_opening_an_up_to_date_database_does_not_import_alembic(sqlite_template: Path, tmp_path: Path) -> None:
+    """A start on an up-to-date database pays for no migration machinery."""
+    import subprocess
+    import sys
+
+    copy = tmp_path / "current.sqlite3"
+    shutil.copyfile(sqlite_template, copy)
+    code = (
+        "import sys; from vmi_desktop.db import create_database; from vmi_desktop.db.migrate import upgrade_database;"
+        f"upgrade_database(create_database('sqlite:///{copy}')); print('alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from vmi_desktop import __version__
@@ -17,6 +17,7 @@ from vmi_desktop.queries.maintenance import refresh_planner_statistics
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.main_window import SETTINGS_APP, SETTINGS_ORG, MainWindow
 from vmi_desktop.ui.palette import apply_palette
+from vmi_desktop.ui.readiness import report_when_ready
 from vmi_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,23 @@ def open_context(settings: Settings) -> AppContext:
     return AppContext(db=db, actor=actor, settings=settings, runner=TaskRunner())
 
 
+def _install_sync_page(window: MainWindow, ctx: AppContext) -> None:
+    try:  # the Sync page (roles that may run sync); the app still works without it
+        from vmi_desktop.ui.pages.sync import install_sync_page
+
+        install_sync_page(window, ctx)
+    except Exception:  # an import or start-up problem of one page must not keep the app from working
+        log.exception("the Sync page is not available")
+
+
+def _warm_up_imports() -> None:
+    """Import the chart library while the user reads the first page, so the first chart opens fast."""
+    try:
+        import vmi_desktop.ui.charts  # noqa: F401
+    except Exception:  # a chart problem shows where charts are used
+        log.exception("the chart library could not be imported")
+
+
 def run_app(settings: Settings) -> int:
     """Run the GUI until the window closes; a database or user problem is shown, not thrown."""
     app = application()
@@ -66,13 +84,12 @@ def run_app(settings: Settings) -> int:
         show_startup_error("Cannot start VMI Desktop", str(exc))
         return 2
     window = MainWindow(ctx)
-    try:  # the Sync page (roles that may run sync); the app still starts without it
-        from vmi_desktop.ui.pages.sync import install_sync_page
-
-        install_sync_page(window, ctx)
-    except Exception:  # an import or start-up problem of one page must not keep the app from starting
-        log.exception("the Sync page is not available")
     window.show()
+    report_when_ready(window)
+    # What is not needed for the first paint comes right after it: the Sync page (which starts the
+    # sync schedule) and, while the user reads the first page, the chart library's import.
+    QTimer.singleShot(0, lambda: _install_sync_page(window, ctx))
+    QTimer.singleShot(1500, _warm_up_imports)
     try:
         return int(app.exec())
     finally:
