@@ -13,9 +13,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from vmi_desktop.db.engine import Database
@@ -133,8 +133,35 @@ def upgrade_database(db: Database) -> MigrationResult:
             ) from exc
     backup = backup_sqlite(db, current) if current is not None else None
     cfg = alembic_config(db)
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    engine = _transactional_sqlite_engine(db) if db.is_sqlite else db.engine
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    finally:
+        if engine is not db.engine:
+            engine.dispose()
     log.info("database migrated from %s to %s", current, head)
     return MigrationResult(current, head, backup)
+
+
+def _transactional_sqlite_engine(db: Database) -> Engine:
+    """An engine whose transactions cover DDL too, so a failed upgrade leaves the file as it was.
+
+    pysqlite starts a transaction only before DML by itself: a migration failing halfway would
+    keep the tables it already created. Here the driver's own transaction handling is off and
+    SQLAlchemy emits BEGIN (the recipe from SQLAlchemy's pysqlite documentation).
+    """
+    engine = create_engine(db.url, connect_args={"timeout": 10})
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        dbapi_connection.execute("PRAGMA busy_timeout=10000")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
