@@ -32,6 +32,12 @@ def _no_leftover_domain_hooks() -> Iterator[None]:
     uninstall_domain_hooks()
 
 
+@pytest.fixture(autouse=True)
+def _logs_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Log files and crash reports of in-process runs go to a temporary folder, never the user's own."""
+    monkeypatch.setenv("VMI_LOG_DIR", str(tmp_path_factory.getbasetemp() / "logs"))
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (migrating once is the slow part)."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from collections.abc import Sequence
 from vmi_desktop import __version__
 from vmi_desktop.db import DatabaseError
 from vmi_desktop.errors import VmiError
+from vmi_desktop.logs import setup_logging, write_crash_report
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,12 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``vmi-desktop`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if not args.verbose:
-        logging.getLogger("alembic").setLevel(logging.WARNING)
     handler = getattr(args, "handler", None)
+    # A rotating log file in the log folder for the window and for every command; the CLI also logs to stderr.
+    setup_logging(gui=handler is None, verbose=args.verbose)
     if handler is None:
         from vmi_desktop.cli._gui import run_gui
 
@@ -56,3 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: keep a crash report beside the logs, then fail as Python does
+        report = write_crash_report(type(exc), exc, exc.__traceback__, context=f"vmi-desktop {args.command or 'gui'}")
+        if report.path is not None:
+            print(f"vmi-desktop: unexpected error; crash report: {report.path}", file=sys.stderr)
+        raise
