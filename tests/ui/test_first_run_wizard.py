@@ -99,7 +99,8 @@ def test_builtin_database_with_demo_data_ends_in_a_working_sqlite_file(
             assert len(session.scalars(select(Sku.id)).all()) == 15
     finally:
         db.dispose()
-    assert "ines" in wizard.setup_page.status.text()
+    assert "ines is its parts manager" in wizard.setup_page.status.text()
+    assert not wizard.button(QWizard.WizardButton.BackButton).isEnabled()  # done: no going back to redo it
 
 
 def test_start_empty_gives_a_database_with_only_its_parts_manager(qtbot, wizard: FirstRunWizard) -> None:
@@ -139,6 +140,22 @@ def test_import_is_offered_disabled_until_file_import_exists(qtbot, wizard: Firs
     assert IMPORT_PENDING_TEXT in importer.text()
     wizard.start_page.set_import_available(True)  # what the page does once the feature is there
     assert importer.isEnabled() and IMPORT_PENDING_TEXT not in importer.text()
+
+
+def test_a_setup_that_fails_says_why_and_lets_you_go_back(qtbot, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    wizard = FirstRunWizard(Settings(data_dir=blocker / "data", config_dir=tmp_path / "config"))
+    qtbot.addWidget(wizard)
+    wizard.show()
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)
+    _next(qtbot, wizard)
+    qtbot.waitUntil(lambda: bool(wizard.setup_page.error.text()), timeout=30000)
+    assert "Go back to change your answers" in wizard.setup_page.error.text()
+    assert not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+    assert wizard.button(QWizard.WizardButton.BackButton).isEnabled()
+    wizard.runner.wait(15000)
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def about_details(database: str, settings: Settings) -> list[tuple[str, str]]:
         ("Python", info["python"]),
         ("Qt", f"{qVersion()} (PySide6 {pyside_version})"),
         ("Platform", info["platform"]),
-        ("Bundle", info["frozen"]),
+        ("Installed as", "self-contained bundle" if info["frozen"].startswith("yes") else "Python package"),
     ]
 
 

@@ -8,7 +8,7 @@ without its schedule and the user is told once why and what to do.
 ``VMI_SMOKE_QUIT_MS=N`` (diagnostics, used by the bundle's smoke test and the
 start-up benchmark): print ``vmi-desktop: ... shown`` on stderr after the
 first event-loop turn with the window (or the wizard) on screen, then quit
-after N ms. ``VMI_SMOKE_SCREENSHOT=FILE`` also saves a picture of the window then.
+after N ms. ``VMI_SMOKE_SCREENSHOT=FILE`` saves a picture of it just before quitting.
 """
 
 from __future__ import annotations
@@ -165,11 +165,14 @@ def _smoke(app: QApplication, widget: QWidget, what: str) -> None:
 
     def shown() -> None:
         print(f"vmi-desktop: {what} shown ({process_age_ms():.0f} ms after start)", file=sys.stderr, flush=True)
+        QTimer.singleShot(delay, finish)
+
+    def finish() -> None:
         shot = os.environ.get(ENV_SMOKE_SCREENSHOT)
-        if shot:
+        if shot:  # just before quitting, so what loads in the background is in the picture
             widget.grab().save(shot)
-        QTimer.singleShot(delay, widget.close)
-        QTimer.singleShot(delay, app.quit)
+        widget.close()
+        app.quit()
 
     QTimer.singleShot(0, shown)
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -116,7 +117,10 @@ class ServerPage(QWizardPage):
                 "PostgreSQL's own tools look for it; never in VMI Desktop's settings."
             )
         )
-        layout.addWidget(self.test_button)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addStretch(1)
+        layout.addLayout(test_row)
         layout.addWidget(self.result_label)
         layout.addWidget(self.error)
         layout.addStretch(1)
@@ -290,6 +294,7 @@ class SetupPage(QWizardPage):
         super().__init__()
         self.runner = runner
         self.setTitle("Setting up")
+        self.setSubTitle("Creating the tables, the parts manager and the first data.")
         self.setFinalPage(True)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
@@ -329,6 +334,8 @@ class SetupPage(QWizardPage):
         def done(result: SetupResult) -> None:
             self.result = result
             self._done_for = request
+            # Back stays while the setup failed (to change an answer), not once it worked.
+            wizard.setOption(QWizard.WizardOption.DisabledBackButtonOnLastPage, True)
             self.progress.setValue(100)
             lines = [f"Database ready: {_display(result.settings)}."]
             if result.created_manager:
@@ -354,9 +361,13 @@ class SetupPage(QWizardPage):
 
 
 def _display(settings: Settings) -> str:
+    """The database for people: the built-in file's path, or the server URL without password."""
     from sqlalchemy.engine import make_url
 
-    return make_url(settings.effective_database_url).render_as_string(hide_password=True)
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() == "sqlite":
+        return f"the built-in database {url.database}"
+    return url.render_as_string(hide_password=True)
 
 
 class FirstRunWizard(QWizard):
@@ -369,7 +380,6 @@ class FirstRunWizard(QWizard):
         self.setWindowTitle(f"{APP_NAME}: first start")
         self.setObjectName("firstRunWizard")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
-        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, False)
         self.database_page = DatabasePage(settings)
         self.server_page = ServerPage(self.runner)
         self.manager_page = ManagerPage(settings)
