@@ -76,12 +76,12 @@ def main() -> int:
         home.mkdir()
         env = clean_env(home)
         url = f"sqlite:///{tmp}/demo.sqlite3"
-        subprocess.run(
-            [str(args.app), "--database-url", url, "demo"], env=env, check=True, stdout=subprocess.DEVNULL
+        subprocess.run([str(args.app), "--database-url", url, "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+        print(
+            f"app: {args.app}; demo database (500 SKUs x 3 locations, 730 days); "
+            f"{'X display ' + env['DISPLAY'] if 'DISPLAY' in env else 'offscreen'}; "
+            f"page cache {'dropped before each run' if args.drop_caches else 'warm after the first run'}"
         )
-        print(f"app: {args.app}; demo database (500 SKUs x 3 locations, 730 days); "
-              f"{'X display ' + env['DISPLAY'] if 'DISPLAY' in env else 'offscreen'}; "
-              f"page cache {'dropped before each run' if args.drop_caches else 'warm after the first run'}")
         print(f"load before: {uptime()}")
         times = []
         for i in range(args.runs):
