@@ -5,15 +5,11 @@
 # initdb/pg_ctl are installed (Debian: postgresql); the real Secret Service
 # tests inside a private D-Bus session with gnome-keyring when installed;
 # screenshot tests under Xvfb when xvfb-run is installed. Missing pieces are
-# reported as skipped tests with the reason. Extra arguments go to pytest.
+# reported as skipped tests with the reason, or as failures when VMI_REQUIRE_ALL=1
+# (set by .ci/run: CI must run every test). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-    "$PYTHON" -m venv .venv
-fi
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+. scripts/venv.sh
 
 cmd=(.venv/bin/python -m pytest "$@")
 if command -v xvfb-run >/dev/null 2>&1; then

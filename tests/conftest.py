@@ -1,18 +1,31 @@
-"""Fixtures: a fresh, migrated database per test, on a SQLite file and on PostgreSQL."""
+"""Fixtures: a fresh, migrated database per test, on a SQLite file and on PostgreSQL.
+
+Also where the tests that need a piece of the machine (PostgreSQL, a Secret Service daemon, an X
+display) are skipped when it is missing, or failed when CI requires every test (``tests/required.py``).
+"""
 
 from __future__ import annotations
 
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from tests.pg import HOW_TO_ENABLE, PgCluster, find_pg_bin, start_cluster
+from tests.required import (
+    REQUIRED_MARKERS,
+    display_missing,
+    require_all,
+    required_failure,
+    secret_service_missing,
+    unavailable,
+)
 from vmi_desktop.db import Database, create_database
 from vmi_desktop.db.migrate import upgrade_database
 from vmi_desktop.models import Role
@@ -20,16 +33,46 @@ from vmi_desktop.scope import Actor
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# Property tests are judged on what they find, never on how long an example took on a busy machine.
+settings.register_profile("vmi", deadline=None)
+settings.load_profile("vmi")
+
+pytest_plugins = ("pytester",)  # tests/unit/test_required_tests.py runs pytest on small test files
+
 _counter = itertools.count()
 
 
-@pytest.fixture(autouse=True)
-def _no_leftover_domain_hooks() -> Iterator[None]:
-    """Hooks are process-wide: a test that opened the app's database must not leak them to the next."""
-    yield
-    from vmi_desktop.services import uninstall_domain_hooks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test on the PostgreSQL cluster carries the ``postgres`` marker (``-m`` selects them all)."""
+    for item in items:
+        if "pg_cluster" in getattr(item, "fixturenames", ()) and item.get_closest_marker("postgres") is None:
+            item.add_marker(pytest.mark.postgres)
 
-    uninstall_domain_hooks()
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A ``keyring_daemon`` or ``xvfb`` test without its daemon or display skips, or fails in CI."""
+    if item.get_closest_marker("keyring_daemon") is not None and (reason := secret_service_missing()):
+        unavailable(reason)
+    if item.get_closest_marker("xvfb") is not None and (reason := display_missing()):
+        unavailable(reason)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """In CI, any other skip of a test CI must run (a ``skipif``, a ``pytest.skip`` inside) fails too."""
+    report = yield
+    if (
+        report.skipped
+        and not hasattr(report, "wasxfail")
+        and require_all()
+        and any(item.get_closest_marker(name) is not None for name in REQUIRED_MARKERS)
+    ):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = required_failure(reason.removeprefix("Skipped: "))
+    return report
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +101,7 @@ def pg_cluster() -> Iterator[PgCluster | str]:
         yield external
         return
     if find_pg_bin() is None:
-        pytest.skip(HOW_TO_ENABLE)
+        unavailable(HOW_TO_ENABLE)
     cluster = start_cluster()
     try:
         yield cluster

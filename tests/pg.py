@@ -17,15 +17,24 @@ HOW_TO_ENABLE = (
     "PostgreSQL tests need the initdb and pg_ctl binaries (Debian: apt-get install postgresql); "
     "or point VMI_TEST_POSTGRES_URL at a server where the tests may create databases"
 )
+#: Names the folder holding initdb and pg_ctl (a PostgreSQL version of your choice); nothing else is searched.
+PG_BIN_ENV = "VMI_TEST_PG_BIN"
+
+
+def _has_pg_binaries(folder: Path) -> bool:
+    return (folder / "initdb").exists() and (folder / "pg_ctl").exists()
 
 
 def find_pg_bin() -> Path | None:
-    """The folder holding initdb and pg_ctl, on PATH or where Debian puts them."""
+    """The folder holding initdb and pg_ctl: ``VMI_TEST_PG_BIN``, else on PATH, else where Debian puts them."""
+    chosen = os.environ.get(PG_BIN_ENV)
+    if chosen is not None:
+        return Path(chosen) if _has_pg_binaries(Path(chosen)) else None
     initdb = shutil.which("initdb")
     if initdb and shutil.which("pg_ctl"):
         return Path(os.path.realpath(initdb)).parent
     for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
-        if Path(candidate, "initdb").exists() and Path(candidate, "pg_ctl").exists():
+        if _has_pg_binaries(Path(candidate)):
             return Path(candidate)
     return None
 
@@ -65,8 +74,12 @@ def _run(owner: str | None, cmd: list[str], check: bool = True) -> subprocess.Co
     return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=120)
 
 
-def start_cluster() -> PgCluster:
-    """initdb + pg_ctl start on a free loopback port (as the ``postgres`` user when root)."""
+def start_cluster(*, durable: bool = False) -> PgCluster:
+    """initdb + pg_ctl start on a free loopback port (as the ``postgres`` user when root).
+
+    Tests run without fsync (nothing to keep); ``durable`` keeps the server's defaults, for
+    benchmarks whose figures include commits.
+    """
     bin_dir = find_pg_bin()
     if bin_dir is None:
         raise RuntimeError(HOW_TO_ENABLE)
@@ -98,9 +111,9 @@ def start_cluster() -> PgCluster:
         ],
     )
     port = _free_port()
-    opts = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off -c max_connections=100"
-    )
+    opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c max_connections=100"
+    if not durable:
+        opts += " -c fsync=off -c full_page_writes=off"
     _run(owner, [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start"])
     cluster = PgCluster(bin_dir, data, port, owner)
     deadline = time.time() + 30

@@ -70,3 +70,11 @@ def build_world(session: Session) -> World:
         vendors={k: v.id for k, v in vendors.items()},
         agreements=agreements,
     )
+
+
+def measure_in(session: Session, sku_id: int, uom: str = "L") -> None:
+    """Make a world SKU a measured one (litres by default), so it takes fractional quantities."""
+    sku = session.get(Sku, sku_id)
+    assert sku is not None
+    sku.uom = uom
+    session.flush()

@@ -8,17 +8,15 @@ from vmi_desktop.config import Settings, current_os_user
 from vmi_desktop.db import Database, create_database
 from vmi_desktop.db.migrate import upgrade_database
 from vmi_desktop.scope import Actor
-from vmi_desktop.services import install_domain_hooks
 from vmi_desktop.users import actor_for, ensure_user
 
 log = logging.getLogger(__name__)
 
 
 def open_database(settings: Settings) -> Database:
-    """The configured database, upgraded to this app's schema (or a clear refusal), hooks installed."""
+    """The configured database, upgraded to this app's schema (or a clear refusal)."""
     db = create_database(settings.effective_database_url)
     result = upgrade_database(db)
-    install_domain_hooks()
     if result.from_revision != result.to_revision:
         log.info("schema %s -> %s (backup: %s)", result.from_revision, result.to_revision, result.backup)
     return db

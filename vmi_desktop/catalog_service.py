@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import CursorResult, Table, and_, exists, func, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import CursorResult, Table, bindparam, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from vmi_desktop import audit
@@ -35,9 +37,10 @@ from vmi_desktop.models import (
     Vendor,
     utcnow,
 )
-from vmi_desktop.models.base import VersionedMixin
-from vmi_desktop.quantities import fmt, parse_quantity
+from vmi_desktop.models.base import Quantity
+from vmi_desktop.quantities import check_quantity_bound, fmt, parse_money, parse_quantity, round_for_unit, to_decimal
 from vmi_desktop.scope import Action, Actor, require
+from vmi_desktop.units import fractional_quantity_of, is_whole, known_unit, whole_units
 
 log = logging.getLogger(__name__)
 
@@ -79,32 +82,27 @@ def _qty(what: str, *, allow_zero: bool = True) -> Callable[[object], Decimal]:
 
 def _money(what: str) -> Callable[[object], Decimal]:
     def parse(value: object) -> Decimal:
-        try:
-            number = Decimal(str(value).strip().replace(",", ".")) if value is not None else None
-        except ArithmeticError:
-            number = None
-        if number is None or not number.is_finite():
-            raise ValidationError(f"{what} must be a number, got {value!r}")
-        if number < 0:
-            raise ValidationError(f"{what} must not be negative, got {value}")
-        if number != number.quantize(Decimal("0.0001")):
-            raise ValidationError(f"{what} {value} has more than 4 decimals")
-        return number.quantize(Decimal("0.0001"))
+        return parse_money(value, what=what)
 
     return parse
 
 
-def _int(what: str, *, minimum: int = 0) -> Callable[[object], int]:
+def _int(what: str, *, minimum: int = 0, maximum: int = 2**31 - 1) -> Callable[[object], int]:
     def parse(value: object) -> int:
-        try:
-            number = Decimal(str(value).strip())
-        except ArithmeticError:
-            raise ValidationError(f"{what} must be a whole number, got {value!r}") from None
-        if not number.is_finite() or number != number.to_integral_value():
+        if isinstance(value, bool):
             raise ValidationError(f"{what} must be a whole number, got {value!r}")
+        if isinstance(value, int):
+            number = value
+        else:
+            text = str(value).strip()
+            if not re.fullmatch(r"[+-]?\d+", text):
+                raise ValidationError(f"{what} must be a whole number, got {value!r}")
+            number = int(text)
         if number < minimum:
             raise ValidationError(f"{what} must be at least {minimum}, got {value}")
-        return int(number)
+        if number > maximum:
+            raise ValidationError(f"{what} must be at most {maximum}, got {value}")
+        return number
 
     return parse
 
@@ -142,7 +140,7 @@ def _ratio_or_none(what: str) -> Callable[[object], Decimal | None]:
     def parse(value: object) -> Decimal | None:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        number = _money(what)(value)
+        number = parse_money(value, what=what)
         if number > 1:
             raise ValidationError(f"{what} is a share between 0 and 1, got {value}")
         return number
@@ -230,17 +228,30 @@ def _parse_all(entity: str, changes: Mapping[str, object]) -> dict[str, Any]:
     return {field: parse_field(entity, field, value) for field, value in changes.items()}
 
 
-def conflict_message(row: VersionedMixin) -> str:
+class _EditedRow(Protocol):
+    """A row people edit: a ``VersionedMixin`` model (optimistic locking) with an integer id."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def updated_at(self) -> datetime | None: ...
+    @property
+    def updated_by(self) -> str | None: ...
+
+
+def conflict_message(row: _EditedRow) -> str:
     """'changed by X at T' for a row someone else saved first."""
     when = row.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC") if row.updated_at else "an unknown time"
     return f"changed by {row.updated_by or 'someone'} at {when}"
 
 
-def _check_version(row: VersionedMixin, entity: str, label: str, expected_version: int | None) -> None:
+def _check_version(row: _EditedRow, entity: str, label: str, expected_version: int | None) -> None:
     if expected_version is not None and row.version != expected_version:
         raise RowConflict(
             f"{entity} {label} was {conflict_message(row)}; reloaded, your change was not saved", entity, row.id
-        )  # type: ignore[attr-defined]
+        )
 
 
 def _apply(
@@ -300,6 +311,7 @@ def create_sku(session: Session, actor: Actor, *, part_number: str, **fields: ob
     require(actor, Action.EDIT_MASTER_DATA)
     values = _parse_all("sku", {"part_number": part_number, **fields})
     _unique(session, Sku.part_number, values["part_number"], "part number")
+    known_unit(session, values.get("uom", "EA"))
     sku = Sku(**values, updated_by=actor.name)
     session.add(sku)
     session.flush()
@@ -315,6 +327,13 @@ def update_sku(session: Session, actor: Actor, sku_id: int, expected_version: in
     values = _parse_all("sku", changes)
     if "part_number" in values:
         _unique(session, Sku.part_number, values["part_number"], "part number", exclude_id=sku.id)
+    if "uom" in values and values["uom"] != sku.uom:
+        unit = known_unit(session, values["uom"])
+        fraction = fractional_quantity_of(session, sku) if unit.whole else None
+        if fraction is not None:
+            raise ValidationError(
+                f"SKU {sku.part_number} cannot be counted in {unit.code} (whole units): it has {fraction}"
+            )
     diff = _apply(session, actor, sku, "SKU", sku.part_number, values)
     if diff:
         audit.record(session, actor, "sku.update", "sku", sku.id, **diff)
@@ -471,6 +490,22 @@ def _check_primary_free(
         )
 
 
+_AGREEMENT_QUANTITIES = {"min_qty": "min", "max_qty": "max", "pack_size": "pack size", "moq": "minimum order quantity"}
+
+
+def _check_units(session: Session, sku: Sku, values: Mapping[str, Any], location_label: str) -> None:
+    """Thresholds, pack size and MOQ of a whole-unit SKU take no fractions."""
+    if not is_whole(session, sku.uom):
+        return
+    for field, what in _AGREEMENT_QUANTITIES.items():
+        value = values.get(field)
+        if value is not None and value != value.to_integral_value():
+            raise ValidationError(
+                f"{what} {fmt(value)} for SKU {sku.part_number} at {location_label} has a fraction, "
+                f"but {sku.uom} is counted in whole units"
+            )
+
+
 def create_agreement(
     session: Session,
     actor: Actor,
@@ -488,6 +523,7 @@ def create_agreement(
     sku_row = resolve_sku(session, sku)
     location_row = resolve_location(session, location)
     values = _parse_all("agreement", {"min_qty": min_qty, "max_qty": max_qty, **fields})
+    _check_units(session, sku_row, values, location_row.code)
     check_thresholds(values["min_qty"], values["max_qty"], sku_row.part_number, location_row.code)
     duplicate = session.scalar(
         select(SupplyAgreement.id).where(
@@ -530,6 +566,7 @@ def update_agreement(
     sku_label, location_label = _labels(session, agreement)
     _check_version(agreement, "agreement", f"for SKU {sku_label} at {location_label}", expected_version)
     values = _parse_all("agreement", changes)
+    _check_units(session, agreement.sku, values, location_label)
     check_thresholds(
         values.get("min_qty", agreement.min_qty), values.get("max_qty", agreement.max_qty), sku_label, location_label
     )
@@ -586,7 +623,7 @@ class SetThresholds:
 
 @dataclass(frozen=True)
 class ScaleThresholds:
-    """Scale min and max by a percentage (+10 raises by a tenth), rounded to 3 decimals."""
+    """Scale min and max by a percentage (+10 raises by a tenth), rounded half up to 3 decimals or whole units."""
 
     percent: Decimal
 
@@ -610,6 +647,156 @@ class BulkResult:
     skipped: int
 
 
+def _scale_factor(edit: ScaleThresholds) -> Decimal:
+    percent = to_decimal(edit.percent, what="percentage")
+    if percent <= -100:
+        raise ValidationError(f"scaling by {fmt(percent)}% would leave no stock; use a value above -100")
+    if abs(percent) > 100000:
+        raise ValidationError(f"scaling by {fmt(percent)}% is out of range")
+    return (Decimal(100) + percent) / Decimal(100)
+
+
+@dataclass(frozen=True)
+class ThresholdChange:
+    """One agreement's thresholds before and after a bulk edit (for the preview)."""
+
+    agreement_id: int
+    part_number: str
+    location_code: str
+    uom: str
+    old_min: Decimal
+    old_max: Decimal
+    new_min: Decimal
+    new_max: Decimal
+    rounded_to_whole: bool
+
+
+@dataclass(frozen=True)
+class ThresholdPreview:
+    """What a bulk edit would do: the changes (a sample), how many rows change, and what rounding says."""
+
+    changes: list[ThresholdChange]
+    changed: int
+    rounded_to_whole: int
+    skipped: int
+
+    def summary(self) -> str:
+        """One sentence for the dialog: how many change, how many were rounded to whole units."""
+        text = f"{self.changed} agreement(s) change"
+        if self.skipped:
+            text += f", {self.skipped} stay as they are"
+        if self.rounded_to_whole:
+            text += f"; {self.rounded_to_whole} rounded to whole units (counted in EA, SET, ...)"
+        return text + "."
+
+
+def _rows_for(session: Session, ids: Sequence[int]) -> list[Any]:
+    return list(
+        session.execute(
+            select(
+                SupplyAgreement.id,
+                SupplyAgreement.sku_id,
+                SupplyAgreement.location_id,
+                SupplyAgreement.min_qty,
+                SupplyAgreement.max_qty,
+                Sku.part_number,
+                Sku.uom,
+                Location.code,
+            )
+            .join(Sku, Sku.id == SupplyAgreement.sku_id)
+            .join(Location, Location.id == SupplyAgreement.location_id)
+            .where(SupplyAgreement.id.in_(ids))
+            .order_by(SupplyAgreement.id)
+        )
+    )
+
+
+def _plan(session: Session, rows: list[Any], edit: BulkThresholdEdit) -> list[ThresholdChange]:
+    """New thresholds for ``rows`` under ``edit``, exact (Decimal) and rounded to what each unit allows."""
+    whole = whole_units(session)
+    plan: list[ThresholdChange] = []
+    sources: dict[int, tuple[Decimal, Decimal]] = {}
+    source_id = None
+    if isinstance(edit, CopyThresholds):
+        source_location = resolve_location(session, edit.from_location)
+        source_id = source_location.id
+        sku_ids = sorted({r.sku_id for r in rows})
+        for sku_id, low, high in session.execute(
+            select(SupplyAgreement.sku_id, SupplyAgreement.min_qty, SupplyAgreement.max_qty).where(
+                SupplyAgreement.sku_id.in_(sku_ids),
+                SupplyAgreement.location_id == source_location.id,
+                SupplyAgreement.is_primary.is_(True),
+                SupplyAgreement.active.is_(True),
+            )
+        ):
+            sources[sku_id] = (low, high)
+    for r in rows:
+        is_whole_unit = r.uom in whole
+        rounded = False
+        if isinstance(edit, SetThresholds):
+            for value, what in ((edit.min_qty, "min"), (edit.max_qty, "max")):
+                if is_whole_unit and value != value.to_integral_value():
+                    raise ValidationError(
+                        f"{what} {fmt(value)} has a fraction, but {r.part_number} is counted in {r.uom} "
+                        "(whole units); choose whole numbers or leave those agreements out"
+                    )
+            new_min, new_max = edit.min_qty, edit.max_qty
+        elif isinstance(edit, ScaleThresholds):
+            factor = _scale_factor(edit)
+            exact_min, exact_max = r.min_qty * factor, r.max_qty * factor
+            new_min = round_for_unit(exact_min, whole=is_whole_unit)
+            new_max = round_for_unit(exact_max, whole=is_whole_unit)
+            rounded = is_whole_unit and (new_min != exact_min or new_max != exact_max)
+        else:
+            assert isinstance(edit, CopyThresholds)
+            if r.sku_id not in sources or r.location_id == source_id:
+                continue
+            new_min, new_max = sources[r.sku_id]
+        check_quantity_bound(new_max, what=f"max of {r.part_number} at {r.code}")
+        plan.append(
+            ThresholdChange(
+                r.id, r.part_number, r.code, r.uom, r.min_qty, r.max_qty, new_min, new_max, rounded_to_whole=rounded
+            )
+        )
+    return plan
+
+
+def _check_edit(edit: BulkThresholdEdit) -> dict[str, Any]:
+    """Validate the edit itself (before any row is read); returns the audit detail."""
+    if isinstance(edit, SetThresholds):
+        low = parse_field("agreement", "min_qty", edit.min_qty)
+        high = parse_field("agreement", "max_qty", edit.max_qty)
+        check_thresholds(low, high)
+        return {"op": "set", "min": low, "max": high}
+    if isinstance(edit, ScaleThresholds):
+        _scale_factor(edit)
+        return {"op": "scale", "percent": edit.percent}
+    if isinstance(edit, CopyThresholds):
+        return {"op": "copy", "from_location": str(edit.from_location)}
+    raise ValidationError(f"unknown bulk edit {edit!r}")  # pragma: no cover - the type union is closed
+
+
+def preview_thresholds(
+    session: Session, actor: Actor, agreement_ids: Iterable[int], edit: BulkThresholdEdit, sample: int = 8
+) -> ThresholdPreview:
+    """What ``bulk_edit_thresholds`` would change, without writing: shown before the user applies it."""
+    require(actor, Action.EDIT_AGREEMENTS)
+    _check_edit(edit)
+    ids = sorted(set(agreement_ids))
+    changes: list[ThresholdChange] = []
+    changed = rounded = 0
+    for start in range(0, len(ids), 500):
+        plan = [c for c in _plan(session, _rows_for(session, ids[start : start + 500]), edit) if _differs(c)]
+        changed += len(plan)
+        rounded += sum(1 for c in plan if c.rounded_to_whole)
+        changes.extend(plan[: max(0, sample - len(changes))])
+    return ThresholdPreview(changes, changed, rounded, len(ids) - changed)
+
+
+def _differs(change: ThresholdChange) -> bool:
+    return (change.old_min, change.old_max) != (change.new_min, change.new_max)
+
+
 def bulk_edit_thresholds(
     session: Session,
     actor: Actor,
@@ -618,61 +805,62 @@ def bulk_edit_thresholds(
     report: Progress | None = None,
     chunk_size: int = 500,
 ) -> BulkResult:
-    """Apply one threshold edit to many agreements with set-based UPDATEs, in the caller's transaction.
+    """Apply one threshold edit to many agreements, a chunk at a time, in the caller's transaction.
 
-    ``report(fraction, text)`` is called between chunks; it may raise to cancel,
-    and the caller's transaction then rolls everything back.
+    New values are computed exactly in Python (a scale rounds half up to 3 decimals, or to whole units
+    for SKUs counted in whole units) and written with one executemany UPDATE per chunk. ``report(fraction,
+    text)`` is called between chunks; it may raise to cancel, and the caller's transaction then rolls
+    everything back.
     """
     require(actor, Action.EDIT_AGREEMENTS)
+    detail = _check_edit(edit)
     ids = sorted(set(agreement_ids))
     table = cast(Table, SupplyAgreement.__table__)
     now = utcnow()
-    values: dict[str, Any]
-    where_extra: list[Any] = []
-    detail: dict[str, Any]
-    if isinstance(edit, SetThresholds):
-        min_qty = parse_field("agreement", "min_qty", edit.min_qty)
-        max_qty = parse_field("agreement", "max_qty", edit.max_qty)
-        check_thresholds(min_qty, max_qty)
-        values = {"min_qty": min_qty, "max_qty": max_qty}
-        detail = {"op": "set", "min": min_qty, "max": max_qty}
-    elif isinstance(edit, ScaleThresholds):
-        percent = Decimal(str(edit.percent))
-        if percent <= -100:
-            raise ValidationError(f"scaling by {percent}% would leave no stock; use a value above -100")
-        factor = (Decimal(100) + percent) / Decimal(100)
-        values = {
-            "min_qty": func.round(table.c.min_qty * factor, 3),
-            "max_qty": func.round(table.c.max_qty * factor, 3),
-        }
-        detail = {"op": "scale", "percent": percent}
-    elif isinstance(edit, CopyThresholds):
-        source_location = resolve_location(session, edit.from_location)
-        src = aliased(SupplyAgreement, name="src")
-        match = and_(
-            src.sku_id == table.c.sku_id,
-            src.location_id == source_location.id,
-            src.is_primary.is_(True),
-            src.active.is_(True),
-        )
-        values = {
-            "min_qty": select(src.min_qty).where(match).scalar_subquery(),
-            "max_qty": select(src.max_qty).where(match).scalar_subquery(),
-        }
-        where_extra.append(exists(select(src.id).where(match)))
-        where_extra.append(table.c.location_id != source_location.id)
-        detail = {"op": "copy", "from_location": source_location.code}
-    else:  # pragma: no cover - the type union is closed
-        raise ValidationError(f"unknown bulk edit {edit!r}")
-    values.update(version=table.c.version + 1, updated_at=now, updated_by=actor.name)
-    changed = 0
+    changed = rounded = 0
     total = max(len(ids), 1)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+        .values(
+            min_qty=bindparam("b_min", type_=Quantity),
+            max_qty=bindparam("b_max", type_=Quantity),
+            version=table.c.version + 1,
+            updated_at=now,
+            updated_by=actor.name,
+        )
+    )
     for start in range(0, len(ids), chunk_size):
         if report is not None:
             report(start / total, f"{start} of {len(ids)} agreements")
         chunk: Sequence[int] = ids[start : start + chunk_size]
-        result = session.execute(update(table).where(table.c.id.in_(chunk), *where_extra).values(**values))
-        changed += cast(CursorResult[Any], result).rowcount or 0
+        versions: dict[int, int] = {
+            row.id: row.version
+            for row in session.execute(
+                select(SupplyAgreement.id, SupplyAgreement.version).where(SupplyAgreement.id.in_(chunk))
+            )
+        }
+        plan = [c for c in _plan(session, _rows_for(session, chunk), edit) if _differs(c)]
+        for c in plan:
+            check_thresholds(c.new_min, c.new_max, c.part_number, c.location_code)
+        if plan:
+            result = session.execute(
+                stmt,
+                [
+                    {
+                        "b_id": c.agreement_id,
+                        "b_version": versions[c.agreement_id],
+                        "b_min": c.new_min,
+                        "b_max": c.new_max,
+                    }
+                    for c in plan
+                ],
+            )
+            written = cast(CursorResult[Any], result).rowcount
+            if written is not None and written >= 0 and written != len(plan):
+                raise ConflictError("some agreements were changed by someone else meanwhile; nothing was saved")
+        changed += len(plan)
+        rounded += sum(1 for c in plan if c.rounded_to_whole)
     if report is not None:
         report(1.0, f"{len(ids)} of {len(ids)} agreements")
     # one audit entry per bulk edit: the ids say which rows (capped so an entry stays readable)
@@ -684,6 +872,7 @@ def bulk_edit_thresholds(
         "",
         changed=changed,
         selected=len(ids),
+        rounded_to_whole=rounded,
         ids=ids[:1000],
         **detail,
     )

@@ -6,17 +6,25 @@ workstations posting at once never lose an update), and writes an audit
 entry, all in the caller's transaction. A refused posting raises a
 ``ValidationError``/``PermissionDenied`` and writes nothing.
 
-Listeners registered with ``add_stock_listener`` run after each posting in
-the same transaction (the reorder check and the sync delta use this).
+What follows a posting (the reorder check for the touched pairs, the outbox)
+is not done here: the application commands in ``vmi_desktop.commands`` call
+the ledger, then reorder, then the outbox, in one transaction.
+
+Concurrency: a posting locks its level row before it reads it (``lock_levels``;
+PostgreSQL ``SELECT ... FOR UPDATE``, SQLite's single writer), and a posting
+that touches two pairs (a transfer) locks them in one global order, so the
+level always equals the sum of its movements whatever runs beside it and
+opposite transfers cannot deadlock.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -24,30 +32,11 @@ from sqlalchemy.orm import Session
 from vmi_desktop import audit
 from vmi_desktop.errors import NotFoundError, ValidationError
 from vmi_desktop.models import CycleCount, Location, MovementKind, Sku, StockLevel, StockMovement, utcnow
-from vmi_desktop.quantities import fmt, parse_quantity
+from vmi_desktop.quantities import check_quantity_bound, fmt, parse_quantity
 from vmi_desktop.scope import Action, Actor, require
+from vmi_desktop.units import is_whole
 
 log = logging.getLogger(__name__)
-
-StockListener = Callable[[Session, int, int], None]
-_listeners: list[StockListener] = []
-
-
-def add_stock_listener(listener: StockListener) -> None:
-    """Run ``listener(session, sku_id, location_id)`` after every posting (same transaction)."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-
-
-def remove_stock_listener(listener: StockListener) -> None:
-    if listener in _listeners:
-        _listeners.remove(listener)
-
-
-def _notify(session: Session, sku_id: int, location_id: int) -> None:
-    for listener in list(_listeners):
-        listener(session, sku_id, location_id)
-
 
 SkuRef = int | str | Sku
 LocationRef = int | str | Location
@@ -96,6 +85,28 @@ class Posting:
     on_hand_after: Decimal
 
 
+def lock_levels(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Decimal]:
+    """Create missing level rows and lock them in (sku_id, location_id) order; returns on hand as locked.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` in one global order, so two transactions touching the
+    same pairs in opposite orders (opposite transfers) wait for each other instead of deadlocking.
+    SQLite: the insert-or-ignore is a write, which makes this transaction the single writer before
+    it reads; nobody can post between the read and the write.
+    """
+    ordered = sorted(set(pairs))
+    now = utcnow()
+    for sku_id, location_id in ordered:
+        _ensure_level(session, sku_id, location_id, now)
+    levels: dict[tuple[int, int], Decimal] = {}
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for sku_id, location_id in ordered:
+        stmt = select(StockLevel.on_hand).where(StockLevel.sku_id == sku_id, StockLevel.location_id == location_id)
+        if postgres:
+            stmt = stmt.with_for_update()
+        levels[(sku_id, location_id)] = session.execute(stmt).scalar_one()
+    return levels
+
+
 def _apply(
     session: Session,
     actor: Actor,
@@ -104,36 +115,33 @@ def _apply(
     kind: MovementKind,
     delta: Decimal,
     *,
+    before: Decimal,
     occurred_at: datetime | None,
     reference: str,
     note: str,
     check_negative: bool,
     po_line_id: int | None = None,
     receipt_id: int | None = None,
-    set_to: Decimal | None = None,
 ) -> Posting:
-    before = current_on_hand(session, sku.id, location.id)
-    expected_after = set_to if set_to is not None else before + delta
-    if check_negative and expected_after < 0 and not location.allow_negative_stock:
+    """Write one movement of ``delta`` on a level locked by ``lock_levels`` (``before`` is its on hand)."""
+    after = before + delta
+    check_quantity_bound(after, what=f"on hand of {sku.part_number} at {location.code}")
+    if check_negative and after < 0 and not location.allow_negative_stock:
         raise ValidationError(
             f"{kind.value} of {fmt(-delta)} {sku.uom} of {sku.part_number} at {location.code} would take "
-            f"on hand from {fmt(before)} to {fmt(expected_after)}; this location does not allow negative stock"
+            f"on hand from {fmt(before)} to {fmt(after)}; this location does not allow negative stock"
         )
     now = utcnow()
-    _ensure_level(session, sku.id, location.id, now)
-    # Atomic read-modify-write under the row lock: concurrent postings add up instead of overwriting.
-    if set_to is not None:
-        stmt = update(StockLevel).values(on_hand=set_to, updated_at=now)
-    else:
-        stmt = update(StockLevel).values(on_hand=StockLevel.on_hand + delta, updated_at=now)
-    stmt = stmt.where(StockLevel.sku_id == sku.id, StockLevel.location_id == location.id).returning(StockLevel.on_hand)
-    after = session.execute(stmt).scalar_one()
-    after = Decimal(after).quantize(Decimal("0.001"))
-    if check_negative and after < 0 and not location.allow_negative_stock:
-        # Another workstation posted between our check and our update.
+    # The row is locked: the update adds the delta, and what it returns is what we computed.
+    stored = session.execute(
+        update(StockLevel)
+        .values(on_hand=StockLevel.on_hand + delta, updated_at=now)
+        .where(StockLevel.sku_id == sku.id, StockLevel.location_id == location.id)
+        .returning(StockLevel.on_hand)
+    ).scalar_one()
+    if stored != after:  # pragma: no cover - only if something wrote to a locked row
         raise ValidationError(
-            f"{kind.value} at {location.code} for {sku.part_number} would take on hand below zero "
-            "(stock changed meanwhile); nothing was posted"
+            f"on hand of {sku.part_number} at {location.code} changed while it was locked; nothing was posted"
         )
     movement_id = session.execute(
         insert(StockMovement)
@@ -170,8 +178,20 @@ def _apply(
         on_hand_after=after,
         reference=reference,
     )
-    _notify(session, sku.id, location.id)
     return Posting(movement_id, sku.id, location.id, delta, after)
+
+
+def _post_one(
+    session: Session,
+    actor: Actor,
+    sku: Sku,
+    location: Location,
+    kind: MovementKind,
+    delta: Decimal,
+    **kw: Any,
+) -> Posting:
+    before = lock_levels(session, [(sku.id, location.id)])[(sku.id, location.id)]
+    return _apply(session, actor, sku, location, kind, delta, before=before, **kw)
 
 
 def _ensure_level(session: Session, sku_id: int, location_id: int, now: datetime) -> None:
@@ -192,6 +212,17 @@ def _check_active(sku: Sku, location: Location, what: str) -> None:
         raise ValidationError(f"SKU {sku.part_number} is deactivated; {what} refused")
 
 
+def _quantity(session: Session, sku: Sku, value: object, what: str, **kw: bool) -> Decimal:
+    return parse_quantity(value, what=what, whole=is_whole(session, sku.uom), uom=sku.uom, **kw)
+
+
+def _text(value: str, limit: int, what: str) -> str:
+    text = value.strip()
+    if len(text) > limit:
+        raise ValidationError(f"{what} is longer than {limit} characters")
+    return text
+
+
 def post_consumption(
     session: Session,
     actor: Actor,
@@ -205,10 +236,10 @@ def post_consumption(
 ) -> Posting:
     """Parts used (issued to a job); refused if it would drive on hand below zero."""
     require(actor, Action.POST_LEDGER)
-    qty = parse_quantity(quantity, what="consumed quantity")
     s, loc = resolve_sku(session, sku), resolve_location(session, location)
+    qty = _quantity(session, s, quantity, "consumed quantity")
     _check_active(s, loc, "consumption")
-    return _apply(
+    return _post_one(
         session,
         actor,
         s,
@@ -216,8 +247,8 @@ def post_consumption(
         MovementKind.CONSUMPTION,
         -qty,
         occurred_at=occurred_at,
-        reference=reference,
-        note=note,
+        reference=_text(reference, 100, "reference"),
+        note=_text(note, 500, "note"),
         check_negative=True,
     )
 
@@ -237,11 +268,11 @@ def post_receipt(
 ) -> Posting:
     """Goods in. Receipts against an order go through the order service, which calls this."""
     require(actor, Action.POST_LEDGER if po_line_id is None else Action.RECEIVE_ORDER)
-    qty = parse_quantity(quantity, what="received quantity")
     s, loc = resolve_sku(session, sku), resolve_location(session, location)
+    qty = _quantity(session, s, quantity, "received quantity")
     if not loc.active:
         raise ValidationError(f"location {loc.code} is deactivated; receipt refused")
-    return _apply(
+    return _post_one(
         session,
         actor,
         s,
@@ -249,8 +280,8 @@ def post_receipt(
         MovementKind.RECEIPT,
         qty,
         occurred_at=occurred_at,
-        reference=reference,
-        note=note,
+        reference=_text(reference, 100, "reference"),
+        note=_text(note, 500, "note"),
         check_negative=False,
         po_line_id=po_line_id,
         receipt_id=receipt_id,
@@ -266,14 +297,15 @@ def post_adjustment(
     *,
     reason: str,
     occurred_at: datetime | None = None,
+    reference: str = "",
 ) -> Posting:
     """A correction up or down; a reason is required so the audit trail explains it."""
     require(actor, Action.POST_LEDGER)
-    qty = parse_quantity(delta, what="adjustment", allow_negative=True)
+    s, loc = resolve_sku(session, sku), resolve_location(session, location)
+    qty = _quantity(session, s, delta, "adjustment", allow_negative=True)
     if not reason.strip():
         raise ValidationError("an adjustment needs a reason")
-    s, loc = resolve_sku(session, sku), resolve_location(session, location)
-    return _apply(
+    return _post_one(
         session,
         actor,
         s,
@@ -281,8 +313,8 @@ def post_adjustment(
         MovementKind.ADJUSTMENT,
         qty,
         occurred_at=occurred_at,
-        reference="",
-        note=reason.strip(),
+        reference=_text(reference, 100, "reference"),
+        note=_text(reason, 500, "reason"),
         check_negative=True,
     )
 
@@ -299,16 +331,18 @@ def post_transfer(
     reference: str = "",
     note: str = "",
 ) -> tuple[Posting, Posting]:
-    """Move stock between locations: one row out, one row in, same reference."""
+    """Move stock between locations: one row out, one row in, same reference; both levels locked in one order."""
     require(actor, Action.POST_LEDGER)
-    qty = parse_quantity(quantity, what="transferred quantity")
     s = resolve_sku(session, sku)
+    qty = _quantity(session, s, quantity, "transferred quantity")
     src, dst = resolve_location(session, from_location), resolve_location(session, to_location)
     if src.id == dst.id:
         raise ValidationError(f"a transfer needs two different locations, got {src.code} twice")
     _check_active(s, src, "transfer")
     _check_active(s, dst, "transfer")
-    ref = reference or f"TR-{src.code}-{dst.code}-{utcnow().strftime('%Y%m%d%H%M%S%f')}"
+    ref = _text(reference, 100, "reference") or f"TR-{src.code}-{dst.code}-{utcnow().strftime('%Y%m%d%H%M%S%f')}"
+    text_note = _text(note, 500, "note")
+    levels = lock_levels(session, [(s.id, src.id), (s.id, dst.id)])
     out = _apply(
         session,
         actor,
@@ -316,9 +350,10 @@ def post_transfer(
         src,
         MovementKind.TRANSFER_OUT,
         -qty,
+        before=levels[(s.id, src.id)],
         occurred_at=occurred_at,
-        reference=ref,
-        note=note,
+        reference=ref[:100],
+        note=text_note,
         check_negative=True,
     )
     into = _apply(
@@ -328,9 +363,10 @@ def post_transfer(
         dst,
         MovementKind.TRANSFER_IN,
         qty,
+        before=levels[(s.id, dst.id)],
         occurred_at=occurred_at,
-        reference=ref,
-        note=note,
+        reference=ref[:100],
+        note=text_note,
         check_negative=False,
     )
     return out, into
@@ -345,25 +381,29 @@ def post_cycle_count(
     *,
     occurred_at: datetime | None = None,
     note: str = "",
+    reference: str = "count",
 ) -> tuple[CycleCount, Posting]:
-    """A physical count: the variance is posted, counted and system quantities are kept."""
+    """A physical count: system quantity read under the level's lock, the variance posted as the difference.
+
+    Whatever posts beside it, the level afterwards is the counted quantity plus what was posted after
+    the lock, and always equals the sum of its movements.
+    """
     require(actor, Action.POST_LEDGER)
-    counted_qty = parse_quantity(counted, what="counted quantity", allow_zero=True)
     s, loc = resolve_sku(session, sku), resolve_location(session, location)
-    system_qty = current_on_hand(session, s.id, loc.id)
-    variance = counted_qty - system_qty
+    counted_qty = _quantity(session, s, counted, "counted quantity", allow_zero=True)
+    system_qty = lock_levels(session, [(s.id, loc.id)])[(s.id, loc.id)]
     posting = _apply(
         session,
         actor,
         s,
         loc,
         MovementKind.COUNT,
-        variance,
+        counted_qty - system_qty,
+        before=system_qty,
         occurred_at=occurred_at,
-        reference="count",
-        note=note,
+        reference=_text(reference, 100, "reference"),
+        note=_text(note, 500, "note"),
         check_negative=False,
-        set_to=counted_qty,
     )
     count = CycleCount(
         sku_id=s.id,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
 from tests.world import World, build_world
 from vmi_desktop.db import Database
-from vmi_desktop.models import AuthKind, InboxEvent, OutboxMessage, OutboxStatus, Vendor
+from vmi_desktop.models import AuthKind, InboxEvent, OutboxMessage, OutboxStatus, Vendor, utcnow
 from vmi_desktop.supplier_server import SupplierServer
 from vmi_desktop.sync.auth import VendorCredentials
 from vmi_desktop.sync.engine import SyncEngine, SyncReport
@@ -64,10 +65,18 @@ class Rig:
 
 @contextmanager
 def rig(
-    db: Database, *, timeout: float = 2.0, wait_for_retries_s: float = 5.0, **server_options: object
+    db: Database,
+    *,
+    timeout: float = 2.0,
+    wait_for_retries_s: float = 5.0,
+    clock: Callable[[], datetime] = utcnow,
+    **server_options: Any,
 ) -> Iterator[Rig]:
-    """A small world whose vendor ACME talks bearer to a reference supplier on a free loopback port."""
-    server = SupplierServer(token=TOKEN, vendor_name="Acme Parts", capture=True, **server_options)  # type: ignore[arg-type]
+    """A small world whose vendor ACME talks bearer to a reference supplier on a free loopback port.
+
+    ``clock`` is the engine's now (a ``tests.clock.ManualUtcClock`` to pass a back-off without waiting).
+    """
+    server = SupplierServer(token=TOKEN, vendor_name="Acme Parts", capture=True, **server_options)
     server.start()
     try:
         with db.transaction() as s:
@@ -82,6 +91,7 @@ def rig(
             timeout=timeout,
             wait_for_retries_s=wait_for_retries_s,
             full_report_every=timedelta(days=1),
+            clock=clock,
         )
         yield Rig(db, world, server, engine, VendorCredentials(token=TOKEN))
     finally:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.world import World, build_world
+from tests.world import World, build_world, measure_in
 from vmi_desktop import catalog_service as cs
 from vmi_desktop.db import Database
 from vmi_desktop.errors import NotFoundError, PermissionDenied, ValidationError
@@ -72,7 +72,7 @@ def test_min_above_max_names_the_sku_and_location(db: Database, world: World, ma
         ("pack_size", "0", "pack size must not be zero"),
         ("lead_time_days", "1.5", "lead time (days) must be a whole number, got '1.5'"),
         ("mode", "sometimes", "replenishment mode 'sometimes' is not one of: supplier_managed, auto_po, proposal"),
-        ("min_qty", "abc", "min must be a number, got 'abc'"),
+        ("min_qty", "abc", "min must be a plain number such as 12 or 0.5, got 'abc'"),
     ],
 )
 def test_field_values_are_refused_with_a_reason(field: str, value: str, message: str) -> None:
@@ -170,14 +170,17 @@ def test_bulk_set_scale_and_copy_are_set_based_and_bump_versions(db: Database, w
     assert {(_agreement(db, i).min_qty, _agreement(db, i).max_qty, _agreement(db, i).version) for i in wh1} == {
         (Decimal(4), Decimal(9), 2)
     }
-    with db.transaction() as session:
+    with db.transaction() as session:  # P-1 is counted in EA: 4.5 and 10.125 round half up to whole units
+        preview = cs.preview_thresholds(session, manager, wh1[:1], cs.ScaleThresholds(Decimal("12.5")))
+        assert (preview.changed, preview.rounded_to_whole) == (1, 1)
+        assert "1 rounded to whole units" in preview.summary()
         cs.bulk_edit_thresholds(session, manager, wh1[:1], cs.ScaleThresholds(Decimal("12.5")))
-    assert (_agreement(db, wh1[0]).min_qty, _agreement(db, wh1[0]).max_qty) == (Decimal("4.5"), Decimal("10.125"))
+    assert (_agreement(db, wh1[0]).min_qty, _agreement(db, wh1[0]).max_qty) == (Decimal(5), Decimal(10))
     van = world.agreements[("ACME", "P-1", "VAN-7")]
     with db.transaction() as session:
         result = cs.bulk_edit_thresholds(session, manager, [van], cs.CopyThresholds("WH-1"))
     assert result == cs.BulkResult(changed=1, skipped=0)
-    assert (_agreement(db, van).min_qty, _agreement(db, van).max_qty) == (Decimal("4.5"), Decimal("10.125"))
+    assert (_agreement(db, van).min_qty, _agreement(db, van).max_qty) == (Decimal(5), Decimal(10))
     with db.transaction() as session:  # P-2 has no agreement at VAN-7 to copy from: skipped
         result = cs.bulk_edit_thresholds(session, manager, [wh1[1]], cs.CopyThresholds("VAN-7"))
     assert result == cs.BulkResult(changed=0, skipped=1)
@@ -199,6 +202,25 @@ def test_bulk_edit_cancelled_midway_changes_nothing(db: Database, world: World, 
     assert calls == [0.0, 0.5]
     assert _agreement(db, world.agreements[("ACME", "P-1", "WH-1")]).min_qty == Decimal(10)
     assert _audit(db, "agreement.bulk_thresholds") == []
+
+
+def test_bulk_scale_keeps_three_decimals_for_a_measured_unit_exactly(
+    db: Database, world: World, manager: Actor
+) -> None:
+    with db.transaction() as session:
+        measure_in(session, world.skus["P-1"], "L")
+        ids = [world.agreements[("ACME", "P-1", "WH-1")]]
+        cs.bulk_edit_thresholds(session, manager, ids, cs.ScaleThresholds(Decimal("12.5")))
+        cs.bulk_edit_thresholds(session, manager, ids, cs.ScaleThresholds(Decimal("0.01")))
+    # 10 * 1.125 = 11.25, * 1.0001 = 11.251125 -> 11.251; 50 -> 56.25 -> 56.255625 -> 56.256 (half up)
+    assert (_agreement(db, ids[0]).min_qty, _agreement(db, ids[0]).max_qty) == (Decimal("11.251"), Decimal("56.256"))
+
+
+def test_bulk_set_refuses_a_fraction_for_whole_units(db: Database, world: World, manager: Actor) -> None:
+    ids = [world.agreements[("ACME", "P-1", "WH-1")]]
+    refused = r"min 6\.6 has a fraction, but P-1 is counted in EA"
+    with pytest.raises(ValidationError, match=refused), db.transaction() as session:
+        cs.bulk_edit_thresholds(session, manager, ids, cs.SetThresholds(Decimal("6.6"), Decimal(20)))
 
 
 def test_bulk_refuses_a_lead_and_a_bad_set(db: Database, world: World, lead: Actor, manager: Actor) -> None:

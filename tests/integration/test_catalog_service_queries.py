@@ -19,6 +19,7 @@ from vmi_desktop.models import (
     StockLevel,
 )
 from vmi_desktop.queries import AgreementsQuery, AuditQuery, PageRequest, SkusQuery, StockQuery, VendorsQuery
+from vmi_desktop.queries.base import Row, TableQuery
 from vmi_desktop.queries.catalog import location_choices, vendor_choices
 from vmi_desktop.scope import Actor
 
@@ -64,7 +65,7 @@ def world(db: Database) -> World:
     return world
 
 
-def _pairs(rows: list) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+def _pairs(rows: list[Row]) -> list[tuple[str, str]]:
     return [(r.values["part_number"], r.values["location"]) for r in rows]
 
 
@@ -157,7 +158,7 @@ def test_inactive_rows_are_hidden_unless_asked_and_audit_is_newest_first(
 )
 @pytest.mark.parametrize("descending", [False, True])
 def test_keyset_pages_equal_one_big_page(
-    db: Database, world: World, manager: Actor, query_cls: type, sort_key: str, descending: bool
+    db: Database, world: World, manager: Actor, query_cls: type[TableQuery], sort_key: str, descending: bool
 ) -> None:
     with db.transaction() as session:  # some audit rows with equal-ish times
         for sku in ("P-1", "P-2", "P-3"):
@@ -166,7 +167,7 @@ def test_keyset_pages_equal_one_big_page(
     request = PageRequest(sort_key=sort_key, descending=descending)
     with db.sessions() as session:
         everything = query.page(session, manager, request, 0, 100)
-        walked: list = []  # type: ignore[type-arg]
+        walked: list[Row] = []
         while True:
             page = query.page(session, manager, request, len(walked), 2, after=walked[-1] if walked else None)
             walked += page

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from vmi_desktop.cli import main
+from vmi_desktop.db import migrate
 
 
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -21,9 +22,10 @@ def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_db_upgrade_then_status_reports_the_head_revision(tmp_path: Path) -> None:
     up = _run(tmp_path, "db", "upgrade")
     assert up.returncode == 0, up.stderr
-    assert "schema empty -> 0001" in up.stdout
+    head = migrate.head_revision()
+    assert f"schema empty -> {head}" in up.stdout
     status = _run(tmp_path, "db", "status")
-    assert "schema:   0001" in status.stdout
+    assert f"schema:   {head}" in status.stdout
     assert (tmp_path / "data" / "vmi.sqlite3").exists()
 
 

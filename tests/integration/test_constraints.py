@@ -102,23 +102,23 @@ def test_supplier_user_must_be_bound_to_a_vendor(db: Database, world: World) -> 
 
 def test_stale_edit_is_refused_by_the_version_column(db: Database, world: World) -> None:
     with db.sessions() as first, db.sessions() as second:
-        a1 = first.get(SupplyAgreement, world.agreements[("ACME", "P-1", "WH-1")])
-        a2 = second.get(SupplyAgreement, world.agreements[("ACME", "P-1", "WH-1")])
+        a1 = first.get_one(SupplyAgreement, world.agreements[("ACME", "P-1", "WH-1")])
+        a2 = second.get_one(SupplyAgreement, world.agreements[("ACME", "P-1", "WH-1")])
         a1.max_qty = Decimal(60)
         first.commit()
         a2.max_qty = Decimal(70)
         with pytest.raises(StaleDataError):
             second.commit()
     with db.sessions() as s:
-        stored = s.get(SupplyAgreement, world.agreements[("ACME", "P-1", "WH-1")])
+        stored = s.get_one(SupplyAgreement, world.agreements[("ACME", "P-1", "WH-1")])
         assert stored.max_qty == Decimal(60) and stored.version == 2
 
 
 def test_quantities_keep_three_decimals_exactly(db: Database, world: World) -> None:
     with db.transaction() as s:
-        a = s.get(SupplyAgreement, world.agreements[("ACME", "P-1", "WH-1")])
+        a = s.get_one(SupplyAgreement, world.agreements[("ACME", "P-1", "WH-1")])
         a.min_qty = Decimal("0.125")
         a.max_qty = Decimal("1234567.891")
     with db.sessions() as s:
-        a = s.get(SupplyAgreement, world.agreements[("ACME", "P-1", "WH-1")])
+        a = s.get_one(SupplyAgreement, world.agreements[("ACME", "P-1", "WH-1")])
         assert (a.min_qty, a.max_qty) == (Decimal("0.125"), Decimal("1234567.891"))

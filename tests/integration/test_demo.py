@@ -6,6 +6,7 @@ import hashlib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from sqlalchemy import func, select, text
@@ -33,7 +34,18 @@ from vmi_desktop.models import (
 )
 
 END = date(2026, 3, 2)
-SMALL = {"skus": 40, "locations": 2, "days": 60, "end": END}
+
+
+class Size(TypedDict):
+    """The size arguments of ``generate`` a test world is made with."""
+
+    skus: int
+    locations: int
+    days: int
+    end: date
+
+
+SMALL: Size = {"skus": 40, "locations": 2, "days": 60, "end": END}
 
 
 def _scalar(db: Database, sql: str) -> int:
@@ -101,7 +113,7 @@ def test_every_po_status_every_mode_and_consistent_quantities(db: Database) -> N
         assert modes == set(ReplenishmentMode)
         # One primary per pair, some backups.
         assert s.scalar(select(func.count()).select_from(SupplyAgreement).where(SupplyAgreement.is_primary)) == 80
-        assert s.scalar(select(func.count()).select_from(SupplyAgreement).where(~SupplyAgreement.is_primary)) > 0
+        assert s.scalars(select(func.count()).select_from(SupplyAgreement).where(~SupplyAgreement.is_primary)).one() > 0
         for po in s.scalars(select(PurchaseOrder)):
             assert po.lines, po.po_number
             assert po.history and po.history[-1].to_status == po.status, po.po_number
@@ -125,7 +137,7 @@ def test_every_po_status_every_mode_and_consistent_quantities(db: Database) -> N
         linked = s.scalar(
             select(func.sum(StockMovement.quantity)).where(StockMovement.purchase_order_line_id.is_not(None))
         )
-        received = s.scalar(select(func.sum(PurchaseOrderLine.quantity_received)))
+        received = s.scalars(select(func.sum(PurchaseOrderLine.quantity_received))).one()
         assert linked == received and received > 0
 
 
@@ -140,13 +152,13 @@ def test_vendors_users_alerts_and_audit_make_a_believable_world(db: Database) ->
         users = {u.username: u for u in s.scalars(select(User))}
         assert users["pm"].role == Role.PARTS_MANAGER and users["lead"].role == Role.WAREHOUSE_LEAD
         reps = [u for u in users.values() if u.role == Role.SUPPLIER]
-        assert sorted(u.vendor_id for u in reps) == sorted(v.id for v in rest)
+        assert len(reps) == len(rest) and {u.vendor_id for u in reps} == {v.id for v in rest}
         codes = set(s.scalars(select(Location.code)))
         assert "WH-NORTH" in codes
         alerts = list(s.scalars(select(Alert)))
         assert alerts and all(a.cause_key.split(":")[0] in {"below_min", "stock_out", "overdue"} for a in alerts)
         audit = s.execute(text("SELECT action, COUNT(*) FROM audit_entries GROUP BY action")).all()
-        assert dict(audit)["demo.generate"] == 1
+        assert {action: n for action, n in audit}["demo.generate"] == 1
 
 
 def _digest(db: Database) -> str:
@@ -257,7 +269,7 @@ def test_bulk_path_restores_indexes_constraints_and_checks(db: Database, monkeyp
 
     from vmi_desktop.demo import generator
 
-    def schema() -> tuple[set[str], set[str]]:
+    def schema() -> tuple[set[str | None], set[str]]:
         insp = inspect(db.engine)
         indexes = {ix["name"] for t in ("stock_movements", "cycle_counts") for ix in insp.get_indexes(t)}
         fks = {
@@ -302,7 +314,7 @@ def test_cli_force_never_wipes_a_server_database(pg_db: Database, capsys: pytest
     assert _scalar(pg_db, "SELECT COUNT(*) FROM skus") == 5
 
 
-def test_demo_if_empty_leaves_a_filled_database_alone(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_demo_if_empty_leaves_a_filled_database_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from vmi_desktop.cli import main
 
     url = f"sqlite:///{tmp_path / 'once.sqlite3'}"
@@ -314,3 +326,31 @@ def test_demo_if_empty_leaves_a_filled_database_alone(tmp_path, capsys) -> None:
     assert "left as it is" in capsys.readouterr().out
     assert main(args) == 2  # without --if-empty a filled database is refused
     assert tmp_path.joinpath("once.sqlite3").stat().st_size >= first
+
+
+def test_demo_force_validates_first_and_only_a_parts_manager_may_replace_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'kept.sqlite3'}"
+    small = ["demo", "--skus", "8", "--locations", "1", "--days", "30"]
+    assert main(["--database-url", url, "--user", "pm", *small]) == 0
+    db = create_database(url)
+    skus_before = _scalar(db, "SELECT COUNT(*) FROM skus")
+    with db.transaction() as s:
+        from vmi_desktop.models import Role
+        from vmi_desktop.scope import Actor
+        from vmi_desktop.users import add_user
+
+        add_user(s, Actor("pm", Role.PARTS_MANAGER), "dora", Role.WAREHOUSE_LEAD)
+    db.dispose()
+    capsys.readouterr()
+    with pytest.raises(SystemExit):  # a bad option is refused before anything is deleted
+        main(["--database-url", url, "--user", "mallory", "demo", "--force", "--days", "5"])
+    assert main(["--database-url", url, "--user", "mallory", *small, "--force"]) == 2
+    assert "'mallory' is not known" in capsys.readouterr().err
+    assert main(["--database-url", url, "--user", "dora", *small, "--force"]) == 2
+    assert "only a parts manager may use demo --force" in capsys.readouterr().err
+    db = create_database(url)
+    assert _scalar(db, "SELECT COUNT(*) FROM skus") == skus_before  # nothing was deleted
+    assert _scalar(db, "SELECT COUNT(*) FROM users WHERE username = 'mallory'") == 0
+    db.dispose()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tests.conftest import D
-from tests.world import build_world
+from tests.world import build_world, measure_in
 from vmi_desktop import ledger
 from vmi_desktop.db import Database
 from vmi_desktop.errors import NotFoundError, PermissionDenied, ValidationError
@@ -35,6 +35,7 @@ def world(db: Database):
 
 def test_receipt_then_consumption_moves_level_and_appends_rows(db: Database, world, lead: Actor) -> None:
     with db.transaction() as s:
+        measure_in(s, world.skus["P-1"], "L")
         ledger.post_receipt(s, lead, "P-1", "WH-1", "12.5")
     with db.transaction() as s:
         p = ledger.post_consumption(s, lead, "P-1", "WH-1", 2)
@@ -61,7 +62,7 @@ def test_location_allowing_negative_stock_accepts_overdraw(db: Database, world, 
     with db.transaction() as s:
         from vmi_desktop.models import Location
 
-        s.get(Location, world.locations["VAN-7"]).allow_negative_stock = True
+        s.get_one(Location, world.locations["VAN-7"]).allow_negative_stock = True
     with db.transaction() as s:
         p = ledger.post_consumption(s, lead, "P-1", "VAN-7", 2)
     assert p.on_hand_after == D(-2)
@@ -159,6 +160,7 @@ def test_ledger_rows_cannot_be_updated_or_deleted_even_in_sql(db: Database, worl
 
 def test_level_equals_sum_of_movements(db: Database, world, lead: Actor) -> None:
     with db.transaction() as s:
+        measure_in(s, world.skus["P-3"], "KG")
         for qty in ("5", "2.25", "7"):
             ledger.post_receipt(s, lead, "P-3", "WH-1", qty)
         ledger.post_consumption(s, lead, "P-3", "WH-1", "3.125")
@@ -166,7 +168,7 @@ def test_level_equals_sum_of_movements(db: Database, world, lead: Actor) -> None
     with db.sessions() as s:
         total = s.scalar(select(func.sum(StockMovement.quantity)).where(StockMovement.sku_id == world.skus["P-3"]))
         level = s.scalar(select(StockLevel.on_hand).where(StockLevel.sku_id == world.skus["P-3"]))
-    assert Decimal(total).quantize(D("0.001")) == level == D(11)
+    assert total is not None and Decimal(total).quantize(D("0.001")) == level == D(11)
 
 
 def test_concurrent_postings_from_two_workstations_lose_no_update(db: Database, world, lead: Actor) -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from tests.conftest import D
 from tests.world import World, build_world
@@ -25,7 +26,7 @@ def t(day: int, hour: int = 0) -> datetime:
     return datetime(2026, 1, day, hour, tzinfo=UTC)
 
 
-def _stamp(s, po_id: int, **values: datetime) -> None:  # type: ignore[no-untyped-def]
+def _stamp(s: Session, po_id: int, **values: datetime) -> None:
     s.execute(
         update(PurchaseOrder)
         .where(PurchaseOrder.id == po_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,8 @@ FUTURE_REVISION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_test"
-down_revision = "0001"
+revision = "9000_test"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -77,19 +78,20 @@ def test_older_database_is_upgraded_after_a_backup_copy(
                 "updated_at) VALUES ('WH-OLD', 'Old', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"
             )
         )
+    head = migrate.head_revision()
     scripts = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_test.py").write_text(FUTURE_REVISION)
+    (scripts / "versions" / "9000_test.py").write_text(FUTURE_REVISION.replace("{head}", head))
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", scripts)
 
     result = migrate.upgrade_database(sqlite_db)
 
-    assert (result.from_revision, result.to_revision) == ("0001", "0002_test")
+    assert (result.from_revision, result.to_revision) == (head, "9000_test")
     assert result.backup is not None and result.backup.exists()
     backup = sqlite3.connect(result.backup)
     try:
         assert backup.execute("SELECT code FROM locations").fetchall() == [("WH-OLD",)]
-        assert backup.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert backup.execute("SELECT version_num FROM alembic_version").fetchone() == (head,)
     finally:
         backup.close()
     assert "test_extra" in inspect(sqlite_db.engine).get_table_names()
@@ -98,3 +100,97 @@ def test_older_database_is_upgraded_after_a_backup_copy(
 def test_reopening_an_up_to_date_database_changes_nothing(sqlite_db: Database) -> None:
     result = migrate.upgrade_database(sqlite_db)
     assert result.from_revision == result.to_revision and result.backup is None
+
+
+def _stamp_0001(db: Database) -> None:
+    from alembic import command
+
+    cfg = migrate.alembic_config(db)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+
+
+def test_upgrade_from_0001_keeps_every_fractional_value_exactly(tmp_path: Path) -> None:
+    """0001 on SQLite stored fractions as binary floats; 0002 turns them into exact integer thousandths."""
+    db = create_database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    _stamp_0001(db)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO locations (id, code, name, kind, allow_negative_stock, active, version, updated_at) "
+            "VALUES (1, 'WH', 'W', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO skus (id, part_number, description, uom, unit_cost, criticality, active, version, updated_at)"
+            " VALUES (1, 'OIL', '', 'L', 12.3456, 'normal', 1, 1, '2026-01-01 00:00:00'),"
+            " (2, 'BOLT', '', 'EA', 0.05, 'normal', 1, 1, '2026-01-01 00:00:00'),"
+            " (3, 'ROPE', '', 'FATHOM', 1, 'normal', 1, 1, '2026-01-01 00:00:00')"
+        )
+        # what 0001 wrote after postings of 0.1 and 0.2 litres: the float sum
+        conn.exec_driver_sql(
+            "INSERT INTO stock_levels (sku_id, location_id, on_hand, updated_at) VALUES "
+            "(1, 1, 0.1 + 0.2, '2026-01-01 00:00:00'), (2, 1, 7, '2026-01-01 00:00:00'), "
+            "(3, 1, 2.5, '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO stock_movements (id, sku_id, location_id, kind, quantity, on_hand_after, occurred_at, "
+            "recorded_at, recorded_by, reference, note) VALUES "
+            "(1, 1, 1, 'receipt', 0.1, 0.1, '2026-01-01', '2026-01-01', 'pm', '', ''), "
+            "(2, 1, 1, 'receipt', 0.2, 0.1 + 0.2, '2026-01-01', '2026-01-01', 'pm', '', ''), "
+            "(3, 2, 1, 'receipt', 7, 7, '2026-01-01', '2026-01-01', 'pm', '', ''), "
+            "(4, 1, 1, 'receipt', 123456789.123, 123456789.423, '2026-01-01', '2026-01-01', 'pm', '', '')"
+        )
+        assert conn.exec_driver_sql("SELECT typeof(on_hand) FROM stock_levels WHERE sku_id = 1").scalar() == "real"
+
+    result = migrate.upgrade_database(db)
+
+    assert result.from_revision == "0001" and result.backup is not None
+    with db.engine.connect() as conn:
+        for table, column, _scale in _exact_columns():
+            kinds = {row[0] for row in conn.exec_driver_sql(f"SELECT DISTINCT typeof({column}) FROM {table}")}
+            assert kinds <= {"integer", "null"}, f"{table}.{column} holds {kinds}"
+    with db.transaction() as session:
+        from vmi_desktop.models import Sku, StockLevel, StockMovement, UnitOfMeasure
+
+        levels = {lv.sku_id: lv.on_hand for lv in session.query(StockLevel)}
+        assert levels == {1: Decimal("0.300"), 2: Decimal("7.000"), 3: Decimal("2.500")}
+        assert [m.on_hand_after for m in session.query(StockMovement).order_by(StockMovement.id)] == [
+            Decimal("0.100"),
+            Decimal("0.300"),
+            Decimal("7.000"),
+            Decimal("123456789.423"),
+        ]
+        assert session.get(Sku, 1).unit_cost == Decimal("12.3456")  # type: ignore[union-attr]
+        assert session.get(Sku, 2).unit_cost == Decimal("0.0500")  # type: ignore[union-attr]
+        # an unknown unit with a fractional level is added as measured
+        fathom = session.get(UnitOfMeasure, "FATHOM")
+        assert fathom is not None and fathom.whole is False
+        assert session.get_one(UnitOfMeasure, "EA").whole is True
+    # the ledger is still append-only after the upgrade
+    with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE stock_movements SET note = 'x' WHERE id = 1")
+
+
+def _exact_columns() -> tuple[tuple[str, str, int], ...]:
+    import importlib
+
+    module = importlib.import_module("vmi_desktop.migrations.versions.0002_exact_quantities_units")
+    columns: tuple[tuple[str, str, int], ...] = module.EXACT_COLUMNS
+    return columns
+
+
+def test_every_exact_column_of_0001_is_converted_by_0002(tmp_path: Path) -> None:
+    """A quantity or money column that 0001 created and 0002 forgot would keep its binary floats."""
+    from vmi_desktop.models.base import ExactDecimal
+
+    db = create_database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    _stamp_0001(db)
+    inspector = inspect(db.engine)
+    in_0001 = {(t, c["name"]) for t in inspector.get_table_names() for c in inspector.get_columns(t)}
+    exact_in_models = {
+        (table.name, column.name)
+        for table in Base.metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.type, ExactDecimal)
+    }
+    assert exact_in_models & in_0001 == {(t, c) for t, c, _ in _exact_columns()}

@@ -20,11 +20,10 @@ import pytest
 
 from tests.conftest import MANAGER
 from tests.integration.sync_support import TOKEN, rig
-from vmi_desktop import ledger
+from vmi_desktop.commands import orders as order_commands
+from vmi_desktop.commands import stock
 from vmi_desktop.db import Database
-from vmi_desktop.models import POOrigin
 from vmi_desktop.replenishment import orders
-from vmi_desktop.sync import hooks
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "resources" / "openapi" / "vmi-connect-v1.json"
 _TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
@@ -43,7 +42,7 @@ def _type_ok(value: Any, name: str) -> bool:
     if name == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     if name == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
     return isinstance(value, _TYPES[name])
 
 
@@ -69,7 +68,7 @@ def validate(doc: dict[str, Any], schema: dict[str, Any], value: Any, where: str
         if "items" in schema:
             for i, item in enumerate(value):
                 errors += validate(doc, schema["items"], item, f"{where}[{i}]")
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
             errors.append(f"{where}: {value} below {schema['minimum']}")
         if "maximum" in schema and value > schema["maximum"]:
@@ -129,51 +128,46 @@ def test_document_is_openapi_31_with_every_contract_path(doc: dict[str, Any]) ->
 def test_what_the_client_sends_and_the_server_answers_matches_the_document(
     sqlite_db: Database, doc: dict[str, Any]
 ) -> None:
-    hooks.install()
-    try:
-        with rig(sqlite_db) as r:
-            w = r.world
-            with sqlite_db.transaction() as s:
-                ledger.post_receipt(s, MANAGER, "P-2", "WH-1", "9")
-                ledger.post_consumption(s, MANAGER, "P-2", "WH-1", "2.5")
-                po = orders.create_order(
-                    s,
-                    MANAGER,
-                    vendor_id=r.acme,
-                    location_id=w.locations["WH-1"],
-                    lines=[orders.NewLine(sku_id=w.skus["P-1"], quantity=Decimal(6))],
-                    origin=POOrigin.MANUAL,
-                )
-                orders.mark_sent(s, MANAGER, po.id)
-                po_id = po.id
-            assert r.sync().error is None
-            with sqlite_db.transaction() as s:
-                orders.receive(s, MANAGER, po_id, {1: Decimal(2)})
-                orders.cancel(s, MANAGER, po_id, "rest no longer needed")
-                ledger.post_consumption(s, MANAGER, "P-2", "WH-1", "1")
-            r.server.add_event(
-                "thresholds.proposed",
-                {"location_code": "WH-1", "sku": "P-2", "min": 4, "max": 18, "reason": "usage fell"},
+    with rig(sqlite_db) as r:
+        w = r.world
+        with sqlite_db.unit_of_work() as uow:
+            stock.receive(uow, MANAGER, "P-2", "WH-1", "9")
+            stock.consume(uow, MANAGER, "P-2", "WH-1", "2")
+            po = order_commands.create(
+                uow,
+                MANAGER,
+                vendor_id=r.acme,
+                location_id=w.locations["WH-1"],
+                lines=[orders.NewLine(sku_id=w.skus["P-1"], quantity=Decimal(6))],
+                send=True,
             )
-            r.server.add_event("order.cancelled", {"supplier_order_id": "SO-000001", "reason": "stock-out at DC"})
-            assert r.sync().error is None
-            with r.engine.client_for(r.acme, r.creds) as client:
-                assert client.health()["protocol"] == "vmi-connect/1"
-            # An error answer is documented too.
-            refused = httpx.post(
-                f"{r.server.url}/v1/receipts",
-                content=b"{}",
-                headers={
-                    "Authorization": f"Bearer {TOKEN}",
-                    "X-VMI-Customer": "C-42",
-                    "Idempotency-Key": str(uuid.uuid4()),
-                    "Content-Type": "application/json",
-                },
-            )
-            assert refused.status_code == 422
-            captured = list(r.server.state.captured)
-    finally:
-        hooks.uninstall()
+            po_id = po.id
+        assert r.sync().error is None
+        with sqlite_db.unit_of_work() as uow:
+            order_commands.receive(uow, MANAGER, po_id, {1: Decimal(2)})
+            order_commands.cancel(uow, MANAGER, po_id, "rest no longer needed")
+            stock.consume(uow, MANAGER, "P-2", "WH-1", "1")
+        r.server.add_event(
+            "thresholds.proposed",
+            {"location_code": "WH-1", "sku": "P-2", "min": 4, "max": 18, "reason": "usage fell"},
+        )
+        r.server.add_event("order.cancelled", {"supplier_order_id": "SO-000001", "reason": "stock-out at DC"})
+        assert r.sync().error is None
+        with r.engine.client_for(r.acme, r.creds) as client:
+            assert client.health()["protocol"] == "vmi-connect/1"
+        # An error answer is documented too.
+        refused = httpx.post(
+            f"{r.server.url}/v1/receipts",
+            content=b"{}",
+            headers={
+                "Authorization": f"Bearer {TOKEN}",
+                "X-VMI-Customer": "C-42",
+                "Idempotency-Key": str(uuid.uuid4()),
+                "Content-Type": "application/json",
+            },
+        )
+        assert refused.status_code == 422
+        captured = list(r.server.state.captured)
     kinds = {c["kind"] for c in captured}
     assert kinds >= {"stock-reports", "usage", "purchase-orders", "cancel", "receipts", "events", "health"}
     modes = {c["body"]["mode"] for c in captured if c["kind"] == "stock-reports"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -12,6 +11,9 @@ from sqlalchemy import func, select, update
 from tests.conftest import D
 from tests.world import World, build_world
 from vmi_desktop import ledger
+from vmi_desktop.commands import orders as order_commands
+from vmi_desktop.commands import stock
+from vmi_desktop.commands.reorder import scheduled_run
 from vmi_desktop.db import Database
 from vmi_desktop.errors import PermissionDenied
 from vmi_desktop.models import (
@@ -212,40 +214,32 @@ def test_inactive_and_backup_agreements_are_ignored(db: Database, world: World) 
     assert {n.sku_id for n in result.needs} == {world.skus["P-2"], world.skus["P-3"]}
 
 
-@pytest.fixture
-def hook() -> Iterator[None]:
-    reorder.install_reorder_hook()
-    try:
-        yield
-    finally:
-        reorder.uninstall_reorder_hook()
-
-
-def test_ledger_posting_evaluates_only_the_touched_pair(db: Database, world: World, lead: Actor, hook: None) -> None:
-    with db.transaction() as s:
-        ledger.post_receipt(s, lead, "P-1", "WH-1", 20)
+def test_posting_command_evaluates_only_the_touched_pair(db: Database, world: World, lead: Actor) -> None:
+    stock.receive(db, lead, "P-1", "WH-1", 20)
     assert _count(db, PurchaseOrder) == 0
-    with db.transaction() as s:
-        ledger.post_consumption(s, lead, "P-1", "WH-1", 11)
+    result = stock.consume(db, lead, "P-1", "WH-1", 11)
+    assert len(result.reorder.orders) == 1 and result.reorder.sent_orders
     got = _orders(db)
     assert got == [(world.vendors["ACME"], world.locations["WH-1"], POStatus.SENT, [(world.skus["P-1"], D(42))])]
-    with db.transaction() as s:
-        ledger.post_consumption(s, lead, "P-1", "WH-1", 1)
+    stock.consume(db, lead, "P-1", "WH-1", 1)
     assert _count(db, PurchaseOrder) == 1  # the open order keeps the position above min
 
 
-def test_receipt_against_the_order_does_not_trigger_a_new_one(
-    db: Database, world: World, lead: Actor, hook: None
-) -> None:
+def test_a_bare_ledger_posting_raises_nothing_by_itself(db: Database, world: World, lead: Actor) -> None:
+    """The ledger is a primitive: reorder follows a posting only where a command calls it."""
+    with db.transaction() as s:
+        ledger.post_receipt(s, lead, "P-1", "WH-1", 5)  # 5 is below min 10
+    assert _count(db, PurchaseOrder) == 0
+
+
+def test_receipt_against_the_order_does_not_trigger_a_new_one(db: Database, world: World, lead: Actor) -> None:
     with db.transaction() as s:
         result = reorder.evaluate(s, pairs=[(world.skus["P-1"], world.locations["VAN-7"])])
         po = s.scalar(select(PurchaseOrder).where(PurchaseOrder.po_number == result.orders[0]))
         assert po is not None
         po_id = po.id
-    with db.transaction() as s:
-        orders.receive(s, lead, po_id, {1: D(1)})  # position stays 3 (1 on hand + 2 open)
-    with db.transaction() as s:
-        orders.receive(s, lead, po_id, {1: D(2)})
+    order_commands.receive(db, lead, po_id, {1: D(1)})  # position stays 3 (1 on hand + 2 open)
+    order_commands.receive(db, lead, po_id, {1: D(2)})
     assert _count(db, PurchaseOrder) == 1
 
 
@@ -281,7 +275,7 @@ def test_two_workstations_evaluating_at_once_raise_one_set_of_orders(pg_db: Data
 
 
 @pytest.mark.postgres
-def test_concurrent_postings_with_hook_raise_one_order_per_pair(pg_db: Database, lead: Actor, hook: None) -> None:
+def test_concurrent_posting_commands_raise_one_order_per_pair(pg_db: Database, lead: Actor) -> None:
     with pg_db.transaction() as s:
         build_world(s)
         ledger.post_receipt(s, lead, "P-1", "WH-1", 30)
@@ -290,9 +284,9 @@ def test_concurrent_postings_with_hook_raise_one_order_per_pair(pg_db: Database,
 
     def consume() -> None:
         try:
-            with pg_db.transaction() as s:
+            with pg_db.unit_of_work() as uow:
                 barrier.wait(timeout=10)
-                ledger.post_consumption(s, lead, "P-1", "WH-1", 10)
+                stock.consume(uow, lead, "P-1", "WH-1", 10)
         except BaseException as exc:
             errors.append(exc)
 
@@ -307,9 +301,11 @@ def test_concurrent_postings_with_hook_raise_one_order_per_pair(pg_db: Database,
     assert lines == [D(42)]  # on hand 10 -> 50 - 10 = 40, rounded up to packs of 6
 
 
-def test_scheduled_run_raises_orders_then_alerts_without_duplicates(db: Database, world: World) -> None:
-    with db.transaction() as s:
-        result, alert_run = reorder.scheduled_run(s)
+def test_reorder_then_alerts_in_one_transaction_alert_only_what_the_new_orders_do_not_cover(
+    db: Database, world: World
+) -> None:
+    # what `vmi-desktop reorder --alerts` runs
+    result, alert_run = scheduled_run(db)
     assert len(result.orders) == 3
     with db.sessions() as s:
         kinds = sorted(str(k) for k in s.scalars(select(Alert.kind)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TypedDict
 
 import keyring
 import pytest
@@ -33,7 +34,16 @@ from vmi_desktop.sync.auth import VendorCredentials
 
 SECRET = "s3cr3t-token-value-0815"
 MASTER = "correct horse battery staple"
-FAST_KDF = {"kdf_time_cost": 1, "kdf_memory_cost": 1024}  # Argon2 defaults take ~1 s per call, on purpose
+
+
+class KdfCost(TypedDict):
+    """The key-derivation cost arguments of ``CredentialStore.use_encrypted_file``."""
+
+    kdf_time_cost: int
+    kdf_memory_cost: int
+
+
+FAST_KDF: KdfCost = {"kdf_time_cost": 1, "kdf_memory_cost": 1024}  # Argon2 defaults take ~1 s per call, on purpose
 
 
 @pytest.fixture

@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import ssl
-import time
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.clock import ManualClock
 from tests.integration.sync_support import TOKEN, rig
 from vmi_desktop.db import Database
 from vmi_desktop.models import AuthKind, Vendor
@@ -21,23 +25,30 @@ SECRET = "client-S3cret-oauth-9931"
 
 
 def test_oauth2_token_is_fetched_once_cached_and_refreshed_30s_before_expiry(sqlite_db: Database) -> None:
-    # expires_in 30.6 s: with the 30 s margin the cached token is good for 0.6 s.
-    with rig(sqlite_db, replenish=False, oauth_clients={"vmi-client": SECRET}, token_lifetime_s=30.6) as r:
+    clock = ManualClock()
+    with rig(sqlite_db, replenish=False, oauth_clients={"vmi-client": SECRET}, token_lifetime_s=3600) as r:
         with sqlite_db.transaction() as s:
-            vendor = s.get(Vendor, r.acme)
-            assert vendor is not None
+            vendor = s.get_one(Vendor, r.acme)
             vendor.auth_kind = AuthKind.OAUTH2
             vendor.token_url = r.server.token_url
             vendor.client_id = "vmi-client"
+            customer_id = vendor.customer_id
         creds = VendorCredentials(client_secret=SECRET)
-        with r.engine.client_for(r.acme, creds) as client:
+        with VmiConnectClient(
+            r.server.url, customer_id, creds, "oauth2", r.server.token_url, "vmi-client", clock=clock
+        ) as client:
             for _ in range(3):
                 client.health()
             assert r.server.state.received["token"] == 1
             assert r.server.state.received["health"] == 3
-            time.sleep(0.7)
+            clock.advance(3600 - 30 - 0.001)  # expires_in 3600: good until 30 s before
+            client.health()
+            assert r.server.state.received["token"] == 1
+            clock.advance(0.001)
             client.health()
             assert r.server.state.received["token"] == 2
+            assert r.server.state.received["health"] == 5
+        # The engine builds the same client from the vendor's settings and the keyring's secret.
         report = r.engine.sync_vendor(r.acme, creds)
         assert report.error is None and report.sent == 1
         wrong = r.engine.sync_vendor(r.acme, VendorCredentials(client_secret="nope-" + SECRET))
@@ -48,32 +59,27 @@ def test_oauth2_token_is_fetched_once_cached_and_refreshed_30s_before_expiry(sql
 
 
 def _pki(tmp: Path, key_password: str) -> dict[str, Path]:
-    x509 = pytest.importorskip("cryptography.x509")
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
     now = dt.datetime.now(dt.UTC)
 
-    def name(cn: str) -> object:
+    def name(cn: str) -> x509.Name:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
     def cert(
         subject: str,
-        key: object,
+        key: ec.EllipticCurvePrivateKey,
         issuer: str,
-        issuer_key: object,
+        issuer_key: ec.EllipticCurvePrivateKey,
         *,
         ca: bool = False,
         san: bool = False,
         client: bool = False,
-    ) -> object:
+    ) -> x509.Certificate:
         builder = (
             x509.CertificateBuilder()
             .subject_name(name(subject))
             .issuer_name(name(issuer))
             .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())  # type: ignore[attr-defined]
+            .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5))
             .not_valid_after(now + dt.timedelta(days=1))
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
@@ -87,24 +93,22 @@ def _pki(tmp: Path, key_password: str) -> dict[str, Path]:
             )
         if client:
             builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        return builder.sign(issuer_key, hashes.SHA256())  # type: ignore[arg-type]
+        return builder.sign(issuer_key, hashes.SHA256())
 
     pem = serialization.Encoding.PEM
     ca_key, srv_key, cli_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
     ca = cert("Test CA", ca_key, "Test CA", ca_key, ca=True)
     paths = {name_: tmp / f"{name_}.pem" for name_ in ("ca", "server", "client")}
-    paths["ca"].write_bytes(ca.public_bytes(pem))  # type: ignore[attr-defined]
+    paths["ca"].write_bytes(ca.public_bytes(pem))
     srv = cert("127.0.0.1", srv_key, "Test CA", ca_key, san=True)
     paths["server"].write_bytes(
         srv.public_bytes(pem)
-        + srv_key.private_bytes(  # type: ignore[attr-defined]
-            pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        + srv_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     cli = cert("vmi-desktop customer", cli_key, "Test CA", ca_key, client=True)
     paths["client"].write_bytes(
         cli.public_bytes(pem)
-        + cli_key.private_bytes(  # type: ignore[attr-defined]
+        + cli_key.private_bytes(
             pem, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(key_password.encode())
         )
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -10,8 +9,10 @@ from sqlalchemy import select
 
 from tests.conftest import MANAGER
 from tests.integration.sync_support import rig
-from vmi_desktop import ledger
-from vmi_desktop.db import Database
+from vmi_desktop import commands
+from vmi_desktop.commands import orders as order_commands
+from vmi_desktop.commands import stock
+from vmi_desktop.db import Changes, Database, UnitOfWork
 from vmi_desktop.models import (
     OutboxStatus,
     POOrigin,
@@ -21,17 +22,7 @@ from vmi_desktop.models import (
     SyncState,
 )
 from vmi_desktop.replenishment import orders
-from vmi_desktop.sync import hooks
 from vmi_desktop.sync.outbox import list_messages, queue_summary
-
-
-@pytest.fixture
-def installed_hooks() -> Iterator[None]:
-    hooks.install()
-    try:
-        yield
-    finally:
-        hooks.uninstall()
 
 
 def test_first_sync_reports_full_stock_and_supplier_orders_come_back(db: Database) -> None:
@@ -62,9 +53,8 @@ def test_first_sync_reports_full_stock_and_supplier_orders_come_back(db: Databas
 def test_stock_change_reaches_the_supplier_as_a_delta_report(sqlite_db: Database) -> None:
     with rig(sqlite_db, replenish=False) as r:
         assert r.sync().error is None
-        with sqlite_db.transaction() as s:
-            ledger.post_receipt(s, MANAGER, "P-2", "WH-1", "17")
-            ledger.post_receipt(s, MANAGER, "P-3", "WH-1", "5")  # BOLT's pair: not ACME's business
+        stock.receive(sqlite_db, MANAGER, "P-2", "WH-1", "17")
+        stock.receive(sqlite_db, MANAGER, "P-3", "WH-1", "5")  # BOLT's pair: not ACME's business
         report = r.sync()
         assert report.error is None and report.sent == 1
         deltas = [c for c in r.server.state.captured if c["kind"] == "stock-reports" and c["body"]["mode"] == "delta"]
@@ -76,48 +66,47 @@ def test_stock_change_reaches_the_supplier_as_a_delta_report(sqlite_db: Database
         assert r.sync().sent == 0
 
 
-def test_customer_po_is_sent_acknowledged_and_shipped(db: Database, installed_hooks: None) -> None:
+def test_customer_po_is_sent_acknowledged_and_shipped(db: Database) -> None:
     with rig(db, replenish=False) as r:
         w = r.world
-        with db.transaction() as s:
-            po = orders.create_order(
-                s,
+
+        def raise_and_send(uow: UnitOfWork) -> str:
+            po = order_commands.create(
+                uow,
                 MANAGER,
                 vendor_id=r.acme,
                 location_id=w.locations["WH-1"],
                 lines=[orders.NewLine(sku_id=w.skus["P-1"], quantity=Decimal(12))],
-                origin=POOrigin.MANUAL,
             )
-            orders.mark_sent(s, MANAGER, po.id)
-            po_number = po.po_number
+            order_commands.mark_sent(uow, MANAGER, po.id)
+            return po.po_number
+
+        po_number = commands.run(db, raise_and_send)
         with db.transaction() as s:
             assert [m.kind for m in list_messages(s, r.acme)] == ["purchase_order"]
         report = r.sync()
         assert report.error is None, report
         assert r.server.state.orders[po_number]["lines"][1]["quantity"] == 12
         with db.transaction() as s:
-            po = s.scalar(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number))
-            assert po is not None
+            po = s.scalars(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number)).one()
             assert po.status == POStatus.SHIPPED
             assert po.lines[0].quantity_acknowledged == Decimal(12)
             assert po.lines[0].quantity_shipped == Decimal(12)
             assert s.scalar(select(Shipment.carrier).where(Shipment.purchase_order_id == po.id)) == "REF"
             assert queue_summary(s, r.acme)[OutboxStatus.SENT.value] >= 2  # the order and the full report
         # Receiving it queues a receipt; cancelling another sent order queues a cancel.
-        with db.transaction() as s:
-            po = s.scalar(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number))
-            assert po is not None
-            orders.receive(s, MANAGER, po.id, {1: Decimal(12)})
-            other = orders.create_order(
-                s,
+        with db.unit_of_work() as uow:
+            po = uow.session.scalars(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number)).one()
+            order_commands.receive(uow, MANAGER, po.id, {1: Decimal(12)})
+            other = order_commands.create(
+                uow,
                 MANAGER,
                 vendor_id=r.acme,
                 location_id=w.locations["WH-1"],
                 lines=[orders.NewLine(sku_id=w.skus["P-2"], quantity=Decimal(3))],
-                origin=POOrigin.MANUAL,
+                send=True,
             )
-            orders.mark_sent(s, MANAGER, other.id)
-            orders.cancel(s, MANAGER, other.id, "ordered by mistake")
+            order_commands.cancel(uow, MANAGER, other.id, "ordered by mistake")
             other_number = other.po_number
         assert r.sync().error is None
         state = r.server.state
@@ -129,26 +118,21 @@ def test_customer_po_is_sent_acknowledged_and_shipped(db: Database, installed_ho
         assert state.double_applied == 0
 
 
-def test_stock_change_tells_delta_listeners_which_vendors_to_push_after_commit(
-    sqlite_db: Database, installed_hooks: None
-) -> None:
-    calls: list[set[int]] = []
-    hooks.add_delta_listener(calls.append)
-    try:
-        with rig(sqlite_db, replenish=False) as r:
-            with sqlite_db.transaction() as s:
-                ledger.post_receipt(s, MANAGER, "P-1", "WH-1", "3")
-                assert calls == []  # not before the commit
-            assert calls == [{r.acme}]
-            with pytest.raises(RuntimeError), sqlite_db.transaction() as s:
-                ledger.post_receipt(s, MANAGER, "P-3", "WH-1", "3")
-                raise RuntimeError("rolled back")
-            assert calls == [{r.acme}]  # nothing for a rolled-back posting
-            with sqlite_db.transaction() as s:
-                ledger.post_receipt(s, MANAGER, "P-3", "WH-1", "3")
-            assert calls[-1] == {r.world.vendors["BOLT"]}
-    finally:
-        hooks.remove_delta_listener(calls.append)
+def test_observers_hear_of_committed_postings_only_with_the_pairs_touched(sqlite_db: Database) -> None:
+    calls: list[Changes] = []
+    sqlite_db.add_commit_observer(calls.append)
+    with rig(sqlite_db, replenish=False) as r:
+        w = r.world
+        with sqlite_db.unit_of_work() as uow:
+            stock.receive(uow, MANAGER, "P-1", "WH-1", "3")
+            assert calls == []  # not before the commit
+        assert calls[0].pairs == {(w.skus["P-1"], w.locations["WH-1"])}
+        with pytest.raises(RuntimeError), sqlite_db.unit_of_work() as uow:
+            stock.receive(uow, MANAGER, "P-3", "WH-1", "3")
+            raise RuntimeError("rolled back")
+        assert len(calls) == 1  # nothing for a rolled-back posting
+        stock.transfer(sqlite_db, MANAGER, "P-1", "WH-1", "VAN-7", "2")
+        assert calls[-1].pairs == {(w.skus["P-1"], w.locations["WH-1"]), (w.skus["P-1"], w.locations["VAN-7"])}
 
 
 def test_bodies_over_64_kib_are_sent_gzip_encoded(sqlite_db: Database) -> None:
@@ -164,10 +148,11 @@ def test_bodies_over_64_kib_are_sent_gzip_encoded(sqlite_db: Database) -> None:
             }
             for i in range(1000)
         ]
-        small = {"message_id": str(uuid.uuid4()), "customer_id": "C-42", "lines": lines[:10]}
-        big = {"message_id": str(uuid.uuid4()), "customer_id": "C-42", "lines": lines}
-        assert client.post_json("/v1/usage", small, small["message_id"]).accepted == 10
-        assert client.post_json("/v1/usage", big, big["message_id"]).accepted == 1000
+        small_id, big_id = str(uuid.uuid4()), str(uuid.uuid4())
+        small = {"message_id": small_id, "customer_id": "C-42", "lines": lines[:10]}
+        big = {"message_id": big_id, "customer_id": "C-42", "lines": lines}
+        assert client.post_json("/v1/usage", small, small_id).accepted == 10
+        assert client.post_json("/v1/usage", big, big_id).accepted == 1000
         encodings = [c["headers"].get("content-encoding") for c in r.server.state.captured if c["kind"] == "usage"]
         assert encodings == [None, "gzip"]
         assert all(

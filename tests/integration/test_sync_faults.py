@@ -7,14 +7,16 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.integration.sync_support import TOKEN, rig
+from tests.clock import ManualUtcClock
+from tests.integration.sync_support import TOKEN, Rig, rig
 from vmi_desktop.db import Database
-from vmi_desktop.models import InboxEvent, OutboxMessage, OutboxStatus, ThresholdProposal
+from vmi_desktop.models import InboxEvent, OutboxMessage, OutboxStatus, ThresholdProposal, utcnow
 from vmi_desktop.sync import outbox
 
 FAULTS = [
@@ -28,7 +30,7 @@ FAULTS = [
 ]
 
 
-def _queue_reports(r, count: int) -> int:  # type: ignore[no-untyped-def]
+def _queue_reports(r: Rig, count: int) -> int:
     with r.db.transaction() as s:
         return sum(outbox.enqueue_stock_report(s, r.acme, "full") for _ in range(count))
 
@@ -100,18 +102,23 @@ def test_permanent_refusal_keeps_the_message_as_failed_with_an_alert_and_retry_s
 
 
 def test_backoff_is_persisted_in_the_row_and_honours_retry_after(sqlite_db: Database) -> None:
-    with rig(sqlite_db, wait_for_retries_s=0, replenish=False) as r:
+    clock = ManualUtcClock(utcnow() + timedelta(minutes=1))  # ahead of the rows the outbox stamps itself
+    with rig(sqlite_db, wait_for_retries_s=0, replenish=False, clock=clock) as r:
         r.server.add_fault("/v1/stock-reports", "429", count=1, retry_after=30)
+        failed_at = clock()
         report = r.sync()
         assert report.sent == 0 and report.error is not None and "429" in report.error
         with sqlite_db.transaction() as s:
-            msg = s.scalar(select(OutboxMessage))
-            assert msg is not None and msg.status == OutboxStatus.PENDING and msg.attempts == 1
-            wait = (msg.next_attempt_at - msg.created_at).total_seconds()
-        assert 29 <= wait <= 40
-        # A later run (a restart) does not send before the persisted time.
+            msg = s.scalars(select(OutboxMessage)).one()
+            assert msg.status == OutboxStatus.PENDING and msg.attempts == 1
+            assert msg.next_attempt_at == failed_at + timedelta(seconds=30)  # Retry-After beats the 0.02 s back-off
+        # A later run (a restart) does not send before the persisted time, and sends at it.
+        clock.advance(29.999)
         assert r.sync().sent == 0
         assert r.server.state.received["stock-reports"] == 1
+        clock.advance(0.001)
+        assert r.sync().sent == 1
+        assert r.server.state.received["stock-reports"] == 2
 
 
 def _cli(db_path: Path, *args: str) -> list[str]:
@@ -142,14 +149,13 @@ def test_a_sync_killed_mid_run_resumes_with_exact_counts(sqlite_db: Database) ->
         proc.wait(timeout=10)
         killed_after = state.applied["stock-reports"]
         assert 0 < killed_after < queued, proc.stdout.read() if proc.stdout else ""  # truly mid-way
-        # Second crash, this time while events are being applied.
+        # Second crash, in the middle of the event pull: a page applied, the next one in flight.
         proc = subprocess.Popen(
             _cli(db_path, "sync", "--once"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
         start = state.received["events"]
         while state.received["events"] < start + 2 and time.monotonic() < deadline:
             time.sleep(0.02)
-        time.sleep(0.3)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         r.server.state.clear_faults()

@@ -94,9 +94,9 @@ def test_any_supplier_events_are_stored_once_applied_or_rejected(
     if duplicate:
         page.append(dict(page[0]))  # the same event id twice in a page
     cursor = f"c{next(_ids)}"
-    with sqlite_db.transaction() as s:
-        before = s.scalar(select(func.count()).select_from(InboxEvent)) or 0
-        result = apply_page(s, 1, page, cursor)
+    with sqlite_db.unit_of_work() as uow:
+        before = uow.session.scalar(select(func.count()).select_from(InboxEvent)) or 0
+        result = apply_page(uow, 1, page, cursor)
     with sqlite_db.transaction() as s:
         after = s.scalar(select(func.count()).select_from(InboxEvent)) or 0
         state = s.get(SyncState, 1)

@@ -112,7 +112,9 @@ def test_secrets_never_reach_the_database_file_logs_or_settings(
         r.server.state.clear_faults()
         assert r.sync().error is None
     secrets = [TOKEN, wrong.token or ""]
-    files = [p for p in sqlite_db.sqlite_path.parent.glob("*") if p.is_file()]  # type: ignore[union-attr]
+    db_path = sqlite_db.sqlite_path
+    assert db_path is not None
+    files = [p for p in db_path.parent.glob("*") if p.is_file()]
     data_dir = tmp_path / "data"
     if data_dir.exists():
         files += [p for p in data_dir.rglob("*") if p.is_file()]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
 
 from tests.world import World, build_world
 from vmi_desktop.config import Settings
@@ -19,6 +21,9 @@ from vmi_desktop.models import Role
 from vmi_desktop.scope import Actor
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:  # imported lazily by the fixture: it pulls in every page
+    from vmi_desktop.ui.main_window import MainWindow
 
 #: Qt messages that say nothing about our code (offscreen platform limitations).
 _QT_NOISE = [
@@ -68,7 +73,7 @@ def supplier_actor(world: World) -> Actor:
 
 
 @pytest.fixture
-def make_ctx(qtbot: object, sqlite_db: Database, tmp_path: Path) -> Iterator[Callable[[Actor], AppContext]]:
+def make_ctx(qtbot: QtBot, sqlite_db: Database, tmp_path: Path) -> Iterator[Callable[[Actor], AppContext]]:
     """Factory of AppContexts over the test database for a given actor; waits for tasks at the end."""
     runners: list[TaskRunner] = []
 
@@ -91,23 +96,23 @@ def ctx(make_ctx: Callable[[Actor], AppContext], stocked: World, manager: Actor)
 
 
 @pytest.fixture
-def make_window(qtbot: object, stocked: World) -> Callable[[AppContext], object]:
+def make_window(qtbot: QtBot, stocked: World) -> Callable[[AppContext], MainWindow]:
     """Factory of shown MainWindows for a context (no close confirmation in tests)."""
     from vmi_desktop.ui.main_window import MainWindow
 
     def make(context: AppContext) -> MainWindow:
         window = MainWindow(context)
         window.confirm_unsaved = False
-        qtbot.addWidget(window)  # type: ignore[attr-defined]
+        qtbot.addWidget(window)
         window.show()
-        qtbot.waitExposed(window)  # type: ignore[attr-defined]
+        qtbot.waitExposed(window)
         return window
 
     return make
 
 
 @pytest.fixture
-def main_window(make_window: Callable[[AppContext], object], ctx: AppContext) -> object:
+def main_window(make_window: Callable[[AppContext], MainWindow], ctx: AppContext) -> MainWindow:
     """The real main window of a parts manager over the small world, shown offscreen."""
     return make_window(ctx)
 

@@ -124,25 +124,6 @@ def test_ten_years_of_daily_points_render_with_downsampling(qtbot: QtBot) -> Non
     assert len(shown_x) < days  # drawn downsampled to the pixels, not 3653 points
 
 
-def test_many_chart_repaints_do_not_exhaust_the_none_singleton(qtbot: QtBot) -> None:
-    """PySide6 6.12.0 on Python 3.11 drops a reference to None per Python paint override and aborts the
-    interpreter after a few hundred repaints; pyproject pins PySide6 below 6.12, this guards the pin."""
-    import sys
-
-    x = datetime(2016, 1, 1, tzinfo=UTC).timestamp() + np.arange(3650) * 86400.0
-    chart = StockChart()
-    qtbot.addWidget(chart)
-    chart.resize(600, 300)
-    chart.show()
-    chart.set_series(q.StockSeries(times=x, on_hand=np.sin(np.arange(3650) / 40.0) * 30 + 50))
-    chart.plot_widget.grab()
-    before = sys.getrefcount(None)
-    for _ in range(100):
-        chart.plot_widget.grab()
-    # A healthy binding keeps None's count steady; the broken one loses one per repaint.
-    assert sys.getrefcount(None) >= before - 50
-
-
 def test_vendor_charts_plot_monthly_fill_rate_in_percent_with_the_sla_line(qtbot: QtBot) -> None:
     from vmi_desktop.ui.charts import VendorCharts
 

@@ -10,6 +10,7 @@ import numpy as np
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from tests.ui.helpers import cell_text, page_of
 from tests.world import World
 from vmi_desktop import ledger
 from vmi_desktop.db import Database
@@ -17,6 +18,7 @@ from vmi_desktop.models import POOrigin, POStatus, Role, StockMovement
 from vmi_desktop.replenishment import orders as po_api
 from vmi_desktop.scope import Actor
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.main_window import MainWindow
 from vmi_desktop.ui.pages.dashboard import DashboardPage
 
 T0 = datetime(2025, 6, 2, 7, 0, tzinfo=UTC)
@@ -59,9 +61,9 @@ def test_fleet_health_cards_and_tables(
     assert page.cards["stock_outs"].text() == "2"
     assert page.cards["over_max"].text() == "1"
     assert page.cards["open_orders"].text() == "1"
-    assert page.orders_table.item(0, 0).text() == "awaiting approval"
+    assert cell_text(page.orders_table, 0, 0) == "awaiting approval"
     parts = {
-        (page.attention_table.item(r, 0).text(), page.attention_table.item(r, 1).text())
+        (cell_text(page.attention_table, r, 0), cell_text(page.attention_table, r, 1))
         for r in range(page.attention_table.rowCount())
     }
     assert parts == {("P-1", "WH-1"), ("P-3", "WH-1"), ("P-1", "VAN-7")}
@@ -76,7 +78,7 @@ def test_selecting_a_pair_charts_its_ledger_series(
     row = next(
         r
         for r in range(page.attention_table.rowCount())
-        if (page.attention_table.item(r, 0).text(), page.attention_table.item(r, 1).text()) == ("P-1", "WH-1")
+        if (cell_text(page.attention_table, r, 0), cell_text(page.attention_table, r, 1)) == ("P-1", "WH-1")
     )
     with qtbot.waitSignal(page.pair_loaded, timeout=5000):
         page.attention_table.selectRow(row)
@@ -106,7 +108,7 @@ def test_typed_pair_and_vendor_charts(
     with qtbot.waitSignal(page.pair_loaded, timeout=5000) as blocker:
         page.show_button.click()
     assert blocker.args[0].stock.on_hand.tolist() == [30.0]
-    codes = [page.suppliers_table.item(r, 0).text().split(" — ")[0] for r in range(page.suppliers_table.rowCount())]
+    codes = [cell_text(page.suppliers_table, r, 0).split(" — ")[0] for r in range(page.suppliers_table.rowCount())]
     assert sorted(codes) == ["ACME", "BOLT"]
     with qtbot.waitSignal(page.vendor_loaded, timeout=5000):
         page.suppliers_table.selectRow(codes.index("ACME"))
@@ -121,27 +123,26 @@ def test_supplier_dashboard_shows_only_its_scope(
     page = _page(qtbot, make_ctx(bolt))
     assert page.cards["pairs"].text() == "1"
     assert page.cards["open_orders"].text() == "0"  # the ACME order is not BOLT's
-    assert page.attention_table.item(0, 0).text() == "P-3"
+    assert cell_text(page.attention_table, 0, 0) == "P-3"
     page.location_combo.setCurrentText("WH-1")
     page.part_edit.setText("P-1")
     page.show_typed_pair()
     assert "No SKU 'P-1' at WH-1 in your scope" in page.chart_title.text()
 
 
-def test_pages_live_in_the_main_window_and_answer_refresh_and_find(qtbot: QtBot, main_window: object) -> None:
+def test_pages_live_in_the_main_window_and_answer_refresh_and_find(qtbot: QtBot, main_window: MainWindow) -> None:
     from vmi_desktop.ui.pages.alerts import AlertsPage
     from vmi_desktop.ui.pages.orders import OrdersPage
 
     window = main_window
-    assert isinstance(window.page("dashboard"), DashboardPage)  # type: ignore[attr-defined]
-    assert isinstance(window.page("orders"), OrdersPage)  # type: ignore[attr-defined]
-    assert isinstance(window.page("alerts"), AlertsPage)  # type: ignore[attr-defined]
-    dashboard = window.page("dashboard")  # type: ignore[attr-defined]
+    page_of(window, "alerts", AlertsPage)
+    orders_page = page_of(window, "orders", OrdersPage)
+    dashboard = page_of(window, "dashboard", DashboardPage)
     qtbot.waitUntil(lambda: dashboard.health is not None, timeout=5000)
     for key in ("dashboard", "orders", "alerts"):
-        window.show_page(key)  # type: ignore[attr-defined]
-        assert window.call_page("refresh")  # type: ignore[attr-defined]
-    window.show_page("orders")  # type: ignore[attr-defined]
-    assert window.call_page("find")  # type: ignore[attr-defined]
-    qtbot.waitUntil(lambda: window.page("orders").search.hasFocus(), timeout=2000)  # type: ignore[attr-defined]
+        window.show_page(key)
+        assert window.call_page("refresh")
+    window.show_page("orders")
+    assert window.call_page("find")
+    qtbot.waitUntil(lambda: orders_page.search.hasFocus(), timeout=2000)
     qtbot.waitUntil(lambda: dashboard.health is not None, timeout=5000)

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 from sqlalchemy import select
 
+from tests.ui.helpers import show_page
 from tests.world import World
 from vmi_desktop import catalog_service
 from vmi_desktop.models import AuditEntry, Role, Sku, SupplyAgreement
@@ -16,6 +17,9 @@ from vmi_desktop.scope import Actor
 from vmi_desktop.ui.main_window import MainWindow
 from vmi_desktop.ui.models import DIRTY_ROLE, ERROR_ROLE, RAW_ROLE
 from vmi_desktop.ui.pages.agreements import AgreementsPage
+from vmi_desktop.ui.pages.skus import SkusPage
+from vmi_desktop.ui.pages.stock import StockPage
+from vmi_desktop.ui.pages.vendors import VendorsPage
 from vmi_desktop.ui.palette import cell_colors
 
 ALICE = Actor(name="alice", role=Role.PARTS_MANAGER)
@@ -46,10 +50,7 @@ def _type_into_cell(qtbot, page: AgreementsPage, row: int, column_key: str, text
 
 
 def _agreements(window: MainWindow) -> AgreementsPage:
-    window.show_page("agreements")
-    page = window.page("agreements")
-    assert isinstance(page, AgreementsPage)
-    return page
+    return show_page(window, "agreements", AgreementsPage)
 
 
 def test_edit_a_threshold_and_save_persists_it_with_an_audit_entry(
@@ -170,8 +171,7 @@ def test_refresh_keeps_the_version_an_edit_was_based_on(
 
 
 def test_stock_min_edits_the_primary_agreement(main_window: MainWindow, qtbot, sqlite_db, stocked: World) -> None:
-    main_window.show_page("stock")
-    page = main_window.page("stock")
+    page = show_page(main_window, "stock", StockPage)
     model = page.model
     row = next(
         r
@@ -207,8 +207,7 @@ def test_warehouse_lead_cannot_edit_thresholds_or_add(make_ctx, make_window, lea
 def test_add_sku_dialog_creates_it_and_reports_a_duplicate(
     main_window: MainWindow, qtbot, sqlite_db, stocked: World
 ) -> None:
-    main_window.show_page("skus")
-    page = main_window.page("skus")
+    page = show_page(main_window, "skus", SkusPage)
     dialog = page.open_add_dialog()
     dialog.set_value("part_number", "P-1")
     dialog.submit()
@@ -242,8 +241,7 @@ def test_add_agreement_with_an_unknown_vendor_says_so(main_window: MainWindow, s
 
 
 def test_deactivate_hides_the_row_until_show_inactive(main_window: MainWindow, sqlite_db, stocked: World) -> None:
-    main_window.show_page("vendors")
-    page = main_window.page("vendors")
+    page = show_page(main_window, "vendors", VendorsPage)
     row = next(r for r in range(page.model.rowCount()) if page.model.value(r, "code") == "BOLT")
     page.select_row(row)
     assert page.active_btn.text() == "Deactivate"
@@ -342,8 +340,7 @@ def test_edits_of_rows_hidden_by_a_new_search_are_still_saved(
 def test_a_save_refused_by_the_service_marks_the_cell_and_keeps_the_edit(
     main_window: MainWindow, qtbot, sqlite_db, stocked: World
 ) -> None:
-    main_window.show_page("skus")
-    page = main_window.page("skus")
+    page = show_page(main_window, "skus", SkusPage)
     model = page.model
     row = next(r for r in range(model.rowCount()) if model.value(r, "part_number") == "P-3")
     index = model.index(row, model.column_index("part_number"))

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QLineEdit, QWidget
+from collections.abc import Callable
 
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
+
+from vmi_desktop.scope import Actor
+from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.main_window import MainWindow, window_settings
+
+MakeCtx = Callable[[Actor], AppContext]
+MakeWindow = Callable[[AppContext], MainWindow]
 
 
 class _HookPage(QWidget):
@@ -19,7 +26,7 @@ class _HookPage(QWidget):
     def refresh(self) -> None:
         self.calls.append("refresh")
 
-    def find(self) -> None:
+    def find(self) -> None:  # type: ignore[override]  # the window's Ctrl+F hook, not Qt's static QWidget.find
         self.calls.append("find")
 
     def save(self) -> None:
@@ -62,13 +69,15 @@ def test_actions_use_standard_shortcuts(main_window: MainWindow) -> None:
     assert shortcuts["undo"] == "Ctrl+Z"
 
 
-def test_supplier_does_not_get_the_audit_page(make_ctx, make_window, supplier_actor) -> None:  # type: ignore[no-untyped-def]
+def test_supplier_does_not_get_the_audit_page(
+    make_ctx: MakeCtx, make_window: MakeWindow, supplier_actor: Actor
+) -> None:
     window = make_window(make_ctx(supplier_actor))
     assert "audit" not in window.page_keys()
     assert "stock" in window.page_keys()
 
 
-def test_geometry_and_splitter_are_remembered(make_ctx, ctx, make_window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_geometry_and_splitter_are_remembered(ctx: AppContext, make_window: MakeWindow) -> None:
     window = make_window(ctx)
     window.resize(790, 502)
     window.splitter.setSizes([130, sum(window.splitter.sizes()) - 130])
@@ -95,7 +104,7 @@ def test_a_page_without_hooks_disables_the_shared_actions(main_window: MainWindo
     assert main_window.actions_by_hook["find"].isEnabled()
 
 
-def test_dark_palette_is_dark_and_cell_colours_exist_for_both_schemes(qapp) -> None:  # type: ignore[no-untyped-def]
+def test_dark_palette_is_dark_and_cell_colours_exist_for_both_schemes(qapp: QApplication) -> None:
     from PySide6.QtGui import QPalette
 
     from vmi_desktop.ui.palette import cell_colors, dark_palette

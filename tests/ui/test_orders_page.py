@@ -6,9 +6,11 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtCore import Qt
+from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import insert, select
 
+from tests.ui.helpers import cell_text
 from tests.world import World
 from vmi_desktop.db import Database
 from vmi_desktop.models import (
@@ -128,7 +130,7 @@ def test_record_partial_receipt_posts_to_the_ledger_and_over_receipt_is_refused_
         assert (mv.quantity, mv.purchase_order_line_id, mv.recorded_by) == (Decimal(4), po.lines[0].id, "lead")
         level = s.get(StockLevel, (world.skus["P-1"], world.locations["WH-1"]))
         assert level is not None and level.on_hand == Decimal(4)
-    assert page.lines.item(0, 6).text() == "4" and page.lines.item(0, 7).text() == "6"
+    assert cell_text(page.lines, 0, 6) == "4" and cell_text(page.lines, 0, 7) == "6"
 
 
 def test_warehouse_lead_cannot_approve_or_create_orders(
@@ -174,9 +176,9 @@ def test_status_filter_and_search_narrow_the_list(
 
 def test_order_list_loads_lazily_in_pages(
     qtbot: QtBot,
-    qtmodeltester,
+    qtmodeltester: ModelTester,
     sqlite_db: Database,
-    world: World,  # type: ignore[no-untyped-def]
+    world: World,
     manager: Actor,
     make_ctx: Callable[[Actor], AppContext],
 ) -> None:

@@ -19,6 +19,7 @@ from vmi_desktop.scope import Actor
 from vmi_desktop.secrets import CredentialStore, SecretKind
 from vmi_desktop.supplier_server import SupplierServer
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.main_window import MainWindow
 from vmi_desktop.ui.pages.sync import SyncPage, install_sync_page
 from vmi_desktop.ui.sync_worker import SyncManager
 
@@ -230,7 +231,7 @@ def test_warehouse_lead_may_sync_but_not_touch_credentials(
 
 
 def test_install_adds_the_page_for_managers_and_not_for_suppliers(
-    make_window: Callable[[AppContext], Any],
+    make_window: Callable[[AppContext], MainWindow],
     make_ctx: Callable[[Actor], AppContext],
     manager: Actor,
     supplier_actor: Actor,
@@ -274,16 +275,15 @@ def test_locked_encrypted_file_is_shown_and_can_be_unlocked_from_the_page(
     qtbot: Any, make_page: Any, ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/vmi-test-bus")
-    fast = {"kdf_time_cost": 1, "kdf_memory_cost": 1024}
     first = CredentialStore(config_dir=tmp_path / "cfg", data_dir=tmp_path / "data")
-    first.use_encrypted_file("master pw", **fast)
+    first.use_encrypted_file("master pw", kdf_time_cost=1, kdf_memory_cost=1024)
     first.set("ACME", SecretKind.TOKEN, TOKEN)
 
     store = CredentialStore(config_dir=tmp_path / "cfg", data_dir=tmp_path / "data")  # the next start
     page = make_page(ctx, store=store)
     assert page.unlock_button.isVisibleTo(page)
     assert "still locked" in page.keyring_label.text()
-    page.unlock("master pw", **fast)
+    page.unlock("master pw", kdf_time_cost=1, kdf_memory_cost=1024)
     qtbot.waitUntil(lambda: not page.unlock_button.isVisibleTo(page), timeout=10000)
     assert "encrypted file protected by a master password" in page.keyring_label.text()
     assert store.get("ACME", SecretKind.TOKEN) == TOKEN

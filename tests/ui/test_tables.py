@@ -6,12 +6,14 @@ from decimal import Decimal
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from pytestqt.modeltest import ModelTester
 from sqlalchemy import insert
 
 from tests.ui.conftest import ON_HAND
 from tests.world import World
 from vmi_desktop.models import Location, Sku, StockLevel
 from vmi_desktop.queries import AgreementsQuery, AuditQuery, LocationsQuery, SkusQuery, StockQuery, VendorsQuery
+from vmi_desktop.queries.base import TableQuery
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.models import RAW_ROLE, SqlTableModel
 from vmi_desktop.ui.pages.stock import StockPage
@@ -27,7 +29,7 @@ ALL_QUERIES = [StockQuery, SkusQuery, VendorsQuery, LocationsQuery, AgreementsQu
 
 @pytest.mark.parametrize("query_cls", ALL_QUERIES)
 def test_every_table_model_passes_the_qt_model_tester(
-    qtmodeltester, ctx: AppContext, stocked: World, query_cls: type
+    qtmodeltester: ModelTester, ctx: AppContext, stocked: World, query_cls: type[TableQuery]
 ) -> None:
     model = SqlTableModel(ctx, query_cls(), page_size=4)
     model.reload()

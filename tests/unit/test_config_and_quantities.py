@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from vmi_desktop.config import Settings, load_settings
 from vmi_desktop.errors import ValidationError
-from vmi_desktop.quantities import fmt, parse_quantity, round_up_to_pack
+from vmi_desktop.quantities import fmt, parse_money, parse_quantity, round_for_unit, round_up_to_pack
 
 
 def test_default_database_is_sqlite_in_the_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,14 +32,59 @@ def test_environment_then_command_line_override_the_database_url(monkeypatch: py
 
 def test_settings_are_immutable() -> None:
     with pytest.raises(AttributeError):
-        Settings().database_url = "x"  # type: ignore[misc]
+        Settings().database_url = "x"  # type: ignore[misc]  # the assignment a frozen dataclass refuses
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [("12", "12"), ("1,5", "1.5"), (3, "3"), ("0.125", "0.125"), (2.5, "2.5")]
+    ("raw", "expected"),
+    [("12", "12"), (" 1.5 ", "1.5"), (3, "3"), ("0.125", "0.125"), (2.5, "2.5"), (".5", "0.5"), ("+4", "4")],
 )
 def test_quantities_parse_to_three_decimals(raw: object, expected: str) -> None:
     assert parse_quantity(raw) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("1,000", "contains a comma"),
+        ("1,5", "contains a comma"),
+        ("1e3", "plain number"),
+        ("abc", "plain number"),
+        ("12.34567", "more than 3 decimals"),
+        ("NaN", "plain number"),
+        (float("nan"), "finite"),
+        (float("inf"), "finite"),
+        (Decimal("Infinity"), "finite"),
+        ("1000000000000000", "too large"),
+        (True, "must be a number"),
+        ("", "got nothing"),
+    ],
+)
+def test_quantity_input_is_never_guessed(raw: object, reason: str) -> None:
+    with pytest.raises(ValidationError, match=reason):
+        parse_quantity(raw)
+
+
+def test_whole_units_refuse_fractions_and_say_which_unit() -> None:
+    assert parse_quantity("6", whole=True, uom="EA") == Decimal(6)
+    with pytest.raises(ValidationError, match=r"1\.5 has a fraction, but EA is counted in whole units"):
+        parse_quantity("1.5", whole=True, uom="EA", what="received quantity")
+
+
+def test_money_keeps_four_decimals_and_refuses_a_fifth() -> None:
+    assert parse_money("12.3456") == Decimal("12.3456")
+    with pytest.raises(ValidationError, match="more than 4 decimals"):
+        parse_money("0.00001")
+    with pytest.raises(ValidationError, match="too large"):
+        parse_money("100000000000000")
+
+
+@pytest.mark.parametrize(
+    ("value", "whole", "expected"),
+    [("6.6", True, "7"), ("6.5", True, "7"), ("6.4", True, "6"), ("6.6666", False, "6.667")],
+)
+def test_round_for_unit_rounds_half_up_to_what_the_unit_allows(value: str, whole: bool, expected: str) -> None:
+    assert round_for_unit(Decimal(value), whole=whole) == Decimal(expected)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from tests.conftest import MANAGER
-from tests.world import build_world
+from tests.world import build_world, measure_in
 from vmi_desktop import ledger
 from vmi_desktop.db import Database
 from vmi_desktop.errors import PermissionDenied
@@ -159,6 +159,7 @@ def test_usage_is_one_row_per_day_with_consumption_of_the_vendors_pairs(db: Data
     now = utcnow()
     with db.transaction() as s:
         w = build_world(s)
+        measure_in(s, w.skus["P-2"], "M")
         ledger.post_receipt(s, MANAGER, "P-2", "WH-1", "20")
         ledger.post_receipt(s, MANAGER, "P-3", "WH-1", "20")
         ledger.post_consumption(s, MANAGER, "P-2", "WH-1", "1.5", occurred_at=now - timedelta(days=1))
@@ -169,7 +170,12 @@ def test_usage_is_one_row_per_day_with_consumption_of_the_vendors_pairs(db: Data
         loc = s.scalar(select(Location.code).where(Location.id == w.locations["WH-1"]))
     lines = bodies[0]["lines"]
     assert lines == [
-        {"location_code": loc, "sku": "P-2", "date": (now - timedelta(days=1)).date().isoformat(), "consumed": 3.5},
+        {
+            "location_code": loc,
+            "sku": "P-2",
+            "date": (now - timedelta(days=1)).date().isoformat(),
+            "consumed": Decimal("3.5"),
+        },
         {"location_code": loc, "sku": "P-2", "date": now.date().isoformat(), "consumed": 4},
     ]
 

@@ -11,21 +11,45 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from vmi_desktop import __version__
-from vmi_desktop.db import DatabaseError
+from vmi_desktop.db.errors import classify, is_database_error
 from vmi_desktop.errors import VmiError
 from vmi_desktop.logs import setup_logging, write_crash_report
 
 
+class CommandParser(argparse.ArgumentParser):
+    """A parser whose global options (``--database-url``, ``--user``, ``-v``) work before or after any subcommand.
+
+    ``add_subparsers`` makes every subcommand parser of this class; each takes the global options
+    again with no default of its own, so ``vmi-desktop demo --database-url X`` and
+    ``vmi-desktop --database-url X demo`` mean the same, and a value given after the subcommand wins.
+    """
+
+    def __init__(self, *args: Any, root: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        default: Any = None if root else argparse.SUPPRESS
+        self.add_argument(
+            "--database-url",
+            default=default,
+            help="SQLAlchemy URL (default: SQLite file in the user data folder; env VMI_DATABASE_URL)",
+        )
+        self.add_argument(
+            "--user", default=default, help="act as this app user (default: the OS login name; env VMI_USER)"
+        )
+        self.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=False if root else argparse.SUPPRESS,
+            help="log debug output",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vmi-desktop", description="Vendor-managed inventory for spare parts.")
+    parser = CommandParser(prog="vmi-desktop", description="Vendor-managed inventory for spare parts.", root=True)
     parser.add_argument("--version", action="version", version=f"vmi-desktop {__version__}")
-    parser.add_argument(
-        "--database-url", help="SQLAlchemy URL (default: SQLite file in the user data folder; env VMI_DATABASE_URL)"
-    )
-    parser.add_argument("--user", help="act as this app user (default: the OS login name; env VMI_USER)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
@@ -48,8 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = run_gui
     try:
         return int(handler(args) or 0)
-    except (VmiError, DatabaseError) as exc:
+    except VmiError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if not is_database_error(exc):
+            raise
+        print(f"error: {classify(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from vmi_desktop.cli._common import open_db_as_user
+from vmi_desktop.cli._types import limit, record_id
 from vmi_desktop.cli.metrics import print_table
 
 
@@ -13,11 +14,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub = parser.add_subparsers(dest="alerts_command", required=True)
     p = sub.add_parser("list", help="unresolved alerts, newest first")
     p.add_argument("--all", action="store_true", help="include resolved ones")
-    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--limit", type=limit, default=200)
     p.set_defaults(handler=run)
     for name in ("ack", "resolve"):
         p = sub.add_parser(name, help=f"{'acknowledge' if name == 'ack' else 'resolve'} an alert by id")
-        p.add_argument("alert_id", type=int)
+        p.add_argument("alert_id", type=record_id)
         p.set_defaults(handler=run)
     p = sub.add_parser("evaluate", help="check every cause now; raise new alerts, resolve cleared ones")
     p.set_defaults(handler=run)

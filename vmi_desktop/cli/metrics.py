@@ -15,22 +15,16 @@ from typing import Any
 from sqlalchemy import select
 
 from vmi_desktop.cli._common import open_db_as_user
-from vmi_desktop.errors import NotFoundError, ValidationError
+from vmi_desktop.cli._types import bounded_decimal, iso_date, limit
+from vmi_desktop.errors import NotFoundError
 from vmi_desktop.models import Vendor
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("metrics", help="supplier scorecards and inventory health for a period")
     parser.add_argument("--vendor", help="vendor code (default: every vendor you may see)")
-    parser.add_argument("--since", type=_date, required=True, help="first day, YYYY-MM-DD")
-    parser.add_argument("--until", type=_date, help="last day, YYYY-MM-DD (default: today)")
+    parser.add_argument("--since", type=iso_date, required=True, help="first day, YYYY-MM-DD")
+    parser.add_argument("--until", type=iso_date, help="last day, YYYY-MM-DD (default: today)")
     parser.add_argument(
         "--by",
         choices=("all", "vendor", "sku", "accuracy"),
@@ -38,9 +32,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="vendor scorecards, per SKU x location health, stock accuracy per SKU, or all three "
         "(default; as CSV, all means the vendor rows)",
     )
-    parser.add_argument("--tolerance", default="0.02", help="stock accuracy tolerance, fraction of system qty")
+    parser.add_argument(
+        "--tolerance",
+        type=bounded_decimal(Decimal(0), Decimal(1), "tolerance"),
+        default=Decimal("0.02"),
+        help="stock accuracy tolerance, fraction of system qty",
+    )
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    parser.add_argument("--limit", type=int, default=10000, help="at most this many SKU rows")
+    parser.add_argument("--limit", type=limit, default=10000, help="at most this many SKU rows")
     parser.set_defaults(handler=run)
 
 
@@ -89,10 +88,7 @@ def emit(records: list[Any], fmt: str, *, title: str = "") -> None:
 def run(args: argparse.Namespace) -> int:
     from vmi_desktop.replenishment import metrics
 
-    try:
-        tolerance = Decimal(args.tolerance)
-    except ArithmeticError:
-        raise ValidationError(f"tolerance must be a number, got {args.tolerance!r}") from None
+    tolerance: Decimal = args.tolerance
     db, actor = open_db_as_user(args)
     with db.transaction() as session:
         vendor_id = None

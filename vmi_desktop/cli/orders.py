@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from vmi_desktop.cli._common import open_db_as_user
+from vmi_desktop.cli._types import limit
 from vmi_desktop.cli.metrics import plain, print_table
+from vmi_desktop.commands import orders as order_commands
 from vmi_desktop.errors import NotFoundError, ValidationError
 from vmi_desktop.models import Location, POStatus, Sku, Vendor
-from vmi_desktop.quantities import parse_quantity
+from vmi_desktop.quantities import to_decimal
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = sub.add_parser("list", help="orders, newest first")
     p.add_argument("--status", action="append", choices=[s.value for s in POStatus])
     p.add_argument("--vendor", help="vendor code")
-    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--limit", type=limit, default=100)
     p.set_defaults(handler=run)
     for name, help_text in (
         ("show", "an order with its lines and history"),
@@ -40,13 +43,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(handler=run)
 
 
-def _parse_lines(items: list[str]) -> dict[int, object]:
-    out: dict[int, object] = {}
+def _parse_lines(items: list[str]) -> dict[int, Decimal]:
+    out: dict[int, Decimal] = {}
     for item in items:
         line, sep, qty = item.partition("=")
-        if not sep or not line.strip().isdigit():
-            raise ValidationError(f"expected LINE=QTY, got {item!r}")
-        out[int(line)] = parse_quantity(qty, what=f"quantity of line {line}")
+        if not sep or not line.strip().isdigit() or int(line) < 1:
+            raise ValidationError(f"expected LINE=QTY with a line number from 1, got {item!r}")
+        out[int(line)] = to_decimal(qty, what=f"quantity of line {line}")
     return out
 
 
@@ -115,16 +118,19 @@ def run(args: argparse.Namespace) -> int:
                     + (f"  ({h.note})" if h.note else "")
                 )
             return 0
-        if cmd == "approve":
-            po = orders.approve(session, actor, po.id)
-        elif cmd == "reject":
-            po = orders.reject(session, actor, po.id, args.reason)
-        elif cmd == "cancel":
-            po = orders.cancel(session, actor, po.id, args.reason)
-        elif cmd == "send":
-            po = orders.mark_sent(session, actor, po.id)
-        else:
-            receipt = orders.receive(session, actor, po.id, _parse_lines(args.lines))  # type: ignore[arg-type]
-            print(f"receipt {receipt.receipt_number} posted")
-        print(f"{po.po_number} is now {po.status.value.replace('_', ' ')}")
+        po_id = po.id
+    if cmd == "approve":
+        po = order_commands.approve(db, actor, po_id)
+    elif cmd == "reject":
+        po = order_commands.reject(db, actor, po_id, args.reason)
+    elif cmd == "cancel":
+        po = order_commands.cancel(db, actor, po_id, args.reason)
+    elif cmd == "send":
+        po = order_commands.mark_sent(db, actor, po_id)
+    else:
+        receipt = order_commands.receive(db, actor, po_id, _parse_lines(args.lines))
+        print(f"receipt {receipt.receipt_number} posted")
+        with db.transaction() as session:
+            po = orders.get_order(session, actor, po_id)
+    print(f"{po.po_number} is now {po.status.value.replace('_', ' ')}")
     return 0

@@ -6,6 +6,7 @@ import argparse
 import time
 
 from vmi_desktop.cli._common import open_db_as_user
+from vmi_desktop.cli._types import limit
 from vmi_desktop.cli.metrics import plain, print_table
 
 
@@ -13,18 +14,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("reorder", help="raise orders and alerts for everything at or below min")
     parser.add_argument("--dry-run", action="store_true", help="show what would be raised, write nothing")
     parser.add_argument("--alerts", action="store_true", help="also evaluate every alert cause afterwards")
-    parser.add_argument("--limit", type=int, default=200, help="list at most this many needs (default 200)")
+    parser.add_argument("--limit", type=limit, default=200, help="list at most this many needs (default 200)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from vmi_desktop.replenishment import alerts, reorder
+    from vmi_desktop.commands.reorder import run_reorder, scheduled_run
 
     db, actor = open_db_as_user(args)
     started = time.perf_counter()
-    with db.transaction() as session:
-        result = reorder.evaluate(session, actor, dry_run=args.dry_run)
-        alert_run = alerts.evaluate_alerts(session) if args.alerts and not args.dry_run else None
+    alert_run = None
+    if args.alerts and not args.dry_run:
+        result, alert_run = scheduled_run(db, actor)
+    else:
+        result = run_reorder(db, actor, dry_run=args.dry_run)
     seconds = time.perf_counter() - started
     if result.needs:
         print_table(

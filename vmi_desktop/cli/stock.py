@@ -6,8 +6,9 @@ import argparse
 
 from sqlalchemy import select
 
-from vmi_desktop import ledger
 from vmi_desktop.cli._common import open_db_as_user
+from vmi_desktop.cli._types import plain_decimal
+from vmi_desktop.commands import stock
 from vmi_desktop.models import Location, Sku, StockLevel
 from vmi_desktop.quantities import fmt
 from vmi_desktop.scope import pair_filter
@@ -25,14 +26,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         p = sub.add_parser(name, help=help_text)
         p.add_argument("sku")
         p.add_argument("location")
-        p.add_argument("quantity")
-        p.add_argument("--note", default="")
+        p.add_argument("quantity", type=plain_decimal)
+        p.add_argument("--note", default="", help="a reason for an adjustment, or a note")
         p.set_defaults(handler=run)
     p = sub.add_parser("transfer", help="move stock between locations")
     p.add_argument("sku")
     p.add_argument("from_location")
     p.add_argument("to_location")
-    p.add_argument("quantity")
+    p.add_argument("quantity", type=plain_decimal)
     p.add_argument("--note", default="")
     p.set_defaults(handler=run)
     p = sub.add_parser("show", help="on hand for a SKU (all locations) or a location")
@@ -44,8 +45,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     db, actor = open_db_as_user(args)
     cmd = args.stock_command
-    with db.transaction() as session:
-        if cmd == "show":
+    if cmd == "show":
+        with db.transaction() as session:
             stmt = (
                 select(Sku.part_number, Location.code, StockLevel.on_hand)
                 .join(Sku, Sku.id == StockLevel.sku_id)
@@ -60,18 +61,21 @@ def run(args: argparse.Namespace) -> int:
                 stmt = stmt.where(Location.code == args.location)
             for part, code, on_hand in session.execute(stmt):
                 print(f"{part}\t{code}\t{fmt(on_hand)}")
-            return 0
-        if cmd == "consume":
-            p = ledger.post_consumption(session, actor, args.sku, args.location, args.quantity, note=args.note)
-        elif cmd == "receive":
-            p = ledger.post_receipt(session, actor, args.sku, args.location, args.quantity, note=args.note)
-        elif cmd == "adjust":
-            p = ledger.post_adjustment(session, actor, args.sku, args.location, args.quantity, reason=args.note)
-        elif cmd == "count":
-            _, p = ledger.post_cycle_count(session, actor, args.sku, args.location, args.quantity, note=args.note)
-        else:
-            _, p = ledger.post_transfer(
-                session, actor, args.sku, args.from_location, args.to_location, args.quantity, note=args.note
-            )
-        print(f"movement {p.movement_id}: {fmt(p.quantity)}, on hand now {fmt(p.on_hand_after)}")
+        return 0
+    if cmd == "consume":
+        result = stock.consume(db, actor, args.sku, args.location, args.quantity, note=args.note)
+    elif cmd == "receive":
+        result = stock.receive(db, actor, args.sku, args.location, args.quantity, note=args.note)
+    elif cmd == "adjust":
+        result = stock.adjust(db, actor, args.sku, args.location, args.quantity, reason=args.note)
+    elif cmd == "count":
+        result = stock.count(db, actor, args.sku, args.location, args.quantity, note=args.note)
+    else:
+        result = stock.transfer(
+            db, actor, args.sku, args.from_location, args.to_location, args.quantity, note=args.note
+        )
+    p = result.posting
+    print(f"movement {p.movement_id}: {fmt(p.quantity)}, on hand now {fmt(p.on_hand_after)}")
+    for number in result.reorder.orders:
+        print(f"reorder: {number} raised for this pair")
     return 0

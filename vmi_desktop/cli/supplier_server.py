@@ -6,6 +6,8 @@ import argparse
 import os
 import secrets
 
+from vmi_desktop.cli._types import bounded_int
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
@@ -16,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "or is generated and printed once.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument(
+        "--port", type=bounded_int(0, 65535), default=8765, help="port (default 8765; 0 picks a free one)"
+    )
     parser.add_argument("--token", help="bearer token clients must send")
     parser.add_argument("--vendor-name", default="Reference Supplier", help="the supplier's name in /v1/health")
     parser.add_argument("--base-path", default="", help="prefix of the contract paths, e.g. /vmi")

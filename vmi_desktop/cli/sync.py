@@ -9,6 +9,7 @@ import time
 from sqlalchemy import select
 
 from vmi_desktop.cli._common import open_db_as_user
+from vmi_desktop.cli._types import bounded_float
 from vmi_desktop.errors import NotFoundError, VmiError
 from vmi_desktop.models import Vendor, utcnow
 from vmi_desktop.scope import Action, require
@@ -22,17 +23,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--vendor", help="only this vendor (code); default: every vendor connected by REST")
     parser.add_argument("--once", action="store_true", help="one run per vendor, then exit")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per supplier call (default 10)")
+    parser.add_argument(
+        "--timeout", type=bounded_float(0.1, 3600.0), default=10.0, help="seconds per supplier call (default 10)"
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from vmi_desktop.sync import hooks
     from vmi_desktop.sync.engine import SyncEngine, due_vendors, load_credentials
 
     db, actor = open_db_as_user(args)
     require(actor, Action.RUN_SYNC)
-    hooks.install()
     if args.vendor:
         with db.transaction() as session:
             vendor_id = session.scalar(select(Vendor.id).where(Vendor.code == args.vendor))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from vmi_desktop.db.changes import Changes
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +33,54 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+CommitObserver = Callable[[Changes], None]
+
+
+@dataclass(eq=False)
+class UnitOfWork:
+    """One transaction of one command: its session, and what it changed (delivered after the commit)."""
+
+    session: Session
+    changes: Changes = field(default_factory=Changes)
+
+
 @dataclass
 class Database:
-    """One database: an engine and a session factory, handed to whoever needs them."""
+    """One database: an engine, a session factory and the observers of its committed changes.
+
+    Whatever must react to a change (a page refreshing the rows it shows, the sync scheduler
+    pushing a delta report) registers here with ``add_commit_observer``: per database, never
+    process-wide, and only for work that committed.
+    """
 
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    observers: list[CommitObserver] = field(default_factory=list)
+
+    def add_commit_observer(self, observer: CommitObserver) -> None:
+        """Call ``observer(changes)`` after each unit of work on this database commits (any thread)."""
+        if observer not in self.observers:
+            self.observers.append(observer)
+
+    def remove_commit_observer(self, observer: CommitObserver) -> None:
+        if observer in self.observers:
+            self.observers.remove(observer)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """A transaction whose ``changes`` reach the observers once it committed (nothing on rollback)."""
+        with self.sessions() as session:
+            with session.begin():
+                uow = UnitOfWork(session)
+                yield uow
+            changes = uow.changes
+        if changes:
+            for observer in list(self.observers):
+                try:
+                    observer(changes)
+                except Exception:  # an observer must not turn a committed change into an error
+                    log.exception("commit observer %r failed", observer)
 
     @property
     def is_sqlite(self) -> bool:

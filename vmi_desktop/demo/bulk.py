@@ -1,7 +1,8 @@
 """Fast bulk inserts for generated data: executemany on SQLite, COPY on PostgreSQL.
 
 Rows arrive as tuples of plain Python values (ints, strings, bools, None) in
-the column order given; timestamps and dates are pre-formatted strings in the
+the column order given (quantities and money in natural units; on SQLite they are scaled to the
+integer units the exact-decimal columns store); timestamps and dates are pre-formatted strings in the
 form each database stores (see ``TimeFormat``). The ORM and the ledger
 service are bypassed on purpose: they post row by row, which is right for a
 person's action and far too slow for ten million generated rows.
@@ -14,12 +15,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, ForeignKeyConstraint, Index, Table, text
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from vmi_desktop.db import Database
+from vmi_desktop.models.base import ExactDecimal
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,34 @@ class TimeFormat:
         """Many timestamps from ``day * 1440 + minute`` values."""
         days, minutes = self._days, self._minutes
         return [days[v // 1440 + 1] + minutes[v % 1440] for v in day_minutes]
+
+
+def _scaled_columns(table: Table, columns: Sequence[str]) -> list[tuple[int, int]]:
+    """(position, scale) of the exact decimal columns among ``columns`` (stored as scaled integers on SQLite)."""
+    found = []
+    for i, name in enumerate(columns):
+        column_type = table.c[name].type
+        if isinstance(column_type, ExactDecimal):
+            found.append((i, column_type.scale))
+    return found
+
+
+def _to_units(value: Any, scale: int) -> int | None:
+    """A generated value (int, numeric string, float or Decimal) as an integer of 10^-scale units."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value * 10**scale
+    if isinstance(value, float):
+        return round(value * 10**scale)
+    return int(Decimal(value).scaleb(scale))
+
+
+def _scale_row(row: tuple[Any, ...], scaled: list[tuple[int, int]]) -> tuple[Any, ...]:
+    out = list(row)
+    for i, scale in scaled:
+        out[i] = _to_units(out[i], scale)
+    return tuple(out)
 
 
 @dataclass
@@ -113,6 +144,9 @@ class BulkWriter:
             return
         started = time.perf_counter()
         if self.is_sqlite:
+            scaled = _scaled_columns(table, columns)
+            if scaled:
+                rows = [_scale_row(row, scaled) for row in rows]
             sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
             self.conn.exec_driver_sql(sql, rows)
         else:

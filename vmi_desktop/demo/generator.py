@@ -290,7 +290,8 @@ def _calibrate(world: _World, days: int, target: int | None, seed: int) -> tuple
     return density, orders_rate
 
 
-def _check_sizes(skus: int, locations: int, vendors: int, days: int) -> None:
+def check_sizes(skus: int, locations: int, vendors: int, days: int) -> None:
+    """Refuse sizes the generator cannot honour, before anything is written or deleted."""
     for name, value, low in (
         ("skus", skus, 1),
         ("locations", locations, 1),
@@ -326,7 +327,7 @@ def generate(
     app would do the same for the OS user on first start). Raises ``ValidationError`` when the
     database already holds data: demo data is never mixed with real data.
     """
-    _check_sizes(skus, locations, vendors, days)
+    check_sizes(skus, locations, vendors, days)
     if not database_is_empty(db):
         raise ValidationError(
             f"the database {db.display_name()} already holds data; demo data is never mixed with existing "

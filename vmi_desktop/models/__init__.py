@@ -6,7 +6,6 @@ from vmi_desktop.models.alerts import Alert
 from vmi_desktop.models.base import Base, utcnow
 from vmi_desktop.models.catalog import Location, Sku, SupplyAgreement, ThresholdProposal, Vendor
 from vmi_desktop.models.enums import (
-    OPEN_PO_STATUSES,
     AlertKind,
     AlertSeverity,
     AlertStatus,
@@ -28,9 +27,9 @@ from vmi_desktop.models.orders import POStatusChange, PurchaseOrder, PurchaseOrd
 from vmi_desktop.models.people import AuditEntry, Counter, User
 from vmi_desktop.models.stock import CycleCount, StockLevel, StockMovement
 from vmi_desktop.models.sync import InboxEvent, OutboxMessage, SyncState
+from vmi_desktop.models.units import UnitOfMeasure
 
 __all__ = [
-    "OPEN_PO_STATUSES",
     "Alert",
     "AlertKind",
     "AlertSeverity",
@@ -66,6 +65,7 @@ __all__ = [
     "SupplyAgreement",
     "SyncState",
     "ThresholdProposal",
+    "UnitOfMeasure",
     "User",
     "Vendor",
     "utcnow",

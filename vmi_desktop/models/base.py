@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, Numeric, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Enum, Float, Integer, MetaData, Numeric, TypeDecorator
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.sql import operators
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -19,12 +21,165 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-#: Quantities: 3 decimals, as the wire contract allows.
-Quantity = Numeric(18, 3, asdecimal=True)
-#: Money: 4 decimals for unit prices.
-Money = Numeric(18, 4, asdecimal=True)
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A decimal stored exactly on both engines: ``NUMERIC(p, s)`` on PostgreSQL, integer units of
+    10^-s on SQLite (whose NUMERIC affinity would otherwise keep fractions as binary floats).
+
+    The declared column type stays ``NUMERIC(p, s)`` on SQLite too; NUMERIC affinity keeps integers
+    as INTEGER, so raw values there are thousandths (quantities) or ten-thousandths (money). Values
+    with more than ``s`` decimals, beyond the precision, or not finite are refused when bound.
+
+    Sums and differences of columns of one scale stay exact and keep this type; a product or
+    quotient of two exact decimals has no exact SQL form across engines and is refused: compute it
+    in Python or with ``db.sqlfuncs.as_float`` for display figures.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    class Comparator(TypeDecorator.Comparator[Decimal], Numeric.Comparator[Decimal]):
+        """Arithmetic typing: + and - keep the scale; * and / only by plain numbers."""
+
+        def _adapt_expression(self, op: Any, other_comparator: Any) -> tuple[Any, Any]:
+            other = other_comparator.type
+            mine = self.type
+            assert isinstance(mine, ExactDecimal)
+            if op in (operators.add, operators.sub):
+                if isinstance(other, ExactDecimal) and other.scale != mine.scale:
+                    raise TypeError(f"adding decimals of scale {mine.scale} and {other.scale} in SQL")
+                return op, mine
+            if op in (operators.mul, operators.truediv, operators.floordiv, operators.mod):
+                if isinstance(other, ExactDecimal) or op is not operators.mul:
+                    raise TypeError(
+                        "multiplying or dividing exact decimals in SQL differs between engines; "
+                        "use vmi_desktop.db.sqlfuncs.as_float or compute in Python"
+                    )
+                return op, mine
+            return op, mine
+
+    comparator_factory = Comparator
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision, scale, asdecimal=True)
+        self.precision = precision
+        self.scale = scale
+        self.quantum = Decimal(1).scaleb(-scale)
+        #: Exclusive bound of the absolute value the column holds.
+        self.limit = Decimal(10) ** (precision - scale)
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_ScaledInteger(self.precision, self.scale))
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def coerce_compared_value(self, op: Any, value: Any) -> Any:
+        if op in (operators.mul, operators.truediv, operators.floordiv, operators.mod):
+            return Integer() if isinstance(value, int) else Numeric()
+        return self
+
+    def exact(self, value: Any) -> Decimal:
+        """``value`` as a Decimal this column holds exactly, or ``ValueError``/``TypeError``."""
+        if isinstance(value, bool) or not isinstance(value, Decimal | int):
+            raise TypeError(f"{value!r} is not a Decimal or int (floats are never stored)")
+        number = Decimal(value)
+        if not number.is_finite():
+            raise ValueError(f"{value!r} is not a finite number")
+        if number != number.quantize(self.quantum, rounding=ROUND_DOWN) or abs(number) >= self.limit:
+            raise ValueError(f"{value} does not fit NUMERIC({self.precision}, {self.scale})")
+        return number
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        number = self.exact(value)
+        if dialect.name == "sqlite":
+            return int(number.scaleb(self.scale))
+        return number
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            if isinstance(value, int):
+                return Decimal(value).scaleb(-self.scale)
+            # an aggregate such as avg() gives a float of units
+            return Decimal(repr(float(value))).scaleb(-self.scale).quantize(self.quantum, rounding=ROUND_HALF_EVEN)
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -self.scale:
+            return number.quantize(self.quantum, rounding=ROUND_HALF_EVEN)
+        return number
+
+    def copy(self, **kw: Any) -> ExactDecimal:
+        return ExactDecimal(self.precision, self.scale)
+
+
+class _ScaledInteger(BigInteger):
+    """SQLite storage of an ``ExactDecimal``: an integer, declared ``NUMERIC(p, s)`` in DDL."""
+
+    __visit_name__ = "scaled_integer"
+
+    def __init__(self, precision: int, scale: int) -> None:
+        self.precision = precision
+        self.scale = scale
+
+
+@compiles(_ScaledInteger, "sqlite")
+def _compile_scaled_integer(element: _ScaledInteger, compiler: Any, **kw: Any) -> str:
+    return f"NUMERIC({element.precision}, {element.scale})"
+
+
+class RatioType(TypeDecorator[Decimal]):
+    """A ratio such as an SLA fill rate (0..1, 4 decimals): compared, never summed.
+
+    SQLite stores it as REAL (a 4-decimal value round-trips exactly through a double); PostgreSQL as
+    ``NUMERIC(6, 4)``. Values come back as Decimals quantized to 4 decimals.
+    """
+
+    impl = Numeric
+    cache_ok = True
+    quantum = Decimal("0.0001")
+
+    def __init__(self) -> None:
+        super().__init__(6, 4, asdecimal=True)
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_RealNumeric())
+        return dialect.type_descriptor(Numeric(6, 4, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        number = Decimal(value)
+        if not number.is_finite() or number != number.quantize(self.quantum) or abs(number) >= 100:
+            raise ValueError(f"{value!r} is not a ratio with at most 4 decimals")
+        return float(number) if dialect.name == "sqlite" else number
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(self.quantum)
+
+
+class _RealNumeric(Float[float]):
+    """SQLite storage of a ratio: a double, declared ``NUMERIC(6, 4)`` in DDL."""
+
+    __visit_name__ = "real_numeric"
+
+
+@compiles(_RealNumeric, "sqlite")
+def _compile_real_numeric(element: _RealNumeric, compiler: Any, **kw: Any) -> str:
+    return "NUMERIC(6, 4)"
+
+
+#: Quantities: 3 decimals, as the wire contract allows; |value| < 10^15.
+Quantity = ExactDecimal(18, 3)
+#: Money: 4 decimals for unit prices; |value| < 10^14.
+Money = ExactDecimal(18, 4)
 #: Ratios such as an SLA fill rate (0..1).
-Ratio = Numeric(6, 4, asdecimal=True)
+Ratio = RatioType()
 
 QTY_QUANTUM = Decimal("0.001")
 

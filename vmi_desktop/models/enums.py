@@ -66,20 +66,6 @@ class POStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-#: Orders in these states still count towards the inventory position.
-OPEN_PO_STATUSES: frozenset[POStatus] = frozenset(
-    {
-        POStatus.DRAFT,
-        POStatus.AWAITING_APPROVAL,
-        POStatus.SENT,
-        POStatus.ACKNOWLEDGED,
-        POStatus.PARTLY_SHIPPED,
-        POStatus.SHIPPED,
-        POStatus.PARTLY_RECEIVED,
-    }
-)
-
-
 class POOrigin(enum.StrEnum):
     AUTO = "auto"
     PROPOSAL = "proposal"

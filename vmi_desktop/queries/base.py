@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, literal, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from vmi_desktop.scope import Actor
@@ -208,6 +208,8 @@ class TableQuery:
         values = ([after.values[column.key]] if column else []) + [after.key[i] for i in order]
         if any(v is None for v in values):
             raise ValueError("keyset paging needs non-null sort values")
+        # each value bound with its column's type (exact decimals are stored scaled on SQLite)
+        values = [literal(v, type_=e.type) for v, e in zip(values, exprs, strict=True)]
         if request.descending:
             conds = [tuple_(*exprs) < tuple_(*values)]
             if column is not None:  # a plain range on the sort column lets the index seek

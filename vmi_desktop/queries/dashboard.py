@@ -14,8 +14,8 @@ from decimal import Decimal
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from vmi_desktop import order_status
 from vmi_desktop.models import (
-    OPEN_PO_STATUSES,
     Alert,
     AlertStatus,
     Location,
@@ -64,7 +64,7 @@ class PairRow:
 
 @dataclass(frozen=True)
 class FleetHealth:
-    """The dashboard's figures, computed together on one worker thread."""
+    """The dashboard's figures (the page assembles them from the statements below, run off the UI thread)."""
 
     pairs: int
     below_min: int
@@ -120,10 +120,10 @@ def open_orders_by_status(session: Session, actor: Actor) -> dict[POStatus, int]
     """How many orders are in each open status."""
     rows = session.execute(
         select(PurchaseOrder.status, func.count())
-        .where(PurchaseOrder.status.in_(OPEN_PO_STATUSES), vendor_filter(actor, PurchaseOrder.vendor_id))
+        .where(PurchaseOrder.status.in_(order_status.OPEN), vendor_filter(actor, PurchaseOrder.vendor_id))
         .group_by(PurchaseOrder.status)
     ).all()
-    counts = {status: 0 for status in POStatus if status in OPEN_PO_STATUSES}
+    counts = {status: 0 for status in POStatus if status in order_status.OPEN}
     counts.update({POStatus(r[0]): int(r[1]) for r in rows})
     return counts
 
@@ -178,7 +178,7 @@ def supplier_scores(session: Session, actor: Actor, *, days: int = 365, limit: i
     open_counts = dict(
         session.execute(
             select(PurchaseOrder.vendor_id, func.count())
-            .where(PurchaseOrder.status.in_(OPEN_PO_STATUSES), vendor_filter(actor, PurchaseOrder.vendor_id))
+            .where(PurchaseOrder.status.in_(order_status.OPEN), vendor_filter(actor, PurchaseOrder.vendor_id))
             .group_by(PurchaseOrder.vendor_id)
         ).all()
     )
@@ -222,7 +222,7 @@ def scores_from_metrics(session: Session, actor: Actor, *, days: int = 365, limi
     open_counts = dict(
         session.execute(
             select(PurchaseOrder.vendor_id, func.count())
-            .where(PurchaseOrder.status.in_(OPEN_PO_STATUSES), vendor_filter(actor, PurchaseOrder.vendor_id))
+            .where(PurchaseOrder.status.in_(order_status.OPEN), vendor_filter(actor, PurchaseOrder.vendor_id))
             .group_by(PurchaseOrder.vendor_id)
         ).all()
     )
@@ -259,21 +259,6 @@ def open_alert_count(session: Session, actor: Actor) -> int:
             )
         )
         or 0
-    )
-
-
-def fleet_health(session: Session, actor: Actor) -> FleetHealth:
-    """Everything the dashboard shows, in a handful of set-based statements."""
-    pairs, below, outs, over = pair_counts(session, actor)
-    return FleetHealth(
-        pairs=pairs,
-        below_min=below,
-        stock_outs=outs,
-        over_max=over,
-        open_alerts=open_alert_count(session, actor),
-        open_orders=open_orders_by_status(session, actor),
-        worst_suppliers=scores_from_metrics(session, actor),
-        attention=attention_pairs(session, actor),
     )
 
 

@@ -21,16 +21,8 @@ from vmi_desktop.models import (
     SupplyAgreement,
     Vendor,
 )
+from vmi_desktop.queries.base import contains
 from vmi_desktop.scope import Actor, location_filter, vendor_filter
-
-#: Statuses where a parts manager decides (approve or reject).
-DECIDABLE = frozenset({POStatus.DRAFT, POStatus.AWAITING_APPROVAL})
-#: Statuses where goods may still arrive.
-RECEIVABLE = frozenset(
-    {POStatus.SENT, POStatus.ACKNOWLEDGED, POStatus.PARTLY_SHIPPED, POStatus.SHIPPED, POStatus.PARTLY_RECEIVED}
-)
-#: Statuses from which an order can still be cancelled.
-CANCELLABLE = DECIDABLE | frozenset({POStatus.SENT, POStatus.ACKNOWLEDGED})
 
 
 @dataclass(frozen=True)
@@ -75,13 +67,12 @@ def _conditions(actor: Actor, flt: OrderFilter) -> list[ColumnElement[bool]]:
         conds.append(PurchaseOrder.status.in_(sorted(flt.statuses)))
     text = flt.search.strip()
     if text:
-        like = f"%{text.replace('%', '').replace('_', '')}%"
         conds.append(
             or_(
-                PurchaseOrder.po_number.ilike(like),
-                Vendor.code.ilike(like),
-                Location.code.ilike(like),
-                PurchaseOrder.supplier_order_id.ilike(like),
+                contains(PurchaseOrder.po_number, text),
+                contains(Vendor.code, text),
+                contains(Location.code, text),
+                contains(PurchaseOrder.supplier_order_id, text),
             )
         )
     return conds

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, text
 from sqlalchemy.orm import aliased
 
+from vmi_desktop import order_status
 from vmi_desktop.models import (
-    OPEN_PO_STATUSES,
     Location,
     POLineStatus,
     PurchaseOrder,
@@ -40,7 +40,7 @@ ON_ORDER = (
         PurchaseOrderLine.sku_id == StockLevel.sku_id,
         PurchaseOrder.location_id == StockLevel.location_id,
         PurchaseOrderLine.status == POLineStatus.OPEN,
-        PurchaseOrder.status.in_(sorted(OPEN_PO_STATUSES)),
+        PurchaseOrder.status.in_(sorted(order_status.OPEN)),
     )
     .correlate(StockLevel)
     .scalar_subquery()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, case, cast, func, literal, select, text
+from sqlalchemy import case, func, literal, select, text, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from vmi_desktop.models import OPEN_PO_STATUSES, POLineStatus, PurchaseOrder, PurchaseOrderLine
-from vmi_desktop.models.base import QTY_QUANTUM
+from vmi_desktop import order_status
+from vmi_desktop.models import POLineStatus, PurchaseOrder, PurchaseOrderLine
+from vmi_desktop.models.base import QTY_QUANTUM, Quantity
 
 #: Key of the PostgreSQL advisory lock that serialises full reorder runs (pair runs take it shared).
 REORDER_LOCK_KEY = 0x564D4952  # "VMIR"
@@ -37,7 +39,7 @@ def on_order_subquery(sku_ids: list[int] | None = None, location_ids: list[int] 
         )
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
         .where(
-            PurchaseOrder.status.in_([s.value for s in OPEN_PO_STATUSES]),
+            PurchaseOrder.status.in_([s.value for s in order_status.OPEN]),
             PurchaseOrderLine.status == POLineStatus.OPEN,
         )
         .group_by(PurchaseOrderLine.sku_id, PurchaseOrder.location_id)
@@ -59,8 +61,8 @@ def to_decimal(value: Any) -> Decimal:
 
 
 def qty(expr: Any) -> ColumnElement[Any]:
-    """Label an aggregate as a quantity so SQLite floats come back as Decimal."""
-    return cast(expr, Numeric(18, 3, asdecimal=True))
+    """Type an expression over quantity columns as a quantity (no SQL cast), so it reads back exactly."""
+    return type_coerce(expr, Quantity)
 
 
 def lock_reorder(session: Session, pairs: list[tuple[int, int]] | None) -> None:
@@ -81,6 +83,24 @@ def lock_reorder(session: Session, pairs: list[tuple[int, int]] | None) -> None:
                 session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": location_id, "b": sku_id})
     elif dialect == "sqlite":
         session.execute(text("UPDATE counters SET value = value WHERE name = '__reorder_lock__'"))
+
+
+def _lock_key(*parts: object) -> int:
+    """A signed 64-bit advisory lock key for a named group (collisions only serialise, never break)."""
+    digest = hashlib.blake2b(":".join(str(p) for p in parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def lock_proposals(session: Session, keys: list[tuple[int, int]]) -> None:
+    """Serialise extending the open proposal of each (vendor_id, location_id) until the transaction ends.
+
+    PostgreSQL: one advisory lock per group, taken in one order. SQLite: the single writer already
+    serialises (the reorder lock made this transaction a writer).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for vendor_id, location_id in sorted(set(keys)):
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("proposal", vendor_id, location_id)})
 
 
 def _plain(value: Any) -> Any:

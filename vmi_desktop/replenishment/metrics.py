@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from vmi_desktop.db.sqlfuncs import day_of, seconds_between
@@ -48,6 +48,7 @@ from vmi_desktop.models import (
     Vendor,
     utcnow,
 )
+from vmi_desktop.models.base import Quantity
 from vmi_desktop.replenishment._sql import to_decimal
 from vmi_desktop.scope import SYSTEM, Actor, pair_filter, vendor_filter
 
@@ -402,7 +403,7 @@ def sku_metrics(
             func.sum(case((and_(StockMovement.quantity < 0, StockMovement.on_hand_after <= 0), 1), else_=0)).label(
                 "stock_outs"
             ),
-            func.avg(StockMovement.on_hand_after).label("avg_on_hand"),
+            type_coerce(func.avg(StockMovement.on_hand_after), Quantity).label("avg_on_hand"),
         )
         .where(StockMovement.occurred_at >= p.start, StockMovement.occurred_at < p.end)
         .group_by(StockMovement.sku_id, StockMovement.location_id)
@@ -499,9 +500,10 @@ def stock_accuracy(
 ) -> list[StockAccuracy]:
     """Per SKU: cycle counts within ``tolerance_abs + tolerance * system quantity`` / all counts."""
     p = _period(since, until)
-    within = func.abs(CycleCount.counted_qty - CycleCount.system_qty) <= (
-        literal(tolerance_abs) + literal(tolerance) * func.abs(CycleCount.system_qty)
-    )
+    # abs() keeps the quantity type so both engines compare in the same units
+    variance = type_coerce(func.abs(CycleCount.counted_qty - CycleCount.system_qty), Quantity)
+    system = type_coerce(func.abs(CycleCount.system_qty), Quantity)
+    within = variance <= literal(tolerance_abs, Quantity) + system * tolerance
     stmt = (
         select(CycleCount.sku_id, Sku.part_number, func.count(), func.sum(case((within, 1), else_=0)))
         .join(Sku, Sku.id == CycleCount.sku_id)

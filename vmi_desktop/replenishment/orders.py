@@ -3,15 +3,15 @@ shipments and receipts that post to the stock ledger.
 
 Every function works in the caller's transaction, checks role and scope through
 ``vmi_desktop.scope`` first, validates everything before writing, and writes a
-status history row and an audit entry for each change. Listeners registered
-with ``add_order_listener`` run inside the transaction on every status change
-(the sync layer queues its outbound message there).
+status history row and an audit entry for each change. What follows a change
+(the outbox message to the supplier, the reorder check after a receipt) is
+called by the application commands in ``vmi_desktop.commands``, not here.
+The status machine and every status set come from ``vmi_desktop.order_status``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from vmi_desktop import audit, ledger
+from vmi_desktop import audit, ledger, order_status
 from vmi_desktop.errors import IllegalTransitionError, NotFoundError, PermissionDenied, ValidationError
 from vmi_desktop.models import (
     Counter,
@@ -43,51 +43,12 @@ from vmi_desktop.quantities import fmt, parse_quantity
 from vmi_desktop.replenishment import alerts
 from vmi_desktop.replenishment._sql import on_order_subquery, to_decimal
 from vmi_desktop.scope import Action, Actor, require, require_vendor, vendor_filter
+from vmi_desktop.units import is_whole
 
 log = logging.getLogger(__name__)
 
 S = POStatus
-#: The status machine: from -> statuses it may move to.
-TRANSITIONS: dict[POStatus, frozenset[POStatus]] = {
-    S.DRAFT: frozenset({S.AWAITING_APPROVAL, S.SENT, S.CANCELLED, S.REJECTED}),
-    S.AWAITING_APPROVAL: frozenset({S.DRAFT, S.SENT, S.ACKNOWLEDGED, S.CANCELLED, S.REJECTED}),
-    S.SENT: frozenset(
-        {S.ACKNOWLEDGED, S.PARTLY_SHIPPED, S.SHIPPED, S.PARTLY_RECEIVED, S.RECEIVED, S.CANCELLED, S.REJECTED}
-    ),
-    S.ACKNOWLEDGED: frozenset({S.PARTLY_SHIPPED, S.SHIPPED, S.PARTLY_RECEIVED, S.RECEIVED, S.CANCELLED}),
-    S.PARTLY_SHIPPED: frozenset({S.SHIPPED, S.PARTLY_RECEIVED, S.RECEIVED, S.CANCELLED}),
-    S.SHIPPED: frozenset({S.PARTLY_RECEIVED, S.RECEIVED, S.CANCELLED}),
-    S.PARTLY_RECEIVED: frozenset({S.RECEIVED, S.CANCELLED}),
-    S.RECEIVED: frozenset(),
-    S.CANCELLED: frozenset(),
-    S.REJECTED: frozenset(),
-}
-_TERMINAL = frozenset({S.RECEIVED, S.CANCELLED, S.REJECTED})
-_RECEIVABLE = frozenset({S.SENT, S.ACKNOWLEDGED, S.PARTLY_SHIPPED, S.SHIPPED, S.PARTLY_RECEIVED})
-_SHIPPABLE = frozenset({S.SENT, S.ACKNOWLEDGED, S.PARTLY_SHIPPED, S.SHIPPED, S.PARTLY_RECEIVED})
-
-OrderListener = Callable[[Session, PurchaseOrder, "POStatus | None", POStatus], None]
-_listeners: list[OrderListener] = []
-
-
-def add_order_listener(listener: OrderListener) -> None:
-    """Run ``listener(session, po, from_status, to_status)`` on every status change, same transaction.
-
-    ``from_status`` is None when the order is created. The listener may add rows
-    (an outbox message) but must not commit.
-    """
-    if listener not in _listeners:
-        _listeners.append(listener)
-
-
-def remove_order_listener(listener: OrderListener) -> None:
-    if listener in _listeners:
-        _listeners.remove(listener)
-
-
-def _notify(session: Session, po: PurchaseOrder, before: POStatus | None, after: POStatus) -> None:
-    for listener in list(_listeners):
-        listener(session, po, before, after)
+TRANSITIONS = order_status.TRANSITIONS
 
 
 # ---------------------------------------------------------------------------------------------- numbering
@@ -197,7 +158,12 @@ def create_order(
             if actor.is_supplier:
                 raise PermissionDenied(msg)
             raise ValidationError(msg)
-        qty = parse_quantity(ln.quantity, what=f"quantity of line {no} ({sku.part_number})")
+        qty = parse_quantity(
+            ln.quantity,
+            what=f"quantity of line {no} ({sku.part_number})",
+            whole=is_whole(session, sku.uom),
+            uom=sku.uom,
+        )
         currency = agreement.currency
         po_lines.append(
             PurchaseOrderLine(
@@ -250,7 +216,6 @@ def create_order(
         status=status,
         lines=len(po_lines),
     )
-    _notify(session, po, None, status)
     return po
 
 
@@ -267,14 +232,14 @@ def _stamp(po: PurchaseOrder, to: POStatus, now: datetime) -> None:
             po.shipped_at = now
     elif to == S.RECEIVED:
         po.received_at = now
-    if to in _TERMINAL:
+    if to in order_status.TERMINAL:
         po.closed_at = now
 
 
 def transition(session: Session, actor: Actor, po: PurchaseOrder, to: POStatus, *, note: str = "") -> None:
     """Move an order to ``to`` if the status machine allows it, stamping the time and the history."""
     before = po.status
-    if to not in TRANSITIONS[before]:
+    if not order_status.may_move(before, to):
         raise IllegalTransitionError(
             f"order {po.po_number} cannot go from {before.value.replace('_', ' ')} to {to.value.replace('_', ' ')}"
         )
@@ -293,10 +258,9 @@ def transition(session: Session, actor: Actor, po: PurchaseOrder, to: POStatus, 
     audit.record(
         session, actor, "order.transition", "purchase_order", po.po_number, from_status=before, to_status=to, note=note
     )
-    if to in _TERMINAL:
+    if to in order_status.TERMINAL:
         alerts.resolve_cause(session, f"overdue:{po.id}", by=actor.name)
         alerts.resolve_cause(session, f"held:{po.id}", by=actor.name)
-    _notify(session, po, before, to)
 
 
 def get_order(session: Session, actor: Actor, po_id: int, *, for_update: bool = False) -> PurchaseOrder:
@@ -325,7 +289,7 @@ def approve(session: Session, actor: Actor, po_id: int) -> PurchaseOrder:
     """The parts manager's yes: a proposal or draft is sent; a held supplier order is accepted."""
     require(actor, Action.APPROVE_ORDER)
     po = get_order(session, actor, po_id, for_update=True)
-    if po.status not in (S.DRAFT, S.AWAITING_APPROVAL):
+    if po.status not in order_status.DECIDABLE:
         raise IllegalTransitionError(
             f"order {po.po_number} is {po.status.value.replace('_', ' ')}; only drafts and orders awaiting "
             "approval can be approved"
@@ -349,7 +313,7 @@ def reject(session: Session, actor: Actor, po_id: int, reason: str) -> PurchaseO
     if not reason.strip():
         raise ValidationError("rejecting an order needs a reason")
     po = get_order(session, actor, po_id, for_update=True)
-    if po.status not in (S.DRAFT, S.AWAITING_APPROVAL):
+    if po.status not in order_status.DECIDABLE:
         raise IllegalTransitionError(
             f"order {po.po_number} is {po.status.value.replace('_', ' ')}; only drafts and orders awaiting "
             "approval can be rejected (cancel it instead)"
@@ -418,7 +382,7 @@ def acknowledge(
     if status == "rejected":
         transition(session, actor, po, S.REJECTED, note=reason or "rejected by supplier")
         return po
-    if po.status not in (S.SENT, S.ACKNOWLEDGED):
+    if po.status not in order_status.ACKNOWLEDGEABLE:
         raise IllegalTransitionError(
             f"order {po.po_number} is {po.status.value.replace('_', ' ')}; only sent orders can be acknowledged"
         )
@@ -427,7 +391,17 @@ def acknowledge(
     for no, (quantity, delivery) in (lines or {}).items():
         if no not in by_no:
             raise ValidationError(f"order {po.po_number} has no line {no}")
-        updates[no] = (parse_quantity(quantity, what=f"acknowledged quantity of line {no}", allow_zero=True), delivery)
+        line = by_no[no]
+        updates[no] = (
+            parse_quantity(
+                quantity,
+                what=f"acknowledged quantity of line {no}",
+                allow_zero=True,
+                whole=is_whole(session, line.uom),
+                uom=line.uom,
+            ),
+            delivery,
+        )
     for no, line in by_no.items():
         if line.status != POLineStatus.OPEN:
             continue
@@ -477,7 +451,7 @@ def record_shipment(
     )
     if existing is not None:
         return existing
-    if po.status not in _SHIPPABLE:
+    if po.status not in order_status.SHIPPABLE:
         raise IllegalTransitionError(
             f"order {po.po_number} is {po.status.value.replace('_', ' ')}; it cannot be shipped"
         )
@@ -486,7 +460,10 @@ def record_shipment(
     for no, quantity in lines.items():
         if no not in by_no:
             raise ValidationError(f"order {po.po_number} has no line {no}")
-        parsed[no] = parse_quantity(quantity, what=f"shipped quantity of line {no}")
+        line = by_no[no]
+        parsed[no] = parse_quantity(
+            quantity, what=f"shipped quantity of line {no}", whole=is_whole(session, line.uom), uom=line.uom
+        )
     for no, quantity in parsed.items():
         by_no[no].quantity_shipped += quantity
     shipment = Shipment(
@@ -537,7 +514,7 @@ def receive(
     """
     require(actor, Action.RECEIVE_ORDER)
     po = get_order(session, actor, po_id, for_update=True)
-    if po.status not in _RECEIVABLE:
+    if po.status not in order_status.RECEIVABLE:
         raise IllegalTransitionError(
             f"order {po.po_number} is {po.status.value.replace('_', ' ')}; goods can only be received against "
             "a sent order"
@@ -550,7 +527,9 @@ def receive(
         line = by_no.get(no)
         if line is None:
             raise ValidationError(f"order {po.po_number} has no line {no}; nothing was received")
-        q = parse_quantity(quantity, what=f"received quantity of line {no}")
+        q = parse_quantity(
+            quantity, what=f"received quantity of line {no}", whole=is_whole(session, line.uom), uom=line.uom
+        )
         if line.status != POLineStatus.OPEN:
             raise ValidationError(f"line {no} of {po.po_number} is {line.status.value}; nothing was received")
         limit = line.quantity_acknowledged if line.quantity_acknowledged is not None else line.quantity_ordered
@@ -575,7 +554,6 @@ def receive(
     for no, q in parsed.items():
         line = by_no[no]
         limit = line.quantity_acknowledged if line.quantity_acknowledged is not None else line.quantity_ordered
-        # Update the line first so the reorder hook, run by the posting, sees the true position.
         line.quantity_received += q
         if line.quantity_received >= limit:
             line.status = POLineStatus.CLOSED

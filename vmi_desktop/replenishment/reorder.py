@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from vmi_desktop import ledger
+from vmi_desktop.db.sqlfuncs import flag
 from vmi_desktop.models import (
     AlertKind,
     AuditEntry,
@@ -48,8 +48,8 @@ from vmi_desktop.models import (
 )
 from vmi_desktop.quantities import fmt, round_up_to_pack
 from vmi_desktop.replenishment import alerts
-from vmi_desktop.replenishment._sql import bulk_insert, lock_reorder, on_order_subquery, to_decimal
-from vmi_desktop.replenishment.orders import PO_COUNTER, PO_PREFIX, _notify, format_number, reserve_numbers
+from vmi_desktop.replenishment._sql import bulk_insert, lock_proposals, lock_reorder, on_order_subquery, to_decimal
+from vmi_desktop.replenishment.orders import PO_COUNTER, PO_PREFIX, format_number, reserve_numbers
 from vmi_desktop.scope import SYSTEM, Action, Actor, require
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,8 @@ class ReorderResult:
 
     needs: list[ReorderNeed] = field(default_factory=list)
     orders: list[str] = field(default_factory=list)  # PO numbers created or extended
+    order_ids: list[int] = field(default_factory=list)  # ids of the same orders
+    sent_orders: list[int] = field(default_factory=list)  # ids of orders raised as sent (auto_po): to the outbox
     lines: int = 0
     alerts_raised: int = 0
     dry_run: bool = False
@@ -140,13 +142,13 @@ def below_min_statement(pairs: list[tuple[int, int]] | None = None) -> Any:
         )
         .outerjoin(oo, and_(oo.c.sku_id == SupplyAgreement.sku_id, oo.c.location_id == SupplyAgreement.location_id))
         .where(
-            SupplyAgreement.active.is_(True),
-            SupplyAgreement.is_primary.is_(True),
-            Sku.active.is_(True),
-            Location.active.is_(True),
+            # bare terms, so SQLite uses the partial index "WHERE is_primary AND active"
+            flag(SupplyAgreement.is_primary),
+            flag(SupplyAgreement.active),
+            flag(Sku.active),
+            flag(Location.active),
             on_hand + on_order <= SupplyAgreement.min_qty,
         )
-        .order_by(SupplyAgreement.vendor_id, SupplyAgreement.location_id, SupplyAgreement.sku_id)
     )
     if pairs is not None:
         stmt = stmt.where(tuple_(SupplyAgreement.sku_id, SupplyAgreement.location_id).in_(sorted(set(pairs))))
@@ -176,7 +178,10 @@ def evaluate(
         lock_reorder(session, pairs)
     if pairs is None and session.get_bind().dialect.name == "postgresql":
         tune_full_scan(session)
-    rows = session.execute(below_min_statement(pairs)).all()
+    # sorted here, not in SQL: an ORDER BY made SQLite walk another index with a random lookup per row
+    rows = sorted(
+        session.execute(below_min_statement(pairs)).all(), key=lambda r: (r.vendor_id, r.location_id, r.sku_id)
+    )
     extras: dict[int, Any] = {}
     for r in rows:
         on_hand, on_order = to_decimal(r.on_hand), to_decimal(r.on_order)
@@ -241,6 +246,9 @@ def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras:
     existing: dict[tuple[int, int], tuple[int, str, int]] = {}
     proposal_keys = [(v, loc) for v, loc, m in groups if m == ReplenishmentMode.PROPOSAL]
     if proposal_keys:
+        # Two postings at once may both extend the same proposal: serialise per vendor x location so
+        # line numbers never collide and one proposal stays one proposal.
+        lock_proposals(session, proposal_keys)
         stmt = (
             select(
                 PurchaseOrder.vendor_id,
@@ -366,36 +374,8 @@ def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras:
     ]
     if critical:
         log.info("reorder raised %d critical-part lines", len(critical))
-    if po_rows:
-        from vmi_desktop.replenishment.orders import _listeners
-
-        if _listeners:
-            created = session.scalars(select(PurchaseOrder).where(PurchaseOrder.id.in_([r["id"] for r in po_rows])))
-            for po in created:
-                _notify(session, po, None, po.status)
-
-
-def scheduled_run(session: Session, actor: Actor = SYSTEM) -> tuple[ReorderResult, alerts.AlertRun]:
-    """What a timer runs: the full reorder evaluation, then every alert cause (raise new, resolve cleared)."""
-    result = evaluate(session, actor)
-    return result, alerts.evaluate_alerts(session)
-
-
-# ---------------------------------------------------------------------------------------------- hook
-
-
-def _on_stock_change(session: Session, sku_id: int, location_id: int) -> None:
-    evaluate(session, SYSTEM, pairs=[(sku_id, location_id)])
-
-
-def install_reorder_hook() -> None:
-    """Evaluate the touched pair after every ledger posting, in the posting's transaction."""
-    ledger.add_stock_listener(_on_stock_change)
-
-
-def uninstall_reorder_hook() -> None:
-    """Undo ``install_reorder_hook`` (tests, tools that post in bulk)."""
-    ledger.remove_stock_listener(_on_stock_change)
+    result.sent_orders = [r["id"] for r in po_rows if r["status"] == POStatus.SENT]
+    result.order_ids = sorted({target[key][0] for key in groups})
 
 
 __all__ = [
@@ -403,8 +383,5 @@ __all__ = [
     "ReorderResult",
     "below_min_statement",
     "evaluate",
-    "install_reorder_hook",
     "order_quantity",
-    "scheduled_run",
-    "uninstall_reorder_hook",
 ]

@@ -41,6 +41,7 @@ from vmi_desktop.replenishment import alerts
 from vmi_desktop.replenishment._sql import lock_reorder
 from vmi_desktop.replenishment.orders import NewLine, create_order, open_quantity_by_pair
 from vmi_desktop.scope import Action, Actor, require
+from vmi_desktop.units import is_whole
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,10 @@ def accept_supplier_order(
         if ln.line in seen:
             raise ValidationError(f"supplier order {supplier_order_id} repeats line {ln.line}")
         seen.add(ln.line)
-        q = parse_quantity(ln.quantity, what=f"quantity of line {ln.line} ({ln.sku})")
+        sku = skus[ln.sku]
+        q = parse_quantity(
+            ln.quantity, what=f"quantity of line {ln.line} ({ln.sku})", whole=is_whole(session, sku.uom), uom=sku.uom
+        )
         sku_id = skus[ln.sku].id
         quantities[sku_id] = quantities.get(sku_id, Decimal(0)) + q
 
@@ -176,7 +180,7 @@ def accept_supplier_order(
     new_lines = [
         NewLine(
             sku_id=skus[ln.sku].id,
-            quantity=parse_quantity(ln.quantity),
+            quantity=ln.quantity,
             unit_price=ln.unit_price,
             expected_delivery=ln.expected_delivery,
             supplier_sku=ln.supplier_sku,

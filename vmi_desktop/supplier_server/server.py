@@ -16,7 +16,6 @@ import base64
 import contextlib
 import gzip
 import hmac
-import json
 import logging
 import re
 import secrets
@@ -28,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from vmi_desktop import wire
 from vmi_desktop.supplier_server.state import MAX_LIMIT, PROTOCOL, BadRequest, Fault, SupplierState
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> bytes:
-        raw = json.dumps(body, separators=(",", ":")).encode()
+        raw = wire.dumpb(body)
         self._send(status, raw, headers)
         return raw
 
@@ -221,7 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
                     state.replayed[kind] += 1
                 return previous
             try:
-                body = json.loads(raw_body.decode("utf-8"))
+                body = wire.loads(raw_body)
             except (UnicodeDecodeError, ValueError):
                 return 400, _dumps({"error": "body is not UTF-8 JSON"})
             if not isinstance(body, dict):
@@ -288,13 +288,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":")).encode()
+    return wire.dumpb(body)
 
 
 def _loads(raw: bytes) -> Any:
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        return wire.loads(raw)
+    except ValueError:
         return None
 
 

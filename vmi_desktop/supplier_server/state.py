@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from vmi_desktop import wire
+
 PROTOCOL = "vmi-connect/1"
 MAX_LIMIT = 500
 FAULT_KINDS = ("delay", "status", "429", "drop_before", "drop_after", "malformed")
@@ -58,7 +60,7 @@ class Fault:
 
 
 def _num(value: Any, what: str, *, allow_negative: bool = False) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise BadRequest(422, f"{what} must be a number")
     try:
         d = Decimal(str(value))
@@ -69,9 +71,8 @@ def _num(value: Any, what: str, *, allow_negative: bool = False) -> Decimal:
     return d
 
 
-def _num_json(d: Decimal) -> int | float:
-    d = d.quantize(Decimal("0.001"))
-    return int(d) if d == d.to_integral_value() else float(d)
+def _num_json(d: Decimal) -> int | Decimal:
+    return wire.number(d.quantize(Decimal("0.001")))
 
 
 def _require(body: dict[str, Any], *keys: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 
 import httpx
@@ -75,13 +75,21 @@ class BearerAuth(httpx.Auth):
 class OAuth2ClientCredentials(httpx.Auth):
     """RFC 6749 section 4.4: fetch an access token, cache it in memory until 30 s before expiry.
 
-    A 401 on a request drops the cached token and retries once with a fresh one.
+    A 401 on a request drops the cached token and retries once with a fresh one. ``clock`` gives
+    monotonic seconds for the expiry (tests hand in one they move).
     """
 
     requires_response_body = True
 
     def __init__(
-        self, token_url: str, client_id: str, client_secret: str, *, timeout: float = 10.0, verify: object = True
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        timeout: float = 10.0,
+        verify: object = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not token_url or not client_id:
             raise AuthError("OAuth2 needs a token URL and a client id in the vendor's settings")
@@ -92,6 +100,7 @@ class OAuth2ClientCredentials(httpx.Auth):
         self._secret = client_secret
         self._timeout = timeout
         self._verify = verify
+        self._clock = clock
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at = 0.0
@@ -119,13 +128,13 @@ class OAuth2ClientCredentials(httpx.Auth):
         except (ValueError, KeyError, TypeError):
             raise AuthError("the token URL answered without a usable access_token") from None
         self._token = token
-        self._expires_at = time.monotonic() + expires_in - TOKEN_EXPIRY_MARGIN_S
+        self._expires_at = self._clock() + expires_in - TOKEN_EXPIRY_MARGIN_S
         return token
 
     def access_token(self) -> str:
         """A valid access token from the cache, or a fresh one."""
         with self._lock:
-            if self._token is None or time.monotonic() >= self._expires_at:
+            if self._token is None or self._clock() >= self._expires_at:
                 return self._fetch()
             return self._token
 

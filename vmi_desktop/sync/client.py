@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
-import json
 import logging
 import ssl
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from vmi_desktop import __version__
+from vmi_desktop import __version__, wire
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import AuthKind
 from vmi_desktop.sync.auth import AuthError, BearerAuth, OAuth2ClientCredentials, VendorCredentials, scrub
@@ -126,7 +127,7 @@ class EventPage:
 
 
 def _dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return wire.dumpb(body)
 
 
 class VmiConnectClient:
@@ -135,7 +136,8 @@ class VmiConnectClient:
     ``credentials`` are kept in memory only; ``auth_kind`` is ``none``, ``bearer`` or ``oauth2``.
     ``cert_path`` names a PEM file with the client certificate and its key for mutual TLS
     (the key's password comes from ``credentials.key_password``). ``verify`` may name a CA
-    bundle (tests with a private CA); verification can not be switched off.
+    bundle (tests with a private CA); verification can not be switched off. ``clock`` (monotonic
+    seconds) times the OAuth2 token cache.
     """
 
     def __init__(
@@ -150,6 +152,7 @@ class VmiConnectClient:
         timeout: float = 10.0,
         *,
         ca_bundle: str = "",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = check_base_url(base_url)
         self.customer_id = customer_id
@@ -171,7 +174,7 @@ class VmiConnectClient:
             auth = BearerAuth(credentials.token or "")
         elif kind is AuthKind.OAUTH2:
             auth = OAuth2ClientCredentials(
-                token_url, client_id, credentials.client_secret or "", timeout=timeout, verify=verify
+                token_url, client_id, credentials.client_secret or "", timeout=timeout, verify=verify, clock=clock
             )
         else:
             auth = None
@@ -241,9 +244,9 @@ class VmiConnectClient:
         response = self._request("POST", path, content=raw, headers=headers)
         text = response.text
         try:
-            answer = json.loads(text)
+            answer = wire.loads(text)
             accepted = int(answer["accepted"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, ArithmeticError):
             # The supplier may have applied it; the idempotency key makes a resend safe.
             raise TransientError(
                 f"POST {path}: unreadable answer (HTTP {response.status_code})",
@@ -258,7 +261,7 @@ class VmiConnectClient:
         """``GET /v1/health``: reachable, authenticated, speaking ``vmi-connect/1``."""
         response = self._request("GET", "/v1/health")
         try:
-            answer = response.json()
+            answer = wire.loads(response.content)
         except ValueError:
             raise TransientError("GET /v1/health: unreadable answer") from None
         if not isinstance(answer, dict) or answer.get("status") != "ok":
@@ -274,7 +277,7 @@ class VmiConnectClient:
             params["after"] = after
         response = self._request("GET", "/v1/events", params=params)
         try:
-            answer = response.json()
+            answer = wire.loads(response.content)
             events = answer["events"]
             if not isinstance(events, list):
                 raise TypeError("events is not a list")

@@ -1,7 +1,9 @@
 """Inbound event kinds of VMI Connect v1, mapped onto the domain services.
 
 Each handler validates the event's ``data`` (scope, quantities, known order)
-and calls the replenishment engine as the vendor's supplier actor. A handler
+and calls the same application commands as a supplier signed into the app
+(``vmi_desktop.commands.orders``), as the vendor's supplier actor, in the
+inbox page's unit of work. A handler
 raises ``EventRejected`` (or one of our ``VmiError``s) for an event that must
 not be applied; ``inbox`` then keeps it as rejected with the reason.
 """
@@ -13,11 +15,12 @@ import logging
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from vmi_desktop.db import UnitOfWork
 from vmi_desktop.errors import PermissionDenied, ValidationError, VmiError
 from vmi_desktop.models import (
     AlertKind,
@@ -31,13 +34,11 @@ from vmi_desktop.models import (
     ThresholdProposal,
     utcnow,
 )
-from vmi_desktop.quantities import parse_quantity
+from vmi_desktop.quantities import parse_money, parse_quantity
 from vmi_desktop.scope import Actor
+from vmi_desktop.units import is_whole
 
 log = logging.getLogger(__name__)
-
-#: Set in ``session.info`` while a supplier's event is applied, so hooks do not echo it back.
-APPLYING_EVENT = "vmi_sync_applying_event"
 
 
 class EventRejected(VmiError):
@@ -96,11 +97,11 @@ def _text(data: dict[str, Any], key: str, *, required: bool = True) -> str:
     return str(value)
 
 
-def _qty(value: Any, what: str, *, allow_zero: bool = False) -> Decimal:
+def _qty(value: Any, what: str, *, allow_zero: bool = False, whole: bool = False, uom: str = "") -> Decimal:
     if isinstance(value, str):  # the contract says JSON numbers
         raise EventRejected(f"{what} must be a JSON number, got {value!r}")
     try:
-        return parse_quantity(value, what=what, allow_zero=allow_zero)
+        return parse_quantity(value, what=what, allow_zero=allow_zero, whole=whole, uom=uom)
     except ValidationError as exc:
         raise EventRejected(str(exc)) from None
 
@@ -125,12 +126,12 @@ def _date(value: Any, what: str) -> date | None:
 def _price(value: Any) -> Decimal | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise EventRejected(f"malformed body: unit_price {value!r} is not a number")
-    price = Decimal(str(value))
-    if price < 0:
-        raise EventRejected(f"unit_price {value} is negative")
-    return price
+    try:
+        return parse_money(value, what="unit_price")
+    except ValidationError as exc:
+        raise EventRejected(str(exc)) from None
 
 
 def _find_order(session: Session, actor: Actor, data: dict[str, Any]) -> PurchaseOrder:
@@ -152,8 +153,9 @@ def _find_order(session: Session, actor: Actor, data: dict[str, Any]) -> Purchas
 # -- handlers ------------------------------------------------------------------------------------
 
 
-def order_created(session: Session, actor: Actor, data: dict[str, Any]) -> str | EventRejected:
-    from vmi_desktop.replenishment.supplier_orders import SupplierLine, accept_supplier_order
+def order_created(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> str | EventRejected:
+    from vmi_desktop.commands import orders as order_commands
+    from vmi_desktop.replenishment.supplier_orders import SupplierLine
 
     supplier_order_id = _text(data, "supplier_order_id")
     location_code = _text(data, "location_code")
@@ -173,8 +175,8 @@ def order_created(session: Session, actor: Actor, data: dict[str, Any]) -> str |
         )
     if not lines:
         raise EventRejected(f"supplier order {supplier_order_id} has no lines")
-    outcome = accept_supplier_order(
-        session, actor, supplier_order_id=supplier_order_id, location_code=location_code, lines=lines
+    outcome = order_commands.raise_supplier_order(
+        uow, actor, supplier_order_id=supplier_order_id, location_code=location_code, lines=lines
     )
     if outcome.status == "rejected":
         # Returned, not raised: the alert and audit entry the engine wrote for it are kept.
@@ -183,10 +185,10 @@ def order_created(session: Session, actor: Actor, data: dict[str, Any]) -> str |
     return f"{outcome.status}: {po.po_number if po is not None else ''} {outcome.reason}".strip()
 
 
-def order_acknowledged(session: Session, actor: Actor, data: dict[str, Any]) -> str:
-    from vmi_desktop.replenishment import orders
+def order_acknowledged(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> str:
+    from vmi_desktop.commands import orders as order_commands
 
-    po = _find_order(session, actor, data)
+    po = _find_order(uow.session, actor, data)
     status = data.get("status")
     if status not in ("accepted", "rejected", "changed"):
         raise EventRejected(f"malformed body: status {status!r} is not accepted, rejected or changed")
@@ -199,13 +201,14 @@ def order_acknowledged(session: Session, actor: Actor, data: dict[str, Any]) -> 
             _date(line.get("expected_delivery"), f"expected_delivery of line {no}"),
         )
     reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
-    orders.acknowledge(session, actor, po.id, status=status, lines=lines or None, reason=reason or "")
+    order_commands.acknowledge(uow, actor, po.id, status=status, lines=lines or None, reason=reason or "")
     return f"{po.po_number} {status}"
 
 
-def shipment_dispatched(session: Session, actor: Actor, data: dict[str, Any]) -> str:
-    from vmi_desktop.replenishment import orders
+def shipment_dispatched(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> str:
+    from vmi_desktop.commands import orders as order_commands
 
+    session = uow.session
     shipment_id = _text(data, "shipment_id")
     po = _find_order(session, actor, data)
     by_no = {ln.line_no: ln for ln in po.lines}
@@ -223,8 +226,8 @@ def shipment_dispatched(session: Session, actor: Actor, data: dict[str, Any]) ->
         lines[no] = lines.get(no, Decimal(0)) + _qty(line.get("quantity"), f"shipped quantity of line {no}")
     if not lines:
         raise EventRejected(f"shipment {shipment_id} has no lines")
-    orders.record_shipment(
-        session,
+    order_commands.ship(
+        uow,
         actor,
         po.id,
         shipment_id=shipment_id,
@@ -236,16 +239,24 @@ def shipment_dispatched(session: Session, actor: Actor, data: dict[str, Any]) ->
     return f"{po.po_number} shipment {shipment_id}"
 
 
-def order_cancelled(session: Session, actor: Actor, data: dict[str, Any]) -> str:
-    from vmi_desktop.replenishment import orders
+def order_cancelled(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> str:
+    from vmi_desktop.commands import orders as order_commands
 
-    po = _find_order(session, actor, data)
+    po = _find_order(uow.session, actor, data)
     reason = data.get("reason") if isinstance(data.get("reason"), str) and data.get("reason") else ""
-    orders.cancel(session, actor, po.id, reason or "cancelled by the supplier")
+    order_commands.cancel(uow, actor, po.id, reason or "cancelled by the supplier")
     return f"{po.po_number} cancelled"
 
 
-def threshold_agreements(session: Session, vendor_id: int, events: list[Any]) -> dict[tuple[str, str], int]:
+class ProposalTarget(NamedTuple):
+    """The agreement a threshold proposal is for, and its SKU's unit (whole units take no fractions)."""
+
+    agreement_id: int
+    uom: str
+    whole: bool
+
+
+def threshold_agreements(session: Session, vendor_id: int, events: list[Any]) -> dict[tuple[str, str], ProposalTarget]:
     """Agreement ids of the vendor for the (SKU, location) pairs named by a page's threshold proposals."""
     wanted = {
         (e["data"].get("sku"), e["data"].get("location_code"))
@@ -257,7 +268,7 @@ def threshold_agreements(session: Session, vendor_id: int, events: list[Any]) ->
     if not parts or not codes:
         return {}
     rows = session.execute(
-        select(Sku.part_number, Location.code, SupplyAgreement.id)
+        select(Sku.part_number, Location.code, SupplyAgreement.id, Sku.uom)
         .join(Sku, Sku.id == SupplyAgreement.sku_id)
         .join(Location, Location.id == SupplyAgreement.location_id)
         .where(
@@ -267,26 +278,30 @@ def threshold_agreements(session: Session, vendor_id: int, events: list[Any]) ->
             Location.code.in_(codes),
         )
     )
-    return {(sku, loc): agreement_id for sku, loc, agreement_id in rows}
+    return {
+        (sku, loc): ProposalTarget(agreement_id, uom, is_whole(session, uom)) for sku, loc, agreement_id, uom in rows
+    }
 
 
-def prepare_threshold_proposal(actor: Actor, data: Any, agreements: dict[tuple[str, str], int]) -> dict[str, Any]:
+def prepare_threshold_proposal(
+    actor: Actor, data: Any, agreements: dict[tuple[str, str], ProposalTarget]
+) -> dict[str, Any]:
     """Validate a ``thresholds.proposed`` event into a row (written in bulk by the inbox; nothing written here)."""
     body = _dict(data, "data")
     location_code = _text(body, "location_code")
     part_number = _text(body, "sku")
-    agreement_id = agreements.get((part_number, location_code))
-    if agreement_id is None:
+    target = agreements.get((part_number, location_code))
+    if target is None:
         raise EventRejected(
             f"{part_number} at {location_code} is not covered by an agreement of this vendor", scope=True
         )
-    mn = _qty(body.get("min"), "proposed min", allow_zero=True)
-    mx = _qty(body.get("max"), "proposed max", allow_zero=True)
+    mn = _qty(body.get("min"), "proposed min", allow_zero=True, whole=target.whole, uom=target.uom)
+    mx = _qty(body.get("max"), "proposed max", allow_zero=True, whole=target.whole, uom=target.uom)
     if mn > mx:
         raise EventRejected(f"proposed min ({mn}) is above max ({mx}) for {part_number} at {location_code}")
     reason = body.get("reason") if isinstance(body.get("reason"), str) else ""
     return {
-        "agreement_id": agreement_id,
+        "agreement_id": target.agreement_id,
         "proposed_min": mn,
         "proposed_max": mx,
         "reason": (reason or "")[:500],
@@ -338,15 +353,18 @@ def write_threshold_proposals(session: Session, actor: Actor, rows: list[dict[st
     )
 
 
-def thresholds_proposed(session: Session, actor: Actor, data: dict[str, Any]) -> str:
+def thresholds_proposed(uow: UnitOfWork, actor: Actor, data: dict[str, Any]) -> str:
     """One proposal on its own (the inbox batches them; this is the single-event path)."""
-    agreements = threshold_agreements(session, actor.vendor_id or 0, [{"type": "thresholds.proposed", "data": data}])
+    agreements = threshold_agreements(
+        uow.session, actor.vendor_id or 0, [{"type": "thresholds.proposed", "data": data}]
+    )
     row = prepare_threshold_proposal(actor, data, agreements)
-    write_threshold_proposals(session, actor, [row])
+    write_threshold_proposals(uow.session, actor, [row])
+    uow.changes.agreements.add(row["agreement_id"])
     return f"proposal for {row['sku']} at {row['location']}"
 
 
-HANDLERS: dict[str, Callable[[Session, Actor, dict[str, Any]], str | EventRejected]] = {
+HANDLERS: dict[str, Callable[[UnitOfWork, Actor, dict[str, Any]], str | EventRejected]] = {
     "order.created": order_created,
     "order.acknowledged": order_acknowledged,
     "shipment.dispatched": shipment_dispatched,
@@ -355,7 +373,7 @@ HANDLERS: dict[str, Callable[[Session, Actor, dict[str, Any]], str | EventReject
 }
 
 
-def dispatch(session: Session, actor: Actor, event_type: str, data: Any) -> str | EventRejected:
+def dispatch(uow: UnitOfWork, actor: Actor, event_type: str, data: Any) -> str | EventRejected:
     """Apply one event; returns a short note, raises ``EventRejected``/``VmiError`` when not applied.
 
     A returned ``EventRejected`` means "not applied, but keep what the domain wrote about it" (the
@@ -365,10 +383,7 @@ def dispatch(session: Session, actor: Actor, event_type: str, data: Any) -> str 
     if handler is None:
         raise EventRejected(f"unknown event type {event_type!r}")
     body = _dict(data, "data")
-    session.info[APPLYING_EVENT] = True
     try:
-        return handler(session, actor, body)
+        return handler(uow, actor, body)
     except PermissionDenied as exc:
         raise EventRejected(str(exc), scope=True) from None
-    finally:
-        session.info.pop(APPLYING_EVENT, None)

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -72,7 +72,9 @@ class SyncEngine:
     """Sync settings shared by runs: back-off, report schedule, time-outs.
 
     ``wait_for_retries_s`` lets one run wait (cancellably) for a retry that is due within that
-    many seconds instead of leaving it to the next run; the UI keeps it at 0.
+    many seconds instead of leaving it to the next run; the UI keeps it at 0. ``clock`` is the
+    engine's "now" (aware UTC) for what it persists and compares: retry times, the report
+    schedule, the vendor's status (tests hand in one they move).
     """
 
     def __init__(
@@ -86,8 +88,10 @@ class SyncEngine:
         timeout: float = 10.0,
         wait_for_retries_s: float = 0.0,
         ca_bundle: str = "",
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
+        self.clock = clock
         self.backoff = backoff or outbox.Backoff()
         self.full_report_every = full_report_every
         self.usage_days = usage_days
@@ -141,7 +145,7 @@ class SyncEngine:
         """Queue the periodic full report (with usage) when due, otherwise a delta for moved stock."""
         with self.db.transaction() as session:
             state = outbox.sync_state(session, vendor_id)
-            now = utcnow()
+            now = self.clock()
             if state.last_full_report_at is None or now - state.last_full_report_at >= self.full_report_every:
                 since = state.last_full_report_at or now - timedelta(days=self.usage_days)
                 since = since.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -226,7 +230,7 @@ class SyncEngine:
         deadline = time.monotonic() + self.wait_for_retries_s
         while not cancel.is_set():
             with self.db.transaction() as session:
-                msg = outbox.next_due(session, vendor_id)
+                msg = outbox.next_due(session, vendor_id, now=self.clock())
                 if msg is None:
                     head = session.scalar(
                         select(OutboxMessage.next_attempt_at)
@@ -240,7 +244,7 @@ class SyncEngine:
             if job is None:
                 if head is None:
                     break
-                wait = (head - utcnow()).total_seconds()
+                wait = (head - self.clock()).total_seconds()
                 if time.monotonic() + wait > deadline:
                     break
                 cancel.wait(max(0.0, wait))
@@ -259,6 +263,7 @@ class SyncEngine:
                         body=exc.body,
                         retry_after=exc.retry_after,
                         backoff=self.backoff,
+                        now=self.clock(),
                     )
                 log.info("vendor %s: message %s will be retried: %s", vendor_id, row_id, exc)
                 report.error = str(exc)
@@ -297,8 +302,8 @@ class SyncEngine:
                     page = client.events(after=cursor, limit=self.events_limit)
             assert page is not None
             latencies.append(time.monotonic() - started)
-            with self.db.transaction() as session:
-                result = apply_page(session, vendor_id, page.events, page.next_cursor)
+            with self.db.unit_of_work() as uow:
+                result = apply_page(uow, vendor_id, page.events, page.next_cursor)
             report.events_applied += result.applied
             report.events_rejected += result.rejected
             pages += 1
@@ -314,7 +319,7 @@ class SyncEngine:
         try:
             with self.db.transaction() as session:
                 state = outbox.sync_state(session, vendor_id)
-                now = utcnow()
+                now = self.clock()
                 state.last_attempt_at = now
                 if report.latency_ms is not None:
                     state.last_latency_ms = report.latency_ms
@@ -377,18 +382,3 @@ def due_vendors(db: Database) -> list[int]:
                 .order_by(Vendor.code)
             )
         )
-
-
-def check_connection(
-    db: Database, vendor_id: int, credentials: VendorCredentials, *, timeout: float = 10.0
-) -> dict[str, Any]:
-    """The credentials dialog's "test connection": ``GET /v1/health`` with the vendor's settings.
-
-    Returns the supplier's answer; raises a ``VmiError`` (secrets scrubbed) saying what is wrong.
-    """
-    engine = SyncEngine(db, timeout=timeout)
-    try:
-        with engine.client_for(vendor_id, credentials) as client:
-            return client.health()
-    except VmiError as exc:
-        raise type(exc)(scrub(str(exc), credentials.secrets())) from None

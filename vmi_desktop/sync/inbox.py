@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from vmi_desktop import wire
+from vmi_desktop.db import UnitOfWork
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import AlertKind, AlertSeverity, InboxEvent, InboxStatus, Vendor, utcnow
 from vmi_desktop.scope import vendor_actor
@@ -57,16 +59,18 @@ def _occurred(value: Any) -> datetime | None:
 def _event_key(event: Any) -> str:
     if isinstance(event, dict) and isinstance(event.get("event_id"), str | int) and str(event["event_id"]).strip():
         return str(event["event_id"])[:100]
-    raw = json.dumps(event, sort_keys=True, default=str).encode()
+    raw = json.dumps(event, sort_keys=True, default=str).encode()  # a stable digest of any shape
     return "invalid:" + hashlib.sha256(raw).hexdigest()[:40]
 
 
-def apply_page(session: Session, vendor_id: int, events: list[Any], next_cursor: str | None) -> PageResult:
+def apply_page(uow: UnitOfWork, vendor_id: int, events: list[Any], next_cursor: str | None) -> PageResult:
     """Apply one page of events and move the cursor, in the caller's transaction.
 
     Threshold proposals (validated up front, independent of other events) are written in bulk at
     the end of the page; every other kind is applied on its own in a savepoint, in feed order.
     """
+    session = uow.session
+    uow.changes.sync_vendors.add(vendor_id)
     vendor = session.get(Vendor, vendor_id)
     assert vendor is not None
     actor = vendor_actor(vendor.id, vendor.code)
@@ -108,7 +112,7 @@ def apply_page(session: Session, vendor_id: int, events: list[Any], next_cursor:
                 proposals.append(prepare_threshold_proposal(actor, event.get("data"), agreements))
             else:
                 with session.begin_nested():
-                    note = dispatch(session, actor, type_text, event.get("data"))
+                    note = dispatch(uow, actor, type_text, event.get("data"))
                 if isinstance(note, EventRejected):
                     raise note
                 log.info("%s: event %s (%s) applied: %s", vendor.code, key, type_text, note)
@@ -137,13 +141,16 @@ def apply_page(session: Session, vendor_id: int, events: list[Any], next_cursor:
                 "event_id": key,
                 "type": type_text[:60],
                 "occurred_at": _occurred(event.get("occurred_at")) if isinstance(event, dict) else None,
-                "payload": json.dumps(event, separators=(",", ":"), default=str),
+                "payload": wire.dumps(event),
                 "status": status,
                 "reason": reason[:1000],
                 "received_at": received,
             }
         )
     write_threshold_proposals(session, actor, proposals)
+    uow.changes.agreements.update(p["agreement_id"] for p in proposals)
+    if rejected:
+        uow.changes.alerts = True
     if records:
         session.execute(insert(InboxEvent), records)
     if next_cursor is not None:

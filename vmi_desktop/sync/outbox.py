@@ -10,7 +10,6 @@ alert). Failed messages are retried or discarded by a person from the Sync page.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +19,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, wait_random_exponential
 
-from vmi_desktop import audit
+from vmi_desktop import audit, wire
 from vmi_desktop.errors import NotFoundError, ValidationError
 from vmi_desktop.models import (
     AlertKind,
@@ -81,7 +80,7 @@ def _rows(vendor_id: int, kind: str, path: str, bodies: Any) -> Any:
             "kind": kind,
             "method": "POST",
             "path": path,
-            "payload": json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+            "payload": wire.dumps(body),
             "status": OutboxStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now,
@@ -236,12 +235,13 @@ def mark_transient(
     body: str,
     retry_after: float | None,
     backoff: Backoff,
+    now: datetime | None = None,
 ) -> datetime:
-    """Count the failed try and persist when to try again; the message stays pending."""
+    """Count the failed try and persist when to try again (back-off from ``now``); the message stays pending."""
     msg = session.get(OutboxMessage, message_id)
     assert msg is not None
     msg.attempts += 1
-    msg.next_attempt_at = utcnow() + timedelta(seconds=backoff.delay(msg.attempts, retry_after))
+    msg.next_attempt_at = (now or utcnow()) + timedelta(seconds=backoff.delay(msg.attempts, retry_after))
     msg.last_error = error[:1000]
     msg.response_status = status
     msg.response_body = body[:4000]

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import Date, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from vmi_desktop import order_status, wire
 from vmi_desktop.errors import NotFoundError, PermissionDenied
 from vmi_desktop.models import (
-    OPEN_PO_STATUSES,
     Location,
     MovementKind,
     POLineStatus,
@@ -53,19 +53,9 @@ def rfc3339(moment: datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
-_QUANTUM = Decimal("0.001")
-
-
-def qty(value: Decimal | int | None) -> int | float:
-    """A quantity as a JSON number with at most 3 decimals (integers stay integers)."""
-    if value is None:
-        return 0
-    if isinstance(value, int):
-        return value
-    d = value if isinstance(value, Decimal) else Decimal(str(value))
-    if d == d.to_integral_value():
-        return int(d)
-    return float(d.quantize(_QUANTUM))
+def qty(value: Decimal | int | None) -> int | Decimal:
+    """A quantity as a JSON number: integers stay integers, fractions keep their exact decimals."""
+    return wire.number(value)
 
 
 def chunked(items: Iterable[Any], size: int = MAX_LINES) -> Iterator[list[Any]]:
@@ -110,7 +100,7 @@ def _on_order_subquery() -> Any:
             func.sum(open_qty).label("on_order"),
         )
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-        .where(PurchaseOrderLine.status == POLineStatus.OPEN, PurchaseOrder.status.in_(OPEN_PO_STATUSES))
+        .where(PurchaseOrderLine.status == POLineStatus.OPEN, PurchaseOrder.status.in_(order_status.OPEN))
         .group_by(PurchaseOrderLine.sku_id, PurchaseOrder.location_id)
         .subquery()
     )
@@ -258,7 +248,7 @@ def purchase_order_bodies(session: Session, po: PurchaseOrder) -> list[dict[str,
                 "supplier_sku": line.supplier_sku or None,
                 "quantity": qty(line.quantity_ordered),
                 "uom": line.uom,
-                "unit_price": float(line.unit_price),
+                "unit_price": wire.number(line.unit_price),
                 "currency": po.currency,
                 "need_by": line.need_by.isoformat() if line.need_by else None,
             }

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vmi_desktop.config import Settings
 from vmi_desktop.db import Database
 from vmi_desktop.scope import Action, Actor, can
+from vmi_desktop.ui.commits import CommitRelay
 from vmi_desktop.ui.tasks import TaskRunner
 
 
 @dataclass
 class AppContext:
-    """Handed to each page and model; pages never build engines of their own."""
+    """Handed to each page and model; pages never build engines of their own.
+
+    ``commits.changed`` carries every committed ``Changes`` of this database (the user's own
+    commands, a sync run applying events) on the UI thread, for pages to refresh what they show.
+    """
 
     db: Database
     actor: Actor
     settings: Settings
     runner: TaskRunner
+    commits: CommitRelay = field(default_factory=CommitRelay)
+
+    def __post_init__(self) -> None:
+        self.db.add_commit_observer(self.commits.deliver)
+
+    def close(self) -> None:
+        """Stop relaying this database's commits (the window is closing)."""
+        self.db.remove_commit_observer(self.commits.deliver)
 
     def can(self, action: Action) -> bool:
         """Whether the acting user's role allows ``action`` (drives enabled/disabled controls)."""

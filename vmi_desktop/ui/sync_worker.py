@@ -33,11 +33,12 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from vmi_desktop.config import Settings
-from vmi_desktop.db import Database
+from vmi_desktop.db import Changes, Database
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import utcnow
 from vmi_desktop.secrets import CredentialStore
 from vmi_desktop.sync.status import VendorSyncStatus, load_vendor_states, newest_movement_id
+from vmi_desktop.ui.commits import CommitRelay
 
 log = logging.getLogger(__name__)
 
@@ -482,41 +483,13 @@ class SyncManager(QObject):
 # ------------------------------------------------------------------------------------------ schedule
 
 
-class _StockHub(QObject):
-    """Turns ledger postings (on any thread) into one Qt signal (delivered on the UI thread)."""
-
-    changed = Signal()
-
-
-_hub: _StockHub | None = None
-_hub_lock = threading.Lock()
-
-
-def _on_stock_posted(session: Any, sku_id: int, location_id: int) -> None:
-    hub = _hub
-    if hub is not None:
-        with contextlib.suppress(RuntimeError):  # the hub was deleted at shutdown
-            hub.changed.emit()
-
-
-def stock_hub() -> _StockHub:
-    """The process-wide hub, registered once as a ledger stock listener."""
-    global _hub
-    with _hub_lock:
-        if _hub is None:
-            from vmi_desktop.ledger import add_stock_listener
-
-            _hub = _StockHub()
-            add_stock_listener(_on_stock_posted)
-        return _hub
-
-
 class SyncScheduler(QObject):
     """Starts runs: every vendor on its own interval, a debounced delta push after stock changes.
 
-    Stock changes are noticed two ways: the ledger's stock listener (postings in
-    this process) and polling the newest stock movement id (postings by another
-    process, e.g. the CLI or a second desk).
+    Stock changes are noticed two ways: the database's commit observer (postings in
+    this process, after they committed) and polling the newest stock movement id
+    (postings by another process, e.g. the CLI or a second desk). Due times are in ``clock`` seconds
+    (monotonic; tests hand in a clock they move and call ``run_due``).
     """
 
     delta_scheduled = Signal()
@@ -530,16 +503,18 @@ class SyncScheduler(QObject):
         poll_ms: int = 15000,
         initial_delay_s: float = 10.0,
         listen_to_ledger: bool = True,
+        clock: Callable[[], float] = time.monotonic,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent or manager)
         self.listen_to_ledger = listen_to_ledger
+        self._clock = clock
         self.manager = manager
         self.initial_delay_s = initial_delay_s
         self._due: dict[int, float] = {}
         self._tick = QTimer(self)
         self._tick.setInterval(tick_ms)
-        self._tick.timeout.connect(self._on_tick)
+        self._tick.timeout.connect(self.run_due)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(debounce_ms)
@@ -549,6 +524,7 @@ class SyncScheduler(QObject):
         self._poll.timeout.connect(self._poll_movements)
         self._last_movement_id: int | None = None
         self._hub_connected = False
+        self._commits = CommitRelay(self)
 
     @property
     def running(self) -> bool:
@@ -556,12 +532,13 @@ class SyncScheduler(QObject):
 
     def start(self) -> None:
         """Begin the schedule (first runs after ``initial_delay_s``)."""
-        now = time.monotonic()
+        now = self._clock()
         for status in self.manager.statuses():
             self._due[status.vendor_id] = now + self.initial_delay_s
         self._last_movement_id = self._newest_movement_id()
         if self.listen_to_ledger and not self._hub_connected:
-            stock_hub().changed.connect(self.notify_stock_changed)
+            self._commits.changed.connect(self._on_commit)
+            self.manager.db.add_commit_observer(self._commits.deliver)
             self._hub_connected = True
         self._tick.start()
         self._poll.start()
@@ -571,9 +548,14 @@ class SyncScheduler(QObject):
         self._poll.stop()
         self._debounce.stop()
         if self._hub_connected:
+            self.manager.db.remove_commit_observer(self._commits.deliver)
             with contextlib.suppress(RuntimeError, TypeError):
-                stock_hub().changed.disconnect(self.notify_stock_changed)
+                self._commits.changed.disconnect(self._on_commit)
             self._hub_connected = False
+
+    def _on_commit(self, changes: object) -> None:
+        if isinstance(changes, Changes) and changes.pairs:
+            self.notify_stock_changed()
 
     def notify_stock_changed(self) -> None:
         """Stock moved: push a delta shortly (several postings in a burst give one push)."""
@@ -587,14 +569,15 @@ class SyncScheduler(QObject):
     def _push_delta(self) -> None:
         self.delta_scheduled.emit()
         self.manager.sync_all(JobKind.DELTA)
-        now = time.monotonic()
+        now = self._clock()
         for vendor_id in list(self._due):
             status = self.manager.find_status(vendor_id)
             if status is not None:
                 self._due[vendor_id] = now + status.interval_s
 
-    def _on_tick(self) -> None:
-        now = time.monotonic()
+    def run_due(self) -> None:
+        """Queue a scheduled run for every syncable vendor whose interval has passed (on each tick)."""
+        now = self._clock()
         for status in self.manager.statuses():
             if not status.syncable:
                 continue

@@ -35,13 +35,12 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
+from vmi_desktop import order_status
+from vmi_desktop.commands import orders as order_commands
+from vmi_desktop.db import Database
 from vmi_desktop.errors import VmiError
-from vmi_desktop.models import OPEN_PO_STATUSES, POStatus
-from vmi_desktop.quantities import fmt
+from vmi_desktop.models import POStatus
 from vmi_desktop.queries.orders import (
-    CANCELLABLE,
-    DECIDABLE,
-    RECEIVABLE,
     OrderDetail,
     OrderFilter,
     OrderRow,
@@ -54,6 +53,7 @@ from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.dialogs.order_manual import ManualOrderDialog
 from vmi_desktop.ui.dialogs.order_reason import ReasonDialog
 from vmi_desktop.ui.dialogs.order_receipt import ReceiptDialog
+from vmi_desktop.ui.numbers import format_decimal
 from vmi_desktop.ui.pages._lazy import Column, LazyRowsModel
 from vmi_desktop.ui.tasks import TaskHandle
 from vmi_desktop.ui.widgets import error_label
@@ -100,7 +100,7 @@ class OrdersPage(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.filter = OrderFilter(statuses=frozenset(OPEN_PO_STATUSES))
+        self.filter = OrderFilter(statuses=frozenset(order_status.OPEN))
         self.detail: OrderDetail | None = None
         self.receipt_dialog: ReceiptDialog | None = None
         self.order_dialog: ManualOrderDialog | None = None
@@ -117,8 +117,8 @@ class OrdersPage(QWidget):
         self.status_menu = QMenu(self)
         self.status_actions: dict[POStatus, QAction] = {}
         for preset, statuses in (
-            ("Open orders", OPEN_PO_STATUSES),
-            ("Needs decision", DECIDABLE),
+            ("Open orders", order_status.OPEN),
+            ("Needs decision", order_status.DECIDABLE),
             ("All", frozenset(POStatus)),
         ):
             act = self.status_menu.addAction(preset)
@@ -127,7 +127,7 @@ class OrdersPage(QWidget):
         for status in POStatus:
             act = self.status_menu.addAction(status_text(status))
             act.setCheckable(True)
-            act.setChecked(status in OPEN_PO_STATUSES)
+            act.setChecked(status in order_status.OPEN)
             act.toggled.connect(self._status_toggled)
             self.status_actions[status] = act
         self.status_button.setMenu(self.status_menu)
@@ -327,7 +327,7 @@ class OrdersPage(QWidget):
         statuses = self.filter.statuses or frozenset()
         if statuses == frozenset(POStatus):
             text = "All"
-        elif statuses == OPEN_PO_STATUSES:
+        elif statuses == order_status.OPEN:
             text = "Open orders"
         elif len(statuses) <= 2:
             text = ", ".join(status_text(s) for s in sorted(statuses)) or "None"
@@ -387,11 +387,11 @@ class OrdersPage(QWidget):
                 str(ln.line_no),
                 ln.part_number,
                 ln.description,
-                fmt(ln.ordered),
-                fmt(ln.acknowledged) if ln.acknowledged is not None else "",
-                fmt(ln.shipped),
-                fmt(ln.received),
-                fmt(ln.open_quantity) if ln.status == "open" else "0",
+                format_decimal(ln.ordered),
+                format_decimal(ln.acknowledged) if ln.acknowledged is not None else "",
+                format_decimal(ln.shipped),
+                format_decimal(ln.received),
+                format_decimal(ln.open_quantity) if ln.status == "open" else "0",
                 ln.status,
             ]
             for c, text in enumerate(values):
@@ -412,22 +412,21 @@ class OrdersPage(QWidget):
     def _update_buttons(self) -> None:
         status = self.detail.status if self.detail else None
         can = self.ctx.can
-        self.approve_button.setEnabled(status in DECIDABLE and can(Action.APPROVE_ORDER))
-        self.reject_button.setEnabled(status in DECIDABLE and can(Action.APPROVE_ORDER))
-        self.receive_button.setEnabled(status in RECEIVABLE and can(Action.RECEIVE_ORDER))
+        self.approve_button.setEnabled(status in order_status.DECIDABLE and can(Action.APPROVE_ORDER))
+        self.reject_button.setEnabled(status in order_status.DECIDABLE and can(Action.APPROVE_ORDER))
+        self.receive_button.setEnabled(status in order_status.RECEIVABLE and can(Action.RECEIVE_ORDER))
         self.cancel_button.setEnabled(
-            status in CANCELLABLE and (can(Action.CREATE_ORDER) or can(Action.SUPPLIER_ORDER))
+            status in order_status.CANCELLABLE and (can(Action.CREATE_ORDER) or can(Action.SUPPLIER_ORDER))
         )
 
     # -- actions -------------------------------------------------------------------------------
 
-    def _act(self, what: str, fn: Callable[[Session, int], object]) -> bool:
+    def _act(self, what: str, fn: Callable[[Database, int], object]) -> bool:
         """Run one action in one transaction; show a refusal next to the buttons."""
         assert self.detail is not None
         po_id, number = self.detail.id, self.detail.po_number
         try:
-            with self.ctx.db.transaction() as session:
-                fn(session, po_id)
+            fn(self.ctx.db, po_id)
         except VmiError as exc:
             self.error.setText(str(exc))
             return False
@@ -438,33 +437,27 @@ class OrdersPage(QWidget):
 
     def approve_selected(self) -> bool:
         """Approve the selected held or proposed order."""
-        from vmi_desktop.replenishment import orders as po_api
-
         if self.detail is None:
             return False
-        return self._act("approved", lambda s, po_id: po_api.approve(s, self.ctx.actor, po_id))
+        return self._act("approved", lambda db, po_id: order_commands.approve(db, self.ctx.actor, po_id))
 
     def reject_selected(self, reason: str | None = None) -> bool:
         """Reject with ``reason``; without one, ask for it in a (non-blocking) dialog."""
-        from vmi_desktop.replenishment import orders as po_api
-
         if self.detail is None:
             return False
         if reason is None:
             self._ask_reason("Reject order", f"Why is {self.detail.po_number} rejected?", self.reject_selected)
             return False
-        return self._act("rejected", lambda s, po_id: po_api.reject(s, self.ctx.actor, po_id, reason))
+        return self._act("rejected", lambda db, po_id: order_commands.reject(db, self.ctx.actor, po_id, reason))
 
     def cancel_selected(self, reason: str | None = None) -> bool:
         """Cancel with ``reason``; without one, ask for it."""
-        from vmi_desktop.replenishment import orders as po_api
-
         if self.detail is None:
             return False
         if reason is None:
             self._ask_reason("Cancel order", f"Why is {self.detail.po_number} cancelled?", self.cancel_selected)
             return False
-        return self._act("cancelled", lambda s, po_id: po_api.cancel(s, self.ctx.actor, po_id, reason))
+        return self._act("cancelled", lambda db, po_id: order_commands.cancel(db, self.ctx.actor, po_id, reason))
 
     def _ask_reason(self, title: str, prompt: str, then: Callable[[str], bool]) -> None:
         dialog = ReasonDialog(title, prompt, self)
@@ -495,20 +488,19 @@ class OrdersPage(QWidget):
         The check and what it raises are one transaction: cancelling before it commits rolls
         everything back, so a cancelled run leaves no half-raised orders.
         """
-        from vmi_desktop.replenishment import reorder
+        from vmi_desktop.commands.reorder import run_reorder
+        from vmi_desktop.replenishment.reorder import ReorderResult
 
         if not self.ctx.can(Action.RUN_REORDER) or self.reorder_task is not None:
             return None
         db, actor = self.ctx.db, self.ctx.actor
 
-        def work(report: Callable[[float, str], None]) -> reorder.ReorderResult:
+        def work(report: Callable[[float, str], None]) -> ReorderResult:
             report(0.0, "checking every SKU x location")
-            with db.transaction() as session:
-                result = reorder.evaluate(session, actor)
-                report(0.9, "saving")  # raises Cancelled (-> rollback) if the user cancelled meanwhile
-            return result
+            # report raises Cancelled (-> rollback) if the user cancelled meanwhile
+            return run_reorder(db, actor, before_commit=lambda _result: report(0.9, "saving"))
 
-        def done(result: reorder.ReorderResult) -> None:
+        def done(result: ReorderResult) -> None:
             self.status_message.emit(
                 f"reorder check: {len(result.needs)} pair(s) at or below min; {len(result.orders)} order(s) "
                 f"raised or extended ({result.lines} line(s)), {result.alerts_raised} alert(s)"
