@@ -75,14 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VmiError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:
-        if not is_database_error(exc):
-            raise
-        print(f"error: {classify(exc)}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # a bug: keep a crash report beside the logs, then fail as Python does
+    except Exception as exc:
+        if is_database_error(exc):
+            print(f"error: {classify(exc)}", file=sys.stderr)
+            return 2
+        # A bug: keep a crash report beside the logs, then fail as Python does.
         report = write_crash_report(type(exc), exc, exc.__traceback__, context=f"vmi-desktop {args.command or 'gui'}")
         if report.path is not None:
             print(f"vmi-desktop: unexpected error; crash report: {report.path}", file=sys.stderr)
