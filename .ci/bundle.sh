@@ -21,7 +21,10 @@ export DEBIAN_FRONTEND=noninteractive
 if command -v apt-get >/dev/null 2>&1; then
     # icu-devtools: cutting the ICU data down; binutils/gcc: strip and assemble it; file: finding
     # unstripped libraries; desktop-file-utils: validating the menu entry.
-    $SUDO apt-get install -y -qq --no-install-recommends icu-devtools binutils gcc file desktop-file-utils >/dev/null
+    tools=(icu-devtools binutils gcc file desktop-file-utils)
+    # .ci/run has updated the package lists; run on its own, this may need the update first.
+    $SUDO apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null 2>&1 ||
+        { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null; }
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 
