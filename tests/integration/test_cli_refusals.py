@@ -75,3 +75,13 @@ def test_a_database_that_is_not_a_database_is_one_sentence(tmp_path: Path, capsy
     assert main(["--database-url", f"sqlite:///{junk}", "--user", "alice", "stock", "show"]) == 2
     err = capsys.readouterr().err
     assert "damaged or is not a VMI Desktop database" in err and "Traceback" not in err
+
+
+def test_units_are_listed_and_a_parts_manager_adds_one(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--database-url", url, "units", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "EA" in listed and "whole units" in listed and "measured (3 decimals)" in listed
+    assert main(["--database-url", url, "units", "add", "drum", "drum", "--whole"]) == 0
+    assert "unit DRUM (drum) added: whole units" in capsys.readouterr().out
+    assert main(["--database-url", url, "units", "add", "DRUM", "again", "--measured"]) == 2
+    assert "unit DRUM already exists" in capsys.readouterr().err
