@@ -16,6 +16,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/vmi-smoke.XXXXXX")
 SERVER_PID=""
 cleanup() {
     if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    SERVER_PID=""
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -67,7 +68,9 @@ grep -q "vmi-desktop: first-run wizard shown" "$WORK/wizard.err" || fail "no fir
 
 step "supplier-server on loopback and sync --once against it"
 TOKEN="smoke-$RANDOM$RANDOM$RANDOM"
-clean "$APP" supplier-server --port 0 --token "$TOKEN" --base-path /vmi >"$WORK/server.out" 2>"$WORK/server.err" &
+# Not through clean(): a backgrounded function is a subshell, and killing it would leave the server running.
+env -i HOME="$HOME_DIR" PATH=/usr/bin:/bin LANG=C.UTF-8 "$APP" supplier-server --port 0 --token "$TOKEN" \
+    --base-path /vmi >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
     grep -q " on http://" "$WORK/server.out" 2>/dev/null && break
