@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI, after the test suite: the offline installers must build and start, or CI fails.
+# CI, before the test suite: the offline installers must build and start, or CI fails.
 #
 # 1. packaging/build.sh: the PyInstaller one-folder bundle, the tar.gz and the .deb (dist/).
 # 2. The .deb installed with dpkg -i, and the INSTALLED copy smoke-tested from a clean environment
