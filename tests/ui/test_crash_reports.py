@@ -74,3 +74,25 @@ def test_uninstall_puts_the_previous_hooks_back(qtbot, tmp_path: Path) -> None:
     assert sys.excepthook == crash._sys_hook
     crash.uninstall()
     assert (sys.excepthook, threading.excepthook) == before
+
+
+@pytest.mark.qt_no_exception_capture
+def test_a_database_problem_is_one_sentence_in_a_dialog_not_a_crash_report(
+    qtbot, handler: CrashHandler, tmp_path: Path
+) -> None:
+    """A read-only database file: the user reads what is wrong, IT gets no bug report for it."""
+    import sqlite3
+
+    readonly = tmp_path / "ro.sqlite3"
+    sqlite3.connect(readonly).execute("CREATE TABLE t (x INTEGER)").connection.close()
+
+    def save_something() -> None:
+        conn = sqlite3.connect(f"file:{readonly}?mode=ro", uri=True)
+        conn.execute("INSERT INTO t VALUES (1)")
+
+    QTimer.singleShot(0, save_something)
+    qtbot.waitUntil(lambda: handler.problem_box is not None and handler.problem_box.isVisible(), timeout=5000)
+    assert handler.reports == []
+    box = handler.problem_box
+    assert box is not None and "read-only" in box.text() and "Nothing of the action" in box.informativeText()
+    box.close()

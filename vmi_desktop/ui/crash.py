@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from vmi_desktop import APP_NAME
+from vmi_desktop.db.errors import DatabaseError, classify, is_database_error
 from vmi_desktop.logs import CrashReport, log_dir, write_crash_report
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,7 @@ class CrashHandler(QObject):
     """Writes a report for every unexpected error and shows them on the UI thread."""
 
     reported = Signal(object)  # CrashReport, emitted from any thread, shown on the UI thread
+    database_problem = Signal(str)  # one sentence, emitted from any thread, shown on the UI thread
 
     def __init__(self, folder: Path | None = None, *, show_dialog: bool = True, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -103,12 +106,26 @@ class CrashHandler(QObject):
         self._lock = threading.Lock()
         self._previous_sys: ExceptHook | None = None
         self._previous_threading: Callable[[threading.ExceptHookArgs], object] | None = None
+        self.database_problems: list[str] = []
+        self.problem_box: QMessageBox | None = None
         self.reported.connect(self._show, Qt.ConnectionType.QueuedConnection)
+        self.database_problem.connect(self._show_problem, Qt.ConnectionType.QueuedConnection)
 
     def handle(
         self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None, context: str = ""
-    ) -> CrashReport:
-        """Write and queue one report (safe to call from any thread)."""
+    ) -> CrashReport | None:
+        """Write and queue one report (safe to call from any thread).
+
+        A database problem (read-only, disk full, locked, unreachable...) is not a bug: it is shown
+        as its one sentence in a dialog and logged, with no crash report.
+        """
+        if isinstance(exc, DatabaseError) or is_database_error(exc):
+            sentence = str(classify(exc))
+            log.error("database problem in %s: %s", context or "the window", sentence)
+            with self._lock:
+                self.database_problems.append(sentence)
+            self.database_problem.emit(sentence)
+            return None
         extra = {"qt": f"{qVersion()} (PySide6 {pyside_version})", "thread": threading.current_thread().name}
         report = write_crash_report(exc_type, exc, tb, folder=self.folder, context=context, extra=extra)
         with self._lock:
@@ -144,6 +161,19 @@ class CrashHandler(QObject):
         self.dialog = CrashDialog(report, parent)
         self.dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         self.dialog.show()
+
+    def _show_problem(self, sentence: str) -> None:
+        if not self.show_dialog:
+            return
+        if self.problem_box is not None and self.problem_box.isVisible():
+            self.problem_box.setInformativeText(sentence)
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, f"{APP_NAME}: database problem", sentence)
+        box.setObjectName("databaseProblem")
+        box.setInformativeText("Nothing of the action that failed was saved.")
+        box.setParent(QApplication.activeWindow(), box.windowFlags())
+        self.problem_box = box
+        box.open()
 
     def install(self) -> CrashHandler:
         """Become ``sys.excepthook`` and ``threading.excepthook`` (the previous ones are kept for uninstall)."""
