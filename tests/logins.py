@@ -17,10 +17,11 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from tests.world import World, build_world
 from vmi_desktop import users
@@ -66,29 +67,45 @@ def _pair(world: World, sku: str, location: str) -> tuple[int, int]:
     return world.skus[sku], world.locations[location]
 
 
+#: What BOLT's backup agreement for the pair it shares with ACME says: values found nowhere else, so that a
+#: test can look for them on every page ACME's users see.
+BOLT_SECRET: dict[str, Any] = {
+    "supplier_sku": "BOLT-SECRET-P1",
+    "min": Decimal(717),
+    "max": Decimal(939),
+    "price": Decimal("6.6601"),
+}
+
+
+def add_backup_agreement(session: Session, world: World) -> int:
+    """BOLT as the backup supplier of ACME's P-1 at WH-1, with its own thresholds, mode and price."""
+    backup = SupplyAgreement(
+        vendor_id=world.vendors["BOLT"],
+        sku_id=world.skus["P-1"],
+        location_id=world.locations["WH-1"],
+        supplier_sku=str(BOLT_SECRET["supplier_sku"]),
+        min_qty=BOLT_SECRET["min"],
+        max_qty=BOLT_SECRET["max"],
+        mode=ReplenishmentMode.PROPOSAL,
+        pack_size=Decimal(1),
+        unit_price=BOLT_SECRET["price"],
+        is_primary=False,
+        lead_time_days=3,
+    )
+    session.add(backup)
+    session.flush()
+    world.agreements[("BOLT", "P-1", "WH-1")] = backup.id
+    return backup.id
+
+
 def shared_world(db: Database) -> SharedWorld:
     """Two vendors sharing P-1 at WH-1, with rows of both in every table (see the module docstring)."""
-    manager = login_postgresql(db)
+    manager = login_postgresql(db) if db.is_postgresql else Actor("pm", Role.PARTS_MANAGER, login="pm")
     with db.transaction() as s:
         world = build_world(s)
         for vendor in world.vendors.values():
             s.get_one(Vendor, vendor).connection_kind = ConnectionKind.REST
-        backup = SupplyAgreement(
-            vendor_id=world.vendors["BOLT"],
-            sku_id=world.skus["P-1"],
-            location_id=world.locations["WH-1"],
-            supplier_sku="BOLT-SECRET-P1",
-            min_qty=Decimal(2),
-            max_qty=Decimal(9),
-            mode=ReplenishmentMode.PROPOSAL,
-            pack_size=Decimal(1),
-            unit_price=Decimal("4.4400"),
-            is_primary=False,
-            lead_time_days=3,
-        )
-        s.add(backup)
-        s.flush()
-        world.agreements[("BOLT", "P-1", "WH-1")] = backup.id
+        add_backup_agreement(s, world)
     sw = SharedWorld(world, manager)
     for sku, loc, qty in (("P-1", "WH-1", 40), ("P-2", "WH-1", 8), ("P-3", "WH-1", 9), ("P-1", "VAN-7", 2)):
         stock_commands.receive(db, manager, sku, loc, Decimal(qty))

@@ -16,9 +16,12 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
+from vmi_desktop.identity import preview_note
+from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,12 @@ PAGE_HOOKS: tuple[tuple[str, str, QKeySequence.StandardKey], ...] = (
     ("save", "&Save changes", QKeySequence.StandardKey.Save),
     ("undo", "&Undo last edit", QKeySequence.StandardKey.Undo),
 )
+
+
+def page_allows(page: QWidget | None, hook: str) -> bool:
+    """Whether the page lets ``hook`` act now (a read-only view for this role refuses Save, Undo, Discard)."""
+    allows = page_hook(page, "allows")
+    return True if allows is None else bool(allows(hook))  # type: ignore[call-arg]
 
 
 def page_hook(page: QWidget | None, hook: str) -> Callable[[], object] | None:
@@ -86,8 +95,25 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.nav)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
-        self.setCentralWidget(self.splitter)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        #: Says what a preview is (a parts manager's "view as supplier", or a non-manager on SQLite).
+        self.preview_banner = QLabel(preview_note(ctx.actor))
+        self.preview_banner.setObjectName("previewBanner")
+        self.preview_banner.setWordWrap(True)
+        self.preview_banner.setStyleSheet(
+            "QLabel#previewBanner { background: #fff3c4; color: #5c4400; padding: 6px 10px; "
+            "border-bottom: 1px solid #e0c060; }"
+        )
+        self.preview_banner.setVisible(bool(self.preview_banner.text()))
+        column.addWidget(self.preview_banner)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
         self.nav.currentRowChanged.connect(self._on_nav_changed)
+        #: Preview windows opened from this one ("View as supplier…"), kept alive while shown.
+        self.previews: list[MainWindow] = []
 
         self.actions_by_hook: dict[str, QAction] = {}
         self._build_actions()
@@ -138,6 +164,9 @@ class MainWindow(QMainWindow):
         self.go_menu.addAction(action)
 
     def _wire(self, key: str, widget: QWidget) -> None:
+        changed = getattr(widget, "actions_changed", None)
+        if changed is not None and hasattr(changed, "connect"):
+            changed.connect(lambda w=widget: self._update_actions() if self.current_page() is w else None)
         signal = getattr(widget, "status_message", None)
         if signal is not None and hasattr(signal, "connect"):
             signal.connect(self.show_message)
@@ -230,6 +259,13 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.actions_by_hook["undo"])
         edit_menu.addAction(self.actions_by_hook["find"])
         view_menu.addAction(self.actions_by_hook["refresh"])
+        self.preview_action = QAction("View as &supplier…", self)
+        self.preview_action.setObjectName("viewAsSupplier")
+        self.preview_action.setToolTip("A read-only window showing exactly what one vendor's users see")
+        self.preview_action.triggered.connect(lambda _checked=False: self.choose_supplier_preview())
+        self.preview_action.setVisible(self.ctx.can(Action.MANAGE_USERS))
+        view_menu.addSeparator()
+        view_menu.addAction(self.preview_action)
         about = QAction("&About VMI Desktop", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
@@ -245,7 +281,7 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         page = self.current_page()
         for hook, action in self.actions_by_hook.items():
-            action.setEnabled(page_hook(page, hook) is not None)
+            action.setEnabled(page_hook(page, hook) is not None and page_allows(page, hook))
 
     def _about(self) -> None:
         from vmi_desktop.ui.about import show_about
@@ -259,9 +295,28 @@ class MainWindow(QMainWindow):
         actor = self.ctx.actor
         self.db_label = QLabel(f"Database: {self.ctx.db.display_name()}")
         role = actor.role.value.replace("_", " ")
-        self.user_label = QLabel(f"User: {actor.name} ({role})")
+        preview = " · preview, read-only" if actor.preview else ""
+        self.user_label = QLabel(f"User: {actor.name} ({role}){preview}")
+        self.user_label.setToolTip(f"signed in as {actor.login}" if actor.login else "")
         bar.addPermanentWidget(self.db_label)
         bar.addPermanentWidget(self.user_label)
+
+    def choose_supplier_preview(self) -> None:
+        """Ask which vendor, then open the preview of what its users see."""
+        from vmi_desktop.ui.preview import VendorPicker
+
+        picker = VendorPicker(self.ctx, self)
+        picker.accepted.connect(lambda: self.open_supplier_preview(picker.vendor_id) if picker.vendor_id else None)
+        picker.open()
+
+    def open_supplier_preview(self, vendor_id: int) -> MainWindow:
+        """A read-only window of exactly what vendor ``vendor_id``'s users see (parts managers)."""
+        from vmi_desktop.ui.preview import open_preview
+
+        window = open_preview(self.ctx, vendor_id)
+        self.previews.append(window)
+        window.destroyed.connect(lambda _obj=None, w=window: self.previews.remove(w) if w in self.previews else None)
+        return window
 
     def show_message(self, text: str, timeout_ms: int = 8000) -> None:
         """A transient status bar message (validation reasons, save results)."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from vmi_desktop.scope import Action
+from vmi_desktop.scope import Action, Actor
 
 if TYPE_CHECKING:
     from vmi_desktop.ui.context import AppContext
@@ -23,8 +23,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: (key, title, module, class, action needed to see the page or None)
-PAGE_SPECS: tuple[tuple[str, str, str, str, Action | None], ...] = (
+
+def _is_supplier(actor: Actor) -> bool:
+    return actor.is_supplier
+
+
+#: (key, title, module, class, who sees the page: the action needed, a test of the actor, or None for all)
+PAGE_SPECS: tuple[tuple[str, str, str, str, Action | Callable[[Actor], bool] | None], ...] = (
+    ("supplier", "Supplier workspace", "supplier", "SupplierWorkspacePage", _is_supplier),
     ("dashboard", "Dashboard", "dashboard", "DashboardPage", None),
     ("stock", "Stock", "stock", "StockPage", None),
     ("skus", "SKUs", "skus", "SkusPage", None),
@@ -34,6 +40,7 @@ PAGE_SPECS: tuple[tuple[str, str, str, str, Action | None], ...] = (
     ("orders", "Purchase orders", "orders", "OrdersPage", None),
     ("alerts", "Alerts", "alerts", "AlertsPage", None),
     ("audit", "Audit log", "audit", "AuditPage", Action.VIEW_AUDIT),
+    ("users", "Users", "users", "UsersPage", Action.MANAGE_USERS),
 )
 
 
@@ -44,7 +51,7 @@ def build_pages(ctx: AppContext, window: MainWindow) -> list[tuple[str, str, Cal
     """
     pages: list[tuple[str, str, Callable[[], QWidget]]] = []
     for key, title, module_name, class_name, needed in PAGE_SPECS:
-        if needed is not None and not ctx.can(needed):
+        if needed is not None and not (ctx.can(needed) if isinstance(needed, Action) else needed(ctx.actor)):
             continue
         pages.append((key, title, functools.partial(_build, ctx, key, module_name, class_name)))
     return pages

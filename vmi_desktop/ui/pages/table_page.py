@@ -45,6 +45,8 @@ class TablePage(QWidget):
     """Search box, table and buttons over a ``SqlTableModel``; subclasses add dialogs and filters."""
 
     status_message = Signal(str)
+    #: What the window's Save / Undo / Discard may do changed (role, pending edits): see ``allows``.
+    actions_changed = Signal()
     #: settings key of this page's column layout
     state_key = "table"
     search_hint = "Search…"
@@ -103,9 +105,12 @@ class TablePage(QWidget):
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 8)
         width = self.fontMetrics().averageCharWidth()
+        hidden = query.hidden_columns(ctx.actor)
         for i, column in enumerate(self.model.columns):
             if column.width:
                 self.view.setColumnWidth(i, column.width * width + 16)
+            if column.key in hidden:  # never selected for this actor either (the query gives NULL)
+                self.view.setColumnHidden(i, True)
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
         self.view.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
 
@@ -186,9 +191,22 @@ class TablePage(QWidget):
             self.status_message.emit("Nothing to undo.")
 
     def discard(self) -> None:
-        """Forget every unsaved edit of this table."""
+        """Forget every unsaved edit of this table (and say so only when there were some)."""
+        if not self.model.has_pending():
+            self.status_message.emit("Nothing to discard.")
+            return
+        count = self.model.pending_count()
         self.model.discard()
-        self.status_message.emit("Unsaved changes discarded.")
+        self.status_message.emit(f"Discarded {count} unsaved change{'s' if count != 1 else ''}.")
+
+    def allows(self, hook: str) -> bool:
+        """Whether the window's ``hook`` action applies here now: editing ones only where the role may edit
+        this table (never on a read-only view such as the audit log, nor for a supplier or a preview)."""
+        if hook in ("save", "undo"):
+            return self.model.can_edit
+        if hook == "discard":
+            return self.model.can_edit and self.model.has_pending()
+        return True
 
     def has_pending(self) -> bool:
         """Whether edits wait to be saved (the window asks before closing)."""
@@ -233,6 +251,7 @@ class TablePage(QWidget):
         self.save_button.setVisible(self.model.can_edit)
         self.discard_button.setVisible(self.model.can_edit)
         self.update_selection_buttons()
+        self.actions_changed.emit()
 
     def update_selection_buttons(self) -> None:
         """Enable buttons that act on the selection (subclasses)."""
