@@ -17,19 +17,27 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from vmi_desktop import __version__
-from vmi_desktop.bootstrap import login, open_database
+from vmi_desktop.bootstrap import LoginRefused, login, open_database
 from vmi_desktop.config import Settings
 from vmi_desktop.db import Database, DatabaseError, DatabaseTooNewError
+from vmi_desktop.db.engine import PasswordSource
 from vmi_desktop.errors import VmiError
 from vmi_desktop.first_run import SetupResult, StartWith
 from vmi_desktop.queries.maintenance import refresh_planner_statistics
-from vmi_desktop.secrets import CredentialStore, KeyringError, MasterPasswordRequired, NoSecureKeyringError
+from vmi_desktop.secrets import (
+    CredentialStore,
+    KeyringError,
+    MasterPasswordRequired,
+    NoSecureKeyringError,
+    default_store,
+)
 from vmi_desktop.ui.about import app_icon
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.main_window import SETTINGS_APP, SETTINGS_ORG, MainWindow, window_settings
@@ -88,9 +96,11 @@ def show_startup_error(title: str, message: str) -> None:
     box.exec()
 
 
-def open_context(settings: Settings) -> AppContext:
+def open_context(
+    settings: Settings, store: CredentialStore | None = None, *, password: PasswordSource | None = None
+) -> AppContext:
     """Database (migrated), user (the first start creates a parts manager) and task runner."""
-    db: Database = open_database(settings)
+    db: Database = open_database(settings, store, password=password)
     try:
         refresh_planner_statistics(db)  # once per large change of the stock table; index scans need it
         actor = login(db, settings)
@@ -98,6 +108,48 @@ def open_context(settings: Settings) -> AppContext:
         db.dispose()
         raise
     return AppContext(db=db, actor=actor, settings=settings, runner=TaskRunner())
+
+
+def open_context_asking(
+    settings: Settings, ask: Callable[[LoginRefused], str | None], store: CredentialStore | None = None
+) -> AppContext:
+    """``open_context``; when the server refuses the login, ``ask`` for its password until it is accepted
+    (None: the user gave up, and the refusal is raised). An accepted password is kept in the OS keyring."""
+    try:
+        return open_context(settings, store)
+    except LoginRefused as first:
+        refused = first
+    while True:
+        typed = ask(refused)
+        if typed is None:
+            raise refused
+        try:
+            ctx = open_context(settings, store, password=_fixed_password(typed))
+        except LoginRefused as again:
+            refused = again
+            continue
+        try:
+            (store or default_store()).set_login_password(
+                refused.host, refused.port, refused.database, refused.login, typed
+            )
+        except KeyringError as exc:
+            log.warning("the database password is used for this session only: %s", exc)
+        return ctx
+
+
+def _fixed_password(secret: str) -> PasswordSource:
+    def source(_host: str, _port: int, _database: str, _login: str) -> str:
+        return secret
+
+    return source
+
+
+def ask_password(refused: LoginRefused) -> str | None:
+    """A modal prompt for the login's password (None when cancelled)."""
+    from vmi_desktop.ui.dialogs.login import LoginDialog
+
+    dialog = LoginDialog(refused)
+    return dialog.password_text() if dialog.exec() == LoginDialog.DialogCode.Accepted else None
 
 
 def keyring_problem(store: CredentialStore) -> KeyringError | None:
@@ -230,7 +282,7 @@ def _run(app: QApplication, settings: Settings) -> int:
         return 0
     setup = chosen if isinstance(chosen, SetupResult) else None
     try:
-        ctx = open_context(setup.settings if setup is not None else settings)
+        ctx = open_context_asking(setup.settings if setup is not None else settings, ask_password)
     except DatabaseTooNewError as exc:
         show_startup_error("Database is newer than this app", str(exc))
         return 2
