@@ -6,6 +6,11 @@
 Without ``--database-url`` a demo database (300 SKUs, 4 locations, ten years)
 is generated into a temporary folder first. Works under Xvfb (a real X
 server, what CI runs) and with ``QT_QPA_PLATFORM=offscreen``.
+
+The supplier pictures show the first demo vendor: ``supplier-workspace.png`` as its own user sees it
+(on PostgreSQL that is its own login; on the built-in demo file the picture acts as that user directly),
+``supplier-workspace-pairs.png`` its pairs with a pair's stock chart, and ``supplier-preview.png`` the
+parts manager's "View as supplier" window of the same vendor.
 """
 
 from __future__ import annotations
@@ -120,6 +125,61 @@ def take(database_url: str, out: Path, user: str, width: int = 1280, height: int
     return saved
 
 
+def take_supplier(database_url: str, out: Path, user: str, width: int = 1280, height: int = 800) -> list[Path]:
+    """The first vendor's supplier workspace (its orders, its pairs) and the parts manager's preview of it."""
+    from sqlalchemy import select
+
+    from vmi_desktop.config import Settings
+    from vmi_desktop.models import POStatus, Role, Vendor
+    from vmi_desktop.scope import Actor
+    from vmi_desktop.ui.app import application, open_context
+    from vmi_desktop.ui.context import AppContext
+    from vmi_desktop.ui.main_window import MainWindow
+
+    app = application()
+    manager_ctx = open_context(Settings(database_url=database_url, username=user))
+    with manager_ctx.db.sessions() as session:
+        vendor_id, code = session.execute(select(Vendor.id, Vendor.code).order_by(Vendor.code)).first()  # type: ignore[misc]
+    supplier = Actor(name=f"{code.lower()}-rep", role=Role.SUPPLIER, vendor_id=vendor_id, login=f"{code.lower()}-rep")
+    ctx = AppContext(db=manager_ctx.db, actor=supplier, settings=manager_ctx.settings, runner=manager_ctx.runner)
+    windows: list[MainWindow] = []
+    saved: list[Path] = []
+    try:
+        window = MainWindow(ctx)
+        windows.append(window)
+        window.confirm_unsaved = False
+        window.resize(width, height)
+        window.show()
+        window.show_page("supplier")
+        page = window.page("supplier")
+        rows = page.orders_model.rows  # type: ignore[attr-defined]
+        chosen = next((r for r in rows if r.status == POStatus.SENT), rows[0] if rows else None)
+        if chosen is not None:
+            page.select_order(chosen.id)  # type: ignore[attr-defined]
+        wait_until(app, lambda: False, 0.6)
+        saved.append(_save(window, out / "supplier-workspace.png"))
+        page.tabs.setCurrentIndex(1)  # type: ignore[attr-defined]
+        pairs = page.pairs_model.rows  # type: ignore[attr-defined]
+        if pairs:
+            page.pairs_view.selectRow(0)  # type: ignore[attr-defined]
+        wait_until(app, lambda: False, 0.6)
+        saved.append(_save(window, out / "supplier-workspace-pairs.png"))
+        manager = MainWindow(manager_ctx)
+        windows.append(manager)
+        preview = manager.open_supplier_preview(vendor_id)
+        windows.append(preview)
+        preview.resize(width, height)
+        preview.show_page("stock")
+        wait_until(app, lambda: False, 0.8)
+        saved.append(_save(preview, out / "supplier-preview.png"))
+    finally:
+        for w in reversed(windows):
+            w.close()
+        manager_ctx.runner.wait(10000)
+        manager_ctx.db.dispose()
+    return saved
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="a demo database (default: generate one)")
@@ -130,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or make_demo_db(Path(tmp), args.skus, args.days)
-        for path in take(url, args.out, args.user):
+        for path in [*take(url, args.out, args.user), *take_supplier(url, args.out, args.user)]:
             print(path)
     return 0
 

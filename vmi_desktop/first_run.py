@@ -123,7 +123,10 @@ def probe_server(url: str, password: str = "") -> ServerIdentity:
             user, version, database = conn.execute(text("SELECT current_user, version(), current_database()")).one()
             has_schema = conn.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
             names: tuple[str, ...] = ()
-            if has_schema and conn.scalar(text("SELECT to_regclass('users') IS NOT NULL")):
+            if has_schema and conn.scalar(text("SELECT to_regprocedure('public.vmi_session_user()') IS NOT NULL")):
+                # row-level security: a login reads only its own user (the login is who it is)
+                names = tuple(conn.scalars(text("SELECT username FROM vmi_session_user() WHERE active")))
+            elif has_schema and conn.scalar(text("SELECT to_regclass('users') IS NOT NULL")):
                 names = tuple(conn.scalars(text("SELECT username FROM users WHERE active ORDER BY username LIMIT 50")))
     except DBAPIError as exc:
         raise _connection_error(server, exc) from None
@@ -235,9 +238,20 @@ def set_up_database(settings: Settings, request: SetupRequest, progress: Progres
     report("creating the tables", 0.05)
     db = open_database(target)
     try:
-        with db.transaction() as session:
-            had_users = bool(session.scalar(select(func.count(User.id))))
-            ensure_user(session, manager)  # the first user of an empty table becomes parts manager
+        if db.is_postgresql:
+            # the database login is the identity: the owner's login becomes the first parts manager itself
+            from sqlalchemy import text
+
+            from vmi_desktop.identity import login_postgresql
+
+            with db.sessions() as session:
+                had_users = session.execute(text("SELECT 1 FROM vmi_session_user()")).first() is not None
+            manager = login_postgresql(db).name
+            target = replace(target, username="")
+        else:
+            with db.transaction() as session:
+                had_users = bool(session.scalar(select(func.count(User.id))))
+                ensure_user(session, manager)  # the first user of an empty table becomes parts manager
         demo = False
         if request.start is StartWith.DEMO:
             if database_is_empty(db):
@@ -253,7 +267,7 @@ def set_up_database(settings: Settings, request: SetupRequest, progress: Progres
                 log.info("%s already holds data; no demo data loaded", db.display_name())
     finally:
         db.dispose()
-    site = SiteSettings(database_url=url, username="" if manager == current_os_user() else manager)
+    site = SiteSettings(database_url=url, username="" if manager == current_os_user() or url else manager)
     saved: Path | None = None
     if site != SiteSettings():
         saved = save_site_settings(settings.config_dir, site)

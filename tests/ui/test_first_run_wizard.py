@@ -211,7 +211,8 @@ def test_postgresql_choice_tests_the_connection_and_ends_in_a_migrated_database(
     shown = page.result_label.text()
     assert f"as {who}," in shown and "PostgreSQL" in shown and "create its tables" in shown
     _next(qtbot, wizard)
-    _type(qtbot, wizard.manager_page.username, "pm-anna")
+    # on PostgreSQL the login is the user: the owner's login becomes the first parts manager, nothing to type
+    assert wizard.manager_page.username.isReadOnly() and wizard.manager_page.username.text() == who
     _next(qtbot, wizard)
     _next(qtbot, wizard)  # start empty
     _finish(qtbot, wizard)
@@ -220,14 +221,14 @@ def test_postgresql_choice_tests_the_connection_and_ends_in_a_migrated_database(
     assert result is not None and result.created_manager
     saved = read_site_settings(new_settings.config_dir)
     assert saved.database_url.replace("postgresql+psycopg://", "postgresql://") == empty_pg_database
-    assert saved.username == "pm-anna"
+    assert saved.username == ""  # no name to claim: the login says who it is
     assert "typed-pw-77" not in settings_path(new_settings.config_dir).read_text()
     assert pgpass.read_text().strip().endswith(":typed-pw-77")
     assert stat.S_IMODE(pgpass.stat().st_mode) == 0o600
     db = create_database(result.settings.effective_database_url)
     try:
         with db.sessions() as session:
-            assert session.execute(select(User.username, User.role)).all() == [("pm-anna", Role.PARTS_MANAGER)]
+            assert session.execute(select(User.username, User.role)).all() == [(who, Role.PARTS_MANAGER)]
             assert session.scalar(text("SELECT version_num FROM alembic_version"))
     finally:
         db.dispose()
@@ -254,10 +255,10 @@ def test_a_second_workstation_joins_a_set_up_server_as_an_existing_user(
     qtbot.waitUntil(wizard.server_page.isComplete, timeout=20000)
     assert "already holds VMI Desktop data (1 users)" in wizard.server_page.result_label.text()
     _next(qtbot, wizard)
-    _type(qtbot, wizard.manager_page.username, "stranger")
-    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
-    assert "not a user of this database" in wizard.manager_page.error.text()
-    _type(qtbot, wizard.manager_page.username, "pm-anna")
+    who = _who_am_i(empty_pg_database)
+    # the login is the user it maps to; no other name can be chosen
+    assert wizard.manager_page.username.isReadOnly() and wizard.manager_page.username.text() == who
+    assert f"The login {who} is the app user {who}" in wizard.manager_page.explain.text()
     _next(qtbot, wizard)
     assert wizard.currentId() == PAGE_SETUP  # no demo/empty choice for a database that is already set up
     _finish(qtbot, wizard)

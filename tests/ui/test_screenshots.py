@@ -30,7 +30,8 @@ def test_screenshots_of_each_main_page_under_xvfb(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     names = {p.name for p in out.glob("*.png")}
-    assert {"dashboard.png", "orders.png", "alerts.png", "stock.png"} <= names
+    assert {"dashboard.png", "orders.png", "alerts.png", "stock.png", "supplier-workspace.png"} <= names
+    assert "supplier-preview.png" in names
     for name in ("dashboard.png", "orders.png"):
         image = QImage(str(out / name))
         assert (image.width(), image.height()) == (1280, 800)

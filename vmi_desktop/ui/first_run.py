@@ -206,8 +206,27 @@ class ManagerPage(QWizardPage):
         wizard = self.wizard()
         return wizard.existing_users() if isinstance(wizard, FirstRunWizard) else ()
 
+    def login(self) -> str | None:
+        """On PostgreSQL the login the server named (it is the user: nothing to choose), else None."""
+        wizard = self.wizard()
+        if isinstance(wizard, FirstRunWizard) and wizard.uses_postgres() and wizard.server_page.identity is not None:
+            return wizard.server_page.identity.user
+        return None
+
     def initializePage(self) -> None:
         users = self.existing_users()
+        login = self.login()
+        self.username.setReadOnly(login is not None)
+        if login is not None:
+            self.username.setText(users[0] if users else login)
+            self.setSubTitle("On a PostgreSQL server your database login is who you are.")
+            self.explain.setText(
+                f"The login {login} is the app user {users[0]} of this database."
+                if users
+                else f"The login {login} becomes the first parts manager of this database (it must own the "
+                "database, or be a superuser). Other people get logins of their own from the Users page."
+            )
+            return
         if users:
             self.setSubTitle("This database already has users.")
             self.explain.setText(
@@ -224,6 +243,9 @@ class ManagerPage(QWizardPage):
     def isComplete(self) -> bool:
         name = self.username.text().strip()
         users = self.existing_users()
+        if self.login() is not None:
+            self.error.setText("")
+            return bool(name)
         if users and name not in users:
             self.error.setText(f"{name or 'That name'} is not a user of this database.")
             return False

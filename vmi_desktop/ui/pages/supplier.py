@@ -164,7 +164,7 @@ class SupplierWorkspacePage(QWidget):
         self.order_header.setObjectName("orderHeader")
         self.order_header.setWordWrap(True)
         self.order_lines = _table(
-            ["Line", "SKU", "Description", "Ordered", "Acknowledged", "Shipped", "Received", "Delivery"], "orderLines"
+            ["Line", "SKU", "Description", "Ordered", "Acknowledged", "Shipped", "Received", "Status"], "orderLines"
         )
         self.ack_button = QPushButton("Acknowledge…")
         self.ship_button = QPushButton("Ship…")
@@ -230,6 +230,7 @@ class SupplierWorkspacePage(QWidget):
         pairs_split.addWidget(chart_box)
         pairs_split.setStretchFactor(0, 2)
         pairs_split.setStretchFactor(1, 3)
+        pairs_split.setSizes([260, 380])
         pl.addWidget(pairs_split, 1)
         pb = QHBoxLayout()
         pb.addStretch(1)
