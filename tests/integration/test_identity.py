@@ -349,3 +349,23 @@ def test_the_cli_never_takes_a_password_as_an_argument() -> None:
         check=True,
     ).stdout
     assert "--password-stdin" in out and "--password " not in out
+
+
+def test_a_supplier_asking_for_another_vendors_figures_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.world import build_world
+
+    url = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    monkeypatch.setenv("VMI_USER", "boss")
+    assert main(["--database-url", url, "users", "add", "acme-rep", "--role", "supplier", "--vendor", "ACME"]) == 2
+    db = create_database(url)
+    with db.transaction() as s:
+        build_world(s)
+    db.dispose()
+    assert main(["--database-url", url, "users", "add", "acme-rep", "--role", "supplier", "--vendor", "ACME"]) == 0
+    capsys.readouterr()
+    base = ["--database-url", url, "--user", "acme-rep", "metrics", "--since", "2026-01-01", "--by", "accuracy"]
+    assert main([*base, "--vendor", "BOLT"]) == 2
+    assert "sees only its own vendor's figures" in capsys.readouterr().err
+    assert main([*base, "--vendor", "ACME"]) == 0

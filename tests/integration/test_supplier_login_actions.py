@@ -142,3 +142,36 @@ def test_another_vendors_order_does_not_exist_for_a_supplier_login(
 ) -> None:
     with pytest.raises(NotFoundError):
         order_commands.cancel(acme_db, acme, sw.orders["BOLT"][1], "not mine")
+
+
+def test_a_warehouse_lead_login_posts_stock_and_the_reorder_it_triggers_goes_through(
+    pg_db: Database, sw: SharedWorld
+) -> None:
+    """What follows a lead's posting (an automatic order, its outbox message) is written under the lead's login."""
+    from sqlalchemy import func
+
+    from vmi_desktop.models import OutboxMessage, PurchaseOrder, StockLevel
+
+    lead_db = connect_as(pg_db, sw, "lead")
+    try:
+        lead = login_postgresql(lead_db)
+        with pg_db.sessions() as s:
+            orders_before = s.scalar(select(func.count(PurchaseOrder.id)))
+            outbox_before = s.scalar(select(func.count(OutboxMessage.id)))
+        # P-1 at WH-1 (ACME, automatic PO, min 10): 45 on hand, 40 used leaves 5
+        result = stock_commands.consume(lead_db, lead, "P-1", "WH-1", Decimal(40), reference="JOB-9")
+        assert result.reorder.sent_orders
+        with pg_db.sessions() as s:
+            level = s.get_one(StockLevel, (sw.world.skus["P-1"], sw.world.locations["WH-1"]))
+            assert level.on_hand == Decimal(5)
+            assert s.scalar(select(func.count(PurchaseOrder.id))) == (orders_before or 0) + 1
+            assert s.scalar(select(func.count(OutboxMessage.id))) == (outbox_before or 0) + 1
+        with pytest.raises(PermissionDenied):  # and the app refuses a threshold change too, as the database would
+            from vmi_desktop import catalog_service
+
+            with lead_db.transaction() as s:
+                catalog_service.update_agreement(
+                    s, lead, sw.world.agreements[("ACME", "P-1", "WH-1")], None, min_qty=Decimal(1)
+                )
+    finally:
+        lead_db.dispose()

@@ -362,3 +362,52 @@ def test_the_preview_shows_the_same_rows_as_the_suppliers_own_login(
     assert [p.read_text() for p in written] == [p.read_text() for p in same]
     exported = " ".join(p.read_text() for p in written)
     assert "ACME-P-1" in exported and BOLT_SECRET["supplier_sku"] not in exported and "BOLT" not in exported
+
+
+@pytest.mark.postgres
+def test_a_user_added_on_the_users_page_can_log_in_and_stops_when_disabled(
+    qtbot: QtBot,
+    pg_db: Database,
+    sw: SharedWorld,
+    login_dbs: dict[str, Database],
+    contexts: Callable[[Database, Actor], AppContext],
+) -> None:
+    import secrets
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from tests.logins import login_url
+    from vmi_desktop.db import create_database
+    from vmi_desktop.ui.pages.users import UsersPage
+
+    pm_db = login_dbs["pm"]
+    window = _window(qtbot, contexts(pm_db, login_postgresql(pm_db)))
+    window.show_page("users")
+    page = page_of(window, "users", UsersPage)
+    assert page.password_button.isVisible()
+    name, password = f"kim_{secrets.token_hex(3)}", "kim's long password"
+    dialog = page.open_add()
+    dialog.name.setText(name)
+    dialog.fields.role.setCurrentIndex(dialog.fields.role.findData(Role.SUPPLIER))
+    dialog.fields.vendor.setCurrentIndex(dialog.fields.vendor.findData("BOLT"))
+    dialog.password.setText(password)
+    dialog.again.setText(password + "x")
+    dialog.accept()
+    assert dialog.error.text() == "the two passwords differ"
+    dialog.again.setText(password)
+    dialog.accept()
+    assert dialog.result() == dialog.DialogCode.Accepted, dialog.error.text()
+    assert page.select_user(name)
+    assert page.selected() is not None and page.selected().login_state == "can log in"  # type: ignore[union-attr]
+    kim = create_database(login_url(pg_db, name), password=lambda *_a: password)
+    try:
+        with kim.engine.connect() as conn:
+            assert conn.execute(text("SELECT DISTINCT vendor_id FROM purchase_orders")).scalars().all() == [sw.bolt]
+        page.toggle_active()
+        kim.dispose()
+        with pytest.raises(DBAPIError), kim.engine.connect():
+            pass
+    finally:
+        kim.dispose()
+    assert next(r for r in page.rows if r.username == name).login_state == "no login"
