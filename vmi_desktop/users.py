@@ -259,14 +259,16 @@ def set_role(session: Session, actor: Actor, username: str, role: Role, vendor_c
 
 
 def reset_password(session: Session, actor: Actor, username: str, password: str) -> None:
-    """Set a new password for a user's PostgreSQL login (your own too); refused on SQLite (no logins)."""
+    """Set a new password for a user's PostgreSQL login (your own too), creating the login of a user that
+    has none yet (demo users); refused on SQLite (no logins)."""
     require(actor, Action.MANAGE_USERS)
     if not _is_postgresql(session):
         raise ValidationError("the built-in SQLite database has no logins, so there is no password to reset")
     check_password(password)
     user = _get(session, username)
-    if user.db_login is None:
-        raise ValidationError(f"{username} has no PostgreSQL login")
+    if user.db_login is None:  # a user made without one (demo data, an older database): it gets its login now
+        user.db_login = check_login_name(user.username)
+        user.updated_by = actor.name
     if user.db_login == session.scalar(text("SELECT session_user")):
         verifier = scram_verifier(session, user.db_login, password)
         session.execute(text(f"ALTER ROLE CURRENT_USER PASSWORD '{verifier}'"))  # a verifier: [A-Za-z0-9+/=$:]

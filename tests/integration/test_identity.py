@@ -369,3 +369,21 @@ def test_a_supplier_asking_for_another_vendors_figures_is_refused(
     assert main([*base, "--vendor", "BOLT"]) == 2
     assert "sees only its own vendor's figures" in capsys.readouterr().err
     assert main([*base, "--vendor", "ACME"]) == 0
+
+
+def test_demo_data_on_postgresql_belongs_to_the_login_and_its_users_get_logins_on_demand(
+    pg_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("VMI_USER", raising=False)
+    monkeypatch.setenv("VMI_DATA_DIR", str(tmp_path / "data"))
+    assert main(["--database-url", pg_db.url, "demo", "--skus", "12", "--locations", "2", "--days", "20"]) == 0
+    me = login_postgresql(pg_db)
+    assert me.role is Role.PARTS_MANAGER and me.name == me.login  # the superuser's own login, not a typed name
+    password = secrets.token_urlsafe(12)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(password + "\n"))
+    assert main(["--database-url", pg_db.url, "users", "reset-password", "lead", "--password-stdin"]) == 0
+    lead_db = create_database(login_url(pg_db, "lead"), password=lambda *_a: password)
+    try:
+        assert login_postgresql(lead_db).role is Role.WAREHOUSE_LEAD
+    finally:
+        lead_db.dispose()

@@ -163,6 +163,14 @@ def test_actions_follow_the_role_save_undo_discard(
             assert not supplier.actions_by_hook[hook].isEnabled(), (key, hook)
     workspace = supplier.page("supplier")
     assert isinstance(workspace, SupplierWorkspacePage) and workspace.raise_button.isEnabled()
+    lead = _window(qtbot, contexts(sqlite_db, Actor("lina", Role.WAREHOUSE_LEAD)))
+    assert "supplier" not in lead.page_keys() and "users" not in lead.page_keys()
+    assert not lead.preview_action.isVisible()
+    lead.show_page("agreements")
+    agreements = page_of(lead, "agreements", TablePage)
+    assert not agreements.model.can_edit and not lead.actions_by_hook["save"].isEnabled()
+    # a lead sees every vendor (only a supplier's view is narrowed)
+    assert any("BOLT" in t for t in widget_texts(agreements))
 
 
 def test_on_sqlite_a_non_manager_is_a_labelled_read_only_preview(

@@ -115,6 +115,11 @@ def run(args: argparse.Namespace) -> int:
             if victim.exists():
                 victim.unlink()
         db = open_db(args)
+    manager = settings.username or current_os_user()
+    if db.is_postgresql:
+        # the login is the identity: the owner's (or a superuser's) login is the first parts manager, and
+        # row-level security lets it write the demo world
+        manager = login(db, settings).name
     print(f"filling {db.display_name()} (seed {args.seed})", flush=True)
     _, show = _progress()
     stats = generate(
@@ -126,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         movements=args.movements,
         progress=show,
-        manager=settings.username or current_os_user(),
+        manager=manager,
     )
     print_summary(stats)
     db.dispose()

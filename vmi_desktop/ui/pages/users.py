@@ -130,7 +130,7 @@ class UsersPage(QWidget):
         self.active_button.setEnabled(row is not None)
         self.active_button.setText("Enable" if row is not None and not row.active else "Disable")
         self.role_button.setEnabled(row is not None)
-        self.password_button.setEnabled(row is not None and row.db_login is not None)
+        self.password_button.setEnabled(row is not None and self.ctx.db.is_postgresql)
 
     def _open(self, dialog: Any, message: str) -> Any:
         def done() -> None:
