@@ -217,6 +217,11 @@ def parse_field(entity: str, field: str, value: object) -> Any:
     return parser(value)
 
 
+def parse_flag(value: object, what: str) -> bool:
+    """A yes/no cell (``yes``, ``no``, ``true``, ``1``...) as the forms and imports read it."""
+    return _bool(what)(value)
+
+
 def check_thresholds(min_qty: Decimal, max_qty: Decimal, sku_label: str = "", location_label: str = "") -> None:
     """Refuse a min above its max, naming the SKU and location when known."""
     if min_qty > max_qty:
