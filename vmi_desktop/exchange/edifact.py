@@ -82,19 +82,27 @@ def _latin1(value: str) -> str:
     return value
 
 
-def _py(tag: str, elements: Sequence[Element]) -> PySegment:
-    with warnings.catch_warnings():  # pydifact warns that it has no segment directory to check against
-        warnings.simplefilter("ignore")
-        return _segment(tag, elements)
+class _Writer:
+    """Segments as text: pydifact's serializer escapes every value with the release character."""
 
+    def __init__(self) -> None:
+        self.chars = _characters()
+        self.serializer = Serializer(self.chars)
 
-def _segment(tag: str, elements: Sequence[Element]) -> PySegment:
-    converted: list[str | list[str]] = []
-    for e in elements:
-        converted.append([_latin1(c) for c in e] if isinstance(e, tuple) else _latin1(e))
-    while converted and converted[-1] in ("", []):
-        converted.pop()
-    return PySegment(tag, *converted)
+    def segment(self, tag: str, elements: Sequence[Element]) -> str:
+        out: list[str] = []
+        escape = self.serializer.escape
+        for e in elements:
+            if isinstance(e, tuple):
+                parts = [escape(_latin1(c)) for c in e]
+                while parts and parts[-1] == "":
+                    parts.pop()
+                out.append(self.chars.component_separator.join(parts))
+            else:
+                out.append(escape(_latin1(e)))
+        while out and out[-1] == "":
+            out.pop()
+        return self.chars.data_separator.join([tag, *out]) + self.chars.segment_terminator
 
 
 def write(party: Party, reference: int, messages: Sequence[tuple[str, Sequence[Segment]]], *, now: datetime) -> bytes:
@@ -113,16 +121,16 @@ def write(party: Party, reference: int, messages: Sequence[tuple[str, Sequence[S
     ]
     if party.test:
         unb += ["", "", "", "", "", "1"]
-    segments = [_py("UNB", unb)]
+    w = _Writer()
+    lines = [w.chars.service_string_advice, w.segment("UNB", unb)]
     for index, (kind, body) in enumerate(messages, start=1):
         ref = str(index)
         version = ("D", "3", "UN") if kind == "CONTRL" else DIRECTORY
-        segments.append(_py("UNH", [ref, (kind, *version)]))
-        segments.extend(_py(str(seg[0]), seg[1:]) for seg in body)
-        segments.append(_py("UNT", [str(len(body) + 2), ref]))
-    segments.append(_py("UNZ", [str(len(messages)), str(reference)]))
-    text = Serializer(_characters()).serialize(segments, with_una_header=True, break_lines=True)
-    return text.encode("latin-1")
+        lines.append(w.segment("UNH", [ref, (kind, *version)]))
+        lines.extend(w.segment(str(seg[0]), seg[1:]) for seg in body)
+        lines.append(w.segment("UNT", [str(len(body) + 2), ref]))
+    lines.append(w.segment("UNZ", [str(len(messages)), str(reference)]))
+    return ("\n".join(lines) + "\n").encode("latin-1")
 
 
 def _decode_text(data: bytes) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, insert, select, update
+from sqlalchemy import CursorResult, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from vmi_desktop.catalog_service import FIELDS, check_thresholds, parse_field, parse_flag
@@ -53,9 +53,20 @@ class _Parsers:
     def __init__(self, entity: str) -> None:
         self.entity = entity
         self.empty_ok: dict[str, bool] = {}
+        #: parsed values by (field, cell): the parsers are pure, and columns repeat their values
+        self.memo: dict[tuple[str, type, Cell], tuple[bool, Any]] = {}
 
     def parse(self, field: str, cell: Cell) -> tuple[bool, Any]:
         """(given, value): an empty cell of a field that needs a value is "not given" (left as it is)."""
+        key = (field, type(cell), cell)
+        found = self.memo.get(key)
+        if found is None:
+            found = self._parse(field, cell)
+            if len(self.memo) < 500_000:
+                self.memo[key] = found
+        return found
+
+    def _parse(self, field: str, cell: Cell) -> tuple[bool, Any]:
         if field == "active":
             return (False, None) if _blank(cell) else (True, parse_flag(_cell_value(cell), "active"))
         if _blank(cell):
@@ -118,20 +129,17 @@ def _execute_updates(
 
 
 def _execute_inserts(session: Session, model: Any, rows: list[dict[str, Any]], actor: Actor) -> list[int]:
+    """executemany INSERTs in chunks; returns the new ids (those above the highest id before)."""
     if not rows:
         return []
     defaults = _defaults(model)
     now = utcnow()
-    ids: list[int] = []
     table = cast(Table, model.__table__)
+    before = session.scalar(select(func.max(table.c.id))) or 0
     full = [defaults | r | {"version": 1, "updated_at": now, "updated_by": actor.name} for r in rows]
     for start in range(0, len(full), CHUNK):
-        ids.extend(
-            session.scalars(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), full[start : start + CHUNK]
-            ).all()
-        )
-    return ids
+        session.execute(insert(table), full[start : start + CHUNK])
+    return list(session.scalars(select(table.c.id).where(table.c.id > before).order_by(table.c.id)))
 
 
 # -- SKUs, locations, vendors ------------------------------------------------------------------------
