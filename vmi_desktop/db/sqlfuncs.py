@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, cast, func, literal
+from sqlalchemy import ColumnElement, Float, cast, func, literal, literal_column
 from sqlalchemy.orm import Session
 
 
@@ -43,3 +43,14 @@ def days_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
     if dialect(session) == "postgresql":
         return cast(func.extract("epoch", end - start), Float) / 86400.0
     return func.julianday(end) - func.julianday(start)
+
+
+def flag(column: Any) -> ColumnElement[bool]:
+    """A boolean column as a bare predicate (``table.active``), on every dialect.
+
+    SQLAlchemy renders ``column.is_(True)`` as ``active IS 1`` and ``column == True`` as
+    ``active = 1`` on SQLite; neither matches a partial index declared ``WHERE is_primary AND
+    active``, so SQLite would not use it. The bare term does, on PostgreSQL too.
+    """
+    # untyped on purpose: a Boolean-typed column gets "= 1" appended on SQLite
+    return literal_column(f"{column.table.name}.{column.name}")

@@ -31,11 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vmi_desktop.quantities import fmt
 from vmi_desktop.queries import charts as chart_queries
 from vmi_desktop.queries import dashboard as dash
 from vmi_desktop.ui.charts import ConsumptionChart, StockChart, VendorCharts
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.numbers import format_decimal
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +268,16 @@ class DashboardPage(QWidget):
         elif name == "attention":
             self._fill(
                 self.attention_table,
-                [(p.part_number, p.location, fmt(p.on_hand), fmt(p.min_qty), fmt(p.max_qty)) for p in result],
+                [
+                    (
+                        p.part_number,
+                        p.location,
+                        format_decimal(p.on_hand),
+                        format_decimal(p.min_qty),
+                        format_decimal(p.max_qty),
+                    )
+                    for p in result
+                ],
             )
         else:
             open_orders, open_alerts, suppliers, locations = result
@@ -378,7 +387,7 @@ class DashboardPage(QWidget):
         self.pair = data
         limits = ""
         if data.stock.min_qty is not None and data.stock.max_qty is not None:
-            limits = f" · min {fmt(data.stock.min_qty)} / max {fmt(data.stock.max_qty)}"
+            limits = f" · min {format_decimal(data.stock.min_qty)} / max {format_decimal(data.stock.max_qty)}"
         self.chart_title.setText(f"{data.title}: {len(data.stock.times)} movements{limits}")
         self.stock_chart.plot_item.setTitle(f"Stock on hand — {data.title}")
         self.consumption_chart.plot_item.setTitle(f"Consumption — {data.title}")
