@@ -193,7 +193,8 @@ def main() -> int:
                 kind
             ]
             print(
-                f"{label}: time min {times[0]:.2f} s / median {statistics.median(times):.2f} s / max {times[-1]:.2f} s; "
+                f"{label}: time min {times[0]:.2f} s / median {statistics.median(times):.2f} s"
+                f" / max {times[-1]:.2f} s; "
                 f"peak RSS min {peaks[0]:.0f} / median {statistics.median(peaks):.0f} / max {peaks[-1]:.0f} MiB"
                 + (f"; {results[0]['bytes'] / 1e6:.1f} MB" if "bytes" in results[0] else "")
             )
