@@ -320,7 +320,10 @@ def test_any_cells_end_as_row_fates_never_a_crash_or_a_partial_write(
         _csv(
             path,
             AGREEMENT_HEADER,
-            [[str(c).replace(",", ";").replace("\n", " ").replace("\r", " ").replace('"', "") for c in r] for r in rows],
+            [
+                [str(c).replace(",", ";").replace("\n", " ").replace("\r", " ").replace('"', "") for c in r]
+                for r in rows
+            ],
         )
     else:
         _xlsx(

@@ -24,7 +24,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -57,9 +56,11 @@ from vmi_desktop.models import (
     ExchangeFile,
     InboxEvent,
     InboxStatus,
+    Location,
     OutboxMessage,
     OutboxStatus,
     PurchaseOrder,
+    Sku,
     Vendor,
     utcnow,
 )
@@ -192,22 +193,23 @@ def outbound_message(session: Session, row: OutboxMessage) -> Outbound | list[Fu
         po = session.scalar(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number))
         if po is None:
             raise ExchangeError(f"order {po_number} no longer exists")
-        order = payloads.purchase_order_bodies(session, po)
-        lines = tuple(
-            OrderLine(
-                line=int(ln["line"]),
-                sku=str(ln["sku"]),
-                supplier_sku=ln["supplier_sku"],
-                quantity=Decimal(str(ln["quantity"])),
-                uom=str(ln["uom"]),
-                unit_price=None if ln["unit_price"] is None else Decimal(str(ln["unit_price"])),
-                currency=str(ln["currency"]),
-                need_by=None,
-            )
-            for b in order
-            for ln in b["lines"]
+        location = session.get_one(Location, po.location_id).code
+        parts = dict(
+            session.execute(select(Sku.id, Sku.part_number).where(Sku.id.in_([ln.sku_id for ln in po.lines]))).all()
         )
-        location = order[0]["location_code"] if order else ""
+        lines = tuple(  # every line, cancelled ones too: the cancel names what was ordered
+            OrderLine(
+                ln.line_no,
+                parts[ln.sku_id],
+                ln.supplier_sku or None,
+                ln.quantity_ordered,
+                ln.uom,
+                ln.unit_price,
+                po.currency,
+                ln.need_by,
+            )
+            for ln in po.lines
+        )
         return CancelOrder(
             str(body["message_id"]),
             po_number,
