@@ -85,3 +85,13 @@ def test_units_are_listed_and_a_parts_manager_adds_one(url: str, capsys: pytest.
     assert "unit DRUM (drum) added: whole units" in capsys.readouterr().out
     assert main(["--database-url", url, "units", "add", "DRUM", "again", "--measured"]) == 2
     assert "unit DRUM already exists" in capsys.readouterr().err
+
+
+def test_the_window_starts_without_building_the_subcommands() -> None:
+    from vmi_desktop.cli import _gui_arguments
+
+    args = _gui_arguments(["--database-url", "sqlite:///x.db", "--user", "alice", "-v"])
+    assert args is not None and (args.database_url, args.user, args.verbose) == ("sqlite:///x.db", "alice", True)
+    assert _gui_arguments(["db", "status"]) is None
+    assert _gui_arguments(["--help"]) is None
+    assert _gui_arguments(["--bogus"]) is None  # the full parser says what is wrong

@@ -6,14 +6,17 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from vmi_desktop.bootstrap import login
 from vmi_desktop.cli._common import open_db, settings_from
 from vmi_desktop.cli._types import bounded_int
 from vmi_desktop.config import current_os_user
-from vmi_desktop.demo import GenerationStats, check_sizes, database_is_empty, generate
 from vmi_desktop.errors import PermissionDenied, ValidationError
 from vmi_desktop.models import Role
+
+if TYPE_CHECKING:
+    from vmi_desktop.demo import GenerationStats
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -78,6 +81,8 @@ def print_summary(stats: GenerationStats) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vmi_desktop.demo import check_sizes, database_is_empty, generate  # numpy: only when generating
+
     settings = settings_from(args)
     check_sizes(args.skus, args.locations, args.vendors, args.days)  # before anything is touched
     db = open_db(args)

@@ -54,3 +54,26 @@ def flag(column: Any) -> ColumnElement[bool]:
     """
     # untyped on purpose: a Boolean-typed column gets "= 1" appended on SQLite
     return literal_column(f"{column.table.name}.{column.name}")
+
+
+def as_float(session: Session, expr: Any) -> ColumnElement[Any]:
+    """An exact-decimal expression as a float in natural units, for what is only drawn or exported.
+
+    Skips the exact Decimal conversion of each value: a chart of ten years of movements reads
+    thousands of rows, and floats are what it draws anyway.
+    """
+    scale = getattr(getattr(expr, "type", None), "scale", 3)
+    if dialect(session) == "sqlite":
+        return cast(expr, Float) / literal(float(10**scale))
+    return cast(expr, Float)
+
+
+def epoch_seconds(session: Session, column: Any) -> ColumnElement[Any]:
+    """A UTC timestamp column as seconds since 1970, computed in SQL (no datetime per row).
+
+    On SQLite this goes through julianday(), a double: exact to about 20 microseconds, so callers
+    round to the millisecond.
+    """
+    if dialect(session) == "postgresql":
+        return cast(func.extract("epoch", column), Float)
+    return (func.julianday(column) - literal(2440587.5)) * literal(86400.0)

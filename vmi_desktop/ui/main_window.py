@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vmi_desktop import __version__
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
 
@@ -265,7 +264,9 @@ class MainWindow(QMainWindow):
             action.setEnabled(page_hook(page, hook) is not None)
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About VMI Desktop", f"VMI Desktop {__version__}\nVendor-managed inventory.")
+        from vmi_desktop.ui.about import show_about
+
+        show_about(self, self.ctx.db.display_name(), self.ctx.settings)
 
     # -- status bar --------------------------------------------------------------------------
 
