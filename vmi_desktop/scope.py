@@ -33,6 +33,7 @@ from vmi_desktop.models import (
     Alert,
     AuditEntry,
     CycleCount,
+    ExchangeFile,
     InboxEvent,
     Location,
     OutboxMessage,
@@ -232,6 +233,41 @@ def may_see_vendor(actor: Actor, vendor_id: int | None) -> bool:
     return not actor.is_supplier or (vendor_id is not None and vendor_id == actor.vendor_id)
 
 
+#: Columns a supplier may read of the tables it may not read whole: the rest is how the customer reaches and
+#: authenticates to the vendor (URLs, client ids, folders, EDI addressing) or the customer's own cost (it may
+#: be another vendor's price). Migration 0005 grants exactly these columns to supplier logins.
+SUPPLIER_COLUMNS: dict[Any, frozenset[str]] = {
+    Vendor: frozenset(
+        {
+            "id",
+            "code",
+            "name",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "connection_kind",
+            "customer_id",
+            "sync_interval_s",
+            "active",
+            "version",
+            "updated_at",
+            "updated_by",
+        }
+    ),
+    Sku: frozenset(
+        {"id", "part_number", "description", "uom", "criticality", "active", "version", "updated_at", "updated_by"}
+    ),
+}
+
+
+def readable(actor: Actor, model: Any, column: str) -> bool:
+    """Whether ``actor`` may read ``column`` of ``model``'s rows it sees (staff: every column)."""
+    if not actor.is_supplier:
+        return True
+    allowed = SUPPLIER_COLUMNS.get(model)
+    return allowed is None or column in allowed
+
+
 def agreement_of(actor: Actor, agreement: Any) -> ColumnElement[bool]:
     """For a supplier: rows of ``agreement`` (an alias of supply_agreements) that are its own and active."""
     if not actor.is_supplier:
@@ -278,6 +314,7 @@ def visible(actor: Actor, model: Any) -> ColumnElement[bool]:
             )
         ),
         OutboxMessage: lambda: OutboxMessage.vendor_id == vendor,
+        ExchangeFile: lambda: ExchangeFile.vendor_id == vendor,
         InboxEvent: lambda: InboxEvent.vendor_id == vendor,
         AuditEntry: lambda: AuditEntry.vendor_id == vendor,
     }

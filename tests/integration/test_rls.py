@@ -282,3 +282,23 @@ def test_the_position_function_sums_what_the_app_sums_and_only_for_the_callers_p
         mine = open_quantity_for_check(s, skus, locations)
     acme_pairs = {(sw.world.skus[k[1]], sw.world.locations[k[2]]) for k in sw.world.agreements if k[0] == "ACME"}
     assert mine == {pair: q for pair, q in everything.items() if pair in acme_pairs}
+
+
+def test_a_supplier_login_may_read_exactly_the_columns_the_app_shows_it(pg_db: Database) -> None:
+    from vmi_desktop.models import Sku, Vendor
+    from vmi_desktop.scope import SUPPLIER_COLUMNS
+
+    with pg_db.engine.connect() as conn:
+        for model in (Vendor, Sku):
+            table = {Vendor: "vendors", Sku: "skus"}[model]
+            granted = {
+                row[0]
+                for row in conn.execute(
+                    text(
+                        "SELECT column_name FROM information_schema.columns WHERE table_name = :t "
+                        "AND has_column_privilege('vmi_supplier', :t, column_name, 'SELECT')"
+                    ),
+                    {"t": table},
+                )
+            }
+            assert granted == set(SUPPLIER_COLUMNS[model]), table

@@ -19,7 +19,7 @@ from vmi_desktop.models import (
     Vendor,
 )
 from vmi_desktop.queries.base import Column, Kind, PageRequest, TableQuery, contains
-from vmi_desktop.scope import Actor, location_filter, vendor_filter, visible
+from vmi_desktop.scope import Actor, location_filter, readable, vendor_filter, visible
 
 
 def _active_filter(expr: Any, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
@@ -57,7 +57,7 @@ class SkusQuery(TableQuery):
 
     def hidden_columns(self, actor: Actor) -> frozenset[str]:
         # the customer's own cost may be another vendor's price
-        return frozenset({"unit_cost"}) if actor.is_supplier else frozenset()
+        return frozenset(c.key for c in self.columns if not readable(actor, Sku, c.expr.key))
 
     def search(self, text: str) -> ColumnElement[bool]:
         return or_(contains(Sku.part_number, text), contains(Sku.description, text))
@@ -148,7 +148,7 @@ class VendorsQuery(TableQuery):
 
     def hidden_columns(self, actor: Actor) -> frozenset[str]:
         # how the customer reaches and authenticates to a vendor is not the vendor's to read
-        return frozenset({"base_url"}) if actor.is_supplier else frozenset()
+        return frozenset(c.key for c in self.columns if not readable(actor, Vendor, c.expr.key))
 
     def search(self, text: str) -> ColumnElement[bool]:
         return or_(contains(Vendor.code, text), contains(Vendor.name, text), contains(Vendor.contact_name, text))

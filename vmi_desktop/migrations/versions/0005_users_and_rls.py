@@ -1,7 +1,7 @@
 """users are database logins; row-level security on PostgreSQL
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-03
 
 Both engines: ``users.db_login`` (the PostgreSQL login that is the user, unique), and two audit
@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -137,6 +137,7 @@ SUPPLIER_ROWS: dict[str, tuple[str, str | None]] = {
         f" AND a.vendor_id = {V} AND a.active)",
     ),
     "outbox_messages": (f"vendor_id = {V}", None),
+    "exchange_files": (f"vendor_id = {V}", None),
     "inbox_events": (f"vendor_id = {V}", None),
     "audit_entries": (f"vendor_id = {V}", f"vendor_id = {V}"),
 }
@@ -167,6 +168,7 @@ LEAD_WRITES: dict[str, str] = {
     "outbox_messages": "INSERT, UPDATE",
     "inbox_events": "INSERT",
     "sync_state": "INSERT, UPDATE",
+    "exchange_files": "INSERT, UPDATE",
     "counters": "INSERT, UPDATE",
     "audit_entries": "INSERT",
 }
