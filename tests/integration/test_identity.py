@@ -387,3 +387,21 @@ def test_demo_data_on_postgresql_belongs_to_the_login_and_its_users_get_logins_o
         assert login_postgresql(lead_db).role is Role.WAREHOUSE_LEAD
     finally:
         lead_db.dispose()
+
+
+@pytest.mark.keyring_daemon
+def test_a_login_password_kept_in_the_real_secret_service_opens_the_database(
+    pg_db: Database, sw: SharedWorld, tmp_path: Path
+) -> None:
+    store = CredentialStore(config_dir=tmp_path / "config", data_dir=tmp_path / "data")  # the machine's keyring
+    url = make_url(pg_db.url)
+    host, port, name = str(url.host), int(url.port or 5432), str(url.database)
+    store.set_login_password(host, port, name, sw.logins["pm"], sw.passwords["pm"])
+    assert "SecretService" in store.remembered_backend()  # type: ignore[operator]
+    settings = Settings(data_dir=tmp_path, config_dir=tmp_path, database_url=login_url(pg_db, sw.logins["pm"]))
+    db = open_database(settings, CredentialStore(config_dir=tmp_path / "config", data_dir=tmp_path / "data"))
+    try:
+        assert login_postgresql(db).role is Role.PARTS_MANAGER
+    finally:
+        db.dispose()
+        store.delete_login_password(host, port, name, sw.logins["pm"])
