@@ -204,12 +204,15 @@ def suggest_many(
     moq: npt.ArrayLike = 0.0,
     whole: npt.ArrayLike = True,
     half_life_days: float = 365.0,
+    order_cycle: npt.ArrayLike | None = None,
     keep_curves: bool = False,
     report: ProgressFn | None = None,
 ) -> SuggestionBatch:
     """Suggested (min, max) for each history row; see the module docstring for the model.
 
-    ``lead_days``, ``pack``, ``moq`` and ``whole`` are one value or one per row. ``keep_curves``
+    ``lead_days``, ``pack``, ``moq`` and ``whole`` are one value or one per row. ``order_cycle``
+    (units, one per row) replaces ``review_days`` of mean demand as max - min, e.g. to keep each
+    agreement's current cycle so that a comparison with it is fair. ``keep_curves``
     keeps each pair's fill and on-hand curve over every min (for the system allocation).
     ``report(fraction, text)`` is called between batches and may raise to cancel.
     """
@@ -226,7 +229,8 @@ def suggest_many(
     moqs = _per_pair(moq, n, "minimum order quantity")
     wholes = np.broadcast_to(np.asarray(whole, dtype=bool), (n,)).copy()
     fit = fit_many(matrix, half_life_days)
-    grid = _Grid(matrix, fit, leads, packs, moqs, wholes, review_days, half_life_days)
+    cycle = review_days * fit.mean if order_cycle is None else _per_pair(order_cycle, n, "order cycle")
+    grid = _Grid(matrix, fit, leads, packs, moqs, wholes, cycle, half_life_days)
 
     min_cells = np.zeros(n, dtype=np.int64)
     fill = np.ones(n)
@@ -281,11 +285,11 @@ class _Grid:
         packs: FloatArray,
         moqs: FloatArray,
         wholes: npt.NDArray[np.bool_],
-        review_days: float,
+        cycle: FloatArray,
         half_life_days: float,
     ) -> None:
         n, days = matrix.shape
-        self.delta = np.maximum(_round_units(review_days * fit.mean, wholes), packs)
+        self.delta = np.maximum(_round_units(cycle, wholes), packs)
         moq_packs = np.ceil(moqs / packs - 1e-9) * packs
         self.cycle = np.maximum(self.delta, moq_packs)  # what one order brings, at least
         self.rows, self.cols = np.nonzero(matrix)  # row-major: each row's entries are contiguous
