@@ -16,7 +16,11 @@ Demand model (per pair, fitted by ``fit_many``)
     Syntetos-Boylan cut-offs 1.32 and 0.49 into smooth, erratic, intermittent and lumpy ("none"
     when there is no demand). For erratic and lumpy parts (CV² ≥ 0.49) the empirical sizes are
     smoothed with a log-normal kernel, because the largest of a few dozen lumpy demands is not
-    the largest there will be, and the unit fill rate is decided by the large ones.
+    the largest there will be, and the unit fill rate is decided by the large ones. The kernel is
+    two standard errors of the mean log size wide (``2 sd / √n``), so it fades as history grows;
+    that width was chosen on seed 0 of ``bench/policy.py`` (checked on seeds 3 to 5), and the
+    bench reports seeds 1 and 2. Days are taken as independent: demand that clusters on weekdays
+    is more regular than that over a lead time, so the model errs on the side of more stock there.
 
 Fill rate of (s, S) under daily review (derivation)
     Let ``IP⁺ₜ`` be the position after ordering on day t and ``X_k`` the demand of k days. Every
@@ -49,8 +53,9 @@ Computation
     transform length; 100,000 pairs take well under a minute (``bench/policy.py``).
 
 Choice
-    The order cycle is fixed: ``S - s`` is ``review_days`` of mean demand, never less than one
-    pack, so a lower stock can only come from a better ``s``, never from ordering more often.
+    The order cycle is fixed: ``S - s`` is ``review_days`` of mean demand (or a given
+    ``order_cycle``, such as an agreement's current max - min), never less than one pack, so a
+    lower stock can only come from a better ``s``, never from ordering more often.
     ``s`` is the smallest min whose expected fill reaches the target (fill rises with ``s`` for a
     fixed ``S - s``). A part without demand gets ``min = 0`` and ``max`` = one pack.
 """

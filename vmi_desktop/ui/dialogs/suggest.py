@@ -82,10 +82,10 @@ COLUMNS = (
     ("s_max", "Suggested max"),
     ("fill_now", "Fill now"),
     ("fill_new", "Fill suggested"),
-    ("out_now", "Stock-out days now"),
-    ("out_new", "Stock-out days suggested"),
-    ("value_now", "Stock value now"),
-    ("value_new", "Stock value suggested"),
+    ("out_now", "Stock-outs now"),
+    ("out_new", "Stock-outs suggested"),
+    ("value_now", "Value now"),
+    ("value_new", "Value suggested"),
 )
 _NUMERIC = {k for k, _ in COLUMNS[5:]}
 
@@ -157,6 +157,10 @@ class SuggestionsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and key in _NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if key in ("out_now", "out_new"):
+                return "days with demand not filled from stock, in the replay"
+            if key in ("value_now", "value_new"):
+                return "mean stock on hand x unit cost, in the replay"
             if key == "apply" and not s.changes:
                 return "the suggestion is what the agreement has already"
             if key == "class":
@@ -242,6 +246,11 @@ class ReplayChart(ChartPanel):
         t = suggestion.terms
         self.plot_item.setTitle(f"Replay of {t.part_number} at {t.location_code} ({t.vendor_code})")
         self.auto_range()
+        # headroom above the highest line, so the legend across the top hides none of it
+        top = max(
+            float(np.max(data.current_on_hand)), float(np.max(data.suggested_on_hand)), float(np.max(data.demand))
+        )
+        self.plot_item.setYRange(0, max(top, 1.0) * 1.35, padding=0)
 
 
 class SuggestThresholdsDialog(QDialog):
