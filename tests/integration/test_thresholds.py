@@ -20,7 +20,7 @@ from vmi_desktop.cli import main
 from vmi_desktop.db import Database, create_database
 from vmi_desktop.errors import NotFoundError, PermissionDenied
 from vmi_desktop.models import AuditEntry, MovementKind, Role, Sku, StockMovement, SupplyAgreement, utcnow
-from vmi_desktop.replenishment import policy
+from vmi_desktop.replenishment import policy, thresholds
 from vmi_desktop.replenishment.replay import replay
 from vmi_desktop.replenishment.thresholds import (
     ThresholdSetting,
@@ -67,11 +67,17 @@ def test_suggestions_learn_from_the_ledger_and_replay_both_policies(db: Database
     assert world.agreements[("ACME", "P-1", "WH-1")] == steady.terms.agreement_id
 
 
-def test_daily_consumption_sums_consumption_per_utc_day_and_ignores_other_movements(db: Database) -> None:
+@pytest.mark.parametrize("one_pass", [False, True], ids=["pair lists", "one pass"])
+def test_daily_consumption_sums_consumption_per_utc_day_and_ignores_other_movements(
+    db: Database, one_pass: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if one_pass:
+        monkeypatch.setattr(thresholds, "_SCAN_ABOVE", 0)
     with db.transaction() as session:
         world = build_world(session)
         pair = (world.skus["P-1"], world.locations["WH-1"])
         day = datetime(2026, 3, 10, tzinfo=UTC)
+        other = (world.skus["P-2"], world.locations["WH-1"])  # not asked for: left out in either way
         rows = [
             (MovementKind.CONSUMPTION, -2, day + timedelta(hours=1)),
             (MovementKind.CONSUMPTION, -3, day + timedelta(hours=23, minutes=59)),
@@ -92,6 +98,17 @@ def test_daily_consumption_sums_consumption_per_utc_day_and_ignores_other_moveme
                     "recorded_by": "t",
                 }
                 for kind, q, at in rows
+            ]
+            + [
+                {
+                    "sku_id": other[0],
+                    "location_id": other[1],
+                    "kind": MovementKind.CONSUMPTION,
+                    "quantity": Decimal(-9),
+                    "on_hand_after": Decimal(0),
+                    "occurred_at": day,
+                    "recorded_by": "t",
+                }
             ],
         )
     with db.sessions() as session:

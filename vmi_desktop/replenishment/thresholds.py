@@ -38,9 +38,13 @@ from vmi_desktop.scope import Action, Actor, require, vendor_filter
 from vmi_desktop.units import is_whole
 
 Progress = Callable[[float, str], None]
-#: Pairs read and computed at once (a history matrix of this many rows).
-CHUNK = 2000
+#: Pairs computed at once (a history matrix of this many rows).
+CHUNK = 1500
+#: Up to this many pairs the whole selection's history is read at once (one pass when it is large).
+_READ_AT_ONCE = 40_000
 _IN_LIST = 500
+#: Above this many pairs the history is read in one pass over the window rather than by pair lists.
+_SCAN_ABOVE = 1500
 
 
 @dataclass(frozen=True)
@@ -255,23 +259,30 @@ def daily_consumption(
     first = datetime(start.year, start.month, start.day, tzinfo=UTC)
     end = first + timedelta(days=days)
     day = day_of(session, StockMovement.occurred_at)
-    distinct = sorted(row_of)
-    for chunk_start in range(0, len(distinct), _IN_LIST):
-        chunk = distinct[chunk_start : chunk_start + _IN_LIST]
-        stmt = (
-            select(StockMovement.sku_id, StockMovement.location_id, day, -func.sum(StockMovement.quantity))
-            .where(
-                StockMovement.kind == MovementKind.CONSUMPTION,
-                StockMovement.occurred_at >= first,
-                StockMovement.occurred_at < end,
-                tuple_(StockMovement.sku_id, StockMovement.location_id).in_(chunk),
-            )
-            .group_by(StockMovement.sku_id, StockMovement.location_id, day)
+    base = (
+        select(StockMovement.sku_id, StockMovement.location_id, day, -func.sum(StockMovement.quantity))
+        .where(
+            StockMovement.kind == MovementKind.CONSUMPTION,
+            StockMovement.occurred_at >= first,
+            StockMovement.occurred_at < end,
         )
-        for sku_id, location_id, when, quantity in session.execute(stmt):
+        .group_by(StockMovement.sku_id, StockMovement.location_id, day)
+    )
+    distinct = sorted(row_of)
+    if len(distinct) > _SCAN_ABOVE:
+        # many pairs: one pass over the window's consumption beats many IN lists (pairs not asked for are skipped)
+        statements = [base]
+    else:
+        statements = [
+            base.where(tuple_(StockMovement.sku_id, StockMovement.location_id).in_(distinct[k : k + _IN_LIST]))
+            for k in range(0, len(distinct), _IN_LIST)
+        ]
+    for stmt in statements:
+        for sku_id, location_id, when, quantity in session.connection().execute(stmt):
+            rows = row_of.get((sku_id, location_id))
             index = (as_date(when) - start).days
-            if 0 <= index < days:
-                for row in row_of[(sku_id, location_id)]:
+            if rows is not None and 0 <= index < days:
+                for row in rows:
                     matrix[row, index] = float(quantity)
     return matrix
 
@@ -332,11 +343,19 @@ def suggest_thresholds(
     batches: list[policy.SuggestionBatch] = []
     replay_rows: list[npt.NDArray[np.float64]] = []
     total = max(len(terms), 1)
+    whole_history = None
+    if len(terms) <= _READ_AT_ONCE:
+        if report is not None:
+            report(0.0, f"reading the history of {len(terms):,} agreements")
+        whole_history = daily_consumption(session, [(t.sku_id, t.location_id) for t in terms], start, history_days)
     for chunk_start in range(0, len(terms), CHUNK):
         chunk = terms[chunk_start : chunk_start + CHUNK]
         if report is not None:
             report(0.9 * chunk_start / total, f"reading the history of {chunk_start:,} of {len(terms):,} agreements")
-        history = daily_consumption(session, [(t.sku_id, t.location_id) for t in chunk], start, history_days)
+        if whole_history is not None:
+            history = whole_history[chunk_start : chunk_start + len(chunk)]
+        else:
+            history = daily_consumption(session, [(t.sku_id, t.location_id) for t in chunk], start, history_days)
         batch = policy.suggest_many(
             history,
             [t.lead_time_days for t in chunk],

@@ -330,6 +330,7 @@ class SuggestThresholdsDialog(QDialog):
         self.progress.setVisible(False)
         self.progress_text = QLabel("")
         self.error = error_label()
+        self.error.setVisible(False)
 
         self.model = SuggestionsModel(self)
         self.model.chosen_changed.connect(self._update_apply)
@@ -373,12 +374,19 @@ class SuggestThresholdsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(second)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.progress_text)
+        status = QHBoxLayout()
+        status.addWidget(self.progress, 1)
+        status.addWidget(self.progress_text)
+        layout.addLayout(status)
         layout.addWidget(self.error)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.totals)
         layout.addLayout(buttons)
+
+    def say_error(self, text: str) -> None:
+        """Show (or with "" clear) what was refused and why, under the form."""
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
 
     def _scope_text(self) -> str:
         if self.agreement_ids is None:
@@ -391,7 +399,7 @@ class SuggestThresholdsDialog(QDialog):
         """Compute suggestions on the task runner (progress shown, Close cancels)."""
         if self.handle is not None:
             return None
-        self.error.setText("")
+        self.say_error("")
         self._busy(True)
         db, actor = self.ctx.db, self.ctx.actor
         ids, request = self.agreement_ids, self.request
@@ -458,7 +466,7 @@ class SuggestThresholdsDialog(QDialog):
     def _failed(self, error: BaseException) -> None:
         self.handle = None
         self._busy(False)
-        self.error.setText(describe_db_error(error) if isinstance(error, SQLAlchemyError) else str(error))
+        self.say_error(describe_db_error(error) if isinstance(error, SQLAlchemyError) else str(error))
 
     def _cancelled(self) -> None:
         self.handle = None
@@ -512,7 +520,7 @@ class SuggestThresholdsDialog(QDialog):
                 self.chart.show_trace(suggestion, data)
                 self.traced.emit()
 
-        self.ctx.runner.run(work, on_result=done, on_error=lambda exc: self.error.setText(str(exc)))
+        self.ctx.runner.run(work, on_result=done, on_error=lambda exc: self.say_error(str(exc)))
 
     # -- applying ----------------------------------------------------------------------------
 
@@ -535,7 +543,7 @@ class SuggestThresholdsDialog(QDialog):
                 uow.changes.agreements.update(e.edit_id for e in batch.edits)
             return batch
 
-        self.error.setText("")
+        self.say_error("")
         self._busy(True)
         self.handle = self.ctx.runner.run(
             work,
