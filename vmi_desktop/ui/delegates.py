@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QDate, QModelIndex, QPersistentModelIndex, QRegularExpression, Qt
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtCore import QAbstractItemModel, QDate, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -17,12 +17,13 @@ from PySide6.QtWidgets import (
 )
 
 from vmi_desktop.queries.base import Column, Kind
+from vmi_desktop.ui.models.table import RAW_ROLE
+from vmi_desktop.ui.numbers import format_decimal, read_number
 
 Index = QModelIndex | QPersistentModelIndex
 
-#: A decimal number with up to 3 (quantities) or 4 (money) decimals, '.' or ',' as separator.
-QTY_PATTERN = QRegularExpression(r"^\s*-?\d{0,15}([.,]\d{0,3})?\s*$")
-MONEY_PATTERN = QRegularExpression(r"^\s*-?\d{0,14}([.,]\d{0,4})?\s*$")
+#: Decimals a number column takes.
+DECIMALS = {Kind.QTY: 3, Kind.MONEY: 4}
 
 
 def _column(index: Index) -> Column | None:
@@ -36,9 +37,10 @@ def _column(index: Index) -> Column | None:
 class CellDelegate(QStyledItemDelegate):
     """Picks the editor from the model's column description.
 
-    Numbers accept only what parses (the validator allows a minus sign so the
-    domain can say "must not be negative" at the cell instead of silently
-    swallowing the key).
+    Numbers are typed freely and parsed in the user's locale when the edit is
+    committed (``ui.numbers``): what does not parse reaches the model as an
+    ``InvalidInput`` and its reason shows at the cell, instead of a validator
+    silently swallowing keys ("1e3" used to become 13).
     """
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
@@ -64,12 +66,7 @@ class CellDelegate(QStyledItemDelegate):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
             return edit
-        line = QLineEdit(parent)
-        if column.kind is Kind.QTY:
-            line.setValidator(QRegularExpressionValidator(QTY_PATTERN, line))
-        elif column.kind is Kind.MONEY:
-            line.setValidator(QRegularExpressionValidator(MONEY_PATTERN, line))
-        return line
+        return QLineEdit(parent)
 
     def setEditorData(self, editor: QWidget, index: Index) -> None:
         value: Any = index.data(Qt.ItemDataRole.EditRole)
@@ -85,7 +82,11 @@ class CellDelegate(QStyledItemDelegate):
             date = QDate.fromString(str(value), "yyyy-MM-dd")
             editor.setDate(date if date.isValid() else QDate.currentDate())
         elif isinstance(editor, QLineEdit):
-            editor.setText("" if value is None else str(value))
+            raw = index.data(RAW_ROLE)
+            if isinstance(raw, Decimal):
+                editor.setText(format_decimal(raw, grouping=False))
+            else:
+                editor.setText("" if value is None else str(value))
         else:
             super().setEditorData(editor, index)
 
@@ -97,6 +98,11 @@ class CellDelegate(QStyledItemDelegate):
         elif isinstance(editor, QDateEdit):
             model.setData(index, editor.date().toString("yyyy-MM-dd"), Qt.ItemDataRole.EditRole)
         elif isinstance(editor, QLineEdit):
-            model.setData(index, editor.text(), Qt.ItemDataRole.EditRole)
+            column = _column(index)
+            text = editor.text()
+            if column is not None and column.kind in DECIMALS:
+                model.setData(index, read_number(text, what=column.title, decimals=DECIMALS[column.kind]))
+            else:
+                model.setData(index, text, Qt.ItemDataRole.EditRole)
         else:
             super().setModelData(editor, model, index)

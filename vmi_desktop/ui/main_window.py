@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vmi_desktop import __version__
 from vmi_desktop.ui.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -62,6 +61,10 @@ class MainWindow(QMainWindow):
     ``save()``, ``undo()`` and ``discard()`` (the menu and toolbar call them),
     ``save_state(QSettings)`` / ``restore_state(QSettings)`` for column
     layouts, and a ``status_message`` signal (str) for the status bar.
+
+    A page may be added as a factory: it is built the first time it is shown
+    (or asked for with ``page``), so the window is usable before every page's
+    imports and first queries have run.
     """
 
     def __init__(self, ctx: AppContext, *, build: bool = True) -> None:
@@ -69,6 +72,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setWindowTitle("VMI Desktop")
         self._pages: dict[str, QWidget] = {}
+        self._factories: dict[str, Callable[[], QWidget]] = {}
         self._keys: list[str] = []
         #: Ask before closing with unsaved edits (tests turn it off).
         self.confirm_unsaved = True
@@ -103,13 +107,25 @@ class MainWindow(QMainWindow):
 
     # -- pages -------------------------------------------------------------------------------
 
-    def add_page(self, key: str, title: str, widget: QWidget, shortcut: str | None = None) -> None:
-        """Add a navigation entry (in insertion order); Ctrl+1..9 by default for the first nine."""
-        if key in self._pages:
+    def add_page(
+        self, key: str, title: str, widget: QWidget | Callable[[], QWidget], shortcut: str | None = None
+    ) -> None:
+        """Add a navigation entry (in insertion order); Ctrl+1..9 by default for the first nine.
+
+        ``widget`` may be a factory, called when the page is first shown.
+        """
+        if key in self._pages or key in self._factories:
             raise ValueError(f"page {key!r} already added")
-        self._pages[key] = widget
         self._keys.append(key)
-        self.stack.addWidget(widget)
+        if isinstance(widget, QWidget):
+            self._pages[key] = widget
+            self.stack.addWidget(widget)
+            self._wire(key, widget)
+        else:
+            self._factories[key] = widget
+            placeholder = QWidget()
+            placeholder.setObjectName(f"placeholder:{key}")
+            self.stack.addWidget(placeholder)
         item = QListWidgetItem(title)
         item.setData(Qt.ItemDataRole.UserRole, key)
         self.nav.addItem(item)
@@ -120,6 +136,8 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False, k=key: self.show_page(k))
         self.go_menu.addAction(action)
+
+    def _wire(self, key: str, widget: QWidget) -> None:
         signal = getattr(widget, "status_message", None)
         if signal is not None and hasattr(signal, "connect"):
             signal.connect(self.show_message)
@@ -136,8 +154,29 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(self._keys.index(key))
 
     def page(self, key: str) -> QWidget:
-        """The widget of page ``key``."""
+        """The widget of page ``key`` (built now if it was added as a factory)."""
+        if key not in self._pages:
+            self._build_page(key)
         return self._pages[key]
+
+    def built_pages(self) -> dict[str, QWidget]:
+        """The pages built so far (the others have not been shown yet)."""
+        return dict(self._pages)
+
+    def _build_page(self, key: str) -> None:
+        factory = self._factories.pop(key)
+        index = self._keys.index(key)
+        placeholder = self.stack.widget(index)
+        widget = factory()
+        self._pages[key] = widget
+        current = self.stack.currentIndex() == index
+        self.stack.insertWidget(index, widget)
+        if placeholder is not None:
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+        if current:
+            self.stack.setCurrentIndex(index)
+        self._wire(key, widget)
 
     def page_keys(self) -> list[str]:
         """Keys of the pages, in navigation order."""
@@ -145,8 +184,8 @@ class MainWindow(QMainWindow):
 
     def current_page(self) -> QWidget | None:
         """The page shown now."""
-        widget = self.stack.currentWidget()
-        return widget
+        key = self.current_key()
+        return self._pages.get(key) if key is not None else None
 
     def current_key(self) -> str | None:
         """The key of the page shown now."""
@@ -155,7 +194,7 @@ class MainWindow(QMainWindow):
 
     def _on_nav_changed(self, row: int) -> None:
         if 0 <= row < len(self._keys):
-            self.stack.setCurrentWidget(self._pages[self._keys[row]])
+            self.stack.setCurrentWidget(self.page(self._keys[row]))
         self._update_actions()
 
     # -- actions -----------------------------------------------------------------------------
@@ -209,7 +248,9 @@ class MainWindow(QMainWindow):
             action.setEnabled(page_hook(page, hook) is not None)
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About VMI Desktop", f"VMI Desktop {__version__}\nVendor-managed inventory.")
+        from vmi_desktop.ui.about import show_about
+
+        show_about(self, self.ctx.db.display_name(), self.ctx.settings)
 
     # -- status bar --------------------------------------------------------------------------
 

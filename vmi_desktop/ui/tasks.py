@@ -17,6 +17,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from vmi_desktop.db.errors import DatabaseError
+from vmi_desktop.errors import VmiError
+
 log = logging.getLogger(__name__)
 
 Report = Callable[[float, str], None]
@@ -69,8 +72,12 @@ class _Runnable(QRunnable):
             result = self.fn(report)
         except Cancelled:
             self.signals.cancelled.emit()
-        except Exception as exc:  # delivered to the UI, which shows it
-            log.debug("task failed: %s", "".join(traceback.format_exception(exc)))
+        except Exception as exc:  # delivered to the UI, which shows it; logged so IT sees it too
+            name = getattr(self.fn, "__qualname__", type(self.fn).__name__)
+            if isinstance(exc, VmiError | DatabaseError):  # a refusal with a message a person can act on
+                log.error("background task %s failed: %s", name, exc)
+            else:  # a bug: the traceback goes to the log file
+                log.error("background task %s failed: %s", name, "".join(traceback.format_exception(exc)).rstrip())
             self.signals.error.emit(exc)
         else:
             if self.cancel_event.is_set():

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
 
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import POOrigin
-from vmi_desktop.quantities import fmt, parse_quantity
 from vmi_desktop.queries.orders import AgreementSku, agreement_skus, location_choices, vendor_choices
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.numbers import format_decimal, parse_decimal
 from vmi_desktop.ui.widgets import error_label, ok_cancel_buttons
 
 
@@ -86,12 +86,12 @@ class ManualOrderDialog(QDialog):
         self.table.setRowCount(len(self.skus))
         self.edits = {}
         for r, sku in enumerate(self.skus):
-            for c, text in enumerate([sku.part_number, sku.description, fmt(sku.unit_price)]):
+            for c, text in enumerate([sku.part_number, sku.description, format_decimal(sku.unit_price)]):
                 item = QTableWidgetItem(text)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(r, c, item)
             edit = QLineEdit()
-            edit.setPlaceholderText(f"pack {fmt(sku.pack_size)}")
+            edit.setPlaceholderText(f"pack {format_decimal(sku.pack_size)}")
             edit.setAlignment(Qt.AlignmentFlag.AlignRight)
             self.edits[sku.part_number] = edit
             self.table.setCellWidget(r, 3, edit)
@@ -111,7 +111,7 @@ class ManualOrderDialog(QDialog):
             for sku in self.skus:
                 text = self.edits[sku.part_number].text().strip()
                 if text:
-                    qty = parse_quantity(text, what=f"quantity of {sku.part_number}")
+                    qty = parse_decimal(text, what=f"quantity of {sku.part_number}")
                     lines.append(po_api.NewLine(sku_id=sku.sku_id, quantity=qty))
             if not lines:
                 raise VmiError("enter a quantity for at least one SKU")

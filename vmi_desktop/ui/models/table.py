@@ -26,10 +26,10 @@ from vmi_desktop import catalog_service
 from vmi_desktop.catalog_service import RowConflict
 from vmi_desktop.db import describe_db_error
 from vmi_desktop.errors import ValidationError, VmiError
-from vmi_desktop.quantities import fmt
 from vmi_desktop.queries.base import Column, Kind, PageRequest, Row, TableQuery
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.numbers import InvalidInput, format_decimal
 from vmi_desktop.ui.palette import cell_colors
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,10 @@ def display_text(column: Column, value: Any) -> str:
     if isinstance(value, enum.Enum):
         return str(value.value).replace("_", " ")
     if column.kind is Kind.QTY and isinstance(value, Decimal):
-        return fmt(value)
+        return format_decimal(value)
     if column.kind is Kind.MONEY and isinstance(value, Decimal):
-        return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else fmt(value)
+        shown = value.quantize(Decimal("0.01")) if value == value.quantize(Decimal("0.01")) else value
+        return format_decimal(shown, trailing_zeros=True)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
@@ -368,10 +369,13 @@ class SqlTableModel(QAbstractTableModel):
         self._conflicts.pop(key, None)
         assert column.field is not None
         error: str | None = None
-        try:
-            parsed = catalog_service.parse_field(self.query.entity, column.field, value)
-        except ValidationError as exc:
-            parsed, error = ("" if value is None else str(value)), str(exc)
+        if isinstance(value, InvalidInput):  # the delegate could not read the number in this locale
+            parsed, error = value.text, value.reason
+        else:
+            try:
+                parsed = catalog_service.parse_field(self.query.entity, column.field, value)
+            except ValidationError as exc:
+                parsed, error = ("" if value is None else str(value)), str(exc)
         self._set_pending(record, column.key, parsed, error)
         if error is None:
             error = self._check_row(record, column.key)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -31,13 +32,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vmi_desktop.quantities import fmt
 from vmi_desktop.queries import charts as chart_queries
 from vmi_desktop.queries import dashboard as dash
-from vmi_desktop.ui.charts import ConsumptionChart, StockChart, VendorCharts
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.numbers import format_decimal
+
+if TYPE_CHECKING:
+    from vmi_desktop.ui.charts import ConsumptionChart, StockChart, VendorCharts
 
 log = logging.getLogger(__name__)
+
+#: The chart tabs, in order.
+CHART_TABS = ("Stock on hand", "Consumption", "Supplier performance")
 
 
 @dataclass(frozen=True)
@@ -159,13 +165,13 @@ class DashboardPage(QWidget):
         self.part_edit.returnPressed.connect(self.show_typed_pair)
         self.chart_title = QLabel("Select a pair below min, a supplier, or type a part number.")
         self.chart_title.setObjectName("chartTitle")
-        self.stock_chart = StockChart()
-        self.consumption_chart = ConsumptionChart()
-        self.vendor_charts = VendorCharts()
+        # The charts (and pyqtgraph behind them) are built when first needed: the page, and the
+        # window when it is the first page, is usable before that import has run.
+        self._charts: tuple[Any, Any, Any] | None = None
         self.chart_tabs = QTabWidget()
-        self.chart_tabs.addTab(self.stock_chart, "Stock on hand")
-        self.chart_tabs.addTab(self.consumption_chart, "Consumption")
-        self.chart_tabs.addTab(self.vendor_charts, "Supplier performance")
+        for title in CHART_TABS:
+            self.chart_tabs.addTab(QLabel("Choose a pair or a supplier to see its charts."), title)
+        self.chart_tabs.currentChanged.connect(lambda _i: self._ensure_charts())
         picker = QGridLayout()
         picker.addWidget(QLabel("SKU"), 0, 0)
         picker.addWidget(self.part_edit, 0, 1)
@@ -189,7 +195,53 @@ class DashboardPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(cards)
         layout.addWidget(splitter, 1)
-        self.refresh()
+        # The health figures scan every agreement: they start once the page is shown, never while
+        # the window is still being built.
+        self._refresh_on_show = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._refresh_on_show:
+            self._refresh_on_show = False
+            QTimer.singleShot(0, self.refresh)
+
+    # -- charts, built on first use ---------------------------------------------------------------
+
+    def _ensure_charts(self) -> tuple[Any, Any, Any]:
+        if self._charts is None:
+            from vmi_desktop.ui import charts as widgets
+
+            charts = (widgets.StockChart(), widgets.ConsumptionChart(), widgets.VendorCharts())
+            current = self.chart_tabs.currentIndex()
+            self.chart_tabs.blockSignals(True)
+            for index, (chart, title) in enumerate(zip(charts, CHART_TABS, strict=True)):
+                placeholder = self.chart_tabs.widget(index)
+                self.chart_tabs.removeTab(index)
+                self.chart_tabs.insertTab(index, chart, title)
+                if placeholder is not None:
+                    placeholder.deleteLater()
+            self.chart_tabs.setCurrentIndex(max(current, 0))
+            self.chart_tabs.blockSignals(False)
+            self._charts = charts
+        return self._charts
+
+    @property
+    def stock_chart(self) -> StockChart:
+        """The stock on hand chart (built on first use)."""
+        chart: StockChart = self._ensure_charts()[0]
+        return chart
+
+    @property
+    def consumption_chart(self) -> ConsumptionChart:
+        """The consumption chart (built on first use)."""
+        chart: ConsumptionChart = self._ensure_charts()[1]
+        return chart
+
+    @property
+    def vendor_charts(self) -> VendorCharts:
+        """The supplier performance charts (built on first use)."""
+        charts: VendorCharts = self._ensure_charts()[2]
+        return charts
 
     # -- background work -----------------------------------------------------------------------
 
@@ -268,7 +320,16 @@ class DashboardPage(QWidget):
         elif name == "attention":
             self._fill(
                 self.attention_table,
-                [(p.part_number, p.location, fmt(p.on_hand), fmt(p.min_qty), fmt(p.max_qty)) for p in result],
+                [
+                    (
+                        p.part_number,
+                        p.location,
+                        format_decimal(p.on_hand),
+                        format_decimal(p.min_qty),
+                        format_decimal(p.max_qty),
+                    )
+                    for p in result
+                ],
             )
         else:
             open_orders, open_alerts, suppliers, locations = result
@@ -378,7 +439,7 @@ class DashboardPage(QWidget):
         self.pair = data
         limits = ""
         if data.stock.min_qty is not None and data.stock.max_qty is not None:
-            limits = f" · min {fmt(data.stock.min_qty)} / max {fmt(data.stock.max_qty)}"
+            limits = f" · min {format_decimal(data.stock.min_qty)} / max {format_decimal(data.stock.max_qty)}"
         self.chart_title.setText(f"{data.title}: {len(data.stock.times)} movements{limits}")
         self.stock_chart.plot_item.setTitle(f"Stock on hand — {data.title}")
         self.consumption_chart.plot_item.setTitle(f"Consumption — {data.title}")

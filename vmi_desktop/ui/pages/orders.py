@@ -40,7 +40,6 @@ from vmi_desktop.commands import orders as order_commands
 from vmi_desktop.db import Database
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import POStatus
-from vmi_desktop.quantities import fmt
 from vmi_desktop.queries.orders import (
     OrderDetail,
     OrderFilter,
@@ -54,6 +53,7 @@ from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.dialogs.order_manual import ManualOrderDialog
 from vmi_desktop.ui.dialogs.order_reason import ReasonDialog
 from vmi_desktop.ui.dialogs.order_receipt import ReceiptDialog
+from vmi_desktop.ui.numbers import format_decimal
 from vmi_desktop.ui.pages._lazy import Column, LazyRowsModel
 from vmi_desktop.ui.tasks import TaskHandle
 from vmi_desktop.ui.widgets import error_label
@@ -387,11 +387,11 @@ class OrdersPage(QWidget):
                 str(ln.line_no),
                 ln.part_number,
                 ln.description,
-                fmt(ln.ordered),
-                fmt(ln.acknowledged) if ln.acknowledged is not None else "",
-                fmt(ln.shipped),
-                fmt(ln.received),
-                fmt(ln.open_quantity) if ln.status == "open" else "0",
+                format_decimal(ln.ordered),
+                format_decimal(ln.acknowledged) if ln.acknowledged is not None else "",
+                format_decimal(ln.shipped),
+                format_decimal(ln.received),
+                format_decimal(ln.open_quantity) if ln.status == "open" else "0",
                 ln.status,
             ]
             for c, text in enumerate(values):
