@@ -51,8 +51,9 @@ def take(database_url: str, out: Path, user: str, location: str | None) -> Path:
         # a pair with demand whose suggestion changes the stock the most, to show both lines apart
         best = max(
             range(len(rows)),
-            key=lambda r: (rows[r].current.demanded > 0)
-            * abs(rows[r].current.on_hand_value - rows[r].suggested.on_hand_value),
+            key=lambda r: (
+                (rows[r].current.demanded > 0) * abs(rows[r].current.on_hand_value - rows[r].suggested.on_hand_value)
+            ),
         )
         traced: list[object] = []
         dialog.traced.connect(lambda: traced.append(1))
