@@ -263,7 +263,7 @@ class DashboardPage(QWidget):
             log.warning("dashboard %s query failed: %s", kind, exc)
             self.status_message.emit(f"could not load the {kind}: {exc}")
 
-        self.ctx.runner.run(work, on_result=deliver, on_error=failed)
+        self.ctx.runner.run(work, on_result=deliver, on_error=failed, owner=self)
 
     def refresh(self) -> None:
         """Reload the health figures (F5), and the charts shown.
