@@ -520,7 +520,7 @@ class SuggestThresholdsDialog(QDialog):
                 self.chart.show_trace(suggestion, data)
                 self.traced.emit()
 
-        self.ctx.runner.run(work, on_result=done, on_error=lambda exc: self.say_error(str(exc)))
+        self.ctx.runner.run(work, on_result=done, on_error=lambda exc: self.say_error(str(exc)), owner=self)
 
     # -- applying ----------------------------------------------------------------------------
 

@@ -5,7 +5,9 @@ over a million rows holds only what was scrolled to. The total is counted
 off the UI thread. Edits stay pending in the model (highlighted, undoable)
 until ``save()`` hands them to ``catalog_service`` in one transaction; a
 row someone else changed meanwhile is reloaded and reported, never
-overwritten.
+overwritten. A batch saved elsewhere (suggested thresholds applied from a
+dialog) is pushed with ``push_batch``; once no unsaved cell edit is left,
+undo takes the whole batch back through the same ``catalog_service`` update.
 """
 
 from __future__ import annotations
@@ -509,7 +511,7 @@ class SqlTableModel(QAbstractTableModel):
             self.status_message.emit(f"Not undone ({batch.label}): {message}; nothing was changed.")
             self.batch_undone.emit("")
 
-        self.ctx.runner.run(work, on_result=done, on_error=failed)
+        self.ctx.runner.run(work, on_result=done, on_error=failed, owner=self)
         return True
 
     def discard(self) -> None:
