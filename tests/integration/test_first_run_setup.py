@@ -145,8 +145,16 @@ def test_a_stranger_cannot_make_themselves_manager_of_a_database_with_users(tmp_
         set_up_database(settings, SetupRequest(manager="mallory"))
 
 
-def test_import_is_refused_until_the_import_feature_exists(tmp_path: Path) -> None:
-    if import_available():
-        pytest.skip("vmi_desktop.importer exists in this build")
-    with pytest.raises(ValidationError, match="file import"):
-        set_up_database(_settings(tmp_path), SetupRequest(manager="ines", start=StartWith.IMPORT))
+def test_a_setup_that_imports_starts_with_an_empty_migrated_database_and_a_manager(tmp_path: Path) -> None:
+    """The import itself runs in the window afterwards (File > Import), on the database set up here."""
+    assert import_available()
+    result = set_up_database(_settings(tmp_path), SetupRequest(manager="ines", start=StartWith.IMPORT))
+    db = create_database(result.settings.effective_database_url)
+    try:
+        from vmi_desktop.demo import database_is_empty
+
+        assert database_is_empty(db)
+        with db.sessions() as s:
+            assert [(u.username, u.role) for u in s.scalars(select(User))] == [("ines", Role.PARTS_MANAGER)]
+    finally:
+        db.dispose()

@@ -219,6 +219,11 @@ class AgreementsQuery(TableQuery):
         # vendor and location are chosen with the filters, so the search stays on the SKU side
         return or_(contains(Sku.part_number, text), contains(Sku.description, text), contains(A.supplier_sku, text))
 
+    def matching_ids(self, session: Session, actor: Actor, request: PageRequest) -> list[int]:
+        """Ids of every agreement the table shows for ``request`` (all pages), in key order."""
+        stmt = self.base().where(*self.conditions(actor, request)).order_by(A.id)
+        return list(session.scalars(stmt))
+
     def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         conds = _active_filter(A.active, filters)
         for key, column in (("vendor_id", A.vendor_id), ("location_id", A.location_id), ("sku_id", A.sku_id)):

@@ -5,18 +5,20 @@ over a million rows holds only what was scrolled to. The total is counted
 off the UI thread. Edits stay pending in the model (highlighted, undoable)
 until ``save()`` hands them to ``catalog_service`` in one transaction; a
 row someone else changed meanwhile is reloaded and reported, never
-overwritten.
+overwritten. A batch saved elsewhere (suggested thresholds applied from a
+dialog) is pushed with ``push_batch``; once no unsaved cell edit is left,
+undo takes the whole batch back through the same ``catalog_service`` update.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QGuiApplication, QPalette
@@ -78,6 +80,28 @@ def display_text(column: Column, value: Any) -> str:
     return str(value)
 
 
+class BatchEdit(Protocol):
+    """One row of an applied batch: its entity id, the version the batch left it at, the values before."""
+
+    @property
+    def edit_id(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def previous(self) -> dict[str, Any]: ...
+
+
+class AppliedEdits(Protocol):
+    """Saved changes to many rows that one Ctrl+Z takes back (e.g. suggested thresholds applied)."""
+
+    @property
+    def entity(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def edits(self) -> Sequence[BatchEdit]: ...
+
+
 class _RowFailure(Exception):
     def __init__(self, key: tuple[Any, ...], error: Exception) -> None:
         super().__init__(str(error))
@@ -94,6 +118,8 @@ class SqlTableModel(QAbstractTableModel):
     status_message = Signal(str)
     #: Pending edits appeared or went away (enables Save/Discard).
     pending_changed = Signal(bool)
+    #: An applied batch was taken back (its label), or could not be (an empty label).
+    batch_undone = Signal(str)
 
     def __init__(self, ctx: AppContext, query: TableQuery, *, page_size: int = 200, parent: Any = None) -> None:
         super().__init__(parent)
@@ -118,6 +144,9 @@ class SqlTableModel(QAbstractTableModel):
         self._errors: dict[tuple[tuple[Any, ...], str], str] = {}
         self._conflicts: dict[tuple[Any, ...], str] = {}
         self._undo: list[tuple[tuple[Any, ...], str, Any, str | None]] = []
+        # saved batches (newest last), taken back whole by Ctrl+Z once no unsaved cell edit is left
+        self._batches: list[AppliedEdits] = []
+        self._batch_running = False
         action = EDIT_ACTION.get(query.entity)
         self.can_edit = action is not None and ctx.can(action)
         self._colors = cell_colors()
@@ -415,9 +444,9 @@ class SqlTableModel(QAbstractTableModel):
         return len(self._errors)
 
     def undo(self) -> bool:
-        """Take back the last unsaved cell edit."""
+        """Take back the last unsaved cell edit, or else the last applied batch (``undo_batch``)."""
         if not self._undo:
-            return False
+            return self.undo_batch()
         key, column_key, previous, previous_error = self._undo.pop()
         row = self._row_of.get(key)
         record = self._rows[row] if row is not None else self._base_row.get(key)
@@ -429,6 +458,60 @@ class SqlTableModel(QAbstractTableModel):
             if previous_error is None:
                 self._check_row(record, column_key)
             self._emit_row_changed(row)
+        return True
+
+    def push_batch(self, batch: AppliedEdits) -> None:
+        """Remember a batch that was saved elsewhere (a dialog), so that one undo takes it all back."""
+        if batch.entity != self.query.entity:
+            raise ValueError(f"a batch of {batch.entity} edits cannot be undone in a {self.query.entity} table")
+        if batch.edits:
+            self._batches.append(batch)
+
+    def batches(self) -> int:
+        """How many applied batches can be undone."""
+        return len(self._batches)
+
+    def undo_batch(self) -> bool:
+        """Take back the last applied batch off the UI thread, restoring every row's previous values
+        through the same catalog update (validated, version-checked, audited) in one transaction.
+
+        If any row changed since the batch, nothing is undone and the reason is reported.
+        Returns whether there was a batch to take back.
+        """
+        if not self._batches or self._batch_running:
+            return bool(self._batches)
+        batch = self._batches.pop()
+        self._batch_running = True
+        updater = UPDATERS[batch.entity]
+        db, actor = self.ctx.db, self.ctx.actor
+        edits = [(e.edit_id, e.version, dict(e.previous)) for e in batch.edits]
+
+        def work(report: Callable[[float, str], None]) -> int:
+            with db.unit_of_work() as uow:
+                for k, (edit_id, version, previous) in enumerate(edits):
+                    if k % 50 == 0:
+                        report(k / len(edits), f"undoing {k:,} of {len(edits):,}")
+                    updater(uow.session, actor, edit_id, version, **previous)
+                if batch.entity == "agreement":
+                    uow.changes.agreements.update(edit_id for edit_id, _v, _p in edits)
+                else:
+                    uow.changes.master_data = True
+            return len(edits)
+
+        def done(count: int) -> None:
+            self._batch_running = False
+            self.refresh_rows_by_edit_id({edit_id for edit_id, _v, _p in edits})
+            self.status_message.emit(f"Undone: {batch.label} ({count} row(s) restored).")
+            self.batch_undone.emit(batch.label)
+
+        def failed(error: BaseException) -> None:
+            self._batch_running = False
+            message = describe_db_error(error) if isinstance(error, SQLAlchemyError) else str(error)
+            self.refresh_rows_by_edit_id({edit_id for edit_id, _v, _p in edits})
+            self.status_message.emit(f"Not undone ({batch.label}): {message}; nothing was changed.")
+            self.batch_undone.emit("")
+
+        self.ctx.runner.run(work, on_result=done, on_error=failed, owner=self)
         return True
 
     def discard(self) -> None:

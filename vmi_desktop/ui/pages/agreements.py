@@ -6,6 +6,7 @@ from vmi_desktop import catalog_service
 from vmi_desktop.queries import AgreementsQuery
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.dialogs import AgreementDialog
+from vmi_desktop.ui.dialogs.suggest import SUGGEST_TIP, SuggestThresholdsDialog, open_suggest_dialog
 from vmi_desktop.ui.pages._thresholds import ThresholdsMixin
 from vmi_desktop.ui.pages.table_page import MasterDataPage
 
@@ -28,6 +29,11 @@ class AgreementsPage(ThresholdsMixin, MasterDataPage):
         self.add_vendor_filter()
         MasterDataPage.build_extras(self)
         self.add_bulk_button()
+        self.suggest_btn = self.add_button("Suggest thresholds…", self.open_suggest_dialog, tooltip=SUGGEST_TIP)
+
+    def open_suggest_dialog(self) -> SuggestThresholdsDialog:
+        """Suggested thresholds for the selected rows, or every row the table shows."""
+        return open_suggest_dialog(self)
 
     def update_selection_buttons(self) -> None:
         MasterDataPage.update_selection_buttons(self)
