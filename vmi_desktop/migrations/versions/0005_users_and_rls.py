@@ -32,6 +32,11 @@ all (psql included), not only through the app:
 
 Tables that later migrations add are secured by ``vmi_desktop.db.rls.finish_migration`` (owner,
 RLS, staff-only policy) until their migration gives suppliers anything.
+
+Written for and tested on PostgreSQL 15, where a CREATEROLE login (the database owner running
+``db upgrade``) may grant itself the owner roles for the migration's transaction. From PostgreSQL 16 a
+CREATEROLE login administers only the roles it created: run the first ``db upgrade`` of a cluster as a
+superuser, or as the login that later upgrades.
 """
 
 from __future__ import annotations
