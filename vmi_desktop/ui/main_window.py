@@ -34,12 +34,16 @@ def window_settings() -> QSettings:
 
 
 #: Optional page hooks the shared actions call on the current page: (attribute, action text, shortcut).
-PAGE_HOOKS: tuple[tuple[str, str, QKeySequence.StandardKey], ...] = (
+PAGE_HOOKS: tuple[tuple[str, str, QKeySequence.StandardKey | str], ...] = (
     ("refresh", "&Refresh", QKeySequence.StandardKey.Refresh),
     ("find", "&Find…", QKeySequence.StandardKey.Find),
     ("save", "&Save changes", QKeySequence.StandardKey.Save),
     ("undo", "&Undo last edit", QKeySequence.StandardKey.Undo),
+    ("export_table", "E&xport table…", "Ctrl+E"),
+    ("print_table", "&Print table…", QKeySequence.StandardKey.Print),
 )
+#: Hooks that act on the page's table: in the File menu, not the toolbar.
+_FILE_HOOKS = ("export_table", "print_table")
 
 
 def page_hook(page: QWidget | None, hook: str) -> Callable[[], object] | None:
@@ -123,6 +127,9 @@ class MainWindow(QMainWindow):
         signal = getattr(widget, "status_message", None)
         if signal is not None and hasattr(signal, "connect"):
             signal.connect(self.show_message)
+        notice = getattr(widget, "notice", None)
+        if notice is not None and hasattr(notice, "connect"):
+            notice.connect(self.tray_notice)
         restore = getattr(widget, "restore_state", None)
         if callable(restore):
             settings = window_settings()
@@ -176,13 +183,17 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.triggered.connect(lambda _checked=False, h=hook: self.call_page(h))
             self.actions_by_hook[hook] = action
-            self.toolbar.addAction(action)
+            if hook not in _FILE_HOOKS:
+                self.toolbar.addAction(action)
         discard = QAction("&Discard changes", self)
         discard.triggered.connect(lambda _checked=False: self.call_page("discard"))
         self.actions_by_hook["discard"] = discard
         self.toolbar.addAction(discard)
         file_menu.addAction(self.actions_by_hook["save"])
         file_menu.addAction(discard)
+        file_menu.addSeparator()
+        file_menu.addAction(self.actions_by_hook["export_table"])
+        file_menu.addAction(self.actions_by_hook["print_table"])
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
@@ -216,15 +227,85 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         actor = self.ctx.actor
-        self.db_label = QLabel(f"Database: {self.ctx.db.display_name()}")
         role = actor.role.value.replace("_", " ")
-        self.user_label = QLabel(f"User: {actor.name} ({role})")
+        # short texts, full ones in the tooltips: the messages keep the width of the bar
+        self.db_label = QLabel(f"DB: {self.ctx.db.short_name()}")
+        self.db_label.setToolTip(f"Database: {self.ctx.db.display_name()}")
+        self.user_label = QLabel(f"{actor.name} · {role}")
+        self.user_label.setToolTip(f"Signed in as {actor.name} ({role})")
         bar.addPermanentWidget(self.db_label)
         bar.addPermanentWidget(self.user_label)
+        #: the last message in full (what the status bar shows may be shortened to fit)
+        self.last_message = ""
 
     def show_message(self, text: str, timeout_ms: int = 8000) -> None:
-        """A transient status bar message (validation reasons, save results)."""
-        self.statusBar().showMessage(text, timeout_ms)
+        """A transient status bar message (save results, what was posted).
+
+        A message wider than the bar is shortened at a word with "…" and kept whole in the bar's
+        tooltip and ``last_message``; reasons that must stay visible belong on the page (the
+        table's message bar, the Sync page), not here.
+        """
+        bar = self.statusBar()
+        self.last_message = text
+        room = bar.width() - self.db_label.width() - self.user_label.width() - 48
+        metrics = bar.fontMetrics()
+        shown = text
+        if room > 80 and metrics.horizontalAdvance(text) > room:
+            shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+            cut = shown.rstrip("…").rsplit(" ", 1)[0]
+            shown = cut.rstrip(",;:") + " …"
+        bar.setToolTip(text if shown != text else "")
+        bar.showMessage(shown, timeout_ms)
+
+    def tray_notice(self, title: str, body: str) -> None:
+        """A desktop notice (the tray of the Alerts page's notifier; the status bar when there is none)."""
+        alerts = self._pages.get("alerts")
+        notifier = getattr(alerts, "notifier", None)
+        if notifier is not None and hasattr(notifier, "notice"):
+            notifier.notice(title, body)
+        else:
+            self.show_message(title)
+
+    # -- navigation to what a row names ----------------------------------------------------------
+
+    def open_order(self, po_id: int) -> bool:
+        """Show the Purchase orders page with ``po_id`` selected (all statuses shown if it is closed)."""
+        page = self._pages.get("orders")
+        if page is None:
+            return False
+        self.show_page("orders")
+        select = getattr(page, "select_order", None)
+        if select is None:
+            return False
+        if select(po_id):
+            return True
+        page.set_statuses(None)  # type: ignore[attr-defined]
+        return bool(select(po_id))
+
+    def open_part(self, sku_id: int, location_id: int | None = None) -> bool:
+        """Open the part (SKU at a location).
+
+        STUB until the part page is merged: the one place that knows how a part opens. It shows
+        the pair's ledger history on the Stock forms page when there is one, else the Stock page
+        searched for the part.
+        """
+        forms = self._pages.get("stock_forms")
+        show_history = getattr(forms, "show_history", None)
+        if show_history is not None and location_id is not None:
+            self.show_page("stock_forms")
+            show_history(sku_id, location_id)
+            return True
+        stock = self._pages.get("stock")
+        if stock is None:
+            return False
+        from vmi_desktop.ledger import resolve_sku
+
+        with self.ctx.db.sessions() as session:
+            part = resolve_sku(session, sku_id).part_number
+        self.show_page("stock")
+        stock.search_box.setText(part)  # type: ignore[attr-defined]
+        stock.refresh()  # type: ignore[attr-defined]
+        return True
 
     # -- remembered layout -------------------------------------------------------------------
 
