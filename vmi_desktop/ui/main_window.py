@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from vmi_desktop import __version__
+from vmi_desktop.models import Role
 from vmi_desktop.ui.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,8 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._on_nav_changed)
 
         self.actions_by_hook: dict[str, QAction] = {}
+        #: menus pages bring (the Stock menu of the stock forms), by page key
+        self.page_menus: dict[str, QMenu] = {}
         self._build_actions()
         self._build_status_bar()
 
@@ -103,7 +107,9 @@ class MainWindow(QMainWindow):
                 self.add_page(key, title, widget)
         self._restore_window_state()
         if self._keys:
-            self.nav.setCurrentRow(0)
+            # a warehouse lead's day starts at the stock forms
+            lead = ctx.actor.role is Role.WAREHOUSE_LEAD and "stock_forms" in self._keys
+            self.nav.setCurrentRow(self._keys.index("stock_forms") if lead else 0)
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -127,6 +133,18 @@ class MainWindow(QMainWindow):
         signal = getattr(widget, "status_message", None)
         if signal is not None and hasattr(signal, "connect"):
             signal.connect(self.show_message)
+        menu_title = getattr(widget, "menu_title", None)
+        menu_actions = getattr(widget, "menu_actions", None)
+        if isinstance(menu_title, str) and callable(menu_actions):
+            menu = QMenu(menu_title, self)
+            menu.setObjectName(f"{key}Menu")
+            for text, keys, slot in menu_actions():
+                entry = menu.addAction(text)
+                entry.setShortcut(QKeySequence(keys))
+                entry.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+                entry.triggered.connect(lambda _checked=False, fn=slot: fn())
+            self.menuBar().insertMenu(self.go_menu.menuAction(), menu)
+            self.page_menus[key] = menu
         notice = getattr(widget, "notice", None)
         if notice is not None and hasattr(notice, "connect"):
             notice.connect(self.tray_notice)

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 PAGE_SPECS: tuple[tuple[str, str, str, str, Action | None], ...] = (
     ("dashboard", "Dashboard", "dashboard", "DashboardPage", None),
     ("stock", "Stock", "stock", "StockPage", None),
+    ("stock_forms", "Post stock", "stock_forms", "StockFormsPage", Action.POST_LEDGER),
     ("skus", "SKUs", "skus", "SkusPage", None),
     ("vendors", "Vendors", "vendors", "VendorsPage", None),
     ("locations", "Locations", "locations", "LocationsPage", None),

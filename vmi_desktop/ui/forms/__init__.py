@@ -1,0 +1,1 @@
+"""The warehouse lead's stock forms (consume, receive, adjust, transfer, count sheet, ledger history)."""
