@@ -18,10 +18,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QMarginsF, QObject, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QMarginsF, QObject, QPoint, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
-from PySide6.QtWidgets import QFileDialog, QHeaderView, QProgressDialog, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHeaderView,
+    QMenu,
+    QProgressDialog,
+    QTableView,
+    QWidget,
+)
 
 from vmi_desktop.exporting import FORMATS, Cell, write_table
 from vmi_desktop.models import utcnow
@@ -283,3 +291,21 @@ class TableExporter(QObject):
             self.exported.emit(str(path), 0)
 
         return self.fetch_for_print(write)
+
+
+def install_export_menu(view: QAbstractItemView, title: Callable[[], str], runner: TaskRunner) -> TableExporter:
+    """A right-click Export…/Print… on a small in-memory table (order lines, dashboard lists, sync)."""
+    model = view.model()
+    header = view.horizontalHeader() if isinstance(view, QTableView) else None
+    assert header is not None, "only table views export"
+    exporter = TableExporter(runner, lambda: model_source(model, header, title()), view)
+    view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
+    def menu(pos: QPoint) -> None:
+        popup = QMenu(view)
+        popup.addAction("Export table…", exporter.ask_and_export)
+        popup.addAction("Print table…", exporter.print_preview)
+        popup.popup(view.viewport().mapToGlobal(pos))
+
+    view.customContextMenuRequested.connect(menu)
+    return exporter
