@@ -145,6 +145,8 @@ class CredentialsDialog(QDialog):
             edit.setPlaceholderText("checking…")
             state = QLabel("…")
             state.setObjectName(f"state_{kind.value}")
+            widest = max(state.fontMetrics().horizontalAdvance(t) for t in (STORED, NOT_SET, "unknown"))
+            state.setMinimumWidth(widest + 6)  # room for every state it will say
             forget = QCheckBox("Forget")
             forget.setObjectName(f"forget_{kind.value}")
             row = QHBoxLayout()

@@ -358,7 +358,8 @@ class OrdersPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._stale:
-            self.commit_timer.start()
+            self.commit_timer.stop()
+            self._apply_commits()  # what changed while the page was hidden, before it is seen
 
     def _apply_commits(self) -> None:
         """Orders changed (here, by a sync, by a receipt elsewhere): the list and the open detail again."""

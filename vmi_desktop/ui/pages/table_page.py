@@ -356,7 +356,7 @@ class TablePage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._pending_changes is not None:
-            self.commit_timer.start()  # what changed while the page was hidden
+            self.apply_commits_now()  # what changed while the page was hidden, before it is seen
 
     def _apply_pending_changes(self) -> None:
         changes, self._pending_changes = self._pending_changes, None
