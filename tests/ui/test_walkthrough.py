@@ -198,3 +198,18 @@ def test_everything_fits_at_1024_by_640(
         page = window.page(key)
         room = window.stack.width()
         assert page.minimumSizeHint().width() <= room, f"page {key} needs {page.minimumSizeHint().width()} px"
+
+
+def test_the_sla_line_is_labelled_with_its_value(qtbot: QtBot) -> None:
+    import numpy as np
+
+    from vmi_desktop.queries.charts import VendorSeries
+
+    charts = VendorCharts()
+    qtbot.addWidget(charts)
+    charts.show()
+    months = np.array([1.7e9, 1.7026e9])
+    series = VendorSeries(months, np.array([0.8, 0.95]), np.array([12.0, 9.0]), np.ones(2), np.ones(2), 0.9)
+    charts.set_series(series, "ACME")
+    assert charts.sla_line.label.toPlainText() == "SLA 90 %"
+    assert not charts.fill.empty_text.isVisible()

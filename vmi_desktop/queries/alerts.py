@@ -138,6 +138,7 @@ class AlertsQuery(TableQuery):
         Column("severity", "Severity", Alert.severity, Kind.ENUM, choices=AlertSeverity, order_expr=_SEVERITY_RANK),
         Column("status", "State", Alert.status, Kind.ENUM, choices=AlertStatus),
         Column("kind", "Kind", Alert.kind, Kind.ENUM, choices=AlertKind),
+        Column("message", "Message", Alert.message, width=52),
         Column("created_at", "Raised (UTC)", Alert.created_at, Kind.DATETIME, width=18),
         Column("vendor", "Vendor", Vendor.code, sortable=False, width=10),
         Column("part_number", "SKU", Sku.part_number, sortable=False, width=12),
@@ -150,7 +151,6 @@ class AlertsQuery(TableQuery):
             sortable=False,
             width=10,
         ),
-        Column("message", "Message", Alert.message, width=60),
     )
     hidden = (
         Column("sku_id", "", Alert.sku_id),

@@ -335,8 +335,8 @@ def order_candidates(
     session: Session, actor: Actor, vendor_id: int, location_id: int, *, limit: int = 5000
 ) -> list[OrderCandidate]:
     """The vendor's active agreements at the location (what a manual order can contain), each with on hand,
-    on order, min/max and the quantity the reorder rule would order now (max minus position, pack and
-    MOQ rounded; zero at or above max)."""
+    on order, min/max and the quantity the reorder rule would order now: at or below min, max minus the
+    position rounded up to packs and at least the MOQ; zero above min."""
     from vmi_desktop.replenishment._sql import on_order_subquery, to_decimal
     from vmi_desktop.replenishment.reorder import order_quantity
 
@@ -371,7 +371,8 @@ def order_candidates(
     found: list[OrderCandidate] = []
     for sku_id, part, description, uom, supplier_sku, price, pack, moq, lo, hi, on_hand, on_order in rows:
         on_hand_d, on_order_d = to_decimal(on_hand), to_decimal(on_order)
-        suggested = order_quantity(on_hand_d + on_order_d, hi, pack, moq)
+        position = on_hand_d + on_order_d
+        suggested = order_quantity(position, hi, pack, moq) if position <= lo else Decimal("0.000")
         found.append(
             OrderCandidate(
                 sku_id,

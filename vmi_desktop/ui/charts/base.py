@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QPalette, QResizeEvent
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 pg.setConfigOptions(antialias=False, background="w", foreground="k")
@@ -117,6 +117,13 @@ class ChartPanel(QWidget):
         fill = QColor(background)
         fill.setAlpha(0)
         self.legend.setBrush(pg.mkBrush(fill))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """The legend wraps into more rows when the chart is narrow (it never runs off the edge)."""
+        super().resizeEvent(event)
+        columns = max(1, min(6, (event.size().width() - 60) // 125))
+        if columns != self.legend.columnCount:
+            self.legend.setColumnCount(columns)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:

@@ -64,9 +64,9 @@ class VendorCharts(QWidget):
         self.fill.remember("fill rate %", data.months, pct)
         self.cycle.remember("cycle days", data.months, data.cycle_days)
         if data.sla_fill_rate is not None:
+            self.sla_line.show()  # first: a hidden line's label does not follow its value
             self.sla_line.setPos(data.sla_fill_rate * 100.0)
             self.sla_line.label.setFormat(f"SLA {data.sla_fill_rate * 100.0:.0f} %")
-            self.sla_line.show()
         else:
             self.sla_line.hide()
         self.fill.apply_palette()

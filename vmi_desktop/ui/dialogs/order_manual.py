@@ -71,6 +71,7 @@ class ManualOrderDialog(QDialog):
         self.table.setObjectName("orderLines")
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
@@ -88,7 +89,10 @@ class ManualOrderDialog(QDialog):
         self.buttons = ok_cancel_buttons(self, "Create order")
         suggest = self.buttons.addButton("Use suggested", QDialogButtonBox.ButtonRole.ActionRole)
         suggest.setObjectName("useSuggested")
-        suggest.setToolTip("Fill every empty quantity with the suggested one (max minus position, pack and MOQ)")
+        suggest.setToolTip(
+            "Fill every empty quantity with the suggested one: for SKUs at or below min, max minus the "
+            "position, in whole packs and at least the MOQ"
+        )
         suggest.clicked.connect(self.use_suggested)
         form = QFormLayout()
         form.addRow("Vendor", self.vendor)

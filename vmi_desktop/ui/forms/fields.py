@@ -82,11 +82,20 @@ def record_of(
     )
 
 
+class _ShownWhenSaid(QLabel):
+    """A label that takes no room while it says nothing (a form does not jump by empty lines)."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setVisible(bool(text))
+
+
 def _reason_label(name: str) -> QLabel:
-    label = QLabel("")
+    label = _ShownWhenSaid("")
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setStyleSheet(f"color: {ERROR_COLOUR};")
+    label.hide()
     return label
 
 
@@ -107,9 +116,10 @@ class PartField(QWidget):
         self.edit.setObjectName(f"{name}Part")
         self.edit.setPlaceholderText("scan or type a part number, Enter")
         self.edit.setClearButtonEnabled(True)
-        self.info = QLabel("")
+        self.info = _ShownWhenSaid("")
         self.info.setObjectName(f"{name}PartInfo")
         self.info.setWordWrap(True)
+        self.info.hide()
         self.reason = _reason_label(f"{name}PartReason")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

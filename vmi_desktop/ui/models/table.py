@@ -289,6 +289,8 @@ class SqlTableModel(QAbstractTableModel):
                 return self._conflicts[record.key]
             if dirty:
                 return f"not saved yet (was {display_text(column, record.values[column.key]) or 'empty'})"
+            if column.kind is Kind.TEXT and isinstance(value, str) and len(value) > 24:
+                return value  # a long text (a message, a description) may be cut by its column
             return None
         if role == Qt.ItemDataRole.BackgroundRole:
             if cell in self._errors:

@@ -405,6 +405,8 @@ class DashboardPage(QWidget):
         if not rows or attention is None:
             return
         pair = attention[rows[0].row()]
+        self.part_edit.setText(pair.part_number)  # the picker follows the pair shown
+        self.location_combo.setCurrentText(pair.location)
         self.show_pair(pair.sku_id, pair.location_id, f"{pair.part_number} at {pair.location}")
 
     def _supplier_selected(self) -> None:

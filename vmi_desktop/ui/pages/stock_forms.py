@@ -174,7 +174,7 @@ class StockFormsPage(QWidget):
             self.tabs.setTabToolTip(index, f"{titles[key]} ({shortcut})")
             if isinstance(widget, PostingForm | CountSheetForm):
                 widget.posted.connect(self._posted)
-        self.tabs.currentChanged.connect(lambda _i: self._focus_current())
+        self.tabs.currentChanged.connect(lambda _i: self._tab_changed())
 
         self.posted_model = PostingsModel(self)
         self.posted_view = QTableView()
@@ -183,8 +183,10 @@ class StockFormsPage(QWidget):
         self.posted_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.posted_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.posted_view.verticalHeader().setVisible(False)
-        self.posted_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.posted_view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.posted_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.posted_view.horizontalHeader().setStretchLastSection(True)
+        self.posted_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.posted_view.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
         self.reverse_button = QPushButton("Reverse…")
         self.reverse_button.setObjectName("reversePosting")
@@ -215,7 +217,8 @@ class StockFormsPage(QWidget):
         self.splitter.addWidget(self.tabs)
         self.splitter.addWidget(posted_box)
         self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([430, 250])  # the session's postings keep room for several rows
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
@@ -274,6 +277,14 @@ class StockFormsPage(QWidget):
         self._focus_current()
         return form
 
+    def _tab_changed(self) -> None:
+        # a count sheet and the history are tables: the session's postings make room for them
+        total = sum(self.splitter.sizes()) or 680
+        wide = self.tabs.currentWidget() in (self.count, self.history)
+        below = min(150, total // 4) if wide else max(total * 2 // 5, 180)
+        self.splitter.setSizes([total - below, below])
+        self._focus_current()
+
     def _focus_current(self) -> None:
         widget = self.tabs.currentWidget()
         focus = getattr(widget, "focus_first", None)
@@ -326,6 +337,7 @@ class StockFormsPage(QWidget):
 
     def _posted(self, record: PostingRecord) -> None:
         self.posted_model.add(record)
+        self.posted_view.resizeColumnsToContents()
         self.status_message.emit(record.summary)
         self._update_buttons()
 

@@ -282,11 +282,16 @@ class TablePage(QWidget):
         char = self.fontMetrics().averageCharWidth()
         for i, column in enumerate(self.model.columns):
             texts = [column.title]
+            if column.kind is Kind.DATETIME:
+                texts.append("2026-12-31 23:59:59")
             if column.kind is Kind.ENUM and column.choices is not None:
                 texts += [str(m.value).replace("_", " ") for m in column.choices]
+            numeric = column.kind in (Kind.QTY, Kind.MONEY, Kind.INT)
+            if numeric:
+                texts.append("12,345.678")  # numbers: as wide as a large quantity, not the default 100 px
             needed = max(metrics.horizontalAdvance(t) for t in texts) + 32  # padding and the sort arrow
             hinted = column.width * char + 16 if column.width else 0
-            if hinted or needed > self.view.horizontalHeader().defaultSectionSize():
+            if hinted or numeric or needed > self.view.horizontalHeader().defaultSectionSize():
                 self.view.setColumnWidth(i, max(hinted, needed))
 
     def _keep_sort_indicator(self, section: int, _order: Qt.SortOrder) -> None:
