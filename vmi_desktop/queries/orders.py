@@ -22,6 +22,7 @@ from vmi_desktop.models import (
     SupplyAgreement,
     Vendor,
 )
+from vmi_desktop.queries.base import contains
 from vmi_desktop.scope import Actor, location_filter, vendor_filter
 
 
@@ -67,13 +68,12 @@ def _conditions(actor: Actor, flt: OrderFilter) -> list[ColumnElement[bool]]:
         conds.append(PurchaseOrder.status.in_(sorted(flt.statuses)))
     text = flt.search.strip()
     if text:
-        like = f"%{text.replace('%', '').replace('_', '')}%"
         conds.append(
             or_(
-                PurchaseOrder.po_number.ilike(like),
-                Vendor.code.ilike(like),
-                Location.code.ilike(like),
-                PurchaseOrder.supplier_order_id.ilike(like),
+                contains(PurchaseOrder.po_number, text),
+                contains(Vendor.code, text),
+                contains(Location.code, text),
+                contains(PurchaseOrder.supplier_order_id, text),
             )
         )
     return conds

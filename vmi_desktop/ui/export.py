@@ -199,6 +199,7 @@ class TableExporter(QObject):
             on_progress=self._on_progress,
             on_cancelled=cancelled,
             on_finished=self._finished,
+            owner=self,
         )
         return self.task
 
@@ -261,6 +262,7 @@ class TableExporter(QObject):
             on_error=lambda exc: self.message.emit(f"Printing failed: {exc}"),
             on_progress=self._on_progress,
             on_finished=self._finished,
+            owner=self,
         )
         return self.task
 

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vmi_desktop import __version__
 from vmi_desktop.models import Role
 from vmi_desktop.ui.context import AppContext
 
@@ -44,6 +43,19 @@ PAGE_HOOKS: tuple[tuple[str, str, QKeySequence.StandardKey | str], ...] = (
     ("export_table", "E&xport table…", "Ctrl+E"),
     ("print_table", "&Print table…", QKeySequence.StandardKey.Print),
 )
+
+
+def _stock_forms_menu() -> tuple[tuple[str, str, str], ...]:
+    from vmi_desktop.ui.forms import FORMS  # a tiny module: the page itself is built when first used
+
+    return FORMS
+
+
+#: Menus pages bring, there from the start: page key -> (menu title, (form, entry text, shortcut) entries).
+PAGE_MENUS: dict[str, tuple[str, Callable[[], tuple[tuple[str, str, str], ...]]]] = {
+    "stock_forms": ("&Stock", _stock_forms_menu),
+}
+
 #: Hooks that act on the page's table: in the File menu, not the toolbar.
 _FILE_HOOKS = ("export_table", "print_table")
 
@@ -68,6 +80,10 @@ class MainWindow(QMainWindow):
     ``save()``, ``undo()`` and ``discard()`` (the menu and toolbar call them),
     ``save_state(QSettings)`` / ``restore_state(QSettings)`` for column
     layouts, and a ``status_message`` signal (str) for the status bar.
+
+    A page may be added as a factory: it is built the first time it is shown
+    (or asked for with ``page``), so the window is usable before every page's
+    imports and first queries have run.
     """
 
     def __init__(self, ctx: AppContext, *, build: bool = True) -> None:
@@ -75,6 +91,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setWindowTitle("VMI Desktop")
         self._pages: dict[str, QWidget] = {}
+        self._factories: dict[str, Callable[[], QWidget]] = {}
         self._keys: list[str] = []
         #: Ask before closing with unsaved edits (tests turn it off).
         self.confirm_unsaved = True
@@ -113,13 +130,25 @@ class MainWindow(QMainWindow):
 
     # -- pages -------------------------------------------------------------------------------
 
-    def add_page(self, key: str, title: str, widget: QWidget, shortcut: str | None = None) -> None:
-        """Add a navigation entry (in insertion order); Ctrl+1..9 by default for the first nine."""
-        if key in self._pages:
+    def add_page(
+        self, key: str, title: str, widget: QWidget | Callable[[], QWidget], shortcut: str | None = None
+    ) -> None:
+        """Add a navigation entry (in insertion order); Ctrl+1..9 by default for the first nine.
+
+        ``widget`` may be a factory, called when the page is first shown.
+        """
+        if key in self._pages or key in self._factories:
             raise ValueError(f"page {key!r} already added")
-        self._pages[key] = widget
         self._keys.append(key)
-        self.stack.addWidget(widget)
+        if isinstance(widget, QWidget):
+            self._pages[key] = widget
+            self.stack.addWidget(widget)
+            self._wire(key, widget)
+        else:
+            self._factories[key] = widget
+            placeholder = QWidget()
+            placeholder.setObjectName(f"placeholder:{key}")
+            self.stack.addWidget(placeholder)
         item = QListWidgetItem(title)
         item.setData(Qt.ItemDataRole.UserRole, key)
         self.nav.addItem(item)
@@ -130,21 +159,32 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False, k=key: self.show_page(k))
         self.go_menu.addAction(action)
+        if key in PAGE_MENUS:
+            self._add_page_menu(key)
+
+    def _add_page_menu(self, key: str) -> None:
+        """A page's own menu, there from the start: an entry builds the page if needed and opens its form."""
+        title, entries = PAGE_MENUS[key]
+        menu = QMenu(title, self)
+        menu.setObjectName(f"{key}Menu")
+        for form, text, keys in entries():
+            entry = menu.addAction(text)
+            entry.setShortcut(QKeySequence(keys))
+            entry.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            entry.triggered.connect(lambda _checked=False, f=form: self.open_form(key, f))
+        self.menuBar().insertMenu(self.go_menu.menuAction(), menu)
+        self.page_menus[key] = menu
+
+    def open_form(self, key: str, form: str) -> QWidget | None:
+        """Show page ``key`` with its form ``form`` in front (the Stock menu's entries)."""
+        self.show_page(key)
+        opener = getattr(self.page(key), "open_form", None)
+        return opener(form) if callable(opener) else None
+
+    def _wire(self, key: str, widget: QWidget) -> None:
         signal = getattr(widget, "status_message", None)
         if signal is not None and hasattr(signal, "connect"):
             signal.connect(self.show_message)
-        menu_title = getattr(widget, "menu_title", None)
-        menu_actions = getattr(widget, "menu_actions", None)
-        if isinstance(menu_title, str) and callable(menu_actions):
-            menu = QMenu(menu_title, self)
-            menu.setObjectName(f"{key}Menu")
-            for text, keys, slot in menu_actions():
-                entry = menu.addAction(text)
-                entry.setShortcut(QKeySequence(keys))
-                entry.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-                entry.triggered.connect(lambda _checked=False, fn=slot: fn())
-            self.menuBar().insertMenu(self.go_menu.menuAction(), menu)
-            self.page_menus[key] = menu
         notice = getattr(widget, "notice", None)
         if notice is not None and hasattr(notice, "connect"):
             notice.connect(self.tray_notice)
@@ -161,8 +201,29 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(self._keys.index(key))
 
     def page(self, key: str) -> QWidget:
-        """The widget of page ``key``."""
+        """The widget of page ``key`` (built now if it was added as a factory)."""
+        if key not in self._pages:
+            self._build_page(key)
         return self._pages[key]
+
+    def built_pages(self) -> dict[str, QWidget]:
+        """The pages built so far (the others have not been shown yet)."""
+        return dict(self._pages)
+
+    def _build_page(self, key: str) -> None:
+        factory = self._factories.pop(key)
+        index = self._keys.index(key)
+        placeholder = self.stack.widget(index)
+        widget = factory()
+        self._pages[key] = widget
+        current = self.stack.currentIndex() == index
+        self.stack.insertWidget(index, widget)
+        if placeholder is not None:
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+        if current:
+            self.stack.setCurrentIndex(index)
+        self._wire(key, widget)
 
     def page_keys(self) -> list[str]:
         """Keys of the pages, in navigation order."""
@@ -170,8 +231,8 @@ class MainWindow(QMainWindow):
 
     def current_page(self) -> QWidget | None:
         """The page shown now."""
-        widget = self.stack.currentWidget()
-        return widget
+        key = self.current_key()
+        return self._pages.get(key) if key is not None else None
 
     def current_key(self) -> str | None:
         """The key of the page shown now."""
@@ -180,7 +241,7 @@ class MainWindow(QMainWindow):
 
     def _on_nav_changed(self, row: int) -> None:
         if 0 <= row < len(self._keys):
-            self.stack.setCurrentWidget(self._pages[self._keys[row]])
+            self.stack.setCurrentWidget(self.page(self._keys[row]))
         self._update_actions()
 
     # -- actions -----------------------------------------------------------------------------
@@ -238,7 +299,9 @@ class MainWindow(QMainWindow):
             action.setEnabled(page_hook(page, hook) is not None)
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About VMI Desktop", f"VMI Desktop {__version__}\nVendor-managed inventory.")
+        from vmi_desktop.ui.about import show_about
+
+        show_about(self, self.ctx.db.display_name(), self.ctx.settings)
 
     # -- status bar --------------------------------------------------------------------------
 
@@ -277,7 +340,7 @@ class MainWindow(QMainWindow):
 
     def tray_notice(self, title: str, body: str) -> None:
         """A desktop notice (the tray of the Alerts page's notifier; the status bar when there is none)."""
-        alerts = self._pages.get("alerts")
+        alerts = self.page("alerts") if "alerts" in self._keys else None
         notifier = getattr(alerts, "notifier", None)
         if notifier is not None and hasattr(notifier, "notice"):
             notifier.notice(title, body)
@@ -288,10 +351,10 @@ class MainWindow(QMainWindow):
 
     def open_order(self, po_id: int) -> bool:
         """Show the Purchase orders page with ``po_id`` selected (all statuses shown if it is closed)."""
-        page = self._pages.get("orders")
-        if page is None:
+        if "orders" not in self._keys:
             return False
         self.show_page("orders")
+        page = self.page("orders")
         select = getattr(page, "select_order", None)
         if select is None:
             return False
@@ -307,15 +370,15 @@ class MainWindow(QMainWindow):
         the pair's ledger history on the Stock forms page when there is one, else the Stock page
         searched for the part.
         """
-        forms = self._pages.get("stock_forms")
+        forms = self.page("stock_forms") if "stock_forms" in self._keys else None
         show_history = getattr(forms, "show_history", None)
         if show_history is not None and location_id is not None:
             self.show_page("stock_forms")
             show_history(sku_id, location_id)
             return True
-        stock = self._pages.get("stock")
-        if stock is None:
+        if "stock" not in self._keys:
             return False
+        stock = self.page("stock")
         from vmi_desktop.ledger import resolve_sku
 
         with self.ctx.db.sessions() as session:

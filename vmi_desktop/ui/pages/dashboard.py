@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
@@ -37,13 +37,17 @@ from PySide6.QtWidgets import (
 from vmi_desktop.db import Changes
 from vmi_desktop.queries import charts as chart_queries
 from vmi_desktop.queries import dashboard as dash
-from vmi_desktop.ui.charts import ConsumptionChart, StockChart, VendorCharts
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.export import install_export_menu
 from vmi_desktop.ui.numbers import format_decimal
 
+if TYPE_CHECKING:
+    from vmi_desktop.ui.charts import ConsumptionChart, StockChart, VendorCharts
+
 log = logging.getLogger(__name__)
 
+#: The chart tabs, in order.
+CHART_TABS = ("Stock on hand", "Consumption", "Supplier performance")
 #: After commits the figures are read again at most this often (they scan every agreement).
 COMMIT_REFRESH_MS = 3000
 
@@ -182,14 +186,13 @@ class DashboardPage(QWidget):
         #: what the title line says about the pair charts and about the supplier charts
         self.pair_text = self.chart_title.text()
         self.vendor_text = "Select a supplier in the list to see its performance by month."
-        self.stock_chart = StockChart()
-        self.consumption_chart = ConsumptionChart()
-        self.vendor_charts = VendorCharts()
+        # The charts (and pyqtgraph behind them) are built when first needed: the page, and the
+        # window when it is the first page, is usable before that import has run.
+        self._charts: tuple[Any, Any, Any] | None = None
         self.chart_tabs = QTabWidget()
-        self.chart_tabs.addTab(self.stock_chart, "Stock on hand")
-        self.chart_tabs.addTab(self.consumption_chart, "Consumption")
-        self.chart_tabs.addTab(self.vendor_charts, "Supplier performance")
-        self.chart_tabs.currentChanged.connect(lambda _i: self._show_title())
+        for title in CHART_TABS:
+            self.chart_tabs.addTab(QLabel("Choose a pair or a supplier to see its charts."), title)
+        self.chart_tabs.currentChanged.connect(lambda _i: self._tab_changed())
         picker = QGridLayout()
         picker.addWidget(QLabel("SKU"), 0, 0)
         picker.addWidget(self.part_edit, 0, 1)
@@ -225,7 +228,56 @@ class DashboardPage(QWidget):
         self.commit_timer.setInterval(COMMIT_REFRESH_MS)
         self.commit_timer.timeout.connect(self._refresh_after_commits)
         ctx.commits.changed.connect(self._on_commit)
-        self.refresh()
+        # The health figures scan every agreement: they start once the page is shown, never while
+        # the window is still being built.
+        self._refresh_on_show = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._refresh_on_show:
+            self._refresh_on_show = False
+            self._stale = False
+            QTimer.singleShot(0, self.refresh)
+        elif self._stale and not self.commit_timer.isActive():
+            self.commit_timer.start(0)  # what changed while the page was hidden
+
+    # -- charts, built on first use ---------------------------------------------------------------
+
+    def _ensure_charts(self) -> tuple[Any, Any, Any]:
+        if self._charts is None:
+            from vmi_desktop.ui import charts as widgets
+
+            charts = (widgets.StockChart(), widgets.ConsumptionChart(), widgets.VendorCharts())
+            current = self.chart_tabs.currentIndex()
+            self.chart_tabs.blockSignals(True)
+            for index, (chart, title) in enumerate(zip(charts, CHART_TABS, strict=True)):
+                placeholder = self.chart_tabs.widget(index)
+                self.chart_tabs.removeTab(index)
+                self.chart_tabs.insertTab(index, chart, title)
+                if placeholder is not None:
+                    placeholder.deleteLater()
+            self.chart_tabs.setCurrentIndex(max(current, 0))
+            self.chart_tabs.blockSignals(False)
+            self._charts = charts
+        return self._charts
+
+    @property
+    def stock_chart(self) -> StockChart:
+        """The stock on hand chart (built on first use)."""
+        chart: StockChart = self._ensure_charts()[0]
+        return chart
+
+    @property
+    def consumption_chart(self) -> ConsumptionChart:
+        """The consumption chart (built on first use)."""
+        chart: ConsumptionChart = self._ensure_charts()[1]
+        return chart
+
+    @property
+    def vendor_charts(self) -> VendorCharts:
+        """The supplier performance charts (built on first use)."""
+        charts: VendorCharts = self._ensure_charts()[2]
+        return charts
 
     # -- live ---------------------------------------------------------------------------------
 
@@ -237,18 +289,17 @@ class DashboardPage(QWidget):
         if self.isVisible() and not self.commit_timer.isActive():
             self.commit_timer.start()
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._stale and not self.commit_timer.isActive():
-            self.commit_timer.start(0)
-
     def _refresh_after_commits(self) -> None:
         if self._stale and self.isVisible():
             self._stale = False
             self.refresh()
 
+    def _tab_changed(self) -> None:
+        self._ensure_charts()
+        self._show_title()
+
     def _show_title(self) -> None:
-        vendor = self.chart_tabs.currentWidget() is self.vendor_charts
+        vendor = self.chart_tabs.currentIndex() == CHART_TABS.index("Supplier performance")
         self.chart_title.setText(self.vendor_text if vendor else self.pair_text)
 
     def _set_pair_text(self, text: str) -> None:
@@ -275,7 +326,7 @@ class DashboardPage(QWidget):
             log.warning("dashboard %s query failed: %s", kind, exc)
             self.status_message.emit(f"could not load the {kind}: {exc}")
 
-        self.ctx.runner.run(work, on_result=deliver, on_error=failed)
+        self.ctx.runner.run(work, on_result=deliver, on_error=failed, owner=self)
 
     def refresh(self) -> None:
         """Reload the health figures (F5), and the charts shown.

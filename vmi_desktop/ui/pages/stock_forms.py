@@ -39,6 +39,7 @@ from vmi_desktop.queries.catalog import location_choices
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.dialogs.order_reason import ReasonDialog
 from vmi_desktop.ui.export import TableExporter, model_source
+from vmi_desktop.ui.forms import FORMS
 from vmi_desktop.ui.forms.count_sheet import CountSheetForm
 from vmi_desktop.ui.forms.fields import LOCATION_KEY, TO_LOCATION_KEY, PostingRecord, qty
 from vmi_desktop.ui.forms.history import HistoryView
@@ -48,16 +49,6 @@ from vmi_desktop.ui.numbers import format_decimal
 from vmi_desktop.ui.widgets import message_bar, set_bar_kind
 
 Index = QModelIndex | QPersistentModelIndex
-
-#: (form key, menu text, shortcut): the Stock menu, in tab order.
-FORMS: tuple[tuple[str, str, str], ...] = (
-    ("consume", "&Consume parts…", "Ctrl+Shift+C"),
-    ("receive", "&Receive goods…", "Ctrl+Shift+R"),
-    ("adjust", "&Adjust stock…", "Ctrl+Shift+A"),
-    ("transfer", "&Transfer stock…", "Ctrl+Shift+T"),
-    ("count", "Cycle &count sheet…", "Ctrl+Shift+K"),
-    ("history", "Ledger &history…", "Ctrl+Shift+H"),
-)
 
 
 def _settings() -> QSettings:
@@ -129,7 +120,6 @@ class StockFormsPage(QWidget):
     """Tabs of stock forms over one remembered location, the session's postings, the ledger history."""
 
     status_message = Signal(str)
-    menu_title = "&Stock"
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -257,14 +247,6 @@ class StockFormsPage(QWidget):
         self.count.location_changed()
 
     # -- menu and navigation ---------------------------------------------------------------------
-
-    def menu_actions(self) -> list[tuple[str, str, Callable[[], object]]]:
-        """The Stock menu: one entry per form, each with its shortcut."""
-
-        def opener(key: str) -> Callable[[], object]:
-            return lambda: self.open_form(key)
-
-        return [(text, shortcut, opener(key)) for key, text, shortcut in FORMS]
 
     def open_form(self, key: str) -> QWidget:
         """Bring a form forward with the cursor where a scan lands (the window shows this page first)."""
