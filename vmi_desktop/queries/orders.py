@@ -336,7 +336,7 @@ def order_candidates(
 ) -> list[OrderCandidate]:
     """The vendor's active agreements at the location (what a manual order can contain), each with on hand,
     on order, min/max and the quantity the reorder rule would order now: at or below min, max minus the
-    position rounded up to packs and at least the MOQ; zero above min."""
+    position rounded up to packs and at least the MOQ; zero above min. Those at or below min come first."""
     from vmi_desktop.replenishment._sql import on_order_subquery, to_decimal
     from vmi_desktop.replenishment.reorder import order_quantity
 
@@ -390,4 +390,5 @@ def order_candidates(
                 suggested,
             )
         )
-    return found
+    # what needs ordering first (at or below min), then by part number
+    return sorted(found, key=lambda c: (c.position > c.min_qty, c.part_number))

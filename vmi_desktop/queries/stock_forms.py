@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from vmi_desktop.db.changes import Changes
 from vmi_desktop.models import Location, PurchaseOrder, Sku, StockLevel, StockMovement, SupplyAgreement
-from vmi_desktop.queries.base import Column, Kind, Row, TableQuery, contains
+from vmi_desktop.queries.base import Column, Kind, PageRequest, Row, TableQuery, contains
 from vmi_desktop.queries.orders import OrderDetail, order_detail
 from vmi_desktop.scope import Actor, pair_filter, vendor_filter
 from vmi_desktop.units import is_whole
@@ -178,6 +178,11 @@ class MovementsQuery(TableQuery):
             .join(Sku, Sku.id == StockMovement.sku_id)
             .join(Location, Location.id == StockMovement.location_id)
         )
+
+    def key_base(self, request: PageRequest) -> Select[Any]:
+        # deferred join: a page's ids come from the ledger alone in id order (the primary key gives it,
+        # no sort step), then the SKU, the location and the reversal are looked up for those rows only
+        return select(StockMovement.id).select_from(StockMovement)
 
     def key_exprs(self) -> Sequence[Any]:
         return (StockMovement.id,)

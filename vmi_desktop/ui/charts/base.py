@@ -121,7 +121,7 @@ class ChartPanel(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         """The legend wraps into more rows when the chart is narrow (it never runs off the edge)."""
         super().resizeEvent(event)
-        columns = max(1, min(6, (event.size().width() - 60) // 125))
+        columns = max(1, min(6, (event.size().width() - 60) // 105))
         if columns != self.legend.columnCount:
             self.legend.setColumnCount(columns)
 
