@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QDialog, QWizard
 from sqlalchemy import select, text
 
 from tests.pg import PgCluster
@@ -30,6 +30,7 @@ from vmi_desktop.ui.first_run import (
     PAGE_START,
     FirstRunWizard,
 )
+from vmi_desktop.ui.main_window import MainWindow
 
 _names = itertools.count()
 
@@ -130,16 +131,25 @@ def test_the_manager_defaults_to_the_os_user_and_cannot_be_empty(qtbot, wizard: 
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
 
 
-def test_import_is_offered_disabled_until_file_import_exists(qtbot, wizard: FirstRunWizard) -> None:
-    if import_available():
-        pytest.skip("vmi_desktop.importer exists in this build")
+def test_import_of_master_data_is_offered_and_can_be_withdrawn(qtbot, wizard: FirstRunWizard) -> None:
+    assert import_available()  # vmi_desktop.importer is part of this build
     _next(qtbot, wizard)
     _next(qtbot, wizard)
     importer = wizard.start_page.importer
-    assert not importer.isEnabled()
-    assert IMPORT_PENDING_TEXT in importer.text()
-    wizard.start_page.set_import_available(True)  # what the page does once the feature is there
     assert importer.isEnabled() and IMPORT_PENDING_TEXT not in importer.text()
+    wizard.start_page.set_import_available(False)  # a build without the importer says why
+    assert not importer.isEnabled() and IMPORT_PENDING_TEXT in importer.text()
+
+
+def test_choosing_import_opens_file_import_on_the_new_window(main_window: MainWindow, qtbot) -> None:
+    from vmi_desktop.ui.first_run import open_import_after_setup
+
+    assert open_import_after_setup(main_window)
+    dialog = main_window.findChild(QDialog, "importDialog") or next(
+        (w for w in main_window.findChildren(QDialog) if w.isVisible()), None
+    )
+    assert dialog is not None and dialog.isVisible()
+    dialog.close()
 
 
 def test_a_setup_that_fails_says_why_and_lets_you_go_back(qtbot, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from vmi_desktop.models import Role
+from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -268,6 +269,12 @@ class MainWindow(QMainWindow):
         discard.triggered.connect(lambda _checked=False: self.call_page("discard"))
         self.actions_by_hook["discard"] = discard
         self.toolbar.addAction(discard)
+        self.import_action = QAction("&Import…", self)
+        self.import_action.setObjectName("importAction")
+        self.import_action.triggered.connect(self.open_import)
+        self.import_action.setEnabled(self.ctx.can(Action.EDIT_MASTER_DATA) or self.ctx.can(Action.POST_LEDGER))
+        file_menu.addAction(self.import_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.actions_by_hook["save"])
         file_menu.addAction(discard)
         file_menu.addSeparator()
@@ -284,6 +291,15 @@ class MainWindow(QMainWindow):
         about = QAction("&About VMI Desktop", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def open_import(self) -> QWidget:
+        """File > Import...: master data or history from a CSV or XLSX file (a non-modal dialog)."""
+        from vmi_desktop.ui.dialogs.import_file import ImportDialog
+
+        dialog = ImportDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def call_page(self, hook: str) -> bool:
         """Call ``hook()`` on the current page if it has it; True when called."""

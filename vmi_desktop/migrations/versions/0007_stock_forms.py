@@ -1,7 +1,7 @@
 """stock forms: a reversal references the movement it counter-posts
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-10
 
 The ledger stays append-only: a posting made in error is undone by a counter-posting of the same kind
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
