@@ -313,7 +313,7 @@ class OrdersPage(QWidget):
                 self.total = total
                 self.count_label.setText(f"{total:,} orders")
 
-        self.ctx.runner.run(work, on_result=done)
+        self.ctx.runner.run(work, on_result=done, owner=self)  # skipped once the page is gone
 
     # -- export, print, live rows --------------------------------------------------------------
 
