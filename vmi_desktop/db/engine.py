@@ -164,6 +164,13 @@ class Database:
         """The URL without any password, for the status bar and logs."""
         return make_url(self.url).render_as_string(hide_password=True)
 
+    def short_name(self) -> str:
+        """A few words naming the database (the file name, or database@host), for the status bar."""
+        url = make_url(self.url)
+        if self.is_sqlite:
+            return Path(url.database).name if url.database else "in memory"
+        return f"{url.database}@{url.host or 'localhost'}"
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -9,13 +9,14 @@ loads more than one page into Python.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, literal, null, select, true, tuple_
 from sqlalchemy.orm import Session
 
+from vmi_desktop.db.changes import Changes
 from vmi_desktop.scope import Actor
 
 
@@ -44,6 +45,8 @@ class Column:
     field: str | None = None  # catalog_service field name when the column is editable
     choices: type[enum.Enum] | None = None
     width: int = 0  # a hint in characters for the default layout
+    #: what ORDER BY uses when it is not the shown value (a severity by rank); such a sort pages by offset
+    order_expr: Any = None
 
     @property
     def editable(self) -> bool:
@@ -90,6 +93,8 @@ class TableQuery:
     #: default sort column key
     default_sort: ClassVar[str] = ""
     columns: tuple[Column, ...] = ()
+    #: values fetched with each row but not shown (ids a row opens, a cause key): in ``Row.values``
+    hidden: tuple[Column, ...] = ()
 
     # -- to implement ---------------------------------------------------------------------------
 
@@ -172,7 +177,7 @@ class TableQuery:
 
     def _select(self, actor: Actor) -> Select[Any]:
         stmt = self.base_for(actor)
-        extra: list[Any] = [self.column_expr(c, actor).label(c.key) for c in self.columns]
+        extra: list[Any] = [self.column_expr(c, actor).label(c.key) for c in (*self.columns, *self.hidden)]
         extra += [expr.label(f"_k{i}") for i, expr in enumerate(self.key_exprs())]
         edit = self.edit_exprs()
         if edit is not None:
@@ -187,7 +192,10 @@ class TableQuery:
         keys = [self.key_exprs()[i] for i in self.key_order(column.key if column else None)]
         order: list[Any] = []
         if column is not None:
-            expr = self.column_expr(column, actor)
+            hidden_for_actor = column.key in self.hidden_columns(actor)
+            expr = (
+                self.column_expr(column, actor) if column.order_expr is None or hidden_for_actor else column.order_expr
+            )
             order.append(expr.desc() if request.descending else expr.asc())
         order += [k.desc() if request.descending else k.asc() for k in keys]
         return order
@@ -200,7 +208,7 @@ class TableQuery:
         active = bool(mapping["_active"]) if "_active" in mapping else True
         return Row(
             key=tuple(mapping[f"_k{i}"] for i in range(nkeys)),
-            values=self.post_process({c.key: mapping[c.key] for c in self.columns}),
+            values=self.post_process({c.key: mapping[c.key] for c in (*self.columns, *self.hidden)}),
             edit_id=edit_id,
             version=version,
             active=active,
@@ -218,6 +226,8 @@ class TableQuery:
         column = self._sort_column(request)
         if column is not None and column.key in self.hidden_columns(actor):
             raise ValueError("no keyset over a hidden column")
+        if column is not None and column.order_expr is not None:
+            raise ValueError("a sort by another expression than the shown one pages by offset")
         order = list(self.key_order(column.key if column else None))
         keys = [self.key_exprs()[i] for i in order]
         exprs = ([self.column_expr(column, actor)] if column else []) + keys
@@ -278,18 +288,42 @@ class TableQuery:
         stmt = self.count_base().where(and_(true(), *self.conditions(actor, request)))
         return int(session.scalar(stmt) or 0)
 
+    def iter_rows(self, session: Session, actor: Actor, request: PageRequest, *, chunk: int = 1000) -> Iterator[Row]:
+        """Every row matching ``request``, in its order, a keyset page at a time (exports, prints)."""
+        after: Row | None = None
+        offset = 0
+        while True:
+            rows = self.page(session, actor, request, offset, chunk, after=after)
+            yield from rows
+            if len(rows) < chunk:
+                return
+            after, offset = rows[-1], offset + len(rows)
+
     def rows_by_key(
         self, session: Session, actor: Actor, keys: Sequence[tuple[Any, ...]]
     ) -> dict[tuple[Any, ...], Row]:
-        """Fresh copies of some rows (after a save or a conflict), still within ``actor``'s scope."""
-        if not keys:
-            return {}
-        key_exprs = list(self.key_exprs())
+        """Fresh copies of some rows (after a save, a conflict or a commit), still within ``actor``'s scope.
+
+        Set-based: one ``WHERE (key) IN (...)`` per 500 keys, so refreshing every loaded row after a
+        change costs a few queries, not one per row.
+        """
         found: dict[tuple[Any, ...], Row] = {}
-        for key in keys:  # a handful of edited rows, never a whole table
-            cond = and_(*[expr == value for expr, value in zip(key_exprs, key, strict=True)])
+        key_exprs = list(self.key_exprs())
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            single = len(key_exprs) == 1
+            cond = key_exprs[0].in_([k[0] for k in batch]) if single else tuple_(*key_exprs).in_(batch)
             stmt = self._select(actor).where(cond, *self.scope(actor))
-            record = session.execute(stmt).first()
-            if record is not None:
-                found[key] = self._row(record)
+            for record in session.execute(stmt):
+                row = self._row(record)
+                found[row.key] = row
         return found
+
+    def refresh_plan(self, changes: Changes, loaded: Sequence[Row]) -> list[tuple[Any, ...]] | bool:
+        """What a committed change means for the loaded rows: keys to re-read in place, or True to reload.
+
+        The default re-reads every loaded row after a master-data change (a renamed SKU shows
+        everywhere) and nothing otherwise; tables keyed by pair, agreement or order say more.
+        """
+        return [r.key for r in loaded] if changes.master_data else []

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
+from vmi_desktop.db.changes import Changes
 from vmi_desktop.models import (
     ConnectionKind,
     Criticality,
@@ -18,7 +19,7 @@ from vmi_desktop.models import (
     SupplyAgreement,
     Vendor,
 )
-from vmi_desktop.queries.base import Column, Kind, PageRequest, TableQuery, contains
+from vmi_desktop.queries.base import Column, Kind, PageRequest, Row, TableQuery, contains
 from vmi_desktop.scope import Actor, location_filter, readable, vendor_filter, visible
 
 
@@ -223,6 +224,11 @@ class AgreementsQuery(TableQuery):
         """Ids of every agreement the table shows for ``request`` (all pages), in key order."""
         stmt = self.base().where(*self.conditions(actor, request)).order_by(A.id)
         return list(session.scalars(stmt))
+
+    def refresh_plan(self, changes: Changes, loaded: Sequence[Row]) -> list[tuple[Any, ...]] | bool:
+        if changes.master_data:
+            return [r.key for r in loaded]
+        return [r.key for r in loaded if r.edit_id in changes.agreements]
 
     def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         conds = _active_filter(A.active, filters)

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tex
 from sqlalchemy.orm import aliased
 
 from vmi_desktop import order_status
+from vmi_desktop.db.changes import Changes
 from vmi_desktop.models import (
     Location,
     POLineStatus,
@@ -20,7 +21,7 @@ from vmi_desktop.models import (
     SupplyAgreement,
     Vendor,
 )
-from vmi_desktop.queries.base import Column, Kind, PageRequest, TableQuery, contains
+from vmi_desktop.queries.base import Column, Kind, PageRequest, Row, TableQuery, contains
 from vmi_desktop.scope import Actor, agreement_of, pair_filter
 
 _line_open = (
@@ -183,6 +184,13 @@ class StockQuery(TableQuery):
         on_hand, on_order = values["on_hand"], values["on_order"]
         values["position"] = on_hand + on_order if on_hand is not None and on_order is not None else on_hand
         return values
+
+    def refresh_plan(self, changes: Changes, loaded: Sequence[Row]) -> list[tuple[Any, ...]] | bool:
+        # keyed by (sku_id, location_id): a posting, an order or a receipt names its pairs; a threshold
+        # edit names its agreement (the row's edit id)
+        if changes.master_data:
+            return [r.key for r in loaded]
+        return [r.key for r in loaded if r.key in changes.pairs or r.edit_id in changes.agreements]
 
     def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []

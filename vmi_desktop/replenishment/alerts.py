@@ -282,6 +282,44 @@ def resolve(session: Session, actor: Actor, alert_id: int) -> Alert:
     return alert
 
 
+def _handle_many(session: Session, actor: Actor, alert_ids: Iterable[int], to: AlertStatus) -> int:
+    require(actor, Action.MANAGE_ALERTS)
+    ids = sorted(set(alert_ids))
+    if not ids:
+        return 0
+    movable = [AlertStatus.OPEN] if to == AlertStatus.ACKNOWLEDGED else [AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]
+    conds = [Alert.id.in_(ids), Alert.status.in_(movable), vendor_filter(actor, Alert.vendor_id)]
+    targets = session.execute(select(Alert.id, Alert.cause_key).where(*conds)).all()
+    if not targets:
+        return 0
+    now = utcnow()
+    values: dict[str, Any] = {"status": to}
+    if to == AlertStatus.ACKNOWLEDGED:
+        values |= {"acknowledged_at": now, "acknowledged_by": actor.name}
+    else:
+        values |= {"resolved_at": now, "resolved_by": actor.name}
+    session.execute(
+        update(Alert)
+        .where(Alert.id.in_([t.id for t in targets]))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    verb = "acknowledge" if to == AlertStatus.ACKNOWLEDGED else "resolve"
+    for target in targets:
+        audit.record(session, actor, f"alert.{verb}", "alert", target.id, cause=target.cause_key)
+    return len(targets)
+
+
+def acknowledge_many(session: Session, actor: Actor, alert_ids: Iterable[int]) -> int:
+    """Acknowledge several alerts at once (set-based); those already handled or out of scope are left."""
+    return _handle_many(session, actor, alert_ids, AlertStatus.ACKNOWLEDGED)
+
+
+def resolve_many(session: Session, actor: Actor, alert_ids: Iterable[int]) -> int:
+    """Resolve several alerts at once (set-based); a cause that persists raises a new alert later."""
+    return _handle_many(session, actor, alert_ids, AlertStatus.RESOLVED)
+
+
 def list_alerts(session: Session, actor: Actor, *, include_resolved: bool = False, limit: int = 500) -> list[Alert]:
     """Alerts the actor may see, newest first (a supplier sees only its own vendor's)."""
     stmt = select(Alert).where(vendor_filter(actor, Alert.vendor_id))

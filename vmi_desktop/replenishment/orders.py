@@ -12,6 +12,7 @@ The status machine and every status set come from ``vmi_desktop.order_status``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -509,12 +510,24 @@ def record_shipment(
 
 
 def receive(
-    session: Session, actor: Actor, po_id: int, quantities: dict[int, Decimal], *, received_at: datetime | None = None
+    session: Session,
+    actor: Actor,
+    po_id: int,
+    quantities: dict[int, Decimal],
+    *,
+    received_at: datetime | None = None,
+    over_reason: str = "",
+    close_short: Collection[int] = (),
 ) -> Receipt:
     """Goods in against an order: each line posts a ledger receipt and closes when complete.
 
-    Everything is checked before anything is written: an unknown line number, a
-    closed line or more than is still open refuses the whole receipt.
+    More than a line still expects is refused unless ``over_reason`` says why it is accepted (the
+    line then closes, and the reason is on the ledger row, the history and the audit entry). A line
+    in ``close_short`` closes even though less came (the rest will not come: it leaves the position),
+    with or without a quantity in this receipt; the others stay open for the rest.
+
+    Everything is checked before anything is written: an unknown line number, a closed line, an
+    over-delivery without a reason or a bad quantity refuses the whole receipt.
     """
     require(actor, Action.RECEIVE_ORDER)
     po = get_order(session, actor, po_id, for_update=True)
@@ -525,8 +538,12 @@ def receive(
         )
     if not quantities:
         raise ValidationError("a receipt needs at least one line")
+    why = over_reason.strip()
+    if len(why) > 300:
+        raise ValidationError("the over-delivery reason is longer than 300 characters")
     by_no = _lines_by_no(po)
     parsed: dict[int, Decimal] = {}
+    over: dict[int, Decimal] = {}
     for no, quantity in sorted(quantities.items()):
         line = by_no.get(no)
         if line is None:
@@ -536,14 +553,24 @@ def receive(
         )
         if line.status != POLineStatus.OPEN:
             raise ValidationError(f"line {no} of {po.po_number} is {line.status.value}; nothing was received")
-        limit = line.quantity_acknowledged if line.quantity_acknowledged is not None else line.quantity_ordered
+        limit = _expected(line)
         still_open = limit - line.quantity_received
         if q > still_open:
-            raise ValidationError(
-                f"line {no} of {po.po_number}: receiving {fmt(q)} is more than the {fmt(still_open)} still open "
-                f"({fmt(limit)} expected, {fmt(line.quantity_received)} received); nothing was received"
-            )
+            if not why:
+                raise ValidationError(
+                    f"line {no} of {po.po_number}: receiving {fmt(q)} is more than the {fmt(still_open)} still open "
+                    f"({fmt(limit)} expected, {fmt(line.quantity_received)} received); give a reason to accept "
+                    "the over-delivery; nothing was received"
+                )
+            over[no] = q - max(still_open, Decimal(0))
         parsed[no] = q
+    closing = sorted(set(close_short))
+    for no in closing:
+        line = by_no.get(no)
+        if line is None:
+            raise ValidationError(f"order {po.po_number} has no line {no} to close; nothing was received")
+        if line.status != POLineStatus.OPEN:
+            raise ValidationError(f"line {no} of {po.po_number} is {line.status.value} already; nothing was received")
     when = received_at or utcnow()
     receipt = Receipt(
         receipt_number=next_number(session, RECEIPT_COUNTER, RECEIPT_PREFIX),
@@ -557,9 +584,8 @@ def receive(
     assert location is not None
     for no, q in parsed.items():
         line = by_no[no]
-        limit = line.quantity_acknowledged if line.quantity_acknowledged is not None else line.quantity_ordered
         line.quantity_received += q
-        if line.quantity_received >= limit:
+        if line.quantity_received >= _expected(line):
             line.status = POLineStatus.CLOSED
         session.flush()
         ledger.post_receipt(
@@ -570,13 +596,24 @@ def receive(
             q,
             occurred_at=when,
             reference=f"{po.po_number}/{no}",
+            note=f"over-delivery of {fmt(over[no])}: {why}" if no in over else "",
             po_line_id=line.id,
             receipt_id=receipt.id,
         )
+    short: dict[int, str] = {}
+    for no in closing:
+        line = by_no[no]
+        if line.status == POLineStatus.OPEN:
+            short[no] = f"{fmt(line.quantity_received)} of {fmt(_expected(line))}"
+            line.status = POLineStatus.CLOSED if line.quantity_received > 0 else POLineStatus.CANCELLED
+    session.flush()
+    notes = [f"receipt {receipt.receipt_number}"]
+    notes += [f"line {no} over-delivered by {fmt(q)} ({why})" for no, q in over.items()]
+    notes += [f"line {no} closed short ({text})" for no, text in short.items()]
     complete = all(ln.status != POLineStatus.OPEN for ln in po.lines)
     target = S.RECEIVED if complete else S.PARTLY_RECEIVED
     if target != po.status:
-        transition(session, actor, po, target, note=f"receipt {receipt.receipt_number}")
+        transition(session, actor, po, target, note="; ".join(notes))
     audit.record(
         session,
         actor,
@@ -585,8 +622,15 @@ def receive(
         po.po_number,
         receipt=receipt.receipt_number,
         lines={str(k): str(v) for k, v in parsed.items()},
+        **({"over_delivered": {str(k): str(v) for k, v in over.items()}, "over_reason": why} if over else {}),
+        **({"closed_short": {str(k): v for k, v in short.items()}} if short else {}),
     )
     return receipt
+
+
+def _expected(line: PurchaseOrderLine) -> Decimal:
+    """What a line expects in all: the acknowledged quantity when the supplier answered, else the ordered one."""
+    return line.quantity_acknowledged if line.quantity_acknowledged is not None else line.quantity_ordered
 
 
 # ---------------------------------------------------------------------------------------------- position

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QDate, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -17,10 +18,13 @@ from PySide6.QtWidgets import (
 )
 
 from vmi_desktop.queries.base import Column, Kind
-from vmi_desktop.ui.models.table import RAW_ROLE
+from vmi_desktop.ui.models.table import ERROR_ROLE, RAW_ROLE
 from vmi_desktop.ui.numbers import format_decimal, read_number
 
 Index = QModelIndex | QPersistentModelIndex
+
+#: The selection colour of an invalid cell (white text on it reads on light and dark palettes).
+SELECTED_ERROR = QColor(176, 0, 32)
 
 #: Decimals a number column takes.
 DECIMALS = {Kind.QTY: 3, Kind.MONEY: 4}
@@ -42,6 +46,16 @@ class CellDelegate(QStyledItemDelegate):
     ``InvalidInput`` and its reason shows at the cell, instead of a validator
     silently swallowing keys ("1e3" used to become 13).
     """
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
+        """An invalid cell stays red when selected: the selection colour becomes a strong red."""
+        super().initStyleOption(option, index)
+        if index.data(ERROR_ROLE):
+            palette = QPalette(option.palette)
+            for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+                palette.setColor(group, QPalette.ColorRole.Highlight, SELECTED_ERROR)
+                palette.setColor(group, QPalette.ColorRole.HighlightedText, QColor(255, 255, 255))
+            option.palette = palette
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
         column = _column(index)

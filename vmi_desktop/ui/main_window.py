@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from vmi_desktop.identity import preview_note
+from vmi_desktop.models import Role
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
 
@@ -36,11 +38,13 @@ def window_settings() -> QSettings:
 
 
 #: Optional page hooks the shared actions call on the current page: (attribute, action text, shortcut).
-PAGE_HOOKS: tuple[tuple[str, str, QKeySequence.StandardKey], ...] = (
+PAGE_HOOKS: tuple[tuple[str, str, QKeySequence.StandardKey | str], ...] = (
     ("refresh", "&Refresh", QKeySequence.StandardKey.Refresh),
     ("find", "&Find…", QKeySequence.StandardKey.Find),
     ("save", "&Save changes", QKeySequence.StandardKey.Save),
     ("undo", "&Undo last edit", QKeySequence.StandardKey.Undo),
+    ("export_table", "E&xport table…", "Ctrl+E"),
+    ("print_table", "&Print table…", QKeySequence.StandardKey.Print),
 )
 
 
@@ -48,6 +52,21 @@ def page_allows(page: QWidget | None, hook: str) -> bool:
     """Whether the page lets ``hook`` act now (a read-only view for this role refuses Save, Undo, Discard)."""
     allows = page_hook(page, "allows")
     return True if allows is None else bool(allows(hook))  # type: ignore[call-arg]
+
+
+def _stock_forms_menu() -> tuple[tuple[str, str, str], ...]:
+    from vmi_desktop.ui.forms import FORMS  # a tiny module: the page itself is built when first used
+
+    return FORMS
+
+
+#: Menus pages bring, there from the start: page key -> (menu title, (form, entry text, shortcut) entries).
+PAGE_MENUS: dict[str, tuple[str, Callable[[], tuple[tuple[str, str, str], ...]]]] = {
+    "stock_forms": ("&Stock", _stock_forms_menu),
+}
+
+#: Hooks that act on the page's table: in the File menu, not the toolbar.
+_FILE_HOOKS = ("export_table", "print_table")
 
 
 def page_hook(page: QWidget | None, hook: str) -> Callable[[], object] | None:
@@ -116,6 +135,8 @@ class MainWindow(QMainWindow):
         self.previews: list[MainWindow] = []
 
         self.actions_by_hook: dict[str, QAction] = {}
+        #: menus pages bring (the Stock menu of the stock forms), by page key
+        self.page_menus: dict[str, QMenu] = {}
         self._build_actions()
         self._build_status_bar()
 
@@ -129,7 +150,9 @@ class MainWindow(QMainWindow):
                 self.add_page(key, title, widget)
         self._restore_window_state()
         if self._keys:
-            self.nav.setCurrentRow(0)
+            # a warehouse lead's day starts at the stock forms
+            lead = ctx.actor.role is Role.WAREHOUSE_LEAD and "stock_forms" in self._keys
+            self.nav.setCurrentRow(self._keys.index("stock_forms") if lead else 0)
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -162,6 +185,27 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False, k=key: self.show_page(k))
         self.go_menu.addAction(action)
+        if key in PAGE_MENUS:
+            self._add_page_menu(key)
+
+    def _add_page_menu(self, key: str) -> None:
+        """A page's own menu, there from the start: an entry builds the page if needed and opens its form."""
+        title, entries = PAGE_MENUS[key]
+        menu = QMenu(title, self)
+        menu.setObjectName(f"{key}Menu")
+        for form, text, keys in entries():
+            entry = menu.addAction(text)
+            entry.setShortcut(QKeySequence(keys))
+            entry.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            entry.triggered.connect(lambda _checked=False, f=form: self.open_form(key, f))
+        self.menuBar().insertMenu(self.go_menu.menuAction(), menu)
+        self.page_menus[key] = menu
+
+    def open_form(self, key: str, form: str) -> QWidget | None:
+        """Show page ``key`` with its form ``form`` in front (the Stock menu's entries)."""
+        self.show_page(key)
+        opener = getattr(self.page(key), "open_form", None)
+        return opener(form) if callable(opener) else None
 
     def _wire(self, key: str, widget: QWidget) -> None:
         changed = getattr(widget, "actions_changed", None)
@@ -170,6 +214,9 @@ class MainWindow(QMainWindow):
         signal = getattr(widget, "status_message", None)
         if signal is not None and hasattr(signal, "connect"):
             signal.connect(self.show_message)
+        notice = getattr(widget, "notice", None)
+        if notice is not None and hasattr(notice, "connect"):
+            notice.connect(self.tray_notice)
         restore = getattr(widget, "restore_state", None)
         if callable(restore):
             settings = window_settings()
@@ -244,7 +291,8 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.triggered.connect(lambda _checked=False, h=hook: self.call_page(h))
             self.actions_by_hook[hook] = action
-            self.toolbar.addAction(action)
+            if hook not in _FILE_HOOKS:
+                self.toolbar.addAction(action)
         discard = QAction("&Discard changes", self)
         discard.triggered.connect(lambda _checked=False: self.call_page("discard"))
         self.actions_by_hook["discard"] = discard
@@ -257,6 +305,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.actions_by_hook["save"])
         file_menu.addAction(discard)
+        file_menu.addSeparator()
+        file_menu.addAction(self.actions_by_hook["export_table"])
+        file_menu.addAction(self.actions_by_hook["print_table"])
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
@@ -308,13 +359,18 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         actor = self.ctx.actor
-        self.db_label = QLabel(f"Database: {self.ctx.db.display_name()}")
         role = actor.role.value.replace("_", " ")
+        # short texts, full ones in the tooltips: the messages keep the width of the bar
+        self.db_label = QLabel(f"DB: {self.ctx.db.short_name()}")
+        self.db_label.setToolTip(f"Database: {self.ctx.db.display_name()}")
         preview = " · preview, read-only" if actor.preview else ""
-        self.user_label = QLabel(f"User: {actor.name} ({role}){preview}")
-        self.user_label.setToolTip(f"signed in as {actor.login}" if actor.login else "")
+        self.user_label = QLabel(f"{actor.name} · {role}{preview}")
+        signed_in = f"signed in as {actor.login}" if actor.login else f"signed in as {actor.name}"
+        self.user_label.setToolTip(f"{actor.name} ({role}{preview}), {signed_in}")
         bar.addPermanentWidget(self.db_label)
         bar.addPermanentWidget(self.user_label)
+        #: the last message in full (what the status bar shows may be shortened to fit)
+        self.last_message = ""
 
     def choose_supplier_preview(self) -> None:
         """Ask which vendor, then open the preview of what its users see."""
@@ -334,8 +390,73 @@ class MainWindow(QMainWindow):
         return window
 
     def show_message(self, text: str, timeout_ms: int = 8000) -> None:
-        """A transient status bar message (validation reasons, save results)."""
-        self.statusBar().showMessage(text, timeout_ms)
+        """A transient status bar message (save results, what was posted).
+
+        A message wider than the bar is shortened at a word with "…" and kept whole in the bar's
+        tooltip and ``last_message``; reasons that must stay visible belong on the page (the
+        table's message bar, the Sync page), not here.
+        """
+        bar = self.statusBar()
+        self.last_message = text
+        room = bar.width() - self.db_label.width() - self.user_label.width() - 48
+        metrics = bar.fontMetrics()
+        shown = text
+        if room > 80 and metrics.horizontalAdvance(text) > room:
+            shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+            cut = shown.rstrip("…").rsplit(" ", 1)[0]
+            shown = cut.rstrip(",;:") + " …"
+        bar.setToolTip(text if shown != text else "")
+        bar.showMessage(shown, timeout_ms)
+
+    def tray_notice(self, title: str, body: str) -> None:
+        """A desktop notice (the tray of the Alerts page's notifier; the status bar when there is none)."""
+        alerts = self.page("alerts") if "alerts" in self._keys else None
+        notifier = getattr(alerts, "notifier", None)
+        if notifier is not None and hasattr(notifier, "notice"):
+            notifier.notice(title, body)
+        else:
+            self.show_message(title)
+
+    # -- navigation to what a row names ----------------------------------------------------------
+
+    def open_order(self, po_id: int) -> bool:
+        """Show the Purchase orders page with ``po_id`` selected (all statuses shown if it is closed)."""
+        if "orders" not in self._keys:
+            return False
+        self.show_page("orders")
+        page = self.page("orders")
+        select = getattr(page, "select_order", None)
+        if select is None:
+            return False
+        if select(po_id):
+            return True
+        page.set_statuses(None)  # type: ignore[attr-defined]
+        return bool(select(po_id))
+
+    def open_part(self, sku_id: int, location_id: int | None = None) -> bool:
+        """Open the part (SKU at a location).
+
+        STUB until the part page is merged: the one place that knows how a part opens. It shows
+        the pair's ledger history on the Stock forms page when there is one, else the Stock page
+        searched for the part.
+        """
+        forms = self.page("stock_forms") if "stock_forms" in self._keys else None
+        show_history = getattr(forms, "show_history", None)
+        if show_history is not None and location_id is not None:
+            self.show_page("stock_forms")
+            show_history(sku_id, location_id)
+            return True
+        if "stock" not in self._keys:
+            return False
+        stock = self.page("stock")
+        from vmi_desktop.ledger import resolve_sku
+
+        with self.ctx.db.sessions() as session:
+            part = resolve_sku(session, sku_id).part_number
+        self.show_page("stock")
+        stock.search_box.setText(part)  # type: ignore[attr-defined]
+        stock.refresh()  # type: ignore[attr-defined]
+        return True
 
     # -- remembered layout -------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ PAGE_SPECS: tuple[tuple[str, str, str, str, Action | Callable[[Actor], bool] | N
     ("supplier", "Supplier workspace", "supplier", "SupplierWorkspacePage", _is_supplier),
     ("dashboard", "Dashboard", "dashboard", "DashboardPage", None),
     ("stock", "Stock", "stock", "StockPage", None),
+    ("stock_forms", "Post stock", "stock_forms", "StockFormsPage", Action.POST_LEDGER),
     ("skus", "SKUs", "skus", "SkusPage", None),
     ("vendors", "Vendors", "vendors", "VendorsPage", None),
     ("locations", "Locations", "locations", "LocationsPage", None),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -32,9 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vmi_desktop.db import Changes
 from vmi_desktop.queries import charts as chart_queries
 from vmi_desktop.queries import dashboard as dash
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.export import install_export_menu
 from vmi_desktop.ui.numbers import format_decimal
 
 if TYPE_CHECKING:
@@ -44,6 +48,8 @@ log = logging.getLogger(__name__)
 
 #: The chart tabs, in order.
 CHART_TABS = ("Stock on hand", "Consumption", "Supplier performance")
+#: After commits the figures are read again at most this often (they scan every agreement).
+COMMIT_REFRESH_MS = 3000
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,11 @@ def _card(title: str, name: str) -> tuple[QFrame, QLabel]:
 
 
 def _table(headers: list[str], name: str) -> QTableWidget:
-    # Small, bounded tables (top 10 vendors, at most 200 pairs): a QTableWidget is enough here.
+    """A small, bounded table (top 10 vendors, at most 200 pairs) that never scrolls sideways.
+
+    The first column takes the room left and elides its text (the full text is its tooltip); the
+    others fit their contents, so every column stays visible down to 1024 px.
+    """
     table = QTableWidget(0, len(headers))
     table.setObjectName(name)
     table.setHorizontalHeaderLabels(headers)
@@ -84,7 +94,13 @@ def _table(headers: list[str], name: str) -> QTableWidget:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.horizontalHeader().setStretchLastSection(True)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
+    header = table.horizontalHeader()
+    header.setMinimumSectionSize(36)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for column in range(1, len(headers)):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
     table.verticalHeader().setDefaultSectionSize(22)
     return table
 
@@ -160,18 +176,23 @@ class DashboardPage(QWidget):
         self.part_edit.setPlaceholderText("Part number")
         self.location_combo = QComboBox()
         self.location_combo.setObjectName("location")
+        self.location_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.show_button = QPushButton("Show charts")
         self.show_button.clicked.connect(self.show_typed_pair)
         self.part_edit.returnPressed.connect(self.show_typed_pair)
         self.chart_title = QLabel("Select a pair below min, a supplier, or type a part number.")
         self.chart_title.setObjectName("chartTitle")
+        self.chart_title.setWordWrap(True)
+        #: what the title line says about the pair charts and about the supplier charts
+        self.pair_text = self.chart_title.text()
+        self.vendor_text = "Select a supplier in the list to see its performance by month."
         # The charts (and pyqtgraph behind them) are built when first needed: the page, and the
         # window when it is the first page, is usable before that import has run.
         self._charts: tuple[Any, Any, Any] | None = None
         self.chart_tabs = QTabWidget()
         for title in CHART_TABS:
             self.chart_tabs.addTab(QLabel("Choose a pair or a supplier to see its charts."), title)
-        self.chart_tabs.currentChanged.connect(lambda _i: self._ensure_charts())
+        self.chart_tabs.currentChanged.connect(lambda _i: self._tab_changed())
         picker = QGridLayout()
         picker.addWidget(QLabel("SKU"), 0, 0)
         picker.addWidget(self.part_edit, 0, 1)
@@ -195,6 +216,18 @@ class DashboardPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(cards)
         layout.addWidget(splitter, 1)
+        for table, title in (
+            (self.orders_table, "Open orders by status"),
+            (self.suppliers_table, "Worst suppliers"),
+            (self.attention_table, "Below min"),
+        ):
+            install_export_menu(table, partial(str, title), ctx.runner)
+        self._stale = False
+        self.commit_timer = QTimer(self)
+        self.commit_timer.setSingleShot(True)
+        self.commit_timer.setInterval(COMMIT_REFRESH_MS)
+        self.commit_timer.timeout.connect(self._refresh_after_commits)
+        ctx.commits.changed.connect(self._on_commit)
         # The health figures scan every agreement: they start once the page is shown, never while
         # the window is still being built.
         self._refresh_on_show = True
@@ -203,7 +236,10 @@ class DashboardPage(QWidget):
         super().showEvent(event)
         if self._refresh_on_show:
             self._refresh_on_show = False
+            self._stale = False
             QTimer.singleShot(0, self.refresh)
+        elif self._stale and not self.commit_timer.isActive():
+            self.commit_timer.start(0)  # what changed while the page was hidden
 
     # -- charts, built on first use ---------------------------------------------------------------
 
@@ -242,6 +278,33 @@ class DashboardPage(QWidget):
         """The supplier performance charts (built on first use)."""
         charts: VendorCharts = self._ensure_charts()[2]
         return charts
+
+    # -- live ---------------------------------------------------------------------------------
+
+    def _on_commit(self, changes: Changes) -> None:
+        """Stock, orders or alerts moved: the figures again, at most once per ``COMMIT_REFRESH_MS``."""
+        if not (changes.pairs or changes.orders or changes.alerts or changes.agreements or changes.master_data):
+            return
+        self._stale = True
+        if self.isVisible() and not self.commit_timer.isActive():
+            self.commit_timer.start()
+
+    def _refresh_after_commits(self) -> None:
+        if self._stale and self.isVisible():
+            self._stale = False
+            self.refresh()
+
+    def _tab_changed(self) -> None:
+        self._ensure_charts()
+        self._show_title()
+
+    def _show_title(self) -> None:
+        vendor = self.chart_tabs.currentIndex() == CHART_TABS.index("Supplier performance")
+        self.chart_title.setText(self.vendor_text if vendor else self.pair_text)
+
+    def _set_pair_text(self, text: str) -> None:
+        self.pair_text = text
+        self._show_title()
 
     # -- background work -----------------------------------------------------------------------
 
@@ -380,8 +443,9 @@ class DashboardPage(QWidget):
                 item = QTableWidgetItem(text)
                 if c > 0:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                else:
+                    item.setToolTip(text)  # the first column elides in a narrow window
                 table.setItem(r, c, item)
-        table.resizeColumnsToContents()
         table.blockSignals(False)
 
     # -- charts --------------------------------------------------------------------------------
@@ -392,6 +456,8 @@ class DashboardPage(QWidget):
         if not rows or attention is None:
             return
         pair = attention[rows[0].row()]
+        self.part_edit.setText(pair.part_number)  # the picker follows the pair shown
+        self.location_combo.setCurrentText(pair.location)
         self.show_pair(pair.sku_id, pair.location_id, f"{pair.part_number} at {pair.location}")
 
     def _supplier_selected(self) -> None:
@@ -415,14 +481,15 @@ class DashboardPage(QWidget):
         with self.ctx.db.sessions() as session:
             found = dash.find_pair(session, self.ctx.actor, part, location)
         if found is None:
-            self.chart_title.setText(f"No SKU {part!r} at {location} in your scope.")
+            self.chart_tabs.setCurrentWidget(self.stock_chart)
+            self._set_pair_text(f"No SKU {part!r} at {location} in your scope.")
             return
         self.show_pair(found[0], found[1], f"{part} at {location}")
 
     def show_pair(self, sku_id: int, location_id: int, title: str) -> None:
         """Load and show the stock and consumption charts of one pair (off the UI thread)."""
         actor = self.ctx.actor
-        self.chart_title.setText(f"Loading {title}…")
+        self._set_pair_text(f"Loading {title}…")
 
         def query(session: Any) -> PairCharts:
             return PairCharts(
@@ -440,22 +507,29 @@ class DashboardPage(QWidget):
         limits = ""
         if data.stock.min_qty is not None and data.stock.max_qty is not None:
             limits = f" · min {format_decimal(data.stock.min_qty)} / max {format_decimal(data.stock.max_qty)}"
-        self.chart_title.setText(f"{data.title}: {len(data.stock.times)} movements{limits}")
+        self.pair_text = f"{data.title}: {len(data.stock.times)} movements{limits}"
         self.stock_chart.plot_item.setTitle(f"Stock on hand — {data.title}")
         self.consumption_chart.plot_item.setTitle(f"Consumption — {data.title}")
         self.stock_chart.set_series(data.stock)
         self.consumption_chart.set_daily(data.daily)
         if self.chart_tabs.currentWidget() is self.vendor_charts:
             self.chart_tabs.setCurrentWidget(self.stock_chart)
+        self._show_title()
         self.pair_loaded.emit(data)
 
     def show_vendor(self, vendor_id: int, title: str) -> None:
         """Load and show a vendor's monthly fill rate and cycle time."""
         actor = self.ctx.actor
 
+        self.vendor_text = f"Loading {title}…"
+        self._show_title()
+
         def done(series: chart_queries.VendorSeries) -> None:
             self.vendor_charts.set_series(series, title)
+            months = len(series.months)
+            self.vendor_text = f"Supplier {title}: fill rate and cycle time over {months} month(s)"
             self.chart_tabs.setCurrentWidget(self.vendor_charts)
+            self._show_title()
             self.vendor_loaded.emit(series)
 
         self._run("vendor", lambda s: chart_queries.vendor_monthly(s, actor, vendor_id), done)
