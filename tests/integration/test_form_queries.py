@@ -42,7 +42,7 @@ def test_count_sheet_lines_and_on_hand_of_a_location(db: Database, world: World)
     wh = world.locations["WH-1"]
     with db.sessions() as s:
         lines, more = count_sheet_lines(s, SYSTEM, wh, limit=2)
-        now = on_hand_of(s, wh, [world.skus["P-1"], world.skus["P-3"]])
+        now = on_hand_of(s, SYSTEM, wh, [world.skus["P-1"], world.skus["P-3"]])
     assert [p.part_number for p in lines] == ["P-1", "P-2"] and more
     assert now == {world.skus["P-1"]: D(7), world.skus["P-3"]: D(2)}
 

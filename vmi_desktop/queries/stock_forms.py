@@ -105,14 +105,17 @@ def count_sheet_lines(
     return [_part(session, r) for r in rows[:limit]], len(rows) > limit
 
 
-def on_hand_of(session: Session, location_id: int, sku_ids: Sequence[int]) -> dict[int, Decimal]:
-    """On hand now per SKU at a location (a count sheet's review): zero where there is no level yet."""
+def on_hand_of(session: Session, actor: Actor, location_id: int, sku_ids: Sequence[int]) -> dict[int, Decimal]:
+    """On hand now per SKU at a location (a count sheet's review): zero where there is no level yet, or
+    where the actor may not see the pair."""
     found: dict[int, Decimal] = dict.fromkeys(sku_ids, Decimal(0))
     ids = list(sku_ids)
     for start in range(0, len(ids), 500):
         for sku_id, on_hand in session.execute(
             select(StockLevel.sku_id, StockLevel.on_hand).where(
-                StockLevel.location_id == location_id, StockLevel.sku_id.in_(ids[start : start + 500])
+                StockLevel.location_id == location_id,
+                StockLevel.sku_id.in_(ids[start : start + 500]),
+                pair_filter(actor, StockLevel.sku_id, StockLevel.location_id),
             )
         ):
             found[sku_id] = Decimal(on_hand)
@@ -228,12 +231,15 @@ class ReceivedLine:
     on_hand_after: Decimal
 
 
-def receipt_movements(session: Session, receipt_id: int) -> list[ReceivedLine]:
-    """The ledger rows a receipt posted, in order (the form's result line)."""
+def receipt_movements(session: Session, actor: Actor, receipt_id: int) -> list[ReceivedLine]:
+    """The ledger rows a receipt posted that the actor may see, in order (the form's result line)."""
     rows = session.execute(
         select(StockMovement.id, Sku.part_number, Sku.uom, StockMovement.quantity, StockMovement.on_hand_after)
         .join(Sku, Sku.id == StockMovement.sku_id)
-        .where(StockMovement.receipt_id == receipt_id)
+        .where(
+            StockMovement.receipt_id == receipt_id,
+            pair_filter(actor, StockMovement.sku_id, StockMovement.location_id),
+        )
         .order_by(StockMovement.id)
     ).all()
     return [ReceivedLine(*r) for r in rows]

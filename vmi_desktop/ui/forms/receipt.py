@@ -294,7 +294,7 @@ class ReceiptForm(PostingForm):
             close_short=closing,
         )
         with self.ctx.db.sessions() as session:
-            moved = receipt_movements(session, receipt.id)
+            moved = receipt_movements(session, self.ctx.actor, receipt.id)
         parts = [f"{m.part_number} +{qty(m.quantity, m.uom)} (on hand {qty(m.on_hand_after)})" for m in moved]
         closed = f" Closed short: line {', '.join(str(n) for n in sorted(closing))}." if closing else ""
         summary = f"Received {receipt.receipt_number} against {order.po_number} at {order.location}: " + (
