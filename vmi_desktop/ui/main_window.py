@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -61,8 +61,16 @@ class MainWindow(QMainWindow):
     Pages are plain widgets; they may implement ``refresh()``, ``find()``,
     ``save()``, ``undo()`` and ``discard()`` (the menu and toolbar call them),
     ``save_state(QSettings)`` / ``restore_state(QSettings)`` for column
-    layouts, and a ``status_message`` signal (str) for the status bar.
+    layouts, a ``status_message`` signal (str) for the status bar, and a
+    ``part_requested`` signal (sku_id: int, location_id: int | None) that opens
+    the part page (``open_part``).
+
+    The parts manager starts on the replenishment worklist, everyone else on the
+    first page.
     """
+
+    #: The part page was opened: (sku_id, location_id or None).
+    part_opened = Signal(int, object)
 
     def __init__(self, ctx: AppContext, *, build: bool = True) -> None:
         super().__init__()
@@ -99,7 +107,7 @@ class MainWindow(QMainWindow):
                 self.add_page(key, title, widget)
         self._restore_window_state()
         if self._keys:
-            self.nav.setCurrentRow(0)
+            self.show_page(self.start_page())
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -123,6 +131,9 @@ class MainWindow(QMainWindow):
         signal = getattr(widget, "status_message", None)
         if signal is not None and hasattr(signal, "connect"):
             signal.connect(self.show_message)
+        wants_part = getattr(widget, "part_requested", None)
+        if wants_part is not None and hasattr(wants_part, "connect"):
+            wants_part.connect(self.open_part)
         restore = getattr(widget, "restore_state", None)
         if callable(restore):
             settings = window_settings()
@@ -134,6 +145,32 @@ class MainWindow(QMainWindow):
     def show_page(self, key: str) -> None:
         """Make the page ``key`` current."""
         self.nav.setCurrentRow(self._keys.index(key))
+
+    def start_page(self) -> str:
+        """The page shown at start: the worklist for whoever orders (the parts manager), else the first."""
+        from vmi_desktop.scope import Action
+
+        if "worklist" in self._pages and self.ctx.can(Action.CREATE_ORDER):
+            return "worklist"
+        return self._keys[0]
+
+    def open_part(self, sku_id: int, location_id: int | None = None) -> QWidget:
+        """Show the part page of ``sku_id`` (the row of ``location_id`` first when given) and return it.
+
+        The one way to a part from anywhere: pages emit ``part_requested`` (connected by ``add_page``)
+        or call ``vmi_desktop.ui.part_page.open_part``. A window built without pages gets the part
+        page on first use.
+        """
+        from vmi_desktop.ui.pages.part import PartPage
+
+        page = self._pages.get("part")
+        if not isinstance(page, PartPage):
+            page = PartPage(self.ctx)
+            self.add_page("part", "Part", page, shortcut="")
+        page.show_part(sku_id, location_id)
+        self.show_page("part")
+        self.part_opened.emit(sku_id, location_id)
+        return page
 
     def page(self, key: str) -> QWidget:
         """The widget of page ``key``."""
