@@ -33,6 +33,7 @@ from vmi_desktop import audit
 from vmi_desktop.errors import NotFoundError, ValidationError
 from vmi_desktop.models import CycleCount, Location, MovementKind, Sku, StockLevel, StockMovement, utcnow
 from vmi_desktop.quantities import check_quantity_bound, fmt, parse_quantity
+from vmi_desktop.replenishment import pair_figures
 from vmi_desktop.scope import Action, Actor, require
 from vmi_desktop.units import is_whole
 
@@ -165,6 +166,10 @@ def _apply(
         update(StockLevel)
         .where(StockLevel.sku_id == sku.id, StockLevel.location_id == location.id)
         .values(last_movement_id=movement_id)
+    )
+    # the worklist's index reads the pair's figures off its agreements (replenishment.pair_figures)
+    pair_figures.record_posting(
+        session, sku.id, location.id, on_hand=after, kind=kind, occurred_at=occurred_at or now, now=now
     )
     audit.record(
         session,

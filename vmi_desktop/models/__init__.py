@@ -25,6 +25,7 @@ from vmi_desktop.models.enums import (
 )
 from vmi_desktop.models.orders import POStatusChange, PurchaseOrder, PurchaseOrderLine, Receipt, Shipment
 from vmi_desktop.models.people import AuditEntry, Counter, User
+from vmi_desktop.models.snoozes import PairSnooze
 from vmi_desktop.models.stock import CycleCount, StockLevel, StockMovement
 from vmi_desktop.models.sync import InboxEvent, OutboxMessage, SyncState
 from vmi_desktop.models.units import UnitOfMeasure
@@ -52,6 +53,7 @@ __all__ = [
     "POOrigin",
     "POStatus",
     "POStatusChange",
+    "PairSnooze",
     "ProposalStatus",
     "PurchaseOrder",
     "PurchaseOrderLine",

@@ -12,7 +12,8 @@ Quantity = max - position, rounded up to the pack size, at least the MOQ (itself
 up to whole packs). What one run raises is grouped: one order per vendor x location x mode,
 one line per SKU. Because the position counts open orders, a second run raises nothing
 twice; on PostgreSQL an advisory lock stops two workstations evaluating the same pairs at
-once, and SQLite has a single writer.
+once, and SQLite has a single writer. A pair the parts manager snoozed on the worklist
+(``replenishment.snoozes``) is skipped until its date.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -47,6 +48,7 @@ from vmi_desktop.models import (
 )
 from vmi_desktop.quantities import fmt, round_up_to_pack
 from vmi_desktop.replenishment import alerts
+from vmi_desktop.replenishment.snoozes import snoozed
 from vmi_desktop.replenishment._sql import bulk_insert, lock_proposals, lock_reorder, on_order_subquery, to_decimal
 from vmi_desktop.replenishment.orders import PO_COUNTER, PO_PREFIX, format_number, reserve_numbers
 from vmi_desktop.scope import SYSTEM, Action, Actor, require
@@ -101,11 +103,13 @@ def order_quantity(position: Decimal, max_qty: Decimal, pack_size: Decimal, moq:
     return qty
 
 
-def below_min_statement(pairs: list[tuple[int, int]] | None = None) -> Any:
-    """The set-based query: every active primary agreement whose position is at or below min.
+def below_min_statement(pairs: list[tuple[int, int]] | None = None, *, today: date | None = None) -> Any:
+    """The set-based query: every active primary agreement whose position is at or below min and
+    that is not snoozed on ``today`` (UTC, default now).
 
     Also the benchmark's floor. Returns agreement, pair, on hand, on order and the thresholds.
     """
+    today = today or utcnow().date()
     sku_ids = sorted({s for s, _ in pairs}) if pairs else None
     loc_ids = sorted({loc for _, loc in pairs}) if pairs else None
     oo = on_order_subquery(sku_ids, loc_ids)
@@ -146,6 +150,7 @@ def below_min_statement(pairs: list[tuple[int, int]] | None = None) -> Any:
             Sku.active.is_(True),
             Location.active.is_(True),
             on_hand + on_order <= SupplyAgreement.min_qty,
+            ~snoozed(SupplyAgreement.sku_id, SupplyAgreement.location_id, today),
         )
         .order_by(SupplyAgreement.vendor_id, SupplyAgreement.location_id, SupplyAgreement.sku_id)
     )
@@ -166,9 +171,17 @@ def tune_full_scan(session: Session) -> None:
 
 
 def evaluate(
-    session: Session, actor: Actor = SYSTEM, *, pairs: list[tuple[int, int]] | None = None, dry_run: bool = False
+    session: Session,
+    actor: Actor = SYSTEM,
+    *,
+    pairs: list[tuple[int, int]] | None = None,
+    dry_run: bool = False,
+    today: date | None = None,
 ) -> ReorderResult:
-    """Find every pair at or below min (or only ``pairs``) and raise what its agreement's mode says."""
+    """Find every pair at or below min (or only ``pairs``) and raise what its agreement's mode says.
+
+    Pairs snoozed on ``today`` (UTC, default now) are skipped.
+    """
     require(actor, Action.RUN_REORDER)
     result = ReorderResult(dry_run=dry_run)
     if pairs is not None and not pairs:
@@ -177,7 +190,7 @@ def evaluate(
         lock_reorder(session, pairs)
     if pairs is None and session.get_bind().dialect.name == "postgresql":
         tune_full_scan(session)
-    rows = session.execute(below_min_statement(pairs)).all()
+    rows = session.execute(below_min_statement(pairs, today=today)).all()
     extras: dict[int, Any] = {}
     for r in rows:
         on_hand, on_order = to_decimal(r.on_hand), to_decimal(r.on_order)
