@@ -273,6 +273,7 @@ class WorklistQuery(TableQuery):
         if source == "snoozed":  # the few snoozed pairs drive (an IN list), not a test on every pair
             active = select(PairSnooze.sku_id, PairSnooze.location_id).where(PairSnooze.until > today)
             return [tuple_(A.sku_id, A.location_id).in_(active)]
+        conds: list[ColumnElement[bool]]
         if source == "held":
             conds = [tuple_(A.sku_id, A.location_id).in_(HELD_PAIRS)]
         else:

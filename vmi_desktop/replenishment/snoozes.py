@@ -8,6 +8,7 @@ holding. Every snooze and every early wake-up is audited per pair (entity ``pair
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -53,8 +54,9 @@ class Snooze:
 
 
 def _labels(session: Session, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[str, str]]:
-    skus = dict(session.execute(select(Sku.id, Sku.part_number).where(Sku.id.in_({s for s, _ in pairs}))).all())
-    locs = dict(session.execute(select(Location.id, Location.code).where(Location.id.in_({lo for _, lo in pairs}))).all())
+    sku_ids, location_ids = {s for s, _ in pairs}, {lo for _, lo in pairs}
+    skus = dict(session.execute(select(Sku.id, Sku.part_number).where(Sku.id.in_(sku_ids))).all())
+    locs = dict(session.execute(select(Location.id, Location.code).where(Location.id.in_(location_ids))).all())
     labels: dict[tuple[int, int], tuple[str, str]] = {}
     for sku_id, location_id in pairs:
         if sku_id not in skus:
@@ -68,8 +70,6 @@ def _labels(session: Session, pairs: list[tuple[int, int]]) -> dict[tuple[int, i
 def _audit_rows(
     actor: Actor, action: str, labels: dict[tuple[int, int], tuple[str, str]], **detail: Any
 ) -> list[dict[str, Any]]:
-    import json
-
     now = utcnow()
     plain = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in detail.items()}
     return [
@@ -124,7 +124,14 @@ def snooze(
     session.execute(
         insert(PairSnooze),
         [
-            {"sku_id": s, "location_id": loc, "until": until, "reason": reason, "snoozed_by": actor.name, "snoozed_at": now}
+            {
+                "sku_id": s,
+                "location_id": loc,
+                "until": until,
+                "reason": reason,
+                "snoozed_by": actor.name,
+                "snoozed_at": now,
+            }
             for s, loc in chosen
         ],
     )
@@ -162,6 +169,4 @@ def snoozes_of(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple
     rows = session.scalars(
         select(PairSnooze).where(tuple_(PairSnooze.sku_id, PairSnooze.location_id).in_(chosen))
     ).all()
-    return {
-        (r.sku_id, r.location_id): Snooze(r.sku_id, r.location_id, r.until, r.reason, r.snoozed_by) for r in rows
-    }
+    return {(r.sku_id, r.location_id): Snooze(r.sku_id, r.location_id, r.until, r.reason, r.snoozed_by) for r in rows}

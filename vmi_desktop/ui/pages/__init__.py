@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 #: (key, title, module, class, action needed to see the page or None)
 PAGE_SPECS: tuple[tuple[str, str, str, str, Action | None], ...] = (
     ("dashboard", "Dashboard", "dashboard", "DashboardPage", None),
+    ("worklist", "Replenishment worklist", "worklist", "WorklistPage", None),
     ("stock", "Stock", "stock", "StockPage", None),
     ("skus", "SKUs", "skus", "SkusPage", None),
     ("vendors", "Vendors", "vendors", "VendorsPage", None),
@@ -30,6 +31,7 @@ PAGE_SPECS: tuple[tuple[str, str, str, str, Action | None], ...] = (
     ("agreements", "Agreements & thresholds", "agreements", "AgreementsPage", None),
     ("orders", "Purchase orders", "orders", "OrdersPage", None),
     ("alerts", "Alerts", "alerts", "AlertsPage", None),
+    ("part", "Part", "part", "PartPage", None),
     ("audit", "Audit log", "audit", "AuditPage", Action.VIEW_AUDIT),
 )
 
