@@ -182,7 +182,7 @@ class WorklistQuery(TableQuery):
         Column("vendor", "Vendor", Vendor.code, width=10, sortable=False),
         Column("mode", "Mode", A.mode, Kind.ENUM, choices=ReplenishmentMode, sortable=False, width=16),
         Column("days_of_supply", "Days of supply", A.lead_time_days, Kind.QTY, sortable=False),  # post_process
-        Column("last_consumption", "Last consumption", LAST_USE, Kind.DATETIME, sortable=False, width=16),
+        Column("last_consumption", "Last used", LAST_USE, Kind.DATE, sortable=False, width=10),
         Column("criticality", "Criticality", Sku.criticality, Kind.ENUM, choices=Criticality, sortable=False),
         Column("state", "State", A.id, Kind.ENUM, choices=WorklistState, sortable=False),  # post_process
     )
@@ -212,7 +212,10 @@ class WorklistQuery(TableQuery):
             return {}
         ids = list(
             session.scalars(
-                select(A.id).where(tuple_(A.sku_id, A.location_id).in_(sorted(set(keys))), *self.scope(actor))
+                select(A.id)
+                .join(Sku, Sku.id == A.sku_id)
+                .join(Location, Location.id == A.location_id)
+                .where(tuple_(A.sku_id, A.location_id).in_(sorted(set(keys))), *self.scope(actor))
             )
         )
         return {row.key: row for row in rows_for(session, ids, self.today()).values()}

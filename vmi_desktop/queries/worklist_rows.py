@@ -191,7 +191,8 @@ def rows_for(session: Session, agreement_ids: Sequence[int], today: date) -> dic
             "vendor": h[16],
             "mode": ReplenishmentMode(h[9]),
             "days_of_supply": (on_hand * USE_WINDOW_DAYS / use).quantize(Decimal("0.1")) if use > 0 else None,
-            "last_consumption": h[10],  # the ledger's copy of the pair's newest consumption
+            # the ledger's copy of the pair's newest consumption (UTC day)
+            "last_consumption": h[10].date() if h[10] is not None else None,
             "criticality": Criticality(h[14]),
             "state": state,
             # not shown: what the actions need

@@ -48,13 +48,15 @@ class TablePage(QWidget):
     show_inactive_box = False
     #: the first load sorts the default column descending (newest first for logs)
     default_descending = False
+    #: the model class (a ``SqlTableModel`` subclass for tables with their own cells or edits)
+    model_class: type[SqlTableModel] = SqlTableModel
 
     def __init__(
         self, ctx: AppContext, query: TableQuery, *, page_size: int = 200, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.model = SqlTableModel(ctx, query, page_size=page_size, parent=self)
+        self.model = self.model_class(ctx, query, page_size=page_size, parent=self)
         self.model.status_message.connect(self.status_message)
         self.model.total_changed.connect(self._show_total)
         self.model.pending_changed.connect(self._update_buttons)
