@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -221,7 +222,7 @@ class PartPage(QWidget):
         with self.ctx.db.sessions() as session:
             part = part_queries.header(session, actor, sku_id)
             if part is None:
-                self.header.setText(f"No part #{sku_id} in your scope.")
+                self.clear(f"No part #{sku_id} in your scope.")
                 self.status_message.emit(f"part #{sku_id} is not in your scope")
                 return
             stock = part_queries.stock_by_location(session, actor, sku_id, utcnow().date())
@@ -294,6 +295,19 @@ class PartPage(QWidget):
             self.details.setTabToolTip(3, "your role does not read the audit trail")
         self._select_location(self.location_id)
         self.part_loaded.emit(sku_id, self.location_id)
+
+    def clear(self, message: str) -> None:
+        """Show nothing of any part (what was shown before must not stay under another header)."""
+        self.sku_id = self.location_id = None
+        self.part, self.stock, self.orders, self.charts = None, [], [], None
+        self._chart_generation += 1  # a chart load still running is dropped
+        self.header.setText(message)
+        self.chart_title.setText("")
+        for table in (self.locations, self.movements, self.open_orders, self.agreements, self.history):
+            table.setRowCount(0)
+        empty = np.zeros(0)
+        self.stock_chart.set_series(chart_queries.StockSeries(empty, empty))
+        self.consumption_chart.set_daily(chart_queries.BucketSeries(empty, empty, chart_queries.DAY_S))
 
     def _select_location(self, location_id: int | None) -> None:
         row = next((i for i, s in enumerate(self.stock) if s.location_id == location_id), None)
