@@ -202,3 +202,18 @@ def test_dashboard_picker_follows_the_pair_shown(qtbot: QtBot, ctx: AppContext, 
     with qtbot.waitSignal(page.pair_loaded, timeout=5000):
         page.attention_table.selectRow(row)
     assert (page.part_edit.text(), page.location_combo.currentText()) == ("P-3", "WH-1")
+
+
+def test_part_page_follows_a_posting_committed_elsewhere(
+    qtbot: QtBot, ctx: AppContext, sqlite_db: Database, stocked: World
+) -> None:
+    from vmi_desktop.commands import stock as stock_commands
+
+    page = open_part(ctx, stocked.skus["P-3"], stocked.locations["WH-1"])
+    qtbot.addWidget(page)
+    wh1 = _row_of(page.locations, "WH-1")
+    assert cell_text(page.locations, wh1, 1) == "2"
+    stock_commands.receive(sqlite_db, Actor("lead", Role.WAREHOUSE_LEAD), "P-3", "WH-1", 8, reference="DN-7")
+    wh1 = _row_of(page.locations, "WH-1")
+    assert cell_text(page.locations, wh1, 1) == "10"
+    assert cell_text(page.movements, 0, 5) == "DN-7"

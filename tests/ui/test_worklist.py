@@ -198,3 +198,22 @@ def test_worklist_a_warehouse_lead_sees_it_but_may_not_order(
     page.select_row(0)
     assert not page.order_button.isEnabled() and not page.snooze_button.isEnabled()
     assert not page.model.flags(page.model.index(0, page.model.column_index("suggested"))) & Qt.ItemFlag.ItemIsEditable
+
+
+def test_worklist_rows_refresh_in_place_after_a_change_committed_elsewhere(
+    qtbot: QtBot, ctx: AppContext, sqlite_db: Database, stocked: World
+) -> None:
+    from vmi_desktop.commands import stock as stock_commands
+
+    page = _page(qtbot, ctx)
+    row = _rows(page)[("P-1", "WH-1")]
+    assert page.worklist.value(row, "on_hand") == Decimal(7)
+    # another workstation, or a sync run: a command commits, the relay tells the page
+    stock_commands.consume(sqlite_db, Actor("lead", Role.WAREHOUSE_LEAD), "P-1", "WH-1", 3, reference="WO-1")
+    assert page.worklist.value(row, "on_hand") == Decimal(4)
+    assert page.worklist.value(row, "state") is WorklistState.ORDERED  # the command's reorder check sent an order
+    page.hide()
+    stock_commands.consume(sqlite_db, Actor("lead", Role.WAREHOUSE_LEAD), "P-1", "WH-1", 1)
+    assert page.worklist.value(row, "on_hand") == Decimal(4)  # hidden: nothing re-read yet
+    page.show()
+    assert page.worklist.value(row, "on_hand") == Decimal(3)
