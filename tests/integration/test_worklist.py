@@ -18,6 +18,7 @@ from vmi_desktop.errors import PermissionDenied, ValidationError
 from vmi_desktop.models import (
     AuditEntry,
     Location,
+    MovementKind,
     OutboxMessage,
     POOrigin,
     POStatus,
@@ -25,9 +26,11 @@ from vmi_desktop.models import (
     ReplenishmentMode,
     Role,
     Sku,
+    StockMovement,
     SupplyAgreement,
     utcnow,
 )
+from vmi_desktop.models import PurchaseOrderLine as orders_line
 from vmi_desktop.queries.base import PageRequest, Row
 from vmi_desktop.queries.worklist import WorklistQuery, WorklistState
 from vmi_desktop.replenishment import orders
@@ -309,3 +312,55 @@ def test_a_supplier_sees_only_the_pairs_it_is_primary_for(db: Database, world: W
         ("P-2", "WH-1"),
         ("P-1", "VAN-7"),
     }
+
+
+def test_on_a_generated_world_the_worklist_holds_exactly_the_pairs_a_plain_evaluation_finds(db: Database) -> None:
+    """The index only proposes candidates; every pair on the worklist and none more, judged pair by pair."""
+    from vmi_desktop.demo import generate
+    from vmi_desktop.replenishment.orders import open_quantity_by_pair
+    from vmi_desktop.replenishment.pair_figures import window_start
+
+    generate(db, skus=40, locations=3, vendors=3, days=120, seed=7, manager="pm")
+    since = window_start(TODAY)
+    expected: set[tuple[int, int]] = set()
+    with db.sessions() as s:
+        on_order = open_quantity_by_pair(s)
+        held = {
+            (sku, loc)
+            for sku, loc in s.execute(
+                select(orders_line.sku_id, PurchaseOrder.location_id)
+                .join(PurchaseOrder, PurchaseOrder.id == orders_line.purchase_order_id)
+                .where(PurchaseOrder.status == POStatus.AWAITING_APPROVAL, orders_line.status == "open")
+            )
+        }
+        for a in s.scalars(select(SupplyAgreement).where(SupplyAgreement.is_primary, SupplyAgreement.active)):
+            pair = (a.sku_id, a.location_id)
+            used = -sum(
+                (
+                    m.quantity
+                    for m in s.scalars(
+                        select(StockMovement).where(
+                            StockMovement.sku_id == a.sku_id,
+                            StockMovement.location_id == a.location_id,
+                            StockMovement.kind == MovementKind.CONSUMPTION,
+                            StockMovement.occurred_at >= since,
+                        )
+                    )
+                ),
+                Decimal(0),
+            )
+            position = ledger.current_on_hand(s, *pair) + on_order.get(pair, Decimal(0))
+            if 30 * (position - a.min_qty) <= used * a.lead_time_days or pair in held:
+                expected.add(pair)
+        query = WorklistQuery()
+        listed: list[tuple[int, int]] = []
+        after = None
+        while True:
+            rows = query.page(s, MANAGER, PageRequest(), len(listed), 50, after=after)
+            listed += [r.key for r in rows]
+            if len(rows) < 50:
+                break
+            after = rows[-1]
+        assert expected, "the generated world should have something to order"
+        assert set(listed) == expected and len(listed) == len(expected)
+        assert query.count(s, MANAGER, PageRequest()) == len(expected)

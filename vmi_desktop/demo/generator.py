@@ -24,6 +24,7 @@ import numpy as np
 from sqlalchemy import Table, func, select
 
 from vmi_desktop import audit
+from vmi_desktop.replenishment.pair_figures import refresh_pair_figures
 from vmi_desktop.db import Database
 from vmi_desktop.demo.bulk import BulkWriter, TimeFormat
 from vmi_desktop.demo.names import CRITICALITIES, MODES, location_specs, make_catalog, vendor_specs
@@ -438,6 +439,10 @@ def generate(
         finally:
             writer.restore()
             conn.commit()
+    report("worklist figures", 0.96)
+    with db.transaction() as session:
+        # the stock levels were written in bulk, past the ledger: copy the pairs' figures the ledger keeps
+        refresh_pair_figures(session)
     report("alerts and users", 0.97)
     rows = {name: st.rows for name, st in writer.stats.items() if not name.startswith(("index ", "constraint "))}
     with db.transaction() as session:
