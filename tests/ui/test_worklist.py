@@ -217,3 +217,16 @@ def test_worklist_rows_refresh_in_place_after_a_change_committed_elsewhere(
     assert page.worklist.value(row, "on_hand") == Decimal(4)  # hidden: nothing re-read yet
     page.show()
     assert page.worklist.value(row, "on_hand") == Decimal(3)
+
+
+def test_worklist_search_filters_on_the_first_keystroke_and_waits_while_typing(
+    qtbot: QtBot, ctx: AppContext, stocked: World
+) -> None:
+    page = _page(qtbot, ctx)
+    before = page.model.page_queries
+    qtbot.keyClick(page.search_box, "P")
+    assert page.model.page_queries == before + 1  # at once, no debounce on the first key
+    qtbot.keyClicks(page.search_box, "-3")
+    assert page.model.page_queries == before + 1  # typing on: waits for the pause
+    qtbot.waitUntil(lambda: set(_rows(page)) == {("P-3", "WH-1")}, timeout=2000)
+    assert page.model.page_queries == before + 2

@@ -67,6 +67,10 @@ class WorklistPage(TablePage):
         assert isinstance(self.model, WorklistModel)
         self.worklist: WorklistModel = self.model
         self.view.activated.connect(self._activated)
+        # the first keystroke after a pause filters at once; keystrokes that follow within the debounce
+        # window wait for the pause (typing a word runs two queries, not one per letter)
+        self.search_box.textChanged.disconnect()
+        self.search_box.textChanged.connect(self._typed)
         order = QShortcut(QKeySequence("Ctrl+Return"), self)
         order.activated.connect(self.order_selected)
         self.live = LiveChanges(self, ctx, self.apply_changes)
@@ -142,6 +146,13 @@ class WorklistPage(TablePage):
         combo.currentIndexChanged.connect(lambda _i: self.model.set_filter(key, combo.currentData()))
         self.filters.addWidget(combo)
         return combo
+
+    def _typed(self, text: str) -> None:
+        if self.search_timer.isActive():
+            self.search_timer.start()  # still typing: the timer applies the text after the pause
+            return
+        self.model.set_search(text)
+        self.search_timer.start()
 
     def _snoozed_toggled(self, on: bool) -> None:
         self.wake_button.setVisible(on)
