@@ -24,7 +24,6 @@ import numpy as np
 from sqlalchemy import Table, func, select
 
 from vmi_desktop import audit
-from vmi_desktop.replenishment.pair_figures import refresh_pair_figures
 from vmi_desktop.db import Database
 from vmi_desktop.demo.bulk import BulkWriter, TimeFormat
 from vmi_desktop.demo.names import CRITICALITIES, MODES, location_specs, make_catalog, vendor_specs
@@ -63,6 +62,7 @@ from vmi_desktop.models import (
     User,
     Vendor,
 )
+from vmi_desktop.replenishment.pair_figures import refresh_pair_figures
 from vmi_desktop.scope import SYSTEM
 
 log = logging.getLogger(__name__)

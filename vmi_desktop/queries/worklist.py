@@ -170,21 +170,21 @@ class WorklistQuery(TableQuery):
 
     default_sort = "part_number"
     columns = (
-        Column("part_number", "SKU", Sku.part_number, width=14),
-        Column("description", "Description", Sku.description, width=24, sortable=False),
-        Column("location", "Location", Location.code, width=10),
-        Column("on_hand", "On hand", ON_HAND, Kind.QTY, sortable=False),
-        Column("on_order", "On order", ON_ORDER, Kind.QTY, sortable=False),
-        Column("position", "Position", ON_HAND, Kind.QTY, sortable=False),  # post_process
-        Column("min_qty", "Min", A.min_qty, Kind.QTY, sortable=False),
-        Column("max_qty", "Max", A.max_qty, Kind.QTY, sortable=False),
-        Column("suggested", "Suggested", A.max_qty, Kind.QTY, sortable=False),  # post_process
-        Column("vendor", "Vendor", Vendor.code, width=10, sortable=False),
-        Column("mode", "Mode", A.mode, Kind.ENUM, choices=ReplenishmentMode, sortable=False, width=16),
-        Column("days_of_supply", "Days of supply", A.lead_time_days, Kind.QTY, sortable=False),  # post_process
-        Column("last_consumption", "Last used", LAST_USE, Kind.DATE, sortable=False, width=10),
-        Column("criticality", "Criticality", Sku.criticality, Kind.ENUM, choices=Criticality, sortable=False),
-        Column("state", "State", A.id, Kind.ENUM, choices=WorklistState, sortable=False),  # post_process
+        Column("part_number", "SKU", Sku.part_number, width=12),
+        Column("description", "Description", Sku.description, width=15, sortable=False),
+        Column("location", "Location", Location.code, width=11),
+        Column("state", "State", A.id, Kind.ENUM, choices=WorklistState, sortable=False, width=8),  # rows_for
+        Column("on_hand", "On hand", ON_HAND, Kind.QTY, sortable=False, width=7),
+        Column("on_order", "On order", ON_ORDER, Kind.QTY, sortable=False, width=7),
+        Column("position", "Position", ON_HAND, Kind.QTY, sortable=False, width=7),  # rows_for
+        Column("min_qty", "Min", A.min_qty, Kind.QTY, sortable=False, width=5),
+        Column("max_qty", "Max", A.max_qty, Kind.QTY, sortable=False, width=5),
+        Column("suggested", "Suggested", A.max_qty, Kind.QTY, sortable=False, width=8),  # rows_for
+        Column("days_of_supply", "Days of\nsupply", A.lead_time_days, Kind.QTY, sortable=False, width=6),
+        Column("vendor", "Vendor", Vendor.code, width=9, sortable=False),
+        Column("mode", "Mode", A.mode, Kind.ENUM, choices=ReplenishmentMode, sortable=False, width=18),
+        Column("criticality", "Criticality", Sku.criticality, Kind.ENUM, choices=Criticality, sortable=False, width=9),
+        Column("last_consumption", "Last\nused", LAST_USE, Kind.DATE, sortable=False, width=10),
     )
 
     def __init__(self, today: Callable[[], date] | None = None) -> None:

@@ -76,6 +76,7 @@ def _table(name: str, headers: list[str], numeric: Sequence[int] = ()) -> QTable
     table.setAlternatingRowColors(True)
     table.horizontalHeader().setStretchLastSection(True)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    table.horizontalHeader().setResizeContentsPrecision(40)  # fit to the first rows, not to every movement
     table.setProperty("numeric", list(numeric))
     return table
 
@@ -124,9 +125,10 @@ class PartPage(QWidget):
 
         self.find_box = QLineEdit()
         self.find_box.setObjectName("partNumber")
-        self.find_box.setPlaceholderText("Part number… (Enter)")
+        self.find_box.setPlaceholderText("Open part number…")
         self.find_box.setClearButtonEnabled(True)
-        self.find_box.setMaximumWidth(260)
+        self.find_box.setMinimumWidth(200)
+        self.find_box.setMaximumWidth(280)
         self.find_box.returnPressed.connect(self.open_typed)
         self.header = QLabel("Open a part from any table (double-click or Enter on a row), or type a part number.")
         self.header.setObjectName("partHeader")
@@ -135,10 +137,11 @@ class PartPage(QWidget):
 
         self.locations = _table(
             "partLocations",
-            ["Location", "On hand", "On order", "Position", "Min", "Max", "Vendor", "Mode", "Snoozed until"],
+            ["Location", "On hand", "On order", "Position", "Min", "Max", "Vendor", "Mode", "Snoozed"],
             numeric=(1, 2, 3, 4, 5),
         )
         self.locations.itemSelectionChanged.connect(self._location_selected)
+        self.locations.horizontalHeader().setStretchLastSection(False)  # sized to fit (``_fit_locations``)
         self.stock_chart = StockChart()
         self.consumption_chart = ConsumptionChart()
         self.vendor_charts = VendorCharts()
@@ -199,12 +202,14 @@ class PartPage(QWidget):
         top.addWidget(charts)
         top.setStretchFactor(0, 2)
         top.setStretchFactor(1, 3)
+        self.top_splitter = top
         body = QSplitter(Qt.Orientation.Vertical)
         body.setObjectName("partSplitter")
         body.addWidget(top)
         body.addWidget(self.details)
         body.setStretchFactor(0, 3)
         body.setStretchFactor(1, 2)
+        body.setSizes([430, 260])
         head = QHBoxLayout()
         head.addWidget(self.header, 1)
         head.addWidget(self.find_box)
@@ -293,8 +298,17 @@ class PartPage(QWidget):
         _fill(self.history, [(_when(h.occurred_at), h.actor, h.location, h.vendor, h.what) for h in history])
         if not self.ctx.can(Action.VIEW_AUDIT):
             self.details.setTabToolTip(3, "your role does not read the audit trail")
+        self._fit_locations()
         self._select_location(self.location_id)
         self.part_loaded.emit(sku_id, self.location_id)
+
+    def _fit_locations(self) -> None:
+        """Give the locations table the width its columns need (at most half the page); the chart the rest."""
+        table = self.locations
+        needed = sum(table.columnWidth(c) for c in range(table.columnCount())) + 2 * table.frameWidth() + 4
+        total = sum(self.top_splitter.sizes()) or self.width()
+        left = min(needed, total // 2)
+        self.top_splitter.setSizes([left, max(total - left, 1)])
 
     def clear(self, message: str) -> None:
         """Show nothing of any part (what was shown before must not stay under another header)."""
@@ -328,7 +342,7 @@ class PartPage(QWidget):
         if self.sku_id is None:
             return
         with self.ctx.db.sessions() as session:
-            moves = part_queries.movements(session, self.ctx.actor, self.sku_id, self.location_id)
+            moves = part_queries.movements(session, self.ctx.actor, self.sku_id, self.location_id, limit=200)
         _fill(
             self.movements,
             [

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSize, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QVBoxLayout
 
@@ -35,6 +35,14 @@ from vmi_desktop.ui.models.worklist import WorklistModel
 from vmi_desktop.ui.numbers import format_decimal
 from vmi_desktop.ui.pages.table_page import TablePage
 from vmi_desktop.ui.widgets import error_label
+
+
+class _FilterCombo(QComboBox):
+    """A filter combo as wide as its longest choice, that still lets the page shrink on small screens."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), 84), hint.height())
 
 
 class _CountingQuery(WorklistQuery):
@@ -74,6 +82,14 @@ class WorklistPage(TablePage):
         order = QShortcut(QKeySequence("Ctrl+Return"), self)
         order.activated.connect(self.order_selected)
         self.live = LiveChanges(self, ctx, self.apply_changes)
+        # never narrower than the column's title (and its sort arrow)
+        header = self.view.horizontalHeader()
+        metrics = header.fontMetrics()
+        for i, column in enumerate(self.model.columns):
+            title = max(column.title.split("\n"), key=metrics.horizontalAdvance)
+            wanted = metrics.horizontalAdvance(title) + (24 if column.sortable else 12)
+            if self.view.columnWidth(i) < wanted:
+                self.view.setColumnWidth(i, wanted)
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -136,10 +152,9 @@ class WorklistPage(TablePage):
         self.wake_button.hide()
 
     def _combo(self, name: str, everything: str, choices: list[tuple[Any, str]], key: str) -> QComboBox:
-        combo = QComboBox()
+        combo = _FilterCombo()
         combo.setObjectName(name)
-        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        combo.setMinimumContentsLength(6)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         combo.addItem(everything, None)
         for value, text in choices:
             combo.addItem(text, value)
