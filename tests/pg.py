@@ -74,8 +74,12 @@ def _run(owner: str | None, cmd: list[str], check: bool = True) -> subprocess.Co
     return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=120)
 
 
-def start_cluster() -> PgCluster:
-    """initdb + pg_ctl start on a free loopback port (as the ``postgres`` user when root)."""
+def start_cluster(*, durable: bool = False) -> PgCluster:
+    """initdb + pg_ctl start on a free loopback port (as the ``postgres`` user when root).
+
+    Tests run without fsync (nothing to keep); ``durable`` keeps the server's defaults, for
+    benchmarks whose figures include commits.
+    """
     bin_dir = find_pg_bin()
     if bin_dir is None:
         raise RuntimeError(HOW_TO_ENABLE)
@@ -107,9 +111,9 @@ def start_cluster() -> PgCluster:
         ],
     )
     port = _free_port()
-    opts = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off -c max_connections=100"
-    )
+    opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c max_connections=100"
+    if not durable:
+        opts += " -c fsync=off -c full_page_writes=off"
     _run(owner, [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start"])
     cluster = PgCluster(bin_dir, data, port, owner)
     deadline = time.time() + 30

@@ -238,8 +238,13 @@ def post_consumption(
     occurred_at: datetime | None = None,
     reference: str = "",
     note: str = "",
+    history: bool = False,
 ) -> Posting:
-    """Parts used (issued to a job); refused if it would drive on hand below zero."""
+    """Parts used (issued to a job); refused if it would drive on hand below zero.
+
+    ``history`` marks consumption imported from before the app kept the ledger: it is never refused
+    for taking on hand below zero (the opening stock imported after it sets today's level).
+    """
     require(actor, Action.POST_LEDGER)
     s, loc = resolve_sku(session, sku), resolve_location(session, location)
     qty = _quantity(session, s, quantity, "consumed quantity")
@@ -254,7 +259,7 @@ def post_consumption(
         occurred_at=occurred_at,
         reference=_text(reference, 100, "reference"),
         note=_text(note, 500, "note"),
-        check_negative=True,
+        check_negative=not history,
     )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from tests.ui.helpers import cell_text, page_of
+from tests.ui.helpers import cell_text, page_of, show_page
 from tests.world import World
 from vmi_desktop import ledger
 from vmi_desktop.db import Database
@@ -140,7 +140,7 @@ def test_pages_live_in_the_main_window_and_answer_refresh_and_find(qtbot: QtBot,
     window = main_window
     page_of(window, "alerts", AlertsPage)
     orders_page = page_of(window, "orders", OrdersPage)
-    dashboard = page_of(window, "dashboard", DashboardPage)
+    dashboard = show_page(window, "dashboard", DashboardPage)  # a parts manager starts on the worklist
     qtbot.waitUntil(lambda: dashboard.health is not None, timeout=5000)
     for key in ("dashboard", "orders", "alerts"):
         window.show_page(key)

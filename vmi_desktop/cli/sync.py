@@ -11,7 +11,7 @@ from sqlalchemy import select
 from vmi_desktop.cli._common import open_db_as_user
 from vmi_desktop.cli._types import bounded_float
 from vmi_desktop.errors import NotFoundError, VmiError
-from vmi_desktop.models import Vendor, utcnow
+from vmi_desktop.models import ConnectionKind, Vendor, utcnow
 from vmi_desktop.scope import Action, require
 
 
@@ -21,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="send queued messages to suppliers and pull their events",
         description="Credentials come from VMI_SUPPLIER_TOKEN_<VENDORCODE> (bearer) when set, else the OS keyring.",
     )
-    parser.add_argument("--vendor", help="only this vendor (code); default: every vendor connected by REST")
+    parser.add_argument(
+        "--vendor", help="only this vendor (code); default: every vendor connected by REST or by files with a folder"
+    )
     parser.add_argument("--once", action="store_true", help="one run per vendor, then exit")
     parser.add_argument(
         "--timeout", type=bounded_float(0.1, 3600.0), default=10.0, help="seconds per supplier call (default 10)"
@@ -30,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from vmi_desktop.sync.auth import VendorCredentials
     from vmi_desktop.sync.engine import SyncEngine, due_vendors, load_credentials
 
     db, actor = open_db_as_user(args)
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         vendor_ids = due_vendors(db)
     if not vendor_ids:
-        print("no vendor is connected by REST; nothing to sync")
+        print("no vendor is connected by REST or by files; nothing to sync")
         return 0
     engine = SyncEngine(db, timeout=args.timeout)
     stop = threading.Event()
@@ -57,9 +60,10 @@ def run(args: argparse.Namespace) -> int:
                 vendor = session.get(Vendor, vendor_id)
                 assert vendor is not None
                 code, interval = vendor.code, vendor.sync_interval_s
+                by_rest = vendor.connection_kind == ConnectionKind.REST
             next_run[vendor_id] = time.monotonic() + interval
             try:
-                credentials = load_credentials(code)
+                credentials = load_credentials(code) if by_rest else VendorCredentials()
             except VmiError as exc:  # one vendor's missing credentials do not stop the others
                 print(f"{code}: error: {exc}", flush=True)
                 failures += 1
@@ -68,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
             status = "ok" if report.error is None else f"error: {report.error}"
             print(
                 f"{code}: sent {report.sent}, failed {report.failed}, events applied {report.events_applied}, "
-                f"rejected {report.events_rejected}, pending {report.pending}; {status}",
+                f"rejected {report.events_rejected}, pending {report.pending}"
+                + (f", files read {report.files_received}, rejected {report.files_rejected}" if not by_rest else "")
+                + f"; {status}",
                 flush=True,
             )
             failures += report.error is not None

@@ -291,7 +291,19 @@ def _calibrate(world: _World, days: int, target: int | None, seed: int) -> tuple
     return density, orders_rate
 
 
-def _check_sizes(skus: int, locations: int, vendors: int, days: int) -> None:
+def _analyze(db: Database) -> None:
+    """Fresh planner statistics for the loaded tables (both engines)."""
+    from vmi_desktop.queries.maintenance import refresh_planner_statistics
+
+    if db.is_sqlite:
+        refresh_planner_statistics(db, force=True)
+    else:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+
+def check_sizes(skus: int, locations: int, vendors: int, days: int) -> None:
+    """Refuse sizes the generator cannot honour, before anything is written or deleted."""
     for name, value, low in (
         ("skus", skus, 1),
         ("locations", locations, 1),
@@ -327,7 +339,7 @@ def generate(
     app would do the same for the OS user on first start). Raises ``ValidationError`` when the
     database already holds data: demo data is never mixed with real data.
     """
-    _check_sizes(skus, locations, vendors, days)
+    check_sizes(skus, locations, vendors, days)
     if not database_is_empty(db):
         raise ValidationError(
             f"the database {db.display_name()} already holds data; demo data is never mixed with existing "
@@ -466,6 +478,8 @@ def generate(
             movements=rows.get("stock_movements", 0),
         )
         rows["audit_entries"] = rows.get("audit_entries", 0) + 1
+    report("planner statistics", 0.99)
+    _analyze(db)  # the first open of the new database must not have to do it
     seconds = time.perf_counter() - started
     report("done", 1.0)
     return GenerationStats(

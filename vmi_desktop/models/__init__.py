@@ -23,6 +23,7 @@ from vmi_desktop.models.enums import (
     ReplenishmentMode,
     Role,
 )
+from vmi_desktop.models.exchange import ExchangeFile
 from vmi_desktop.models.orders import POStatusChange, PurchaseOrder, PurchaseOrderLine, Receipt, Shipment
 from vmi_desktop.models.people import AuditEntry, Counter, User
 from vmi_desktop.models.snoozes import PairSnooze
@@ -42,6 +43,7 @@ __all__ = [
     "Counter",
     "Criticality",
     "CycleCount",
+    "ExchangeFile",
     "InboxEvent",
     "InboxStatus",
     "Location",

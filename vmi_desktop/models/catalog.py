@@ -80,6 +80,13 @@ class Vendor(VersionedMixin, Base):
     client_cert_path: Mapped[str] = mapped_column(String(500), default="")
     customer_id: Mapped[str] = mapped_column(String(100), default="")
     exchange_folder: Mapped[str] = mapped_column(String(500), default="")
+    #: EDI partner identifiers (ISA qualifier and id, GS application code; UNB id and qualifier)
+    edi_our_qualifier: Mapped[str] = mapped_column(String(4), default="ZZ", server_default="ZZ")
+    edi_our_id: Mapped[str] = mapped_column(String(35), default="", server_default="")
+    edi_our_app: Mapped[str] = mapped_column(String(15), default="", server_default="")
+    edi_partner_qualifier: Mapped[str] = mapped_column(String(4), default="ZZ", server_default="ZZ")
+    edi_partner_id: Mapped[str] = mapped_column(String(35), default="", server_default="")
+    edi_partner_app: Mapped[str] = mapped_column(String(15), default="", server_default="")
     sync_interval_s: Mapped[int] = mapped_column(default=300)
     active: Mapped[bool] = mapped_column(default=True)
 

@@ -21,6 +21,7 @@ from vmi_desktop.models import (
     SupplyAgreement,
     Vendor,
 )
+from vmi_desktop.queries.base import contains
 from vmi_desktop.scope import Actor, location_filter, vendor_filter
 
 
@@ -66,13 +67,12 @@ def _conditions(actor: Actor, flt: OrderFilter) -> list[ColumnElement[bool]]:
         conds.append(PurchaseOrder.status.in_(sorted(flt.statuses)))
     text = flt.search.strip()
     if text:
-        like = f"%{text.replace('%', '').replace('_', '')}%"
         conds.append(
             or_(
-                PurchaseOrder.po_number.ilike(like),
-                Vendor.code.ilike(like),
-                Location.code.ilike(like),
-                PurchaseOrder.supplier_order_id.ilike(like),
+                contains(PurchaseOrder.po_number, text),
+                contains(Vendor.code, text),
+                contains(Location.code, text),
+                contains(PurchaseOrder.supplier_order_id, text),
             )
         )
     return conds

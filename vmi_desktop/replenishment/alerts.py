@@ -305,7 +305,9 @@ def _sync_kind(session: Session, kind: AlertKind, prefix: str, current: dict[str
     open_keys = set(
         session.scalars(
             select(Alert.cause_key).where(
-                Alert.kind == kind, Alert.status != AlertStatus.RESOLVED, Alert.cause_key.like(f"{prefix}%")
+                Alert.kind == kind,
+                Alert.status != AlertStatus.RESOLVED,
+                Alert.cause_key.startswith(prefix, autoescape=True),
             )
         )
     )

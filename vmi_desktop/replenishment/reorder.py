@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from vmi_desktop.db.sqlfuncs import flag
 from vmi_desktop.models import (
     AlertKind,
     AuditEntry,
@@ -148,12 +149,12 @@ def below_min_statement(
         )
         .outerjoin(oo, and_(oo.c.sku_id == SupplyAgreement.sku_id, oo.c.location_id == SupplyAgreement.location_id))
         .where(
-            SupplyAgreement.active.is_(True),
-            SupplyAgreement.is_primary.is_(True),
-            Sku.active.is_(True),
-            Location.active.is_(True),
+            # bare terms, so SQLite uses the partial index "WHERE is_primary AND active"
+            flag(SupplyAgreement.is_primary),
+            flag(SupplyAgreement.active),
+            flag(Sku.active),
+            flag(Location.active),
         )
-        .order_by(SupplyAgreement.vendor_id, SupplyAgreement.location_id, SupplyAgreement.sku_id)
     )
     if only_below_min:
         stmt = stmt.where(
@@ -196,7 +197,11 @@ def evaluate(
         lock_reorder(session, pairs)
     if pairs is None and session.get_bind().dialect.name == "postgresql":
         tune_full_scan(session)
-    rows = session.execute(below_min_statement(pairs, today=today)).all()
+    # sorted here, not in SQL: an ORDER BY made SQLite walk another index with a random lookup per row
+    rows = sorted(
+        session.execute(below_min_statement(pairs, today=today)).all(),
+        key=lambda r: (r.vendor_id, r.location_id, r.sku_id),
+    )
     extras: dict[int, Any] = {}
     for r in rows:
         on_hand, on_order = to_decimal(r.on_hand), to_decimal(r.on_order)

@@ -67,8 +67,16 @@ class Backoff:
         return jitter
 
 
-def _syncs(vendor: Vendor | None) -> bool:
-    return vendor is not None and vendor.active and vendor.connection_kind == ConnectionKind.REST
+#: Vendors reached by files get the same outbox; receipts (861 / RECADV) are not in the file guide.
+_FILE_KINDS = (ConnectionKind.X12, ConnectionKind.EDIFACT, ConnectionKind.CSV)
+
+
+def _syncs(vendor: Vendor | None, kind: str = "") -> bool:
+    if vendor is None or not vendor.active:
+        return False
+    if vendor.connection_kind == ConnectionKind.REST:
+        return True
+    return vendor.connection_kind in _FILE_KINDS and kind != RECEIPT
 
 
 def _rows(vendor_id: int, kind: str, path: str, bodies: Any) -> Any:
@@ -160,7 +168,7 @@ def enqueue_cancel(session: Session, po: PurchaseOrder, reason: str) -> int:
 def enqueue_receipt(session: Session, receipt: Receipt) -> int:
     """Queue a goods receipt for the order's vendor."""
     po = session.get(PurchaseOrder, receipt.purchase_order_id)
-    if po is None or not _syncs(session.get(Vendor, po.vendor_id)):
+    if po is None or not _syncs(session.get(Vendor, po.vendor_id), RECEIPT):
         return 0
     return _insert(session, _rows(po.vendor_id, RECEIPT, _PATHS[RECEIPT], payloads.receipt_bodies(session, receipt)))
 

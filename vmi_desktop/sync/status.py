@@ -24,6 +24,7 @@ class VendorSyncStatus:
     base_url: str
     active: bool
     interval_s: int
+    exchange_folder: str = ""
     last_success_at: datetime | None = None
     last_error: str = ""
     last_error_at: datetime | None = None
@@ -40,8 +41,12 @@ class VendorSyncStatus:
 
     @property
     def syncable(self) -> bool:
-        """Only active REST vendors with a base URL are synced over VMI Connect."""
-        return self.active and self.connection_kind == ConnectionKind.REST.value and bool(self.base_url)
+        """Active REST vendors with a base URL, and active file vendors (X12, EDIFACT, CSV) with a folder."""
+        if not self.active:
+            return False
+        if self.connection_kind == ConnectionKind.REST.value:
+            return bool(self.base_url)
+        return self.connection_kind in ("x12", "edifact", "csv") and bool(self.exchange_folder)
 
     @property
     def state_text(self) -> str:
@@ -79,6 +84,7 @@ def load_vendor_states(db: Database) -> dict[int, VendorSyncStatus]:
                 name=vendor.name,
                 connection_kind=ConnectionKind(vendor.connection_kind).value,
                 base_url=vendor.base_url,
+                exchange_folder=vendor.exchange_folder,
                 active=vendor.active,
                 interval_s=vendor.sync_interval_s or 300,
                 last_success_at=state.last_success_at if state else None,

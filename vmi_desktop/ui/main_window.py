@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vmi_desktop import __version__
+from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,10 @@ class MainWindow(QMainWindow):
     ``part_requested`` signal (sku_id: int, location_id: int | None) that opens
     the part page (``open_part``).
 
+    A page may be added as a factory: it is built the first time it is shown
+    (or asked for with ``page``), so the window is usable before every page's
+    imports and first queries have run.
+
     The parts manager starts on the replenishment worklist, everyone else on the
     first page.
     """
@@ -77,6 +81,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setWindowTitle("VMI Desktop")
         self._pages: dict[str, QWidget] = {}
+        self._factories: dict[str, Callable[[], QWidget]] = {}
         self._keys: list[str] = []
         #: Ask before closing with unsaved edits (tests turn it off).
         self.confirm_unsaved = True
@@ -111,13 +116,25 @@ class MainWindow(QMainWindow):
 
     # -- pages -------------------------------------------------------------------------------
 
-    def add_page(self, key: str, title: str, widget: QWidget, shortcut: str | None = None) -> None:
-        """Add a navigation entry (in insertion order); Ctrl+1..9 by default for the first nine."""
-        if key in self._pages:
+    def add_page(
+        self, key: str, title: str, widget: QWidget | Callable[[], QWidget], shortcut: str | None = None
+    ) -> None:
+        """Add a navigation entry (in insertion order); Ctrl+1..9 by default for the first nine.
+
+        ``widget`` may be a factory, called when the page is first shown.
+        """
+        if key in self._pages or key in self._factories:
             raise ValueError(f"page {key!r} already added")
-        self._pages[key] = widget
         self._keys.append(key)
-        self.stack.addWidget(widget)
+        if isinstance(widget, QWidget):
+            self._pages[key] = widget
+            self.stack.addWidget(widget)
+            self._wire(key, widget)
+        else:
+            self._factories[key] = widget
+            placeholder = QWidget()
+            placeholder.setObjectName(f"placeholder:{key}")
+            self.stack.addWidget(placeholder)
         item = QListWidgetItem(title)
         item.setData(Qt.ItemDataRole.UserRole, key)
         self.nav.addItem(item)
@@ -128,9 +145,14 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False, k=key: self.show_page(k))
         self.go_menu.addAction(action)
+
+    def _wire(self, key: str, widget: QWidget) -> None:
         signal = getattr(widget, "status_message", None)
         if signal is not None and hasattr(signal, "connect"):
             signal.connect(self.show_message)
+        wants_part = getattr(widget, "part_requested", None)
+        if wants_part is not None and hasattr(wants_part, "connect"):
+            wants_part.connect(self.open_part)
         wants_part = getattr(widget, "part_requested", None)
         if wants_part is not None and hasattr(wants_part, "connect"):
             wants_part.connect(self.open_part)
@@ -148,9 +170,7 @@ class MainWindow(QMainWindow):
 
     def start_page(self) -> str:
         """The page shown at start: the worklist for whoever orders (the parts manager), else the first."""
-        from vmi_desktop.scope import Action
-
-        if "worklist" in self._pages and self.ctx.can(Action.CREATE_ORDER):
+        if "worklist" in self._keys and self.ctx.can(Action.CREATE_ORDER):
             return "worklist"
         return self._keys[0]
 
@@ -163,18 +183,39 @@ class MainWindow(QMainWindow):
         """
         from vmi_desktop.ui.pages.part import PartPage
 
-        page = self._pages.get("part")
-        if not isinstance(page, PartPage):
-            page = PartPage(self.ctx)
-            self.add_page("part", "Part", page, shortcut="")
+        if "part" not in self._keys:
+            self.add_page("part", "Part", PartPage(self.ctx), shortcut="")
+        page = self.page("part")
+        assert isinstance(page, PartPage)
         page.show_part(sku_id, location_id)
         self.show_page("part")
         self.part_opened.emit(sku_id, location_id)
         return page
 
     def page(self, key: str) -> QWidget:
-        """The widget of page ``key``."""
+        """The widget of page ``key`` (built now if it was added as a factory)."""
+        if key not in self._pages:
+            self._build_page(key)
         return self._pages[key]
+
+    def built_pages(self) -> dict[str, QWidget]:
+        """The pages built so far (the others have not been shown yet)."""
+        return dict(self._pages)
+
+    def _build_page(self, key: str) -> None:
+        factory = self._factories.pop(key)
+        index = self._keys.index(key)
+        placeholder = self.stack.widget(index)
+        widget = factory()
+        self._pages[key] = widget
+        current = self.stack.currentIndex() == index
+        self.stack.insertWidget(index, widget)
+        if placeholder is not None:
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+        if current:
+            self.stack.setCurrentIndex(index)
+        self._wire(key, widget)
 
     def page_keys(self) -> list[str]:
         """Keys of the pages, in navigation order."""
@@ -182,8 +223,8 @@ class MainWindow(QMainWindow):
 
     def current_page(self) -> QWidget | None:
         """The page shown now."""
-        widget = self.stack.currentWidget()
-        return widget
+        key = self.current_key()
+        return self._pages.get(key) if key is not None else None
 
     def current_key(self) -> str | None:
         """The key of the page shown now."""
@@ -192,7 +233,7 @@ class MainWindow(QMainWindow):
 
     def _on_nav_changed(self, row: int) -> None:
         if 0 <= row < len(self._keys):
-            self.stack.setCurrentWidget(self._pages[self._keys[row]])
+            self.stack.setCurrentWidget(self.page(self._keys[row]))
         self._update_actions()
 
     # -- actions -----------------------------------------------------------------------------
@@ -218,6 +259,12 @@ class MainWindow(QMainWindow):
         discard.triggered.connect(lambda _checked=False: self.call_page("discard"))
         self.actions_by_hook["discard"] = discard
         self.toolbar.addAction(discard)
+        self.import_action = QAction("&Import…", self)
+        self.import_action.setObjectName("importAction")
+        self.import_action.triggered.connect(self.open_import)
+        self.import_action.setEnabled(self.ctx.can(Action.EDIT_MASTER_DATA) or self.ctx.can(Action.POST_LEDGER))
+        file_menu.addAction(self.import_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.actions_by_hook["save"])
         file_menu.addAction(discard)
         file_menu.addSeparator()
@@ -231,6 +278,15 @@ class MainWindow(QMainWindow):
         about = QAction("&About VMI Desktop", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def open_import(self) -> QWidget:
+        """File > Import...: master data or history from a CSV or XLSX file (a non-modal dialog)."""
+        from vmi_desktop.ui.dialogs.import_file import ImportDialog
+
+        dialog = ImportDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def call_page(self, hook: str) -> bool:
         """Call ``hook()`` on the current page if it has it; True when called."""
@@ -246,7 +302,9 @@ class MainWindow(QMainWindow):
             action.setEnabled(page_hook(page, hook) is not None)
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About VMI Desktop", f"VMI Desktop {__version__}\nVendor-managed inventory.")
+        from vmi_desktop.ui.about import show_about
+
+        show_about(self, self.ctx.db.display_name(), self.ctx.settings)
 
     # -- status bar --------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """replenishment worklist: snoozes, the pair figures on the agreements and their indexes
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-01
 
 - ``pair_snoozes``: a SKU x location put aside by the parts manager until a date, with a reason
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -200,6 +200,9 @@ class VendorDialog(EntityDialog):
         Field("connection_kind", "Connection", "enum", ConnectionKind.MANUAL, ConnectionKind),
         Field("base_url", "Base URL"),
         Field("customer_id", "Our customer id"),
+        Field("exchange_folder", "Exchange folder (files)"),
+        Field("edi_partner_id", "Their EDI id"),
+        Field("edi_our_id", "Our EDI id"),
         Field("sync_interval_s", "Sync every (s)", "int", 300),
     )
 

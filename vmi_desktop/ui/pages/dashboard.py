@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -34,11 +35,16 @@ from PySide6.QtWidgets import (
 from vmi_desktop.queries import charts as chart_queries
 from vmi_desktop.queries import dashboard as dash
 from vmi_desktop.queries.worklist import WorklistQuery
-from vmi_desktop.ui.charts import ConsumptionChart, StockChart, VendorCharts
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.numbers import format_decimal
 
+if TYPE_CHECKING:
+    from vmi_desktop.ui.charts import ConsumptionChart, StockChart, VendorCharts
+
 log = logging.getLogger(__name__)
+
+#: The chart tabs, in order.
+CHART_TABS = ("Stock on hand", "Consumption", "Supplier performance")
 
 
 @dataclass(frozen=True)
@@ -175,13 +181,13 @@ class DashboardPage(QWidget):
         self.part_edit.returnPressed.connect(self.show_typed_pair)
         self.chart_title = QLabel("Select a pair below min, a supplier, or type a part number.")
         self.chart_title.setObjectName("chartTitle")
-        self.stock_chart = StockChart()
-        self.consumption_chart = ConsumptionChart()
-        self.vendor_charts = VendorCharts()
+        # The charts (and pyqtgraph behind them) are built when first needed: the page, and the
+        # window when it is the first page, is usable before that import has run.
+        self._charts: tuple[Any, Any, Any] | None = None
         self.chart_tabs = QTabWidget()
-        self.chart_tabs.addTab(self.stock_chart, "Stock on hand")
-        self.chart_tabs.addTab(self.consumption_chart, "Consumption")
-        self.chart_tabs.addTab(self.vendor_charts, "Supplier performance")
+        for title in CHART_TABS:
+            self.chart_tabs.addTab(QLabel("Choose a pair or a supplier to see its charts."), title)
+        self.chart_tabs.currentChanged.connect(lambda _i: self._ensure_charts())
         picker = QGridLayout()
         picker.addWidget(QLabel("SKU"), 0, 0)
         picker.addWidget(self.part_edit, 0, 1)
@@ -205,7 +211,53 @@ class DashboardPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(cards)
         layout.addWidget(splitter, 1)
-        self.refresh()
+        # The health figures scan every agreement: they start once the page is shown, never while
+        # the window is still being built.
+        self._refresh_on_show = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._refresh_on_show:
+            self._refresh_on_show = False
+            QTimer.singleShot(0, self.refresh)
+
+    # -- charts, built on first use ---------------------------------------------------------------
+
+    def _ensure_charts(self) -> tuple[Any, Any, Any]:
+        if self._charts is None:
+            from vmi_desktop.ui import charts as widgets
+
+            charts = (widgets.StockChart(), widgets.ConsumptionChart(), widgets.VendorCharts())
+            current = self.chart_tabs.currentIndex()
+            self.chart_tabs.blockSignals(True)
+            for index, (chart, title) in enumerate(zip(charts, CHART_TABS, strict=True)):
+                placeholder = self.chart_tabs.widget(index)
+                self.chart_tabs.removeTab(index)
+                self.chart_tabs.insertTab(index, chart, title)
+                if placeholder is not None:
+                    placeholder.deleteLater()
+            self.chart_tabs.setCurrentIndex(max(current, 0))
+            self.chart_tabs.blockSignals(False)
+            self._charts = charts
+        return self._charts
+
+    @property
+    def stock_chart(self) -> StockChart:
+        """The stock on hand chart (built on first use)."""
+        chart: StockChart = self._ensure_charts()[0]
+        return chart
+
+    @property
+    def consumption_chart(self) -> ConsumptionChart:
+        """The consumption chart (built on first use)."""
+        chart: ConsumptionChart = self._ensure_charts()[1]
+        return chart
+
+    @property
+    def vendor_charts(self) -> VendorCharts:
+        """The supplier performance charts (built on first use)."""
+        charts: VendorCharts = self._ensure_charts()[2]
+        return charts
 
     # -- background work -----------------------------------------------------------------------
 
@@ -227,7 +279,7 @@ class DashboardPage(QWidget):
             log.warning("dashboard %s query failed: %s", kind, exc)
             self.status_message.emit(f"could not load the {kind}: {exc}")
 
-        self.ctx.runner.run(work, on_result=deliver, on_error=failed)
+        self.ctx.runner.run(work, on_result=deliver, on_error=failed, owner=self)
 
     def refresh(self) -> None:
         """Reload the health figures (F5), and the charts shown.
