@@ -255,10 +255,12 @@ def run(url: str, user: str) -> str:
 
     dashboard = window.page("dashboard")  # type: ignore[attr-defined]
     t = time.perf_counter()
+    window.show_page("dashboard")  # type: ignore[attr-defined]  # its figures load once it is shown
     bench.wait(lambda: dashboard.health is not None)
     bench.results.append(
-        ("dashboard: fleet health over 1M pairs (worker thread, after start)", (time.perf_counter() - t) * 1000, None)
+        ("dashboard: fleet health over 1M pairs (worker thread, once shown)", (time.perf_counter() - t) * 1000, None)
     )
+    window.show_page("stock")  # type: ignore[attr-defined]
 
     def first_rows() -> None:
         model.reload()

@@ -30,6 +30,8 @@ STATE_COLOURS = {
 }
 
 _MISSING = object()
+_BRUSHES = {state: QBrush(colour) for state, colour in STATE_COLOURS.items()}
+_SPECIAL_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole})
 
 
 class WorklistModel(SqlTableModel):
@@ -40,16 +42,13 @@ class WorklistModel(SqlTableModel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.can_order = self.ctx.can(Action.CREATE_ORDER)
+        self._column_keys = [c.key for c in self.columns]
+        self._quantity_column = self._column_keys.index(self.QUANTITY)
 
     # -- cells -------------------------------------------------------------------------------
 
     def is_editable(self, row: int, column: int) -> bool:
-        return (
-            self.can_order
-            and 0 <= column < len(self.columns)
-            and self.columns[column].key == self.QUANTITY
-            and 0 <= row < len(self._rows)
-        )
+        return self.can_order and column == self._quantity_column and 0 <= row < len(self._rows)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (
@@ -71,21 +70,24 @@ class WorklistModel(SqlTableModel):
         return super().headerData(section, orientation, role)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if index.isValid() and 0 <= index.row() < len(self._rows) and 0 <= index.column() < len(self.columns):
-            column = self.columns[index.column()]
-            record = self._rows[index.row()]
-            if column.key == "state":
-                state = record.values["state"]
-                if role == Qt.ItemDataRole.ForegroundRole:
-                    return QBrush(STATE_COLOURS[state])
-                if role == Qt.ItemDataRole.ToolTipRole and state is WorklistState.SNOOZED:
-                    until = record.values.get("_snoozed_until")
-                    return f"snoozed until {until}: {record.values.get('_snooze_reason', '')}"
-            no_use = record.values["days_of_supply"] is None
-            if column.key == "days_of_supply" and role == Qt.ItemDataRole.DisplayRole and no_use:
-                return "no use" if record.values["on_hand"] > 0 else ""
-            if column.key == "on_hand" and role == Qt.ItemDataRole.ForegroundRole and record.values["on_hand"] <= 0:
-                return QBrush(STATE_COLOURS[WorklistState.NEW])
+        # a repaint asks every cell for about eight roles: the three special ones are answered cheaply,
+        # everything else goes straight to the shared model
+        if role not in _SPECIAL_ROLES or not index.isValid():
+            return super().data(index, role)
+        row, key = index.row(), self._column_keys[index.column()] if index.column() < len(self.columns) else ""
+        if row >= len(self._rows):
+            return None
+        values = self._rows[row].values
+        if key == "state":
+            state = values["state"]
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return _BRUSHES[state]
+            if role == Qt.ItemDataRole.ToolTipRole and state is WorklistState.SNOOZED:
+                return f"snoozed until {values.get('_snoozed_until')}: {values.get('_snooze_reason', '')}"
+        elif key == "days_of_supply" and role == Qt.ItemDataRole.DisplayRole and values["days_of_supply"] is None:
+            return "no use" if values["on_hand"] > 0 else ""
+        elif key == "on_hand" and role == Qt.ItemDataRole.ForegroundRole and values["on_hand"] <= 0:
+            return _BRUSHES[WorklistState.NEW]
         return super().data(index, role)
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
