@@ -76,6 +76,7 @@ def upgrade() -> None:
             [*columns, sa.text(f"({REACH_SQL})"), *COVERED],
             unique=False,
         )
+    _grant_to_app_roles()
     op.create_index(
         "ix_purchase_order_lines_open_sku",
         "purchase_order_lines",
@@ -84,6 +85,26 @@ def upgrade() -> None:
         sqlite_where=sa.text("status = 'open'"),
         postgresql_where=sa.text("status = 'open'"),
     )
+
+
+#: PostgreSQL databases with per-person logins (group roles from the identity migration): a warehouse
+#: lead's postings write the pair figures, and the parts manager keeps the snoozes.
+GRANTS = (
+    ("vmi_lead", "UPDATE (pair_on_hand, pair_recent_use, pair_used_at) ON public.supply_agreements"),
+    ("vmi_lead", "SELECT ON public.pair_snoozes"),
+    ("vmi_manager", "SELECT, INSERT, UPDATE, DELETE ON public.pair_snoozes"),
+)
+
+
+def _grant_to_app_roles() -> None:
+    """The grants above, for those group roles that exist (a database without them needs none)."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for role, what in GRANTS:
+        op.execute(
+            f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
+            f"THEN GRANT {what} TO {role}; END IF; END $$"
+        )
 
 
 def _fill_pair_figures() -> None:
