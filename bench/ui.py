@@ -414,10 +414,17 @@ def measure_worklist(bench: Bench, window: object, bench_sku: int, bench_locatio
         bench.wait(lambda: pool.activeThreadCount() == 0)
 
     bench.wait(lambda: model.rowCount() > 0)
-    t = time.perf_counter()
     bench.wait(lambda: model.total is not None)
+    idle()
+    t = time.perf_counter()
+    with window.ctx.db.sessions() as session:  # type: ignore[attr-defined]
+        counts = page.query.counts(session, window.ctx.actor, model.request)  # type: ignore[attr-defined]
     bench.results.append(
-        (f"worklist: count by reason ({model.total:,} rows, worker thread)", (time.perf_counter() - t) * 1000, None)
+        (
+            f"worklist: count by reason ({counts.total:,} rows; runs on a worker thread)",
+            (time.perf_counter() - t) * 1000,
+            None,
+        )
     )
 
     def first_rows() -> None:
