@@ -83,6 +83,7 @@ def take(database_url: str, out: Path, user: str, width: int = 1280, height: int
         keys = window.page_keys()
         dashboard = window.page("dashboard") if "dashboard" in keys else None
         if dashboard is not None:
+            window.show_page("dashboard")  # its figures load once it is shown (a manager starts on the worklist)
             wait_until(app, lambda: dashboard.health is not None)
             if dashboard.attention_table.rowCount():
                 dashboard.attention_table.selectRow(0)

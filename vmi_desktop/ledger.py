@@ -2,8 +2,10 @@
 
 Each posting validates everything before writing, then writes the movement,
 updates the on-hand level with one atomic ``UPDATE ... RETURNING`` (so two
-workstations posting at once never lose an update), and writes an audit
-entry, all in the caller's transaction. A refused posting raises a
+workstations posting at once never lose an update), copies the pair's new
+figures onto its supply agreements for the worklist's index
+(``replenishment.pair_figures``), and writes an audit entry, all in the
+caller's transaction. A refused posting raises a
 ``ValidationError``/``PermissionDenied`` and writes nothing.
 
 What follows a posting (the reorder check for the touched pairs, the outbox)

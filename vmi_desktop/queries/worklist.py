@@ -35,7 +35,6 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    exists,
     func,
     literal_column,
     or_,
@@ -50,7 +49,6 @@ from vmi_desktop import order_status
 from vmi_desktop.models import (
     Criticality,
     Location,
-    MovementKind,
     PairSnooze,
     POStatus,
     PurchaseOrder,
@@ -58,7 +56,6 @@ from vmi_desktop.models import (
     ReplenishmentMode,
     Sku,
     StockLevel,
-    StockMovement,
     SupplyAgreement,
     UnitOfMeasure,
     Vendor,
@@ -93,19 +90,6 @@ _ZERO = literal_column("0", Integer)
 OPEN_LINE = text("purchase_order_lines.status = 'open'")
 
 
-def _open_lines(*statuses: POStatus) -> Select[Any]:
-    return (
-        select(PurchaseOrderLine.sku_id)
-        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-        .where(
-            PurchaseOrderLine.sku_id == A.sku_id,
-            PurchaseOrder.location_id == A.location_id,
-            OPEN_LINE,
-            PurchaseOrder.status.in_(sorted(statuses)),
-        )
-    )
-
-
 #: Open order quantity of the row's pair (drafts and proposals included), for candidate rows only.
 ON_ORDER = (
     select(func.coalesce(func.sum(open_line_quantity()), 0))
@@ -121,25 +105,11 @@ ON_ORDER = (
     .scalar_subquery()
 )
 ON_HAND = func.coalesce(StockLevel.on_hand, 0)
-#: The pair has an order waiting for the parts manager's decision.
-HELD = exists(_open_lines(POStatus.AWAITING_APPROVAL).correlate(A))
-#: The pair has an order the supplier is working on.
-ORDERED = exists(_open_lines(*order_status.AT_SUPPLIER).correlate(A))
 #: Pairs (sku_id, location_id) with an open line on an order awaiting approval: the held rows.
 HELD_PAIRS = (
     select(PurchaseOrderLine.sku_id, PurchaseOrder.location_id)
     .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
     .where(PurchaseOrder.status == POStatus.AWAITING_APPROVAL, OPEN_LINE)
-)
-LAST_USE = (
-    select(func.max(StockMovement.occurred_at))
-    .where(
-        StockMovement.sku_id == A.sku_id,
-        StockMovement.location_id == A.location_id,
-        StockMovement.kind == MovementKind.CONSUMPTION,
-    )
-    .correlate(A)
-    .scalar_subquery()
 )
 
 
@@ -169,6 +139,8 @@ class WorklistQuery(TableQuery):
     """Rows of the worklist for an actor (suppliers: only pairs where their vendor is the primary)."""
 
     default_sort = "part_number"
+    #: Sorted and keyed in SQL: SKU and location (the indexes give those orders). The other columns'
+    #: values come from ``worklist_rows.rows_for``; their expressions only name what they show.
     columns = (
         Column("part_number", "SKU", Sku.part_number, width=12),
         Column("description", "Description", Sku.description, width=15, sortable=False),
@@ -184,7 +156,7 @@ class WorklistQuery(TableQuery):
         Column("vendor", "Vendor", Vendor.code, width=9, sortable=False),
         Column("mode", "Mode", A.mode, Kind.ENUM, choices=ReplenishmentMode, sortable=False, width=18),
         Column("criticality", "Criticality", Sku.criticality, Kind.ENUM, choices=Criticality, sortable=False, width=9),
-        Column("last_consumption", "Last\nused", LAST_USE, Kind.DATE, sortable=False, width=10),
+        Column("last_consumption", "Last\nused", A.pair_used_at, Kind.DATE, sortable=False, width=10),
     )
 
     def __init__(self, today: Callable[[], date] | None = None) -> None:
@@ -194,6 +166,7 @@ class WorklistQuery(TableQuery):
     # -- the rows' shape ----------------------------------------------------------------------------
 
     def base(self) -> Select[Any]:
+        """The rows' joins (``rows_by_key`` and the keys of a page narrow them; see ``key_base``)."""
         return (
             select(A.id)
             .select_from(A)
