@@ -201,7 +201,9 @@ class SqlTableModel(QAbstractTableModel):
             self.total = total
             self.total_changed.emit(total)
 
-        self.ctx.runner.run(count, on_result=done, on_error=lambda exc: log.warning("count failed: %s", exc))
+        self.ctx.runner.run(
+            count, on_result=done, on_error=lambda exc: log.warning("count failed: %s", exc), owner=self
+        )
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 
 from vmi_desktop.errors import ValidationError
@@ -44,6 +44,22 @@ class WorklistModel(SqlTableModel):
         self.can_order = self.ctx.can(Action.CREATE_ORDER)
         self._column_keys = [c.key for c in self.columns]
         self._quantity_column = self._column_keys.index(self.QUANTITY)
+
+    #: The total is counted a moment after the first rows are shown: the count judges every candidate
+    #: (about a second on a million pairs) and must not share the CPU with the first paint.
+    COUNT_DELAY_MS = 60
+
+    def _start_count(self) -> None:
+        self._count_generation += 1
+        self.total = None
+        generation = self._count_generation
+
+        def start() -> None:
+            if generation == self._count_generation:  # no newer reload meanwhile
+                self._count_generation -= 1  # the shared count bumps it again
+                SqlTableModel._start_count(self)
+
+        QTimer.singleShot(self.COUNT_DELAY_MS, self, start)
 
     # -- cells -------------------------------------------------------------------------------
 
