@@ -411,7 +411,7 @@ def measure_worklist(bench: Bench, window: object, bench_sku: int, bench_locatio
     def idle() -> None:
         """Each interaction is timed alone: the previous one's background count (and the dashboard's
         figures) finished first, as when a person looks at the rows before the next click."""
-        bench.wait(lambda: pool.activeThreadCount() == 0)
+        bench.wait(lambda: model.total is not None and pool.activeThreadCount() == 0)
 
     bench.wait(lambda: model.rowCount() > 0)
     bench.wait(lambda: model.total is not None)

@@ -102,17 +102,20 @@ def recent_use_of(session: Session, agreement_ids: Sequence[int], today: date) -
     return {(r[0], r[1]): -r[2] for r in rows if r[2] is not None}
 
 
-def snoozes_of(session: Session, agreement_ids: Sequence[int], today: date) -> dict[tuple[int, int], PairSnooze]:
-    """The snoozes in force on ``today`` for the pairs of these agreements."""
-    if not agreement_ids:
+def snoozes_of(session: Session, pairs: Sequence[tuple[int, int]], today: date) -> dict[tuple[int, int], PairSnooze]:
+    """The snoozes in force on ``today`` for these pairs (looked up in the primary key by SKU and
+    location lists, then matched to the pairs)."""
+    wanted = set(pairs)
+    if not wanted:
         return {}
-    a = SupplyAgreement
     rows = session.scalars(
-        select(PairSnooze)
-        .join(a, and_(a.sku_id == PairSnooze.sku_id, a.location_id == PairSnooze.location_id))
-        .where(a.id.in_(sorted(set(agreement_ids))), PairSnooze.until > today)
+        select(PairSnooze).where(
+            PairSnooze.sku_id.in_(sorted({s for s, _ in wanted})),
+            PairSnooze.location_id.in_(sorted({loc for _, loc in wanted})),
+            PairSnooze.until > today,
+        )
     )
-    return {(z.sku_id, z.location_id): z for z in rows}
+    return {(z.sku_id, z.location_id): z for z in rows if (z.sku_id, z.location_id) in wanted}
 
 
 def suggested_quantity(position: Decimal, max_qty: Decimal, pack: Decimal, moq: Decimal, *, whole: bool) -> Decimal:
@@ -161,7 +164,7 @@ def rows_for(session: Session, agreement_ids: Sequence[int], today: date) -> dic
     ).all()
     orders = order_facts(session, agreement_ids)
     uses = recent_use_of(session, agreement_ids, today)
-    snoozes = snoozes_of(session, agreement_ids, today)
+    snoozes = snoozes_of(session, [(h[1], h[2]) for h in heads], today)
     found: dict[int, Row] = {}
     for h in heads:
         pair = (h[1], h[2])
