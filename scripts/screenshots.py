@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PAGES = ["dashboard", "stock", "skus", "vendors", "locations", "agreements", "orders", "alerts", "audit"]
+PAGES = ["worklist", "dashboard", "stock", "skus", "vendors", "locations", "agreements", "orders", "alerts", "audit"]
 
 
 def make_demo_db(folder: Path, skus: int = 300, days: int = 3650) -> str:
@@ -187,10 +187,16 @@ def take(
         keys = window.page_keys()
         dashboard = window.page("dashboard") if "dashboard" in keys else None
         if dashboard is not None:
+            window.show_page("dashboard")  # its figures load once it is shown (a manager starts on the worklist)
             wait_until(app, lambda: dashboard.health is not None)
             if dashboard.attention_table.rowCount():
                 dashboard.attention_table.selectRow(0)
                 wait_until(app, lambda: dashboard.pair is not None)
+        if "worklist" in keys:
+            worklist = window.page("worklist")
+            wait_until(app, lambda: worklist.model.total is not None)
+            if worklist.model.rowCount() >= 3:
+                worklist.select_rows([0, 1, 2])
         if "orders" in keys:
             orders = window.page("orders")
             if orders.model.rowCount():
@@ -217,6 +223,7 @@ def take(
                     wait_until(app, vendor_done.__len__)
                     wait_until(app, lambda: False, 0.4)
                     saved.append(_save(window, out / "dashboard-supplier.png"))
+        saved += _part_page(app, window, out)
         saved += stock_form_shots(app, window, out, post=post)
         saved += dialog_shots(app, window, out)
     finally:
@@ -279,6 +286,30 @@ def take_supplier(database_url: str, out: Path, user: str, width: int = 1280, he
         manager_ctx.runner.wait(10000)
         manager_ctx.db.dispose()
     return saved
+
+
+def _part_page(app: object, window: object, out: Path) -> list[Path]:
+    """The part page of the worklist's first row with a history, its stock chart drawn."""
+    keys = window.page_keys()  # type: ignore[attr-defined]
+    if "worklist" not in keys:
+        return []
+    worklist = window.page("worklist")  # type: ignore[attr-defined]
+    if not worklist.model.rowCount():
+        return []
+    best = max(
+        range(min(worklist.model.rowCount(), 60)),
+        key=lambda r: (worklist.model.value(r, "last_consumption") is not None, worklist.model.value(r, "on_order")),
+    )
+    sku_id, location_id = worklist.model.key_of(best)
+    loaded: list[object] = []
+    window.show_page("worklist")  # type: ignore[attr-defined]
+    part = window.open_part(sku_id, location_id)  # type: ignore[attr-defined]
+    part.charts_loaded.connect(loaded.append)
+    part.refresh()
+    wait_until(app, loaded.__len__)
+    part.details.setCurrentIndex(0)
+    wait_until(app, lambda: False, 0.6)
+    return [_save(window, out / "part-page.png")]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,8 +2,10 @@
 
 Each posting validates everything before writing, then writes the movement,
 updates the on-hand level with one atomic ``UPDATE ... RETURNING`` (so two
-workstations posting at once never lose an update), and writes an audit
-entry, all in the caller's transaction. A refused posting raises a
+workstations posting at once never lose an update), copies the pair's new
+figures onto its supply agreements for the worklist's index
+(``replenishment.pair_figures``), and writes an audit entry, all in the
+caller's transaction. A refused posting raises a
 ``ValidationError``/``PermissionDenied`` and writes nothing.
 
 What follows a posting (the reorder check for the touched pairs, the outbox)
@@ -33,6 +35,7 @@ from vmi_desktop import audit
 from vmi_desktop.errors import NotFoundError, ValidationError
 from vmi_desktop.models import CycleCount, Location, MovementKind, Sku, StockLevel, StockMovement, utcnow
 from vmi_desktop.quantities import check_quantity_bound, fmt, parse_quantity
+from vmi_desktop.replenishment import pair_figures
 from vmi_desktop.scope import Action, Actor, require
 from vmi_desktop.units import is_whole
 
@@ -167,6 +170,10 @@ def _apply(
         update(StockLevel)
         .where(StockLevel.sku_id == sku.id, StockLevel.location_id == location.id)
         .values(last_movement_id=movement_id)
+    )
+    # the worklist's index reads the pair's figures off its agreements (replenishment.pair_figures)
+    pair_figures.record_posting(
+        session, sku.id, location.id, on_hand=after, kind=kind, occurred_at=occurred_at or now, now=now
     )
     reversal = {"reverses": reverses, "kind": kind.value, "reason": note} if reverses is not None else {}
     audit.record(

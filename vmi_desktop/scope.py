@@ -69,6 +69,7 @@ class Action(enum.StrEnum):
     DECIDE_PROPOSALS = "decide_proposals"
     MANAGE_ALERTS = "manage_alerts"
     RUN_REORDER = "run_reorder"
+    SNOOZE_REORDER = "snooze_reorder"  # put a pair aside on the worklist (and out of the reorder trigger)
     RUN_SYNC = "run_sync"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"

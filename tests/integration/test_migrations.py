@@ -289,3 +289,58 @@ def test_a_failing_upgrade_leaves_the_sqlite_file_as_it_was(
     with sqlite_db.engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM locations")).scalars().all() == ["Old"]
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+
+
+def test_upgrade_to_0006_copies_each_pairs_figures_from_the_ledger(tmp_path: Path) -> None:
+    """0006 fills the agreements' pair figures (on hand, the last 30 days' use, the newest use) once."""
+    from datetime import UTC, datetime, timedelta
+
+    from alembic import command
+
+    db = create_database(f"sqlite:///{tmp_path / 'before-0006.sqlite3'}")
+    cfg = migrate.alembic_config(db)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0004")
+    recent = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    old = (datetime.now(UTC) - timedelta(days=60)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with db.engine.begin() as conn:  # quantities as stored at 0004 on SQLite: integer thousandths
+        conn.exec_driver_sql(
+            "INSERT INTO locations (id, code, name, kind, allow_negative_stock, active, version, updated_at) "
+            "VALUES (1, 'WH', 'W', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO skus (id, part_number, description, uom, unit_cost, criticality, active, version, updated_at)"
+            " VALUES (1, 'P', '', 'EA', 0, 'normal', 1, 1, '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO vendors (id, code, name, contact_name, contact_email, contact_phone, connection_kind,"
+            " base_url, auth_kind, token_url, client_id, client_cert_path, customer_id, exchange_folder,"
+            " sync_interval_s, active, version, updated_at) VALUES (1, 'V', 'V', '', '', '', 'manual', '', 'none',"
+            " '', '', '', '', '', 300, 1, 1, '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO supply_agreements (id, vendor_id, sku_id, location_id, supplier_sku, min_qty, max_qty, mode,"
+            " lead_time_days, pack_size, moq, unit_price, currency, is_primary, critical_priority, active, version,"
+            " updated_at) VALUES (1, 1, 1, 1, '', 5000, 20000, 'proposal', 7, 1000, 0, 0, 'EUR', 1, 0, 1, 1,"
+            " '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO stock_levels (sku_id, location_id, on_hand, updated_at) VALUES (1, 1, 11000, ?)", (recent,)
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO stock_movements (id, sku_id, location_id, kind, quantity, on_hand_after, occurred_at, "
+            "recorded_at, recorded_by, reference, note) VALUES "
+            "(1, 1, 1, 'receipt', 20000, 20000, ?, ?, 'pm', '', ''), "
+            "(2, 1, 1, 'consumption', -4000, 16000, ?, ?, 'pm', '', ''), "
+            "(3, 1, 1, 'consumption', -5000, 11000, ?, ?, 'pm', '', '')",
+            (old, old, old, old, recent, recent),
+        )
+    migrate.upgrade_database(db)
+    with db.sessions() as session:
+        from vmi_desktop.models import SupplyAgreement
+
+        agreement = session.get_one(SupplyAgreement, 1)
+        assert (agreement.pair_on_hand, agreement.pair_recent_use) == (Decimal("11.000"), Decimal("5.000"))
+        assert agreement.pair_used_at is not None and agreement.pair_used_at.strftime("%Y-%m-%d %H:%M:%S.%f") == recent
+    db.dispose()

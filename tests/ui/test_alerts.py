@@ -21,7 +21,7 @@ from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.main_window import MainWindow
 from vmi_desktop.ui.pages.alerts import AlertsPage
 from vmi_desktop.ui.pages.orders import OrdersPage
-from vmi_desktop.ui.pages.stock_forms import StockFormsPage
+from vmi_desktop.ui.pages.part import PartPage
 
 
 def _alert(
@@ -83,14 +83,9 @@ def test_alerts_an_alert_without_an_order_opens_its_part(
     page.select_alert(alert_id)
     assert page.open_button.isEnabled()
     page.open_button.click()
-    # until the part page is merged, the part opens as its ledger history on the stock forms
-    assert main_window.current_key() == "stock_forms"
-    forms = page_of(main_window, "stock_forms", StockFormsPage)
-    assert forms.tabs.currentWidget() is forms.history
-    assert forms.history.model.request.filters == {
-        "sku_id": stocked.skus["P-2"],
-        "location_id": stocked.locations["WH-1"],
-    }
+    assert main_window.current_key() == "part"
+    part = page_of(main_window, "part", PartPage)
+    assert (part.sku_id, part.location_id) == (stocked.skus["P-2"], stocked.locations["WH-1"])
 
 
 def test_alerts_filters_by_kind_vendor_location_and_state(

@@ -62,6 +62,7 @@ from vmi_desktop.models import (
     User,
     Vendor,
 )
+from vmi_desktop.replenishment.pair_figures import refresh_pair_figures
 from vmi_desktop.scope import SYSTEM
 
 log = logging.getLogger(__name__)
@@ -450,6 +451,10 @@ def generate(
         finally:
             writer.restore()
             conn.commit()
+    report("worklist figures", 0.96)
+    with db.transaction() as session:
+        # the stock levels were written in bulk, past the ledger: copy the pairs' figures the ledger keeps
+        refresh_pair_figures(session)
     report("alerts and users", 0.97)
     rows = {name: st.rows for name, st in writer.stats.items() if not name.startswith(("index ", "constraint "))}
     with db.transaction() as session:

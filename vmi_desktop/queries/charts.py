@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from vmi_desktop.db.sqlfuncs import as_float, epoch_seconds
@@ -210,16 +210,29 @@ def _month_start(key: str) -> float:
     return epoch(date(int(year), int(month), 1))
 
 
-def vendor_monthly(session: Session, actor: Actor, vendor_id: int) -> VendorSeries:
+def vendor_monthly(session: Session, actor: Actor, vendor_id: int, sku_id: int | None = None) -> VendorSeries:
     """Fill rate by month of order (units received by the need-by day / units ordered)
-    and mean cycle time (creation to full receipt) by month of receipt."""
+    and mean cycle time (creation to full receipt) by month of receipt.
+
+    With ``sku_id``: the vendor's performance on that part only (its lines, the orders holding one).
+    """
     in_scope = vendor_filter(actor, PurchaseOrder.vendor_id)
     placed = and_(PurchaseOrder.vendor_id == vendor_id, PurchaseOrder.status.not_in(NOT_PLACED), in_scope)
+    part = true() if sku_id is None else PurchaseOrderLine.sku_id == sku_id
+    holds_part = (
+        true()
+        if sku_id is None
+        else exists(
+            select(PurchaseOrderLine.id).where(
+                PurchaseOrderLine.purchase_order_id == PurchaseOrder.id, PurchaseOrderLine.sku_id == sku_id
+            )
+        )
+    )
     month = month_of(session, PurchaseOrder.created_at)
     ordered_rows = session.execute(
         select(month, func.sum(PurchaseOrderLine.quantity_ordered))
         .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
-        .where(placed, PurchaseOrderLine.status != POLineStatus.CANCELLED)
+        .where(placed, part, PurchaseOrderLine.status != POLineStatus.CANCELLED)
         .group_by(month)
     ).all()
     due = func.coalesce(PurchaseOrderLine.need_by, PurchaseOrder.need_by)
@@ -230,6 +243,7 @@ def vendor_monthly(session: Session, actor: Actor, vendor_id: int) -> VendorSeri
         .join(StockMovement, StockMovement.purchase_order_line_id == PurchaseOrderLine.id)
         .where(
             placed,
+            part,
             StockMovement.kind == MovementKind.RECEIPT,
             or_(due.is_(None), day_of(session, StockMovement.occurred_at) <= due),
             visible(actor, StockMovement),
@@ -239,7 +253,7 @@ def vendor_monthly(session: Session, actor: Actor, vendor_id: int) -> VendorSeri
     recv_month = month_of(session, PurchaseOrder.received_at)
     cycle_rows = session.execute(
         select(recv_month, func.avg(days_between(session, PurchaseOrder.created_at, PurchaseOrder.received_at)))
-        .where(placed, PurchaseOrder.received_at.is_not(None))
+        .where(placed, holds_part, PurchaseOrder.received_at.is_not(None))
         .group_by(recv_month)
     ).all()
     ordered = {r[0]: float(r[1] or 0) for r in ordered_rows}
@@ -249,6 +263,7 @@ def vendor_monthly(session: Session, actor: Actor, vendor_id: int) -> VendorSeri
         select(func.min(SupplyAgreement.sla_fill_rate)).where(
             SupplyAgreement.vendor_id == vendor_id,
             SupplyAgreement.active.is_(True),
+            true() if sku_id is None else SupplyAgreement.sku_id == sku_id,
             vendor_filter(actor, SupplyAgreement.vendor_id),
         )
     )

@@ -67,6 +67,7 @@ class FleetHealth:
     """The dashboard's figures (the page assembles them from the statements below, run off the UI thread)."""
 
     pairs: int
+    #: at or below min on the inventory position (the reorder check's and the worklist's measure)
     below_min: int
     stock_outs: int
     over_max: int
@@ -74,6 +75,8 @@ class FleetHealth:
     open_orders: dict[POStatus, int] = field(default_factory=dict)
     worst_suppliers: list[SupplierScore] = field(default_factory=list)
     attention: list[PairRow] = field(default_factory=list)
+    #: rows of the replenishment worklist
+    on_worklist: int = 0
 
 
 def _pairs(actor: Actor) -> Select:
@@ -91,7 +94,11 @@ def _pairs(actor: Actor) -> Select:
 
 
 def pair_counts(session: Session, actor: Actor) -> tuple[int, int, int, int]:
-    """(pairs, below min, stock-outs, over max) over the actor's agreements, in one statement."""
+    """(pairs, on hand below min, stock-outs, over max) over the actor's agreements, in one statement.
+
+    "On hand below min" is the attention list's measure; the dashboard's "at or below min" card counts
+    on the inventory position instead (``queries.worklist.WorklistQuery.counts``), as reorder does.
+    """
     p = _pairs(actor).subquery()
     row = session.execute(
         select(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -88,12 +88,20 @@ class MainWindow(QMainWindow):
     Pages are plain widgets; they may implement ``refresh()``, ``find()``,
     ``save()``, ``undo()`` and ``discard()`` (the menu and toolbar call them),
     ``save_state(QSettings)`` / ``restore_state(QSettings)`` for column
-    layouts, and a ``status_message`` signal (str) for the status bar.
+    layouts, a ``status_message`` signal (str) for the status bar, and a
+    ``part_requested`` signal (sku_id: int, location_id: int | None) that opens
+    the part page (``open_part``).
 
     A page may be added as a factory: it is built the first time it is shown
     (or asked for with ``page``), so the window is usable before every page's
     imports and first queries have run.
+
+    The parts manager starts on the replenishment worklist, everyone else on the
+    first page.
     """
+
+    #: The part page was opened: (sku_id, location_id or None).
+    part_opened = Signal(int, object)
 
     def __init__(self, ctx: AppContext, *, build: bool = True) -> None:
         super().__init__()
@@ -150,9 +158,7 @@ class MainWindow(QMainWindow):
                 self.add_page(key, title, widget)
         self._restore_window_state()
         if self._keys:
-            # a warehouse lead's day starts at the stock forms
-            lead = ctx.actor.role is Role.WAREHOUSE_LEAD and "stock_forms" in self._keys
-            self.nav.setCurrentRow(self._keys.index("stock_forms") if lead else 0)
+            self.show_page(self.start_page())
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -217,6 +223,9 @@ class MainWindow(QMainWindow):
         notice = getattr(widget, "notice", None)
         if notice is not None and hasattr(notice, "connect"):
             notice.connect(self.tray_notice)
+        wants_part = getattr(widget, "part_requested", None)
+        if wants_part is not None and hasattr(wants_part, "connect"):
+            wants_part.connect(self.open_part)
         restore = getattr(widget, "restore_state", None)
         if callable(restore):
             settings = window_settings()
@@ -228,6 +237,33 @@ class MainWindow(QMainWindow):
     def show_page(self, key: str) -> None:
         """Make the page ``key`` current."""
         self.nav.setCurrentRow(self._keys.index(key))
+
+    def start_page(self) -> str:
+        """The page shown at start: the worklist for whoever orders (the parts manager), the stock forms
+        for a warehouse lead, else the first."""
+        if self.ctx.actor.role is Role.WAREHOUSE_LEAD and "stock_forms" in self._keys:
+            return "stock_forms"
+        if "worklist" in self._keys and self.ctx.can(Action.CREATE_ORDER):
+            return "worklist"
+        return self._keys[0]
+
+    def open_part(self, sku_id: int, location_id: int | None = None) -> QWidget:
+        """Show the part page of ``sku_id`` (the row of ``location_id`` first when given) and return it.
+
+        The one way to a part from anywhere: pages emit ``part_requested`` (connected by ``add_page``)
+        or call ``vmi_desktop.ui.part_page.open_part``. A window built without pages gets the part
+        page on first use.
+        """
+        from vmi_desktop.ui.pages.part import PartPage
+
+        if "part" not in self._keys:
+            self.add_page("part", "Part", PartPage(self.ctx), shortcut="")
+        page = self.page("part")
+        assert isinstance(page, PartPage)
+        page.show_part(sku_id, location_id)
+        self.show_page("part")
+        self.part_opened.emit(sku_id, location_id)
+        return page
 
     def page(self, key: str) -> QWidget:
         """The widget of page ``key`` (built now if it was added as a factory)."""
@@ -432,31 +468,6 @@ class MainWindow(QMainWindow):
             return True
         page.set_statuses(None)  # type: ignore[attr-defined]
         return bool(select(po_id))
-
-    def open_part(self, sku_id: int, location_id: int | None = None) -> bool:
-        """Open the part (SKU at a location).
-
-        STUB until the part page is merged: the one place that knows how a part opens. It shows
-        the pair's ledger history on the Stock forms page when there is one, else the Stock page
-        searched for the part.
-        """
-        forms = self.page("stock_forms") if "stock_forms" in self._keys else None
-        show_history = getattr(forms, "show_history", None)
-        if show_history is not None and location_id is not None:
-            self.show_page("stock_forms")
-            show_history(sku_id, location_id)
-            return True
-        if "stock" not in self._keys:
-            return False
-        stock = self.page("stock")
-        from vmi_desktop.ledger import resolve_sku
-
-        with self.ctx.db.sessions() as session:
-            part = resolve_sku(session, sku_id).part_number
-        self.show_page("stock")
-        stock.search_box.setText(part)  # type: ignore[attr-defined]
-        stock.refresh()  # type: ignore[attr-defined]
-        return True
 
     # -- remembered layout -------------------------------------------------------------------
 

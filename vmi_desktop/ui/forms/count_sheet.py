@@ -382,7 +382,9 @@ class CountSheetForm(QWidget):
         if bad:
             return self._refuse(f"{len(bad)} count(s) cannot be read, first {bad[0].part.part_number}: {bad[0].error}")
         with self.ctx.db.sessions() as session:
-            now = on_hand_of(session, self.ctx.actor, self.sheet_location[0], [ln.part.sku_id for ln in self.model.lines])
+            now = on_hand_of(
+                session, self.ctx.actor, self.sheet_location[0], [ln.part.sku_id for ln in self.model.lines]
+            )
         for line in self.model.lines:
             line.system = now[line.part.sku_id]
         self.reviewed = True

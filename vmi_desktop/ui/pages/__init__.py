@@ -32,6 +32,7 @@ def _is_supplier(actor: Actor) -> bool:
 PAGE_SPECS: tuple[tuple[str, str, str, str, Action | Callable[[Actor], bool] | None], ...] = (
     ("supplier", "Supplier workspace", "supplier", "SupplierWorkspacePage", _is_supplier),
     ("dashboard", "Dashboard", "dashboard", "DashboardPage", None),
+    ("worklist", "Replenishment worklist", "worklist", "WorklistPage", None),
     ("stock", "Stock", "stock", "StockPage", None),
     ("stock_forms", "Post stock", "stock_forms", "StockFormsPage", Action.POST_LEDGER),
     ("skus", "SKUs", "skus", "SkusPage", None),
@@ -40,6 +41,7 @@ PAGE_SPECS: tuple[tuple[str, str, str, str, Action | Callable[[Actor], bool] | N
     ("agreements", "Agreements & thresholds", "agreements", "AgreementsPage", None),
     ("orders", "Purchase orders", "orders", "OrdersPage", None),
     ("alerts", "Alerts", "alerts", "AlertsPage", None),
+    ("part", "Part", "part", "PartPage", None),
     ("audit", "Audit log", "audit", "AuditPage", Action.VIEW_AUDIT),
     ("users", "Users", "users", "UsersPage", Action.MANAGE_USERS),
 )

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from vmi_desktop.db import Changes
 from vmi_desktop.queries import charts as chart_queries
 from vmi_desktop.queries import dashboard as dash
+from vmi_desktop.queries.worklist import WorklistQuery
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.export import install_export_menu
 from vmi_desktop.ui.numbers import format_decimal
@@ -129,6 +130,7 @@ class DashboardPage(QWidget):
         self._generation: dict[str, int] = {
             "health": 0,
             "counts": 0,
+            "worklist": 0,
             "attention": 0,
             "summary": 0,
             "pair": 0,
@@ -139,9 +141,11 @@ class DashboardPage(QWidget):
         # -- cards
         cards = QHBoxLayout()
         self.cards: dict[str, QLabel] = {}
+        frames: dict[str, QFrame] = {}
         for title, name in (
             ("SKU x location pairs", "pairs"),
-            ("below min", "below_min"),
+            ("at or below min (position)", "below_min"),
+            ("on the worklist", "worklist"),
             ("stock-outs", "stock_outs"),
             ("over max", "over_max"),
             ("open orders", "open_orders"),
@@ -149,19 +153,31 @@ class DashboardPage(QWidget):
         ):
             frame, value = _card(title, name)
             self.cards[name] = value
+            frames[name] = frame
             cards.addWidget(frame)
-
+        position = (
+            "Inventory position = on hand + on order (drafts and proposals included): the reorder check's and the "
+            "worklist's own measure. Snoozed pairs are not counted."
+        )
+        frames["below_min"].setToolTip(position)
+        frames["worklist"].setToolTip(
+            "Rows of the replenishment worklist: at or below min on position, projected to reach min within the "
+            "lead time, or waiting for your decision. " + position.split(": ")[1]
+        )
         # -- tables
         self.orders_table = _table(["Status", "Orders"], "ordersByStatus")
         self.suppliers_table = _table(["Vendor", "Fill rate", "Response", "Cycle", "Open"], "worstSuppliers")
         self.attention_table = _table(["SKU", "Location", "On hand", "Min", "Max"], "attention")
         self.suppliers_table.itemSelectionChanged.connect(self._supplier_selected)
         self.attention_table.itemSelectionChanged.connect(self._attention_selected)
+        self.attention_table.cellDoubleClicked.connect(lambda row, _col: self._open_attention(row))
+        self.attention_table.activated.connect(lambda index: self._open_attention(index.row()))
+        self.attention_table.setToolTip("Double-click or Enter: the part page")
         left = QVBoxLayout()
         for title, table, stretch in (
             ("Open orders by status", self.orders_table, 2),
             ("Worst suppliers (last 12 months)", self.suppliers_table, 3),
-            ("Below min (worst first)", self.attention_table, 5),
+            ("On hand below min (worst first)", self.attention_table, 5),
         ):
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(table)
@@ -350,6 +366,7 @@ class DashboardPage(QWidget):
                 ),
             ),
             ("counts", lambda s: dash.pair_counts(s, actor)),
+            ("worklist", lambda s: WorklistQuery().counts(s, actor)),
             ("attention", lambda s: dash.attention_pairs(s, actor)),
         ]
         self._generation["health"] += 1
@@ -375,10 +392,14 @@ class DashboardPage(QWidget):
     def _part(self, name: str, result: Any) -> None:
         self._parts[name] = result
         if name == "counts":
-            pairs, below, outs, over = result
-            for key, value in (("pairs", pairs), ("below_min", below), ("stock_outs", outs), ("over_max", over)):
+            # the on-hand "below" of pair_counts is the attention list's measure; the card counts on position
+            pairs, _on_hand_below, outs, over = result
+            for key, value in (("pairs", pairs), ("stock_outs", outs), ("over_max", over)):
                 self.cards[key].setText(str(value))
-            for key, value in (("below_min", below), ("stock_outs", outs)):
+            self.cards["stock_outs"].setStyleSheet("color: #b00020;" if outs else "")
+        elif name == "worklist":
+            for key, value in (("below_min", result.at_or_below_min), ("worklist", result.total)):
+                self.cards[key].setText(str(value))
                 self.cards[key].setStyleSheet("color: #b00020;" if value else "")
         elif name == "attention":
             self._fill(
@@ -418,12 +439,14 @@ class DashboardPage(QWidget):
                     for sc in suppliers
                 ],
             )
-        if len(self._parts) == 3:
-            pairs, below, outs, over = self._parts["counts"]
+        if len(self._parts) == 4:
+            pairs, _on_hand_below, outs, over = self._parts["counts"]
+            worklist = self._parts["worklist"]
             open_orders, open_alerts, suppliers, _locations = self._parts["summary"]
             self.health = dash.FleetHealth(
                 pairs=pairs,
-                below_min=below,
+                below_min=worklist.at_or_below_min,
+                on_worklist=worklist.total,
                 stock_outs=outs,
                 over_max=over,
                 open_alerts=open_alerts,
@@ -459,6 +482,14 @@ class DashboardPage(QWidget):
         self.part_edit.setText(pair.part_number)  # the picker follows the pair shown
         self.location_combo.setCurrentText(pair.location)
         self.show_pair(pair.sku_id, pair.location_id, f"{pair.part_number} at {pair.location}")
+
+    def _open_attention(self, row: int) -> None:
+        """A pair below min names a SKU: open its part at that location."""
+        from vmi_desktop.ui.part_page import open_part
+
+        attention = self._parts.get("attention")
+        if attention is not None and 0 <= row < len(attention):
+            open_part(self, attention[row].sku_id, attention[row].location_id)
 
     def _supplier_selected(self) -> None:
         rows = self.suppliers_table.selectionModel().selectedRows()
@@ -504,6 +535,12 @@ class DashboardPage(QWidget):
 
     def _show_pair(self, data: PairCharts) -> None:
         self.pair = data
+        # the picker shows the pair on the charts, however it was chosen
+        part, _, location = data.title.partition(" at ")
+        if part and location:
+            self.part_edit.setText(part)
+            if self.location_combo.findText(location) >= 0:
+                self.location_combo.setCurrentText(location)
         limits = ""
         if data.stock.min_qty is not None and data.stock.max_qty is not None:
             limits = f" · min {format_decimal(data.stock.min_qty)} / max {format_decimal(data.stock.max_qty)}"

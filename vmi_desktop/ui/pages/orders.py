@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -217,6 +217,9 @@ class OrdersPage(QWidget):
         self.lines.setHorizontalHeaderLabels(
             ["Line", "SKU", "Description", "Ordered", "Acknowledged", "Shipped", "Received", "Open", "Status"]
         )
+        self.lines.setToolTip("Double-click or Enter on a line: its part")
+        self.lines.doubleClicked.connect(self._line_activated)
+        self.lines.activated.connect(self._line_activated)
         self.history = QTableWidget(0, 5)
         self.history.setObjectName("history")
         self.history.setHorizontalHeaderLabels(["When (UTC)", "From", "To", "By", "Note"])
@@ -425,6 +428,13 @@ class OrdersPage(QWidget):
         self._load_detail(self.model.row(rows[0].row()).id)
 
     # -- detail --------------------------------------------------------------------------------
+
+    def _line_activated(self, index: QModelIndex) -> None:
+        """A line names a SKU: open its part at the order's location."""
+        from vmi_desktop.ui.part_page import open_part
+
+        if self.detail is not None and index.isValid() and 0 <= index.row() < len(self.detail.lines):
+            open_part(self, self.detail.lines[index.row()].sku_id, self.detail.location_id)
 
     def _load_detail(self, po_id: int) -> None:
         with self.ctx.db.sessions() as session:

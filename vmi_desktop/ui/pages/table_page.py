@@ -70,7 +70,7 @@ class TablePage(QWidget):
     export_title = ""
     #: many filters: a row of their own under the search box (the page stays narrow enough for 1024 px)
     filters_on_own_row = False
-    #: the model class (a page may add icons or colours in a subclass)
+    #: the model class (a ``SqlTableModel`` subclass for tables with their own cells or edits)
     model_class: type[SqlTableModel] = SqlTableModel
 
     def __init__(
