@@ -75,6 +75,12 @@ def pytest_runtest_makereport(
     return report
 
 
+@pytest.fixture(autouse=True)
+def _logs_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Log files and crash reports of in-process runs go to a temporary folder, never the user's own."""
+    monkeypatch.setenv("VMI_LOG_DIR", str(tmp_path_factory.getbasetemp() / "logs"))
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (migrating once is the slow part)."""

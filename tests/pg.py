@@ -87,8 +87,12 @@ def _run(owner: str | None, cmd: list[str], check: bool = True) -> subprocess.Co
     return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=120)
 
 
-def start_cluster() -> PgCluster:
-    """initdb + pg_ctl start on a free loopback port (as the ``postgres`` user when root)."""
+def start_cluster(*, durable: bool = False) -> PgCluster:
+    """initdb + pg_ctl start on a free loopback port (as the ``postgres`` user when root).
+
+    Tests run without fsync (nothing to keep); ``durable`` keeps the server's defaults, for
+    benchmarks whose figures include commits.
+    """
     bin_dir = find_pg_bin()
     if bin_dir is None:
         raise RuntimeError(HOW_TO_ENABLE)
@@ -119,10 +123,20 @@ def start_cluster() -> PgCluster:
             "--no-sync",
         ],
     )
-    port = _free_port()
-    opts = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off -c max_connections=100"
+    superuser = owner or pwd.getpwuid(os.getuid()).pw_name
+    # The cluster's superuser connects without a password; every other login (the app's users, created by
+    # the tests through the app) must give its password: the identity tests prove that a login is needed.
+    hba = data / "pg_hba.conf"
+    hba.write_text(
+        f"local all all trust\nhost all {superuser} 127.0.0.1/32 trust\nhost all {superuser} ::1/128 trust\n"
+        "host all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n"
     )
+    if owner:
+        shutil.chown(hba, user=owner)
+    port = _free_port()
+    opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c max_connections=100"
+    if not durable:
+        opts += " -c fsync=off -c full_page_writes=off"
     _run(owner, [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start"])
     cluster = PgCluster(bin_dir, data, port, owner, opts)
     deadline = time.time() + 30

@@ -25,10 +25,16 @@ def _jsonable(value: Any) -> Any:
 def record(
     session: Session, actor: Actor, action: str, entity: str, entity_id: object = "", **detail: Any
 ) -> AuditEntry:
-    """Append an audit entry; never pass secrets in ``detail``."""
+    """Append an audit entry; never pass secrets in ``detail``.
+
+    The entry records the actor's authenticated identity (``login``; on PostgreSQL a trigger writes
+    ``session_user`` over it) and, for a supplier, its vendor (whose users may read the entry).
+    """
     entry = AuditEntry(
         occurred_at=utcnow(),
         actor=actor.name,
+        login=actor.login,
+        vendor_id=actor.vendor_id,
         action=action,
         entity=entity,
         entity_id=str(entity_id),

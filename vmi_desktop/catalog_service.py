@@ -200,6 +200,12 @@ VENDOR_FIELDS: dict[str, Callable[[object], Any]] = {
     "client_id": _text(200, "client id"),
     "customer_id": _text(100, "customer id"),
     "exchange_folder": _text(500, "exchange folder"),
+    "edi_our_qualifier": _text(4, "our EDI id qualifier"),
+    "edi_our_id": _text(35, "our EDI id"),
+    "edi_our_app": _text(15, "our EDI application code"),
+    "edi_partner_qualifier": _text(4, "the partner's EDI id qualifier"),
+    "edi_partner_id": _text(35, "the partner's EDI id"),
+    "edi_partner_app": _text(15, "the partner's EDI application code"),
     "sync_interval_s": _int("sync interval (seconds)", minimum=10),
 }
 AGREEMENT_FIELDS: dict[str, Callable[[object], Any]] = {
@@ -232,6 +238,11 @@ def parse_field(entity: str, field: str, value: object) -> Any:
     except KeyError:
         raise ValidationError(f"{field} of a {entity} cannot be changed here") from None
     return parser(value)
+
+
+def parse_flag(value: object, what: str) -> bool:
+    """A yes/no cell (``yes``, ``no``, ``true``, ``1``...) as the forms and imports read it."""
+    return _bool(what)(value)
 
 
 def check_thresholds(min_qty: Decimal, max_qty: Decimal, sku_label: str = "", location_label: str = "") -> None:

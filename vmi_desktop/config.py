@@ -1,8 +1,9 @@
 """Typed settings: where the data lives and how to reach the database.
 
 Settings come from (lowest to highest precedence) built-in defaults, the
-environment (``VMI_DATABASE_URL``, ``VMI_DATA_DIR``) and explicit overrides
-such as the ``--database-url`` command-line option. Nothing secret is ever
+site settings file the first-run wizard writes (``settings.json`` in the
+config folder), the environment (``VMI_DATABASE_URL``, ``VMI_DATA_DIR``,
+``VMI_USER``) and explicit overrides such as the ``--database-url`` option. Nothing secret is ever
 stored here: credentials live in the OS keyring (see ``vmi_desktop.secrets``).
 """
 
@@ -70,8 +71,14 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    """Settings from the environment on top of the defaults."""
-    return Settings(database_url=os.environ.get(ENV_DATABASE_URL, ""), username=os.environ.get("VMI_USER", ""))
+    """Settings from the environment on top of the site settings file and the defaults."""
+    from vmi_desktop.site_settings import read_site_settings
+
+    site = read_site_settings(default_config_dir())  # written by the first-run wizard
+    return Settings(
+        database_url=os.environ.get(ENV_DATABASE_URL, "") or site.database_url,
+        username=os.environ.get("VMI_USER", "") or site.username,
+    )
 
 
 def current_os_user() -> str:

@@ -2,8 +2,10 @@
 
 Each posting validates everything before writing, then writes the movement,
 updates the on-hand level with one atomic ``UPDATE ... RETURNING`` (so two
-workstations posting at once never lose an update), and writes an audit
-entry, all in the caller's transaction. A refused posting raises a
+workstations posting at once never lose an update), copies the pair's new
+figures onto its supply agreements for the worklist's index
+(``replenishment.pair_figures``), and writes an audit entry, all in the
+caller's transaction. A refused posting raises a
 ``ValidationError``/``PermissionDenied`` and writes nothing.
 
 What follows a posting (the reorder check for the touched pairs, the outbox)
@@ -33,6 +35,7 @@ from vmi_desktop import audit
 from vmi_desktop.errors import NotFoundError, ValidationError
 from vmi_desktop.models import CycleCount, Location, MovementKind, Sku, StockLevel, StockMovement, utcnow
 from vmi_desktop.quantities import check_quantity_bound, fmt, parse_quantity
+from vmi_desktop.replenishment import pair_figures
 from vmi_desktop.scope import Action, Actor, require
 from vmi_desktop.units import is_whole
 
@@ -122,6 +125,7 @@ def _apply(
     check_negative: bool,
     po_line_id: int | None = None,
     receipt_id: int | None = None,
+    reverses: int | None = None,
 ) -> Posting:
     """Write one movement of ``delta`` on a level locked by ``lock_levels`` (``before`` is its on hand)."""
     after = before + delta
@@ -158,6 +162,7 @@ def _apply(
             note=note,
             purchase_order_line_id=po_line_id,
             receipt_id=receipt_id,
+            reverses_movement_id=reverses,
         )
         .returning(StockMovement.id)
     ).scalar_one()
@@ -166,10 +171,15 @@ def _apply(
         .where(StockLevel.sku_id == sku.id, StockLevel.location_id == location.id)
         .values(last_movement_id=movement_id)
     )
+    # the worklist's index reads the pair's figures off its agreements (replenishment.pair_figures)
+    pair_figures.record_posting(
+        session, sku.id, location.id, on_hand=after, kind=kind, occurred_at=occurred_at or now, now=now
+    )
+    reversal = {"reverses": reverses, "kind": kind.value, "reason": note} if reverses is not None else {}
     audit.record(
         session,
         actor,
-        f"stock.{kind.value}",
+        "stock.reverse" if reverses is not None else f"stock.{kind.value}",
         "stock_movement",
         movement_id,
         sku=sku.part_number,
@@ -177,6 +187,7 @@ def _apply(
         quantity=delta,
         on_hand_after=after,
         reference=reference,
+        **reversal,
     )
     return Posting(movement_id, sku.id, location.id, delta, after)
 
@@ -233,8 +244,13 @@ def post_consumption(
     occurred_at: datetime | None = None,
     reference: str = "",
     note: str = "",
+    history: bool = False,
 ) -> Posting:
-    """Parts used (issued to a job); refused if it would drive on hand below zero."""
+    """Parts used (issued to a job); refused if it would drive on hand below zero.
+
+    ``history`` marks consumption imported from before the app kept the ledger: it is never refused
+    for taking on hand below zero (the opening stock imported after it sets today's level).
+    """
     require(actor, Action.POST_LEDGER)
     s, loc = resolve_sku(session, sku), resolve_location(session, location)
     qty = _quantity(session, s, quantity, "consumed quantity")
@@ -249,7 +265,7 @@ def post_consumption(
         occurred_at=occurred_at,
         reference=_text(reference, 100, "reference"),
         note=_text(note, 500, "note"),
-        check_negative=True,
+        check_negative=not history,
     )
 
 
@@ -417,3 +433,108 @@ def post_cycle_count(
     session.add(count)
     session.flush()
     return count, posting
+
+
+# ---------------------------------------------------------------------------------------------- reversals
+
+_TRANSFER_PARTNER = {
+    MovementKind.TRANSFER_OUT: MovementKind.TRANSFER_IN,
+    MovementKind.TRANSFER_IN: MovementKind.TRANSFER_OUT,
+}
+
+
+def movement_label(m: StockMovement) -> str:
+    """How a movement is named in messages: its number, kind and quantity."""
+    return f"movement #{m.id} ({m.kind.value.replace('_', ' ')} of {fmt(m.quantity)})"
+
+
+def reversal_of(session: Session, movement_id: int) -> StockMovement | None:
+    """The movement that reversed ``movement_id``, if any."""
+    return session.scalar(select(StockMovement).where(StockMovement.reverses_movement_id == movement_id))
+
+
+def _transfer_partner(session: Session, m: StockMovement) -> StockMovement:
+    """The other leg of a transfer: same SKU and reference, opposite kind and quantity, written beside it."""
+    stmt = select(StockMovement).where(
+        StockMovement.sku_id == m.sku_id,
+        StockMovement.kind == _TRANSFER_PARTNER[m.kind],
+        StockMovement.reference == m.reference,
+        StockMovement.quantity == -m.quantity,
+        StockMovement.location_id != m.location_id,
+        StockMovement.reverses_movement_id.is_(None),
+    )
+    if m.kind == MovementKind.TRANSFER_OUT:  # post_transfer writes the out leg first
+        stmt = stmt.where(StockMovement.id > m.id).order_by(StockMovement.id.asc())
+    else:
+        stmt = stmt.where(StockMovement.id < m.id).order_by(StockMovement.id.desc())
+    partner = session.scalar(stmt.limit(1))
+    if partner is None:
+        raise ValidationError(f"the other side of transfer {m.reference!r} ({movement_label(m)}) is not in the ledger")
+    return partner
+
+
+def _check_reversible(session: Session, m: StockMovement) -> None:
+    if m.reverses_movement_id is not None:
+        raise ValidationError(
+            f"{movement_label(m)} is itself the reversal of movement #{m.reverses_movement_id}; "
+            "post the original again instead"
+        )
+    done = reversal_of(session, m.id)
+    if done is not None:
+        raise ValidationError(
+            f"{movement_label(m)} was already reversed by movement #{done.id} "
+            f"({done.recorded_by}, {done.recorded_at:%Y-%m-%d %H:%M} UTC); it cannot be reversed twice"
+        )
+    if m.purchase_order_line_id is not None:
+        raise ValidationError(
+            f"{movement_label(m)} is a receipt against an order ({m.reference}): the order and the supplier "
+            "count it as received, so it is not reversed here; post an adjustment with the reason instead"
+        )
+    if m.quantity == 0:
+        raise ValidationError(f"{movement_label(m)} changed nothing (the count matched); there is nothing to reverse")
+
+
+def reverse_movement(
+    session: Session, actor: Actor, movement_id: int, *, reason: str, occurred_at: datetime | None = None
+) -> tuple[Posting, ...]:
+    """Undo a posting by a counter-posting: the same kind, the opposite quantity, naming the original.
+
+    The ledger stays append-only. A transfer is reversed on both sides at once. Refused (nothing
+    written): a movement already reversed (the unique index on ``reverses_movement_id`` also stops a
+    second reversal racing this one), a reversal itself, a receipt against an order (the order and the
+    supplier hold it as received), a count that matched, and a reversal that would take on hand below
+    zero where negative stock is not allowed.
+    """
+    require(actor, Action.POST_LEDGER)
+    why = _text(reason, 400, "reason")
+    if not why:
+        raise ValidationError("a reversal needs a reason")
+    original = session.get(StockMovement, movement_id)
+    if original is None:
+        raise NotFoundError(f"unknown movement #{movement_id}")
+    legs = [original]
+    if original.kind in _TRANSFER_PARTNER:
+        legs.append(_transfer_partner(session, original))
+    for leg in legs:
+        _check_reversible(session, leg)
+    levels = lock_levels(session, [(leg.sku_id, leg.location_id) for leg in legs])
+    postings: list[Posting] = []
+    for leg in sorted(legs, key=lambda m: m.quantity):  # the side taking stock away first
+        sku, loc = resolve_sku(session, leg.sku_id), resolve_location(session, leg.location_id)
+        posting = _apply(
+            session,
+            actor,
+            sku,
+            loc,
+            leg.kind,
+            -leg.quantity,
+            before=levels[(leg.sku_id, leg.location_id)],
+            occurred_at=occurred_at,
+            reference=f"reversal of #{leg.id}",
+            note=why,
+            check_negative=-leg.quantity < 0,
+            reverses=leg.id,
+        )
+        levels[(leg.sku_id, leg.location_id)] = posting.on_hand_after
+        postings.append(posting)
+    return tuple(postings)

@@ -10,6 +10,13 @@ rule can be read (and tested) in one file:
 - supplier: sees only the SKU x location pairs of its own vendor's active
   agreements; raises, acknowledges and ships its own orders and proposes
   thresholds.
+
+A **preview** actor sees exactly what the user it previews sees and changes nothing: a parts manager's
+"view as supplier X", and on the built-in SQLite database (no logins) any user but a parts manager.
+
+``visible(actor, Model)`` is the row filter of each table for an actor: what a supplier may read of it.
+On PostgreSQL the same rule is enforced by row-level security for a supplier's own login (migration
+0005); the tests compare the two table by table.
 """
 
 from __future__ import annotations
@@ -19,11 +26,32 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, select, true
 from sqlalchemy.orm import Session
 
 from vmi_desktop.errors import PermissionDenied
-from vmi_desktop.models import Role, SupplyAgreement
+from vmi_desktop.models import (
+    Alert,
+    AuditEntry,
+    CycleCount,
+    ExchangeFile,
+    InboxEvent,
+    Location,
+    OutboxMessage,
+    POStatusChange,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Receipt,
+    Role,
+    Shipment,
+    Sku,
+    StockLevel,
+    StockMovement,
+    SupplyAgreement,
+    ThresholdProposal,
+    UnitOfMeasure,
+    Vendor,
+)
 
 
 class Action(enum.StrEnum):
@@ -42,6 +70,7 @@ class Action(enum.StrEnum):
     DECIDE_PROPOSALS = "decide_proposals"
     MANAGE_ALERTS = "manage_alerts"
     RUN_REORDER = "run_reorder"
+    SNOOZE_REORDER = "snooze_reorder"  # put a pair aside on the worklist (and out of the reorder trigger)
     RUN_SYNC = "run_sync"
     RESET_SYNC_FEED = "reset_sync_feed"  # read a supplier's event feed again from its start
     MANAGE_USERS = "manage_users"
@@ -63,14 +92,24 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
 }
 
 
+#: What a preview may still do: look.
+_READ_ONLY = frozenset({Action.VIEW_AUDIT, Action.VIEW_CREDENTIALS})
+
+
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a person with a role, or the system / a vendor's sync on their behalf."""
+    """Who is acting: a person with a role, or the system / a vendor's sync on their behalf.
+
+    ``login`` is the authenticated identity behind the actor (the PostgreSQL login, or on SQLite the OS
+    account owning the data folder); ``preview`` marks an actor that only shows what its role sees.
+    """
 
     name: str
     role: Role
     vendor_id: int | None = None
     user_id: int | None = None
+    login: str = ""
+    preview: bool = False
 
     def __post_init__(self) -> None:
         if (self.role is Role.SUPPLIER) != (self.vendor_id is not None):
@@ -79,6 +118,11 @@ class Actor:
     @property
     def is_supplier(self) -> bool:
         return self.role is Role.SUPPLIER
+
+    @property
+    def role_text(self) -> str:
+        """The role as people say it ("warehouse lead")."""
+        return self.role.value.replace("_", " ")
 
 
 #: The app itself (reorder runs, schedulers): acts with parts-manager rights.
@@ -90,17 +134,29 @@ def vendor_actor(vendor_id: int, vendor_code: str) -> Actor:
     return Actor(name=f"vendor:{vendor_code}", role=Role.SUPPLIER, vendor_id=vendor_id)
 
 
+def supplier_preview(by: Actor, vendor_id: int, vendor_code: str) -> Actor:
+    """A parts manager's read-only view of exactly what vendor ``vendor_code``'s users see."""
+    require(by, Action.MANAGE_USERS)
+    return Actor(
+        name=f"preview of {vendor_code}", role=Role.SUPPLIER, vendor_id=vendor_id, login=by.login, preview=True
+    )
+
+
 def can(actor: Actor, action: Action) -> bool:
-    """Whether ``actor``'s role allows ``action`` at all (scope is checked separately)."""
+    """Whether ``actor``'s role allows ``action`` at all (scope is checked separately); a preview only looks."""
+    if actor.preview and action not in _READ_ONLY:
+        return False
     return action in _ALLOWED[actor.role]
 
 
 def require(actor: Actor, action: Action) -> None:
     """Raise ``PermissionDenied`` unless the role allows ``action``."""
     if not can(actor, action):
-        raise PermissionDenied(
-            f"{actor.name} ({actor.role.value.replace('_', ' ')}) may not {action.value.replace('_', ' ')}"
-        )
+        if actor.preview and action in _ALLOWED[actor.role]:
+            raise PermissionDenied(
+                f"{actor.name} is a preview: it shows what a {actor.role_text} sees, changes nothing"
+            )
+        raise PermissionDenied(f"{actor.name} ({actor.role_text}) may not {action.value.replace('_', ' ')}")
 
 
 def pair_filter(actor: Actor, sku_col: Any, location_col: Any) -> ColumnElement[bool]:
@@ -202,3 +258,98 @@ def covered_codes(session: Session, vendor_id: int, pairs: Iterable[tuple[str, s
         )
     )
     return {(part, code) for part, code in rows} & wanted
+
+
+#: Columns a supplier may read of the tables it may not read whole: the rest is how the customer reaches and
+#: authenticates to the vendor (URLs, client ids, folders, EDI addressing) or the customer's own cost (it may
+#: be another vendor's price). Migration 0005 grants exactly these columns to supplier logins.
+SUPPLIER_COLUMNS: dict[Any, frozenset[str]] = {
+    Vendor: frozenset(
+        {
+            "id",
+            "code",
+            "name",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "connection_kind",
+            "customer_id",
+            "sync_interval_s",
+            "active",
+            "version",
+            "updated_at",
+            "updated_by",
+        }
+    ),
+    Sku: frozenset(
+        {"id", "part_number", "description", "uom", "criticality", "active", "version", "updated_at", "updated_by"}
+    ),
+}
+
+
+def readable(actor: Actor, model: Any, column: str) -> bool:
+    """Whether ``actor`` may read ``column`` of ``model``'s rows it sees (staff: every column)."""
+    if not actor.is_supplier:
+        return True
+    allowed = SUPPLIER_COLUMNS.get(model)
+    return allowed is None or column in allowed
+
+
+def agreement_of(actor: Actor, agreement: Any) -> ColumnElement[bool]:
+    """For a supplier: rows of ``agreement`` (an alias of supply_agreements) that are its own and active."""
+    if not actor.is_supplier:
+        return true()
+    return and_(agreement.vendor_id == actor.vendor_id, agreement.active.is_(True))
+
+
+def _own_order(actor: Actor, order_id_col: Any) -> ColumnElement[bool]:
+    return exists(
+        select(PurchaseOrder.id).where(PurchaseOrder.id == order_id_col, PurchaseOrder.vendor_id == actor.vendor_id)
+    )
+
+
+def visible(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """Which rows of the table behind ``model`` ``actor`` may read (the RLS policy of migration 0005, in SQL).
+
+    Staff see every row; a supplier the rows of its own vendor's active agreements, its orders (and
+    their lines, history, shipments, receipts), alerts addressed to it, its proposals, its sync messages
+    and its own audit entries, and nothing of users, counters or sync state.
+    """
+    if not actor.is_supplier:
+        return true()
+    vendor = actor.vendor_id
+    rules: dict[Any, Any] = {
+        Vendor: lambda: Vendor.id == vendor,
+        SupplyAgreement: lambda: agreement_of(actor, SupplyAgreement),
+        Sku: lambda: sku_filter(actor, Sku.id),
+        Location: lambda: location_filter(actor, Location.id),
+        UnitOfMeasure: lambda: true(),
+        StockLevel: lambda: pair_filter(actor, StockLevel.sku_id, StockLevel.location_id),
+        StockMovement: lambda: pair_filter(actor, StockMovement.sku_id, StockMovement.location_id),
+        CycleCount: lambda: pair_filter(actor, CycleCount.sku_id, CycleCount.location_id),
+        PurchaseOrder: lambda: PurchaseOrder.vendor_id == vendor,
+        PurchaseOrderLine: lambda: _own_order(actor, PurchaseOrderLine.purchase_order_id),
+        POStatusChange: lambda: _own_order(actor, POStatusChange.purchase_order_id),
+        Receipt: lambda: _own_order(actor, Receipt.purchase_order_id),
+        Shipment: lambda: Shipment.vendor_id == vendor,
+        Alert: lambda: Alert.vendor_id == vendor,
+        ThresholdProposal: lambda: exists(
+            select(SupplyAgreement.id).where(
+                SupplyAgreement.id == ThresholdProposal.agreement_id,
+                SupplyAgreement.vendor_id == vendor,
+                SupplyAgreement.active.is_(True),
+            )
+        ),
+        OutboxMessage: lambda: OutboxMessage.vendor_id == vendor,
+        ExchangeFile: lambda: ExchangeFile.vendor_id == vendor,
+        InboxEvent: lambda: InboxEvent.vendor_id == vendor,
+        AuditEntry: lambda: AuditEntry.vendor_id == vendor,
+    }
+    rule = rules.get(model)
+    return rule() if rule is not None else false()
+
+
+def require_vendor_visible(actor: Actor, vendor_id: int | None) -> None:
+    """Raise ``PermissionDenied`` when a supplier names another vendor (a filter, a scorecard, an export)."""
+    if vendor_id is not None and not may_see_vendor(actor, vendor_id):
+        raise PermissionDenied(f"{actor.name} sees only its own vendor's figures")

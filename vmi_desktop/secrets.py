@@ -554,6 +554,65 @@ class CredentialStore:
             key_password=self.get(vendor, SecretKind.KEY_PASSWORD),
         )
 
+    # ----------------------------------------------------------- database logins
+    @staticmethod
+    def login_key(host: str, port: int, database: str, login: str) -> str:
+        """The keyring username of a PostgreSQL login's password: ``postgresql:<login>@<host>:<port>/<db>``."""
+        if not login:
+            raise ValidationError("A database login name is needed to store or read its password.")
+        return f"postgresql:{login}@{host or 'local'}:{port}/{database}"
+
+    def get_login_password(self, host: str, port: int, database: str, login: str) -> str | None:
+        """The stored password of a database login, or None (then libpq reads ``~/.pgpass``)."""
+        key = self.login_key(host, port, database, login)
+        backend = self.backend
+        cached = _is_cryptfile(backend)
+        if cached and key in self._file_cache:
+            return self._file_cache[key]
+        try:
+            value = backend.get_password(SERVICE_NAME, key) or None
+        except Exception as exc:
+            raise self._wrap_login(exc, "read", login, backend) from None
+        if cached:
+            self._file_cache[key] = value
+        return value
+
+    def set_login_password(self, host: str, port: int, database: str, login: str, password: str) -> None:
+        """Keep a database login's password in the keyring (never in settings or the database)."""
+        if not password:
+            raise ValidationError(f"The password of the database login {login} is empty.")
+        key = self.login_key(host, port, database, login)
+        with self._lock:
+            backend = self.backend
+            self._file_cache.pop(key, None)
+            try:
+                backend.set_password(SERVICE_NAME, key, password)
+            except Exception as exc:
+                raise self._wrap_login(exc, "save", login, backend) from None
+            self._remember(backend)
+        log.info("stored the password of database login %s in %s", login, friendly_backend_name(backend))
+
+    def delete_login_password(self, host: str, port: int, database: str, login: str) -> None:
+        """Forget a database login's password (removing one that is not there is not an error)."""
+        key = self.login_key(host, port, database, login)
+        backend = self.backend
+        self._file_cache.pop(key, None)
+        try:
+            backend.delete_password(SERVICE_NAME, key)
+        except PasswordDeleteError:
+            return
+        except Exception as exc:
+            raise self._wrap_login(exc, "delete", login, backend) from None
+
+    @staticmethod
+    def _wrap_login(exc: BaseException, action: str, login: str, backend: KeyringBackend) -> KeyringError:
+        what = f"the password of database login {login}"
+        where = friendly_backend_name(backend)
+        if isinstance(exc, KeyringLocked | InitError):
+            return KeyringLockedError(f"Could not {action} {what}: {where} is locked. Unlock it and try again.")
+        log.warning("keyring %s failed while trying to %s %s (%s)", where, action, what, type(exc).__name__)
+        return KeyringAccessError(f"Could not {action} {what} in {where} ({type(exc).__name__}).")
+
     @staticmethod
     def _wrap(
         exc: BaseException, action: str, vendor_code: str, kind: SecretKind | str, backend: KeyringBackend

@@ -326,3 +326,31 @@ def test_demo_if_empty_leaves_a_filled_database_alone(tmp_path: Path, capsys: py
     assert "left as it is" in capsys.readouterr().out
     assert main(args) == 2  # without --if-empty a filled database is refused
     assert tmp_path.joinpath("once.sqlite3").stat().st_size >= first
+
+
+def test_demo_force_validates_first_and_only_a_parts_manager_may_replace_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'kept.sqlite3'}"
+    small = ["demo", "--skus", "8", "--locations", "1", "--days", "30"]
+    assert main(["--database-url", url, "--user", "pm", *small]) == 0
+    db = create_database(url)
+    skus_before = _scalar(db, "SELECT COUNT(*) FROM skus")
+    with db.transaction() as s:
+        from vmi_desktop.models import Role
+        from vmi_desktop.scope import Actor
+        from vmi_desktop.users import add_user
+
+        add_user(s, Actor("pm", Role.PARTS_MANAGER), "dora", Role.WAREHOUSE_LEAD)
+    db.dispose()
+    capsys.readouterr()
+    with pytest.raises(SystemExit):  # a bad option is refused before anything is deleted
+        main(["--database-url", url, "--user", "mallory", "demo", "--force", "--days", "5"])
+    assert main(["--database-url", url, "--user", "mallory", *small, "--force"]) == 2
+    assert "'mallory' is not known" in capsys.readouterr().err
+    assert main(["--database-url", url, "--user", "dora", *small, "--force"]) == 2
+    assert "only a parts manager may use demo --force" in capsys.readouterr().err
+    db = create_database(url)
+    assert _scalar(db, "SELECT COUNT(*) FROM skus") == skus_before  # nothing was deleted
+    assert _scalar(db, "SELECT COUNT(*) FROM users WHERE username = 'mallory'") == 0
+    db.dispose()

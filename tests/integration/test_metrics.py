@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from tests.conftest import D
+from tests.conftest import MANAGER, D
 from tests.world import World, build_world
 from vmi_desktop import ledger
 from vmi_desktop.db import Database
@@ -156,7 +156,7 @@ def test_sla_breach_alert_raised_and_resolved_when_met(db: Database, january: Wo
             .where(SupplyAgreement.vendor_id == january.vendors["ACME"])
             .values(sla_fill_rate=Decimal("0.95"), sla_response_hours=12)
         )
-        breaches = metrics.sla_breaches(s, since=JAN1, until=JAN31)
+        breaches = metrics.sla_breaches(s, MANAGER, since=JAN1, until=JAN31)
     assert sorted(k for k, _, _ in breaches) == [
         f"sla:fill:{january.vendors['ACME']}",
         f"sla:response:{january.vendors['ACME']}",
@@ -164,4 +164,4 @@ def test_sla_breach_alert_raised_and_resolved_when_met(db: Database, january: Wo
     assert "83.3%" in dict((k, m) for k, _, m in breaches)[f"sla:fill:{january.vendors['ACME']}"]
     with db.transaction() as s:
         s.execute(update(SupplyAgreement).values(sla_fill_rate=Decimal("0.5"), sla_response_hours=48))
-        assert metrics.sla_breaches(s, since=JAN1, until=JAN31) == []
+        assert metrics.sla_breaches(s, MANAGER, since=JAN1, until=JAN31) == []

@@ -140,6 +140,24 @@ def test_upgrade_from_0001_keeps_every_fractional_value_exactly(tmp_path: Path) 
             "(3, 2, 1, 'receipt', 7, 7, '2026-01-01', '2026-01-01', 'pm', '', ''), "
             "(4, 1, 1, 'receipt', 123456789.123, 123456789.423, '2026-01-01', '2026-01-01', 'pm', '', '')"
         )
+        conn.exec_driver_sql(
+            "INSERT INTO vendors (id, code, name, contact_name, contact_email, contact_phone, connection_kind,"
+            " base_url, auth_kind, token_url, client_id, client_cert_path, customer_id, exchange_folder,"
+            " sync_interval_s, active,"
+            " version, updated_at) VALUES (1, 'V', 'V', '', '', '', 'manual', '', 'none', '', '', '', '', '', 300, 1,"
+            " 1, '2026-01-01 00:00:00')"
+        )
+        # min 0.3 < max 0.5 holds before and after, but not with one column scaled and the other not
+        conn.exec_driver_sql(
+            "INSERT INTO supply_agreements (id, vendor_id, sku_id, location_id, supplier_sku, min_qty, max_qty, mode,"
+            " lead_time_days, pack_size, moq, unit_price, currency, is_primary, critical_priority, active, version,"
+            " updated_at) VALUES (1, 1, 1, 1, '', 0.3, 0.5, 'proposal', 7, 0.1, 0, 2.75, 'EUR', 1, 0, 1, 1,"
+            " '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO threshold_proposals (id, agreement_id, proposed_min, proposed_max, reason, status, created_at)"
+            " VALUES (1, 1, 0.2, 0.4, '', 'pending', '2026-01-01 00:00:00')"
+        )
         assert conn.exec_driver_sql("SELECT typeof(on_hand) FROM stock_levels WHERE sku_id = 1").scalar() == "real"
 
     result = migrate.upgrade_database(db)
@@ -150,7 +168,7 @@ def test_upgrade_from_0001_keeps_every_fractional_value_exactly(tmp_path: Path) 
             kinds = {row[0] for row in conn.exec_driver_sql(f"SELECT DISTINCT typeof({column}) FROM {table}")}
             assert kinds <= {"integer", "null"}, f"{table}.{column} holds {kinds}"
     with db.transaction() as session:
-        from vmi_desktop.models import Sku, StockLevel, StockMovement, UnitOfMeasure
+        from vmi_desktop.models import Sku, StockLevel, StockMovement, SupplyAgreement, ThresholdProposal, UnitOfMeasure
 
         levels = {lv.sku_id: lv.on_hand for lv in session.query(StockLevel)}
         assert levels == {1: Decimal("0.300"), 2: Decimal("7.000"), 3: Decimal("2.500")}
@@ -160,6 +178,15 @@ def test_upgrade_from_0001_keeps_every_fractional_value_exactly(tmp_path: Path) 
             Decimal("7.000"),
             Decimal("123456789.423"),
         ]
+        agreement = session.get_one(SupplyAgreement, 1)
+        assert (agreement.min_qty, agreement.max_qty, agreement.pack_size, agreement.unit_price) == (
+            Decimal("0.300"),
+            Decimal("0.500"),
+            Decimal("0.100"),
+            Decimal("2.7500"),
+        )
+        proposal = session.get_one(ThresholdProposal, 1)
+        assert (proposal.proposed_min, proposal.proposed_max) == (Decimal("0.200"), Decimal("0.400"))
         assert session.get(Sku, 1).unit_cost == Decimal("12.3456")  # type: ignore[union-attr]
         assert session.get(Sku, 2).unit_cost == Decimal("0.0500")  # type: ignore[union-attr]
         # an unknown unit with a fractional level is added as measured
@@ -210,7 +237,7 @@ def test_upgrade_to_0003_keys_existing_inbox_events_and_keeps_them_deduplicated(
     cfg = migrate.alembic_config(db)
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0002")
+        command.downgrade(cfg, "0006")
     with db.engine.begin() as conn:
         for i, event_id in enumerate(["EV-1", "E" * 100]):
             conn.execute(
@@ -236,3 +263,126 @@ def test_upgrade_to_0003_keys_existing_inbox_events_and_keeps_them_deduplicated(
                 reason="",
             )
         )
+
+
+def test_head_read_from_the_revision_files_is_alembics_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrate.MIGRATIONS_DIR))
+    assert migrate.head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_opening_an_up_to_date_database_does_not_import_alembic(sqlite_template: Path, tmp_path: Path) -> None:
+    """A start on an up-to-date database pays for no migration machinery."""
+    import subprocess
+    import sys
+
+    copy = tmp_path / "current.sqlite3"
+    shutil.copyfile(sqlite_template, copy)
+    code = (
+        "import sys; from vmi_desktop.db import create_database; from vmi_desktop.db.migrate import upgrade_database;"
+        f"upgrade_database(create_database('sqlite:///{copy}')); print('alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+FAILING_REVISION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9001_fails"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("UPDATE locations SET name = 'changed'")
+    raise RuntimeError("a migration step failed")
+
+
+def downgrade() -> None:
+    pass
+"""
+
+
+def test_a_failing_upgrade_leaves_the_sqlite_file_as_it_was(
+    sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO locations (code, name, kind, allow_negative_stock, active, version, "
+                "updated_at) VALUES ('WH-OLD', 'Old', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"
+            )
+        )
+    head = migrate.head_revision()
+    scripts = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "9001_fails.py").write_text(FAILING_REVISION.replace("{head}", head))
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", scripts)
+    with pytest.raises(RuntimeError, match="a migration step failed"):
+        migrate.upgrade_database(sqlite_db)
+    assert "half_done" not in inspect(sqlite_db.engine).get_table_names()  # the DDL was rolled back too
+    with sqlite_db.engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM locations")).scalars().all() == ["Old"]
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+
+
+def test_upgrade_to_0006_copies_each_pairs_figures_from_the_ledger(tmp_path: Path) -> None:
+    """0006 fills the agreements' pair figures (on hand, the last 30 days' use, the newest use) once."""
+    from datetime import UTC, datetime, timedelta
+
+    from alembic import command
+
+    db = create_database(f"sqlite:///{tmp_path / 'before-0006.sqlite3'}")
+    cfg = migrate.alembic_config(db)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0004")
+    recent = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    old = (datetime.now(UTC) - timedelta(days=60)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with db.engine.begin() as conn:  # quantities as stored at 0004 on SQLite: integer thousandths
+        conn.exec_driver_sql(
+            "INSERT INTO locations (id, code, name, kind, allow_negative_stock, active, version, updated_at) "
+            "VALUES (1, 'WH', 'W', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO skus (id, part_number, description, uom, unit_cost, criticality, active, version, updated_at)"
+            " VALUES (1, 'P', '', 'EA', 0, 'normal', 1, 1, '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO vendors (id, code, name, contact_name, contact_email, contact_phone, connection_kind,"
+            " base_url, auth_kind, token_url, client_id, client_cert_path, customer_id, exchange_folder,"
+            " sync_interval_s, active, version, updated_at) VALUES (1, 'V', 'V', '', '', '', 'manual', '', 'none',"
+            " '', '', '', '', '', 300, 1, 1, '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO supply_agreements (id, vendor_id, sku_id, location_id, supplier_sku, min_qty, max_qty, mode,"
+            " lead_time_days, pack_size, moq, unit_price, currency, is_primary, critical_priority, active, version,"
+            " updated_at) VALUES (1, 1, 1, 1, '', 5000, 20000, 'proposal', 7, 1000, 0, 0, 'EUR', 1, 0, 1, 1,"
+            " '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO stock_levels (sku_id, location_id, on_hand, updated_at) VALUES (1, 1, 11000, ?)", (recent,)
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO stock_movements (id, sku_id, location_id, kind, quantity, on_hand_after, occurred_at, "
+            "recorded_at, recorded_by, reference, note) VALUES "
+            "(1, 1, 1, 'receipt', 20000, 20000, ?, ?, 'pm', '', ''), "
+            "(2, 1, 1, 'consumption', -4000, 16000, ?, ?, 'pm', '', ''), "
+            "(3, 1, 1, 'consumption', -5000, 11000, ?, ?, 'pm', '', '')",
+            (old, old, old, old, recent, recent),
+        )
+    migrate.upgrade_database(db)
+    with db.sessions() as session:
+        from vmi_desktop.models import SupplyAgreement
+
+        agreement = session.get_one(SupplyAgreement, 1)
+        assert (agreement.pair_on_hand, agreement.pair_recent_use) == (Decimal("11.000"), Decimal("5.000"))
+        assert agreement.pair_used_at is not None and agreement.pair_used_at.strftime("%Y-%m-%d %H:%M:%S.%f") == recent
+    db.dispose()

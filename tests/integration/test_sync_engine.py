@@ -58,12 +58,14 @@ def test_a_hanging_supplier_costs_one_time_out_and_is_recorded_per_vendor(sqlite
         assert r.server.state.applied["stock-reports"] == 1 and r.server.state.double_applied == 0
 
 
-def test_a_vendor_without_rest_connection_or_customer_id_gets_a_clear_error(sqlite_db: Database) -> None:
+def test_a_manual_vendor_sends_nothing_and_a_rest_vendor_without_customer_id_gets_a_clear_error(
+    sqlite_db: Database,
+) -> None:
     from vmi_desktop.models import Vendor
 
     with rig(sqlite_db) as r:
-        report = r.engine.sync_vendor(r.world.vendors["BOLT"], r.creds)
-        assert report.error is not None and "BOLT is not connected by REST" in report.error
+        report = r.engine.sync_vendor(r.world.vendors["BOLT"], r.creds)  # BOLT is reached by hand
+        assert report.error is None and report.sent == 0 and r.server.state.received == {}
         with sqlite_db.transaction() as s:
             vendor = s.get(Vendor, r.acme)
             assert vendor is not None

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import MANAGER
 from tests.integration.sync_support import TOKEN, rig
 from vmi_desktop.db import Database
 from vmi_desktop.models import Alert, AlertKind, PurchaseOrder, ThresholdProposal
@@ -58,13 +59,13 @@ def test_bad_events_are_rejected_with_reason_and_alert_and_do_not_block_later_on
         assert report.error is None, report
         assert (report.events_applied, report.events_rejected) == (1, 8)
         with db.transaction() as s:
-            rejected = {e.type: e.reason for e in list_rejected(s, r.acme)}
-            assert len(list_rejected(s, r.acme)) == 8
+            rejected = {e.type: e.reason for e in list_rejected(s, MANAGER, r.acme)}
+            assert len(list_rejected(s, MANAGER, r.acme)) == 8
             assert "P-3" in rejected["thresholds.proposed"]
             assert "unknown order" in rejected["shipment.dispatched"]
             assert "unknown event type" in rejected["mystery.event"]
             assert "malformed" in rejected["order.acknowledged"]
-            reasons = [e.reason for e in list_rejected(s, r.acme) if e.type == "order.created"]
+            reasons = [e.reason for e in list_rejected(s, MANAGER, r.acme) if e.type == "order.created"]
             assert any("negative" in x for x in reasons) and any("number" in x for x in reasons)
             assert any("not covered" in x for x in reasons)
             kinds = [a.kind for a in s.scalars(select(Alert).where(Alert.vendor_id == r.acme))]
@@ -76,7 +77,7 @@ def test_bad_events_are_rejected_with_reason_and_alert_and_do_not_block_later_on
         # Pulled again (e.g. after a crash), nothing is re-applied or re-rejected.
         r.engine.sync_vendor(r.acme, r.creds)
         with db.transaction() as s:
-            assert len(list_rejected(s)) == 8
+            assert len(list_rejected(s, MANAGER)) == 8
         assert r.inbox_count() == 9
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from tests.ui.helpers import cell_text, page_of
+from tests.ui.helpers import cell_text, page_of, show_page
 from tests.world import World
 from vmi_desktop import ledger
 from vmi_desktop.db import Database
@@ -55,9 +55,12 @@ def test_fleet_health_cards_and_tables(
 ) -> None:
     _history(sqlite_db, manager, world)
     page = _page(qtbot, make_ctx(manager))
-    # P-1@WH-1 8 < min 10; P-3@WH-1 and P-1@VAN-7 never posted (0): below min and out of stock
+    # P-1@WH-1 8 < min 10 but 12 await approval (position 20); P-3@WH-1 and P-1@VAN-7 never posted (0):
+    # at or below min on position, and out of stock. The worklist also holds P-1@WH-1 (its order waits).
     assert page.cards["pairs"].text() == "4"
-    assert page.cards["below_min"].text() == "3"
+    assert page.cards["below_min"].text() == "2"
+    assert page.cards["worklist"].text() == "3"
+    assert page.health is not None and (page.health.below_min, page.health.on_worklist) == (2, 3)
     assert page.cards["stock_outs"].text() == "2"
     assert page.cards["over_max"].text() == "1"
     assert page.cards["open_orders"].text() == "1"
@@ -137,7 +140,7 @@ def test_pages_live_in_the_main_window_and_answer_refresh_and_find(qtbot: QtBot,
     window = main_window
     page_of(window, "alerts", AlertsPage)
     orders_page = page_of(window, "orders", OrdersPage)
-    dashboard = page_of(window, "dashboard", DashboardPage)
+    dashboard = show_page(window, "dashboard", DashboardPage)  # a parts manager starts on the worklist
     qtbot.waitUntil(lambda: dashboard.health is not None, timeout=5000)
     for key in ("dashboard", "orders", "alerts"):
         window.show_page(key)

@@ -88,7 +88,9 @@ def test_min_above_max_is_refused_at_the_cell_and_not_saved(
     assert index.data(ERROR_ROLE) == reason
     assert index.data(Qt.ItemDataRole.ToolTipRole) == reason
     assert index.data(Qt.ItemDataRole.BackgroundRole).color() == cell_colors()["error"]
-    assert reason in main_window.statusBar().currentMessage()
+    # the reason stays above the table, naming the cell, until it is fixed
+    assert page.error_bar.isVisible()
+    assert page.error_bar.text() == f"Not saved: P-1 at WH-1 (ACME), Min: {reason}. Correct it, or Discard."
     main_window.actions_by_hook["save"].trigger()
     assert main_window.statusBar().currentMessage().startswith("Not saved: 1 cell(s) are invalid")
     with sqlite_db.sessions() as session:
@@ -96,6 +98,7 @@ def test_min_above_max_is_refused_at_the_cell_and_not_saved(
     # raising max as well makes the row valid again
     _type_into_cell(qtbot, page, row, "max_qty", "80")
     assert index.data(ERROR_ROLE) is None
+    assert not page.error_bar.isVisible()
     assert page.model.save()
 
 

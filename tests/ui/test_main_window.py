@@ -37,8 +37,22 @@ class _HookPage(QWidget):
 
 
 def test_status_bar_shows_database_without_password_and_user_role(main_window: MainWindow) -> None:
-    assert main_window.ctx.db.display_name() in main_window.db_label.text()
-    assert "pm (parts manager)" in main_window.user_label.text()
+    path = main_window.ctx.db.sqlite_path
+    assert path is not None
+    assert main_window.db_label.text() == f"DB: {path.name}"  # short: the messages keep the room
+    assert main_window.ctx.db.display_name() in main_window.db_label.toolTip()
+    assert main_window.user_label.text() == "pm · parts manager"
+
+
+def test_a_long_status_message_is_shortened_at_a_word_and_kept_whole(main_window: MainWindow) -> None:
+    main_window.resize(1024, 640)
+    text = "Saved 3 change(s) in 2 row(s). " * 12 + "The end."
+    main_window.show_message(text)
+    shown = main_window.statusBar().currentMessage()
+    assert shown.endswith(" …") and len(shown) < len(text)
+    assert text.startswith(shown[:-2])  # cut between words, never mid-word
+    assert shown[:-2].split(" ")[-1] in text.split(" ")
+    assert main_window.last_message == text and main_window.statusBar().toolTip() == text
 
 
 def test_pages_appear_in_navigation_order_and_no_sync_page(main_window: MainWindow) -> None:

@@ -13,6 +13,7 @@ from vmi_desktop.db import Database
 from vmi_desktop.models import Role, Sku
 from vmi_desktop.queries.maintenance import refresh_planner_statistics, statistics_are_stale
 from vmi_desktop.ui.app import open_context, run_app
+from vmi_desktop.ui.main_window import MainWindow
 
 
 def _close_dialog_later(seen: list[str]) -> None:
@@ -81,3 +82,15 @@ def test_planner_statistics_are_refreshed_only_when_the_stock_table_changed_size
     assert refresh_planner_statistics(sqlite_db)
     assert not statistics_are_stale(sqlite_db)
     assert not refresh_planner_statistics(sqlite_db)
+
+
+def test_pages_are_built_when_first_shown(main_window: MainWindow) -> None:
+    """The window is usable before every page has been imported and has run its first queries."""
+    start = main_window.start_page()  # the worklist, for a parts manager
+    assert start == "worklist"
+    assert list(main_window.built_pages()) == [start]
+    main_window.show_page("orders")
+    assert "orders" in main_window.built_pages()
+    assert main_window.current_page() is main_window.page("orders")
+    assert "audit" not in main_window.built_pages()
+    assert main_window.page("audit") is main_window.built_pages()["audit"]  # built on demand

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tests.conftest import MANAGER
 from tests.world import build_world
 from vmi_desktop.db import Database
 from vmi_desktop.models import AlertKind, AlertSeverity, AlertStatus, POOrigin, POStatus, Role
@@ -59,7 +60,9 @@ def test_order_pages_filter_sort_search_and_scope(db: Database, manager: Actor) 
             (POStatus.DRAFT, POStatus.SENT),
         ]
         assert [c.code for c in order_queries.vendor_choices(s, bolt)] == ["BOLT"]
-        assert [a.part_number for a in order_queries.agreement_skus(s, w.vendors["ACME"], w.locations["WH-1"])] == [
+        assert [
+            a.part_number for a in order_queries.agreement_skus(s, MANAGER, w.vendors["ACME"], w.locations["WH-1"])
+        ] == [
             "P-1",
             "P-2",
         ]
@@ -85,3 +88,35 @@ def test_alert_pages_sort_by_severity_and_notice_new_ones(db: Database, manager:
         assert [r.message for r in alert_queries.open_alerts_after(s, manager, first)] == ["sync down"]
         supplier = Actor(name="acme", role=Role.SUPPLIER, vendor_id=w.vendors["ACME"])
         assert alert_queries.open_alerts_after(s, supplier, first) == []  # not its vendor's
+
+
+def test_order_search_takes_like_wildcards_literally(db: Database, manager: Actor) -> None:
+    with db.transaction() as s:
+        w = build_world(s)
+        po = po_api.create_order(
+            s,
+            manager,
+            vendor_id=w.vendors["ACME"],
+            location_id=w.locations["WH-1"],
+            lines=[po_api.NewLine(sku_id=w.skus["P-1"], quantity=Decimal(5))],
+            origin=POOrigin.MANUAL,
+            supplier_order_id="SO_100%",
+        )
+        po_api.create_order(
+            s,
+            manager,
+            vendor_id=w.vendors["BOLT"],
+            location_id=w.locations["WH-1"],
+            lines=[po_api.NewLine(sku_id=w.skus["P-3"], quantity=Decimal(5))],
+            origin=POOrigin.MANUAL,
+            supplier_order_id="SOX1000",
+        )
+    with db.sessions() as s:
+
+        def found(text: str) -> list[int]:
+            return [r.id for r in order_queries.fetch_orders(s, manager, order_queries.OrderFilter(search=text))]
+
+        assert found("%") == [po.id]  # a literal percent sign, not "anything"
+        assert found("SO_") == [po.id]  # "_" is not "any one character": SOX1000 is not found
+        assert found("100%") == [po.id]
+        assert len(found("SO")) == 2

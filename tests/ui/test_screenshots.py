@@ -30,8 +30,9 @@ def test_screenshots_of_each_main_page_under_xvfb(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     names = {p.name for p in out.glob("*.png")}
-    assert {"dashboard.png", "orders.png", "alerts.png", "stock.png"} <= names
-    for name in ("dashboard.png", "orders.png"):
+    assert {"dashboard.png", "orders.png", "alerts.png", "stock.png", "stock-forms.png", "count-sheet.png"} <= names
+    assert {"supplier-workspace.png", "supplier-preview.png", "worklist.png", "part-page.png"} <= names
+    for name in ("dashboard.png", "orders.png", "stock-forms.png", "count-sheet.png", "worklist.png", "part-page.png"):
         image = QImage(str(out / name))
         assert (image.width(), image.height()) == (1280, 800)
         # Not a blank window: a real page has many distinct colours.

@@ -321,3 +321,40 @@ def test_the_manager_resets_a_vendors_feed_cursor_from_the_page_and_a_lead_canno
 
     lead_page = make_page(make_ctx(lead))
     assert not lead_page.reset_cursor_button.isVisible()
+
+
+def test_after_a_token_is_saved_all_failed_messages_of_the_vendor_are_retried_at_once(
+    qtbot: Any, make_page: Any, ctx: AppContext, world: World, sqlite_db: Database
+) -> None:
+    acme, bolt = world.vendors["ACME"], world.vendors["BOLT"]
+    failed = [_add_outbox(sqlite_db, acme, OutboxStatus.FAILED, error=f"HTTP 401: no token {i}") for i in range(3)]
+    elsewhere = _add_outbox(sqlite_db, bolt, OutboxStatus.FAILED, error="HTTP 422")
+    page = make_page(ctx)
+    page.select_vendor(acme)
+    assert page.retry_all_button.isEnabled()
+    assert page.offer_retry(acme) == 3  # what the page does once the credentials dialog stored a secret
+    assert page.retry_offer.isVisibleTo(page)
+    assert "3 message(s) to ACME failed earlier" in page.retry_offer.text()
+    qtbot.mouseClick(page.retry_offer_button, Qt.MouseButton.LeftButton)
+    assert [_outbox_status(sqlite_db, m) for m in failed] == [OutboxStatus.PENDING] * 3
+    assert _outbox_status(sqlite_db, elsewhere) is OutboxStatus.FAILED  # another vendor's stay
+    assert not page.retry_offer.isVisibleTo(page)
+    assert page.message_label.text() == "3 failed message(s) to ACME queued again."
+    assert not page.retry_all_button.isEnabled()
+    with sqlite_db.sessions() as session:
+        assert session.scalars(select(AuditEntry.action).where(AuditEntry.action == "sync.retry_all")).all()
+
+
+def test_a_failed_sync_is_said_on_the_sync_page_and_as_a_notice(
+    qtbot: Any, make_page: Any, ctx: AppContext, world: World
+) -> None:
+    page = make_page(ctx)
+    notices: list[tuple[str, str]] = []
+    page.notice.connect(lambda title, body: notices.append((title, body)))
+    statuses: list[str] = []
+    page.status_message.connect(statuses.append)
+    reason = "the supplier answered HTTP 503 Service Unavailable three times; the next try is in 5 minutes"
+    page._on_job_failed(world.vendors["ACME"], reason)
+    assert page.message_label.text() == f"Sync of ACME failed: {reason}"
+    assert notices == [("Sync of ACME failed", reason)]
+    assert statuses == ["Sync of ACME failed (see the Sync page)."]  # short: it fits the status bar

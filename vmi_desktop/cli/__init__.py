@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from typing import Any
 from vmi_desktop import __version__
 from vmi_desktop.db.errors import classify, is_database_error
 from vmi_desktop.errors import VmiError
+from vmi_desktop.logs import setup_logging, write_crash_report
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -29,6 +29,7 @@ class CommandParser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, root: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.root = root
         default: Any = None if root else argparse.SUPPRESS
         self.add_argument(
             "--database-url",
@@ -36,7 +37,10 @@ class CommandParser(argparse.ArgumentParser):
             help="SQLAlchemy URL (default: SQLite file in the user data folder; env VMI_DATABASE_URL)",
         )
         self.add_argument(
-            "--user", default=default, help="act as this app user (default: the OS login name; env VMI_USER)"
+            "--user",
+            default=default,
+            help="PostgreSQL: must name your own login's app user (anything else is refused); built-in SQLite: "
+            "a parts manager, or a read-only preview of another user (default: the OS login name; env VMI_USER)",
         )
         self.add_argument(
             "-v",
@@ -59,16 +63,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _gui_arguments(argv: list[str]) -> argparse.Namespace | None:
+    """The arguments when they start the window (global options only), else None.
+
+    Starting the window needs none of the subcommand modules: not importing them saves a good part
+    of the start-up time.
+    """
+    if any(a in ("-h", "--help", "--version") for a in argv):
+        return None
+    root = CommandParser(prog="vmi-desktop", add_help=False, root=True)
+    args, rest = root.parse_known_args(argv)
+    return None if rest else args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``vmi-desktop`` command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if not args.verbose:
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    given = list(sys.argv[1:] if argv is None else argv)
+    args = _gui_arguments(given)
+    if args is None:
+        args = build_parser().parse_args(given)
     handler = getattr(args, "handler", None)
+    # A rotating log file in the log folder for the window and for every command; the CLI also logs to stderr.
+    setup_logging(gui=handler is None, verbose=args.verbose)
     if handler is None:
         from vmi_desktop.cli._gui import run_gui
 
@@ -78,10 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VmiError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:
-        if not is_database_error(exc):
-            raise
-        print(f"error: {classify(exc)}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if is_database_error(exc):
+            print(f"error: {classify(exc)}", file=sys.stderr)
+            return 2
+        # A bug: keep a crash report beside the logs, then fail as Python does.
+        report = write_crash_report(type(exc), exc, exc.__traceback__, context=f"vmi-desktop {args.command or 'gui'}")
+        if report.path is not None:
+            print(f"vmi-desktop: unexpected error; crash report: {report.path}", file=sys.stderr)
+        raise

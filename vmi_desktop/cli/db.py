@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from vmi_desktop.bootstrap import connect
 from vmi_desktop.cli._common import settings_from
-from vmi_desktop.db import create_database
+from vmi_desktop.db import rls
 from vmi_desktop.db.migrate import current_revision, head_revision, upgrade_database
 
 
@@ -16,10 +17,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    db = create_database(settings_from(args).effective_database_url)
+    db = connect(settings_from(args))
     if args.action == "status":
         print(f"database: {db.display_name()}")
         print(f"schema:   {current_revision(db) or 'empty'} (this app: {head_revision()})")
+        if db.is_postgresql:
+            with db.engine.connect() as conn:
+                problems = rls.catalog_problems(conn) if rls.has_rls(conn) else ["not set up (run db upgrade)"]
+            print("row-level security: " + ("forced on every table" if not problems else "; ".join(problems)))
         return 0
     result = upgrade_database(db)
     print(

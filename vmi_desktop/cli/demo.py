@@ -6,12 +6,17 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from vmi_desktop.bootstrap import login
 from vmi_desktop.cli._common import open_db, settings_from
 from vmi_desktop.cli._types import bounded_int
 from vmi_desktop.config import current_os_user
-from vmi_desktop.demo import GenerationStats, database_is_empty, generate
-from vmi_desktop.errors import ValidationError
+from vmi_desktop.errors import PermissionDenied, ValidationError
+from vmi_desktop.models import Role
+
+if TYPE_CHECKING:
+    from vmi_desktop.demo import GenerationStats
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,7 +81,10 @@ def print_summary(stats: GenerationStats) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vmi_desktop.demo import check_sizes, database_is_empty, generate  # numpy: only when generating
+
     settings = settings_from(args)
+    check_sizes(args.skus, args.locations, args.vendors, args.days)  # before anything is touched
     db = open_db(args)
     if not database_is_empty(db):
         if args.if_empty:
@@ -94,6 +102,12 @@ def run(args: argparse.Namespace) -> int:
                 f"{db.display_name()} already holds data and is not a SQLite file: --force will not delete a "
                 "server database. Drop and recreate it yourself (or use an empty one), then run demo again."
             )
+        actor = login(db, settings)  # an unknown user is refused here, before anything is deleted
+        if actor.role is not Role.PARTS_MANAGER:
+            raise PermissionDenied(
+                f"{actor.name} ({actor.role.value.replace('_', ' ')}) may not replace a database that holds data; "
+                "only a parts manager may use demo --force"
+            )
         db.dispose()
         print(f"--force: deleting {path} and creating it afresh (existing data is not mixed with demo data)")
         for suffix in ("", "-wal", "-shm", "-journal"):
@@ -101,6 +115,11 @@ def run(args: argparse.Namespace) -> int:
             if victim.exists():
                 victim.unlink()
         db = open_db(args)
+    manager = settings.username or current_os_user()
+    if db.is_postgresql:
+        # the login is the identity: the owner's (or a superuser's) login is the first parts manager, and
+        # row-level security lets it write the demo world
+        manager = login(db, settings).name
     print(f"filling {db.display_name()} (seed {args.seed})", flush=True)
     _, show = _progress()
     stats = generate(
@@ -112,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         movements=args.movements,
         progress=show,
-        manager=settings.username or current_os_user(),
+        manager=manager,
     )
     print_summary(stats)
     db.dispose()

@@ -18,6 +18,7 @@ from vmi_desktop.cli._common import open_db_as_user
 from vmi_desktop.cli._types import bounded_decimal, iso_date, limit
 from vmi_desktop.errors import NotFoundError
 from vmi_desktop.models import Vendor
+from vmi_desktop.scope import require_vendor_visible
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -96,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
             vendor_id = session.scalar(select(Vendor.id).where(Vendor.code == args.vendor))
             if vendor_id is None:
                 raise NotFoundError(f"unknown vendor {args.vendor!r}")
+            require_vendor_visible(actor, vendor_id)  # a supplier names its own vendor only
         period = f"{args.since} .. {args.until or date.today()}"
         if args.by == "all" and args.format != "csv":
             cards = metrics.vendor_metrics(session, actor, since=args.since, until=args.until, vendor_id=vendor_id)

@@ -20,7 +20,7 @@ from vmi_desktop.cli._types import bounded_float, bounded_int
 from vmi_desktop.db import Database
 from vmi_desktop.db.errors import DatabaseError, classify, is_database_error
 from vmi_desktop.errors import NotFoundError, ValidationError, VmiError
-from vmi_desktop.models import Vendor, utcnow
+from vmi_desktop.models import ConnectionKind, Vendor, utcnow
 from vmi_desktop.scope import Action, Actor, require
 
 if TYPE_CHECKING:
@@ -36,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="send queued messages to suppliers and pull their events",
         description="Credentials come from VMI_SUPPLIER_TOKEN_<VENDORCODE> (bearer) when set, else the OS keyring.",
     )
-    parser.add_argument("--vendor", help="only this vendor (code); default: every vendor connected by REST")
+    parser.add_argument(
+        "--vendor", help="only this vendor (code); default: every vendor connected by REST or by files with a folder"
+    )
     parser.add_argument("--once", action="store_true", help="one run per vendor, then exit")
     parser.add_argument(
         "--timeout",
@@ -93,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     require(actor, Action.RUN_SYNC)
     vendor_ids = [_vendor_id(db, args.vendor)] if args.vendor else due_vendors(db)
     if not vendor_ids:
-        print("no vendor is connected by REST; nothing to sync")
+        print("no vendor is connected by REST or by files; nothing to sync")
         return 0
     engine = SyncEngine(db, timeout=args.timeout, max_pages=args.max_pages or MAX_PAGES_PER_RUN)
     if args.once:
@@ -105,6 +107,7 @@ def _round(
     db: Database, engine: SyncEngine, vendor_ids: list[int], next_run: dict[int, float], stop: threading.Event
 ) -> int:
     """Sync every vendor that is due; returns how many failed. A database failure is raised, not counted."""
+    from vmi_desktop.sync.auth import VendorCredentials
     from vmi_desktop.sync.engine import load_credentials
 
     failures = 0
@@ -116,9 +119,10 @@ def _round(
             if vendor is None:
                 continue
             code, interval = vendor.code, vendor.sync_interval_s
+            by_rest = vendor.connection_kind == ConnectionKind.REST
         next_run[vendor_id] = time.monotonic() + interval
         try:
-            credentials = load_credentials(code, vendor_id)
+            credentials = load_credentials(code, vendor_id) if by_rest else VendorCredentials()
         except VmiError as exc:  # one vendor's missing credentials do not stop the others
             print(f"{code}: error: {exc}", flush=True)
             failures += 1
@@ -131,7 +135,9 @@ def _round(
         more = "; more events waiting" if report.more_events else ""
         print(
             f"{code}: sent {report.sent}, failed {report.failed}, events applied {report.events_applied}, "
-            f"rejected {report.events_rejected}, pending {report.pending}{more}; {status}",
+            f"rejected {report.events_rejected}, pending {report.pending}{more}"
+            + (f", files read {report.files_received}, rejected {report.files_rejected}" if not by_rest else "")
+            + f"; {status}",
             flush=True,
         )
         failures += report.error is not None

@@ -8,6 +8,7 @@ actions (acknowledge, ship, raise, cancel its order) queue nothing: the supplier
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -125,11 +126,25 @@ def receive(
     quantities: dict[int, Decimal],
     *,
     received_at: datetime | None = None,
+    over_reason: str = "",
+    close_short: Collection[int] = (),
 ) -> Receipt:
-    """Goods in against an order: ledger receipts, the receipt queued, then the reorder check for its pairs."""
+    """Goods in against an order: ledger receipts, the receipt queued, then the reorder check for its pairs.
+
+    An over-delivery is accepted with ``over_reason``; lines in ``close_short`` close although less
+    came (``replenishment.orders.receive``). Nothing is written when anything is refused.
+    """
 
     def work(uow: UnitOfWork) -> Receipt:
-        receipt = orders.receive(uow.session, actor, po_id, quantities, received_at=received_at)
+        receipt = orders.receive(
+            uow.session,
+            actor,
+            po_id,
+            quantities,
+            received_at=received_at,
+            over_reason=over_reason,
+            close_short=close_short,
+        )
         po = orders.get_order(uow.session, actor, po_id)
         receipt_posted(uow, receipt, po)
         return receipt

@@ -1,4 +1,4 @@
-"""Ledger commands: consumption, receipts without an order, adjustments, transfers and cycle counts.
+"""Ledger commands: consumption, receipts without an order, adjustments, transfers, cycle counts, reversals.
 
 Each posts through the ledger, then runs the reorder check for the pairs it touched (which queues
 any order it raises as sent), all in one transaction: its own (given a ``Database``) or the caller's
@@ -151,5 +151,22 @@ def count(
     def work(uow: UnitOfWork) -> PostingResult:
         cc, p = ledger.post_cycle_count(uow.session, actor, sku, location, counted, occurred_at=occurred_at, note=note)
         return _then_reorder(uow, p, count=cc)
+
+    return within(target, work)
+
+
+def reverse(
+    target: Target,
+    actor: Actor,
+    movement_id: int,
+    *,
+    reason: str,
+    occurred_at: datetime | None = None,
+) -> PostingResult:
+    """Undo a posting by a counter-posting that names it (both sides of a transfer); never twice."""
+
+    def work(uow: UnitOfWork) -> PostingResult:
+        postings = ledger.reverse_movement(uow.session, actor, movement_id, reason=reason, occurred_at=occurred_at)
+        return _then_reorder(uow, *postings)
 
     return within(target, work)

@@ -18,6 +18,46 @@ from vmi_desktop.db.changes import Changes
 log = logging.getLogger(__name__)
 
 
+#: Hosts a connection may reach without TLS (this machine); a Unix socket (no host) is local too.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+#: ``sslmode`` values that refuse a server without TLS.
+TLS_MODES = frozenset({"require", "verify-ca", "verify-full"})
+
+PasswordSource = Callable[[str, int, str, str], "str | None"]
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` is this machine (127.0.0.0/8, ::1, localhost) or a Unix socket folder."""
+    if not host or host.startswith("/"):
+        return True
+    if host in LOOPBACK_HOSTS or host.startswith("127."):
+        return True
+    try:
+        import ipaddress
+
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def tls_defaults(url: str) -> dict[str, str]:
+    """libpq options a PostgreSQL URL gets unless it says otherwise: a server not on this machine is
+    reached over TLS with its certificate and host name verified (``sslmode=verify-full``), against the
+    system's certificate authorities unless ``~/.postgresql/root.crt`` exists."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or is_loopback(parsed.host):
+        return {}
+    query = {k.lower(): v for k, v in parsed.query.items()}
+    extra: dict[str, str] = {}
+    if "sslmode" not in query:
+        extra["sslmode"] = "verify-full"
+    mode = str(query.get("sslmode", extra.get("sslmode", "")))
+    own_root = (Path.home() / ".postgresql" / "root.crt").exists()
+    if mode in ("verify-ca", "verify-full") and "sslrootcert" not in query and not own_root:
+        extra["sslrootcert"] = "system"
+    return extra
+
+
 def normalise_url(url: str) -> str:
     """Map ``postgresql://`` to the psycopg 3 driver; leave everything else alone."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
@@ -34,6 +74,20 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 CommitObserver = Callable[[Changes], None]
+
+
+def _inject_password(engine: Engine, password: PasswordSource) -> None:
+    def provide(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        if cparams.get("password"):
+            return
+        host = str(cparams.get("host") or "")
+        port = int(cparams.get("port") or 5432)
+        login = str(cparams.get("user") or "")
+        found = password(host, port, str(cparams.get("dbname") or ""), login)
+        if found:
+            cparams["password"] = found
+
+    event.listen(engine, "do_connect", provide)
 
 
 @dataclass(eq=False)
@@ -110,12 +164,24 @@ class Database:
         """The URL without any password, for the status bar and logs."""
         return make_url(self.url).render_as_string(hide_password=True)
 
+    def short_name(self) -> str:
+        """A few words naming the database (the file name, or database@host), for the status bar."""
+        url = make_url(self.url)
+        if self.is_sqlite:
+            return Path(url.database).name if url.database else "in memory"
+        return f"{url.database}@{url.host or 'localhost'}"
+
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def create_database(url: str, *, echo: bool = False) -> Database:
-    """Open (not migrate) the database at ``url``; SQLite files get WAL mode."""
+def create_database(url: str, *, echo: bool = False, password: PasswordSource | None = None) -> Database:
+    """Open (not migrate) the database at ``url``; SQLite files get WAL mode.
+
+    PostgreSQL: a server not on this machine gets ``sslmode=verify-full`` unless the URL chooses
+    (``tls_defaults``). ``password(host, port, database, login)`` is asked for the login's password
+    when the URL carries none (the OS keyring); when it has none either, libpq reads ``~/.pgpass``.
+    """
     url = normalise_url(url)
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -125,7 +191,10 @@ def create_database(url: str, *, echo: bool = False) -> Database:
         kwargs["connect_args"] = {"timeout": 10, "check_same_thread": False}
     else:
         kwargs["pool_pre_ping"] = True
+        kwargs["connect_args"] = tls_defaults(url)
     engine = create_engine(url, **kwargs)
+    if password is not None and parsed.get_backend_name() == "postgresql":
+        _inject_password(engine, password)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
         if parsed.database and parsed.database != ":memory:":

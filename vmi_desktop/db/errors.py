@@ -118,6 +118,11 @@ _PG_CLASSES = {
     "53": DbProblem.BUSY,  # insufficient resources
 }
 
+LOGIN_REFUSED = (
+    "The database server refused the login: its password is missing or wrong, or the user is disabled. "
+    "Keep your password in the OS keyring (vmi-desktop login) or in ~/.pgpass, or ask a parts manager."
+)
+
 _SENTENCES = {
     DbProblem.READ_ONLY: "The database is read-only here (a read-only file or mount, or no write permission); "
     "nothing was saved.",
@@ -147,10 +152,22 @@ def _pg_sqlstate(error: BaseException) -> str | None:
     return state if isinstance(state, str) else None
 
 
+def login_refused(error: BaseException) -> bool:
+    """Whether a PostgreSQL connection failed at the login: a password was asked for and none given, or the
+    one given (or the login itself) was refused. libpq says so in flags (``PQconnectionNeedsPassword``,
+    ``PQconnectionUsedPassword``), not only in its message; a failed connection carries no SQLSTATE."""
+    pgconn = getattr(_driver_error(error), "pgconn", None)
+    if pgconn is None or type(_driver_error(error)).__name__ != "OperationalError":
+        return False
+    return bool(getattr(pgconn, "needs_password", False) or getattr(pgconn, "used_password", False))
+
+
 def problem_of(error: BaseException) -> DbProblem:
     """Which kind of problem a driver or SQLAlchemy error is, by its error code."""
     if isinstance(error, DatabaseError):
         return error.problem
+    if login_refused(error):
+        return DbProblem.PERMISSION
     orig = _driver_error(error)
     code = _sqlite_code(orig)
     if code is not None:
@@ -189,6 +206,8 @@ def describe_db_error(error: BaseException) -> str:
     if problem is DbProblem.OUT_OF_RANGE:
         first = text.splitlines()[0] if text else type(orig).__name__
         return f"Rejected: a value is out of range for the database ({first})."
+    if problem is DbProblem.PERMISSION and login_refused(error):
+        return LOGIN_REFUSED
     if problem in _SENTENCES:
         return _SENTENCES[problem]
     if "append-only" in text:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, cast, func, literal
+from sqlalchemy import ColumnElement, Float, cast, func, literal, literal_column
 from sqlalchemy.orm import Session
 
 
@@ -43,3 +43,37 @@ def days_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
     if dialect(session) == "postgresql":
         return cast(func.extract("epoch", end - start), Float) / 86400.0
     return func.julianday(end) - func.julianday(start)
+
+
+def flag(column: Any) -> ColumnElement[bool]:
+    """A boolean column as a bare predicate (``table.active``), on every dialect.
+
+    SQLAlchemy renders ``column.is_(True)`` as ``active IS 1`` and ``column == True`` as
+    ``active = 1`` on SQLite; neither matches a partial index declared ``WHERE is_primary AND
+    active``, so SQLite would not use it. The bare term does, on PostgreSQL too.
+    """
+    # untyped on purpose: a Boolean-typed column gets "= 1" appended on SQLite
+    return literal_column(f"{column.table.name}.{column.name}")
+
+
+def as_float(session: Session, expr: Any) -> ColumnElement[Any]:
+    """An exact-decimal expression as a float in natural units, for what is only drawn or exported.
+
+    Skips the exact Decimal conversion of each value: a chart of ten years of movements reads
+    thousands of rows, and floats are what it draws anyway.
+    """
+    scale = getattr(getattr(expr, "type", None), "scale", 3)
+    if dialect(session) == "sqlite":
+        return cast(expr, Float) / literal(float(10**scale))
+    return cast(expr, Float)
+
+
+def epoch_seconds(session: Session, column: Any) -> ColumnElement[Any]:
+    """A UTC timestamp column as seconds since 1970, computed in SQL (no datetime per row).
+
+    On SQLite this goes through julianday(), a double: exact to about 20 microseconds, so callers
+    round to the millisecond.
+    """
+    if dialect(session) == "postgresql":
+        return cast(func.extract("epoch", column), Float)
+    return (func.julianday(column) - literal(2440587.5)) * literal(86400.0)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from vmi_desktop.demo.generator import GenerationStats, database_is_empty, generate
+from vmi_desktop.demo.generator import GenerationStats, check_sizes, database_is_empty, generate
 
-__all__ = ["GenerationStats", "database_is_empty", "generate"]
+__all__ = ["GenerationStats", "check_sizes", "database_is_empty", "generate"]

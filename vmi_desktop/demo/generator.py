@@ -62,6 +62,7 @@ from vmi_desktop.models import (
     User,
     Vendor,
 )
+from vmi_desktop.replenishment.pair_figures import refresh_pair_figures
 from vmi_desktop.scope import SYSTEM
 
 log = logging.getLogger(__name__)
@@ -290,7 +291,19 @@ def _calibrate(world: _World, days: int, target: int | None, seed: int) -> tuple
     return density, orders_rate
 
 
-def _check_sizes(skus: int, locations: int, vendors: int, days: int) -> None:
+def _analyze(db: Database) -> None:
+    """Fresh planner statistics for the loaded tables (both engines)."""
+    from vmi_desktop.queries.maintenance import refresh_planner_statistics
+
+    if db.is_sqlite:
+        refresh_planner_statistics(db, force=True)
+    else:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+
+def check_sizes(skus: int, locations: int, vendors: int, days: int) -> None:
+    """Refuse sizes the generator cannot honour, before anything is written or deleted."""
     for name, value, low in (
         ("skus", skus, 1),
         ("locations", locations, 1),
@@ -326,7 +339,7 @@ def generate(
     app would do the same for the OS user on first start). Raises ``ValidationError`` when the
     database already holds data: demo data is never mixed with real data.
     """
-    _check_sizes(skus, locations, vendors, days)
+    check_sizes(skus, locations, vendors, days)
     if not database_is_empty(db):
         raise ValidationError(
             f"the database {db.display_name()} already holds data; demo data is never mixed with existing "
@@ -438,6 +451,10 @@ def generate(
         finally:
             writer.restore()
             conn.commit()
+    report("worklist figures", 0.96)
+    with db.transaction() as session:
+        # the stock levels were written in bulk, past the ledger: copy the pairs' figures the ledger keeps
+        refresh_pair_figures(session)
     report("alerts and users", 0.97)
     rows = {name: st.rows for name, st in writer.stats.items() if not name.startswith(("index ", "constraint "))}
     with db.transaction() as session:
@@ -461,6 +478,8 @@ def generate(
             movements=rows.get("stock_movements", 0),
         )
         rows["audit_entries"] = rows.get("audit_entries", 0) + 1
+    report("planner statistics", 0.99)
+    _analyze(db)  # the first open of the new database must not have to do it
     seconds = time.perf_counter() - started
     report("done", 1.0)
     return GenerationStats(

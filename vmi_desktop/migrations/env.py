@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 import vmi_desktop.models  # noqa: F401  (registers every table)
+from vmi_desktop.db import rls
 from vmi_desktop.models.base import Base
 
 config = context.config
@@ -36,7 +37,10 @@ def run_migrations_online() -> None:
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True)
     with context.begin_transaction():
+        # PostgreSQL: the migrating login acts as the schema owner only inside this transaction
+        state = rls.prepare_migration(connection)
         context.run_migrations()
+        rls.finish_migration(connection, state)
 
 
 if context.is_offline_mode():

@@ -23,8 +23,10 @@ from vmi_desktop.models.enums import (
     ReplenishmentMode,
     Role,
 )
+from vmi_desktop.models.exchange import ExchangeFile
 from vmi_desktop.models.orders import POStatusChange, PurchaseOrder, PurchaseOrderLine, Receipt, Shipment
 from vmi_desktop.models.people import AuditEntry, Counter, User
+from vmi_desktop.models.snoozes import PairSnooze
 from vmi_desktop.models.stock import CycleCount, StockLevel, StockMovement
 from vmi_desktop.models.sync import InboxEvent, OutboxMessage, SyncState
 from vmi_desktop.models.units import UnitOfMeasure
@@ -41,6 +43,7 @@ __all__ = [
     "Counter",
     "Criticality",
     "CycleCount",
+    "ExchangeFile",
     "InboxEvent",
     "InboxStatus",
     "Location",
@@ -52,6 +55,7 @@ __all__ = [
     "POOrigin",
     "POStatus",
     "POStatusChange",
+    "PairSnooze",
     "ProposalStatus",
     "PurchaseOrder",
     "PurchaseOrderLine",

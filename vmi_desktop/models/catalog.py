@@ -46,7 +46,8 @@ class Sku(VersionedMixin, Base):
     part_number: Mapped[str] = mapped_column(String(60), unique=True)
     description: Mapped[str] = mapped_column(String(300), default="")
     uom: Mapped[str] = mapped_column(String(12), default="EA")
-    unit_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    #: Deferred: a supplier's login may not read it (it may be another vendor's price), so a SKU loads without it.
+    unit_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0), deferred=True)
     criticality: Mapped[Criticality] = mapped_column(str_enum(Criticality, "criticality"), default=Criticality.NORMAL)
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -80,6 +81,13 @@ class Vendor(VersionedMixin, Base):
     client_cert_path: Mapped[str] = mapped_column(String(500), default="")
     customer_id: Mapped[str] = mapped_column(String(100), default="")
     exchange_folder: Mapped[str] = mapped_column(String(500), default="")
+    #: EDI partner identifiers (ISA qualifier and id, GS application code; UNB id and qualifier)
+    edi_our_qualifier: Mapped[str] = mapped_column(String(4), default="ZZ", server_default="ZZ")
+    edi_our_id: Mapped[str] = mapped_column(String(35), default="", server_default="")
+    edi_our_app: Mapped[str] = mapped_column(String(15), default="", server_default="")
+    edi_partner_qualifier: Mapped[str] = mapped_column(String(4), default="ZZ", server_default="ZZ")
+    edi_partner_id: Mapped[str] = mapped_column(String(35), default="", server_default="")
+    edi_partner_app: Mapped[str] = mapped_column(String(15), default="", server_default="")
     sync_interval_s: Mapped[int] = mapped_column(default=300)
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -94,8 +102,39 @@ class Vendor(VersionedMixin, Base):
         return f"Vendor({self.code!r})"
 
 
+#: Days of consumption behind the worklist's "recent consumption rate".
+USE_WINDOW_DAYS = 30
+#: The replenishment worklist's candidate test (``<= 0``) over one agreement row, in SQL (the
+#: indexes below and ``replenishment.worklist.reach`` spell it alike, so the planner matches them):
+#: 30 x (on hand - min) against the recent use x lead time, i.e. "on hand is within lead-time
+#: demand of min". On hand and use are the ``pair_*`` copies; see ``SupplyAgreement``.
+REACH_SQL = f"{USE_WINDOW_DAYS} * (pair_on_hand - min_qty) - pair_recent_use * lead_time_days"
+#: After the order columns, what the worklist's key query reads: the index covers it (no row reads).
+_WORKLIST_COLUMNS = (
+    text(f"({REACH_SQL})"),
+    "pair_on_hand",
+    "vendor_id",
+    "mode",
+    "min_qty",
+    "lead_time_days",
+    "pair_recent_use",
+    "pair_used_at",
+    "is_primary",
+    "active",
+)
+
+
 class SupplyAgreement(VersionedMixin, Base):
-    """Vendor x SKU x location: thresholds, mode, pack size and service levels."""
+    """Vendor x SKU x location: thresholds, mode, pack size and service levels.
+
+    ``pair_on_hand``, ``pair_recent_use`` and ``pair_used_at`` are the pair's figures as the ledger
+    last wrote them, in the same statement batch as the posting (``ledger._apply``): on hand
+    exactly, the consumption of the ``USE_WINDOW_DAYS`` days before that posting (which only
+    shrinks as time goes by, so it bounds any later window from above) and the newest consumption.
+    They are never shown: they let one index find the few agreements the worklist has to look at
+    (``REACH_SQL <= 0``), which are then judged exactly from the ledger and the open orders.
+    A new agreement starts at 0 on hand, which makes it a candidate until the pair's next posting.
+    """
 
     __tablename__ = "supply_agreements"
 
@@ -119,6 +158,9 @@ class SupplyAgreement(VersionedMixin, Base):
     sla_response_hours: Mapped[int | None] = mapped_column(default=None)
     critical_priority: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    pair_on_hand: Mapped[Decimal] = mapped_column(Quantity, default=Decimal(0), server_default="0")
+    pair_recent_use: Mapped[Decimal] = mapped_column(Quantity, default=Decimal(0), server_default="0")
+    pair_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     vendor: Mapped[Vendor] = relationship(back_populates="agreements")
     sku: Mapped[Sku] = relationship()
@@ -147,6 +189,22 @@ class SupplyAgreement(VersionedMixin, Base):
         ),
         Index("ix_supply_agreements_sku_location", "sku_id", "location_id"),
         Index("ix_supply_agreements_location_id", "location_id"),
+        # The worklist walks primary agreements in SKU or in location order and skips, from the index
+        # alone, every row that cannot be on it (REACH_SQL > 0) or that a filter leaves out; the
+        # index covers the page's key query, so the planner picks it and reads no rows. Not partial:
+        # PostgreSQL ignores a partial index's expression statistics when it estimates the test.
+        Index(
+            "ix_supply_agreements_worklist_sku",
+            "sku_id",
+            "location_id",
+            *_WORKLIST_COLUMNS,
+        ),
+        Index(
+            "ix_supply_agreements_worklist_location",
+            "location_id",
+            "sku_id",
+            *_WORKLIST_COLUMNS,
+        ),
     )
 
 

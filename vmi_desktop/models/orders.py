@@ -94,6 +94,14 @@ class PurchaseOrderLine(Base):
         CheckConstraint("quantity_received >= 0", name="received_not_negative"),
         CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
         Index("ix_purchase_order_lines_sku_id", "sku_id"),
+        # the open lines of a SKU (what is on order), without the SKU's whole order history
+        Index(
+            "ix_purchase_order_lines_open_sku",
+            "sku_id",
+            "purchase_order_id",
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
     @property

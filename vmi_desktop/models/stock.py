@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vmi_desktop.models.base import Base, BigIntPK, Quantity, UTCDateTime, str_enum, utcnow
@@ -50,9 +50,19 @@ class StockMovement(Base):
         ForeignKey("purchase_order_lines.id", ondelete="RESTRICT"), default=None, index=True
     )
     receipt_id: Mapped[int | None] = mapped_column(ForeignKey("receipts.id", ondelete="RESTRICT"), default=None)
+    #: the movement this one counter-posts (a reversal); unique, so nothing is reversed twice. No foreign
+    #: key: SQLite cannot add a named one in place, and movements are never deleted (the triggers)
+    reverses_movement_id: Mapped[int | None] = mapped_column(BigIntPK, default=None)
 
     __table_args__ = (
         CheckConstraint("quantity <> 0 OR kind = 'count'", name="quantity_not_zero"),
+        Index(
+            "uq_stock_movements_reverses",
+            "reverses_movement_id",
+            unique=True,
+            sqlite_where=text("reverses_movement_id IS NOT NULL"),
+            postgresql_where=text("reverses_movement_id IS NOT NULL"),
+        ),
         Index("ix_stock_movements_pair_time", "sku_id", "location_id", "occurred_at"),
         Index("ix_stock_movements_occurred_at", "occurred_at"),
     )

@@ -9,15 +9,17 @@ from sqlalchemy import ColumnElement, Select, or_, select
 
 from vmi_desktop.models import AuditEntry
 from vmi_desktop.queries.base import Column, Kind, TableQuery, contains
+from vmi_desktop.scope import Actor, visible
 
 
 class AuditQuery(TableQuery):
-    """Read-only audit entries (who changed what, when)."""
+    """Read-only audit entries (who changed what, when, under which login); a supplier reads its own only."""
 
     default_sort = "occurred_at"
     columns = (
         Column("occurred_at", "When (UTC)", AuditEntry.occurred_at, Kind.DATETIME, width=20),
         Column("actor", "Who", AuditEntry.actor, width=12),
+        Column("login", "Login", AuditEntry.login, width=12),
         Column("action", "Action", AuditEntry.action, width=20),
         Column("entity", "Entity", AuditEntry.entity),
         Column("entity_id", "Id", AuditEntry.entity_id),
@@ -30,9 +32,13 @@ class AuditQuery(TableQuery):
     def key_exprs(self) -> Sequence[Any]:
         return (AuditEntry.id,)
 
+    def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
+        return [visible(actor, AuditEntry)] if actor.is_supplier else []
+
     def search(self, text: str) -> ColumnElement[bool]:
         return or_(
             contains(AuditEntry.actor, text),
+            contains(AuditEntry.login, text),
             contains(AuditEntry.action, text),
             contains(AuditEntry.entity, text),
             contains(AuditEntry.detail, text),

@@ -9,13 +9,14 @@ loads more than one page into Python.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, select, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, literal, null, select, true, tuple_
 from sqlalchemy.orm import Session
 
+from vmi_desktop.db.changes import Changes
 from vmi_desktop.scope import Actor
 
 
@@ -44,6 +45,8 @@ class Column:
     field: str | None = None  # catalog_service field name when the column is editable
     choices: type[enum.Enum] | None = None
     width: int = 0  # a hint in characters for the default layout
+    #: what ORDER BY uses when it is not the shown value (a severity by rank); such a sort pages by offset
+    order_expr: Any = None
 
     @property
     def editable(self) -> bool:
@@ -90,6 +93,8 @@ class TableQuery:
     #: default sort column key
     default_sort: ClassVar[str] = ""
     columns: tuple[Column, ...] = ()
+    #: values fetched with each row but not shown (ids a row opens, a cause key): in ``Row.values``
+    hidden: tuple[Column, ...] = ()
 
     # -- to implement ---------------------------------------------------------------------------
 
@@ -120,6 +125,19 @@ class TableQuery:
     def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
         """Conditions from ``vmi_desktop.scope`` restricting rows to what ``actor`` may see."""
         return []
+
+    def base_for(self, actor: Actor) -> Select[Any]:
+        """The FROM for ``actor``: ``base()``, unless what a row joins depends on who looks (a supplier's own
+        agreement for a pair instead of the primary one)."""
+        return self.base()
+
+    def hidden_columns(self, actor: Actor) -> frozenset[str]:
+        """Columns ``actor`` may not read (never selected for them: NULL instead; the page hides them)."""
+        return frozenset()
+
+    def column_expr(self, column: Column, actor: Actor) -> Any:
+        """The SQL of ``column`` for ``actor`` (NULL for a hidden column)."""
+        return null() if column.key in self.hidden_columns(actor) else column.expr
 
     def search(self, text: str) -> ColumnElement[bool]:
         """Condition for the search box."""
@@ -157,9 +175,9 @@ class TableQuery:
         conds.extend(self.filter(request.filters))
         return conds
 
-    def _select(self) -> Select[Any]:
-        stmt = self.base()
-        extra: list[Any] = [c.expr.label(c.key) for c in self.columns]
+    def _select(self, actor: Actor) -> Select[Any]:
+        stmt = self.base_for(actor)
+        extra: list[Any] = [self.column_expr(c, actor).label(c.key) for c in (*self.columns, *self.hidden)]
         extra += [expr.label(f"_k{i}") for i, expr in enumerate(self.key_exprs())]
         edit = self.edit_exprs()
         if edit is not None:
@@ -169,12 +187,16 @@ class TableQuery:
             extra.append(active.label("_active"))
         return stmt.with_only_columns(*extra, maintain_column_froms=False)
 
-    def _order(self, request: PageRequest) -> list[Any]:
+    def _order(self, request: PageRequest, actor: Actor) -> list[Any]:
         column = self._sort_column(request)
         keys = [self.key_exprs()[i] for i in self.key_order(column.key if column else None)]
         order: list[Any] = []
         if column is not None:
-            order.append(column.expr.desc() if request.descending else column.expr.asc())
+            hidden_for_actor = column.key in self.hidden_columns(actor)
+            expr = (
+                self.column_expr(column, actor) if column.order_expr is None or hidden_for_actor else column.order_expr
+            )
+            order.append(expr.desc() if request.descending else expr.asc())
         order += [k.desc() if request.descending else k.asc() for k in keys]
         return order
 
@@ -186,7 +208,7 @@ class TableQuery:
         active = bool(mapping["_active"]) if "_active" in mapping else True
         return Row(
             key=tuple(mapping[f"_k{i}"] for i in range(nkeys)),
-            values=self.post_process({c.key: mapping[c.key] for c in self.columns}),
+            values=self.post_process({c.key: mapping[c.key] for c in (*self.columns, *self.hidden)}),
             edit_id=edit_id,
             version=version,
             active=active,
@@ -199,12 +221,16 @@ class TableQuery:
         column = self.column(sort_key)
         return column if column.sortable else None
 
-    def _after(self, request: PageRequest, after: Row) -> list[ColumnElement[bool]]:
+    def _after(self, request: PageRequest, after: Row, actor: Actor) -> list[ColumnElement[bool]]:
         """Keyset condition: rows strictly after ``after`` in the page order (no OFFSET to skip)."""
         column = self._sort_column(request)
+        if column is not None and column.key in self.hidden_columns(actor):
+            raise ValueError("no keyset over a hidden column")
+        if column is not None and column.order_expr is not None:
+            raise ValueError("a sort by another expression than the shown one pages by offset")
         order = list(self.key_order(column.key if column else None))
         keys = [self.key_exprs()[i] for i in order]
-        exprs = ([column.expr] if column else []) + keys
+        exprs = ([self.column_expr(column, actor)] if column else []) + keys
         values = ([after.values[column.key]] if column else []) + [after.key[i] for i in order]
         if any(v is None for v in values):
             raise ValueError("keyset paging needs non-null sort values")
@@ -213,11 +239,11 @@ class TableQuery:
         if request.descending:
             conds = [tuple_(*exprs) < tuple_(*values)]
             if column is not None:  # a plain range on the sort column lets the index seek
-                conds.append(column.expr <= values[0])
+                conds.append(exprs[0] <= values[0])
         else:
             conds = [tuple_(*exprs) > tuple_(*values)]
             if column is not None:
-                conds.append(column.expr >= values[0])
+                conds.append(exprs[0] >= values[0])
         return conds
 
     def page(
@@ -232,16 +258,16 @@ class TableQuery:
         keyset: list[ColumnElement[bool]] | None = None
         if after is not None:
             try:
-                keyset = self._after(request, after)
+                keyset = self._after(request, after, actor)
             except ValueError:
                 keyset = None
         narrow = self.key_base(request)
         base = (
-            self._select()
+            self._select(actor)
             if narrow is None
             else narrow.with_only_columns(*self.key_exprs(), maintain_column_froms=False)
         )
-        stmt = base.order_by(*self._order(request)).limit(limit)
+        stmt = base.order_by(*self._order(request, actor)).limit(limit)
         if keyset is not None:
             stmt = stmt.where(and_(true(), *conds, *keyset))
         else:
@@ -250,7 +276,11 @@ class TableQuery:
             # deferred join: find the page's keys with the few joins the order and filter need,
             # then fetch the display columns (outer joins, subqueries) for those rows only
             keys = stmt.subquery("page_keys")
-            stmt = self._select().where(tuple_(*self.key_exprs()).in_(select(*keys.c))).order_by(*self._order(request))
+            stmt = (
+                self._select(actor)
+                .where(tuple_(*self.key_exprs()).in_(select(*keys.c)))
+                .order_by(*self._order(request, actor))
+            )
         return [self._row(r) for r in session.execute(stmt)]
 
     def count(self, session: Session, actor: Actor, request: PageRequest) -> int:
@@ -258,18 +288,42 @@ class TableQuery:
         stmt = self.count_base().where(and_(true(), *self.conditions(actor, request)))
         return int(session.scalar(stmt) or 0)
 
+    def iter_rows(self, session: Session, actor: Actor, request: PageRequest, *, chunk: int = 1000) -> Iterator[Row]:
+        """Every row matching ``request``, in its order, a keyset page at a time (exports, prints)."""
+        after: Row | None = None
+        offset = 0
+        while True:
+            rows = self.page(session, actor, request, offset, chunk, after=after)
+            yield from rows
+            if len(rows) < chunk:
+                return
+            after, offset = rows[-1], offset + len(rows)
+
     def rows_by_key(
         self, session: Session, actor: Actor, keys: Sequence[tuple[Any, ...]]
     ) -> dict[tuple[Any, ...], Row]:
-        """Fresh copies of some rows (after a save or a conflict), still within ``actor``'s scope."""
-        if not keys:
-            return {}
-        key_exprs = list(self.key_exprs())
+        """Fresh copies of some rows (after a save, a conflict or a commit), still within ``actor``'s scope.
+
+        Set-based: one ``WHERE (key) IN (...)`` per 500 keys, so refreshing every loaded row after a
+        change costs a few queries, not one per row.
+        """
         found: dict[tuple[Any, ...], Row] = {}
-        for key in keys:  # a handful of edited rows, never a whole table
-            cond = and_(*[expr == value for expr, value in zip(key_exprs, key, strict=True)])
-            stmt = self._select().where(cond, *self.scope(actor))
-            record = session.execute(stmt).first()
-            if record is not None:
-                found[key] = self._row(record)
+        key_exprs = list(self.key_exprs())
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            single = len(key_exprs) == 1
+            cond = key_exprs[0].in_([k[0] for k in batch]) if single else tuple_(*key_exprs).in_(batch)
+            stmt = self._select(actor).where(cond, *self.scope(actor))
+            for record in session.execute(stmt):
+                row = self._row(record)
+                found[row.key] = row
         return found
+
+    def refresh_plan(self, changes: Changes, loaded: Sequence[Row]) -> list[tuple[Any, ...]] | bool:
+        """What a committed change means for the loaded rows: keys to re-read in place, or True to reload.
+
+        The default re-reads every loaded row after a master-data change (a renamed SKU shows
+        everywhere) and nothing otherwise; tables keyed by pair, agreement or order say more.
+        """
+        return [r.key for r in loaded] if changes.master_data else []

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
+from vmi_desktop.db.changes import Changes
 from vmi_desktop.models import (
     ConnectionKind,
     Criticality,
@@ -18,8 +19,8 @@ from vmi_desktop.models import (
     SupplyAgreement,
     Vendor,
 )
-from vmi_desktop.queries.base import Column, Kind, PageRequest, TableQuery, contains
-from vmi_desktop.scope import Actor, location_filter, sku_filter, vendor_filter
+from vmi_desktop.queries.base import Column, Kind, PageRequest, Row, TableQuery, contains
+from vmi_desktop.scope import Actor, location_filter, readable, vendor_filter, visible
 
 
 def _active_filter(expr: Any, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
@@ -53,7 +54,11 @@ class SkusQuery(TableQuery):
         return Sku.active
 
     def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
-        return [sku_filter(actor, Sku.id)] if actor.is_supplier else []
+        return [visible(actor, Sku)] if actor.is_supplier else []
+
+    def hidden_columns(self, actor: Actor) -> frozenset[str]:
+        # the customer's own cost may be another vendor's price
+        return frozenset(c.key for c in self.columns if not readable(actor, Sku, c.expr.key))
 
     def search(self, text: str) -> ColumnElement[bool]:
         return or_(contains(Sku.part_number, text), contains(Sku.description, text))
@@ -94,7 +99,7 @@ class LocationsQuery(TableQuery):
         return Location.active
 
     def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
-        return [location_filter(actor, Location.id)] if actor.is_supplier else []
+        return [visible(actor, Location)] if actor.is_supplier else []
 
     def search(self, text: str) -> ColumnElement[bool]:
         return or_(contains(Location.code, text), contains(Location.name, text))
@@ -140,7 +145,11 @@ class VendorsQuery(TableQuery):
         return Vendor.active
 
     def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
-        return [vendor_filter(actor, Vendor.id)] if actor.is_supplier else []
+        return [visible(actor, Vendor)] if actor.is_supplier else []
+
+    def hidden_columns(self, actor: Actor) -> frozenset[str]:
+        # how the customer reaches and authenticates to a vendor is not the vendor's to read
+        return frozenset(c.key for c in self.columns if not readable(actor, Vendor, c.expr.key))
 
     def search(self, text: str) -> ColumnElement[bool]:
         return or_(contains(Vendor.code, text), contains(Vendor.name, text), contains(Vendor.contact_name, text))
@@ -205,11 +214,21 @@ class AgreementsQuery(TableQuery):
     def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
         if not actor.is_supplier:
             return []
-        return [vendor_filter(actor, A.vendor_id)]
+        return [visible(actor, A)]  # its own active agreements
 
     def search(self, text: str) -> ColumnElement[bool]:
         # vendor and location are chosen with the filters, so the search stays on the SKU side
         return or_(contains(Sku.part_number, text), contains(Sku.description, text), contains(A.supplier_sku, text))
+
+    def matching_ids(self, session: Session, actor: Actor, request: PageRequest) -> list[int]:
+        """Ids of every agreement the table shows for ``request`` (all pages), in key order."""
+        stmt = self.base().where(*self.conditions(actor, request)).order_by(A.id)
+        return list(session.scalars(stmt))
+
+    def refresh_plan(self, changes: Changes, loaded: Sequence[Row]) -> list[tuple[Any, ...]] | bool:
+        if changes.master_data:
+            return [r.key for r in loaded]
+        return [r.key for r in loaded if r.edit_id in changes.agreements]
 
     def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         conds = _active_filter(A.active, filters)

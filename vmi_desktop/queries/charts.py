@@ -14,9 +14,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from vmi_desktop.db.sqlfuncs import as_float, epoch_seconds
 from vmi_desktop.models import (
     MovementKind,
     POLineStatus,
@@ -28,7 +29,7 @@ from vmi_desktop.models import (
     utcnow,
 )
 from vmi_desktop.queries._sql import as_date, day_of, days_between, epoch, month_of
-from vmi_desktop.scope import Actor, pair_filter, vendor_filter
+from vmi_desktop.scope import Actor, agreement_of, pair_filter, vendor_filter, visible
 
 _EMPTY = np.zeros(0, dtype=np.float64)
 
@@ -63,14 +64,15 @@ class StockSeries:
         return np.where(idx >= 0, self.on_hand[np.clip(idx, 0, None)], 0.0)
 
 
-def thresholds(session: Session, sku_id: int, location_id: int) -> tuple[Decimal, Decimal] | None:
-    """Min and max of the active primary agreement for the pair, if there is one."""
+def thresholds(session: Session, actor: Actor, sku_id: int, location_id: int) -> tuple[Decimal, Decimal] | None:
+    """Min and max the actor goes by for the pair: the active primary agreement's (staff), a supplier's own."""
     row = session.execute(
         select(SupplyAgreement.min_qty, SupplyAgreement.max_qty)
         .where(
             SupplyAgreement.sku_id == sku_id,
             SupplyAgreement.location_id == location_id,
             SupplyAgreement.active.is_(True),
+            agreement_of(actor, SupplyAgreement),
         )
         .order_by(SupplyAgreement.is_primary.desc(), SupplyAgreement.id)
         .limit(1)
@@ -94,17 +96,24 @@ def stock_series(
         conds.append(StockMovement.occurred_at >= start)
     if end is not None:
         conds.append(StockMovement.occurred_at <= end)
+    # floats straight from SQL: ten years of movements are thousands of rows, only drawn
     rows = session.execute(
-        select(StockMovement.occurred_at, StockMovement.on_hand_after, StockMovement.kind, StockMovement.quantity)
+        select(
+            epoch_seconds(session, StockMovement.occurred_at),
+            as_float(session, StockMovement.on_hand_after),
+            StockMovement.kind == MovementKind.RECEIPT,
+            as_float(session, StockMovement.quantity),
+        )
         .where(*conds)
         .order_by(StockMovement.occurred_at, StockMovement.id)
     ).all()
-    times = _arr([r[0].timestamp() for r in rows])
-    on_hand = _arr([float(r[1]) for r in rows])
-    receipts = [r for r in rows if r[2] is MovementKind.RECEIPT]
+    table = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+    table[:, 0] = np.round(table[:, 0], 3)  # julianday() on SQLite is exact to ~20 µs
+    times, on_hand = table[:, 0].copy(), table[:, 1].copy()
     if not rows:
         return StockSeries(times, on_hand)
-    limits = thresholds(session, sku_id, location_id)
+    receipts = table[table[:, 2] != 0]
+    limits = thresholds(session, actor, sku_id, location_id)
     orders = session.execute(
         select(PurchaseOrder.created_at, PurchaseOrder.po_number, func.sum(PurchaseOrderLine.quantity_ordered))
         .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
@@ -125,9 +134,9 @@ def stock_series(
         order_times=_arr([o[0].timestamp() for o in orders]),
         order_quantities=_arr([float(o[2]) for o in orders]),
         order_numbers=tuple(o[1] for o in orders),
-        receipt_times=_arr([r[0].timestamp() for r in receipts]),
-        receipt_quantities=_arr([float(r[3]) for r in receipts]),
-        receipt_on_hand=_arr([float(r[1]) for r in receipts]),
+        receipt_times=receipts[:, 0].copy(),
+        receipt_quantities=receipts[:, 3].copy(),
+        receipt_on_hand=receipts[:, 1].copy(),
     )
     return series
 
@@ -201,16 +210,29 @@ def _month_start(key: str) -> float:
     return epoch(date(int(year), int(month), 1))
 
 
-def vendor_monthly(session: Session, actor: Actor, vendor_id: int) -> VendorSeries:
+def vendor_monthly(session: Session, actor: Actor, vendor_id: int, sku_id: int | None = None) -> VendorSeries:
     """Fill rate by month of order (units received by the need-by day / units ordered)
-    and mean cycle time (creation to full receipt) by month of receipt."""
+    and mean cycle time (creation to full receipt) by month of receipt.
+
+    With ``sku_id``: the vendor's performance on that part only (its lines, the orders holding one).
+    """
     in_scope = vendor_filter(actor, PurchaseOrder.vendor_id)
     placed = and_(PurchaseOrder.vendor_id == vendor_id, PurchaseOrder.status.not_in(NOT_PLACED), in_scope)
+    part = true() if sku_id is None else PurchaseOrderLine.sku_id == sku_id
+    holds_part = (
+        true()
+        if sku_id is None
+        else exists(
+            select(PurchaseOrderLine.id).where(
+                PurchaseOrderLine.purchase_order_id == PurchaseOrder.id, PurchaseOrderLine.sku_id == sku_id
+            )
+        )
+    )
     month = month_of(session, PurchaseOrder.created_at)
     ordered_rows = session.execute(
         select(month, func.sum(PurchaseOrderLine.quantity_ordered))
         .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
-        .where(placed, PurchaseOrderLine.status != POLineStatus.CANCELLED)
+        .where(placed, part, PurchaseOrderLine.status != POLineStatus.CANCELLED)
         .group_by(month)
     ).all()
     due = func.coalesce(PurchaseOrderLine.need_by, PurchaseOrder.need_by)
@@ -221,15 +243,17 @@ def vendor_monthly(session: Session, actor: Actor, vendor_id: int) -> VendorSeri
         .join(StockMovement, StockMovement.purchase_order_line_id == PurchaseOrderLine.id)
         .where(
             placed,
+            part,
             StockMovement.kind == MovementKind.RECEIPT,
             or_(due.is_(None), day_of(session, StockMovement.occurred_at) <= due),
+            visible(actor, StockMovement),
         )
         .group_by(month)
     ).all()
     recv_month = month_of(session, PurchaseOrder.received_at)
     cycle_rows = session.execute(
         select(recv_month, func.avg(days_between(session, PurchaseOrder.created_at, PurchaseOrder.received_at)))
-        .where(placed, PurchaseOrder.received_at.is_not(None))
+        .where(placed, holds_part, PurchaseOrder.received_at.is_not(None))
         .group_by(recv_month)
     ).all()
     ordered = {r[0]: float(r[1] or 0) for r in ordered_rows}
@@ -239,6 +263,7 @@ def vendor_monthly(session: Session, actor: Actor, vendor_id: int) -> VendorSeri
         select(func.min(SupplyAgreement.sla_fill_rate)).where(
             SupplyAgreement.vendor_id == vendor_id,
             SupplyAgreement.active.is_(True),
+            true() if sku_id is None else SupplyAgreement.sku_id == sku_id,
             vendor_filter(actor, SupplyAgreement.vendor_id),
         )
     )

@@ -33,7 +33,7 @@ from vmi_desktop.models import (
 )
 from vmi_desktop.queries._sql import day_of, days_between
 from vmi_desktop.queries.charts import NOT_PLACED
-from vmi_desktop.scope import Actor, covers, location_filter, pair_filter, vendor_filter
+from vmi_desktop.scope import Actor, agreement_of, covers, location_filter, pair_filter, vendor_filter, visible
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,7 @@ class FleetHealth:
     """The dashboard's figures (the page assembles them from the statements below, run off the UI thread)."""
 
     pairs: int
+    #: at or below min on the inventory position (the reorder check's and the worklist's measure)
     below_min: int
     stock_outs: int
     over_max: int
@@ -74,22 +75,30 @@ class FleetHealth:
     open_orders: dict[POStatus, int] = field(default_factory=dict)
     worst_suppliers: list[SupplierScore] = field(default_factory=list)
     attention: list[PairRow] = field(default_factory=list)
+    #: rows of the replenishment worklist
+    on_worklist: int = 0
 
 
 def _pairs(actor: Actor) -> Select:
-    """Active primary agreements with their on hand (0 where nothing was ever posted)."""
+    """Active agreements with their on hand (0 where nothing was ever posted): the primary one of each pair
+    for staff, a supplier's own ones (its thresholds, never the primary vendor's of a pair it shares)."""
     # Aliased so the scope's EXISTS over supply_agreements does not correlate with this query.
     sa = aliased(SupplyAgreement)
     on_hand = func.coalesce(StockLevel.on_hand, 0)
+    which = agreement_of(actor, sa) if actor.is_supplier else sa.is_primary.is_(True)
     return (
         select(sa.sku_id, sa.location_id, sa.min_qty, sa.max_qty, on_hand.label("on_hand"))
         .outerjoin(StockLevel, and_(StockLevel.sku_id == sa.sku_id, StockLevel.location_id == sa.location_id))
-        .where(sa.active.is_(True), sa.is_primary.is_(True), pair_filter(actor, sa.sku_id, sa.location_id))
+        .where(sa.active.is_(True), which, pair_filter(actor, sa.sku_id, sa.location_id))
     )
 
 
 def pair_counts(session: Session, actor: Actor) -> tuple[int, int, int, int]:
-    """(pairs, below min, stock-outs, over max) over the actor's agreements, in one statement."""
+    """(pairs, on hand below min, stock-outs, over max) over the actor's agreements, in one statement.
+
+    "On hand below min" is the attention list's measure; the dashboard's "at or below min" card counts
+    on the inventory position instead (``queries.worklist.WorklistQuery.counts``), as reorder does.
+    """
     p = _pairs(actor).subquery()
     row = session.execute(
         select(
@@ -159,6 +168,7 @@ def supplier_scores(session: Session, actor: Actor, *, days: int = 365, limit: i
                 placed,
                 StockMovement.kind == MovementKind.RECEIPT,
                 or_(due.is_(None), day_of(session, StockMovement.occurred_at) <= due),
+                visible(actor, StockMovement),
             )
             .group_by(PurchaseOrder.vendor_id)
         ).all()

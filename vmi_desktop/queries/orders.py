@@ -18,10 +18,12 @@ from vmi_desktop.models import (
     PurchaseOrder,
     PurchaseOrderLine,
     Sku,
+    StockLevel,
     SupplyAgreement,
     Vendor,
 )
-from vmi_desktop.scope import Actor, location_filter, vendor_filter
+from vmi_desktop.queries.base import contains
+from vmi_desktop.scope import Actor, location_filter, may_see_vendor, vendor_filter
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,12 @@ def _conditions(actor: Actor, flt: OrderFilter) -> list[ColumnElement[bool]]:
         conds.append(PurchaseOrder.status.in_(sorted(flt.statuses)))
     text = flt.search.strip()
     if text:
-        like = f"%{text.replace('%', '').replace('_', '')}%"
         conds.append(
             or_(
-                PurchaseOrder.po_number.ilike(like),
-                Vendor.code.ilike(like),
-                Location.code.ilike(like),
-                PurchaseOrder.supplier_order_id.ilike(like),
+                contains(PurchaseOrder.po_number, text),
+                contains(Vendor.code, text),
+                contains(Location.code, text),
+                contains(PurchaseOrder.supplier_order_id, text),
             )
         )
     return conds
@@ -284,8 +285,13 @@ class AgreementSku:
     pack_size: Decimal
 
 
-def agreement_skus(session: Session, vendor_id: int, location_id: int, limit: int = 5000) -> list[AgreementSku]:
-    """SKUs of the vendor's active agreements at the location (what a manual order can contain)."""
+def agreement_skus(
+    session: Session, actor: Actor, vendor_id: int, location_id: int, limit: int = 5000
+) -> list[AgreementSku]:
+    """SKUs of the vendor's active agreements at the location (what an order can contain); a supplier
+    gets its own vendor's only."""
+    if not may_see_vendor(actor, vendor_id):
+        return []
     rows = session.execute(
         select(
             Sku.id,
@@ -305,3 +311,89 @@ def agreement_skus(session: Session, vendor_id: int, location_id: int, limit: in
         .limit(limit)
     ).all()
     return [AgreementSku(*r) for r in rows]
+
+
+@dataclass(frozen=True)
+class OrderCandidate:
+    """A SKU the vendor supplies at a location, with what deciding a quantity needs: stock and thresholds."""
+
+    sku_id: int
+    part_number: str
+    description: str
+    uom: str
+    supplier_sku: str
+    unit_price: Decimal
+    pack_size: Decimal
+    moq: Decimal
+    min_qty: Decimal
+    max_qty: Decimal
+    on_hand: Decimal
+    on_order: Decimal
+    suggested: Decimal
+
+    @property
+    def position(self) -> Decimal:
+        return self.on_hand + self.on_order
+
+
+def order_candidates(
+    session: Session, actor: Actor, vendor_id: int, location_id: int, *, limit: int = 5000
+) -> list[OrderCandidate]:
+    """The vendor's active agreements at the location (what a manual order can contain), each with on hand,
+    on order, min/max and the quantity the reorder rule would order now: at or below min, max minus the
+    position rounded up to packs and at least the MOQ; zero above min. Those at or below min come first."""
+    from vmi_desktop.replenishment._sql import on_order_subquery, to_decimal
+    from vmi_desktop.replenishment.reorder import order_quantity
+
+    oo = on_order_subquery(None, [location_id])
+    rows = session.execute(
+        select(
+            Sku.id,
+            Sku.part_number,
+            Sku.description,
+            Sku.uom,
+            SupplyAgreement.supplier_sku,
+            SupplyAgreement.unit_price,
+            SupplyAgreement.pack_size,
+            SupplyAgreement.moq,
+            SupplyAgreement.min_qty,
+            SupplyAgreement.max_qty,
+            func.coalesce(StockLevel.on_hand, 0),
+            oo.c.on_order,
+        )
+        .join(Sku, Sku.id == SupplyAgreement.sku_id)
+        .outerjoin(StockLevel, (StockLevel.sku_id == SupplyAgreement.sku_id) & (StockLevel.location_id == location_id))
+        .outerjoin(oo, (oo.c.sku_id == SupplyAgreement.sku_id) & (oo.c.location_id == location_id))
+        .where(
+            SupplyAgreement.vendor_id == vendor_id,
+            SupplyAgreement.location_id == location_id,
+            SupplyAgreement.active.is_(True),
+            vendor_filter(actor, SupplyAgreement.vendor_id),
+        )
+        .order_by(Sku.part_number)
+        .limit(limit)
+    ).all()
+    found: list[OrderCandidate] = []
+    for sku_id, part, description, uom, supplier_sku, price, pack, moq, lo, hi, on_hand, on_order in rows:
+        on_hand_d, on_order_d = to_decimal(on_hand), to_decimal(on_order)
+        position = on_hand_d + on_order_d
+        suggested = order_quantity(position, hi, pack, moq) if position <= lo else Decimal("0.000")
+        found.append(
+            OrderCandidate(
+                sku_id,
+                part,
+                description,
+                uom,
+                supplier_sku,
+                price,
+                pack,
+                moq,
+                lo,
+                hi,
+                on_hand_d,
+                on_order_d,
+                suggested,
+            )
+        )
+    # what needs ordering first (at or below min), then by part number
+    return sorted(found, key=lambda c: (c.position > c.min_qty, c.part_number))

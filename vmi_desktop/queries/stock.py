@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tex
 from sqlalchemy.orm import aliased
 
 from vmi_desktop import order_status
+from vmi_desktop.db.changes import Changes
 from vmi_desktop.models import (
     Location,
     POLineStatus,
@@ -20,8 +21,8 @@ from vmi_desktop.models import (
     SupplyAgreement,
     Vendor,
 )
-from vmi_desktop.queries.base import Column, Kind, PageRequest, TableQuery, contains
-from vmi_desktop.scope import Actor, pair_filter
+from vmi_desktop.queries.base import Column, Kind, PageRequest, Row, TableQuery, contains
+from vmi_desktop.scope import Actor, agreement_of, pair_filter
 
 _line_open = (
     case(
@@ -46,8 +47,27 @@ ON_ORDER = (
     .scalar_subquery()
 )
 
-#: The primary agreement of the pair, aliased so scope subqueries on supply_agreements stay uncorrelated.
+#: The pair's agreement a row shows: the primary one for staff, a supplier's own one for a supplier (see
+#: ``StockQuery.base_for``); aliased so scope subqueries on supply_agreements stay uncorrelated.
 PRIMARY = aliased(SupplyAgreement, name="primary_agreement")
+
+
+def _on_order_of(vendor_id: int) -> Any:
+    """Open order quantity of one vendor's orders for the row's pair (what a supplier's login can read)."""
+    return (
+        select(func.coalesce(func.sum(case((_line_open > 0, _line_open), else_=0)), 0))
+        .select_from(PurchaseOrderLine)
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .where(
+            PurchaseOrderLine.sku_id == StockLevel.sku_id,
+            PurchaseOrder.location_id == StockLevel.location_id,
+            PurchaseOrderLine.status == POLineStatus.OPEN,
+            PurchaseOrder.status.in_(sorted(order_status.OPEN)),
+            PurchaseOrder.vendor_id == vendor_id,
+        )
+        .correlate(StockLevel)
+        .scalar_subquery()
+    )
 
 
 class StockQuery(TableQuery):
@@ -55,6 +75,9 @@ class StockQuery(TableQuery):
 
     Only the page's rows get the on-order subquery; sorting and searching
     stay on indexed columns (part number, location code, on hand).
+
+    A supplier sees its own agreement's min/max and mode for each of its pairs (never the primary
+    vendor's, for a pair it shares) and its own orders as on order.
     """
 
     entity = "agreement"
@@ -93,6 +116,30 @@ class StockQuery(TableQuery):
             )
             .outerjoin(Vendor, Vendor.id == PRIMARY.vendor_id)
         )
+
+    def base_for(self, actor: Actor) -> Select[Any]:
+        if not actor.is_supplier:
+            return self.base()
+        return (
+            select(StockLevel.sku_id)
+            .select_from(StockLevel)
+            .join(Sku, Sku.id == StockLevel.sku_id)
+            .join(Location, Location.id == StockLevel.location_id)
+            .join(
+                PRIMARY,
+                and_(
+                    PRIMARY.sku_id == StockLevel.sku_id,
+                    PRIMARY.location_id == StockLevel.location_id,
+                    agreement_of(actor, PRIMARY),
+                ),
+            )
+            .join(Vendor, Vendor.id == PRIMARY.vendor_id)
+        )
+
+    def column_expr(self, column: Column, actor: Actor) -> Any:
+        if column.key == "on_order" and actor.is_supplier and actor.vendor_id is not None:
+            return _on_order_of(actor.vendor_id)
+        return super().column_expr(column, actor)
 
     def key_base(self, request: PageRequest) -> Select[Any]:
         # the page's keys need only the tables the sort and the search touch; the outer joins to the
@@ -137,6 +184,13 @@ class StockQuery(TableQuery):
         on_hand, on_order = values["on_hand"], values["on_order"]
         values["position"] = on_hand + on_order if on_hand is not None and on_order is not None else on_hand
         return values
+
+    def refresh_plan(self, changes: Changes, loaded: Sequence[Row]) -> list[tuple[Any, ...]] | bool:
+        # keyed by (sku_id, location_id): a posting, an order or a receipt names its pairs; a threshold
+        # edit names its agreement (the row's edit id)
+        if changes.master_data:
+            return [r.key for r in loaded]
+        return [r.key for r in loaded if r.key in changes.pairs or r.edit_id in changes.agreements]
 
     def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []

@@ -282,6 +282,44 @@ def resolve(session: Session, actor: Actor, alert_id: int) -> Alert:
     return alert
 
 
+def _handle_many(session: Session, actor: Actor, alert_ids: Iterable[int], to: AlertStatus) -> int:
+    require(actor, Action.MANAGE_ALERTS)
+    ids = sorted(set(alert_ids))
+    if not ids:
+        return 0
+    movable = [AlertStatus.OPEN] if to == AlertStatus.ACKNOWLEDGED else [AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]
+    conds = [Alert.id.in_(ids), Alert.status.in_(movable), vendor_filter(actor, Alert.vendor_id)]
+    targets = session.execute(select(Alert.id, Alert.cause_key).where(*conds)).all()
+    if not targets:
+        return 0
+    now = utcnow()
+    values: dict[str, Any] = {"status": to}
+    if to == AlertStatus.ACKNOWLEDGED:
+        values |= {"acknowledged_at": now, "acknowledged_by": actor.name}
+    else:
+        values |= {"resolved_at": now, "resolved_by": actor.name}
+    session.execute(
+        update(Alert)
+        .where(Alert.id.in_([t.id for t in targets]))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    verb = "acknowledge" if to == AlertStatus.ACKNOWLEDGED else "resolve"
+    for target in targets:
+        audit.record(session, actor, f"alert.{verb}", "alert", target.id, cause=target.cause_key)
+    return len(targets)
+
+
+def acknowledge_many(session: Session, actor: Actor, alert_ids: Iterable[int]) -> int:
+    """Acknowledge several alerts at once (set-based); those already handled or out of scope are left."""
+    return _handle_many(session, actor, alert_ids, AlertStatus.ACKNOWLEDGED)
+
+
+def resolve_many(session: Session, actor: Actor, alert_ids: Iterable[int]) -> int:
+    """Resolve several alerts at once (set-based); a cause that persists raises a new alert later."""
+    return _handle_many(session, actor, alert_ids, AlertStatus.RESOLVED)
+
+
 def list_alerts(session: Session, actor: Actor, *, include_resolved: bool = False, limit: int = 500) -> list[Alert]:
     """Alerts the actor may see, newest first (a supplier sees only its own vendor's)."""
     stmt = select(Alert).where(vendor_filter(actor, Alert.vendor_id))
@@ -305,7 +343,9 @@ def _sync_kind(session: Session, kind: AlertKind, prefix: str, current: dict[str
     open_keys = set(
         session.scalars(
             select(Alert.cause_key).where(
-                Alert.kind == kind, Alert.status != AlertStatus.RESOLVED, Alert.cause_key.like(f"{prefix}%")
+                Alert.kind == kind,
+                Alert.status != AlertStatus.RESOLVED,
+                Alert.cause_key.startswith(prefix, autoescape=True),
             )
         )
     )
@@ -412,7 +452,7 @@ def evaluate_alerts(session: Session, now: datetime | None = None) -> AlertRun:
 
     breaches = {
         key: {"vendor_id": vendor_id, "message": message}
-        for key, vendor_id, message in sla_breaches(session, since=today - timedelta(days=90), until=today)
+        for key, vendor_id, message in sla_breaches(session, SYSTEM, since=today - timedelta(days=90), until=today)
     }
     a, b = _sync_kind(session, AlertKind.SLA_BREACH, "sla:", breaches)
     return AlertRun(raised + a, resolved + b)

@@ -50,7 +50,7 @@ from vmi_desktop.models import (
 )
 from vmi_desktop.models.base import Quantity
 from vmi_desktop.replenishment._sql import to_decimal
-from vmi_desktop.scope import SYSTEM, Actor, pair_filter, vendor_filter
+from vmi_desktop.scope import Actor, agreement_of, may_see_vendor, pair_filter, vendor_filter, visible
 
 RATIO = Decimal("0.0001")
 
@@ -155,7 +155,7 @@ class StockAccuracy:
 # ---------------------------------------------------------------------------------------------- building blocks
 
 
-def _line_fill(session: Session, p: Period) -> Any:
+def _line_fill(session: Session, actor: Actor, p: Period) -> Any:
     """Per due line: vendor, pair, ordered, received by need-by (capped at ordered), complete flag."""
     need_by = func.coalesce(PurchaseOrderLine.need_by, PurchaseOrder.need_by)
     received_by = (
@@ -164,6 +164,7 @@ def _line_fill(session: Session, p: Period) -> Any:
             StockMovement.purchase_order_line_id == PurchaseOrderLine.id,
             StockMovement.kind == MovementKind.RECEIPT,
             day_of(session, StockMovement.occurred_at) <= need_by,
+            visible(actor, StockMovement),
         )
         .correlate(PurchaseOrderLine, PurchaseOrder)
         .scalar_subquery()
@@ -187,17 +188,19 @@ def _line_fill(session: Session, p: Period) -> Any:
             need_by <= p.until,
             PurchaseOrder.status.not_in([POStatus.DRAFT, POStatus.AWAITING_APPROVAL, POStatus.CANCELLED]),
             or_(PurchaseOrder.sent_at.is_not(None), PurchaseOrder.acknowledged_at.is_not(None)),
+            visible(actor, PurchaseOrder),
         )
         .subquery("line_fill")
     )
 
 
-def _latency_samples(session: Session, p: Period, vendor_ids: list[int] | None) -> Any:
+def _latency_samples(session: Session, actor: Actor, p: Period, vendor_ids: list[int] | None) -> Any:
     """(vendor_id, seconds): sent -> acknowledged, and below-min alert -> supplier's answering order."""
     sent = select(
         PurchaseOrder.vendor_id.label("vendor_id"),
         seconds_between(session, PurchaseOrder.sent_at, PurchaseOrder.acknowledged_at).label("secs"),
     ).where(
+        visible(actor, PurchaseOrder),
         PurchaseOrder.sent_at.is_not(None),
         PurchaseOrder.acknowledged_at.is_not(None),
         PurchaseOrder.origin != POOrigin.SUPPLIER,
@@ -213,6 +216,7 @@ def _latency_samples(session: Session, p: Period, vendor_ids: list[int] | None) 
         .join(PurchaseOrder, PurchaseOrder.id == Alert.purchase_order_id)
         .where(
             Alert.kind == AlertKind.BELOW_MIN,
+            visible(actor, Alert),
             PurchaseOrder.origin == POOrigin.SUPPLIER,
             PurchaseOrder.created_at >= p.start,
             PurchaseOrder.created_at < p.end,
@@ -225,11 +229,11 @@ def _latency_samples(session: Session, p: Period, vendor_ids: list[int] | None) 
 
 
 def response_latency(
-    session: Session, since: date, until: date | None = None, vendor_ids: list[int] | None = None
+    session: Session, actor: Actor, since: date, until: date | None = None, vendor_ids: list[int] | None = None
 ) -> dict[int, tuple[int, float | None, float | None]]:
-    """Per vendor: (samples, median hours, 90th percentile hours), percentiles computed by the database."""
+    """Per vendor ``actor`` sees: (samples, median hours, 90th percentile hours), percentiles by the database."""
     p = _period(since, until)
-    s = _latency_samples(session, p, vendor_ids)
+    s = _latency_samples(session, actor, p, vendor_ids)
     if session.get_bind().dialect.name == "postgresql":
         stmt = select(
             s.c.vendor_id,
@@ -301,7 +305,7 @@ def vendor_metrics(
             .group_by(PurchaseOrder.vendor_id)
         )
     )
-    lf = _line_fill(session, p)
+    lf = _line_fill(session, actor, p)
     fill = {
         r[0]: r[1:]
         for r in session.execute(
@@ -333,7 +337,7 @@ def vendor_metrics(
             .group_by(PurchaseOrder.vendor_id)
         )
     }
-    latency = response_latency(session, p.since, p.until, ids)
+    latency = response_latency(session, actor, p.since, p.until, ids)
     sla = {
         r[0]: r[1:]
         for r in session.execute(
@@ -391,8 +395,12 @@ def sku_metrics(
     vendor_id: int | None = None,
     limit: int | None = None,
 ) -> list[SkuMetrics]:
-    """Inventory health and fill rate per SKU x location of the primary agreements in the actor's scope."""
+    """Inventory health and fill rate per SKU x location: of the primary agreements (staff), of one vendor's
+    agreements (``vendor_id``), or of a supplier's own agreements (its max and price, never the primary
+    vendor's for a pair it shares; another vendor's figures are not its to see)."""
     p = _period(since, until)
+    if vendor_id is not None and not may_see_vendor(actor, vendor_id):
+        return []
     mv = (
         select(
             StockMovement.sku_id.label("sku_id"),
@@ -409,7 +417,7 @@ def sku_metrics(
         .group_by(StockMovement.sku_id, StockMovement.location_id)
         .subquery("mv")
     )
-    lf = _line_fill(session, p)
+    lf = _line_fill(session, actor, p)
     fill = (
         select(
             lf.c.vendor_id,
@@ -432,7 +440,8 @@ def sku_metrics(
             a.location_id,
             Location.code,
             a.max_qty,
-            Sku.unit_cost,
+            # a supplier values excess at its own price: the customer's cost may be another vendor's price
+            (a.unit_price if actor.is_supplier else Sku.unit_cost).label("unit_cost"),
             func.coalesce(StockLevel.on_hand, 0).label("on_hand"),
             mv.c.consumed,
             mv.c.stock_outs,
@@ -452,8 +461,13 @@ def sku_metrics(
         .where(a.active.is_(True), pair_filter(actor, a.sku_id, a.location_id), vendor_filter(actor, a.vendor_id))
         .order_by(Sku.part_number, Location.code)
     )
-    # One vendor: all its agreements; everyone: the primary agreement of each pair.
-    stmt = stmt.where(a.vendor_id == vendor_id if vendor_id is not None else a.is_primary.is_(True))
+    # One vendor: all its agreements; a supplier: its own; everyone else: the primary agreement of each pair.
+    if vendor_id is not None:
+        stmt = stmt.where(a.vendor_id == vendor_id)
+    elif actor.is_supplier:
+        stmt = stmt.where(agreement_of(actor, a))
+    else:
+        stmt = stmt.where(a.is_primary.is_(True))
     if limit is not None:
         stmt = stmt.limit(limit)
     out = []
@@ -500,6 +514,8 @@ def stock_accuracy(
 ) -> list[StockAccuracy]:
     """Per SKU: cycle counts within ``tolerance_abs + tolerance * system quantity`` / all counts."""
     p = _period(since, until)
+    if vendor_id is not None and not may_see_vendor(actor, vendor_id):
+        return []
     # abs() keeps the quantity type so both engines compare in the same units
     variance = type_coerce(func.abs(CycleCount.counted_qty - CycleCount.system_qty), Quantity)
     system = type_coerce(func.abs(CycleCount.system_qty), Quantity)
@@ -533,10 +549,12 @@ def stock_accuracy(
 # ---------------------------------------------------------------------------------------------- SLA
 
 
-def sla_breaches(session: Session, *, since: date, until: date | None = None) -> list[tuple[str, int, str]]:
-    """(cause_key, vendor_id, message) for every vendor measured worse than its agreed service level."""
+def sla_breaches(
+    session: Session, actor: Actor, *, since: date, until: date | None = None
+) -> list[tuple[str, int, str]]:
+    """(cause_key, vendor_id, message) for every vendor ``actor`` sees measured worse than its agreed service level."""
     out = []
-    for m in vendor_metrics(session, SYSTEM, since=since, until=until):
+    for m in vendor_metrics(session, actor, since=since, until=until):
         if m.sla_fill_rate is not None and m.fill_rate_units is not None and m.fill_rate_units < m.sla_fill_rate:
             out.append(
                 (

@@ -12,13 +12,14 @@ The status machine and every status set come from ``vmi_desktop.order_status``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from vmi_desktop import audit, ledger, order_status
@@ -59,11 +60,15 @@ def reserve_numbers(session: Session, name: str, count: int) -> int:
 
     One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: the row lock it takes
     makes concurrent callers on PostgreSQL wait for each other, so no number is
-    handed out twice; SQLite serialises writers anyway.
+    handed out twice; SQLite serialises writers anyway. On PostgreSQL it runs inside
+    ``vmi_reserve_numbers`` (migration 0005), since a supplier's login may take order
+    numbers but not read or set the counters.
     """
     if count < 1:
         raise ValueError("count must be at least 1")
-    mod: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.scalar(text("SELECT vmi_reserve_numbers(:name, :count)"), {"name": name, "count": count}))
+    mod: Any = sqlite
     stmt = mod.insert(Counter).values(name=name, value=count)
     stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + count})
     return int(session.execute(stmt.returning(Counter.value)).scalar_one())
@@ -505,12 +510,24 @@ def record_shipment(
 
 
 def receive(
-    session: Session, actor: Actor, po_id: int, quantities: dict[int, Decimal], *, received_at: datetime | None = None
+    session: Session,
+    actor: Actor,
+    po_id: int,
+    quantities: dict[int, Decimal],
+    *,
+    received_at: datetime | None = None,
+    over_reason: str = "",
+    close_short: Collection[int] = (),
 ) -> Receipt:
     """Goods in against an order: each line posts a ledger receipt and closes when complete.
 
-    Everything is checked before anything is written: an unknown line number, a
-    closed line or more than is still open refuses the whole receipt.
+    More than a line still expects is refused unless ``over_reason`` says why it is accepted (the
+    line then closes, and the reason is on the ledger row, the history and the audit entry). A line
+    in ``close_short`` closes even though less came (the rest will not come: it leaves the position),
+    with or without a quantity in this receipt; the others stay open for the rest.
+
+    Everything is checked before anything is written: an unknown line number, a closed line, an
+    over-delivery without a reason or a bad quantity refuses the whole receipt.
     """
     require(actor, Action.RECEIVE_ORDER)
     po = get_order(session, actor, po_id, for_update=True)
@@ -521,8 +538,12 @@ def receive(
         )
     if not quantities:
         raise ValidationError("a receipt needs at least one line")
+    why = over_reason.strip()
+    if len(why) > 300:
+        raise ValidationError("the over-delivery reason is longer than 300 characters")
     by_no = _lines_by_no(po)
     parsed: dict[int, Decimal] = {}
+    over: dict[int, Decimal] = {}
     for no, quantity in sorted(quantities.items()):
         line = by_no.get(no)
         if line is None:
@@ -532,14 +553,24 @@ def receive(
         )
         if line.status != POLineStatus.OPEN:
             raise ValidationError(f"line {no} of {po.po_number} is {line.status.value}; nothing was received")
-        limit = line.quantity_acknowledged if line.quantity_acknowledged is not None else line.quantity_ordered
+        limit = _expected(line)
         still_open = limit - line.quantity_received
         if q > still_open:
-            raise ValidationError(
-                f"line {no} of {po.po_number}: receiving {fmt(q)} is more than the {fmt(still_open)} still open "
-                f"({fmt(limit)} expected, {fmt(line.quantity_received)} received); nothing was received"
-            )
+            if not why:
+                raise ValidationError(
+                    f"line {no} of {po.po_number}: receiving {fmt(q)} is more than the {fmt(still_open)} still open "
+                    f"({fmt(limit)} expected, {fmt(line.quantity_received)} received); give a reason to accept "
+                    "the over-delivery; nothing was received"
+                )
+            over[no] = q - max(still_open, Decimal(0))
         parsed[no] = q
+    closing = sorted(set(close_short))
+    for no in closing:
+        line = by_no.get(no)
+        if line is None:
+            raise ValidationError(f"order {po.po_number} has no line {no} to close; nothing was received")
+        if line.status != POLineStatus.OPEN:
+            raise ValidationError(f"line {no} of {po.po_number} is {line.status.value} already; nothing was received")
     when = received_at or utcnow()
     receipt = Receipt(
         receipt_number=next_number(session, RECEIPT_COUNTER, RECEIPT_PREFIX),
@@ -553,9 +584,8 @@ def receive(
     assert location is not None
     for no, q in parsed.items():
         line = by_no[no]
-        limit = line.quantity_acknowledged if line.quantity_acknowledged is not None else line.quantity_ordered
         line.quantity_received += q
-        if line.quantity_received >= limit:
+        if line.quantity_received >= _expected(line):
             line.status = POLineStatus.CLOSED
         session.flush()
         ledger.post_receipt(
@@ -566,13 +596,24 @@ def receive(
             q,
             occurred_at=when,
             reference=f"{po.po_number}/{no}",
+            note=f"over-delivery of {fmt(over[no])}: {why}" if no in over else "",
             po_line_id=line.id,
             receipt_id=receipt.id,
         )
+    short: dict[int, str] = {}
+    for no in closing:
+        line = by_no[no]
+        if line.status == POLineStatus.OPEN:
+            short[no] = f"{fmt(line.quantity_received)} of {fmt(_expected(line))}"
+            line.status = POLineStatus.CLOSED if line.quantity_received > 0 else POLineStatus.CANCELLED
+    session.flush()
+    notes = [f"receipt {receipt.receipt_number}"]
+    notes += [f"line {no} over-delivered by {fmt(q)} ({why})" for no, q in over.items()]
+    notes += [f"line {no} closed short ({text})" for no, text in short.items()]
     complete = all(ln.status != POLineStatus.OPEN for ln in po.lines)
     target = S.RECEIVED if complete else S.PARTLY_RECEIVED
     if target != po.status:
-        transition(session, actor, po, target, note=f"receipt {receipt.receipt_number}")
+        transition(session, actor, po, target, note="; ".join(notes))
     audit.record(
         session,
         actor,
@@ -581,8 +622,15 @@ def receive(
         po.po_number,
         receipt=receipt.receipt_number,
         lines={str(k): str(v) for k, v in parsed.items()},
+        **({"over_delivered": {str(k): str(v) for k, v in over.items()}, "over_reason": why} if over else {}),
+        **({"closed_short": {str(k): v for k, v in short.items()}} if short else {}),
     )
     return receipt
+
+
+def _expected(line: PurchaseOrderLine) -> Decimal:
+    """What a line expects in all: the acknowledged quantity when the supplier answered, else the ordered one."""
+    return line.quantity_acknowledged if line.quantity_acknowledged is not None else line.quantity_ordered
 
 
 # ---------------------------------------------------------------------------------------------- position
@@ -594,6 +642,24 @@ def open_quantity_by_pair(
     """Open order quantity per (sku_id, location_id), drafts and proposals included."""
     oo = on_order_subquery(sku_ids, location_ids)
     return {(r.sku_id, r.location_id): to_decimal(r.on_order) for r in session.execute(select(oo))}
+
+
+def open_quantity_for_check(
+    session: Session, sku_ids: list[int], location_ids: list[int]
+) -> dict[tuple[int, int], Decimal]:
+    """Every vendor's open order quantity per pair, as a position check needs it, whoever's login asks.
+
+    On PostgreSQL a supplier's login cannot read another vendor's orders, yet its own order is held
+    above max by the same position as over sync: ``vmi_open_on_order`` (migration 0005) sums all
+    open orders, for the caller's own pairs only. Elsewhere it is ``open_quantity_by_pair``.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return open_quantity_by_pair(session, sku_ids, location_ids)
+    rows = session.execute(
+        text("SELECT sku_id, location_id, on_order FROM vmi_open_on_order(:skus, :locations)"),
+        {"skus": list(sku_ids), "locations": list(location_ids)},
+    )
+    return {(r.sku_id, r.location_id): to_decimal(r.on_order) for r in rows}
 
 
 def inventory_position(session: Session, sku_id: int, location_id: int) -> Decimal:

@@ -12,7 +12,8 @@ Quantity = max - position, rounded up to the pack size, at least the MOQ (itself
 up to whole packs). What one run raises is grouped: one order per vendor x location x mode,
 one line per SKU. Because the position counts open orders, a second run raises nothing
 twice; on PostgreSQL an advisory lock stops two workstations evaluating the same pairs at
-once, and SQLite has a single writer.
+once, and SQLite has a single writer. A pair the parts manager snoozed on the worklist
+(``replenishment.snoozes``) is skipped until its date.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from vmi_desktop.db.sqlfuncs import flag
 from vmi_desktop.models import (
     AlertKind,
     AuditEntry,
@@ -49,6 +51,7 @@ from vmi_desktop.quantities import fmt, round_up_to_pack
 from vmi_desktop.replenishment import alerts
 from vmi_desktop.replenishment._sql import bulk_insert, lock_proposals, lock_reorder, on_order_subquery, to_decimal
 from vmi_desktop.replenishment.orders import PO_COUNTER, PO_PREFIX, format_number, reserve_numbers
+from vmi_desktop.replenishment.snoozes import snoozed
 from vmi_desktop.scope import SYSTEM, Action, Actor, require
 
 log = logging.getLogger(__name__)
@@ -101,11 +104,16 @@ def order_quantity(position: Decimal, max_qty: Decimal, pack_size: Decimal, moq:
     return qty
 
 
-def below_min_statement(pairs: list[tuple[int, int]] | None = None) -> Any:
-    """The set-based query: every active primary agreement whose position is at or below min.
+def below_min_statement(
+    pairs: list[tuple[int, int]] | None = None, *, today: date | None = None, only_below_min: bool = True
+) -> Any:
+    """The set-based query: every active primary agreement whose position is at or below min and
+    that is not snoozed on ``today`` (UTC, default now).
 
     Also the benchmark's floor. Returns agreement, pair, on hand, on order and the thresholds.
+    ``only_below_min=False`` returns the same for every pair of ``pairs`` (an order by hand).
     """
+    today = today or utcnow().date()
     sku_ids = sorted({s for s, _ in pairs}) if pairs else None
     loc_ids = sorted({loc for _, loc in pairs}) if pairs else None
     oo = on_order_subquery(sku_ids, loc_ids)
@@ -141,14 +149,18 @@ def below_min_statement(pairs: list[tuple[int, int]] | None = None) -> Any:
         )
         .outerjoin(oo, and_(oo.c.sku_id == SupplyAgreement.sku_id, oo.c.location_id == SupplyAgreement.location_id))
         .where(
-            SupplyAgreement.active.is_(True),
-            SupplyAgreement.is_primary.is_(True),
-            Sku.active.is_(True),
-            Location.active.is_(True),
-            on_hand + on_order <= SupplyAgreement.min_qty,
+            # bare terms, so SQLite uses the partial index "WHERE is_primary AND active"
+            flag(SupplyAgreement.is_primary),
+            flag(SupplyAgreement.active),
+            flag(Sku.active),
+            flag(Location.active),
         )
-        .order_by(SupplyAgreement.vendor_id, SupplyAgreement.location_id, SupplyAgreement.sku_id)
     )
+    if only_below_min:
+        stmt = stmt.where(
+            on_hand + on_order <= SupplyAgreement.min_qty,
+            ~snoozed(SupplyAgreement.sku_id, SupplyAgreement.location_id, today),
+        )
     if pairs is not None:
         stmt = stmt.where(tuple_(SupplyAgreement.sku_id, SupplyAgreement.location_id).in_(sorted(set(pairs))))
     return stmt
@@ -166,9 +178,17 @@ def tune_full_scan(session: Session) -> None:
 
 
 def evaluate(
-    session: Session, actor: Actor = SYSTEM, *, pairs: list[tuple[int, int]] | None = None, dry_run: bool = False
+    session: Session,
+    actor: Actor = SYSTEM,
+    *,
+    pairs: list[tuple[int, int]] | None = None,
+    dry_run: bool = False,
+    today: date | None = None,
 ) -> ReorderResult:
-    """Find every pair at or below min (or only ``pairs``) and raise what its agreement's mode says."""
+    """Find every pair at or below min (or only ``pairs``) and raise what its agreement's mode says.
+
+    Pairs snoozed on ``today`` (UTC, default now) are skipped.
+    """
     require(actor, Action.RUN_REORDER)
     result = ReorderResult(dry_run=dry_run)
     if pairs is not None and not pairs:
@@ -177,7 +197,11 @@ def evaluate(
         lock_reorder(session, pairs)
     if pairs is None and session.get_bind().dialect.name == "postgresql":
         tune_full_scan(session)
-    rows = session.execute(below_min_statement(pairs)).all()
+    # sorted here, not in SQL: an ORDER BY made SQLite walk another index with a random lookup per row
+    rows = sorted(
+        session.execute(below_min_statement(pairs, today=today)).all(),
+        key=lambda r: (r.vendor_id, r.location_id, r.sku_id),
+    )
     extras: dict[int, Any] = {}
     for r in rows:
         on_hand, on_order = to_decimal(r.on_hand), to_decimal(r.on_order)
@@ -206,7 +230,7 @@ def evaluate(
     if dry_run or not result.needs:
         return result
     _raise_alerts(session, result)
-    _raise_orders(session, actor, result, extras)
+    raise_orders(session, actor, result, extras)
     log.info("reorder: %d needs, %d orders, %d alerts", len(result.needs), len(result.orders), result.alerts_raised)
     return result
 
@@ -229,18 +253,53 @@ def _raise_alerts(session: Session, result: ReorderResult) -> None:
         result.alerts_raised = alerts.raise_many(session, rows)
 
 
-def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras: dict[int, Any]) -> None:
+@dataclass(frozen=True)
+class RaisePlan:
+    """How needs become orders: the reorder run's way (by mode) or the parts manager's "order now"."""
+
+    #: Every need becomes a sent order raised by a person (any mode, supplier-managed included),
+    #: instead of what its agreement's mode says.
+    ordered_by_hand: bool = False
+    note: str = "raised by reorder"
+    origin: str = "reorder"  # the audit entry's origin
+
+
+#: What the reorder run raises.
+REORDER_PLAN = RaisePlan()
+#: The parts manager ordered the needs now (the worklist): sent, one order per vendor x location.
+ORDER_NOW_PLAN = RaisePlan(ordered_by_hand=True, note="ordered from the worklist", origin="worklist")
+
+
+def group_needs(
+    needs: list[ReorderNeed], plan: RaisePlan = REORDER_PLAN
+) -> dict[tuple[int, int, ReplenishmentMode], list[ReorderNeed]]:
+    """What one run raises, grouped: one order per vendor x location (x mode for the reorder run), a line
+    per SKU. Supplier-managed needs raise no order in the reorder run (the supplier orders)."""
     groups: dict[tuple[int, int, ReplenishmentMode], list[ReorderNeed]] = defaultdict(list)
-    for n in result.needs:
-        if n.mode != ReplenishmentMode.SUPPLIER_MANAGED:
+    for n in needs:
+        if plan.ordered_by_hand:
+            groups[(n.vendor_id, n.location_id, ReplenishmentMode.AUTO_PO)].append(n)
+        elif n.mode != ReplenishmentMode.SUPPLIER_MANAGED:
             groups[(n.vendor_id, n.location_id, n.mode)].append(n)
+    return groups
+
+
+def raise_orders(
+    session: Session, actor: Actor, result: ReorderResult, extras: dict[int, Any], plan: RaisePlan = REORDER_PLAN
+) -> None:
+    """Raise the orders of ``result.needs`` (grouped by ``group_needs``) in a few bulk statements.
+
+    ``extras`` holds, per agreement id, the row ``below_min_statement`` selects for it (prices,
+    supplier part number, unit, lead time, currency, criticality).
+    """
+    groups = group_needs(result.needs, plan)
     if not groups:
         return
     now = utcnow()
     today = now.date()
     # Proposals join an open proposal for the same vendor x location instead of starting another one.
     existing: dict[tuple[int, int], tuple[int, str, int]] = {}
-    proposal_keys = [(v, loc) for v, loc, m in groups if m == ReplenishmentMode.PROPOSAL]
+    proposal_keys = [(v, loc) for v, loc, m in groups if m == ReplenishmentMode.PROPOSAL and not plan.ordered_by_hand]
     if proposal_keys:
         # Two postings at once may both extend the same proposal: serialise per vendor x location so
         # line numbers never collide and one proposal stays one proposal.
@@ -272,6 +331,9 @@ def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras:
         for i, (vendor_id, location_id, mode) in enumerate(new_keys):
             needs = groups[(vendor_id, location_id, mode)]
             status = POStatus.SENT if mode == ReplenishmentMode.AUTO_PO else POStatus.AWAITING_APPROVAL
+            origin = POOrigin.AUTO if mode == ReplenishmentMode.AUTO_PO else POOrigin.PROPOSAL
+            if plan.ordered_by_hand:
+                origin = POOrigin.MANUAL
             need_by = min(today + timedelta(days=extras[n.agreement_id].lead_time_days) for n in needs)
             po_rows.append(
                 {
@@ -279,13 +341,13 @@ def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras:
                     "vendor_id": vendor_id,
                     "location_id": location_id,
                     "status": status,
-                    "origin": POOrigin.AUTO if mode == ReplenishmentMode.AUTO_PO else POOrigin.PROPOSAL,
+                    "origin": origin,
                     "currency": extras[needs[0].agreement_id].currency,
                     "created_at": now,
                     "created_by": actor.name,
                     "sent_at": now if status == POStatus.SENT else None,
                     "need_by": need_by,
-                    "note": "raised by reorder",
+                    "note": plan.note,
                     "version": 1,
                     "updated_at": now,
                     "updated_by": actor.name,
@@ -335,8 +397,8 @@ def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras:
                 "entity_id": po_number,
                 "detail": json.dumps(
                     {
-                        "origin": "reorder",
-                        "mode": key[2].value,
+                        "origin": plan.origin,
+                        "mode": key[2].value if not plan.ordered_by_hand else "ordered",
                         "lines": len(needs),
                         "skus": [n.part_number for n in needs[:50]],
                     },
@@ -357,7 +419,7 @@ def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras:
                     "to_status": r["status"],
                     "changed_at": now,
                     "changed_by": actor.name,
-                    "note": "raised by reorder",
+                    "note": plan.note,
                 }
                 for r in po_rows
             ],
@@ -375,9 +437,14 @@ def _raise_orders(session: Session, actor: Actor, result: ReorderResult, extras:
 
 
 __all__ = [
+    "ORDER_NOW_PLAN",
+    "REORDER_PLAN",
+    "RaisePlan",
     "ReorderNeed",
     "ReorderResult",
     "below_min_statement",
     "evaluate",
+    "group_needs",
     "order_quantity",
+    "raise_orders",
 ]

@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from vmi_desktop import audit, ledger
 from vmi_desktop.errors import PermissionDenied, ValidationError
@@ -39,7 +39,7 @@ from vmi_desktop.models import (
 from vmi_desktop.quantities import fmt, parse_quantity, round_up_to_pack
 from vmi_desktop.replenishment import alerts
 from vmi_desktop.replenishment._sql import lock_reorder
-from vmi_desktop.replenishment.orders import NewLine, create_order, open_quantity_by_pair
+from vmi_desktop.replenishment.orders import NewLine, create_order, open_quantity_for_check
 from vmi_desktop.scope import Action, Actor, require
 from vmi_desktop.units import is_whole
 
@@ -108,7 +108,10 @@ def accept_supplier_order(
     require(vendor_actor, Action.SUPPLIER_ORDER)
     if not vendor_actor.is_supplier or vendor_actor.vendor_id is None:
         raise PermissionDenied("only a supplier raises supplier orders")
-    vendor = session.get(Vendor, vendor_actor.vendor_id)
+    # only the columns a supplier's own login may read (not how the customer reaches the vendor)
+    vendor = session.scalar(
+        select(Vendor).options(load_only(Vendor.id, Vendor.code)).where(Vendor.id == vendor_actor.vendor_id)
+    )
     if vendor is None:
         raise PermissionDenied(f"{vendor_actor.name} is not bound to a known vendor")
     supplier_order_id = supplier_order_id.strip()
@@ -167,7 +170,7 @@ def accept_supplier_order(
 
     pairs = [(sku_id, location.id) for sku_id in quantities]
     lock_reorder(session, pairs)  # no reorder run or other supplier order moves these positions meanwhile
-    on_order = open_quantity_by_pair(session, list(quantities), [location.id])
+    on_order = open_quantity_for_check(session, list(quantities), [location.id])
     over: list[str] = []
     for sku_id, q in quantities.items():
         agreement = agreements[sku_id]

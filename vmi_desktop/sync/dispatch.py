@@ -10,14 +10,13 @@ applied; ``inbox`` then keeps it as rejected with the reason.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vmi_desktop.db import UnitOfWork
@@ -25,15 +24,11 @@ from vmi_desktop.errors import PermissionDenied, ValidationError, VmiError
 from vmi_desktop.models import (
     AlertKind,
     AlertSeverity,
-    AuditEntry,
     Location,
-    ProposalStatus,
     PurchaseOrder,
     PurchaseOrderLine,
     Sku,
     SupplyAgreement,
-    ThresholdProposal,
-    utcnow,
 )
 from vmi_desktop.quantities import fmt, parse_quantity
 from vmi_desktop.scope import Actor
@@ -239,54 +234,24 @@ def prepare_threshold_proposal(
 
 
 def write_threshold_proposals(session: Session, actor: Actor, rows: list[dict[str, Any]]) -> None:
-    """Insert prepared proposals and their audit entries with two executemany statements."""
-    if not rows:
-        return
-    now = utcnow()
-    ids = session.scalars(
-        insert(ThresholdProposal).returning(ThresholdProposal.id, sort_by_parameter_order=True),
-        [
-            {
-                "agreement_id": r["agreement_id"],
-                "proposed_min": r["proposed_min"],
-                "proposed_max": r["proposed_max"],
-                "reason": r["reason"],
-                "status": ProposalStatus.PENDING,
-                "created_at": now,
-            }
-            for r in rows
-        ],
-    ).all()
-    session.execute(
-        insert(AuditEntry),
-        [
-            {
-                "occurred_at": now,
-                "actor": actor.name,
-                "action": "thresholds.propose",
-                "entity": "threshold_proposal",
-                "entity_id": str(pid),
-                "detail": json.dumps(
-                    {
-                        "location": r["location"],
-                        "max": str(r["proposed_max"]),
-                        "min": str(r["proposed_min"]),
-                        "sku": r["sku"],
-                    },
-                    sort_keys=True,
-                ),
-            }
-            for pid, r in zip(ids, rows, strict=True)
-        ],
+    """Record prepared proposals through the supplier's own command (``commands.thresholds``): one path."""
+    from vmi_desktop.commands.thresholds import ProposedThresholds, record_proposals
+
+    record_proposals(
+        session,
+        actor,
+        [ProposedThresholds(r["agreement_id"], r["proposed_min"], r["proposed_max"], r["reason"]) for r in rows],
     )
 
 
 def thresholds_proposed(uow: UnitOfWork, actor: Actor, data: ThresholdsProposed) -> str:
     """One proposal on its own (the inbox batches them; this is the single-event path)."""
     agreements = threshold_agreements(uow.session, actor.vendor_id or 0, [data])
+    from vmi_desktop.commands.thresholds import ProposedThresholds, propose_thresholds
+
     row = prepare_threshold_proposal(actor, data, agreements)
-    write_threshold_proposals(uow.session, actor, [row])
-    uow.changes.agreements.add(row["agreement_id"])
+    proposal = ProposedThresholds(row["agreement_id"], row["proposed_min"], row["proposed_max"], row["reason"])
+    propose_thresholds(uow, actor, [proposal])
     return f"proposal for {row['sku']} at {row['location']}"
 
 

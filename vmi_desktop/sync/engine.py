@@ -17,15 +17,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
 
 from vmi_desktop.db import Database, DatabaseError, describe_db_error
 from vmi_desktop.db.errors import is_database_error
 from vmi_desktop.errors import VmiError
+from vmi_desktop.exchange.connector import FILE_KINDS, FolderConnector
 from vmi_desktop.models import AlertKind, ConnectionKind, OutboxMessage, OutboxStatus, Vendor, utcnow
 from vmi_desktop.sync import outbox
 from vmi_desktop.sync.auth import VendorCredentials, scrub
@@ -72,6 +74,9 @@ class SyncReport:
     more_events: bool = False
     #: The run failed because of the database itself (unreachable, locked, full), not the supplier.
     database_error: bool = False
+    #: file exchange: inbound files read, and those moved to rejected/
+    files_received: int = 0
+    files_rejected: int = 0
 
     @property
     def ok(self) -> bool:
@@ -89,6 +94,8 @@ class _Vendor:
     client_id: str
     cert_path: str
     connected: bool
+    kind: str = ConnectionKind.REST.value
+    active: bool = True
 
 
 class SyncEngine:
@@ -101,7 +108,9 @@ class SyncEngine:
     ``wait_for_retries_s`` lets one run wait (cancellably) for a retry that is due within that
     many seconds instead of leaving it to the next run; the UI keeps it at 0. ``clock`` is the
     engine's "now" (aware UTC) for what it persists and compares: retry times, the report
-    schedule, the vendor's status (tests hand in one they move).
+    schedule, the vendor's status (tests hand in one they move). ``data_dir`` is what a relative
+    exchange folder resolves against (default: the app's data folder); an inbound file is read once
+    it has been left alone for ``file_settle_s`` seconds.
     """
 
     def __init__(
@@ -119,8 +128,12 @@ class SyncEngine:
         wait_for_retries_s: float = 0.0,
         ca_bundle: str = "",
         clock: Callable[[], datetime] = utcnow,
+        data_dir: Path | None = None,
+        file_settle_s: float = 2.0,
     ) -> None:
         self.db = db
+        self.data_dir = data_dir
+        self.file_settle_s = file_settle_s
         self.clock = clock
         self.backoff = backoff or outbox.Backoff()
         self.full_report_every = full_report_every
@@ -150,6 +163,8 @@ class SyncEngine:
                 v.client_id,
                 v.client_cert_path,
                 v.active and v.connection_kind == ConnectionKind.REST,
+                ConnectionKind(v.connection_kind).value,
+                v.active,
             )
 
     def client_for(self, vendor_id: int, credentials: VendorCredentials) -> VmiConnectClient:
@@ -227,14 +242,19 @@ class SyncEngine:
         latencies: list[float] = []
         try:
             vendor = self._vendor(vendor_id)
-            if not vendor.connected:
-                raise VmiError(f"vendor {vendor.code} is not connected by REST (or is deactivated)")
-            step(0.0, f"{vendor.code}: preparing reports")
-            self.schedule_reports(vendor_id)
-            with self.client_for(vendor_id, credentials) as client:
-                self._send(client, vendor_id, report, cancel, step, latencies)
-                if not cancel.is_set():
-                    self._pull(client, vendor_id, report, cancel, step, latencies)
+            if not vendor.active:
+                raise VmiError(f"vendor {vendor.code} is deactivated")
+            if vendor.kind in FILE_KINDS:  # the connector for its kind: files through its exchange folder
+                FolderConnector(self, vendor_id).run(report, cancel, step)
+            elif vendor.kind == ConnectionKind.MANUAL.value:
+                step(1.0, f"{vendor.code} is reached by hand: nothing is sent; record what happens in the app")
+            else:
+                step(0.0, f"{vendor.code}: preparing reports")
+                self.schedule_reports(vendor_id)
+                with self.client_for(vendor_id, credentials) as client:
+                    self._send(client, vendor_id, report, cancel, step, latencies)
+                    if not cancel.is_set():
+                        self._pull(client, vendor_id, report, cancel, step, latencies)
         except DatabaseError as exc:
             report.error, report.database_error = scrub(str(exc), secrets), True
         except (VmiError, OSError) as exc:
@@ -467,12 +487,18 @@ def load_credentials(vendor_code: str, vendor_id: int) -> VendorCredentials:
 
 
 def due_vendors(db: Database) -> list[int]:
-    """Active REST vendors with a supplier URL, in code order."""
+    """Active vendors to sync, in code order: REST ones with a supplier URL, file ones with an exchange folder."""
     with db.transaction() as session:
         return list(
             session.scalars(
                 select(Vendor.id)
-                .where(Vendor.active.is_(True), Vendor.connection_kind == ConnectionKind.REST, Vendor.base_url != "")
+                .where(
+                    Vendor.active.is_(True),
+                    or_(
+                        and_(Vendor.connection_kind == ConnectionKind.REST, Vendor.base_url != ""),
+                        and_(Vendor.connection_kind.in_(FILE_KINDS), Vendor.exchange_folder != ""),
+                    ),
+                )
                 .order_by(Vendor.code)
             )
         )

@@ -29,7 +29,7 @@ from vmi_desktop.db.errors import DbProblem, describe_db_error, is_database_erro
 from vmi_desktop.errors import NotFoundError, VmiError
 from vmi_desktop.models import AlertKind, AlertSeverity, InboxEvent, InboxStatus, Vendor, utcnow
 from vmi_desktop.replenishment import alerts
-from vmi_desktop.scope import Action, Actor, require, vendor_actor
+from vmi_desktop.scope import Action, Actor, require, vendor_actor, visible
 from vmi_desktop.sync.auth import scrub
 from vmi_desktop.sync.dispatch import (
     EventRejected,
@@ -320,12 +320,14 @@ class RejectedEvent:
     payload: str
 
 
-def list_rejected(session: Session, vendor_id: int | None = None, limit: int = 200) -> list[RejectedEvent]:
-    """Rejected events, newest first."""
+def list_rejected(
+    session: Session, actor: Actor, vendor_id: int | None = None, limit: int = 200
+) -> list[RejectedEvent]:
+    """Rejected events ``actor`` may see (a supplier: its own vendor's), newest first."""
     stmt = (
         select(InboxEvent, Vendor.code)
         .join(Vendor, Vendor.id == InboxEvent.vendor_id)
-        .where(InboxEvent.status == InboxStatus.REJECTED)
+        .where(InboxEvent.status == InboxStatus.REJECTED, visible(actor, InboxEvent))
     )
     if vendor_id is not None:
         stmt = stmt.where(InboxEvent.vendor_id == vendor_id)

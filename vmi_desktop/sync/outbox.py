@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, wait_random_exponential
 
 from vmi_desktop import audit, wire
 from vmi_desktop.errors import NotFoundError, ValidationError
 from vmi_desktop.models import (
+    Alert,
     AlertKind,
+    AlertStatus,
     ConnectionKind,
     OutboxMessage,
     OutboxStatus,
@@ -67,8 +69,16 @@ class Backoff:
         return jitter
 
 
-def _syncs(vendor: Vendor | None) -> bool:
-    return vendor is not None and vendor.active and vendor.connection_kind == ConnectionKind.REST
+#: Vendors reached by files get the same outbox; receipts (861 / RECADV) are not in the file guide.
+_FILE_KINDS = (ConnectionKind.X12, ConnectionKind.EDIFACT, ConnectionKind.CSV)
+
+
+def _syncs(vendor: Vendor | None, kind: str = "") -> bool:
+    if vendor is None or not vendor.active:
+        return False
+    if vendor.connection_kind == ConnectionKind.REST:
+        return True
+    return vendor.connection_kind in _FILE_KINDS and kind != RECEIPT
 
 
 def _rows(vendor_id: int, kind: str, path: str, bodies: Any) -> Any:
@@ -160,7 +170,7 @@ def enqueue_cancel(session: Session, po: PurchaseOrder, reason: str) -> int:
 def enqueue_receipt(session: Session, receipt: Receipt) -> int:
     """Queue a goods receipt for the order's vendor."""
     po = session.get(PurchaseOrder, receipt.purchase_order_id)
-    if po is None or not _syncs(session.get(Vendor, po.vendor_id)):
+    if po is None or not _syncs(session.get(Vendor, po.vendor_id), RECEIPT):
         return 0
     return _insert(session, _rows(po.vendor_id, RECEIPT, _PATHS[RECEIPT], payloads.receipt_bodies(session, receipt)))
 
@@ -423,6 +433,51 @@ def retry_message(session: Session, actor: Actor, message_id: int) -> OutboxMess
     _resolve_alert(session, msg, actor)
     audit.record(session, actor, "sync.retry", "outbox_message", msg.id, kind=msg.kind, message_id=msg.message_id)
     return msg
+
+
+def failed_count(session: Session, vendor_id: int) -> int:
+    """How many of a vendor's messages failed (and wait for a person)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.FAILED)
+        )
+        or 0
+    )
+
+
+def retry_failed(session: Session, actor: Actor, vendor_id: int) -> int:
+    """Queue every failed message of a vendor again (after its token was fixed, say); returns how many.
+
+    Set-based; each message's ``sync_failed`` alert is resolved, and one audit entry names them.
+    """
+    require(actor, Action.RUN_SYNC)
+    ids = list(
+        session.scalars(
+            select(OutboxMessage.id).where(
+                OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.FAILED
+            )
+        )
+    )
+    if not ids:
+        return 0
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    keys = [f"sync_failed:outbox:{i}" for i in ids]
+    for start in range(0, len(keys), 500):
+        session.execute(
+            update(Alert)
+            .where(Alert.cause_key.in_(keys[start : start + 500]), Alert.status != AlertStatus.RESOLVED)
+            .values(status=AlertStatus.RESOLVED, resolved_at=utcnow(), resolved_by=actor.name)
+            .execution_options(synchronize_session=False)
+        )
+    audit.record(session, actor, "sync.retry_all", "vendor", vendor_id, messages=len(ids))
+    return len(ids)
 
 
 def discard_message(session: Session, actor: Actor, message_id: int) -> OutboxMessage:

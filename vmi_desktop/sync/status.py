@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from vmi_desktop.db import Database
 from vmi_desktop.models import ConnectionKind, InboxEvent, OutboxMessage, StockMovement, Vendor
 from vmi_desktop.models.enums import InboxStatus, OutboxStatus
 from vmi_desktop.models.sync import SyncState
+from vmi_desktop.scope import Actor, visible
 
 
 @dataclass
@@ -24,6 +25,7 @@ class VendorSyncStatus:
     base_url: str
     active: bool
     interval_s: int
+    exchange_folder: str = ""
     last_success_at: datetime | None = None
     last_error: str = ""
     last_error_at: datetime | None = None
@@ -40,8 +42,12 @@ class VendorSyncStatus:
 
     @property
     def syncable(self) -> bool:
-        """Only active REST vendors with a base URL are synced over VMI Connect."""
-        return self.active and self.connection_kind == ConnectionKind.REST.value and bool(self.base_url)
+        """Active REST vendors with a base URL, and active file vendors (X12, EDIFACT, CSV) with a folder."""
+        if not self.active:
+            return False
+        if self.connection_kind == ConnectionKind.REST.value:
+            return bool(self.base_url)
+        return self.connection_kind in ("x12", "edifact", "csv") and bool(self.exchange_folder)
 
     @property
     def state_text(self) -> str:
@@ -55,20 +61,23 @@ class VendorSyncStatus:
         return "idle"
 
 
-def load_vendor_states(db: Database) -> dict[int, VendorSyncStatus]:
-    """Every vendor with its persisted sync health and outbox/inbox counts (three set-based queries)."""
+def load_vendor_states(db: Database, actor: Actor) -> dict[int, VendorSyncStatus]:
+    """Every vendor ``actor`` may see with its persisted sync health and outbox/inbox counts (set-based)."""
     with db.sessions() as session:
         rows = session.execute(
-            select(Vendor, SyncState).outerjoin(SyncState, SyncState.vendor_id == Vendor.id).order_by(Vendor.code)
+            select(Vendor, SyncState)
+            .outerjoin(SyncState, and_(SyncState.vendor_id == Vendor.id, visible(actor, SyncState)))
+            .where(visible(actor, Vendor))
+            .order_by(Vendor.code)
         ).all()
         outbox = session.execute(
             select(OutboxMessage.vendor_id, OutboxMessage.status, func.count())
-            .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
+            .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]), visible(actor, OutboxMessage))
             .group_by(OutboxMessage.vendor_id, OutboxMessage.status)
         ).all()
         rejected = session.execute(
             select(InboxEvent.vendor_id, func.count())
-            .where(InboxEvent.status == InboxStatus.REJECTED)
+            .where(InboxEvent.status == InboxStatus.REJECTED, visible(actor, InboxEvent))
             .group_by(InboxEvent.vendor_id)
         ).all()
         states: dict[int, VendorSyncStatus] = {}
@@ -79,6 +88,7 @@ def load_vendor_states(db: Database) -> dict[int, VendorSyncStatus]:
                 name=vendor.name,
                 connection_kind=ConnectionKind(vendor.connection_kind).value,
                 base_url=vendor.base_url,
+                exchange_folder=vendor.exchange_folder,
                 active=vendor.active,
                 interval_s=vendor.sync_interval_s or 300,
                 last_success_at=state.last_success_at if state else None,
@@ -101,7 +111,7 @@ def load_vendor_states(db: Database) -> dict[int, VendorSyncStatus]:
 # ------------------------------------------------------------------------------------------ jobs
 
 
-def newest_movement_id(db: Database) -> int | None:
-    """The highest stock movement id: a cheap way to notice stock changes made by another process."""
+def newest_movement_id(db: Database, actor: Actor) -> int | None:
+    """The highest stock movement id ``actor`` sees: a cheap way to notice stock changes made elsewhere."""
     with db.sessions() as session:
-        return session.execute(select(func.max(StockMovement.id))).scalar()
+        return session.execute(select(func.max(StockMovement.id)).where(visible(actor, StockMovement))).scalar()

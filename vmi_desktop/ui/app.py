@@ -1,25 +1,78 @@
-"""Start the desktop app: open (and migrate) the database, identify the user, show the main window."""
+"""Start the desktop app: open (and migrate) the database, identify the user, show the main window.
+
+A first start with no database runs the first-run wizard before anything else
+(:mod:`vmi_desktop.ui.first_run`). Unexpected errors write crash reports
+(:mod:`vmi_desktop.ui.crash`). Without a usable keyring the Sync page starts
+without its schedule and the user is told once why and what to do.
+
+``VMI_SMOKE_QUIT_MS=N`` (diagnostics, used by the bundle's smoke test and the
+start-up benchmark): print ``vmi-desktop: ... shown`` on stderr after the
+first event-loop turn with the window (or the wizard) on screen, then quit
+after N ms. ``VMI_SMOKE_SCREENSHOT=FILE`` saves a picture of it just before quitting.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from vmi_desktop import __version__
-from vmi_desktop.bootstrap import login, open_database
+from vmi_desktop.bootstrap import LoginRefused, login, open_database
 from vmi_desktop.config import Settings
 from vmi_desktop.db import Database, DatabaseError, DatabaseTooNewError
+from vmi_desktop.db.engine import PasswordSource
 from vmi_desktop.errors import VmiError
+from vmi_desktop.first_run import SetupResult, StartWith
 from vmi_desktop.queries.maintenance import refresh_planner_statistics
+from vmi_desktop.secrets import (
+    CredentialStore,
+    KeyringError,
+    MasterPasswordRequired,
+    NoSecureKeyringError,
+    default_store,
+)
+from vmi_desktop.ui.about import app_icon
 from vmi_desktop.ui.context import AppContext
-from vmi_desktop.ui.main_window import SETTINGS_APP, SETTINGS_ORG, MainWindow
+from vmi_desktop.ui.main_window import SETTINGS_APP, SETTINGS_ORG, MainWindow, window_settings
 from vmi_desktop.ui.palette import apply_palette
+from vmi_desktop.ui.readiness import report_when_ready
 from vmi_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
+
+ENV_SMOKE_QUIT_MS = "VMI_SMOKE_QUIT_MS"
+ENV_SMOKE_SCREENSHOT = "VMI_SMOKE_SCREENSHOT"
+_IMPORTED = time.monotonic()
+
+
+def process_age_ms() -> float:
+    """Milliseconds since this process started (Linux: from /proc; elsewhere: since this module loaded)."""
+    try:
+        stat = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (uptime - int(stat[19]) / ticks) * 1000
+    except (OSError, ValueError, IndexError, AttributeError):
+        return (time.monotonic() - _IMPORTED) * 1000
+
+
+KEYRING_NOTICE = (
+    "Supplier credentials (API tokens, client secrets) are kept only in a keyring, and none is usable on "
+    "this computer. Automatic sync with suppliers stays off until one is.\n\n"
+    "To turn it on, either:\n"
+    "• start or unlock the desktop's keyring (GNOME Keyring, KWallet, macOS Keychain or Windows Credential "
+    "Locker) and restart VMI Desktop, or\n"
+    '• open Sync > Credentials… and choose "Use an encrypted file…": the credentials are then kept in an '
+    "encrypted file protected by a master password you type at each start.\n\n"
+    "Headless runs (vmi-desktop sync) can take a supplier's token from VMI_SUPPLIER_TOKEN_<VENDOR> instead."
+)
 
 
 def application() -> QApplication:
@@ -32,6 +85,7 @@ def application() -> QApplication:
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication(sys.argv[:1])
     app.setApplicationDisplayName("VMI Desktop")
+    app.setWindowIcon(app_icon())
     apply_palette(app)
     return app
 
@@ -42,9 +96,11 @@ def show_startup_error(title: str, message: str) -> None:
     box.exec()
 
 
-def open_context(settings: Settings) -> AppContext:
+def open_context(
+    settings: Settings, store: CredentialStore | None = None, *, password: PasswordSource | None = None
+) -> AppContext:
     """Database (migrated), user (the first start creates a parts manager) and task runner."""
-    db: Database = open_database(settings)
+    db: Database = open_database(settings, store, password=password)
     try:
         refresh_planner_statistics(db)  # once per large change of the stock table; index scans need it
         actor = login(db, settings)
@@ -54,25 +110,199 @@ def open_context(settings: Settings) -> AppContext:
     return AppContext(db=db, actor=actor, settings=settings, runner=TaskRunner())
 
 
+def open_context_asking(
+    settings: Settings, ask: Callable[[LoginRefused], str | None], store: CredentialStore | None = None
+) -> AppContext:
+    """``open_context``; when the server refuses the login, ``ask`` for its password until it is accepted
+    (None: the user gave up, and the refusal is raised). An accepted password is kept in the OS keyring."""
+    try:
+        return open_context(settings, store)
+    except LoginRefused as first:
+        refused = first
+    while True:
+        typed = ask(refused)
+        if typed is None:
+            raise refused
+        try:
+            ctx = open_context(settings, store, password=_fixed_password(typed))
+        except LoginRefused as again:
+            refused = again
+            continue
+        try:
+            (store or default_store()).set_login_password(
+                refused.host, refused.port, refused.database, refused.login, typed
+            )
+        except KeyringError as exc:
+            log.warning("the database password is used for this session only: %s", exc)
+        return ctx
+
+
+def _fixed_password(secret: str) -> PasswordSource:
+    def source(_host: str, _port: int, _database: str, _login: str) -> str:
+        return secret
+
+    return source
+
+
+def ask_password(refused: LoginRefused) -> str | None:
+    """A modal prompt for the login's password (None when cancelled)."""
+    from vmi_desktop.ui.dialogs.login import LoginDialog
+
+    dialog = LoginDialog(refused)
+    return dialog.password_text() if dialog.exec() == LoginDialog.DialogCode.Accepted else None
+
+
+def keyring_problem(store: CredentialStore) -> KeyringError | None:
+    """Why supplier credentials cannot be read now (no keyring, locked file, ...), or None."""
+    try:
+        store.backend  # noqa: B018 - resolving the backend is the check
+    except KeyringError as exc:
+        return exc
+    return None
+
+
+def keyring_notice(problem: KeyringError) -> str:
+    """What the user is told, once, about sync being off for want of a keyring."""
+    if isinstance(problem, NoSecureKeyringError):
+        return KEYRING_NOTICE
+    return f"{problem}\n\nAutomatic sync with suppliers stays off until then."
+
+
+def _notice_keyring_once(window: MainWindow, problem: KeyringError) -> None:
+    """Say once per machine, clearly, why sync is off; later starts log it and show it in the status bar."""
+    text = keyring_notice(problem)
+    log.warning("automatic sync is off: %s", " ".join(text.split()))
+    window.show_message("Automatic sync is off: supplier credentials need a keyring (see Sync > Credentials…).", 0)
+    settings = window_settings()
+    if settings.value("notices/keyring_missing_shown", False, type=bool):
+        return
+    settings.setValue("notices/keyring_missing_shown", True)
+    settings.sync()
+    box = QMessageBox(QMessageBox.Icon.Information, "Supplier credentials need a keyring", text, parent=window)
+    box.setObjectName("keyringNotice")
+    box.setModal(False)
+    box.open()
+
+
+def install_sync(window: MainWindow, ctx: AppContext) -> None:
+    """The Sync page; its schedule starts only once credentials can be read (no failures every minute)."""
+    from vmi_desktop.ui.pages.sync import install_sync_page
+    from vmi_desktop.ui.sync_worker import store_for_settings
+
+    store = store_for_settings(ctx.settings)
+    problem = keyring_problem(store)
+    page = install_sync_page(window, ctx, start_scheduler=problem is None)
+    if page is None or problem is None:
+        return
+    if not isinstance(problem, MasterPasswordRequired):  # the page itself asks to unlock the file
+        _notice_keyring_once(window, problem)
+
+    def start_when_usable() -> None:
+        if store.uses_encrypted_file and not store.needs_master_password and not page.scheduler.running:
+            log.info("supplier credentials are usable now; automatic sync starts")
+            page.scheduler.start()
+            timer.stop()
+
+    timer = QTimer(page)
+    timer.setInterval(2000)
+    timer.timeout.connect(start_when_usable)
+    timer.start()
+
+
+def _install_sync_safely(window: MainWindow, ctx: AppContext) -> None:
+    try:  # the Sync page (roles that may run sync); the app still works without it
+        install_sync(window, ctx)
+    except Exception:  # an import or start-up problem of one page must not keep the app from working
+        log.exception("the Sync page is not available")
+
+
+def _warm_up_imports() -> None:
+    """Import the chart library while the user reads the first page, so the first chart opens fast."""
+    try:
+        import vmi_desktop.ui.charts  # noqa: F401
+    except Exception:  # a chart problem shows where charts are used
+        log.exception("the chart library could not be imported")
+
+
+def _smoke(app: QApplication, widget: QWidget, what: str) -> None:
+    """``VMI_SMOKE_QUIT_MS``: report the first event-loop turn with ``widget`` shown, then quit."""
+    raw = os.environ.get(ENV_SMOKE_QUIT_MS)
+    if not raw:
+        return
+    delay = max(0, int(raw))
+
+    def shown() -> None:
+        print(f"vmi-desktop: {what} shown ({process_age_ms():.0f} ms after start)", file=sys.stderr, flush=True)
+        QTimer.singleShot(delay, finish)
+
+    def finish() -> None:
+        shot = os.environ.get(ENV_SMOKE_SCREENSHOT)
+        if shot:  # just before quitting, so what loads in the background is in the picture
+            widget.grab().save(shot)
+        widget.close()
+        app.quit()
+
+    QTimer.singleShot(0, shown)
+
+
+def first_run(settings: Settings) -> SetupResult | Settings | None:
+    """On a first start, the wizard's setup (None: cancelled); otherwise ``settings`` unchanged."""
+    from vmi_desktop.first_run import needs_first_run
+
+    if not needs_first_run(settings):
+        return settings
+    from vmi_desktop.ui.first_run import FirstRunWizard
+
+    log.info("first start: no database yet, showing the first-run wizard")
+    wizard = FirstRunWizard(settings)
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        _smoke(app, wizard, "first-run wizard")
+    if wizard.exec() != FirstRunWizard.DialogCode.Accepted or wizard.setup_result is None:
+        log.info("first-run wizard cancelled; nothing was set up")
+        return None
+    return wizard.setup_result
+
+
 def run_app(settings: Settings) -> int:
     """Run the GUI until the window closes; a database or user problem is shown, not thrown."""
+    from vmi_desktop.ui.crash import install_crash_handlers
+
     app = application()
+    crash_handler = install_crash_handlers(parent=app)
     try:
-        ctx = open_context(settings)
+        return _run(app, settings)
+    finally:
+        crash_handler.uninstall()
+
+
+def _run(app: QApplication, settings: Settings) -> int:
+    chosen = first_run(settings)
+    if chosen is None:
+        return 0
+    setup = chosen if isinstance(chosen, SetupResult) else None
+    try:
+        ctx = open_context_asking(setup.settings if setup is not None else settings, ask_password)
     except DatabaseTooNewError as exc:
         show_startup_error("Database is newer than this app", str(exc))
         return 2
     except (DatabaseError, VmiError) as exc:
         show_startup_error("Cannot start VMI Desktop", str(exc))
         return 2
+    log.info("VMI Desktop %s on %s as %s", __version__, ctx.db.display_name(), ctx.actor.name)
     window = MainWindow(ctx)
-    try:  # the Sync page (roles that may run sync); the app still starts without it
-        from vmi_desktop.ui.pages.sync import install_sync_page
-
-        install_sync_page(window, ctx)
-    except Exception:  # an import or start-up problem of one page must not keep the app from starting
-        log.exception("the Sync page is not available")
     window.show()
+    report_when_ready(window)
+    # What is not needed for the first paint comes right after it: the Sync page (which starts the
+    # sync schedule once credentials can be read) and, while the user reads the first page, the
+    # chart library's import.
+    QTimer.singleShot(0, lambda: _install_sync_safely(window, ctx))
+    QTimer.singleShot(1500, _warm_up_imports)
+    if setup is not None and setup.start is StartWith.IMPORT:
+        from vmi_desktop.ui.first_run import open_import_after_setup
+
+        QTimer.singleShot(0, lambda: open_import_after_setup(window))
+    _smoke(app, window, "main window")
     try:
         return int(app.exec())
     finally:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QDate, QModelIndex, QPersistentModelIndex, QRegularExpression, Qt
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtCore import QAbstractItemModel, QDate, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -17,12 +18,16 @@ from PySide6.QtWidgets import (
 )
 
 from vmi_desktop.queries.base import Column, Kind
+from vmi_desktop.ui.models.table import ERROR_ROLE, RAW_ROLE
+from vmi_desktop.ui.numbers import format_decimal, read_number
 
 Index = QModelIndex | QPersistentModelIndex
 
-#: A decimal number with up to 3 (quantities) or 4 (money) decimals, '.' or ',' as separator.
-QTY_PATTERN = QRegularExpression(r"^\s*-?\d{0,15}([.,]\d{0,3})?\s*$")
-MONEY_PATTERN = QRegularExpression(r"^\s*-?\d{0,14}([.,]\d{0,4})?\s*$")
+#: The selection colour of an invalid cell (white text on it reads on light and dark palettes).
+SELECTED_ERROR = QColor(176, 0, 32)
+
+#: Decimals a number column takes.
+DECIMALS = {Kind.QTY: 3, Kind.MONEY: 4}
 
 
 def _column(index: Index) -> Column | None:
@@ -36,10 +41,21 @@ def _column(index: Index) -> Column | None:
 class CellDelegate(QStyledItemDelegate):
     """Picks the editor from the model's column description.
 
-    Numbers accept only what parses (the validator allows a minus sign so the
-    domain can say "must not be negative" at the cell instead of silently
-    swallowing the key).
+    Numbers are typed freely and parsed in the user's locale when the edit is
+    committed (``ui.numbers``): what does not parse reaches the model as an
+    ``InvalidInput`` and its reason shows at the cell, instead of a validator
+    silently swallowing keys ("1e3" used to become 13).
     """
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
+        """An invalid cell stays red when selected: the selection colour becomes a strong red."""
+        super().initStyleOption(option, index)
+        if index.data(ERROR_ROLE):
+            palette = QPalette(option.palette)
+            for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+                palette.setColor(group, QPalette.ColorRole.Highlight, SELECTED_ERROR)
+                palette.setColor(group, QPalette.ColorRole.HighlightedText, QColor(255, 255, 255))
+            option.palette = palette
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
         column = _column(index)
@@ -64,12 +80,7 @@ class CellDelegate(QStyledItemDelegate):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
             return edit
-        line = QLineEdit(parent)
-        if column.kind is Kind.QTY:
-            line.setValidator(QRegularExpressionValidator(QTY_PATTERN, line))
-        elif column.kind is Kind.MONEY:
-            line.setValidator(QRegularExpressionValidator(MONEY_PATTERN, line))
-        return line
+        return QLineEdit(parent)
 
     def setEditorData(self, editor: QWidget, index: Index) -> None:
         value: Any = index.data(Qt.ItemDataRole.EditRole)
@@ -85,7 +96,11 @@ class CellDelegate(QStyledItemDelegate):
             date = QDate.fromString(str(value), "yyyy-MM-dd")
             editor.setDate(date if date.isValid() else QDate.currentDate())
         elif isinstance(editor, QLineEdit):
-            editor.setText("" if value is None else str(value))
+            raw = index.data(RAW_ROLE)
+            if isinstance(raw, Decimal):
+                editor.setText(format_decimal(raw, grouping=False))
+            else:
+                editor.setText("" if value is None else str(value))
         else:
             super().setEditorData(editor, index)
 
@@ -97,6 +112,11 @@ class CellDelegate(QStyledItemDelegate):
         elif isinstance(editor, QDateEdit):
             model.setData(index, editor.date().toString("yyyy-MM-dd"), Qt.ItemDataRole.EditRole)
         elif isinstance(editor, QLineEdit):
-            model.setData(index, editor.text(), Qt.ItemDataRole.EditRole)
+            column = _column(index)
+            text = editor.text()
+            if column is not None and column.kind in DECIMALS:
+                model.setData(index, read_number(text, what=column.title, decimals=DECIMALS[column.kind]))
+            else:
+                model.setData(index, text, Qt.ItemDataRole.EditRole)
         else:
             super().setModelData(editor, model, index)

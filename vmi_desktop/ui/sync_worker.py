@@ -36,6 +36,7 @@ from vmi_desktop.config import Settings
 from vmi_desktop.db import Changes, Database
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import utcnow
+from vmi_desktop.scope import SYSTEM, Actor
 from vmi_desktop.secrets import CredentialStore, VendorKey
 from vmi_desktop.sync.status import VendorSyncStatus, load_vendor_states, newest_movement_id
 from vmi_desktop.ui.commits import CommitRelay
@@ -228,10 +229,13 @@ class SyncManager(QObject):
         credentials_fn: CredentialsFn | None = None,
         store: CredentialStore | None = None,
         max_threads: int = 4,
+        actor: Actor = SYSTEM,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.db = db
+        #: whose view of the vendors the sync page shows (staff: every vendor)
+        self.actor = actor
         self._sync_fn: SyncFn = sync_fn or real_sync_fn
         if credentials_fn is None:
             cred_store = store or CredentialStore()
@@ -255,7 +259,7 @@ class SyncManager(QObject):
 
     def reload_states(self) -> None:
         """Re-read persisted health and counts from the database, keeping in-memory run state."""
-        fresh = load_vendor_states(self.db)
+        fresh = load_vendor_states(self.db, self.actor)
         for vendor_id, status in fresh.items():
             old = self._status.get(vendor_id)
             if old is not None:
@@ -581,7 +585,7 @@ class SyncScheduler(QObject):
 
     def _newest_movement_id(self) -> int | None:
         try:
-            return newest_movement_id(self.manager.db)
+            return newest_movement_id(self.manager.db, self.manager.actor)
         except Exception:
             log.exception("could not read the newest stock movement")
             return self._last_movement_id

@@ -15,7 +15,11 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from vmi_desktop.db.errors import DatabaseError
+from vmi_desktop.errors import VmiError
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +73,12 @@ class _Runnable(QRunnable):
             result = self.fn(report)
         except Cancelled:
             self.signals.cancelled.emit()
-        except Exception as exc:  # delivered to the UI, which shows it
-            log.debug("task failed: %s", "".join(traceback.format_exception(exc)))
+        except Exception as exc:  # delivered to the UI, which shows it; logged so IT sees it too
+            name = getattr(self.fn, "__qualname__", type(self.fn).__name__)
+            if isinstance(exc, VmiError | DatabaseError):  # a refusal with a message a person can act on
+                log.error("background task %s failed: %s", name, exc)
+            else:  # a bug: the traceback goes to the log file
+                log.error("background task %s failed: %s", name, "".join(traceback.format_exception(exc)).rstrip())
             self.signals.error.emit(exc)
         else:
             if self.cancel_event.is_set():
@@ -79,6 +87,18 @@ class _Runnable(QRunnable):
                 self.signals.result.emit(result)
         finally:
             self.signals.finished.emit()
+
+
+def _guarded(callback: Callable[..., None], owner: QObject | None) -> Callable[..., None]:
+    keeper = owner if owner is not None else getattr(callback, "__self__", None)
+    if not isinstance(keeper, QObject):
+        return callback
+
+    def call(*args: Any) -> None:
+        if shiboken6.isValid(keeper):
+            callback(*args)
+
+    return call
 
 
 class TaskRunner(QObject):
@@ -99,20 +119,26 @@ class TaskRunner(QObject):
         on_progress: Callable[[float, str], None] | None = None,
         on_cancelled: Callable[[], None] | None = None,
         on_finished: Callable[[], None] | None = None,
+        owner: QObject | None = None,
     ) -> TaskHandle:
-        """Run ``fn(report)`` off the UI thread; callbacks run on the UI thread."""
+        """Run ``fn(report)`` off the UI thread; callbacks run on the UI thread.
+
+        ``owner`` (a page or dialog): once it has been deleted, the callbacks are skipped, so a result
+        arriving after its page closed touches no deleted widget. A callback that is a bound method
+        of a QObject is guarded by that object in the same way.
+        """
         signals = TaskSignals()
         self._live.add(signals)
         if on_result:
-            signals.result.connect(on_result)
+            signals.result.connect(_guarded(on_result, owner))
         if on_error:
-            signals.error.connect(on_error)
+            signals.error.connect(_guarded(on_error, owner))
         if on_progress:
-            signals.progress.connect(on_progress)
+            signals.progress.connect(_guarded(on_progress, owner))
         if on_cancelled:
-            signals.cancelled.connect(on_cancelled)
+            signals.cancelled.connect(_guarded(on_cancelled, owner))
         if on_finished:
-            signals.finished.connect(on_finished)
+            signals.finished.connect(_guarded(on_finished, owner))
         signals.finished.connect(lambda: self._live.discard(signals))
         cancel_event = threading.Event()
         self.pool.start(_Runnable(fn, signals, cancel_event))

@@ -173,6 +173,14 @@ class AlertNotifier(QObject):
             self.tray.showMessage(title, body, _TRAY_ICON[worst.severity], 10000)
         self.notified.emit(title, body)
 
+    def notice(self, title: str, body: str, *, critical: bool = True) -> None:
+        """A desktop notice about something other than a new alert (a sync that failed)."""
+        self.notifications.append((title, body))
+        if self.tray is not None and self.tray.supportsMessages():
+            icon = QSystemTrayIcon.MessageIcon.Critical if critical else QSystemTrayIcon.MessageIcon.Information
+            self.tray.showMessage(title, body, icon, 10000)
+        self.notified.emit(title, body)
+
     def _raise_window(self) -> None:
         window = self._window()
         if window is not None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel
 
 ERROR_COLOUR = "#b00020"
+_BAR_STYLE = {
+    "error": "background: #fde7e9; color: #5f0010; border: 1px solid #e8a0a8;",
+    "info": "background: #e8f1fb; color: #0b2e55; border: 1px solid #a9c6e8;",
+    "ok": "background: #e6f4ea; color: #0d3d1c; border: 1px solid #9fd0ae;",
+}
 
 
 def error_label(*, word_wrap: bool = True) -> QLabel:
@@ -24,3 +30,23 @@ def ok_cancel_buttons(dialog: QDialog, ok_text: str | None = None) -> QDialogBut
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
     return buttons
+
+
+def message_bar(name: str, kind: str = "error") -> QLabel:
+    """A persistent, wrapping message strip (above a table or a form) that stays until its cause is gone.
+
+    Its colours are fixed light ones with dark text, readable on light and dark palettes alike.
+    """
+    label = QLabel("")
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setContentsMargins(6, 3, 6, 3)
+    set_bar_kind(label, kind)
+    label.hide()
+    return label
+
+
+def set_bar_kind(label: QLabel, kind: str) -> None:
+    """Colour a message bar as an error, a piece of information or a success."""
+    label.setStyleSheet(f"QLabel {{ {_BAR_STYLE[kind]} border-radius: 3px; padding: 3px 6px; }}")

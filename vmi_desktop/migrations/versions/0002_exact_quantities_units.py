@@ -124,18 +124,28 @@ def upgrade() -> None:
         op.bulk_insert(units, [{"code": code, "name": code, "whole": fractional is None}])
 
 
+def _scaled(column: str, factor: int) -> str:
+    return (
+        f"{column} = CASE typeof({column}) "
+        f"WHEN 'integer' THEN {column} * {factor} "
+        f"WHEN 'real' THEN CAST(round({column} * {factor}.0) AS INTEGER) "
+        f"WHEN 'text' THEN CAST(round(CAST({column} AS REAL) * {factor}.0) AS INTEGER) "
+        f"ELSE {column} END"
+    )
+
+
 def _scale_sqlite_values() -> None:
-    """Every exact column to integer units of its scale (the ledger's guard is lifted meanwhile)."""
+    """Every exact column to integer units of its scale (the ledger's guard is lifted meanwhile).
+
+    All columns of a table move in one UPDATE: a CHECK such as ``min_qty <= max_qty`` compares
+    two of them, and must never see one scaled and the other not.
+    """
     op.execute("DROP TRIGGER IF EXISTS stock_movements_no_update")
+    by_table: dict[str, list[str]] = {}
     for table, column, scale in EXACT_COLUMNS:
-        factor = 10**scale
-        op.execute(
-            f"UPDATE {table} SET {column} = CASE typeof({column}) "
-            f"WHEN 'integer' THEN {column} * {factor} "
-            f"WHEN 'real' THEN CAST(round({column} * {factor}.0) AS INTEGER) "
-            f"WHEN 'text' THEN CAST(round(CAST({column} AS REAL) * {factor}.0) AS INTEGER) "
-            f"ELSE {column} END"
-        )
+        by_table.setdefault(table, []).append(_scaled(column, 10**scale))
+    for table, assignments in by_table.items():
+        op.execute(f"UPDATE {table} SET {', '.join(assignments)}")
     op.execute(
         "CREATE TRIGGER stock_movements_no_update BEFORE UPDATE ON stock_movements "
         "BEGIN SELECT RAISE(ABORT, 'stock_movements is append-only'); END"
@@ -146,8 +156,11 @@ def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS stock_movements_no_update")
+        by_table: dict[str, list[str]] = {}
         for table, column, scale in EXACT_COLUMNS:
-            op.execute(f"UPDATE {table} SET {column} = {column} / {10**scale}.0")
+            by_table.setdefault(table, []).append(f"{column} = {column} / {10**scale}.0")
+        for table, assignments in by_table.items():
+            op.execute(f"UPDATE {table} SET {', '.join(assignments)}")
         op.execute(
             "CREATE TRIGGER stock_movements_no_update BEFORE UPDATE ON stock_movements "
             "BEGIN SELECT RAISE(ABORT, 'stock_movements is append-only'); END"

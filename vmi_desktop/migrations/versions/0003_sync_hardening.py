@@ -1,7 +1,7 @@
 """sync hardening: event ids of any length, longer feed cursors
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0006
 Create Date: 2026-12-02
 
 Inbound event ids were cut at 100 characters, so a second id sharing its first 100 characters was
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0002"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QPalette, QResizeEvent
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 pg.setConfigOptions(antialias=False, background="w", foreground="k")
@@ -63,7 +63,15 @@ class ChartPanel(QWidget):
         self.plot_item.setClipToView(True)
         if y_label:
             self.plot_item.setLabel("left", y_label)
-        self.legend = self.plot_item.addLegend(offset=(10, 5), colCount=6)
+        # quantities are read as they are: no "(x0.001)" scale prefix on the axis
+        self.plot_item.getAxis("left").enableAutoSIPrefix(False)
+        # the legend sits in a row of its own under the plot, never over the data, min/max or markers
+        self.legend = pg.LegendItem(colCount=6, horSpacing=14, frame=False)
+        self.plot_item.layout.addItem(self.legend, 4, 1)
+        self.plot_item.legend = self.legend
+        self.empty_text = pg.TextItem("", anchor=(0.5, 0.5), color=(120, 120, 120))
+        self.empty_text.setZValue(2000)
+        self.plot_item.addItem(self.empty_text, ignoreBounds=True)
 
         self.v_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((120, 120, 120), style=DASH))
         self.v_line.setZValue(1000)
@@ -107,8 +115,15 @@ class ChartPanel(QWidget):
         for _sample, label in self.legend.items:  # entries added before this call keep their colour otherwise
             label.setText(label.text, color=text)
         fill = QColor(background)
-        fill.setAlpha(200)
+        fill.setAlpha(0)
         self.legend.setBrush(pg.mkBrush(fill))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """The legend wraps into more rows when the chart is narrow (it never runs off the edge)."""
+        super().resizeEvent(event)
+        columns = max(1, min(6, (event.size().width() - 60) // 105))
+        if columns != self.legend.columnCount:
+            self.legend.setColumnCount(columns)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
@@ -116,6 +131,21 @@ class ChartPanel(QWidget):
         super().changeEvent(event)
 
     # -- data ---------------------------------------------------------------------------------
+
+    def show_empty(self, message: str) -> None:
+        """Nothing to plot: say why in the middle, over the last 90 days (no 1970 ticks, no scale)."""
+        self.empty_text.setText(message)
+        self.empty_text.show()
+        now = datetime.now(UTC).timestamp()
+        start = now - 90 * 86400
+        self.plot_item.disableAutoRange()
+        self.plot_item.setXRange(start, now, padding=0)
+        self.plot_item.setYRange(0, 10, padding=0)
+        self.empty_text.setPos((start + now) / 2, 5)
+
+    def has_data(self) -> None:
+        """Something is plotted: the empty message goes away."""
+        self.empty_text.hide()
 
     def remember(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
         """Keep a series for read-outs and export (what was handed to ``setData``)."""

@@ -24,6 +24,7 @@ class ConsumptionChart(ChartPanel):
         self.layout().itemAt(0).layout().insertWidget(1, self.period)  # type: ignore[union-attr]
         self.daily = BucketSeries(np.zeros(0), np.zeros(0), 86400.0)
         self.shown = self.daily
+        self.show_empty("Choose a pair to see what it consumes.")
 
     def set_daily(self, daily: BucketSeries) -> None:
         """Show ``daily`` (weekly sums are computed from it when switched)."""
@@ -40,6 +41,10 @@ class ConsumptionChart(ChartPanel):
         self.bars.setOpts(x0=data.starts + data.width_s * 0.1, height=data.quantities, width=data.width_s * 0.8)
         self.series.clear()
         self.remember("consumed per week" if data.width_s > 86400 else "consumed per day", data.starts, data.quantities)
+        if not len(data.starts):
+            self.show_empty("Nothing consumed at this pair yet.")
+            return
+        self.has_data()
         self.auto_range(last_days=730)
 
     def value_at(self, name: str, x: float) -> float | None:

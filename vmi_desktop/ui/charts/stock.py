@@ -32,6 +32,7 @@ class StockChart(ChartPanel):
         pi.addItem(self.receipts)
         self.data: StockSeries | None = None
         self.apply_palette()
+        self.show_empty("Choose a pair below min, a supplier, or type a part number.")
 
     def set_series(self, data: StockSeries) -> None:
         """Show ``data``; every item is updated in place with ``setData``."""
@@ -55,6 +56,10 @@ class StockChart(ChartPanel):
         self.receipts.setData(data.receipt_times, data.receipt_on_hand)
         self.remember("ordered", data.order_times, data.order_quantities)
         self.remember("received", data.receipt_times, data.receipt_quantities)
+        if not len(data.times):
+            self.show_empty("No movements for this pair yet.")
+            return
+        self.has_data()
         self.auto_range(last_days=730)
 
     def value_at(self, name: str, x: float) -> float | None:

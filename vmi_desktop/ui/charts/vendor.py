@@ -47,6 +47,8 @@ class VendorCharts(QWidget):
         self.sla_line.hide()
         self.fill.apply_palette()
         self.cycle.apply_palette()
+        self.fill.show_empty("Choose a supplier to see its fill rate by month.")
+        self.cycle.show_empty("Choose a supplier to see its cycle time by month.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.fill)
@@ -62,8 +64,9 @@ class VendorCharts(QWidget):
         self.fill.remember("fill rate %", data.months, pct)
         self.cycle.remember("cycle days", data.months, data.cycle_days)
         if data.sla_fill_rate is not None:
+            self.sla_line.show()  # first: a hidden line's label does not follow its value
             self.sla_line.setPos(data.sla_fill_rate * 100.0)
-            self.sla_line.show()
+            self.sla_line.label.setFormat(f"SLA {data.sla_fill_rate * 100.0:.0f} %")
         else:
             self.sla_line.hide()
         self.fill.apply_palette()
@@ -71,4 +74,12 @@ class VendorCharts(QWidget):
         if title:
             self.fill.plot_item.setTitle(f"Fill rate by month — {title}")
             self.cycle.plot_item.setTitle(f"Cycle time by month — {title}")
+        if not len(data.months):
+            self.fill.show_empty("No orders due from this supplier yet.")
+            self.cycle.show_empty("No orders received from this supplier yet.")
+            return
+        self.fill.has_data()
+        self.cycle.has_data()
+        self.fill.plot_item.enableAutoRange(axis="x")
+        self.fill.plot_item.setYRange(0, 105)
         self.cycle.auto_range()

@@ -7,11 +7,10 @@ progress bar; Cancel rolls the whole edit back.
 from __future__ import annotations
 
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -41,7 +40,7 @@ from vmi_desktop.db import describe_db_error
 from vmi_desktop.errors import ValidationError, VmiError
 from vmi_desktop.queries.catalog import location_choices
 from vmi_desktop.ui.context import AppContext
-from vmi_desktop.ui.delegates import QTY_PATTERN
+from vmi_desktop.ui.numbers import parse_decimal
 from vmi_desktop.ui.tasks import Report, TaskHandle
 
 log = logging.getLogger(__name__)
@@ -68,13 +67,10 @@ class BulkThresholdDialog(QDialog):
         group = QButtonGroup(self)
         for radio in (self.set_radio, self.scale_radio, self.copy_radio):
             group.addButton(radio)
-        qty = QRegularExpressionValidator(QTY_PATTERN, self)
         self.min_edit = QLineEdit()
         self.min_edit.setPlaceholderText("min")
-        self.min_edit.setValidator(qty)
         self.max_edit = QLineEdit()
         self.max_edit.setPlaceholderText("max")
-        self.max_edit.setValidator(qty)
         self.percent_edit = QLineEdit()
         self.percent_edit.setPlaceholderText("e.g. 10 or -15")
         self.location_combo = QComboBox()
@@ -187,10 +183,4 @@ class BulkThresholdDialog(QDialog):
 
 
 def _decimal(text: str, what: str) -> Decimal:
-    try:
-        value = Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
-        raise ValidationError(f"{what} must be a number") from None
-    if not value.is_finite():
-        raise ValidationError(f"{what} must be a number")
-    return value
+    return parse_decimal(text, what=what)

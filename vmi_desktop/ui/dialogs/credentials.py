@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -113,16 +113,31 @@ class CredentialsDialog(QDialog):
         self.setObjectName("credentialsDialog")
         self.is_loaded = False
         self.test_handle: Any = None
+        #: whether a secret was stored (the Sync page then offers to retry what failed)
+        self.stored_any = False
+        self.setMinimumWidth(560)
 
         self.fields: dict[SecretKind, QLineEdit] = {}
         self.state_labels: dict[SecretKind, QLabel] = {}
         self.forget_boxes: dict[SecretKind, QCheckBox] = {}
 
+        intro = QLabel(
+            f"Secrets for <b>{self.vendor.code}</b> ({self.vendor.name}) are kept in the system keyring, never "
+            "in the database or the settings. A stored secret is not shown again; leave a field empty to keep it."
+        )
+        intro.setObjectName("credentialsIntro")
+        intro.setWordWrap(True)
         form = QFormLayout()
-        form.addRow("Supplier URL:", QLabel(self.vendor.base_url or "(not set)"))
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        url = QLabel(self.vendor.base_url or "(not set)")
+        url.setWordWrap(True)
+        url.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("Supplier URL:", url)
         form.addRow("Authentication:", QLabel(self.vendor.auth_kind.value))
         if self.vendor.auth_kind is AuthKind.OAUTH2:
-            form.addRow("Client id:", QLabel(self.vendor.client_id or "(not set)"))
+            client = QLabel(self.vendor.client_id or "(not set)")
+            client.setWordWrap(True)
+            form.addRow("Client id:", client)
         for kind in self.vendor.kinds():
             edit = QLineEdit()
             edit.setObjectName(f"secret_{kind.value}")
@@ -130,6 +145,8 @@ class CredentialsDialog(QDialog):
             edit.setPlaceholderText("checking…")
             state = QLabel("…")
             state.setObjectName(f"state_{kind.value}")
+            widest = max(state.fontMetrics().horizontalAdvance(t) for t in (STORED, NOT_SET, "unknown"))
+            state.setMinimumWidth(widest + 6)  # room for every state it will say
             forget = QCheckBox("Forget")
             forget.setObjectName(f"forget_{kind.value}")
             row = QHBoxLayout()
@@ -162,6 +179,7 @@ class CredentialsDialog(QDialog):
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(intro)
         layout.addLayout(form)
         keyring_row = QHBoxLayout()
         keyring_row.addWidget(self.keyring_label, 1)
@@ -172,6 +190,7 @@ class CredentialsDialog(QDialog):
         test_row.addWidget(self.result_label, 1)
         layout.addLayout(test_row)
         layout.addWidget(self.buttons)
+        self.resize(max(560, self.sizeHint().width()), self.sizeHint().height())
         self.load_status()
 
     # -- keyring state ---------------------------------------------------------------------------
@@ -274,6 +293,7 @@ class CredentialsDialog(QDialog):
             )
         for edit in self.fields.values():
             edit.clear()
+        self.stored_any = bool(stored)
         self.saved.emit()
         self.accept()
 

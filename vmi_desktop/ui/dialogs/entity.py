@@ -6,6 +6,7 @@ import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -30,7 +31,7 @@ from vmi_desktop.models import ConnectionKind, Criticality, LocationKind, Replen
 from vmi_desktop.queries.catalog import location_choices, vendor_choices
 from vmi_desktop.scope import Actor
 from vmi_desktop.ui.context import AppContext
-from vmi_desktop.ui.delegates import MONEY_PATTERN, QTY_PATTERN
+from vmi_desktop.ui.numbers import format_decimal, parse_decimal
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +96,10 @@ class EntityDialog(QDialog):
             spin.setRange(0, 1_000_000)
             spin.setValue(int(field.default or 0))
             return spin
-        line = QLineEdit(str(field.default))
-        if field.kind == "qty":
-            from PySide6.QtGui import QRegularExpressionValidator
-
-            line.setValidator(QRegularExpressionValidator(QTY_PATTERN, line))
-        elif field.kind == "money":
-            from PySide6.QtGui import QRegularExpressionValidator
-
-            line.setValidator(QRegularExpressionValidator(MONEY_PATTERN, line))
-        return line
+        default = field.default
+        if field.kind in ("qty", "money") and default not in (None, ""):
+            return QLineEdit(format_decimal(Decimal(str(default)), grouping=False))
+        return QLineEdit(str(default))
 
     def set_value(self, name: str, value: Any) -> None:
         """Fill one field (used by tests and by callers that prefill)."""
@@ -134,6 +129,10 @@ class EntityDialog(QDialog):
                 result[field.name] = widget.isChecked()
             elif isinstance(widget, QSpinBox):
                 result[field.name] = widget.value()
+            elif isinstance(widget, QLineEdit) and field.kind in ("qty", "money"):
+                # read in the user's locale; a refusal names the field and how to write it
+                decimals = 3 if field.kind == "qty" else 4
+                result[field.name] = parse_decimal(widget.text(), what=field.label, decimals=decimals)
             elif isinstance(widget, QLineEdit):
                 result[field.name] = widget.text()
         return result
@@ -201,6 +200,9 @@ class VendorDialog(EntityDialog):
         Field("connection_kind", "Connection", "enum", ConnectionKind.MANUAL, ConnectionKind),
         Field("base_url", "Base URL"),
         Field("customer_id", "Our customer id"),
+        Field("exchange_folder", "Exchange folder (files)"),
+        Field("edi_partner_id", "Their EDI id"),
+        Field("edi_our_id", "Our EDI id"),
         Field("sync_interval_s", "Sync every (s)", "int", 300),
     )
 

@@ -1,13 +1,25 @@
-"""Create a purchase order by hand: vendor, location, and lines from that vendor's agreements."""
+"""Create a purchase order by hand: vendor, location, and lines from that vendor's agreements.
+
+Each agreed SKU shows what deciding a quantity needs (on hand, on order, min, max, pack, MOQ and
+the quantity the reorder rule suggests); a search box narrows a long list; the quantity is typed
+into its cell (parsed in the user's locale), or "Use suggested" fills every suggested quantity.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QFormLayout,
+    QHeaderView,
+    QLabel,
     QLineEdit,
     QTableWidget,
     QTableWidgetItem,
@@ -15,12 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vmi_desktop.errors import VmiError
+from vmi_desktop.errors import ValidationError, VmiError
 from vmi_desktop.models import POOrigin
-from vmi_desktop.quantities import fmt, parse_quantity
-from vmi_desktop.queries.orders import AgreementSku, agreement_skus, location_choices, vendor_choices
+from vmi_desktop.queries.orders import OrderCandidate, location_choices, order_candidates, vendor_choices
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.numbers import format_decimal, parse_decimal
 from vmi_desktop.ui.widgets import error_label, ok_cancel_buttons
+
+COLUMNS = ("SKU", "Description", "On hand", "On order", "Min", "Max", "Suggested", "Pack", "MOQ", "Price", "Quantity")
+QUANTITY = len(COLUMNS) - 1
+_BELOW_MIN = QColor(176, 0, 32)
 
 
 class ManualOrderDialog(QDialog):
@@ -46,13 +62,38 @@ class ManualOrderDialog(QDialog):
         self.note = QLineEdit()
         self.send_now = QCheckBox("Approve and send now")
         self.send_now.setChecked(True)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["SKU", "Description", "Agreed price", "Quantity"])
+        self.search = QLineEdit()
+        self.search.setObjectName("skuSearch")
+        self.search.setPlaceholderText("Search part number, description or supplier part")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _t: self._filter())
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("orderLines")
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.verticalHeader().setVisible(False)
-        self.skus: list[AgreementSku] = []
-        self.edits: dict[str, QLineEdit] = {}
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.shown_label = QLabel("")
+        self.shown_label.setObjectName("shownCount")
+        self.skus: list[OrderCandidate] = []
         self.error = error_label()
         self.buttons = ok_cancel_buttons(self, "Create order")
+        suggest = self.buttons.addButton("Use suggested", QDialogButtonBox.ButtonRole.ActionRole)
+        suggest.setObjectName("useSuggested")
+        suggest.setToolTip(
+            "Fill every empty quantity with the suggested one: for SKUs at or below min, max minus the "
+            "position, in whole packs and at least the MOQ"
+        )
+        suggest.clicked.connect(self.use_suggested)
         form = QFormLayout()
         form.addRow("Vendor", self.vendor)
         form.addRow("Location", self.location)
@@ -60,13 +101,15 @@ class ManualOrderDialog(QDialog):
         form.addRow("", self.send_now)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.table)
+        layout.addWidget(self.search)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.shown_label)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.vendor.currentIndexChanged.connect(lambda _i: self.load_skus())
         self.location.currentIndexChanged.connect(lambda _i: self.load_skus())
         self.load_skus()
-        self.resize(700, 420)
+        self.resize(980, 560)
 
     def choose(self, vendor_code: str, location_code: str) -> None:
         """Select vendor and location by code (keyboard users type; tests call this)."""
@@ -77,29 +120,82 @@ class ManualOrderDialog(QDialog):
         self.load_skus()
 
     def load_skus(self) -> None:
-        """List the SKUs the chosen vendor supplies at the chosen location."""
+        """List the SKUs the chosen vendor supplies at the chosen location, with stock and thresholds."""
         vendor_id, location_id = self.vendor.currentData(), self.location.currentData()
         self.skus = []
         if vendor_id is not None and location_id is not None:
             with self.ctx.db.sessions() as session:
-                self.skus = agreement_skus(session, vendor_id, location_id)
+                self.skus = order_candidates(session, self.ctx.actor, vendor_id, location_id)
         self.table.setRowCount(len(self.skus))
-        self.edits = {}
         for r, sku in enumerate(self.skus):
-            for c, text in enumerate([sku.part_number, sku.description, fmt(sku.unit_price)]):
+            values = [
+                sku.part_number,
+                sku.description,
+                format_decimal(sku.on_hand),
+                format_decimal(sku.on_order),
+                format_decimal(sku.min_qty),
+                format_decimal(sku.max_qty),
+                format_decimal(sku.suggested) if sku.suggested else "",
+                format_decimal(sku.pack_size),
+                format_decimal(sku.moq),
+                format_decimal(sku.unit_price, trailing_zeros=True),
+            ]
+            for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                if c >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if c == 2 and sku.position <= sku.min_qty:
+                    item.setForeground(QBrush(_BELOW_MIN))
+                    item.setToolTip(f"position {format_decimal(sku.position)} is at or below min")
                 self.table.setItem(r, c, item)
-            edit = QLineEdit()
-            edit.setPlaceholderText(f"pack {fmt(sku.pack_size)}")
-            edit.setAlignment(Qt.AlignmentFlag.AlignRight)
-            self.edits[sku.part_number] = edit
-            self.table.setCellWidget(r, 3, edit)
-        self.table.resizeColumnsToContents()
+            quantity = QTableWidgetItem("")
+            quantity.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            quantity.setToolTip(f"type the quantity (pack {format_decimal(sku.pack_size)} {sku.uom})")
+            self.table.setItem(r, QUANTITY, quantity)
         self.error.setText("" if self.skus else "This vendor has no active agreement at this location.")
+        self._filter()
+
+    def _filter(self) -> None:
+        text = self.search.text().strip().lower()
+        shown = 0
+        for r, sku in enumerate(self.skus):
+            hit = not text or any(text in v.lower() for v in (sku.part_number, sku.description, sku.supplier_sku))
+            self.table.setRowHidden(r, not hit)
+            shown += hit
+        self.shown_label.setText(f"{shown} of {len(self.skus)} agreed SKU(s) shown")
+
+    def _row(self, part_number: str) -> int:
+        return next(r for r, s in enumerate(self.skus) if s.part_number == part_number)
+
+    def quantity_text(self, part_number: str) -> str:
+        item = self.table.item(self._row(part_number), QUANTITY)
+        return item.text() if item is not None else ""
 
     def set_quantity(self, part_number: str, text: str) -> None:
-        self.edits[part_number].setText(text)
+        item = self.table.item(self._row(part_number), QUANTITY)
+        assert item is not None
+        item.setText(text)
+
+    def use_suggested(self) -> int:
+        """Fill each empty quantity with the suggested one; returns how many were filled."""
+        filled = 0
+        for r, sku in enumerate(self.skus):
+            item = self.table.item(r, QUANTITY)
+            if item is not None and not item.text().strip() and sku.suggested > 0:
+                item.setText(format_decimal(sku.suggested, grouping=False))
+                filled += 1
+        return filled
+
+    def lines(self) -> list[tuple[OrderCandidate, Decimal]]:
+        """The typed quantities (hidden rows included); a bad number raises with the SKU named."""
+        found: list[tuple[OrderCandidate, Decimal]] = []
+        for r, sku in enumerate(self.skus):
+            item = self.table.item(r, QUANTITY)
+            text = item.text().strip() if item is not None else ""
+            if text:
+                found.append((sku, parse_decimal(text, what=f"quantity of {sku.part_number}")))
+        return found
 
     def accept(self) -> None:
         """Create the order (and approve it when asked) in one transaction; errors stay in the dialog."""
@@ -107,20 +203,15 @@ class ManualOrderDialog(QDialog):
         from vmi_desktop.replenishment import orders as po_api
 
         try:
-            lines = []
-            for sku in self.skus:
-                text = self.edits[sku.part_number].text().strip()
-                if text:
-                    qty = parse_quantity(text, what=f"quantity of {sku.part_number}")
-                    lines.append(po_api.NewLine(sku_id=sku.sku_id, quantity=qty))
-            if not lines:
-                raise VmiError("enter a quantity for at least one SKU")
+            typed = self.lines()
+            if not typed:
+                raise ValidationError("enter a quantity for at least one SKU")
             po = order_commands.create(
                 self.ctx.db,
                 self.ctx.actor,
                 vendor_id=self.vendor.currentData(),
                 location_id=self.location.currentData(),
-                lines=lines,
+                lines=[po_api.NewLine(sku_id=sku.sku_id, quantity=q) for sku, q in typed],
                 origin=POOrigin.MANUAL,
                 send=self.send_now.isChecked() and self.send_now.isEnabled(),
                 note=self.note.text().strip(),
@@ -130,3 +221,8 @@ class ManualOrderDialog(QDialog):
             self.error.setText(str(exc))
             return
         super().accept()
+
+    @property
+    def edits(self) -> dict[str, str]:
+        """The quantity typed per part number (empty where none)."""
+        return {sku.part_number: self.quantity_text(sku.part_number) for sku in self.skus}

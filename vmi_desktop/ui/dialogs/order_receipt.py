@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from vmi_desktop.errors import VmiError
-from vmi_desktop.quantities import fmt, parse_quantity
 from vmi_desktop.queries.orders import OrderDetail
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.numbers import format_decimal, parse_decimal
 from vmi_desktop.ui.widgets import error_label, ok_cancel_buttons
 
 _COLUMNS = ["Line", "SKU", "Ordered", "Acknowledged", "Received", "Open", "Receive now"]
@@ -47,10 +47,10 @@ class ReceiptDialog(QDialog):
             values = [
                 str(line.line_no),
                 line.part_number,
-                fmt(line.ordered),
-                fmt(line.acknowledged) if line.acknowledged is not None else "",
-                fmt(line.received),
-                fmt(line.open_quantity),
+                format_decimal(line.ordered),
+                format_decimal(line.acknowledged) if line.acknowledged is not None else "",
+                format_decimal(line.received),
+                format_decimal(line.open_quantity),
             ]
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
@@ -91,7 +91,7 @@ class ReceiptDialog(QDialog):
         """Put each line's open quantity in its field."""
         for line in self.order.lines:
             if self.edits[line.line_no].isEnabled():
-                self.edits[line.line_no].setText(fmt(line.open_quantity))
+                self.edits[line.line_no].setText(format_decimal(line.open_quantity))
 
     def quantities(self) -> dict[int, Decimal]:
         """The typed quantities by line number; a bad number raises with the line named."""
@@ -100,7 +100,7 @@ class ReceiptDialog(QDialog):
             text = edit.text().strip()
             if not text or not edit.isEnabled():
                 continue
-            qty = parse_quantity(text, what=f"received quantity of line {no}", allow_zero=True)
+            qty = parse_decimal(text, what=f"received quantity of line {no}")
             if qty > 0:
                 result[no] = qty
         return result

@@ -5,18 +5,20 @@ over a million rows holds only what was scrolled to. The total is counted
 off the UI thread. Edits stay pending in the model (highlighted, undoable)
 until ``save()`` hands them to ``catalog_service`` in one transaction; a
 row someone else changed meanwhile is reloaded and reported, never
-overwritten.
+overwritten. A batch saved elsewhere (suggested thresholds applied from a
+dialog) is pushed with ``push_batch``; once no unsaved cell edit is left,
+undo takes the whole batch back through the same ``catalog_service`` update.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QGuiApplication, QPalette
@@ -24,12 +26,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from vmi_desktop import catalog_service
 from vmi_desktop.catalog_service import RowConflict
-from vmi_desktop.db import describe_db_error
+from vmi_desktop.db import Changes, describe_db_error
 from vmi_desktop.errors import ValidationError, VmiError
-from vmi_desktop.quantities import fmt
+from vmi_desktop.exporting import Cell, export_value
 from vmi_desktop.queries.base import Column, Kind, PageRequest, Row, TableQuery
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.export import ExportSource
+from vmi_desktop.ui.numbers import InvalidInput, format_decimal
 from vmi_desktop.ui.palette import cell_colors
 
 log = logging.getLogger(__name__)
@@ -69,12 +73,35 @@ def display_text(column: Column, value: Any) -> str:
     if isinstance(value, enum.Enum):
         return str(value.value).replace("_", " ")
     if column.kind is Kind.QTY and isinstance(value, Decimal):
-        return fmt(value)
+        return format_decimal(value)
     if column.kind is Kind.MONEY and isinstance(value, Decimal):
-        return f"{value:.2f}" if value == value.quantize(Decimal("0.01")) else fmt(value)
+        shown = value.quantize(Decimal("0.01")) if value == value.quantize(Decimal("0.01")) else value
+        return format_decimal(shown, trailing_zeros=True)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
+
+
+class BatchEdit(Protocol):
+    """One row of an applied batch: its entity id, the version the batch left it at, the values before."""
+
+    @property
+    def edit_id(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def previous(self) -> dict[str, Any]: ...
+
+
+class AppliedEdits(Protocol):
+    """Saved changes to many rows that one Ctrl+Z takes back (e.g. suggested thresholds applied)."""
+
+    @property
+    def entity(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def edits(self) -> Sequence[BatchEdit]: ...
 
 
 class _RowFailure(Exception):
@@ -93,6 +120,12 @@ class SqlTableModel(QAbstractTableModel):
     status_message = Signal(str)
     #: Pending edits appeared or went away (enables Save/Discard).
     pending_changed = Signal(bool)
+    #: An applied batch was taken back (its label), or could not be (an empty label).
+    batch_undone = Signal(str)
+    #: Some loaded rows were re-read in place (how many).
+    rows_refreshed = Signal(int)
+    #: The invalid cells changed (the page's message bar names them).
+    errors_changed = Signal()
 
     def __init__(self, ctx: AppContext, query: TableQuery, *, page_size: int = 200, parent: Any = None) -> None:
         super().__init__(parent)
@@ -117,6 +150,9 @@ class SqlTableModel(QAbstractTableModel):
         self._errors: dict[tuple[tuple[Any, ...], str], str] = {}
         self._conflicts: dict[tuple[Any, ...], str] = {}
         self._undo: list[tuple[tuple[Any, ...], str, Any, str | None]] = []
+        # saved batches (newest last), taken back whole by Ctrl+Z once no unsaved cell edit is left
+        self._batches: list[AppliedEdits] = []
+        self._batch_running = False
         action = EDIT_ACTION.get(query.entity)
         self.can_edit = action is not None and ctx.can(action)
         self._colors = cell_colors()
@@ -200,7 +236,9 @@ class SqlTableModel(QAbstractTableModel):
             self.total = total
             self.total_changed.emit(total)
 
-        self.ctx.runner.run(count, on_result=done, on_error=lambda exc: log.warning("count failed: %s", exc))
+        self.ctx.runner.run(
+            count, on_result=done, on_error=lambda exc: log.warning("count failed: %s", exc), owner=self
+        )
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -282,6 +320,8 @@ class SqlTableModel(QAbstractTableModel):
                 return self._conflicts[record.key]
             if dirty:
                 return f"not saved yet (was {display_text(column, record.values[column.key]) or 'empty'})"
+            if column.kind is Kind.TEXT and isinstance(value, str) and len(value) > 24:
+                return value  # a long text (a message, a description) may be cut by its column
             return None
         if role == Qt.ItemDataRole.BackgroundRole:
             if cell in self._errors:
@@ -341,16 +381,18 @@ class SqlTableModel(QAbstractTableModel):
         self._conflicts.pop(key, None)
         assert column.field is not None
         error: str | None = None
-        try:
-            parsed = catalog_service.parse_field(self.query.entity, column.field, value)
-        except ValidationError as exc:
-            parsed, error = ("" if value is None else str(value)), str(exc)
+        if isinstance(value, InvalidInput):  # the delegate could not read the number in this locale
+            parsed, error = value.text, value.reason
+        else:
+            try:
+                parsed = catalog_service.parse_field(self.query.entity, column.field, value)
+            except ValidationError as exc:
+                parsed, error = ("" if value is None else str(value)), str(exc)
         self._set_pending(record, column.key, parsed, error)
         if error is None:
             error = self._check_row(record, column.key)
-        if error:
-            self.status_message.emit(error)
         self._emit_row_changed(index.row())
+        self.errors_changed.emit()
         return True
 
     def _set_pending(self, record: Row, column_key: str, value: Any, error: str | None) -> None:
@@ -410,10 +452,29 @@ class SqlTableModel(QAbstractTableModel):
         """How many edited cells are invalid (saving is refused while any are)."""
         return len(self._errors)
 
+    def invalid_cells(self) -> list[tuple[int | None, int, str]]:
+        """(row or None when not loaded, column, reason) of every invalid cell, in table order."""
+        cells = [
+            (self._row_of.get(key), self.column_index(column_key), reason)
+            for (key, column_key), reason in self._errors.items()
+        ]
+        return sorted(cells, key=lambda c: (c[0] is None, c[0] or 0, c[1]))
+
+    def row_label(self, row: int) -> str:
+        """How a row is named in messages: "P-1 at WH-1 (ACME)", a code, or its first column's text."""
+        values = self._rows[row].values
+        first = display_text(self.columns[0], values[self.columns[0].key])
+        name = values.get("part_number") or values.get("code") or first
+        if values.get("location") and "part_number" in values:
+            name = f"{name} at {values['location']}"
+        if values.get("vendor") and "part_number" in values:
+            name = f"{name} ({values['vendor']})"
+        return str(name)
+
     def undo(self) -> bool:
-        """Take back the last unsaved cell edit."""
+        """Take back the last unsaved cell edit, or else the last applied batch (``undo_batch``)."""
         if not self._undo:
-            return False
+            return self.undo_batch()
         key, column_key, previous, previous_error = self._undo.pop()
         row = self._row_of.get(key)
         record = self._rows[row] if row is not None else self._base_row.get(key)
@@ -425,6 +486,61 @@ class SqlTableModel(QAbstractTableModel):
             if previous_error is None:
                 self._check_row(record, column_key)
             self._emit_row_changed(row)
+        self.errors_changed.emit()
+        return True
+
+    def push_batch(self, batch: AppliedEdits) -> None:
+        """Remember a batch that was saved elsewhere (a dialog), so that one undo takes it all back."""
+        if batch.entity != self.query.entity:
+            raise ValueError(f"a batch of {batch.entity} edits cannot be undone in a {self.query.entity} table")
+        if batch.edits:
+            self._batches.append(batch)
+
+    def batches(self) -> int:
+        """How many applied batches can be undone."""
+        return len(self._batches)
+
+    def undo_batch(self) -> bool:
+        """Take back the last applied batch off the UI thread, restoring every row's previous values
+        through the same catalog update (validated, version-checked, audited) in one transaction.
+
+        If any row changed since the batch, nothing is undone and the reason is reported.
+        Returns whether there was a batch to take back.
+        """
+        if not self._batches or self._batch_running:
+            return bool(self._batches)
+        batch = self._batches.pop()
+        self._batch_running = True
+        updater = UPDATERS[batch.entity]
+        db, actor = self.ctx.db, self.ctx.actor
+        edits = [(e.edit_id, e.version, dict(e.previous)) for e in batch.edits]
+
+        def work(report: Callable[[float, str], None]) -> int:
+            with db.unit_of_work() as uow:
+                for k, (edit_id, version, previous) in enumerate(edits):
+                    if k % 50 == 0:
+                        report(k / len(edits), f"undoing {k:,} of {len(edits):,}")
+                    updater(uow.session, actor, edit_id, version, **previous)
+                if batch.entity == "agreement":
+                    uow.changes.agreements.update(edit_id for edit_id, _v, _p in edits)
+                else:
+                    uow.changes.master_data = True
+            return len(edits)
+
+        def done(count: int) -> None:
+            self._batch_running = False
+            self.refresh_rows_by_edit_id({edit_id for edit_id, _v, _p in edits})
+            self.status_message.emit(f"Undone: {batch.label} ({count} row(s) restored).")
+            self.batch_undone.emit(batch.label)
+
+        def failed(error: BaseException) -> None:
+            self._batch_running = False
+            message = describe_db_error(error) if isinstance(error, SQLAlchemyError) else str(error)
+            self.refresh_rows_by_edit_id({edit_id for edit_id, _v, _p in edits})
+            self.status_message.emit(f"Not undone ({batch.label}): {message}; nothing was changed.")
+            self.batch_undone.emit("")
+
+        self.ctx.runner.run(work, on_result=done, on_error=failed, owner=self)
         return True
 
     def discard(self) -> None:
@@ -437,6 +553,7 @@ class SqlTableModel(QAbstractTableModel):
         for row in sorted(set(rows)):
             self._emit_row_changed(row)
         self.pending_changed.emit(False)
+        self.errors_changed.emit()
 
     def save(self) -> bool:
         """Save every pending edit in one transaction; True when everything was saved."""
@@ -489,19 +606,58 @@ class SqlTableModel(QAbstractTableModel):
             row = self._row_of.get(key)
             if row is not None:
                 self._emit_row_changed(row)
+        self.errors_changed.emit()
         self.status_message.emit(f"Not saved: {message}")
         return False
 
     def refresh_rows(self, keys: list[tuple[Any, ...]]) -> None:
-        """Reload a few rows in place (dataChanged, no reset)."""
-        with self.ctx.db.sessions() as session:
-            fresh = self.query.rows_by_key(session, self.ctx.actor, keys)
+        """Reload some rows in place (one query per 500 rows; dataChanged over the span, no reset)."""
+        try:
+            with self.ctx.db.sessions() as session:
+                fresh = self.query.rows_by_key(session, self.ctx.actor, keys)
+        except SQLAlchemyError as exc:
+            log.exception("refreshing rows failed")
+            self.status_message.emit(describe_db_error(exc))
+            return
+        changed: list[int] = []
         for key in keys:
             row = self._row_of.get(key)
             if row is None or key not in fresh:
                 continue
             self._rows[row] = fresh[key]
-            self._emit_row_changed(row)
+            changed.append(row)
+        if changed and self.columns:
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(self.columns) - 1))
+        self.rows_refreshed.emit(len(changed))
+
+    def apply_changes(self, changes: Changes) -> bool:
+        """A committed change elsewhere (the user's own command, a sync): re-read the touched loaded rows.
+
+        The query decides which rows a change touches (``TableQuery.refresh_plan``): those are
+        re-read in one set-based query and updated in place (no reset: selection, scroll position
+        and pending edits stay); a table that must show new rows reloads. Returns True when
+        anything was re-read.
+        """
+        plan = self.query.refresh_plan(changes, self._rows)
+        if plan is True:
+            self.reload()
+            return True
+        if not plan:
+            return False
+        self.refresh_rows(list(plan))
+        return True
+
+    def export_source(self, columns: list[int], title: str, description: str = "") -> ExportSource:
+        """Every row the current search, filters and sort match, with the given columns (export, print)."""
+        db, actor, query, request = self.ctx.db, self.ctx.actor, self.query, self.request
+        shown = [self.columns[i] for i in columns]
+
+        def rows() -> Iterator[list[Cell]]:
+            with db.sessions() as session:
+                for row in query.iter_rows(session, actor, request):
+                    yield [export_value(c, row.values[c.key]) for c in shown]
+
+        return ExportSource(title, [c.title for c in shown], rows, total=self.total, description=description)
 
     def refresh_rows_by_edit_id(self, edit_ids: set[int]) -> None:
         """Reload the loaded rows whose entity changed (after a bulk edit)."""

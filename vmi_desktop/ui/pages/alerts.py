@@ -1,34 +1,31 @@
-"""Alerts: severity, status filter, acknowledge and resolve; new alerts also as a tray notification."""
+"""Alerts: each one opens its order or part; filters by kind, vendor, location and state; bulk handling.
+
+The list is a ``TablePage`` over ``queries.alerts.AlertsQuery``, so it searches (Ctrl+F), sorts,
+exports, prints and refreshes itself after a commit like every table. Enter or a double-click on
+an alert opens what it is about: its purchase order, else its part (SKU x location). Acknowledge
+and Resolve act on every selected alert in one unit of work (``commands.alerts``). New alerts also
+arrive as a tray notification while the window is not in front (``ui.tray.AlertNotifier``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
-from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QCloseEvent, QColor, QIcon
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QApplication,
-    QCheckBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QPushButton,
-    QStyle,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
-from sqlalchemy.orm import Session
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QMenu, QStyle, QWidget
 
+from vmi_desktop.commands import alerts as alert_commands
 from vmi_desktop.errors import VmiError
-from vmi_desktop.models import AlertSeverity, AlertStatus
-from vmi_desktop.queries.alerts import AlertRow, count_alerts, fetch_alerts
+from vmi_desktop.models import AlertKind, AlertSeverity, AlertStatus
+from vmi_desktop.queries.alerts import AlertRow, AlertsQuery
+from vmi_desktop.queries.catalog import location_choices, vendor_choices
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
-from vmi_desktop.ui.pages._lazy import Column, LazyRowsModel
+from vmi_desktop.ui.models.table import RAW_ROLE, SqlTableModel
+from vmi_desktop.ui.pages.table_page import TablePage
 from vmi_desktop.ui.tray import AlertNotifier
-from vmi_desktop.ui.widgets import error_label
 
 _COLOURS = {
     AlertSeverity.CRITICAL: QColor(176, 0, 32),
@@ -42,6 +39,9 @@ _ICONS = {
 }
 _icon_cache: dict[AlertSeverity, QIcon] = {}
 
+#: The states shown when the page opens (resolved alerts are history).
+DEFAULT_STATES = frozenset({AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED})
+
 
 def severity_icon(severity: AlertSeverity) -> QIcon:
     """The platform's standard icon for a severity (cached)."""
@@ -50,193 +50,200 @@ def severity_icon(severity: AlertSeverity) -> QIcon:
     return _icon_cache[severity]
 
 
-def _when(value: object) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""  # type: ignore[attr-defined]
+class AlertsModel(SqlTableModel):
+    """Alert rows with the severity as an icon and a colour."""
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (
+            role in (Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ForegroundRole)
+            and index.isValid()
+            and self.columns[index.column()].key == "severity"
+        ):
+            severity = super().data(index, RAW_ROLE)
+            if isinstance(severity, AlertSeverity):
+                return severity_icon(severity) if role == Qt.ItemDataRole.DecorationRole else _COLOURS[severity]
+        return super().data(index, role)
 
 
-ALERT_COLUMNS = [
-    Column(
-        "Severity",
-        lambda r: r.severity.value,
-        "severity",
-        decorate=lambda r: severity_icon(r.severity),
-        foreground=lambda r: _COLOURS[r.severity],
-    ),
-    Column("Status", lambda r: r.status.value, "status"),
-    Column("Kind", lambda r: r.kind.value.replace("_", " "), "kind"),
-    Column("Raised (UTC)", lambda r: _when(r.created_at), "created_at"),
-    Column("Vendor", lambda r: r.vendor or "", None),
-    Column("SKU", lambda r: r.part_number or "", None),
-    Column("Location", lambda r: r.location or "", None),
-    Column("Handled by", lambda r: r.resolved_by or r.acknowledged_by or "", None),
-    Column("Message", lambda r: r.message, "message"),
-]
-
-
-class AlertsPage(QWidget):
+class AlertsPage(TablePage):
     """The alert list; acknowledging and resolving need the manage-alerts right."""
 
-    status_message = Signal(str)
+    state_key = "alerts"
+    export_title = "Alerts"
+    search_hint = "Search message, SKU, vendor, location or order"
+    default_descending = True
+    model_class = AlertsModel
+    filters_on_own_row = True
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, poll_ms: int = 20000) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
         self.status_boxes: dict[AlertStatus, QCheckBox] = {}
-        self._sized = False
-        self._count_generation = 0
-        #: Alerts matching the filter (None while counting).
-        self.total: int | None = None
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Show:"))
-        for status in AlertStatus:
-            box = QCheckBox(status.value.capitalize())
-            box.setObjectName(f"show_{status.value}")
-            box.setChecked(status is not AlertStatus.RESOLVED)
-            box.toggled.connect(lambda _c: self.refresh())
-            self.status_boxes[status] = box
-            top.addWidget(box)
-        top.addStretch(1)
-        self.count_label = QLabel("")
-        top.addWidget(self.count_label)
-
-        self.model = LazyRowsModel(ctx.db, ALERT_COLUMNS, self._fetch, page_size=200)
-        self.table = QTableView()
-        self.table.setObjectName("alerts")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSortIndicator(3, Qt.SortOrder.DescendingOrder)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-
-        self.ack_button = QPushButton("Acknowledge")
-        self.ack_button.setObjectName("acknowledge")
-        self.resolve_button = QPushButton("Resolve")
-        self.resolve_button.setObjectName("resolve")
-        self.ack_button.clicked.connect(self.acknowledge_selected)
-        self.resolve_button.clicked.connect(self.resolve_selected)
-        if not ctx.can(Action.MANAGE_ALERTS):
-            for b in (self.ack_button, self.resolve_button):
-                b.setToolTip("Your role does not handle alerts")
-        self.error = error_label(word_wrap=False)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.ack_button)
-        buttons.addWidget(self.resolve_button)
-        buttons.addWidget(self.error, 1)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
-
+        super().__init__(ctx, AlertsQuery(), page_size=200, parent=parent)
+        self.view.activated.connect(lambda index: self.open_alert(index.row()))
         self.notifier = AlertNotifier(ctx, self.window, interval_ms=poll_ms, parent=self)
         self.notifier.new_alerts.connect(self._on_new_alerts)
         self.notifier.notified.connect(lambda title, _body: self.status_message.emit(title))
-        self.refresh()
         self.notifier.start()
-        self._update_buttons()
 
-    # -- list ----------------------------------------------------------------------------------
+    # -- filters and buttons ---------------------------------------------------------------------
+
+    def build_extras(self) -> None:
+        for status in AlertStatus:
+            box = QCheckBox(status.value.capitalize())
+            box.setObjectName(f"show_{status.value}")
+            box.setChecked(status in DEFAULT_STATES)
+            box.toggled.connect(lambda _c: self._states_changed())
+            self.status_boxes[status] = box
+            self.filters.addWidget(box)
+        self.model.request = replace(self.model.request, filters={"statuses": DEFAULT_STATES})
+        self.kind_combo = self._combo("kindFilter", "All kinds", [(k.value.replace("_", " "), k) for k in AlertKind])
+        self.kind_combo.currentIndexChanged.connect(
+            lambda _i: self.model.set_filter("kind", self.kind_combo.currentData())
+        )
+        with self.ctx.db.sessions() as session:
+            vendors = [(code, vid) for vid, code in vendor_choices(session, self.ctx.actor)]
+            locations = [(code, lid) for lid, code in location_choices(session, self.ctx.actor)]
+        self.vendor_combo = self._combo("vendorFilter", "All vendors", vendors)
+        self.vendor_combo.currentIndexChanged.connect(
+            lambda _i: self.model.set_filter("vendor_id", self.vendor_combo.currentData())
+        )
+        self.location_combo = self._combo("locationFilter", "All locations", locations)
+        self.location_combo.currentIndexChanged.connect(
+            lambda _i: self.model.set_filter("location_id", self.location_combo.currentData())
+        )
+        allowed = self.ctx.can(Action.MANAGE_ALERTS)
+        why = "" if allowed else "your role does not handle alerts"
+        self.open_button = self.add_button("Open", lambda: self.open_alert(), enabled=False)
+        self.open_button.setObjectName("openAlert")
+        self.open_button.setToolTip("Open the order or part this alert is about (Enter, double-click)")
+        self.ack_button = self.add_button("Acknowledge", self.acknowledge_selected, enabled=False, tooltip=why)
+        self.ack_button.setObjectName("acknowledge")
+        self.resolve_button = self.add_button("Resolve", self.resolve_selected, enabled=False, tooltip=why)
+        self.resolve_button.setObjectName("resolve")
+
+    def _combo(self, name: str, everything: str, items: list[tuple[str, Any]]) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(name)
+        combo.addItem(everything, None)
+        for text, data in items:
+            combo.addItem(text, data)
+        self.filters.addWidget(combo)
+        return combo
 
     def statuses(self) -> frozenset[AlertStatus]:
+        """The states ticked under Show."""
         return frozenset(s for s, box in self.status_boxes.items() if box.isChecked())
 
-    def _fetch(self, session: Session, sort: str, descending: bool, offset: int, limit: int) -> list[AlertRow]:
-        return fetch_alerts(
-            session, self.ctx.actor, self.statuses(), sort=sort, descending=descending, offset=offset, limit=limit
-        )
+    def _states_changed(self) -> None:
+        self.model.set_filter("statuses", self.statuses())
 
-    def refresh(self) -> None:
-        """Reload from the first page (F5)."""
-        self.model.reload()
-        self._count()
-        if not self._sized and self.model.rowCount():
-            # Once, from the first page only: later pages never trigger a relayout.
-            self.table.horizontalHeader().setResizeContentsPrecision(50)  # look at 50 rows, not all
-            self.table.resizeColumnsToContents()
-            self._sized = True
-        self._update_buttons()
+    def filter_description(self) -> str:
+        states = "states: " + (", ".join(s.value for s in AlertStatus if s in self.statuses()) or "none")
+        rest = super().filter_description()
+        return " · ".join(p for p in (rest, states) if p)
 
-    def _count(self) -> None:
-        """Count the matching alerts on the task runner; only the newest count is shown."""
-        self._count_generation += 1
-        generation = self._count_generation
-        self.total = None
-        db, actor, statuses = self.ctx.db, self.ctx.actor, self.statuses()
-
-        def work(_report: Callable[[float, str], None]) -> int:
-            with db.sessions() as session:
-                return count_alerts(session, actor, statuses)
-
-        def done(total: int) -> None:
-            if generation == self._count_generation:
-                self.total = total
-                self.count_label.setText(f"{total:,} alerts")
-
-        self.ctx.runner.run(work, on_result=done)
-
-    def save_state(self, settings: QSettings) -> None:
-        """Column layout (widths, order, sort) for the next start."""
-        settings.setValue("columns/alerts", self.table.horizontalHeader().saveState())
-
-    def restore_state(self, settings: QSettings) -> None:
-        header = settings.value("columns/alerts")
-        if header is not None and self.table.horizontalHeader().restoreState(header):
-            self._sized = True
-
-    def _on_new_alerts(self, rows: list[AlertRow]) -> None:
-        self.refresh()
-        self.status_message.emit(f"{len(rows)} new alert(s)")
-
-    def selected(self) -> list[AlertRow]:
-        return [self.model.row(i.row()) for i in self.table.selectionModel().selectedRows()]
-
-    def select_alert(self, alert_id: int) -> bool:
-        for i, row in enumerate(self.model.rows):
-            if row.id == alert_id:
-                self.table.selectRow(i)
-                return True
-        return False
-
-    def _selection_changed(self, _s: QItemSelection, _d: QItemSelection) -> None:
-        self.error.setText("")
-        self._update_buttons()
-
-    def _update_buttons(self) -> None:
+    def update_selection_buttons(self) -> None:
+        if not hasattr(self, "resolve_button"):
+            return
         rows = self.selected()
         allowed = self.ctx.can(Action.MANAGE_ALERTS)
+        self.open_button.setEnabled(len(rows) == 1)
         self.ack_button.setEnabled(allowed and any(r.status is AlertStatus.OPEN for r in rows))
         self.resolve_button.setEnabled(allowed and any(r.status is not AlertStatus.RESOLVED for r in rows))
 
-    # -- actions -------------------------------------------------------------------------------
+    def context_actions(self, menu: QMenu, rows: list[int]) -> None:
+        if len(rows) == 1:
+            row = self.alert(rows[0])
+            what = f"order {row.po_number}" if row.po_number else (f"part {row.part_number}" if row.part_number else "")
+            if what:
+                row_no = rows[0]
+                menu.addAction(f"Open {what}", lambda: self.open_alert(row_no))
 
-    def _apply(self, verb: str, fn_name: str) -> int:
-        from vmi_desktop.replenishment import alerts as alert_service
+    # -- rows ------------------------------------------------------------------------------------
 
+    def alert(self, row: int) -> AlertRow:
+        """The alert shown in ``row``."""
+        values = self.model.row(row).values
+        return AlertRow(
+            id=int(self.model.key_of(row)[0]),
+            severity=values["severity"],
+            status=values["status"],
+            kind=values["kind"],
+            message=values["message"],
+            vendor=values["vendor"],
+            part_number=values["part_number"],
+            location=values["location"],
+            created_at=values["created_at"],
+            acknowledged_by=None,
+            resolved_by=values["handled_by"],
+            po_number=values["po_number"],
+            purchase_order_id=values["purchase_order_id"],
+            sku_id=values["sku_id"],
+            location_id=values["location_id"],
+        )
+
+    @property
+    def rows(self) -> list[AlertRow]:
+        """The loaded alerts, in table order."""
+        return [self.alert(r) for r in range(self.model.rowCount())]
+
+    def selected(self) -> list[AlertRow]:
+        return [self.alert(r) for r in self.selected_rows()]
+
+    def select_alert(self, alert_id: int) -> bool:
+        row = self.model.row_of_key((alert_id,))
+        if row is None:
+            return False
+        self.select_row(row)
+        self.view.setCurrentIndex(self.model.index(row, 0))
+        return True
+
+    def _on_new_alerts(self, rows: list[AlertRow]) -> None:
+        self.model.reload()
+        self.status_message.emit(f"{len(rows)} new alert(s)")
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def open_alert(self, row: int | None = None) -> bool:
+        """Open what the alert is about: its order, else its part; True when something opened."""
+        if row is None:
+            rows = self.selected_rows()
+            if len(rows) != 1:
+                return False
+            row = rows[0]
+        alert = self.alert(row)
+        window: Any = self.window()
+        opens_order = alert.purchase_order_id is not None and hasattr(window, "open_order")
+        if opens_order and window.open_order(alert.purchase_order_id):
+            return True
+        if alert.sku_id is not None and hasattr(window, "open_part"):
+            return bool(window.open_part(alert.sku_id, alert.location_id))
+        if (
+            alert.kind in (AlertKind.SYNC_FAILED, AlertKind.EVENT_REJECTED)
+            and "sync" in getattr(window, "page_keys", lambda: [])()
+        ):
+            window.show_page("sync")
+            return True
+        self.status_message.emit("This alert names no order or part to open.")
+        return False
+
+    def _handle(self, verb: str, command: Any) -> int:
         rows = self.selected()
-        fn = getattr(alert_service, fn_name)
         try:
-            with self.ctx.db.transaction() as session:
-                for row in rows:
-                    fn(session, self.ctx.actor, row.id)
+            done = int(command(self.ctx.db, self.ctx.actor, [r.id for r in rows]))
         except VmiError as exc:
-            self.error.setText(str(exc))
+            self.status_message.emit(f"Not {verb}: {exc}")
             return 0
-        self.status_message.emit(f"{len(rows)} alert(s) {verb}")
-        self.refresh()
-        return len(rows)
+        self.status_message.emit(f"{done} alert(s) {verb}")
+        self.apply_commits_now()  # the commit's change reloads the list at once
+        return done
 
     def acknowledge_selected(self) -> int:
-        """Acknowledge the selected alerts (one transaction); returns how many."""
-        return self._apply("acknowledged", "acknowledge")
+        """Acknowledge every selected open alert (one unit of work); returns how many."""
+        return self._handle("acknowledged", alert_commands.acknowledge)
 
     def resolve_selected(self) -> int:
-        """Resolve the selected alerts (one transaction); returns how many."""
-        return self._apply("resolved", "resolve")
+        """Resolve every selected unresolved alert (one unit of work); returns how many."""
+        return self._handle("resolved", alert_commands.resolve)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.notifier.stop()

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -31,13 +34,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vmi_desktop.quantities import fmt
+from vmi_desktop.db import Changes
 from vmi_desktop.queries import charts as chart_queries
 from vmi_desktop.queries import dashboard as dash
-from vmi_desktop.ui.charts import ConsumptionChart, StockChart, VendorCharts
+from vmi_desktop.queries.worklist import WorklistQuery
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.export import install_export_menu
+from vmi_desktop.ui.numbers import format_decimal
+
+if TYPE_CHECKING:
+    from vmi_desktop.ui.charts import ConsumptionChart, StockChart, VendorCharts
 
 log = logging.getLogger(__name__)
+
+#: The chart tabs, in order.
+CHART_TABS = ("Stock on hand", "Consumption", "Supplier performance")
+#: After commits the figures are read again at most this often (they scan every agreement).
+COMMIT_REFRESH_MS = 3000
 
 
 @dataclass(frozen=True)
@@ -70,7 +83,11 @@ def _card(title: str, name: str) -> tuple[QFrame, QLabel]:
 
 
 def _table(headers: list[str], name: str) -> QTableWidget:
-    # Small, bounded tables (top 10 vendors, at most 200 pairs): a QTableWidget is enough here.
+    """A small, bounded table (top 10 vendors, at most 200 pairs) that never scrolls sideways.
+
+    The first column takes the room left and elides its text (the full text is its tooltip); the
+    others fit their contents, so every column stays visible down to 1024 px.
+    """
     table = QTableWidget(0, len(headers))
     table.setObjectName(name)
     table.setHorizontalHeaderLabels(headers)
@@ -78,7 +95,13 @@ def _table(headers: list[str], name: str) -> QTableWidget:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.horizontalHeader().setStretchLastSection(True)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
+    header = table.horizontalHeader()
+    header.setMinimumSectionSize(36)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for column in range(1, len(headers)):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
     table.verticalHeader().setDefaultSectionSize(22)
     return table
 
@@ -107,6 +130,7 @@ class DashboardPage(QWidget):
         self._generation: dict[str, int] = {
             "health": 0,
             "counts": 0,
+            "worklist": 0,
             "attention": 0,
             "summary": 0,
             "pair": 0,
@@ -117,9 +141,11 @@ class DashboardPage(QWidget):
         # -- cards
         cards = QHBoxLayout()
         self.cards: dict[str, QLabel] = {}
+        frames: dict[str, QFrame] = {}
         for title, name in (
             ("SKU x location pairs", "pairs"),
-            ("below min", "below_min"),
+            ("at or below min (position)", "below_min"),
+            ("on the worklist", "worklist"),
             ("stock-outs", "stock_outs"),
             ("over max", "over_max"),
             ("open orders", "open_orders"),
@@ -127,19 +153,31 @@ class DashboardPage(QWidget):
         ):
             frame, value = _card(title, name)
             self.cards[name] = value
+            frames[name] = frame
             cards.addWidget(frame)
-
+        position = (
+            "Inventory position = on hand + on order (drafts and proposals included): the reorder check's and the "
+            "worklist's own measure. Snoozed pairs are not counted."
+        )
+        frames["below_min"].setToolTip(position)
+        frames["worklist"].setToolTip(
+            "Rows of the replenishment worklist: at or below min on position, projected to reach min within the "
+            "lead time, or waiting for your decision. " + position.split(": ")[1]
+        )
         # -- tables
         self.orders_table = _table(["Status", "Orders"], "ordersByStatus")
         self.suppliers_table = _table(["Vendor", "Fill rate", "Response", "Cycle", "Open"], "worstSuppliers")
         self.attention_table = _table(["SKU", "Location", "On hand", "Min", "Max"], "attention")
         self.suppliers_table.itemSelectionChanged.connect(self._supplier_selected)
         self.attention_table.itemSelectionChanged.connect(self._attention_selected)
+        self.attention_table.cellDoubleClicked.connect(lambda row, _col: self._open_attention(row))
+        self.attention_table.activated.connect(lambda index: self._open_attention(index.row()))
+        self.attention_table.setToolTip("Double-click or Enter: the part page")
         left = QVBoxLayout()
         for title, table, stretch in (
             ("Open orders by status", self.orders_table, 2),
             ("Worst suppliers (last 12 months)", self.suppliers_table, 3),
-            ("Below min (worst first)", self.attention_table, 5),
+            ("On hand below min (worst first)", self.attention_table, 5),
         ):
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(table)
@@ -154,18 +192,23 @@ class DashboardPage(QWidget):
         self.part_edit.setPlaceholderText("Part number")
         self.location_combo = QComboBox()
         self.location_combo.setObjectName("location")
+        self.location_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.show_button = QPushButton("Show charts")
         self.show_button.clicked.connect(self.show_typed_pair)
         self.part_edit.returnPressed.connect(self.show_typed_pair)
         self.chart_title = QLabel("Select a pair below min, a supplier, or type a part number.")
         self.chart_title.setObjectName("chartTitle")
-        self.stock_chart = StockChart()
-        self.consumption_chart = ConsumptionChart()
-        self.vendor_charts = VendorCharts()
+        self.chart_title.setWordWrap(True)
+        #: what the title line says about the pair charts and about the supplier charts
+        self.pair_text = self.chart_title.text()
+        self.vendor_text = "Select a supplier in the list to see its performance by month."
+        # The charts (and pyqtgraph behind them) are built when first needed: the page, and the
+        # window when it is the first page, is usable before that import has run.
+        self._charts: tuple[Any, Any, Any] | None = None
         self.chart_tabs = QTabWidget()
-        self.chart_tabs.addTab(self.stock_chart, "Stock on hand")
-        self.chart_tabs.addTab(self.consumption_chart, "Consumption")
-        self.chart_tabs.addTab(self.vendor_charts, "Supplier performance")
+        for title in CHART_TABS:
+            self.chart_tabs.addTab(QLabel("Choose a pair or a supplier to see its charts."), title)
+        self.chart_tabs.currentChanged.connect(lambda _i: self._tab_changed())
         picker = QGridLayout()
         picker.addWidget(QLabel("SKU"), 0, 0)
         picker.addWidget(self.part_edit, 0, 1)
@@ -189,7 +232,95 @@ class DashboardPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(cards)
         layout.addWidget(splitter, 1)
-        self.refresh()
+        for table, title in (
+            (self.orders_table, "Open orders by status"),
+            (self.suppliers_table, "Worst suppliers"),
+            (self.attention_table, "Below min"),
+        ):
+            install_export_menu(table, partial(str, title), ctx.runner)
+        self._stale = False
+        self.commit_timer = QTimer(self)
+        self.commit_timer.setSingleShot(True)
+        self.commit_timer.setInterval(COMMIT_REFRESH_MS)
+        self.commit_timer.timeout.connect(self._refresh_after_commits)
+        ctx.commits.changed.connect(self._on_commit)
+        # The health figures scan every agreement: they start once the page is shown, never while
+        # the window is still being built.
+        self._refresh_on_show = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._refresh_on_show:
+            self._refresh_on_show = False
+            self._stale = False
+            QTimer.singleShot(0, self.refresh)
+        elif self._stale and not self.commit_timer.isActive():
+            self.commit_timer.start(0)  # what changed while the page was hidden
+
+    # -- charts, built on first use ---------------------------------------------------------------
+
+    def _ensure_charts(self) -> tuple[Any, Any, Any]:
+        if self._charts is None:
+            from vmi_desktop.ui import charts as widgets
+
+            charts = (widgets.StockChart(), widgets.ConsumptionChart(), widgets.VendorCharts())
+            current = self.chart_tabs.currentIndex()
+            self.chart_tabs.blockSignals(True)
+            for index, (chart, title) in enumerate(zip(charts, CHART_TABS, strict=True)):
+                placeholder = self.chart_tabs.widget(index)
+                self.chart_tabs.removeTab(index)
+                self.chart_tabs.insertTab(index, chart, title)
+                if placeholder is not None:
+                    placeholder.deleteLater()
+            self.chart_tabs.setCurrentIndex(max(current, 0))
+            self.chart_tabs.blockSignals(False)
+            self._charts = charts
+        return self._charts
+
+    @property
+    def stock_chart(self) -> StockChart:
+        """The stock on hand chart (built on first use)."""
+        chart: StockChart = self._ensure_charts()[0]
+        return chart
+
+    @property
+    def consumption_chart(self) -> ConsumptionChart:
+        """The consumption chart (built on first use)."""
+        chart: ConsumptionChart = self._ensure_charts()[1]
+        return chart
+
+    @property
+    def vendor_charts(self) -> VendorCharts:
+        """The supplier performance charts (built on first use)."""
+        charts: VendorCharts = self._ensure_charts()[2]
+        return charts
+
+    # -- live ---------------------------------------------------------------------------------
+
+    def _on_commit(self, changes: Changes) -> None:
+        """Stock, orders or alerts moved: the figures again, at most once per ``COMMIT_REFRESH_MS``."""
+        if not (changes.pairs or changes.orders or changes.alerts or changes.agreements or changes.master_data):
+            return
+        self._stale = True
+        if self.isVisible() and not self.commit_timer.isActive():
+            self.commit_timer.start()
+
+    def _refresh_after_commits(self) -> None:
+        if self._stale and self.isVisible():
+            self._stale = False
+            self.refresh()
+
+    def _tab_changed(self) -> None:
+        self._ensure_charts()
+        self._show_title()
+
+    def _show_title(self) -> None:
+        vendor = self.chart_tabs.currentIndex() == CHART_TABS.index("Supplier performance")
+        self.chart_title.setText(self.vendor_text if vendor else self.pair_text)
+
+    def _set_pair_text(self, text: str) -> None:
+        self.pair_text = text
+        self._show_title()
 
     # -- background work -----------------------------------------------------------------------
 
@@ -211,7 +342,7 @@ class DashboardPage(QWidget):
             log.warning("dashboard %s query failed: %s", kind, exc)
             self.status_message.emit(f"could not load the {kind}: {exc}")
 
-        self.ctx.runner.run(work, on_result=deliver, on_error=failed)
+        self.ctx.runner.run(work, on_result=deliver, on_error=failed, owner=self)
 
     def refresh(self) -> None:
         """Reload the health figures (F5), and the charts shown.
@@ -235,6 +366,7 @@ class DashboardPage(QWidget):
                 ),
             ),
             ("counts", lambda s: dash.pair_counts(s, actor)),
+            ("worklist", lambda s: WorklistQuery().counts(s, actor)),
             ("attention", lambda s: dash.attention_pairs(s, actor)),
         ]
         self._generation["health"] += 1
@@ -260,15 +392,28 @@ class DashboardPage(QWidget):
     def _part(self, name: str, result: Any) -> None:
         self._parts[name] = result
         if name == "counts":
-            pairs, below, outs, over = result
-            for key, value in (("pairs", pairs), ("below_min", below), ("stock_outs", outs), ("over_max", over)):
+            # the on-hand "below" of pair_counts is the attention list's measure; the card counts on position
+            pairs, _on_hand_below, outs, over = result
+            for key, value in (("pairs", pairs), ("stock_outs", outs), ("over_max", over)):
                 self.cards[key].setText(str(value))
-            for key, value in (("below_min", below), ("stock_outs", outs)):
+            self.cards["stock_outs"].setStyleSheet("color: #b00020;" if outs else "")
+        elif name == "worklist":
+            for key, value in (("below_min", result.at_or_below_min), ("worklist", result.total)):
+                self.cards[key].setText(str(value))
                 self.cards[key].setStyleSheet("color: #b00020;" if value else "")
         elif name == "attention":
             self._fill(
                 self.attention_table,
-                [(p.part_number, p.location, fmt(p.on_hand), fmt(p.min_qty), fmt(p.max_qty)) for p in result],
+                [
+                    (
+                        p.part_number,
+                        p.location,
+                        format_decimal(p.on_hand),
+                        format_decimal(p.min_qty),
+                        format_decimal(p.max_qty),
+                    )
+                    for p in result
+                ],
             )
         else:
             open_orders, open_alerts, suppliers, locations = result
@@ -294,12 +439,14 @@ class DashboardPage(QWidget):
                     for sc in suppliers
                 ],
             )
-        if len(self._parts) == 3:
-            pairs, below, outs, over = self._parts["counts"]
+        if len(self._parts) == 4:
+            pairs, _on_hand_below, outs, over = self._parts["counts"]
+            worklist = self._parts["worklist"]
             open_orders, open_alerts, suppliers, _locations = self._parts["summary"]
             self.health = dash.FleetHealth(
                 pairs=pairs,
-                below_min=below,
+                below_min=worklist.at_or_below_min,
+                on_worklist=worklist.total,
                 stock_outs=outs,
                 over_max=over,
                 open_alerts=open_alerts,
@@ -319,8 +466,9 @@ class DashboardPage(QWidget):
                 item = QTableWidgetItem(text)
                 if c > 0:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                else:
+                    item.setToolTip(text)  # the first column elides in a narrow window
                 table.setItem(r, c, item)
-        table.resizeColumnsToContents()
         table.blockSignals(False)
 
     # -- charts --------------------------------------------------------------------------------
@@ -331,7 +479,17 @@ class DashboardPage(QWidget):
         if not rows or attention is None:
             return
         pair = attention[rows[0].row()]
+        self.part_edit.setText(pair.part_number)  # the picker follows the pair shown
+        self.location_combo.setCurrentText(pair.location)
         self.show_pair(pair.sku_id, pair.location_id, f"{pair.part_number} at {pair.location}")
+
+    def _open_attention(self, row: int) -> None:
+        """A pair below min names a SKU: open its part at that location."""
+        from vmi_desktop.ui.part_page import open_part
+
+        attention = self._parts.get("attention")
+        if attention is not None and 0 <= row < len(attention):
+            open_part(self, attention[row].sku_id, attention[row].location_id)
 
     def _supplier_selected(self) -> None:
         rows = self.suppliers_table.selectionModel().selectedRows()
@@ -354,14 +512,15 @@ class DashboardPage(QWidget):
         with self.ctx.db.sessions() as session:
             found = dash.find_pair(session, self.ctx.actor, part, location)
         if found is None:
-            self.chart_title.setText(f"No SKU {part!r} at {location} in your scope.")
+            self.chart_tabs.setCurrentWidget(self.stock_chart)
+            self._set_pair_text(f"No SKU {part!r} at {location} in your scope.")
             return
         self.show_pair(found[0], found[1], f"{part} at {location}")
 
     def show_pair(self, sku_id: int, location_id: int, title: str) -> None:
         """Load and show the stock and consumption charts of one pair (off the UI thread)."""
         actor = self.ctx.actor
-        self.chart_title.setText(f"Loading {title}…")
+        self._set_pair_text(f"Loading {title}…")
 
         def query(session: Any) -> PairCharts:
             return PairCharts(
@@ -376,25 +535,38 @@ class DashboardPage(QWidget):
 
     def _show_pair(self, data: PairCharts) -> None:
         self.pair = data
+        # the picker shows the pair on the charts, however it was chosen
+        part, _, location = data.title.partition(" at ")
+        if part and location:
+            self.part_edit.setText(part)
+            if self.location_combo.findText(location) >= 0:
+                self.location_combo.setCurrentText(location)
         limits = ""
         if data.stock.min_qty is not None and data.stock.max_qty is not None:
-            limits = f" · min {fmt(data.stock.min_qty)} / max {fmt(data.stock.max_qty)}"
-        self.chart_title.setText(f"{data.title}: {len(data.stock.times)} movements{limits}")
+            limits = f" · min {format_decimal(data.stock.min_qty)} / max {format_decimal(data.stock.max_qty)}"
+        self.pair_text = f"{data.title}: {len(data.stock.times)} movements{limits}"
         self.stock_chart.plot_item.setTitle(f"Stock on hand — {data.title}")
         self.consumption_chart.plot_item.setTitle(f"Consumption — {data.title}")
         self.stock_chart.set_series(data.stock)
         self.consumption_chart.set_daily(data.daily)
         if self.chart_tabs.currentWidget() is self.vendor_charts:
             self.chart_tabs.setCurrentWidget(self.stock_chart)
+        self._show_title()
         self.pair_loaded.emit(data)
 
     def show_vendor(self, vendor_id: int, title: str) -> None:
         """Load and show a vendor's monthly fill rate and cycle time."""
         actor = self.ctx.actor
 
+        self.vendor_text = f"Loading {title}…"
+        self._show_title()
+
         def done(series: chart_queries.VendorSeries) -> None:
             self.vendor_charts.set_series(series, title)
+            months = len(series.months)
+            self.vendor_text = f"Supplier {title}: fill rate and cycle time over {months} month(s)"
             self.chart_tabs.setCurrentWidget(self.vendor_charts)
+            self._show_title()
             self.vendor_loaded.emit(series)
 
         self._run("vendor", lambda s: chart_queries.vendor_monthly(s, actor, vendor_id), done)

@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtCore import QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -37,10 +37,9 @@ from sqlalchemy.orm import Session
 
 from vmi_desktop import order_status
 from vmi_desktop.commands import orders as order_commands
-from vmi_desktop.db import Database
+from vmi_desktop.db import Changes, Database
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import POStatus
-from vmi_desktop.quantities import fmt
 from vmi_desktop.queries.orders import (
     OrderDetail,
     OrderFilter,
@@ -54,7 +53,9 @@ from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.dialogs.order_manual import ManualOrderDialog
 from vmi_desktop.ui.dialogs.order_reason import ReasonDialog
 from vmi_desktop.ui.dialogs.order_receipt import ReceiptDialog
-from vmi_desktop.ui.pages._lazy import Column, LazyRowsModel
+from vmi_desktop.ui.export import ExportSource, TableExporter, install_export_menu, visible_columns
+from vmi_desktop.ui.numbers import format_decimal
+from vmi_desktop.ui.pages._lazy import Column, LazyRowsModel, keep_sort_indicator
 from vmi_desktop.ui.tasks import TaskHandle
 from vmi_desktop.ui.widgets import error_label
 
@@ -85,9 +86,9 @@ ORDER_COLUMNS = [
     Column("Vendor", lambda r: r.vendor, "vendor"),
     Column("Location", lambda r: r.location, "location"),
     Column("Origin", lambda r: r.origin.value, "origin"),
-    Column("Lines", lambda r: str(r.lines), None, align_right=True),
-    Column("Created (UTC)", lambda r: _date(r.created_at), "created_at"),
-    Column("Need by", lambda r: _date(r.need_by), "need_by"),
+    Column("Lines", lambda r: str(r.lines), None, align_right=True, export=lambda r: r.lines),
+    Column("Created (UTC)", lambda r: _date(r.created_at), "created_at", export=lambda r: r.created_at),
+    Column("Need by", lambda r: _date(r.need_by), "need_by", export=lambda r: r.need_by),
     Column("Hold reason", lambda r: r.hold_reason, None),
 ]
 
@@ -196,6 +197,15 @@ class OrdersPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.verticalHeader().setVisible(False)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        keep_sort_indicator(self.table, self.model)
+        self.exporter = TableExporter(ctx.runner, self.export_source, self)
+        self.exporter.message.connect(self.status_message)
+        self._stale = False
+        self.commit_timer = QTimer(self)
+        self.commit_timer.setSingleShot(True)
+        self.commit_timer.setInterval(150)
+        self.commit_timer.timeout.connect(self._apply_commits)
+        ctx.commits.changed.connect(self._on_commit)
 
         # -- detail
         self.header = QLabel("Select an order to see its lines and history.")
@@ -207,6 +217,9 @@ class OrdersPage(QWidget):
         self.lines.setHorizontalHeaderLabels(
             ["Line", "SKU", "Description", "Ordered", "Acknowledged", "Shipped", "Received", "Open", "Status"]
         )
+        self.lines.setToolTip("Double-click or Enter on a line: its part")
+        self.lines.doubleClicked.connect(self._line_activated)
+        self.lines.activated.connect(self._line_activated)
         self.history = QTableWidget(0, 5)
         self.history.setObjectName("history")
         self.history.setHorizontalHeaderLabels(["When (UTC)", "From", "To", "By", "Note"])
@@ -214,6 +227,8 @@ class OrdersPage(QWidget):
             t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             t.verticalHeader().setVisible(False)
             t.horizontalHeader().setStretchLastSection(True)
+        self.lines_exporter = install_export_menu(self.lines, lambda: self._detail_title("lines"), ctx.runner)
+        self.history_exporter = install_export_menu(self.history, lambda: self._detail_title("history"), ctx.runner)
         tabs = QTabWidget()
         tabs.addTab(self.lines, "Lines")
         tabs.addTab(self.history, "Status history")
@@ -301,7 +316,60 @@ class OrdersPage(QWidget):
                 self.total = total
                 self.count_label.setText(f"{total:,} orders")
 
-        self.ctx.runner.run(work, on_result=done)
+        self.ctx.runner.run(work, on_result=done, owner=self)  # skipped once the page is gone
+
+    # -- export, print, live rows --------------------------------------------------------------
+
+    def _fetch_for(self, flt: OrderFilter) -> Callable[[Session, str, bool, int, int], list[OrderRow]]:
+        actor = self.ctx.actor
+
+        def fetch(session: Session, sort: str, descending: bool, offset: int, limit: int) -> list[OrderRow]:
+            return fetch_orders(session, actor, flt, sort=sort, descending=descending, offset=offset, limit=limit)
+
+        return fetch
+
+    def export_source(self) -> ExportSource:
+        """Every order the status filter and the search match, the visible columns, the current sort."""
+        statuses = self.status_button.text().rstrip(" ▾")
+        search = f" · search {self.filter.search.strip()!r}" if self.filter.search.strip() else ""
+        return self.model.export_source(
+            visible_columns(self.table.horizontalHeader()),
+            "Purchase orders",
+            f"{statuses}{search}",
+            fetch=self._fetch_for(self.filter),
+        )
+
+    def export_table(self) -> None:
+        """File > Export: the order list as filtered (right-click the lines or history for those)."""
+        self.exporter.ask_and_export()
+
+    def print_table(self) -> None:
+        """File > Print: the order list as filtered."""
+        self.exporter.print_preview()
+
+    def _detail_title(self, what: str) -> str:
+        number = self.detail.po_number if self.detail else "order"
+        return f"{number} {what}"
+
+    def _on_commit(self, changes: Changes) -> None:
+        if not (changes.orders or changes.alerts):
+            return
+        self._stale = True
+        if self.isVisible():
+            self.commit_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.commit_timer.stop()
+            self._apply_commits()  # what changed while the page was hidden, before it is seen
+
+    def _apply_commits(self) -> None:
+        """Orders changed (here, by a sync, by a receipt elsewhere): the list and the open detail again."""
+        self._stale = False
+        self.refresh()
+        if self.detail is not None:
+            self._load_detail(self.detail.id)
 
     def find(self) -> None:  # type: ignore[override]  # the window's Ctrl+F hook, not QWidget.find
         """Ctrl+F: jump to the search box."""
@@ -361,6 +429,13 @@ class OrdersPage(QWidget):
 
     # -- detail --------------------------------------------------------------------------------
 
+    def _line_activated(self, index: QModelIndex) -> None:
+        """A line names a SKU: open its part at the order's location."""
+        from vmi_desktop.ui.part_page import open_part
+
+        if self.detail is not None and index.isValid() and 0 <= index.row() < len(self.detail.lines):
+            open_part(self, self.detail.lines[index.row()].sku_id, self.detail.location_id)
+
     def _load_detail(self, po_id: int) -> None:
         with self.ctx.db.sessions() as session:
             self._show_detail(order_detail(session, self.ctx.actor, po_id))
@@ -387,11 +462,11 @@ class OrdersPage(QWidget):
                 str(ln.line_no),
                 ln.part_number,
                 ln.description,
-                fmt(ln.ordered),
-                fmt(ln.acknowledged) if ln.acknowledged is not None else "",
-                fmt(ln.shipped),
-                fmt(ln.received),
-                fmt(ln.open_quantity) if ln.status == "open" else "0",
+                format_decimal(ln.ordered),
+                format_decimal(ln.acknowledged) if ln.acknowledged is not None else "",
+                format_decimal(ln.shipped),
+                format_decimal(ln.received),
+                format_decimal(ln.open_quantity) if ln.status == "open" else "0",
                 ln.status,
             ]
             for c, text in enumerate(values):

@@ -7,6 +7,7 @@ from vmi_desktop.queries import SkusQuery
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.dialogs import SkuDialog
 from vmi_desktop.ui.pages.table_page import MasterDataPage
+from vmi_desktop.ui.part_page import connect_part_opening
 
 
 class SkusPage(MasterDataPage):
@@ -21,3 +22,5 @@ class SkusPage(MasterDataPage):
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__(ctx, SkusQuery())
+        # Enter (or a double-click outside the editable cells) opens the part
+        connect_part_opening(self.view, self, lambda index: (int(self.model.key_of(index.row())[0]), None))

@@ -38,6 +38,7 @@ from vmi_desktop.ui.sync_worker import (
     VendorSyncStatus,
     store_for_settings,
 )
+from vmi_desktop.ui.widgets import message_bar
 
 if TYPE_CHECKING:
     from vmi_desktop.ui.context import AppContext
@@ -206,9 +207,15 @@ OUTBOX_FILTERS: tuple[tuple[str, tuple[OutboxStatus, ...] | None], ...] = (
 
 
 class SyncPage(QWidget):
-    """Vendors' sync state, Sync now / Cancel, the outbox with retry/discard, and rejected events."""
+    """Vendors' sync state, Sync now / Cancel, the outbox with retry/discard, and rejected events.
+
+    A failed sync is said here, in the page's message line, and as a desktop notice (``notice``),
+    not in the window's status bar, where a long reason would be cut.
+    """
 
     status_message = Signal(str)
+    #: a desktop notice (title, body): the window shows it in the tray
+    notice = Signal(str, str)
 
     def __init__(
         self,
@@ -223,7 +230,7 @@ class SyncPage(QWidget):
         self.ctx = ctx
         self.setObjectName("syncPage")
         self.store = store or store_for_settings(ctx.settings)
-        self.manager = manager or SyncManager(ctx.db, store=self.store, parent=self)
+        self.manager = manager or SyncManager(ctx.db, store=self.store, actor=ctx.actor, parent=self)
         self.scheduler = SyncScheduler(self.manager, parent=self)
         self._closed = False
 
@@ -246,6 +253,9 @@ class SyncPage(QWidget):
         )
         self.refresh_button = QPushButton("Refresh")
         self.retry_button = QPushButton("&Retry")
+        self.retry_all_button = QPushButton("Retry all &failed")
+        self.retry_all_button.setObjectName("retryAllFailed")
+        self.retry_all_button.setToolTip("Queue every failed message of the selected vendor again")
         self.discard_button = QPushButton("&Discard")
         self.outbox_filter = QComboBox()
         for label, _ in OUTBOX_FILTERS:
@@ -253,6 +263,13 @@ class SyncPage(QWidget):
         self.message_label = QLabel()
         self.message_label.setObjectName("syncMessage")
         self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.retry_offer = message_bar("retryOffer", "info")
+        self.retry_offer_button = QPushButton("Retry all failed")
+        self.retry_offer_button.setObjectName("retryOfferButton")
+        self.retry_offer_button.hide()
+        self.retry_offer_button.clicked.connect(lambda: self.retry_all_failed(self._offer_vendor))
+        self._offer_vendor: int | None = None
         self.keyring_label = QLabel()
         self.keyring_label.setObjectName("keyringWarning")
         self.keyring_label.setWordWrap(True)
@@ -282,6 +299,7 @@ class SyncPage(QWidget):
         outbox_bar.addWidget(self.outbox_filter)
         outbox_bar.addStretch(1)
         outbox_bar.addWidget(self.retry_button)
+        outbox_bar.addWidget(self.retry_all_button)
         outbox_bar.addWidget(self.discard_button)
         outbox_tab = QWidget()
         outbox_layout = QVBoxLayout(outbox_tab)
@@ -307,6 +325,10 @@ class SyncPage(QWidget):
         keyring_row.addWidget(self.keyring_label, 1)
         keyring_row.addWidget(self.unlock_button)
         layout.addLayout(keyring_row)
+        offer_row = QHBoxLayout()
+        offer_row.addWidget(self.retry_offer, 1)
+        offer_row.addWidget(self.retry_offer_button)
+        layout.addLayout(offer_row)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.message_label)
 
@@ -318,6 +340,7 @@ class SyncPage(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.unlock_button.clicked.connect(self._ask_master_password)
         self.retry_button.clicked.connect(self.retry_selected)
+        self.retry_all_button.clicked.connect(lambda: self.retry_all_failed(self.selected_vendor_id()))
         self.discard_button.clicked.connect(self.discard_selected)
         self.outbox_filter.currentIndexChanged.connect(lambda _i: self.reload_outbox())
         self.vendor_view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
@@ -370,7 +393,7 @@ class SyncPage(QWidget):
         from vmi_desktop.sync.inbox import list_rejected
 
         with self.ctx.db.sessions() as session:
-            self.rejected_model.set_rows(list_rejected(session))
+            self.rejected_model.set_rows(list_rejected(session, self.ctx.actor))
 
     def _on_states_reloaded(self) -> None:
         for status in self.manager.statuses():
@@ -457,6 +480,7 @@ class SyncPage(QWidget):
         msg = self.selected_message()
         state = msg.status.value if msg is not None and hasattr(msg.status, "value") else None
         self.retry_button.setEnabled(state in (OutboxStatus.FAILED.value, OutboxStatus.DISCARDED.value))
+        self.retry_all_button.setEnabled(status is not None and status.outbox_failed > 0)
         self.discard_button.setEnabled(state in (OutboxStatus.FAILED.value, OutboxStatus.PENDING.value))
 
     # -- actions ---------------------------------------------------------------------------------
@@ -487,8 +511,55 @@ class SyncPage(QWidget):
             return
         from vmi_desktop.ui.dialogs.credentials import open_credentials_dialog
 
-        open_credentials_dialog(self, self.ctx, vendor_id, store=self.store)
+        dialog = open_credentials_dialog(self, self.ctx, vendor_id, store=self.store)
         self._show_keyring_state()
+        if dialog is not None and dialog.stored_any:
+            self.offer_retry(vendor_id)
+
+    def offer_retry(self, vendor_id: int) -> int:
+        """After a secret was saved: offer to queue again what failed for the vendor (how many failed)."""
+        from vmi_desktop.sync.outbox import failed_count
+
+        with self.ctx.db.sessions() as session:
+            failed = failed_count(session, vendor_id)
+        self._offer_vendor = vendor_id if failed else None
+        if failed:
+            code = self.manager.status(vendor_id).code
+            self.retry_offer.setText(
+                f"{failed} message(s) to {code} failed earlier, perhaps for want of this secret. Queue them all again?"
+            )
+        self.retry_offer.setVisible(bool(failed))
+        self.retry_offer_button.setVisible(bool(failed))
+        return failed
+
+    def retry_all_failed(self, vendor_id: int | None) -> int:
+        """Queue every failed message of a vendor again; they go out on its next sync."""
+        from vmi_desktop.commands import run
+        from vmi_desktop.db import UnitOfWork
+        from vmi_desktop.sync import outbox
+
+        if vendor_id is None:
+            return 0
+        actor = self.ctx.actor
+
+        def work(uow: UnitOfWork) -> int:
+            done = outbox.retry_failed(uow.session, actor, vendor_id)
+            if done:
+                uow.changes.sync_vendors.add(vendor_id)
+                uow.changes.alerts = True
+            return done
+
+        try:
+            done = run(self.ctx.db, work)
+        except VmiError as exc:
+            self._say(str(exc))
+            return 0
+        self.retry_offer.hide()
+        self.retry_offer_button.hide()
+        self._say(f"{done} failed message(s) to {self.manager.status(vendor_id).code} queued again.")
+        self.manager.reload_states()
+        self.reload_outbox()
+        return done
 
     def reset_cursor_selected(self, *, confirm: bool = True) -> None:
         """Forget the selected vendor's feed cursor (after asking): its next sync reads the feed from the start."""
@@ -551,7 +622,10 @@ class SyncPage(QWidget):
     # -- run outcomes ----------------------------------------------------------------------------
 
     def _on_job_failed(self, vendor_id: int, message: str) -> None:
-        self._say(f"Sync of {self.manager.status(vendor_id).code} failed: {message}")
+        code = self.manager.status(vendor_id).code
+        self.message_label.setText(f"Sync of {code} failed: {message}")
+        self.status_message.emit(f"Sync of {code} failed (see the Sync page).")
+        self.notice.emit(f"Sync of {code} failed", message)
 
     def _on_job_result(self, vendor_id: int, _report: object) -> None:
         status = self.manager.status(vendor_id)

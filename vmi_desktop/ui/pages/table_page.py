@@ -2,23 +2,34 @@
 
 The search box waits ~150 ms after the last keystroke before asking the model
 to re-query, so typing a word runs one query, not one per letter.
+
+Every table page also: exports and prints what it shows (every row the filters match, off the
+UI thread; ``ui.export``), re-reads the rows a committed change touched (the user's own command
+or a sync run, through ``ctx.commits``; a hidden page catches up when it is shown), names invalid
+cells in a message bar above the table until they are fixed, and keeps the sort arrow on the
+column the rows are really sorted by.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -26,35 +37,48 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from vmi_desktop.db import describe_db_error
+from vmi_desktop.db import Changes, describe_db_error
 from vmi_desktop.errors import VmiError
-from vmi_desktop.queries.base import TableQuery
+from vmi_desktop.queries.base import Kind, TableQuery
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.delegates import CellDelegate
+from vmi_desktop.ui.export import ExportSource, TableExporter, visible_columns
 from vmi_desktop.ui.models.table import ERROR_ROLE, SqlTableModel
+from vmi_desktop.ui.widgets import message_bar
 
 log = logging.getLogger(__name__)
 
-SEARCH_DEBOUNCE_MS = 150
+#: Typing within this window of the last applied search waits for the pause (one query per burst).
+SEARCH_DEBOUNCE_MS = 120
+#: Commits arriving within this many ms are applied together (a sync page of events, a count sheet).
+COMMIT_COALESCE_MS = 120
 
 
 class TablePage(QWidget):
     """Search box, table and buttons over a ``SqlTableModel``; subclasses add dialogs and filters."""
 
     status_message = Signal(str)
+    #: What the window's Save / Undo / Discard may do changed (role, pending edits): see ``allows``.
+    actions_changed = Signal()
     #: settings key of this page's column layout
     state_key = "table"
     search_hint = "Search…"
     show_inactive_box = False
     #: the first load sorts the default column descending (newest first for logs)
     default_descending = False
+    #: what the table is called in exports, prints and file names (default: from ``state_key``)
+    export_title = ""
+    #: many filters: a row of their own under the search box (the page stays narrow enough for 1024 px)
+    filters_on_own_row = False
+    #: the model class (a ``SqlTableModel`` subclass for tables with their own cells or edits)
+    model_class: type[SqlTableModel] = SqlTableModel
 
     def __init__(
         self, ctx: AppContext, query: TableQuery, *, page_size: int = 200, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.model = SqlTableModel(ctx, query, page_size=page_size, parent=self)
+        self.model = self.model_class(ctx, query, page_size=page_size, parent=self)
         self.model.status_message.connect(self.status_message)
         self.model.total_changed.connect(self._show_total)
         self.model.pending_changed.connect(self._update_buttons)
@@ -67,7 +91,10 @@ class TablePage(QWidget):
         self.search_timer.setSingleShot(True)
         self.search_timer.setInterval(SEARCH_DEBOUNCE_MS)
         self.search_timer.timeout.connect(self._apply_search)
-        self.search_box.textChanged.connect(lambda _t: self.search_timer.start())
+        self._search_applied_at = -1e9
+        #: monotonic seconds (tests hand in a clock they move)
+        self.clock: Callable[[], float] = time.monotonic
+        self.search_box.textChanged.connect(self._search_typed)
         self.search_box.returnPressed.connect(self._apply_search)
 
         self.count_label = QLabel("counting…")
@@ -96,17 +123,42 @@ class TablePage(QWidget):
         vertical = self.view.verticalHeader()
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 8)
-        width = self.fontMetrics().averageCharWidth()
+        self._fit_columns()
         for i, column in enumerate(self.model.columns):
-            if column.width:
-                self.view.setColumnWidth(i, column.width * width + 16)
+            if column.key in query.hidden_columns(ctx.actor):  # never selected for this actor (NULL)
+                self.view.setColumnHidden(i, True)
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
         self.view.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+
+        self.error_bar = message_bar("cellErrors")
+        self.error_next = QPushButton("Go to cell")
+        self.error_next.setObjectName("goToInvalidCell")
+        self.error_next.clicked.connect(self.go_to_invalid_cell)
+        self.error_row = QHBoxLayout()
+        self.error_row.addWidget(self.error_bar, 1)
+        self.error_row.addWidget(self.error_next)
+        self.model.errors_changed.connect(self._show_errors)
+
+        self.exporter = TableExporter(ctx.runner, self.export_source, self)
+        self.exporter.message.connect(self.status_message)
+        self._pending_changes: Changes | None = None
+        self.commit_timer = QTimer(self)
+        self.commit_timer.setSingleShot(True)
+        self.commit_timer.setInterval(COMMIT_COALESCE_MS)
+        self.commit_timer.timeout.connect(self._apply_pending_changes)
+        ctx.commits.changed.connect(self._on_commit)
 
         self.top = QHBoxLayout()
         self.top.addWidget(self.search_box, 2)
         self.filters = QHBoxLayout()
-        self.top.addLayout(self.filters)
+        self.filter_row = QHBoxLayout()
+        if self.filters_on_own_row:
+            self.filter_row.addLayout(self.filters)
+            self.filter_row.addStretch(1)
+        else:
+            self.top.addLayout(self.filters)
         if self.show_inactive_box:
             self.inactive_box = QCheckBox("Show inactive")
             self.inactive_box.toggled.connect(lambda on: self.model.set_filter("show_inactive", True if on else None))
@@ -119,8 +171,11 @@ class TablePage(QWidget):
         self.buttons.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.addLayout(self.top)
+        layout.addLayout(self.filter_row)
+        layout.addLayout(self.error_row)
         layout.addWidget(self.view, 1)
         layout.addLayout(self.buttons)
+        self._show_errors()
 
         self.build_extras()
         sort_key = self.model.request.sort_key
@@ -130,6 +185,8 @@ class TablePage(QWidget):
             header.setSortIndicator(self.model.column_index(sort_key), order)
         self.model.reload()
         self.view.setSortingEnabled(True)  # after the first load: the model ignores a sort that changes nothing
+        # after the view's own connection: a click on a column that cannot be sorted puts the arrow back
+        header.sortIndicatorChanged.connect(self._keep_sort_indicator)
         self._update_buttons()
 
     # -- for subclasses ----------------------------------------------------------------------
@@ -180,13 +237,56 @@ class TablePage(QWidget):
             self.status_message.emit("Nothing to undo.")
 
     def discard(self) -> None:
-        """Forget every unsaved edit of this table."""
+        """Forget every unsaved edit of this table (and say so only when there were some)."""
+        if not self.model.has_pending():
+            self.status_message.emit("Nothing to discard.")
+            return
+        count = self.model.pending_count()
         self.model.discard()
-        self.status_message.emit("Unsaved changes discarded.")
+        self.status_message.emit(f"Discarded {count} unsaved change{'s' if count != 1 else ''}.")
+
+    def allows(self, hook: str) -> bool:
+        """Whether the window's ``hook`` action applies here now: editing ones only where the role may edit
+        this table (never on a read-only view such as the audit log, nor for a supplier or a preview)."""
+        if hook in ("save", "undo"):
+            return self.model.can_edit
+        if hook == "discard":
+            return self.model.can_edit and self.model.has_pending()
+        return True
 
     def has_pending(self) -> bool:
         """Whether edits wait to be saved (the window asks before closing)."""
         return self.model.has_pending()
+
+    def export_table(self) -> None:
+        """File > Export: every row the search and filters match, the visible columns, to CSV or XLSX."""
+        self.exporter.ask_and_export()
+
+    def print_table(self) -> None:
+        """File > Print: a preview of what the table shows (the first rows of a long one)."""
+        self.exporter.print_preview()
+
+    def export_source(self) -> ExportSource:
+        """The table as exported now: visible columns in their order, the current search, filters, sort."""
+        title = self.export_title or self.state_key.replace("_", " ").capitalize()
+        return self.model.export_source(visible_columns(self.view.horizontalHeader()), title, self.filter_description())
+
+    def filter_description(self) -> str:
+        """The search and the filters applied, in words (printed under the title)."""
+        parts = []
+        if self.model.request.search:
+            parts.append(f"search {self.model.request.search!r}")
+        for i in range(self.filters.count()):
+            item = self.filters.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if isinstance(widget, QComboBox) and widget.currentData() is not None:
+                parts.append(widget.currentText())
+            elif isinstance(widget, QCheckBox) and widget.isChecked():
+                parts.append(widget.text().lower())
+        return " · ".join(parts)
+
+    def context_actions(self, menu: QMenu, rows: list[int]) -> None:
+        """Add the page's own actions for the rows under the mouse (subclasses)."""
 
     def save_state(self, settings: QSettings) -> None:
         """Remember column order and widths."""
@@ -200,8 +300,113 @@ class TablePage(QWidget):
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _fit_columns(self) -> None:
+        """Default widths: the hint, but never narrower than the header (with its sort arrow) or a choice."""
+        metrics = self.view.horizontalHeader().fontMetrics()
+        char = self.fontMetrics().averageCharWidth()
+        for i, column in enumerate(self.model.columns):
+            texts = [column.title]
+            if column.kind is Kind.DATETIME:
+                texts.append("2026-12-31 23:59:59")
+            if column.kind is Kind.ENUM and column.choices is not None:
+                texts += [str(m.value).replace("_", " ") for m in column.choices]
+            numeric = column.kind in (Kind.QTY, Kind.MONEY, Kind.INT)
+            if numeric:
+                texts.append("12,345.678")  # numbers: as wide as a large quantity, not the default 100 px
+            needed = max(metrics.horizontalAdvance(t) for t in texts) + 32  # padding and the sort arrow
+            hinted = column.width * char + 16 if column.width else 0
+            if hinted or numeric or needed > self.view.horizontalHeader().defaultSectionSize():
+                self.view.setColumnWidth(i, max(hinted, needed))
+
+    def _keep_sort_indicator(self, section: int, _order: Qt.SortOrder) -> None:
+        columns = self.model.columns
+        if 0 <= section < len(columns) and columns[section].sortable:
+            return
+        header = self.view.horizontalHeader()
+        request = self.model.request
+        key = request.sort_key or self.model.query.default_sort
+        header.blockSignals(True)
+        if key:
+            order = Qt.SortOrder.DescendingOrder if request.descending else Qt.SortOrder.AscendingOrder
+            header.setSortIndicator(self.model.column_index(key), order)
+        else:
+            header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.blockSignals(False)
+        if 0 <= section < len(columns):
+            self.status_message.emit(f"{columns[section].title} cannot be sorted.")
+
+    def _show_errors(self) -> None:
+        cells = self.model.invalid_cells()
+        if not cells:
+            self.error_bar.hide()
+            self.error_next.hide()
+            return
+        row, column, reason = cells[0]
+        title = self.model.columns[column].title
+        where = f"{self.model.row_label(row)}, {title}" if row is not None else f"{title} (a row not shown now)"
+        more = len(cells) - 1
+        tail = f" — and {more} more invalid cell{'s' if more != 1 else ''}" if more else ""
+        self.error_bar.setText(f"Not saved: {where}: {reason}{tail}. Correct it, or Discard.")
+        self.error_bar.show()
+        self.error_next.setVisible(row is not None)
+
+    def go_to_invalid_cell(self) -> None:
+        """Select the first invalid cell (the message bar's button)."""
+        for row, column, _reason in self.model.invalid_cells():
+            if row is not None:
+                index = self.model.index(row, column)
+                self.view.scrollTo(index)
+                self.view.setCurrentIndex(index)
+                self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        index = self.view.indexAt(pos)
+        rows = self.selected_rows() if index.isValid() and index.row() in self.selected_rows() else []
+        if index.isValid() and not rows:
+            rows = [index.row()]
+        self.context_actions(menu, rows)
+        if not menu.isEmpty():
+            menu.addSeparator()
+        menu.addAction("Export table…", self.export_table)
+        menu.addAction("Print table…", self.print_table)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    # -- live rows -------------------------------------------------------------------------------
+
+    def _on_commit(self, changes: Changes) -> None:
+        if self._pending_changes is None:
+            self._pending_changes = Changes()
+        self._pending_changes.merge(changes)
+        if self.isVisible():
+            self.commit_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._pending_changes is not None:
+            self.apply_commits_now()  # what changed while the page was hidden, before it is seen
+
+    def _apply_pending_changes(self) -> None:
+        changes, self._pending_changes = self._pending_changes, None
+        if changes is not None and self.model.apply_changes(changes):
+            self.update_selection_buttons()
+
+    def apply_commits_now(self) -> None:
+        """Apply the changes waiting for the coalescing timer at once (tests, and before an export)."""
+        self.commit_timer.stop()
+        self._apply_pending_changes()
+
+    def _search_typed(self, _text: str) -> None:
+        """Leading and trailing debounce: the first key of a burst filters at once, the rest after the pause."""
+        if self.search_timer.isActive() or self.clock() - self._search_applied_at < SEARCH_DEBOUNCE_MS / 1000:
+            self.search_timer.start()
+        else:
+            self._apply_search()
+
     def _apply_search(self) -> None:
         self.search_timer.stop()
+        self._search_applied_at = self.clock()
         self.model.set_search(self.search_box.text())
 
     def _show_total(self, total: int) -> None:
@@ -219,6 +424,7 @@ class TablePage(QWidget):
         self.save_button.setVisible(self.model.can_edit)
         self.discard_button.setVisible(self.model.can_edit)
         self.update_selection_buttons()
+        self.actions_changed.emit()
 
     def update_selection_buttons(self) -> None:
         """Enable buttons that act on the selection (subclasses)."""

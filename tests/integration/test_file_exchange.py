@@ -1,0 +1,231 @@
+"""End to end through an exchange folder: the app and the reference file partner, for X12, EDIFACT and CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import MANAGER
+from tests.world import World, build_world
+from vmi_desktop.commands import orders as order_commands
+from vmi_desktop.db import Database
+from vmi_desktop.exchange.messages import OrderAck, ShipLine, ShipNotice, SupplierOrder, SupplierOrderLine
+from vmi_desktop.exchange.partner import FilePartner
+from vmi_desktop.models import (
+    Alert,
+    AlertKind,
+    ConnectionKind,
+    ExchangeFile,
+    InboxEvent,
+    InboxStatus,
+    OutboxMessage,
+    OutboxStatus,
+    POOrigin,
+    POStatus,
+    PurchaseOrder,
+    Vendor,
+)
+from vmi_desktop.replenishment import orders
+from vmi_desktop.sync.auth import VendorCredentials
+from vmi_desktop.sync.engine import SyncEngine, SyncReport
+from vmi_desktop.sync.outbox import Backoff
+
+STANDARDS = ["x12", "edifact", "csv"]
+
+
+@dataclass
+class FileRig:
+    db: Database
+    world: World
+    folder: Path
+    partner: FilePartner
+    engine: SyncEngine
+
+    @property
+    def acme(self) -> int:
+        return self.world.vendors["ACME"]
+
+    def sync(self) -> SyncReport:
+        report = self.engine.sync_vendor(self.acme, VendorCredentials())
+        assert report.error is None, report
+        return report
+
+    def files(self, sub: str) -> list[str]:
+        return sorted(p.name for p in (self.folder / sub).iterdir() if not p.name.startswith("."))
+
+    def alerts(self, kind: AlertKind) -> list[str]:
+        with self.db.transaction() as s:
+            return list(s.scalars(select(Alert.message).where(Alert.kind == kind)))
+
+    def rejected_events(self) -> list[str]:
+        with self.db.transaction() as s:
+            return list(s.scalars(select(InboxEvent.reason).where(InboxEvent.status == InboxStatus.REJECTED)))
+
+
+@pytest.fixture(params=STANDARDS)
+def rig(request: pytest.FixtureRequest, sqlite_db: Database, tmp_path: Path) -> Iterator[FileRig]:
+    yield _rig(sqlite_db, tmp_path, request.param)
+
+
+def _rig(db: Database, tmp_path: Path, standard: str) -> FileRig:
+    with db.transaction() as s:
+        world = build_world(s)
+        acme = s.get_one(Vendor, world.vendors["ACME"])
+        acme.connection_kind = ConnectionKind(standard)
+        acme.exchange_folder = "exchange/acme"  # relative: resolves against the data folder
+        acme.edi_partner_id = "ACMEPARTS"
+        acme.edi_our_id = "CUST42"
+    engine = SyncEngine(
+        db, backoff=Backoff(0.01, 0.1), data_dir=tmp_path, file_settle_s=0.0, full_report_every=timedelta(days=1)
+    )
+    folder = tmp_path / "exchange" / "acme"
+    partner = FilePartner(folder, standard, vendor_id="ACMEPARTS", customer_id="CUST42")
+    return FileRig(db, world, folder, partner, engine)
+
+
+def test_reports_go_out_supplier_orders_and_acknowledgements_come_back(rig: FileRig) -> None:
+    first = rig.sync()
+    assert first.sent >= 1
+    written = rig.files("outbound")
+    assert written and all(not n.endswith(".tmp") for n in written)
+    run = rig.partner.step()
+    assert run.refused == [] and run.read == len(written)
+    # Positions below min: the partner raised one order per pair (ACME's three pairs, never BOLT's P-3).
+    assert {(k[0], k[1]) for k in rig.partner.state.positions} == {("WH-1", "P-1"), ("WH-1", "P-2"), ("VAN-7", "P-1")}
+    second = rig.sync()
+    assert (second.files_received, second.files_rejected) == (len(run.written), 0)
+    assert second.events_applied == 3 and second.events_rejected == 0
+    assert sorted(rig.files("archive")) == sorted(run.written) and rig.files("inbound") == []
+    with rig.db.transaction() as s:
+        origins = s.scalars(select(PurchaseOrder.origin)).all()
+        assert origins.count(POOrigin.SUPPLIER) == 3
+        statuses = set(s.scalars(select(ExchangeFile.status).where(ExchangeFile.direction == "out")))
+        assert "acknowledged" in statuses  # the partner's 997 / CONTRL / ack matched our interchange
+    # We acknowledged the partner's files in the same run; the partner reads those acks.
+    assert rig.partner.step().read >= 1 and rig.partner.acks_received
+    assert all(a.status == "accepted" for a in rig.partner.acks_received)
+    # Nothing is applied twice.
+    assert rig.sync().events_applied == 0
+
+
+def test_a_customer_order_is_acknowledged_and_shipped_through_files(rig: FileRig) -> None:
+    rig.partner.state.replenish = False
+    po = order_commands.create(
+        rig.db,
+        MANAGER,
+        vendor_id=rig.acme,
+        location_id=rig.world.locations["WH-1"],
+        lines=[orders.NewLine(sku_id=rig.world.skus["P-1"], quantity=Decimal(12))],
+        send=True,
+    )
+    rig.sync()
+    assert any(n.startswith(("850-", "ORDERS-", "purchase_order-")) for n in rig.files("outbound"))
+    rig.partner.step()
+    assert po.po_number in rig.partner.state.orders
+    rig.sync()
+    with rig.db.transaction() as s:
+        got = s.scalars(select(PurchaseOrder).where(PurchaseOrder.po_number == po.po_number)).one()
+        assert got.status == POStatus.SHIPPED
+        assert got.lines[0].quantity_acknowledged == 12 and got.lines[0].quantity_shipped == 12
+    # Cancelling another sent order writes a cancel (850 purpose 01 / ORDERS function 1 / cancel file).
+    other = order_commands.create(
+        rig.db,
+        MANAGER,
+        vendor_id=rig.acme,
+        location_id=rig.world.locations["WH-1"],
+        lines=[orders.NewLine(sku_id=rig.world.skus["P-2"], quantity=Decimal(3))],
+        send=True,
+    )
+    order_commands.cancel(rig.db, MANAGER, other.id, "ordered by mistake")
+    rig.sync()
+    rig.partner.step()
+    assert rig.partner.state.orders[other.po_number]["status"] == "cancelled"
+    assert rig.partner.state.double_applied == 0
+
+
+def test_bad_files_are_rejected_with_reasons_and_the_files_after_them_still_apply(rig: FileRig) -> None:
+    rig.partner.state.replenish = False
+    rig.sync()
+    rig.partner.step()
+    inbound = rig.folder / "inbound"
+    good = SupplierOrder("SO-GOOD", "WH-1", (SupplierOrderLine(1, "P-2", None, Decimal(5), "EA", None, None),))
+    name, data = rig.partner.encode(good)
+    (inbound / "a-truncated.dat").write_bytes(data[: len(data) // 2])
+    out_of_scope = SupplierOrder("SO-SCOPE", "WH-1", (SupplierOrderLine(1, "P-3", None, Decimal(5), "EA", None, None),))
+    rig.partner.send(out_of_scope)
+    rig.partner.send(OrderAck("PO-999999", "", "accepted", ()))
+    (inbound / name).write_bytes(data)
+    report = rig.sync()
+    assert report.files_rejected == 1
+    assert rig.files("rejected") == ["a-truncated.dat", "a-truncated.dat.reason.txt"]
+    reason = (rig.folder / "rejected" / "a-truncated.dat.reason.txt").read_text()
+    assert "truncated" in reason or "not" in reason
+    assert any("a-truncated.dat was rejected" in m for m in rig.alerts(AlertKind.SYNC_FAILED))
+    rejected = rig.rejected_events()
+    assert any("P-3" in r for r in rejected) and any("unknown order" in r for r in rejected)
+    with rig.db.transaction() as s:
+        assert s.scalar(select(PurchaseOrder).where(PurchaseOrder.supplier_order_id == "SO-GOOD")) is not None
+    # The same file again (same bytes) and the same interchange again (new bytes, same control number).
+    (inbound / f"again-{name}").write_bytes(data)
+    _, same_number = rig.partner.encode(
+        SupplierOrder("SO-OTHER", "WH-1", (SupplierOrderLine(1, "P-2", None, Decimal(1), "EA", None, None),)),
+        control=int(name.split("-")[-1].split(".")[0]),
+    )
+    (inbound / "same-number.dat").write_bytes(same_number)
+    report = rig.sync()
+    assert report.files_rejected == 2 and report.events_applied == 0
+    reasons = {p.name: p.read_text() for p in (rig.folder / "rejected").glob("*.reason.txt")}
+    assert "duplicate" in reasons[f"again-{name}.reason.txt"]
+    assert "duplicate interchange" in reasons["same-number.dat.reason.txt"]
+    with rig.db.transaction() as s:
+        assert (
+            s.scalar(
+                select(func.count()).select_from(PurchaseOrder).where(PurchaseOrder.supplier_order_id == "SO-OTHER")
+            )
+            == 0
+        )
+
+
+def test_a_partner_refusing_our_interchange_fails_the_message_with_an_alert(rig: FileRig) -> None:
+    rig.partner.state.replenish = False
+    rig.partner.acknowledge = False
+    rig.sync()
+    with rig.db.transaction() as s:
+        sent = s.scalars(select(ExchangeFile).where(ExchangeFile.direction == "out")).first()
+        assert sent is not None
+        control, kind = sent.control_number, sent.file_name.split("-")[0]
+    rig.partner.step()
+    from vmi_desktop.exchange.messages import AckedMessage, FunctionalAck
+
+    group_kind = {"846": "IB", "852": "PD"}.get(kind, kind)
+    rig.partner.send(
+        [
+            FunctionalAck(
+                control, group_kind, "rejected", (AckedMessage(kind, "0001" if kind.isdigit() else "1", False),), "bad"
+            )
+        ]
+    )
+    rig.sync()
+    with rig.db.transaction() as s:
+        record = s.scalars(
+            select(ExchangeFile).where(ExchangeFile.control_number == control, ExchangeFile.direction == "out")
+        ).one()
+        assert record.status == "refused"
+        msg = s.get_one(OutboxMessage, record.outbox_message_id)
+        assert msg.status == OutboxStatus.FAILED and "refused" in msg.last_error
+    assert any("refused" in m for m in rig.alerts(AlertKind.SYNC_FAILED))
+
+
+@pytest.mark.parametrize("standard", ["x12", "edifact"])  # CSV files carry no sender id
+def test_a_file_from_another_sender_is_rejected(sqlite_db: Database, tmp_path: Path, standard: str) -> None:
+    rig = _rig(sqlite_db, tmp_path, standard)
+    stranger = FilePartner(rig.folder, rig.partner.standard, vendor_id="STRANGER", customer_id="CUST42")
+    stranger.send(ShipNotice("SH-1", "PO-1", "", "DHL", "T", None, (ShipLine(1, "P-1", Decimal(1)),)))
+    assert rig.sync().files_rejected == 1
+    assert "STRANGER" in next((rig.folder / "rejected").glob("*.reason.txt")).read_text()

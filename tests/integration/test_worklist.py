@@ -1,0 +1,366 @@
+"""The replenishment worklist: which pairs, in which state, ordered now, decided, snoozed (both engines)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, insert, select, update
+
+from tests.conftest import MANAGER, D
+from tests.world import World, build_world
+from vmi_desktop import ledger
+from vmi_desktop.commands import worklist as commands
+from vmi_desktop.commands.reorder import run_reorder
+from vmi_desktop.db import Database
+from vmi_desktop.errors import PermissionDenied, ValidationError
+from vmi_desktop.models import (
+    AuditEntry,
+    Location,
+    MovementKind,
+    OutboxMessage,
+    POOrigin,
+    POStatus,
+    PurchaseOrder,
+    ReplenishmentMode,
+    Role,
+    Sku,
+    StockMovement,
+    SupplyAgreement,
+    utcnow,
+)
+from vmi_desktop.models import PurchaseOrderLine as orders_line
+from vmi_desktop.queries.base import PageRequest, Row
+from vmi_desktop.queries.worklist import WorklistQuery, WorklistState
+from vmi_desktop.replenishment import orders
+from vmi_desktop.replenishment.order_now import OrderLine
+from vmi_desktop.replenishment.pair_figures import refresh_pair_figures
+from vmi_desktop.scope import Actor
+
+TODAY = utcnow().date()
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    with db.transaction() as s:
+        return build_world(s)
+
+
+def _stock(db: Database, world: World, levels: dict[tuple[str, str], int]) -> None:
+    with db.transaction() as s:
+        for (sku, loc), qty in levels.items():
+            if qty:
+                ledger.post_receipt(s, MANAGER, sku, loc, qty, occurred_at=datetime.now(UTC) - timedelta(days=40))
+
+
+def _rows(db: Database, query: WorklistQuery | None = None, **filters: object) -> dict[tuple[str, str], Row]:
+    query = query or WorklistQuery()
+    with db.sessions() as s:
+        rows = query.page(s, MANAGER, PageRequest(filters=filters), 0, 200)
+    return {(r.values["part_number"], r.values["location"]): r for r in rows}
+
+
+def _pair(world: World, sku: str, loc: str) -> tuple[int, int]:
+    return world.skus[sku], world.locations[loc]
+
+
+def test_pairs_at_or_below_min_on_position_are_listed_with_what_the_reorder_run_would_order(
+    db: Database, world: World
+) -> None:
+    # mins: P-1@WH-1 10, P-2@WH-1 5, P-3@WH-1 4, P-1@VAN-7 1; P-3@WH-1 never posted (0)
+    _stock(db, world, {("P-1", "WH-1"): 20, ("P-2", "WH-1"): 5, ("P-1", "VAN-7"): 2})
+    rows = _rows(db)
+    assert set(rows) == {("P-2", "WH-1"), ("P-3", "WH-1")}  # exactly at min counts
+    p3 = rows[("P-3", "WH-1")].values
+    # max 12 - 0 = 12, pack 5 -> 15, MOQ 10 is below: the same quantity reorder.order_quantity gives
+    assert (p3["on_hand"], p3["position"], p3["suggested"], p3["state"]) == (D(0), D(0), D(15), WorklistState.NEW)
+    assert p3["vendor"] == "BOLT" and p3["mode"] is ReplenishmentMode.PROPOSAL
+    with db.sessions() as s:
+        counts = WorklistQuery().counts(s, MANAGER)
+    assert (counts.total, counts.at_or_below_min, counts.held) == (2, 2, 0)
+
+
+def test_open_orders_count_towards_the_position(db: Database, world: World) -> None:
+    _stock(db, world, {("P-1", "WH-1"): 20, ("P-2", "WH-1"): 3, ("P-1", "VAN-7"): 2, ("P-3", "WH-1"): 10})
+    with db.transaction() as s:
+        orders.create_order(
+            s,
+            MANAGER,
+            vendor_id=world.vendors["ACME"],
+            location_id=world.locations["WH-1"],
+            lines=[orders.NewLine(world.skus["P-2"], Decimal(10))],
+            origin=POOrigin.MANUAL,
+            status=POStatus.SENT,
+        )
+    assert _rows(db) == {}
+    with db.sessions() as s:
+        assert WorklistQuery().counts(s, MANAGER).total == 0
+
+
+def test_a_pair_projected_to_reach_min_within_its_lead_time_is_listed(db: Database, world: World) -> None:
+    # P-1@WH-1: min 10, lead time 5 days. On hand 20 after 30 used in the last 30 days (1 a day): 20 - 5 > 10.
+    now = datetime.now(UTC)
+    with db.transaction() as s:
+        ledger.post_receipt(s, MANAGER, "P-1", "WH-1", 50, occurred_at=now - timedelta(days=40))
+        ledger.post_receipt(s, MANAGER, "P-1", "VAN-7", 5, occurred_at=now - timedelta(days=40))
+        ledger.post_receipt(s, MANAGER, "P-2", "WH-1", 10, occurred_at=now - timedelta(days=40))
+        ledger.post_receipt(s, MANAGER, "P-3", "WH-1", 10, occurred_at=now - timedelta(days=40))
+        ledger.post_consumption(s, MANAGER, "P-1", "WH-1", 30, occurred_at=now - timedelta(days=10))
+    assert _rows(db) == {}
+    with db.transaction() as s:  # 30 more received and used: 60 in the window, 2 a day; 20 - 2 x 5 <= 10
+        ledger.post_receipt(s, MANAGER, "P-1", "WH-1", 30, occurred_at=now - timedelta(days=1))
+        ledger.post_consumption(s, MANAGER, "P-1", "WH-1", 30, occurred_at=now - timedelta(hours=3))
+    rows = _rows(db)
+    assert set(rows) == {("P-1", "WH-1")}
+    row = rows[("P-1", "WH-1")].values
+    assert (row["on_hand"], row["position"], row["days_of_supply"]) == (D(20), D(20), D("10.0"))
+    assert row["suggested"] == D(30)  # up to max 50, in packs of 6
+    with db.sessions() as s:
+        counts = WorklistQuery().counts(s, MANAGER)
+    assert (counts.total, counts.at_or_below_min) == (1, 0)
+
+
+def test_consumption_older_than_the_window_no_longer_projects(db: Database, world: World) -> None:
+    now = datetime.now(UTC)
+    with db.transaction() as s:
+        for sku, loc in (("P-1", "VAN-7"), ("P-2", "WH-1"), ("P-3", "WH-1")):
+            ledger.post_receipt(s, MANAGER, sku, loc, 10, occurred_at=now - timedelta(days=90))
+        ledger.post_receipt(s, MANAGER, "P-1", "WH-1", 100, occurred_at=now - timedelta(days=90))
+        ledger.post_consumption(s, MANAGER, "P-1", "WH-1", 80, occurred_at=now - timedelta(days=5))
+    assert set(_rows(db)) == {("P-1", "WH-1")}  # 20 on hand, 80 used: far below in 5 days
+    later = WorklistQuery(today=lambda: TODAY + timedelta(days=40))  # the use has left the window
+    assert _rows(db, later) == {}
+
+
+def test_an_order_awaiting_approval_puts_its_pair_on_the_worklist_as_held(db: Database, world: World) -> None:
+    _stock(db, world, {("P-1", "WH-1"): 20, ("P-2", "WH-1"): 10, ("P-1", "VAN-7"): 2, ("P-3", "WH-1"): 10})
+    with db.transaction() as s:
+        po = orders.create_order(
+            s,
+            MANAGER,
+            vendor_id=world.vendors["BOLT"],
+            location_id=world.locations["WH-1"],
+            lines=[orders.NewLine(world.skus["P-3"], Decimal(5))],
+            origin=POOrigin.PROPOSAL,
+            status=POStatus.AWAITING_APPROVAL,
+        )
+    rows = _rows(db)
+    assert set(rows) == {("P-3", "WH-1")}
+    assert rows[("P-3", "WH-1")].values["state"] is WorklistState.HELD
+    assert rows[("P-3", "WH-1")].values["on_order"] == D(5)
+    with db.sessions() as s:
+        waiting = commands.awaiting_decision(s, MANAGER, [_pair(world, "P-3", "WH-1")])
+        assert [(w.po_number, w.held_supplier_order) for w in waiting] == [(po.po_number, False)]
+        assert WorklistQuery().counts(s, MANAGER).held == 1
+    commands.approve(db, MANAGER, [w.id for w in waiting])
+    with db.sessions() as s:
+        assert s.get_one(PurchaseOrder, po.id).status is POStatus.SENT
+    assert _rows(db) == {}  # sent now: on order, position 15 above min 4, nothing to decide
+
+
+def test_order_now_raises_one_sent_order_per_vendor_and_location_queued_for_sync(db: Database, world: World) -> None:
+    # ACME P-1 and P-2 at WH-1, BOLT P-3 at WH-1: two orders (ACME is connected by REST, BOLT is manual)
+    lines = [
+        OrderLine(world.skus["P-1"], world.locations["WH-1"], Decimal(12)),
+        OrderLine(world.skus["P-2"], world.locations["WH-1"], Decimal(4)),
+        OrderLine(world.skus["P-3"], world.locations["WH-1"], Decimal(15)),
+    ]
+    result = commands.order_now(db, MANAGER, lines)
+    assert len(result.orders) == 2 and result.lines == 3
+    with db.sessions() as s:
+        pos = s.scalars(select(PurchaseOrder).order_by(PurchaseOrder.id)).all()
+        got = {
+            (s.get_one(Location, po.location_id).code, po.vendor_id, po.status, po.origin): sorted(
+                (ln.sku_id, ln.quantity_ordered) for ln in po.lines
+            )
+            for po in pos
+        }
+        assert got == {
+            ("WH-1", world.vendors["ACME"], POStatus.SENT, POOrigin.MANUAL): sorted(
+                [(world.skus["P-1"], D(12)), (world.skus["P-2"], D(4))]
+            ),
+            ("WH-1", world.vendors["BOLT"], POStatus.SENT, POOrigin.MANUAL): [(world.skus["P-3"], D(15))],
+        }
+        queued = s.scalars(select(OutboxMessage.vendor_id)).all()
+        assert queued == [world.vendors["ACME"]]
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "order.create")) == 2
+
+
+def test_order_now_refuses_a_fraction_of_a_whole_unit_and_orders_nothing(db: Database, world: World) -> None:
+    lines = [
+        OrderLine(world.skus["P-1"], world.locations["WH-1"], Decimal(6)),
+        OrderLine(world.skus["P-2"], world.locations["WH-1"], Decimal("1.5")),
+    ]
+    with pytest.raises(ValidationError, match=r"quantity for P-2 at WH-1 1.5 has a fraction, but EA"):
+        commands.order_now(db, MANAGER, lines)
+    with pytest.raises(ValidationError, match="must not be zero"):
+        commands.order_now(db, MANAGER, [OrderLine(world.skus["P-1"], world.locations["WH-1"], Decimal(0))])
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PurchaseOrder)) == 0
+
+
+def test_a_snoozed_pair_leaves_the_worklist_and_the_reorder_run_until_its_date(db: Database, world: World) -> None:
+    _stock(db, world, {("P-1", "WH-1"): 20, ("P-1", "VAN-7"): 2, ("P-3", "WH-1"): 10})  # P-2@WH-1 at 0 <= 5
+    pair = _pair(world, "P-2", "WH-1")
+    until = TODAY + timedelta(days=7)
+    assert commands.snooze(db, MANAGER, [pair], until=until, reason="supplier on holiday", today=TODAY) == 1
+    assert _rows(db) == {}
+    assert set(_rows(db, snoozed=True)) == {("P-2", "WH-1")}
+    assert _rows(db, snoozed=True)[("P-2", "WH-1")].values["state"] is WorklistState.SNOOZED
+    dry = run_reorder(db, MANAGER, dry_run=True, today=TODAY)
+    assert dry.needs == []
+    on_the_day = WorklistQuery(today=lambda: until)
+    assert set(_rows(db, on_the_day)) == {("P-2", "WH-1")}
+    back = run_reorder(db, MANAGER, dry_run=True, today=until)
+    assert [(n.sku_id, n.location_id) for n in back.needs] == [pair]
+    with db.sessions() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "pair.snooze")).one()
+        assert entry.entity == "pair" and entry.entity_id == f"{pair[0]}:{pair[1]}"
+        assert '"reason": "supplier on holiday"' in entry.detail and until.isoformat() in entry.detail
+
+
+def test_a_snooze_needs_a_reason_and_a_later_date_and_a_manager(db: Database, world: World) -> None:
+    pair = _pair(world, "P-2", "WH-1")
+    with pytest.raises(ValidationError, match="needs a reason"):
+        commands.snooze(db, MANAGER, [pair], until=TODAY + timedelta(days=3), reason="  ")
+    with pytest.raises(ValidationError, match="is not after today"):
+        commands.snooze(db, MANAGER, [pair], until=TODAY, reason="later", today=TODAY)
+    lead = Actor(name="lead", role=Role.WAREHOUSE_LEAD)
+    with pytest.raises(PermissionDenied):
+        commands.snooze(db, lead, [pair], until=TODAY + timedelta(days=3), reason="later")
+
+
+def test_waking_a_snoozed_pair_runs_its_reorder_check(db: Database, world: World) -> None:
+    pair = _pair(world, "P-1", "VAN-7")  # auto PO, never posted: 0 <= min 1
+    commands.snooze(db, MANAGER, [pair], until=TODAY + timedelta(days=3), reason="counting first", today=TODAY)
+    assert commands.wake(db, MANAGER, [pair], today=TODAY) == 1
+    with db.sessions() as s:
+        po = s.scalars(select(PurchaseOrder)).one()
+        assert (po.location_id, po.status) == (world.locations["VAN-7"], POStatus.SENT)
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "pair.wake")) == 1
+
+
+def test_the_ledger_keeps_the_agreements_pair_figures(db: Database, world: World) -> None:
+    now = datetime.now(UTC)
+    with db.transaction() as s:
+        ledger.post_receipt(s, MANAGER, "P-1", "WH-1", 40, occurred_at=now - timedelta(days=50))
+        ledger.post_consumption(s, MANAGER, "P-1", "WH-1", 7, occurred_at=now - timedelta(days=45))
+        ledger.post_consumption(s, MANAGER, "P-1", "WH-1", 3, occurred_at=now - timedelta(days=2))
+        ledger.post_adjustment(s, MANAGER, "P-1", "WH-1", -1, reason="broken")
+    with db.sessions() as s:
+        a = s.get_one(SupplyAgreement, world.agreements[("ACME", "P-1", "WH-1")])
+        assert (a.pair_on_hand, a.pair_recent_use, a.version) == (D(29), D(3), 1)
+        assert a.pair_used_at is not None and abs(a.pair_used_at - (now - timedelta(days=2))) < timedelta(seconds=1)
+    with db.transaction() as s:  # what a bulk loader calls gives the same
+        s.execute(update(SupplyAgreement).values(pair_on_hand=0, pair_recent_use=0, pair_used_at=None))
+        refresh_pair_figures(s)
+    with db.sessions() as s:
+        a = s.get_one(SupplyAgreement, world.agreements[("ACME", "P-1", "WH-1")])
+        assert (a.pair_on_hand, a.pair_recent_use) == (D(29), D(3))
+
+
+def test_pages_continue_after_the_last_row_without_gaps_or_repeats(db: Database, world: World) -> None:
+    with db.transaction() as s:
+        s.execute(insert(Sku), [{"part_number": f"X-{i:03d}", "description": "bulk"} for i in range(25)])
+        ids = s.scalars(select(Sku.id).where(Sku.part_number.like("X-%")).order_by(Sku.part_number)).all()
+        s.execute(
+            insert(SupplyAgreement),
+            [
+                {
+                    "vendor_id": world.vendors["BOLT"],
+                    "sku_id": sku_id,
+                    "location_id": world.locations[loc],
+                    "min_qty": Decimal(2),
+                    "max_qty": Decimal(5),
+                }
+                for sku_id in ids
+                for loc in ("WH-1", "VAN-7")
+            ],
+        )
+        orders.create_order(  # one held row among them
+            s,
+            MANAGER,
+            vendor_id=world.vendors["BOLT"],
+            location_id=world.locations["VAN-7"],
+            lines=[orders.NewLine(ids[3], Decimal(9))],
+            origin=POOrigin.PROPOSAL,
+            status=POStatus.AWAITING_APPROVAL,
+        )
+    query = WorklistQuery()
+    for sort_key, descending in (("part_number", False), ("location", False), ("part_number", True)):
+        request = PageRequest(sort_key=sort_key, descending=descending)
+        seen: list[tuple[int, int]] = []
+        after = None
+        with db.sessions() as s:
+            while True:
+                rows = query.page(s, MANAGER, request, len(seen), 7, after=after)
+                seen += [r.key for r in rows]
+                if len(rows) < 7:
+                    break
+                after = rows[-1]
+            total = query.count(s, MANAGER, request)
+        assert len(seen) == len(set(seen)) == total == 50 + 4  # the world's 4 pairs have no stock either
+
+
+def test_a_supplier_sees_only_the_pairs_it_is_primary_for(db: Database, world: World) -> None:
+    acme = Actor(name="acme-rep", role=Role.SUPPLIER, vendor_id=world.vendors["ACME"])
+    with db.sessions() as s:
+        rows = WorklistQuery().page(s, acme, PageRequest(), 0, 200)
+    assert {(r.values["part_number"], r.values["location"]) for r in rows} == {
+        ("P-1", "WH-1"),
+        ("P-2", "WH-1"),
+        ("P-1", "VAN-7"),
+    }
+
+
+def test_on_a_generated_world_the_worklist_holds_exactly_the_pairs_a_plain_evaluation_finds(db: Database) -> None:
+    """The index only proposes candidates; every pair on the worklist and none more, judged pair by pair."""
+    from vmi_desktop.demo import generate
+    from vmi_desktop.replenishment.orders import open_quantity_by_pair
+    from vmi_desktop.replenishment.pair_figures import window_start
+
+    generate(db, skus=40, locations=3, vendors=3, days=120, seed=7, manager="pm")
+    since = window_start(TODAY)
+    expected: set[tuple[int, int]] = set()
+    with db.sessions() as s:
+        on_order = open_quantity_by_pair(s)
+        held = {
+            (sku, loc)
+            for sku, loc in s.execute(
+                select(orders_line.sku_id, PurchaseOrder.location_id)
+                .join(PurchaseOrder, PurchaseOrder.id == orders_line.purchase_order_id)
+                .where(PurchaseOrder.status == POStatus.AWAITING_APPROVAL, orders_line.status == "open")
+            )
+        }
+        for a in s.scalars(select(SupplyAgreement).where(SupplyAgreement.is_primary, SupplyAgreement.active)):
+            pair = (a.sku_id, a.location_id)
+            used = -sum(
+                (
+                    m.quantity
+                    for m in s.scalars(
+                        select(StockMovement).where(
+                            StockMovement.sku_id == a.sku_id,
+                            StockMovement.location_id == a.location_id,
+                            StockMovement.kind == MovementKind.CONSUMPTION,
+                            StockMovement.occurred_at >= since,
+                        )
+                    )
+                ),
+                Decimal(0),
+            )
+            position = ledger.current_on_hand(s, *pair) + on_order.get(pair, Decimal(0))
+            if 30 * (position - a.min_qty) <= used * a.lead_time_days or pair in held:
+                expected.add(pair)
+        query = WorklistQuery()
+        listed: list[tuple[int, int]] = []
+        after = None
+        while True:
+            rows = query.page(s, MANAGER, PageRequest(), len(listed), 50, after=after)
+            listed += [r.key for r in rows]
+            if len(rows) < 50:
+                break
+            after = rows[-1]
+        assert expected, "the generated world should have something to order"
+        assert set(listed) == expected and len(listed) == len(expected)
+        assert query.count(s, MANAGER, PageRequest()) == len(expected)

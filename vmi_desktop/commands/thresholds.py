@@ -1,0 +1,125 @@
+"""A supplier proposes new thresholds for its agreements: the same command in the app and through sync.
+
+The proposal is checked against the supplier's scope (only its own active agreements), the SKU's unit
+(whole units take no fractions) and ``min <= max``, then written with one audit entry each. Deciding a
+proposal is the parts manager's (``Action.DECIDE_PROPOSALS``); proposing changes no threshold.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from vmi_desktop.commands.run import Target, within
+from vmi_desktop.db import UnitOfWork
+from vmi_desktop.errors import PermissionDenied, ValidationError
+from vmi_desktop.models import AuditEntry, Location, ProposalStatus, Sku, SupplyAgreement, ThresholdProposal, utcnow
+from vmi_desktop.quantities import fmt, parse_quantity
+from vmi_desktop.scope import Action, Actor, require
+from vmi_desktop.units import whole_units
+
+#: Longest reason kept (the column's size).
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class ProposedThresholds:
+    """A proposed min/max for one agreement of the supplier, and why."""
+
+    agreement_id: int
+    min_qty: Decimal
+    max_qty: Decimal
+    reason: str = ""
+
+
+def record_proposals(session: Session, actor: Actor, proposals: Sequence[ProposedThresholds]) -> list[int]:
+    """Check and insert proposals (two set-based statements); returns the new proposals' ids, in order."""
+    require(actor, Action.PROPOSE_THRESHOLDS)
+    if not proposals:
+        return []
+    wanted = sorted({p.agreement_id for p in proposals})
+    rows = {
+        r.id: r
+        for r in session.execute(
+            select(
+                SupplyAgreement.id,
+                SupplyAgreement.vendor_id,
+                SupplyAgreement.active,
+                Sku.part_number,
+                Sku.uom,
+                Location.code,
+            )
+            .join(Sku, Sku.id == SupplyAgreement.sku_id)
+            .join(Location, Location.id == SupplyAgreement.location_id)
+            .where(SupplyAgreement.id.in_(wanted))
+        )
+    }
+    whole = whole_units(session)
+    checked: list[tuple[ProposedThresholds, str, str]] = []
+    for p in proposals:
+        row = rows.get(p.agreement_id)
+        if row is None or row.vendor_id != actor.vendor_id or not row.active:
+            raise PermissionDenied(f"{actor.name} has no active agreement {p.agreement_id} to propose thresholds for")
+        label = f"{row.part_number} at {row.code}"
+        is_whole = row.uom in whole
+        mn = parse_quantity(p.min_qty, what=f"proposed min for {label}", allow_zero=True, whole=is_whole, uom=row.uom)
+        mx = parse_quantity(p.max_qty, what=f"proposed max for {label}", allow_zero=True, whole=is_whole, uom=row.uom)
+        if mn > mx:
+            raise ValidationError(f"proposed min ({fmt(mn)}) is above max ({fmt(mx)}) for {label}")
+        reason = p.reason.strip()
+        if len(reason) > MAX_REASON:
+            raise ValidationError(f"the reason for {label} is longer than {MAX_REASON} characters")
+        checked.append((ProposedThresholds(p.agreement_id, mn, mx, reason), row.part_number, row.code))
+    now = utcnow()
+    ids = list(
+        session.scalars(
+            insert(ThresholdProposal).returning(ThresholdProposal.id, sort_by_parameter_order=True),
+            [
+                {
+                    "agreement_id": p.agreement_id,
+                    "proposed_min": p.min_qty,
+                    "proposed_max": p.max_qty,
+                    "reason": p.reason,
+                    "status": ProposalStatus.PENDING,
+                    "created_at": now,
+                }
+                for p, _sku, _loc in checked
+            ],
+        ).all()
+    )
+    session.execute(
+        insert(AuditEntry),
+        [
+            {
+                "occurred_at": now,
+                "actor": actor.name,
+                "login": actor.login,
+                "vendor_id": actor.vendor_id,
+                "action": "thresholds.propose",
+                "entity": "threshold_proposal",
+                "entity_id": str(pid),
+                "detail": json.dumps(
+                    {"location": loc, "max": str(p.max_qty), "min": str(p.min_qty), "reason": p.reason, "sku": sku},
+                    sort_keys=True,
+                ),
+            }
+            for pid, (p, sku, loc) in zip(ids, checked, strict=True)
+        ],
+    )
+    return [int(i) for i in ids]
+
+
+def propose_thresholds(target: Target, actor: Actor, proposals: Sequence[ProposedThresholds]) -> list[int]:
+    """The supplier's proposal (in the app, or a page of ``thresholds.proposed`` events): recorded, not applied."""
+
+    def work(uow: UnitOfWork) -> list[int]:
+        ids = record_proposals(uow.session, actor, proposals)
+        uow.changes.agreements.update(p.agreement_id for p in proposals)
+        return ids
+
+    return within(target, work)

@@ -1,0 +1,371 @@
+"""The parts manager's replenishment worklist: what to order, decide or put aside today (no Qt).
+
+A row per SKU x location (its active primary agreement) that is
+
+- at or below min on its inventory position (on hand + on order, drafts and proposals included:
+  exactly the reorder trigger's test), or
+- projected to reach min within its lead time at its recent consumption rate:
+  position - use of the last ``USE_WINDOW_DAYS`` days x lead time / ``USE_WINDOW_DAYS`` <= min, or
+- waiting for the parts manager's decision (a proposal or a held supplier order awaiting approval),
+
+and not snoozed (``replenishment.snoozes``); with the ``snoozed`` filter, only the snoozed pairs.
+
+How it stays fast on a million pairs: the first condition implies the second (the use is never
+negative), so one test decides both, ``30 x (position - min) <= use x lead time``. Its inputs live in
+three tables and a sliding window, so the pages walk an index of the primary agreements in the
+requested order (SKU, location or vendor) whose entries carry the ledger's copy of the pair's figures
+(``replenishment.pair_figures``): every entry that cannot pass (``REACH_SQL > 0``: never so for a
+pair on the worklist) or that a filter leaves out is skipped in the index, and only the few
+candidates left (about 4 % on the benchmark world) are judged exactly from the stock level, the
+movements and the open orders. The held pairs (a few hundred at most) come from the orders awaiting
+approval and are merged into the same order. The total is counted the same way, off the UI thread.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy import true as sql_true
+from sqlalchemy.orm import Session, aliased
+
+from vmi_desktop import order_status
+from vmi_desktop.models import (
+    Criticality,
+    Location,
+    PairSnooze,
+    POStatus,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    ReplenishmentMode,
+    Sku,
+    StockLevel,
+    SupplyAgreement,
+    UnitOfMeasure,
+    Vendor,
+    utcnow,
+)
+from vmi_desktop.models.catalog import USE_WINDOW_DAYS
+from vmi_desktop.queries.base import Column, Kind, PageRequest, Row, TableQuery, contains
+from vmi_desktop.queries.worklist_rows import rows_for
+from vmi_desktop.replenishment._sql import open_line_quantity
+from vmi_desktop.replenishment.pair_figures import reach, recent_use, window_start
+from vmi_desktop.replenishment.snoozes import snoozed
+from vmi_desktop.scope import Actor, vendor_filter
+
+
+class WorklistState(enum.StrEnum):
+    """Where a row stands: nothing open (new), an order at the supplier (ordered), an order waiting for
+    the parts manager (held: a proposal or a held supplier order), or put aside (snoozed)."""
+
+    NEW = "new"
+    ORDERED = "ordered"
+    HELD = "held"
+    SNOOZED = "snoozed"
+
+
+#: The primary agreement of a row (aliased: scope subqueries on supply_agreements stay uncorrelated).
+A = aliased(SupplyAgreement, name="a")
+_THIRTY = literal_column(str(USE_WINDOW_DAYS), Integer)
+_ZERO = literal_column("0", Integer)
+
+
+#: Written as ix_purchase_order_lines_open_sku's WHERE (a bound parameter would not match it).
+OPEN_LINE = text("purchase_order_lines.status = 'open'")
+
+
+#: Open order quantity of the row's pair (drafts and proposals included), for candidate rows only.
+ON_ORDER = (
+    select(func.coalesce(func.sum(open_line_quantity()), 0))
+    .select_from(PurchaseOrderLine)
+    .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+    .where(
+        PurchaseOrderLine.sku_id == A.sku_id,
+        PurchaseOrder.location_id == A.location_id,
+        OPEN_LINE,
+        PurchaseOrder.status.in_(sorted(order_status.OPEN)),
+    )
+    .correlate(A)
+    .scalar_subquery()
+)
+ON_HAND = func.coalesce(StockLevel.on_hand, 0)
+#: Pairs (sku_id, location_id) with an open line on an order awaiting approval: the held rows.
+HELD_PAIRS = (
+    select(PurchaseOrderLine.sku_id, PurchaseOrder.location_id)
+    .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+    .where(PurchaseOrder.status == POStatus.AWAITING_APPROVAL, OPEN_LINE)
+)
+
+
+def needs_stock(today: date) -> ColumnElement[bool]:
+    """Exact test of a candidate row: 30 x (position - min) <= recent use x lead time.
+
+    The position is computed once; the use only for a pair whose newest consumption is inside the
+    window (else it is 0: at or below min on position is then the whole test).
+    """
+    since = window_start(today)
+    gap = _THIRTY * (ON_HAND + ON_ORDER - A.min_qty)
+    stale = or_(A.pair_used_at.is_(None), A.pair_used_at < since)
+    use = case((stale, _ZERO), else_=recent_use(A.sku_id, A.location_id, since))
+    return gap <= use * A.lead_time_days
+
+
+@dataclass(frozen=True)
+class WorklistCounts:
+    """What the worklist holds, by reason (a row may be held and short of stock at once)."""
+
+    total: int
+    at_or_below_min: int
+    held: int
+
+
+class WorklistQuery(TableQuery):
+    """Rows of the worklist for an actor (suppliers: only pairs where their vendor is the primary)."""
+
+    default_sort = "part_number"
+    #: Sorted and keyed in SQL: SKU and location (the indexes give those orders). The other columns'
+    #: values come from ``worklist_rows.rows_for``; their expressions only name what they show.
+    columns = (
+        Column("part_number", "SKU", Sku.part_number, width=12),
+        Column("description", "Description", Sku.description, width=15, sortable=False),
+        Column("location", "Location", Location.code, width=11),
+        Column("state", "State", A.id, Kind.ENUM, choices=WorklistState, sortable=False, width=8),  # rows_for
+        Column("on_hand", "On hand", ON_HAND, Kind.QTY, sortable=False, width=7),
+        Column("on_order", "On order", ON_ORDER, Kind.QTY, sortable=False, width=7),
+        Column("position", "Position", ON_HAND, Kind.QTY, sortable=False, width=7),  # rows_for
+        Column("min_qty", "Min", A.min_qty, Kind.QTY, sortable=False, width=5),
+        Column("max_qty", "Max", A.max_qty, Kind.QTY, sortable=False, width=5),
+        Column("suggested", "Suggested", A.max_qty, Kind.QTY, sortable=False, width=8),  # rows_for
+        Column("days_of_supply", "Days of\nsupply", A.lead_time_days, Kind.QTY, sortable=False, width=6),
+        Column("vendor", "Vendor", Vendor.code, width=9, sortable=False),
+        Column("mode", "Mode", A.mode, Kind.ENUM, choices=ReplenishmentMode, sortable=False, width=18),
+        Column("criticality", "Criticality", Sku.criticality, Kind.ENUM, choices=Criticality, sortable=False, width=9),
+        Column("last_consumption", "Last\nused", A.pair_used_at, Kind.DATE, sortable=False, width=10),
+    )
+
+    def __init__(self, today: Callable[[], date] | None = None) -> None:
+        #: What "today" is (UTC): the consumption window and the snoozes in force (tests inject it).
+        self.today = today or (lambda: utcnow().date())
+
+    # -- the rows' shape ----------------------------------------------------------------------------
+
+    def base(self) -> Select[Any]:
+        """The rows' joins (``rows_by_key`` and the keys of a page narrow them; see ``key_base``)."""
+        return (
+            select(A.id)
+            .select_from(A)
+            .join(Sku, Sku.id == A.sku_id)
+            .join(Location, Location.id == A.location_id)
+            .join(Vendor, Vendor.id == A.vendor_id)
+            .outerjoin(StockLevel, and_(StockLevel.sku_id == A.sku_id, StockLevel.location_id == A.location_id))
+            .outerjoin(UnitOfMeasure, UnitOfMeasure.code == Sku.uom)
+        )
+
+    def rows_by_key(
+        self, session: Session, actor: Actor, keys: Sequence[tuple[Any, ...]]
+    ) -> dict[tuple[Any, ...], Row]:
+        """Fresh copies of some rows (after an order or a snooze, or a commit elsewhere), in scope."""
+        if not keys:
+            return {}
+        ids = list(
+            session.scalars(
+                select(A.id)
+                .join(Sku, Sku.id == A.sku_id)
+                .join(Location, Location.id == A.location_id)
+                .where(tuple_(A.sku_id, A.location_id).in_(sorted(set(keys))), *self.scope(actor))
+            )
+        )
+        return {row.key: row for row in rows_for(session, ids, self.today()).values()}
+
+    def key_exprs(self) -> Sequence[Any]:
+        return (A.sku_id, A.location_id)
+
+    def key_order(self, sort_key: str | None) -> Sequence[int]:
+        # by location: (code, location_id, sku_id) is the order ix_supply_agreements_worklist_location gives
+        return (1, 0) if sort_key == "location" else (0, 1)
+
+    def key_base(self, request: PageRequest) -> Select[Any]:
+        # a page's keys need the agreement index, the stock level (exact test) and what sort and filters
+        # touch; vendors, units and the display subqueries are fetched for the page's rows only
+        stmt = (
+            select(A.sku_id)
+            .select_from(A)
+            .join(Sku, Sku.id == A.sku_id)
+            .join(Location, Location.id == A.location_id)
+            .outerjoin(StockLevel, and_(StockLevel.sku_id == A.sku_id, StockLevel.location_id == A.location_id))
+        )
+        return stmt
+
+    def count_base(self) -> Select[Any]:
+        return self.key_base(PageRequest()).with_only_columns(func.count(), maintain_column_froms=False)
+
+    # -- which rows -----------------------------------------------------------------------------------
+
+    def scope(self, actor: Actor) -> list[ColumnElement[bool]]:
+        primary = text_primary()
+        conds: list[ColumnElement[bool]] = [primary, Sku.active.is_(True), Location.active.is_(True)]
+        if actor.is_supplier:  # never another vendor's thresholds: only pairs the supplier is primary for
+            conds.append(vendor_filter(actor, A.vendor_id))
+        return conds
+
+    def search(self, text: str) -> ColumnElement[bool]:
+        return or_(contains(Sku.part_number, text), contains(Sku.description, text))
+
+    def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
+        if filters.get("vendor_id") is not None:
+            conds.append(A.vendor_id == filters["vendor_id"])
+        if filters.get("location_id") is not None:
+            conds.append(A.location_id == filters["location_id"])
+        if filters.get("mode") is not None:
+            conds.append(A.mode == ReplenishmentMode(filters["mode"]))
+        if filters.get("criticality") is not None:
+            conds.append(Sku.criticality == Criticality(filters["criticality"]))
+        if filters.get("stock_out"):
+            # the copy first (in the index), then the stock level itself
+            conds += [A.pair_on_hand <= _ZERO, ON_HAND <= _ZERO]
+        return conds
+
+    def membership(self, filters: Mapping[str, Any], source: str) -> list[ColumnElement[bool]]:
+        """Conditions of one source of rows: ``stock`` (short of stock, exactly judged candidates),
+        ``held`` (orders awaiting approval) or ``snoozed``; snoozed pairs are left out of the others."""
+        today = self.today()
+        if source == "snoozed":  # the few snoozed pairs drive (an IN list), not a test on every pair
+            active = select(PairSnooze.sku_id, PairSnooze.location_id).where(PairSnooze.until > today)
+            return [tuple_(A.sku_id, A.location_id).in_(active)]
+        conds: list[ColumnElement[bool]]
+        if source == "held":
+            conds = [tuple_(A.sku_id, A.location_id).in_(HELD_PAIRS)]
+        else:
+            conds = [reach(A) <= _ZERO, needs_stock(today)]
+        return [*conds, ~snoozed(A.sku_id, A.location_id, today)]
+
+    def sources(self, filters: Mapping[str, Any]) -> tuple[str, ...]:
+        return ("snoozed",) if filters.get("snoozed") else ("stock", "held")
+
+    def conditions(self, actor: Actor, request: PageRequest, *, for_page: bool = False) -> list[ColumnElement[bool]]:
+        conds = list(self.scope(actor))
+        if request.search.strip():
+            conds.append(self.search(request.search.strip()))
+        conds.extend(self.filter(request.filters))
+        return conds
+
+    def page(
+        self, session: Session, actor: Actor, request: PageRequest, offset: int, limit: int, after: Row | None = None
+    ) -> list[Row]:
+        """``limit`` rows in the requested order after the row ``after`` (keyset; ``offset`` only for the
+        first page): each source's next keys, merged in that order, then the rows of the first ``limit``."""
+        found: dict[int, tuple[Any, ...]] = {}
+        for source in self.sources(request.filters):
+            for entry in self._source_keys(session, actor, request, source, offset, limit, after):
+                found.setdefault(entry[-1], entry[:-1])
+        ordered = sorted(found, key=lambda agreement_id: found[agreement_id], reverse=request.descending)[:limit]
+        if not ordered:
+            return []
+        rows = rows_for(session, ordered, self.today())
+        return [rows[i] for i in ordered if i in rows]
+
+    def _source_keys(
+        self,
+        session: Session,
+        actor: Actor,
+        request: PageRequest,
+        source: str,
+        offset: int,
+        limit: int,
+        after: Row | None,
+    ) -> list[tuple[Any, ...]]:
+        """(sort value, key columns in tie-break order, agreement id) of one source's next ``limit`` rows."""
+        column = self._sort_column(request)
+        order = list(self.key_order(column.key if column else None))
+        head = [column.expr] if column is not None else []
+        conds = [*self.conditions(actor, request, for_page=True), *self.membership(request.filters, source)]
+        keyset = self._after(request, after, actor) if after is not None else []
+        narrow = self.key_base(request).with_only_columns(
+            *head, *(self.key_exprs()[i] for i in order), A.id, maintain_column_froms=False
+        )
+        if column is not None and column.key == "location":
+            return self._keys_by_location(session, request, narrow.where(*conds), limit, after)
+        stmt = narrow.where(and_(sql_true(), *conds, *keyset)).order_by(*self._order(request, actor)).limit(limit)
+        if after is None:
+            stmt = stmt.offset(offset)
+        return [tuple(r) for r in session.execute(stmt)]
+
+    def _keys_by_location(
+        self, session: Session, request: PageRequest, stmt: Select[Any], limit: int, after: Row | None
+    ) -> list[tuple[Any, ...]]:
+        """In location order: one location at a time (in code order), its rows by SKU id from
+        ix_supply_agreements_worklist_location. PostgreSQL would otherwise judge every candidate of
+        every location before it sorts."""
+        codes = select(Location.id, Location.code).where(Location.active.is_(True))
+        if request.filters.get("location_id") is not None:
+            codes = codes.where(Location.id == request.filters["location_id"])
+        if after is not None:
+            cursor = after.values["location"]
+            codes = codes.where(Location.code <= cursor if request.descending else Location.code >= cursor)
+        codes = codes.order_by(Location.code.desc() if request.descending else Location.code)
+        found: list[tuple[Any, ...]] = []
+        for location_id, code in session.execute(codes).all():
+            one = stmt.where(A.location_id == location_id)
+            if after is not None and code == after.values["location"]:
+                one = one.where(A.sku_id < after.key[0] if request.descending else A.sku_id > after.key[0])
+            order = A.sku_id.desc() if request.descending else A.sku_id
+            found += [tuple(r) for r in session.execute(one.order_by(order).limit(limit - len(found)))]
+            if len(found) >= limit:
+                break
+        return found
+
+    def count(self, session: Session, actor: Actor, request: PageRequest) -> int:
+        """How many rows the worklist holds under ``request`` (one COUNT per source; held rows that are
+        also short of stock are counted once)."""
+        return self.counts(session, actor, request).total
+
+    def counts(self, session: Session, actor: Actor, request: PageRequest | None = None) -> WorklistCounts:
+        """The total and its parts: at or below min on position (the reorder trigger's own test) and
+        held. Two statements: one pass over the candidates (the index skips the rest), one over the
+        held pairs. Run off the UI thread: about a second per million pairs."""
+        request = request or PageRequest()
+        today = self.today()
+        base = self.count_base().where(and_(sql_true(), *self.conditions(actor, request)))
+        if request.filters.get("snoozed"):
+            total = int(session.scalar(base.where(*self.membership(request.filters, "snoozed"))) or 0)
+            return WorklistCounts(total, 0, 0)
+        awake = ~snoozed(A.sku_id, A.location_id, today)
+        short = needs_stock(today)
+        one = literal_column("1", Integer)
+        stock, below = session.execute(
+            base.with_only_columns(
+                func.count(),
+                func.coalesce(func.sum(case((A.min_qty >= ON_HAND + ON_ORDER, one), else_=_ZERO)), 0),
+                maintain_column_froms=False,
+            ).where(reach(A) <= _ZERO, short, awake)
+        ).one()
+        held, held_short = session.execute(
+            base.with_only_columns(
+                func.count(),
+                func.coalesce(func.sum(case((and_(reach(A) <= _ZERO, short), one), else_=_ZERO)), 0),
+                maintain_column_froms=False,
+            ).where(tuple_(A.sku_id, A.location_id).in_(HELD_PAIRS), awake)
+        ).one()
+        return WorklistCounts(int(stock) + int(held) - int(held_short), int(below), int(held))
+
+
+def text_primary() -> ColumnElement[bool]:
+    """``a.is_primary AND a.active``, written as the partial indexes' WHERE so both engines use them."""
+    return text("a.is_primary AND a.active")  # type: ignore[return-value]

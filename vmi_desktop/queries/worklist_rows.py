@@ -1,0 +1,214 @@
+"""What the worklist shows for a page of its rows, read in four set-based statements (no Qt).
+
+The rows' agreements, SKUs, locations, vendors and stock levels; the open orders of their pairs (on
+order, held, ordered); their consumption in the window; their snoozes. Each is one statement over
+the page's agreements, so a page costs the same whatever the table holds, on both engines
+(correlated subqueries per row cost PostgreSQL a plan node each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from vmi_desktop import order_status
+from vmi_desktop.models import (
+    Criticality,
+    Location,
+    MovementKind,
+    PairSnooze,
+    POStatus,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    ReplenishmentMode,
+    Sku,
+    StockLevel,
+    StockMovement,
+    SupplyAgreement,
+    UnitOfMeasure,
+    Vendor,
+)
+from vmi_desktop.models.catalog import USE_WINDOW_DAYS
+from vmi_desktop.queries.base import Row
+from vmi_desktop.replenishment._sql import open_line_quantity
+from vmi_desktop.replenishment.pair_figures import window_start
+from vmi_desktop.replenishment.reorder import order_quantity
+
+QTY = Decimal("0.001")
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """A pair's open orders: quantity on order, and whether one waits for a decision / is at the supplier."""
+
+    on_order: Decimal = Decimal("0.000")
+    held: bool = False
+    ordered: bool = False
+
+
+def order_facts(session: Session, agreement_ids: Sequence[int]) -> dict[tuple[int, int], OrderFacts]:
+    """Open order quantity and states per pair of these agreements (drafts and proposals are on order).
+
+    Keyed through the agreements (an integer IN list): a list of pairs, as row values or a VALUES
+    table, costs SQLAlchemy more to compile than the database to run.
+    """
+    if not agreement_ids:
+        return {}
+    a = SupplyAgreement
+    one = literal_column("1", Integer)
+    zero = literal_column("0", Integer)
+    held = case((PurchaseOrder.status == POStatus.AWAITING_APPROVAL, one), else_=zero)
+    at_supplier = case((PurchaseOrder.status.in_(sorted(order_status.AT_SUPPLIER)), one), else_=zero)
+    rows = session.execute(
+        select(a.sku_id, a.location_id, func.sum(open_line_quantity()), func.max(held), func.max(at_supplier))
+        .select_from(a)
+        .join(PurchaseOrderLine, PurchaseOrderLine.sku_id == a.sku_id)
+        .join(
+            PurchaseOrder,
+            and_(PurchaseOrder.id == PurchaseOrderLine.purchase_order_id, PurchaseOrder.location_id == a.location_id),
+        )
+        .where(
+            a.id.in_(sorted(set(agreement_ids))),
+            literal_column("purchase_order_lines.status = 'open'"),
+            PurchaseOrder.status.in_(sorted(order_status.OPEN)),
+        )
+        .group_by(a.sku_id, a.location_id)
+    )
+    return {(r[0], r[1]): OrderFacts(r[2], bool(r[3]), bool(r[4])) for r in rows}
+
+
+def recent_use_of(session: Session, agreement_ids: Sequence[int], today: date) -> dict[tuple[int, int], Decimal]:
+    """Consumption in the window that ends with ``today``, per pair (pairs without any are left out)."""
+    if not agreement_ids:
+        return {}
+    a = SupplyAgreement
+    rows = session.execute(
+        select(a.sku_id, a.location_id, func.sum(StockMovement.quantity))
+        .select_from(a)
+        .join(StockMovement, and_(StockMovement.sku_id == a.sku_id, StockMovement.location_id == a.location_id))
+        .where(
+            a.id.in_(sorted(set(agreement_ids))),
+            StockMovement.kind == MovementKind.CONSUMPTION,
+            StockMovement.occurred_at >= window_start(today),
+        )
+        .group_by(a.sku_id, a.location_id)
+    )
+    return {(r[0], r[1]): -r[2] for r in rows if r[2] is not None}
+
+
+def snoozes_of(session: Session, pairs: Sequence[tuple[int, int]], today: date) -> dict[tuple[int, int], PairSnooze]:
+    """The snoozes in force on ``today`` for these pairs (looked up in the primary key by SKU and
+    location lists, then matched to the pairs)."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(PairSnooze).where(
+            PairSnooze.sku_id.in_(sorted({s for s, _ in wanted})),
+            PairSnooze.location_id.in_(sorted({loc for _, loc in wanted})),
+            PairSnooze.until > today,
+        )
+    )
+    return {(z.sku_id, z.location_id): z for z in rows if (z.sku_id, z.location_id) in wanted}
+
+
+def suggested_quantity(position: Decimal, max_qty: Decimal, pack: Decimal, moq: Decimal, *, whole: bool) -> Decimal:
+    """What the reorder run would order now (``reorder.order_quantity``), in whole units for a whole unit."""
+    quantity = order_quantity(position, max_qty, pack, moq)
+    if whole and quantity != quantity.to_integral_value():
+        quantity = quantity.to_integral_value(rounding=ROUND_CEILING).quantize(QTY)
+    return quantity
+
+
+def rows_for(session: Session, agreement_ids: Sequence[int], today: date) -> dict[int, Row]:
+    """The worklist rows of these primary agreements, by agreement id (in no order)."""
+    from vmi_desktop.queries.worklist import WorklistState
+
+    if not agreement_ids:
+        return {}
+    a = SupplyAgreement
+    heads = session.execute(
+        select(
+            a.id,
+            a.sku_id,
+            a.location_id,
+            a.vendor_id,
+            a.min_qty,
+            a.max_qty,
+            a.pack_size,
+            a.moq,
+            a.lead_time_days,
+            a.mode,
+            a.pair_used_at,
+            Sku.part_number,
+            Sku.description,
+            Sku.uom,
+            Sku.criticality,
+            Location.code,
+            Vendor.code,
+            func.coalesce(StockLevel.on_hand, 0),
+            func.coalesce(UnitOfMeasure.whole, True),
+        )
+        .join(Sku, Sku.id == a.sku_id)
+        .join(Location, Location.id == a.location_id)
+        .join(Vendor, Vendor.id == a.vendor_id)
+        .outerjoin(StockLevel, and_(StockLevel.sku_id == a.sku_id, StockLevel.location_id == a.location_id))
+        .outerjoin(UnitOfMeasure, UnitOfMeasure.code == Sku.uom)
+        .where(a.id.in_(sorted(set(agreement_ids))))
+    ).all()
+    orders = order_facts(session, agreement_ids)
+    uses = recent_use_of(session, agreement_ids, today)
+    snoozes = snoozes_of(session, [(h[1], h[2]) for h in heads], today)
+    found: dict[int, Row] = {}
+    for h in heads:
+        pair = (h[1], h[2])
+        o = orders.get(pair, OrderFacts())
+        use = uses.get(pair, Decimal("0.000"))
+        snooze = snoozes.get(pair)
+        on_hand: Decimal = h[17]
+        position = on_hand + o.on_order
+        if snooze is not None:
+            state = WorklistState.SNOOZED
+        elif o.held:
+            state = WorklistState.HELD
+        elif o.ordered:
+            state = WorklistState.ORDERED
+        else:
+            state = WorklistState.NEW
+        values: dict[str, Any] = {
+            "part_number": h[11],
+            "description": h[12],
+            "location": h[15],
+            "on_hand": on_hand,
+            "on_order": o.on_order,
+            "position": position,
+            "min_qty": h[4],
+            "max_qty": h[5],
+            "suggested": suggested_quantity(position, h[5], h[6], h[7], whole=bool(h[18])),
+            "vendor": h[16],
+            "mode": ReplenishmentMode(h[9]),
+            "days_of_supply": (on_hand * USE_WINDOW_DAYS / use).quantize(Decimal("0.1")) if use > 0 else None,
+            # the ledger's copy of the pair's newest consumption (UTC day)
+            "last_consumption": h[10].date() if h[10] is not None else None,
+            "criticality": Criticality(h[14]),
+            "state": state,
+            # not shown: what the actions need
+            "_agreement_id": h[0],
+            "_vendor_id": h[3],
+            "_pack_size": h[6],
+            "_moq": h[7],
+            "_lead_time": h[8],
+            "_uom": h[13],
+            "_whole": bool(h[18]),
+            "_use": use,
+            "_snoozed_until": snooze.until if snooze is not None else None,
+            "_snooze_reason": snooze.reason if snooze is not None else "",
+        }
+        found[h[0]] = Row(key=pair, values=values)
+    return found

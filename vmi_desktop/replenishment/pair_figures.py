@@ -1,0 +1,129 @@
+"""The pair figures the ledger copies onto the supply agreements, for the worklist's index.
+
+A pair is on the replenishment worklist when its inventory position, less what it consumes in its
+lead time at its recent rate, is at or below min (``queries.worklist``). Position and rate come from
+three tables and a sliding window, which no index serves; so every ledger posting also writes, onto
+every agreement of its pair and in the same transaction, the pair's on hand, its consumption of the
+last ``USE_WINDOW_DAYS`` days and its newest consumption (``record_posting``). From those an index
+on the agreements (``REACH_SQL``) finds the few rows that may be on the worklist; each is then judged
+exactly from the stock level, the movements and the open orders. The copies never decide alone:
+
+- on hand is the value the posting wrote;
+- the recent use only ever shrinks between postings (days leave the window, none enter it without a
+  posting), so it bounds the consumption of any later window from above: the index may offer a pair
+  that turns out not to be on the worklist, never hide one that is;
+- open orders are not copied at all (they change in many places); they only ever lower the need.
+
+Bulk writers that bypass the ledger (the demo generator, benchmarks) call ``refresh_pair_figures``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal, literal_column, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from vmi_desktop.models import MovementKind, StockLevel, StockMovement, SupplyAgreement
+from vmi_desktop.models.base import UTCDateTime
+from vmi_desktop.models.catalog import USE_WINDOW_DAYS
+
+
+def window_start(today: date) -> datetime:
+    """The first instant of the consumption window that ends with ``today`` (UTC midnight)."""
+    start = today - timedelta(days=USE_WINDOW_DAYS)
+    return datetime(start.year, start.month, start.day, tzinfo=UTC)
+
+
+def reach(agreement: Any = SupplyAgreement) -> ColumnElement[Any]:
+    """``REACH_SQL`` over ``agreement`` (an alias or the class), built so that it matches the indexes."""
+    a = agreement
+    return literal_column(str(USE_WINDOW_DAYS)) * (a.pair_on_hand - a.min_qty) - a.pair_recent_use * a.lead_time_days
+
+
+def recent_use(sku_id: Any, location_id: Any, since: datetime) -> Any:
+    """Consumption of a pair since ``since`` (positive; 0 when none), as a scalar subquery (consumption
+    movements are stored negative)."""
+    return (
+        select(func.coalesce(-func.sum(StockMovement.quantity), 0))
+        .where(
+            StockMovement.sku_id == sku_id,
+            StockMovement.location_id == location_id,
+            StockMovement.kind == MovementKind.CONSUMPTION,
+            StockMovement.occurred_at >= since,
+        )
+        .scalar_subquery()
+    )
+
+
+def record_posting(
+    session: Session,
+    sku_id: int,
+    location_id: int,
+    *,
+    on_hand: Any,
+    kind: MovementKind,
+    occurred_at: datetime,
+    now: datetime,
+) -> None:
+    """Copy a pair's new on hand (and, for a consumption, its recent use) onto its agreements.
+
+    Called by the ledger after the posting's movement is written, inside the same transaction; the
+    agreements' versions and ``updated_at`` are left alone (nobody edited them).
+    """
+    values: dict[str, Any] = {"pair_on_hand": on_hand, "updated_at": SupplyAgreement.updated_at}
+    if kind is MovementKind.CONSUMPTION:
+        when = literal(occurred_at, type_=UTCDateTime())
+        values["pair_recent_use"] = recent_use(sku_id, location_id, window_start(now.date()))
+        values["pair_used_at"] = case(
+            (SupplyAgreement.pair_used_at.is_(None), when),
+            (SupplyAgreement.pair_used_at < when, when),
+            else_=SupplyAgreement.pair_used_at,
+        )
+    session.execute(
+        update(SupplyAgreement)
+        .where(SupplyAgreement.sku_id == sku_id, SupplyAgreement.location_id == location_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def refresh_pair_figures(
+    session: Session, pairs: Iterable[tuple[int, int]] | None = None, *, today: date | None = None
+) -> None:
+    """Recompute the copies from the ledger for ``pairs`` (every agreement when None), set-based.
+
+    For writers that bypass the ledger (bulk loads) and for the migration that introduced them.
+    """
+    from vmi_desktop.models import utcnow
+
+    since = window_start(today or utcnow().date())
+    a = SupplyAgreement
+    on_hand = (
+        select(StockLevel.on_hand)
+        .where(StockLevel.sku_id == a.sku_id, StockLevel.location_id == a.location_id)
+        .scalar_subquery()
+    )
+    used_at = (
+        select(func.max(StockMovement.occurred_at))
+        .where(
+            StockMovement.sku_id == a.sku_id,
+            StockMovement.location_id == a.location_id,
+            StockMovement.kind == MovementKind.CONSUMPTION,
+        )
+        .scalar_subquery()
+    )
+    stmt = update(a).values(
+        pair_on_hand=func.coalesce(on_hand, 0),
+        pair_recent_use=recent_use(a.sku_id, a.location_id, since),
+        pair_used_at=used_at,
+        updated_at=a.updated_at,
+    )
+    if pairs is not None:
+        chosen = sorted(set(pairs))
+        if not chosen:
+            return
+        stmt = stmt.where(tuple_(a.sku_id, a.location_id).in_(chosen))
+    session.execute(stmt.execution_options(synchronize_session=False))
