@@ -113,6 +113,7 @@ def test_a_supplier_sees_nothing_of_another_vendor_on_any_page(
     acme = Actor("acme-rep", Role.SUPPLIER, vendor_id=sw_sqlite.acme)
     window = _window(qtbot, contexts(sqlite_db, acme))
     assert window.page_keys()[0] == "supplier" and "audit" not in window.page_keys()
+    assert "worklist" not in window.page_keys()  # the customer's planning: snoozes, held decisions
     texts = _show_everything(window)
     everything = [t for page in texts.values() for t in page]
     assert forbidden_in(everything, FOREIGN) == []

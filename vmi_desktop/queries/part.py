@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from vmi_desktop import order_status
@@ -37,7 +37,7 @@ from vmi_desktop.models import (
 )
 from vmi_desktop.queries.base import like_pattern
 from vmi_desktop.replenishment._sql import open_line_quantity
-from vmi_desktop.scope import Action, Actor, can, pair_filter, sku_filter, vendor_filter
+from vmi_desktop.scope import Action, Actor, can, pair_filter, sku_filter, vendor_filter, visible
 
 
 @dataclass(frozen=True)
@@ -153,10 +153,13 @@ def find_part(session: Session, actor: Actor, text: str) -> int | None:
     return int(first) if first is not None else None
 
 
-def pair_of_agreement(session: Session, agreement_id: int) -> tuple[int, int] | None:
-    """(sku_id, location_id) of an agreement (a row of the agreements table opens its part there)."""
+def pair_of_agreement(session: Session, actor: Actor, agreement_id: int) -> tuple[int, int] | None:
+    """(sku_id, location_id) of an agreement the actor may see (a row of the agreements table opens its
+    part there); None otherwise."""
     row = session.execute(
-        select(SupplyAgreement.sku_id, SupplyAgreement.location_id).where(SupplyAgreement.id == agreement_id)
+        select(SupplyAgreement.sku_id, SupplyAgreement.location_id).where(
+            SupplyAgreement.id == agreement_id, visible(actor, SupplyAgreement)
+        )
     ).first()
     return (int(row[0]), int(row[1])) if row is not None else None
 
@@ -200,7 +203,8 @@ def stock_by_location(session: Session, actor: Actor, sku_id: int, today: date) 
         .group_by(PurchaseOrder.location_id)
         .subquery("on_order")
     )
-    rows = session.execute(
+    snoozed_until: Any = null() if actor.is_supplier else PairSnooze.until
+    stmt = (
         select(
             Location.id,
             Location.code,
@@ -211,7 +215,7 @@ def stock_by_location(session: Session, actor: Actor, sku_id: int, today: date) 
             primary.c.vendor_id,
             Vendor.code,
             primary.c.mode,
-            PairSnooze.until,
+            snoozed_until,
         )
         .select_from(places)
         .join(Location, Location.id == places.c.location_id)
@@ -219,13 +223,15 @@ def stock_by_location(session: Session, actor: Actor, sku_id: int, today: date) 
         .outerjoin(primary, primary.c.location_id == Location.id)
         .outerjoin(Vendor, Vendor.id == primary.c.vendor_id)
         .outerjoin(on_order, on_order.c.location_id == Location.id)
-        .outerjoin(
+        .where(pair_filter(actor, sku_id, Location.id))
+        .order_by(Location.code)
+    )
+    if not actor.is_supplier:  # a snooze is the customer's own planning (and staff-only in the database)
+        stmt = stmt.outerjoin(
             PairSnooze,
             and_(PairSnooze.sku_id == sku_id, PairSnooze.location_id == Location.id, PairSnooze.until > today),
         )
-        .where(pair_filter(actor, sku_id, Location.id))
-        .order_by(Location.code)
-    ).all()
+    rows = session.execute(stmt).all()
     return [
         LocationStock(
             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], ReplenishmentMode(r[8]) if r[8] is not None else None, r[9]

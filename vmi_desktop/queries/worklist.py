@@ -66,7 +66,7 @@ from vmi_desktop.queries.base import Column, Kind, PageRequest, Row, TableQuery,
 from vmi_desktop.queries.worklist_rows import rows_for
 from vmi_desktop.replenishment._sql import open_line_quantity
 from vmi_desktop.replenishment.pair_figures import reach, recent_use, window_start
-from vmi_desktop.replenishment.snoozes import snoozed
+from vmi_desktop.replenishment.snoozes import awake_for, snoozed
 from vmi_desktop.scope import Actor, vendor_filter
 
 
@@ -191,7 +191,7 @@ class WorklistQuery(TableQuery):
                 .where(tuple_(A.sku_id, A.location_id).in_(sorted(set(keys))), *self.scope(actor))
             )
         )
-        return {row.key: row for row in rows_for(session, ids, self.today()).values()}
+        return {row.key: row for row in rows_for(session, actor, ids, self.today()).values()}
 
     def key_exprs(self) -> Sequence[Any]:
         return (A.sku_id, A.location_id)
@@ -278,7 +278,7 @@ class WorklistQuery(TableQuery):
         ordered = sorted(found, key=lambda agreement_id: found[agreement_id], reverse=request.descending)[:limit]
         if not ordered:
             return []
-        rows = rows_for(session, ordered, self.today())
+        rows = rows_for(session, actor, ordered, self.today())
         return [rows[i] for i in ordered if i in rows]
 
     def _source_keys(
@@ -346,7 +346,7 @@ class WorklistQuery(TableQuery):
         if request.filters.get("snoozed"):
             total = int(session.scalar(base.where(*self.membership(request.filters, "snoozed"))) or 0)
             return WorklistCounts(total, 0, 0)
-        awake = ~snoozed(A.sku_id, A.location_id, today)
+        awake = awake_for(actor, A.sku_id, A.location_id, today)
         short = needs_stock(today)
         one = literal_column("1", Integer)
         stock, below = session.execute(

@@ -39,6 +39,7 @@ from vmi_desktop.queries.base import Row
 from vmi_desktop.replenishment._sql import open_line_quantity
 from vmi_desktop.replenishment.pair_figures import window_start
 from vmi_desktop.replenishment.reorder import order_quantity
+from vmi_desktop.scope import Actor
 
 QTY = Decimal("0.001")
 
@@ -52,7 +53,7 @@ class OrderFacts:
     ordered: bool = False
 
 
-def order_facts(session: Session, agreement_ids: Sequence[int]) -> dict[tuple[int, int], OrderFacts]:
+def _order_facts(session: Session, agreement_ids: Sequence[int]) -> dict[tuple[int, int], OrderFacts]:
     """Open order quantity and states per pair of these agreements (drafts and proposals are on order).
 
     Keyed through the agreements (an integer IN list): a list of pairs, as row values or a VALUES
@@ -83,7 +84,7 @@ def order_facts(session: Session, agreement_ids: Sequence[int]) -> dict[tuple[in
     return {(r[0], r[1]): OrderFacts(r[2], bool(r[3]), bool(r[4])) for r in rows}
 
 
-def recent_use_of(session: Session, agreement_ids: Sequence[int], today: date) -> dict[tuple[int, int], Decimal]:
+def _recent_use_of(session: Session, agreement_ids: Sequence[int], today: date) -> dict[tuple[int, int], Decimal]:
     """Consumption in the window that ends with ``today``, per pair (pairs without any are left out)."""
     if not agreement_ids:
         return {}
@@ -102,7 +103,7 @@ def recent_use_of(session: Session, agreement_ids: Sequence[int], today: date) -
     return {(r[0], r[1]): -r[2] for r in rows if r[2] is not None}
 
 
-def snoozes_of(session: Session, pairs: Sequence[tuple[int, int]], today: date) -> dict[tuple[int, int], PairSnooze]:
+def _snoozes_of(session: Session, pairs: Sequence[tuple[int, int]], today: date) -> dict[tuple[int, int], PairSnooze]:
     """The snoozes in force on ``today`` for these pairs (looked up in the primary key by SKU and
     location lists, then matched to the pairs)."""
     wanted = set(pairs)
@@ -126,7 +127,7 @@ def suggested_quantity(position: Decimal, max_qty: Decimal, pack: Decimal, moq: 
     return quantity
 
 
-def rows_for(session: Session, agreement_ids: Sequence[int], today: date) -> dict[int, Row]:
+def rows_for(session: Session, actor: Actor, agreement_ids: Sequence[int], today: date) -> dict[int, Row]:
     """The worklist rows of these primary agreements, by agreement id (in no order)."""
     from vmi_desktop.queries.worklist import WorklistState
 
@@ -162,9 +163,10 @@ def rows_for(session: Session, agreement_ids: Sequence[int], today: date) -> dic
         .outerjoin(UnitOfMeasure, UnitOfMeasure.code == Sku.uom)
         .where(a.id.in_(sorted(set(agreement_ids))))
     ).all()
-    orders = order_facts(session, agreement_ids)
-    uses = recent_use_of(session, agreement_ids, today)
-    snoozes = snoozes_of(session, [(h[1], h[2]) for h in heads], today)
+    orders = _order_facts(session, agreement_ids)
+    uses = _recent_use_of(session, agreement_ids, today)
+    # a snooze is the customer's own planning (staff-only in the database too)
+    snoozes = {} if actor.is_supplier else _snoozes_of(session, [(h[1], h[2]) for h in heads], today)
     found: dict[int, Row] = {}
     for h in heads:
         pair = (h[1], h[2])

@@ -23,12 +23,21 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, literal_column, select, tuple_, update
+from sqlalchemy import ColumnElement, case, column, func, literal, literal_column, select, table, tuple_, update
 from sqlalchemy.orm import Session
 
 from vmi_desktop.models import MovementKind, StockLevel, StockMovement, SupplyAgreement
 from vmi_desktop.models.base import UTCDateTime
 from vmi_desktop.models.catalog import USE_WINDOW_DAYS
+
+#: The agreements' pair figures and their key as a bare table (no ORM defaults on update).
+_FIGURES = table(
+    SupplyAgreement.__tablename__,
+    *(
+        column(name, SupplyAgreement.__table__.c[name].type)
+        for name in ("sku_id", "location_id", "pair_on_hand", "pair_recent_use", "pair_used_at")
+    ),
+)
 
 
 def window_start(today: date) -> datetime:
@@ -73,21 +82,19 @@ def record_posting(
     Called by the ledger after the posting's movement is written, inside the same transaction; the
     agreements' versions and ``updated_at`` are left alone (nobody edited them).
     """
-    values: dict[str, Any] = {"pair_on_hand": on_hand, "updated_at": SupplyAgreement.updated_at}
+    # the bare table, without the model's ``onupdate`` of updated_at: a warehouse lead's login may write
+    # only these three columns of the agreements (migration 0006's grant)
+    a = _FIGURES
+    values: dict[str, Any] = {"pair_on_hand": on_hand}
     if kind is MovementKind.CONSUMPTION:
         when = literal(occurred_at, type_=UTCDateTime())
         values["pair_recent_use"] = recent_use(sku_id, location_id, window_start(now.date()))
         values["pair_used_at"] = case(
-            (SupplyAgreement.pair_used_at.is_(None), when),
-            (SupplyAgreement.pair_used_at < when, when),
-            else_=SupplyAgreement.pair_used_at,
+            (a.c.pair_used_at.is_(None), when),
+            (a.c.pair_used_at < when, when),
+            else_=a.c.pair_used_at,
         )
-    session.execute(
-        update(SupplyAgreement)
-        .where(SupplyAgreement.sku_id == sku_id, SupplyAgreement.location_id == location_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(update(a).where(a.c.sku_id == sku_id, a.c.location_id == location_id).values(**values))
 
 
 def refresh_pair_figures(

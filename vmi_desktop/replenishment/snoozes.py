@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, insert, select, tuple_
+from sqlalchemy import ColumnElement, delete, exists, insert, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from vmi_desktop.errors import NotFoundError, ValidationError
@@ -37,6 +37,14 @@ def snoozed(sku_col: Any, location_col: Any, today: date) -> ColumnElement[bool]
             PairSnooze.sku_id == sku_col, PairSnooze.location_id == location_col, PairSnooze.until > today
         )
     )
+
+
+def awake_for(actor: Actor, sku_col: Any, location_col: Any, today: date) -> ColumnElement[bool]:
+    """SQL condition: the pair counts for ``actor`` today. Snoozes are the customer's own planning and
+    staff-only in the database: a supplier's figures never read them (and count its snoozed pairs)."""
+    if actor.is_supplier:
+        return true()
+    return ~snoozed(sku_col, location_col, today)
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,16 @@ def _is_supplier(actor: Actor) -> bool:
     return actor.is_supplier
 
 
+def _is_staff(actor: Actor) -> bool:
+    """The customer's own people: a supplier plans in its workspace, never on the customer's worklist."""
+    return not actor.is_supplier
+
+
 #: (key, title, module, class, who sees the page: the action needed, a test of the actor, or None for all)
 PAGE_SPECS: tuple[tuple[str, str, str, str, Action | Callable[[Actor], bool] | None], ...] = (
     ("supplier", "Supplier workspace", "supplier", "SupplierWorkspacePage", _is_supplier),
     ("dashboard", "Dashboard", "dashboard", "DashboardPage", None),
-    ("worklist", "Replenishment worklist", "worklist", "WorklistPage", None),
+    ("worklist", "Replenishment worklist", "worklist", "WorklistPage", _is_staff),
     ("stock", "Stock", "stock", "StockPage", None),
     ("stock_forms", "Post stock", "stock_forms", "StockFormsPage", Action.POST_LEDGER),
     ("skus", "SKUs", "skus", "SkusPage", None),

@@ -43,7 +43,7 @@ class AgreementsPage(ThresholdsMixin, MasterDataPage):
         if agreement_id is None:
             return None
         with self.ctx.db.sessions() as session:
-            return pair_of_agreement(session, agreement_id)
+            return pair_of_agreement(session, self.ctx.actor, agreement_id)
 
     def open_suggest_dialog(self) -> SuggestThresholdsDialog:
         """Suggested thresholds for the selected rows, or every row the table shows."""
