@@ -29,8 +29,10 @@ from vmi_desktop.sync.client import VmiConnectClient
 from vmi_desktop.sync.inbox import reset_cursor
 
 
-def _cli(url: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "vmi_desktop", "--database-url", url, "--user", "pm", *args]
+def _cli(url: str, *args: str, user: str | None = "pm") -> list[str]:
+    """The CLI on ``url``; on PostgreSQL the login is who acts (``user=None``), as the identity rules say."""
+    acting = ["--user", user] if user else []
+    return [sys.executable, "-m", "vmi_desktop", "--database-url", url, *acting, *args]
 
 
 class _Output:
@@ -76,7 +78,7 @@ def test_the_sync_daemon_reports_a_database_that_went_down_waits_and_resumes() -
         db.dispose()
         env = dict(os.environ, VMI_SUPPLIER_TOKEN_ACME=TOKEN)
         proc = subprocess.Popen(
-            _cli(url, "sync", "--timeout", "2"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            _cli(url, "sync", "--timeout", "2", user=None), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         out = _Output(proc)
         assert wait_until(lambda: out.has("ACME: sent"), 30), out.text

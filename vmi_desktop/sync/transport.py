@@ -141,6 +141,10 @@ def _decoder(encoding: str) -> Any:
     raise UnsupportedEncoding(f"the answer is encoded as {encoding!r}, which was not asked for")
 
 
+#: Bytes inflated per step of a compressed answer.
+_INFLATE_STEP = 1024 * 1024
+
+
 def read_body(response: httpx.Response, *, limit: int) -> bytes:
     """The body of a streamed ``response``, decoded, at most ``limit`` bytes; ``AnswerTooLarge`` past it."""
     declared = response.headers.get("Content-Length")
@@ -154,12 +158,13 @@ def read_body(response: httpx.Response, *, limit: int) -> bytes:
                 body += chunk
             else:
                 pending = chunk
-                while pending:
-                    body += decoder.decompress(pending, limit - len(body) + 1)
+                while pending:  # in slices: a bomb never expands past the limit, nor all at once
+                    body += decoder.decompress(pending, min(_INFLATE_STEP, limit - len(body) + 1))
                     if len(body) > limit:
                         break
                     pending = decoder.unconsumed_tail
             if len(body) > limit:
+                body.clear()  # not kept alive by the exception's frame while the caller retries
                 raise AnswerTooLarge(limit)
         if decoder is not None:
             body += decoder.flush()
