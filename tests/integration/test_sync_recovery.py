@@ -78,7 +78,11 @@ def test_the_sync_daemon_reports_a_database_that_went_down_waits_and_resumes() -
         db.dispose()
         env = dict(os.environ, VMI_SUPPLIER_TOKEN_ACME=TOKEN)
         proc = subprocess.Popen(
-            _cli(url, "sync", "--timeout", "2", user=None), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            _cli(url, "sync", "--timeout", "2", user=None),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         out = _Output(proc)
         assert wait_until(lambda: out.has("ACME: sent"), 30), out.text
