@@ -66,6 +66,8 @@ class TablePage(QWidget):
     show_inactive_box = False
     #: the first load sorts the default column descending (newest first for logs)
     default_descending = False
+    #: how wide a number column is at least (a page of many number columns may choose a shorter one)
+    number_sample = "12,345.678"
     #: what the table is called in exports, prints and file names (default: from ``state_key``)
     export_title = ""
     #: many filters: a row of their own under the search box (the page stays narrow enough for 1024 px)
@@ -312,7 +314,7 @@ class TablePage(QWidget):
                 texts += [str(m.value).replace("_", " ") for m in column.choices]
             numeric = column.kind in (Kind.QTY, Kind.MONEY, Kind.INT)
             if numeric:
-                texts.append("12,345.678")  # numbers: as wide as a large quantity, not the default 100 px
+                texts.append(self.number_sample)  # numbers: as wide as a large quantity, not the default 100 px
             needed = max(metrics.horizontalAdvance(t) for t in texts) + 32  # padding and the sort arrow
             hinted = column.width * char + 16 if column.width else 0
             if hinted or numeric or needed > self.view.horizontalHeader().defaultSectionSize():

@@ -64,6 +64,8 @@ class WorklistPage(TablePage):
     state_key = "worklist"
     search_hint = "Search SKU or description"
     model_class = WorklistModel
+    #: eleven number columns must fit 1280 px beside the navigation: as wide as a pair's usual figures
+    number_sample = "9,999.5"
 
     def __init__(self, ctx: AppContext, *, today: Callable[[], date] | None = None) -> None:
         #: What "today" is (UTC): the consumption window, the snoozes in force, the snooze dialog's start.
