@@ -335,7 +335,7 @@ def run(url: str, user: str) -> str:
 
     def alerts_first() -> None:
         apage.model.reload()
-        apage.table.viewport().repaint()
+        apage.view.viewport().repaint()
 
     bench.measure("alerts: first visible rows", alerts_first, repeat=3)
 

@@ -45,17 +45,33 @@ def _recorded_rows(conn: Connection, table: str) -> int | None:
     return int(str(row[0]).split()[0])
 
 
+def _unanalyzed_indexes(conn: Connection) -> list[str]:
+    """Indexes of the UI's tables that have no statistics (a migration added them after the last ANALYZE:
+    the planner may then prefer them blindly, as the worklist's covering indexes were over the stock page)."""
+    names = ", ".join(f"'{t}'" for t in TABLES)
+    return [
+        str(name)
+        for (name,) in conn.exec_driver_sql(
+            f"SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ({names}) "
+            "AND tbl_name IN (SELECT tbl FROM sqlite_stat1) "
+            "AND name NOT IN (SELECT idx FROM sqlite_stat1 WHERE idx IS NOT NULL)"
+        )
+    ]
+
+
 def statistics_are_stale(db: Database) -> bool:
-    """Whether SQLite lacks usable statistics for the stock table."""
+    """Whether SQLite lacks usable statistics for the stock table or for an index of the UI's tables."""
     if not db.is_sqlite:
         return False
     with db.engine.connect() as conn:
         recorded = _recorded_rows(conn, "stock_levels")
         actual = int(conn.exec_driver_sql("SELECT count(*) FROM stock_levels").scalar() or 0)
-    if actual < 1000:  # small databases are fast whatever the plan
-        return False
-    if recorded is None:
-        return True
+        if actual < 1000:  # small databases are fast whatever the plan
+            return False
+        if recorded is None:
+            return True
+        if _unanalyzed_indexes(conn):
+            return True
     return not (recorded / DRIFT <= actual <= recorded * DRIFT)
 
 
