@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, tuple_
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from vmi_desktop import order_status
@@ -108,16 +108,12 @@ class WorkingSet:
             return
         postgres = session.get_bind().dialect.name == "postgresql"
         found: list[PurchaseOrder] = []
-        for chunk_numbers in _chunks(numbers) if numbers else [[]]:
-            for chunk_ids in _chunks(supplier_ids) if supplier_ids else [[]]:
-                conditions = []
-                if chunk_numbers:
-                    conditions.append(PurchaseOrder.po_number.in_(chunk_numbers))
-                if chunk_ids:
-                    conditions.append(PurchaseOrder.supplier_order_id.in_(chunk_ids))
+        # One statement per kind of reference (each uses its own unique index), in chunks.
+        for column, values in ((PurchaseOrder.po_number, numbers), (PurchaseOrder.supplier_order_id, supplier_ids)):
+            for chunk in _chunks(values):
                 stmt = (
                     select(PurchaseOrder)
-                    .where(PurchaseOrder.vendor_id == vendor_id, or_(*conditions))
+                    .where(PurchaseOrder.vendor_id == vendor_id, column.in_(chunk))
                     .options(selectinload(PurchaseOrder.lines))
                     .order_by(PurchaseOrder.id)
                 )
@@ -240,30 +236,54 @@ class WorkingSet:
                 self.agreements[(vendor_id, key[1], key[0])] = None
                 self.on_hand[key] = Decimal("0.000")
                 self.pair_lines[key] = []
-            condition = tuple_(SupplyAgreement.sku_id, SupplyAgreement.location_id).in_(chunk)
-            for agreement in session.scalars(
-                select(SupplyAgreement).where(
-                    SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.active.is_(True), condition
+            wanted_pairs = set(chunk)
+            sku_ids = sorted({sku_id for sku_id, _ in chunk})
+            location_ids = sorted({location_id for _, location_id in chunk})
+            # The SKUs x the locations cover more pairs than wanted: their keys are read first, and only the
+            # wanted rows become objects (the key columns are indexed on both engines; row values are not).
+            agreement_ids = [
+                agreement_id
+                for agreement_id, sku_id, location_id in session.execute(
+                    select(SupplyAgreement.id, SupplyAgreement.sku_id, SupplyAgreement.location_id).where(
+                        SupplyAgreement.vendor_id == vendor_id,
+                        SupplyAgreement.active.is_(True),
+                        SupplyAgreement.sku_id.in_(sku_ids),
+                        SupplyAgreement.location_id.in_(location_ids),
+                    )
                 )
-            ):
-                self.agreements[(vendor_id, agreement.location_id, agreement.sku_id)] = agreement
+                if (sku_id, location_id) in wanted_pairs
+            ]
+            if agreement_ids:
+                for agreement in session.scalars(select(SupplyAgreement).where(SupplyAgreement.id.in_(agreement_ids))):
+                    self.agreements[(vendor_id, agreement.location_id, agreement.sku_id)] = agreement
             for sku_id, location_id, on_hand in session.execute(
                 select(StockLevel.sku_id, StockLevel.location_id, StockLevel.on_hand).where(
-                    tuple_(StockLevel.sku_id, StockLevel.location_id).in_(chunk)
+                    StockLevel.sku_id.in_(sku_ids), StockLevel.location_id.in_(location_ids)
                 )
             ):
-                self.on_hand[(sku_id, location_id)] = Decimal(on_hand)
-            lines = session.execute(
-                select(PurchaseOrderLine, PurchaseOrder)
-                .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-                .where(
-                    tuple_(PurchaseOrderLine.sku_id, PurchaseOrder.location_id).in_(chunk),
-                    PurchaseOrderLine.status == POLineStatus.OPEN,
-                    PurchaseOrder.status.in_([s.value for s in order_status.OPEN]),
+                if (sku_id, location_id) in wanted_pairs:
+                    self.on_hand[(sku_id, location_id)] = Decimal(on_hand)
+            line_ids = [
+                line_id
+                for line_id, sku_id, location_id in session.execute(
+                    select(PurchaseOrderLine.id, PurchaseOrderLine.sku_id, PurchaseOrder.location_id)
+                    .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+                    .where(
+                        PurchaseOrderLine.sku_id.in_(sku_ids),
+                        PurchaseOrder.location_id.in_(location_ids),
+                        PurchaseOrderLine.status == POLineStatus.OPEN,
+                        PurchaseOrder.status.in_([s.value for s in order_status.OPEN]),
+                    )
                 )
-            ).all()
-            for line, po in lines:
-                self.pair_lines[(line.sku_id, po.location_id)].append((line, po))
+                if (sku_id, location_id) in wanted_pairs
+            ]
+            for ids in _chunks(line_ids):
+                for line, po in session.execute(
+                    select(PurchaseOrderLine, PurchaseOrder)
+                    .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+                    .where(PurchaseOrderLine.id.in_(ids))
+                ).all():
+                    self.pair_lines[(line.sku_id, po.location_id)].append((line, po))
 
     def location(self, session: Session, code: str) -> Location | None:
         if code not in self.locations:

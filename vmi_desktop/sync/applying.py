@@ -232,12 +232,15 @@ def _try_run(uow: UnitOfWork, actor: Actor, run: list[Outcome]) -> int | None:
 
 def apply_in_runs(uow: UnitOfWork, actor: Actor, vendor_id: int, outcomes: list[Outcome], vendor_code: str) -> None:
     """Apply the page's order events in feed order, in runs (see the module docstring)."""
-    RowBatch.start(uow.session)
+    session = uow.session
+    RowBatch.start(session)
     try:
         _runs(uow, actor, vendor_id, outcomes, vendor_code)
+        orders.release_order_numbers(session)  # the numbers reserved for orders the page did not create
     finally:
-        RowBatch.stop(uow.session)  # every run and single event wrote its rows (``_written``)
-    orders.release_order_numbers(uow.session)  # the numbers reserved for orders the page did not create
+        RowBatch.stop(session)  # every run and single event wrote its rows (``_written``)
+        # What the page read and deferred is the page's: later work in the unit of work asks the database.
+        WorkingSet.forget(session)
 
 
 def _runs(uow: UnitOfWork, actor: Actor, vendor_id: int, outcomes: list[Outcome], vendor_code: str) -> None:
