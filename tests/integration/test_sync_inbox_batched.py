@@ -297,3 +297,47 @@ def test_a_long_page_with_a_bad_event_every_few_keeps_every_good_one(rig: Rig) -
     assert all(orders[f"SO-{i}"].status is POStatus.CANCELLED for i in range(60))
     with r.db.transaction() as s:
         assert s.scalar(select(func.count()).select_from(POStatusChange)) == 2 * 2 + 60 * 2  # the two sent, SO-*
+
+
+@pytest.mark.postgres
+def test_a_refusal_at_the_flush_of_a_run_rejects_only_the_event_that_caused_it(pg_db: Database) -> None:
+    """PostgreSQL refuses a value at the run's flush, not at the event: the run is applied again event by
+    event, and only the one that wrote the value is rejected."""
+    from sqlalchemy import text
+
+    with pg_db.transaction() as s:
+        world = build_world(s)
+        acme = world.vendors["ACME"]
+        s.add(SyncState(vendor_id=acme, last_error=""))
+        s.execute(text("ALTER TABLE shipments ALTER COLUMN carrier TYPE varchar(3)"))  # a trap the models miss
+    with pg_db.unit_of_work() as uow:
+        po = order_commands.create(
+            uow,
+            MANAGER,
+            vendor_id=acme,
+            location_id=world.locations["WH-1"],
+            lines=[NewLine(sku_id=world.skus["P-1"], quantity=Decimal(6))],
+            send=True,
+        ).po_number
+    r = Rig(pg_db, world, acme, po, "")
+    long_carrier = _ship("too-long", po, "SH-1", 6)
+    long_carrier["data"]["carrier"] = "LONGCARRIER"
+    events = [
+        _created("c1", "SO-1", 2),
+        _ack("a1", {"supplier_order_id": "SO-1"}, 3),
+        long_carrier,
+        _ack("a2", {"po_number": po}, 6),
+        _ship("short", po, "SH-2", 6),
+        _cancel("k1", {"supplier_order_id": "SO-1"}),
+    ]
+    result = _page(r, events, "c1")
+    assert (result.applied, result.rejected) == (5, 1)
+    stored = _inbox(pg_db)
+    assert stored["too-long"].status is InboxStatus.REJECTED
+    assert "out of range" in stored["too-long"].reason or "too long" in stored["too-long"].reason
+    orders = _orders(pg_db)
+    assert orders["SO-1"].status is POStatus.CANCELLED
+    assert orders["SO-1"].lines[0].quantity_acknowledged == Decimal(3)
+    assert orders[po].status is POStatus.SHIPPED
+    with pg_db.transaction() as s:
+        assert list(s.scalars(select(Shipment.external_id))) == ["SH-2"]
