@@ -1,7 +1,7 @@
 """The inbox: supplier events applied in order, each at most once, cursor committed with them.
 
 ``apply_page`` runs in the caller's unit of work: every event of the page is read into its typed
-model (``sync.events``), then applied (each in its own savepoint) or kept as rejected, recorded in
+model (``sync.events``), then applied (in runs, see ``sync.applying``) or kept as rejected, recorded in
 ``inbox_events`` (unique per vendor and sha256 of the event id), and the cursor moves, all in the
 same commit. A crash before the commit applies nothing and keeps the old cursor; the page is
 pulled again and already-recorded events are skipped.
@@ -117,8 +117,9 @@ def apply_page(
 
     ``events`` are each event's raw JSON (``bytes``, as the client hands them over) or Python
     values. Threshold proposals (checked up front, independent of other events) are written in
-    bulk at the end of the page; every other kind is applied on its own in a savepoint, in feed
-    order. ``secrets`` are scrubbed from what is stored (payloads and reasons).
+    bulk at the end of the page; every other kind is applied in feed order, in runs that share one
+    savepoint and one flush (``sync.applying``: a failure still rejects only its own event).
+    ``secrets`` are scrubbed from what is stored (payloads and reasons).
     """
     secrets = [s for s in secrets if s]
     session = uow.session
