@@ -2,6 +2,13 @@
 
 Usage: ``python bench/sync.py [--lines 100000] [--events 10000] [--database-url URL]``
 
+``python bench/sync.py --mixed-events bench/out/vmi-1m.sqlite3 [--events 10000] [--runs 3]`` applies
+10,000 mixed supplier events (order.created, order.acknowledged, shipment.dispatched,
+order.cancelled, thresholds.proposed, about 1 % of them bad on purpose) against a copy of the
+1,000,000-pair database that ``bench/build_db.py`` builds, per run: the pull runs in its own process,
+whose peak RSS is read when it ends (``os.wait4``), and afterwards every event is checked to have
+been applied or rejected exactly once, with the domain rows to match.
+
 The report is built from the database in batches of 1000 lines (one message each), queued in the
 outbox and sent to the reference supplier; events are pulled in pages of 500 and applied. Each
 phase is run once for time and once more under tracemalloc for the peak of Python allocations
@@ -178,7 +185,19 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--mixed-events", metavar="SQLITE_FILE", type=Path, help="the mixed event bench (see above)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", metavar="FILE", help="with --mixed-events: cProfile the pull into FILE")
+    parser.add_argument("--pull-child", nargs=3, metavar=("URL", "VENDOR_ID", "PROFILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.pull_child:
+        from sync_events import pull_child
+
+        return pull_child(*args.pull_child)
+    if args.mixed_events:
+        from sync_events import mixed_events
+
+        return mixed_events(args.mixed_events, events=args.events, runs=args.runs, profile=args.profile)
     tmp = tempfile.TemporaryDirectory()
     url = args.database_url or f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
     proc, server_url = start_server()

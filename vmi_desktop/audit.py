@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from vmi_desktop.db.batch import RowBatch
 from vmi_desktop.models import AuditEntry, utcnow
 from vmi_desktop.scope import Actor
 
@@ -24,21 +25,28 @@ def _jsonable(value: Any) -> Any:
 
 def record(
     session: Session, actor: Actor, action: str, entity: str, entity_id: object = "", **detail: Any
-) -> AuditEntry:
+) -> AuditEntry | None:
     """Append an audit entry; never pass secrets in ``detail``.
 
     The entry records the actor's authenticated identity (``login``; on PostgreSQL a trigger writes
     ``session_user`` over it) and, for a supplier, its vendor (whose users may read the entry).
+    Returns the entry, or None when a ``RowBatch`` is active: the row is then written with the
+    batch (one statement for all of them).
     """
-    entry = AuditEntry(
-        occurred_at=utcnow(),
-        actor=actor.name,
-        login=actor.login,
-        vendor_id=actor.vendor_id,
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        detail=json.dumps({k: _jsonable(v) for k, v in detail.items()}, sort_keys=True),
-    )
+    values = {
+        "occurred_at": utcnow(),
+        "actor": actor.name,
+        "login": actor.login,
+        "vendor_id": actor.vendor_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "detail": json.dumps({k: _jsonable(v) for k, v in detail.items()}, sort_keys=True),
+    }
+    batch = RowBatch.active(session)
+    if batch is not None:
+        batch.add(AuditEntry, values)
+        return None
+    entry = AuditEntry(**values)
     session.add(entry)
     return entry

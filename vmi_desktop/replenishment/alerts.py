@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, event, func, or_, select, text, update
+from sqlalchemy import and_, event, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ from vmi_desktop.models import (
     utcnow,
 )
 from vmi_desktop.replenishment._sql import bulk_insert, on_order_subquery
+from vmi_desktop.replenishment.working_set import WorkingSet
 from vmi_desktop.scope import SYSTEM, Action, Actor, require, vendor_filter
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,18 @@ def _deliver(session: Session) -> None:
 
 def _discard(session: Session, *_: Any) -> None:
     session.info.pop(_PENDING, None)
+
+
+def pending_mark(session: Session) -> int:
+    """How many notices wait for the commit now (see ``drop_pending_since``)."""
+    return len(session.info.get(_PENDING, []))
+
+
+def drop_pending_since(session: Session, mark: int) -> None:
+    """Forget notices queued after ``mark``: their alerts went with a savepoint that rolled back."""
+    pending = session.info.get(_PENDING)
+    if pending is not None:
+        del pending[mark:]
 
 
 def _queue(session: Session, notices: Iterable[AlertNotice]) -> None:
@@ -174,15 +187,45 @@ def raise_alert(
 ) -> Alert | None:
     """Raise an alert unless one is already unresolved for ``cause_key``; the new alert, or None."""
     now = utcnow()
+    ws = WorkingSet.of(session)
+    if ws.defer_alerts and cause_key in ws.private_causes and not ws.may_be_open(cause_key):
+        # A cause only this transaction knows (an order it created): no other alert can race it, so the
+        # caller that asked for deferral writes it with the others (``write_deferred``).
+        ws.deferred_alerts[cause_key] = _row(
+            kind, cause_key, message, severity, vendor_id, sku_id, location_id, purchase_order_id, now
+        )
+        ws.cause_opened(cause_key)
+        return None
     ids = _insert_ignoring_open_duplicates(
         session, [_row(kind, cause_key, message, severity, vendor_id, sku_id, location_id, purchase_order_id, now)]
     )
+    WorkingSet.of(session).cause_opened(cause_key)
     if not ids:
         return None
     alert = session.get(Alert, ids[0])
     assert alert is not None
     _queue(session, [_notice(alert)])
     return alert
+
+
+def write_deferred(session: Session) -> int:
+    """Write the alerts ``WorkingSet.defer_alerts`` kept back, in two statements; returns how many.
+
+    Call after a flush (their orders must exist). Open ones are inserted like ``raise_many`` (one
+    open alert per cause), those already resolved as they are (the history of what happened).
+    """
+    ws = WorkingSet.of(session)
+    rows = list(ws.deferred_alerts.values())
+    ws.deferred_alerts.clear()
+    if not rows:
+        return 0
+    ids = _insert_ignoring_open_duplicates(session, [r for r in rows if r["status"] == AlertStatus.OPEN])
+    resolved = [r for r in rows if r["status"] != AlertStatus.OPEN]  # each has resolved_at and resolved_by
+    if resolved:
+        session.execute(insert(Alert), resolved)
+    if ids and _sinks:
+        _queue(session, [_notice(a) for a in session.scalars(select(Alert).where(Alert.id.in_(ids)))])
+    return len(rows)
 
 
 def _notice(alert: Alert) -> AlertNotice:
@@ -231,6 +274,9 @@ def raise_many(session: Session, rows: list[dict[str, Any]]) -> int:
     if not full:
         return 0
     ids = _insert_ignoring_open_duplicates(session, full)
+    ws = WorkingSet.of(session)
+    for row in full:
+        ws.cause_opened(row["cause_key"])
     if ids and _sinks:
         _queue(session, [_notice(a) for a in session.scalars(select(Alert).where(Alert.id.in_(ids)))])
     return len(ids)
@@ -240,6 +286,16 @@ def resolve_cause(
     session: Session, cause_key: str, by: str = "system", *, purchase_order_id: int | None = None
 ) -> bool:
     """Resolve the unresolved alert of this cause, if any (optionally linking the order that cleared it)."""
+    ws = WorkingSet.of(session)
+    if not ws.may_be_open(cause_key):
+        return False  # read as closed by this unit of work (a page of events reads its causes at once)
+    ws.cause_resolved(cause_key)
+    deferred = ws.deferred_alerts.get(cause_key)
+    if deferred is not None:  # raised in this unit of work and not written yet: resolved in place
+        deferred.update(status=AlertStatus.RESOLVED, resolved_at=utcnow(), resolved_by=by)
+        if purchase_order_id is not None:
+            deferred["purchase_order_id"] = purchase_order_id
+        return True
     values: dict[str, Any] = {"status": AlertStatus.RESOLVED, "resolved_at": utcnow(), "resolved_by": by}
     if purchase_order_id is not None:
         values["purchase_order_id"] = purchase_order_id

@@ -18,11 +18,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from vmi_desktop import audit, ledger, order_status
+from vmi_desktop.db.batch import RowBatch
 from vmi_desktop.errors import IllegalTransitionError, NotFoundError, PermissionDenied, ValidationError
 from vmi_desktop.models import (
     Counter,
@@ -36,14 +37,14 @@ from vmi_desktop.models import (
     Receipt,
     Shipment,
     Sku,
-    SupplyAgreement,
     Vendor,
     utcnow,
 )
 from vmi_desktop.quantities import fmt, parse_quantity
 from vmi_desktop.replenishment import alerts
 from vmi_desktop.replenishment._sql import on_order_subquery, to_decimal
-from vmi_desktop.scope import Action, Actor, require, require_vendor, vendor_filter
+from vmi_desktop.replenishment.working_set import WorkingSet
+from vmi_desktop.scope import Action, Actor, may_see_vendor, require, require_vendor, vendor_filter
 from vmi_desktop.units import is_whole
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,66 @@ def format_number(prefix: str, value: int) -> str:
 
 PO_COUNTER, PO_PREFIX = "purchase_order", "PO-"
 RECEIPT_COUNTER, RECEIPT_PREFIX = "receipt", "RC-"
+_NUMBER_BLOCK = "vmi_po_number_block"
+
+
+@dataclass
+class _NumberBlock:
+    """Order numbers reserved with one statement for a batch of new orders, handed out in order."""
+
+    first: int
+    last: int
+    next: int
+
+
+def reserve_order_numbers(session: Session, count: int) -> None:
+    """Reserve ``count`` order numbers at once for the orders this unit of work is about to create.
+
+    ``create_order`` takes from the block before asking the counter; ``release_order_numbers`` gives
+    back what was not used, so numbers stay without gaps (the counter row stays locked by this
+    transaction meanwhile, on PostgreSQL as on SQLite, so nobody else can take one in between).
+    """
+    block: _NumberBlock | None = session.info.get(_NUMBER_BLOCK)
+    if count < 2 or (block is not None and block.next <= block.last):
+        return
+    with session.no_autoflush:
+        last = reserve_numbers(session, PO_COUNTER, count)
+    session.info[_NUMBER_BLOCK] = _NumberBlock(last - count + 1, last, last - count + 1)
+
+
+def order_number_mark(session: Session) -> int | None:
+    """Where the reserved block stands (to rewind to it when the orders numbered since are rolled back)."""
+    block: _NumberBlock | None = session.info.get(_NUMBER_BLOCK)
+    return None if block is None else block.next
+
+
+def rewind_order_numbers(session: Session, mark: int | None) -> None:
+    """Hand out again the numbers taken since ``mark`` (their orders went with a rolled-back savepoint)."""
+    block: _NumberBlock | None = session.info.get(_NUMBER_BLOCK)
+    if block is not None and mark is not None and block.first <= mark <= block.next:
+        block.next = mark
+
+
+def release_order_numbers(session: Session) -> None:
+    """Give back the reserved numbers no order used, so the next order gets the next number."""
+    block: _NumberBlock | None = session.info.pop(_NUMBER_BLOCK, None)
+    if block is None or block.next > block.last:
+        return
+    session.execute(
+        update(Counter)
+        .where(Counter.name == PO_COUNTER, Counter.value == block.last)
+        .values(value=block.next - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _take_order_number(session: Session) -> str | None:
+    block: _NumberBlock | None = session.info.get(_NUMBER_BLOCK)
+    if block is None or block.next > block.last:
+        return None
+    value = block.next
+    block.next += 1
+    return format_number(PO_PREFIX, value)
 
 
 # ---------------------------------------------------------------------------------------------- creation
@@ -138,18 +199,9 @@ def create_order(
     if location is None:
         raise NotFoundError(f"unknown location id {location_id}")
     sku_ids = sorted({ln.sku_id for ln in lines})
-    agreements = {
-        a.sku_id: a
-        for a in session.scalars(
-            select(SupplyAgreement).where(
-                SupplyAgreement.vendor_id == vendor_id,
-                SupplyAgreement.location_id == location_id,
-                SupplyAgreement.sku_id.in_(sku_ids),
-                SupplyAgreement.active.is_(True),
-            )
-        )
-    }
-    skus = {s.id: s for s in session.scalars(select(Sku).where(Sku.id.in_(sku_ids)))}
+    ws = WorkingSet.of(session)
+    agreements = ws.active_agreements(session, vendor_id, location_id, sku_ids)
+    skus = {sku_id: sku for sku_id in sku_ids if (sku := session.get(Sku, sku_id)) is not None}
     today = utcnow().date()
     po_lines: list[PurchaseOrderLine] = []
     currency = "EUR"
@@ -172,6 +224,7 @@ def create_order(
         currency = agreement.currency
         po_lines.append(
             PurchaseOrderLine(
+                id=ws.new_id(session, PurchaseOrderLine),
                 line_no=no,
                 sku_id=sku.id,
                 agreement_id=agreement.id,
@@ -185,8 +238,13 @@ def create_order(
             )
         )
     now = utcnow()
+    po_number = _take_order_number(session)
+    if po_number is None:
+        with session.no_autoflush:  # the counter is its own row: nothing pending needs writing before it
+            po_number = next_number(session, PO_COUNTER, PO_PREFIX)
     po = PurchaseOrder(
-        po_number=next_number(session, PO_COUNTER, PO_PREFIX),
+        id=ws.new_order_id(session),
+        po_number=po_number,
         vendor_id=vendor_id,
         location_id=location_id,
         status=status,
@@ -204,11 +262,11 @@ def create_order(
     if status == S.ACKNOWLEDGED:
         for pl in po_lines:
             pl.quantity_acknowledged = pl.quantity_ordered
-    po.history.append(
-        POStatusChange(from_status=None, to_status=status, changed_at=now, changed_by=actor.name, note=note[:500])
-    )
     session.add(po)
-    session.flush()
+    if po.id is None:
+        session.flush()  # the order's id: alerts and what follows name it
+    _history(session, po, None, status, now, actor.name, note)
+    ws.add_order(po, new=True)
     audit.record(
         session,
         actor,
@@ -241,6 +299,30 @@ def _stamp(po: PurchaseOrder, to: POStatus, now: datetime) -> None:
         po.closed_at = now
 
 
+def _history(
+    session: Session, po: PurchaseOrder, before: POStatus | None, to: POStatus, now: datetime, by: str, note: str
+) -> None:
+    """One status history row: with an active ``RowBatch`` written with it (the order's id is known)."""
+    batch = RowBatch.active(session)
+    if batch is not None and po.id is not None:
+        batch.add(
+            POStatusChange,
+            {
+                "purchase_order_id": po.id,
+                "from_status": before,
+                "to_status": to,
+                "changed_at": now,
+                "changed_by": by,
+                "note": note[:500],
+            },
+        )
+        return
+    # Attached through the many-to-one side: an unloaded ``po.history`` is not read just to append to it.
+    session.add(
+        POStatusChange(order=po, from_status=before, to_status=to, changed_at=now, changed_by=by, note=note[:500])
+    )
+
+
 def transition(session: Session, actor: Actor, po: PurchaseOrder, to: POStatus, *, note: str = "") -> None:
     """Move an order to ``to`` if the status machine allows it, stamping the time and the history."""
     before = po.status
@@ -256,10 +338,7 @@ def transition(session: Session, actor: Actor, po: PurchaseOrder, to: POStatus, 
         for line in po.lines:
             if line.status == POLineStatus.OPEN:
                 line.status = POLineStatus.CANCELLED if line.quantity_received == 0 else POLineStatus.CLOSED
-    po.history.append(
-        POStatusChange(from_status=before, to_status=to, changed_at=now, changed_by=actor.name, note=note[:500])
-    )
-    session.flush()
+    _history(session, po, before, to, now, actor.name, note)
     audit.record(
         session, actor, "order.transition", "purchase_order", po.po_number, from_status=before, to_status=to, note=note
     )
@@ -270,12 +349,17 @@ def transition(session: Session, actor: Actor, po: PurchaseOrder, to: POStatus, 
 
 def get_order(session: Session, actor: Actor, po_id: int, *, for_update: bool = False) -> PurchaseOrder:
     """An order the actor may see (a supplier only its own vendor's), or ``NotFoundError``."""
-    stmt = select(PurchaseOrder).where(PurchaseOrder.id == po_id, vendor_filter(actor, PurchaseOrder.vendor_id))
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    po = session.scalar(stmt)
+    ws = WorkingSet.of(session)
+    lock = for_update and session.get_bind().dialect.name == "postgresql" and po_id not in ws.locked_orders
+    # The identity map first: an order the unit of work has read (a page of events primes them) costs no
+    # statement; a lock not taken yet is taken here.
+    po = ws.by_id.get(po_id) if not lock else None
     if po is None:
+        po = session.get(PurchaseOrder, po_id, with_for_update=lock or None)
+    if po is None or not may_see_vendor(actor, po.vendor_id):
         raise NotFoundError(f"unknown purchase order {po_id}")
+    if lock:
+        ws.locked_orders.add(po_id)
     return po
 
 
@@ -407,16 +491,17 @@ def acknowledge(
             ),
             delivery,
         )
+    for no, (quantity, _delivery) in updates.items():  # every line is checked before any is changed
+        line = by_no[no]
+        if line.status == POLineStatus.OPEN and quantity < line.quantity_received:
+            raise ValidationError(
+                f"line {no}: acknowledged {fmt(quantity)} is below the {fmt(line.quantity_received)} already received"
+            )
     for no, line in by_no.items():
         if line.status != POLineStatus.OPEN:
             continue
         if no in updates:
             quantity, delivery = updates[no]
-            if quantity < line.quantity_received:
-                raise ValidationError(
-                    f"line {no}: acknowledged {fmt(quantity)} is below the "
-                    f"{fmt(line.quantity_received)} already received"
-                )
             line.quantity_acknowledged = quantity
             if delivery is not None:
                 line.expected_delivery = delivery
@@ -451,9 +536,8 @@ def record_shipment(
     """
     po = get_order(session, actor, po_id, for_update=True)
     _require_supplier_side(actor, po)
-    existing = session.scalar(
-        select(Shipment).where(Shipment.vendor_id == po.vendor_id, Shipment.external_id == shipment_id)
-    )
+    ws = WorkingSet.of(session)
+    existing = ws.shipment(session, po.vendor_id, shipment_id)
     if existing is not None:
         return existing
     if po.status not in order_status.SHIPPABLE:
@@ -472,6 +556,7 @@ def record_shipment(
     for no, quantity in parsed.items():
         by_no[no].quantity_shipped += quantity
     shipment = Shipment(
+        id=ws.new_id(session, Shipment),
         purchase_order_id=po.id,
         vendor_id=po.vendor_id,
         external_id=shipment_id,
@@ -480,6 +565,7 @@ def record_shipment(
         eta=eta,
     )
     session.add(shipment)
+    ws.add_shipment(shipment)
     if eta is not None:
         po.expected_delivery = eta
         for no in parsed:
@@ -493,7 +579,6 @@ def record_shipment(
     target = S.SHIPPED if all_shipped else S.PARTLY_SHIPPED
     if po.status in (S.SENT, S.ACKNOWLEDGED) or (po.status == S.PARTLY_SHIPPED and target == S.SHIPPED):
         transition(session, actor, po, target, note=f"shipment {shipment_id}")
-    session.flush()
     audit.record(
         session,
         actor,

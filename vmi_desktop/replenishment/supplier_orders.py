@@ -23,23 +23,21 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, load_only
 
-from vmi_desktop import audit, ledger
+from vmi_desktop import audit
 from vmi_desktop.errors import PermissionDenied, ValidationError
 from vmi_desktop.models import (
     AlertKind,
     AlertSeverity,
-    Location,
     POOrigin,
     POStatus,
     PurchaseOrder,
-    Sku,
-    SupplyAgreement,
     Vendor,
 )
 from vmi_desktop.quantities import fmt, parse_quantity, round_up_to_pack
 from vmi_desktop.replenishment import alerts
 from vmi_desktop.replenishment._sql import lock_reorder
-from vmi_desktop.replenishment.orders import NewLine, create_order, open_quantity_for_check
+from vmi_desktop.replenishment.orders import NewLine, create_order
+from vmi_desktop.replenishment.working_set import WorkingSet
 from vmi_desktop.scope import Action, Actor, require
 from vmi_desktop.units import is_whole
 
@@ -117,32 +115,19 @@ def accept_supplier_order(
     supplier_order_id = supplier_order_id.strip()
     if not supplier_order_id:
         raise ValidationError("a supplier order needs its supplier_order_id")
-    previous = session.scalar(
-        select(PurchaseOrder).where(
-            PurchaseOrder.vendor_id == vendor.id, PurchaseOrder.supplier_order_id == supplier_order_id
-        )
-    )
+    ws = WorkingSet.of(session)  # what a page of events already read (else the database)
+    previous = ws.order_by_supplier_id(session, vendor.id, supplier_order_id)
     if previous is not None:
         return _outcome_of(previous)
     if not lines:
         raise ValidationError(f"supplier order {supplier_order_id} has no lines")
 
-    location = session.scalar(select(Location).where(Location.code == location_code))
+    location = ws.location(session, location_code)
     if location is None:
         return _reject(session, vendor_actor, vendor, supplier_order_id, f"unknown location {location_code!r}")
     part_numbers = sorted({ln.sku for ln in lines})
-    skus = {s.part_number: s for s in session.scalars(select(Sku).where(Sku.part_number.in_(part_numbers)))}
-    agreements = {
-        a.sku_id: a
-        for a in session.scalars(
-            select(SupplyAgreement).where(
-                SupplyAgreement.vendor_id == vendor.id,
-                SupplyAgreement.location_id == location.id,
-                SupplyAgreement.active.is_(True),
-                SupplyAgreement.sku_id.in_([s.id for s in skus.values()]),
-            )
-        )
-    }
+    skus = ws.skus_by_part(session, part_numbers)
+    agreements = ws.active_agreements(session, vendor.id, location.id, [s.id for s in skus.values()])
     outside = [pn for pn in part_numbers if pn not in skus or skus[pn].id not in agreements]
     if outside:
         first = skus.get(outside[0])
@@ -169,13 +154,16 @@ def accept_supplier_order(
         quantities[sku_id] = quantities.get(sku_id, Decimal(0)) + q
 
     pairs = [(sku_id, location.id) for sku_id in quantities]
-    lock_reorder(session, pairs)  # no reorder run or other supplier order moves these positions meanwhile
-    on_order = open_quantity_for_check(session, list(quantities), [location.id])
+    if not ws.reorder_locked_all and not set(pairs) <= ws.reorder_locked:
+        lock_reorder(session, pairs)  # no reorder run or other supplier order moves these positions meanwhile
+        ws.reorder_locked.update(pairs)
+        ws.reorder_locked_all = session.get_bind().dialect.name == "sqlite"  # SQLite: now the single writer
+    positions = ws.position_parts(session, pairs)
     over: list[str] = []
     for sku_id, q in quantities.items():
         agreement = agreements[sku_id]
-        on_hand = ledger.current_on_hand(session, sku_id, location.id)
-        after = on_hand + on_order.get((sku_id, location.id), Decimal(0)) + round_up_to_pack(q, agreement.pack_size)
+        on_hand, on_order = positions[(sku_id, location.id)]
+        after = on_hand + on_order + round_up_to_pack(q, agreement.pack_size)
         if after > agreement.max_qty:
             over.append(
                 f"{agreement.sku.part_number}: position after order {fmt(after)} above max {fmt(agreement.max_qty)}"
@@ -202,6 +190,7 @@ def accept_supplier_order(
         supplier_order_id=supplier_order_id,
         note=f"raised by {vendor.code} as {supplier_order_id}",
     )
+    ws.track_lines(po)
     deliveries = [ln.expected_delivery for ln in po.lines if ln.expected_delivery]
     if deliveries:
         po.expected_delivery = max(deliveries)
@@ -224,7 +213,6 @@ def accept_supplier_order(
             purchase_order_id=po.id,
         )
         audit.record(session, vendor_actor, "supplier_order.hold", "purchase_order", po.po_number, reason=reason)
-        session.flush()
         return SupplierOrderOutcome("held", reason, po)
     audit.record(
         session,
@@ -234,7 +222,6 @@ def accept_supplier_order(
         po.po_number,
         supplier_order_id=supplier_order_id,
     )
-    session.flush()
     return SupplierOrderOutcome("accepted", "", po)
 
 

@@ -26,11 +26,11 @@ from vmi_desktop.models import (
     AlertSeverity,
     Location,
     PurchaseOrder,
-    PurchaseOrderLine,
     Sku,
     SupplyAgreement,
 )
 from vmi_desktop.quantities import fmt, parse_quantity
+from vmi_desktop.replenishment.working_set import WorkingSet
 from vmi_desktop.scope import Actor
 from vmi_desktop.sync.events import (
     CARRIER_LEN,
@@ -81,11 +81,12 @@ def resolve_alert(session: Session, cause_key: str, by: str) -> None:
 def _find_order(
     session: Session, actor: Actor, ref: OrderAcknowledged | ShipmentDispatched | OrderCancelled
 ) -> PurchaseOrder:
-    stmt = select(PurchaseOrder).where(PurchaseOrder.vendor_id == actor.vendor_id)
+    ws = WorkingSet.of(session)  # a page of events read its orders at once
+    vendor_id = actor.vendor_id or 0
     if ref.po_number:
-        po = session.scalar(stmt.where(PurchaseOrder.po_number == ref.po_number))
+        po = ws.order_by_number(session, vendor_id, ref.po_number)
     elif ref.supplier_order_id:
-        po = session.scalar(stmt.where(PurchaseOrder.supplier_order_id == ref.supplier_order_id))
+        po = ws.order_by_supplier_id(session, vendor_id, ref.supplier_order_id)
     else:
         raise EventRejected("malformed body: neither po_number nor supplier_order_id is given")
     if po is None:
@@ -137,13 +138,7 @@ def shipment_dispatched(uow: UnitOfWork, actor: Actor, data: ShipmentDispatched)
 
     session = uow.session
     po = _find_order(session, actor, data)
-    parts: dict[int, str] = dict(
-        session.execute(
-            select(PurchaseOrderLine.line_no, Sku.part_number)
-            .join(Sku, Sku.id == PurchaseOrderLine.sku_id)
-            .where(PurchaseOrderLine.purchase_order_id == po.id)
-        ).all()
-    )
+    parts = {line.line_no: sku.part_number for line in po.lines if (sku := session.get(Sku, line.sku_id)) is not None}
     lines: dict[int, Decimal] = {}
     for line in data.lines:
         part = parts.get(line.line)

@@ -1,7 +1,7 @@
 """The inbox: supplier events applied in order, each at most once, cursor committed with them.
 
 ``apply_page`` runs in the caller's unit of work: every event of the page is read into its typed
-model (``sync.events``), then applied (each in its own savepoint) or kept as rejected, recorded in
+model (``sync.events``), then applied (in runs, see ``sync.applying``) or kept as rejected, recorded in
 ``inbox_events`` (unique per vendor and sha256 of the event id), and the cursor moves, all in the
 same commit. A crash before the commit applies nothing and keeps the old cursor; the page is
 pulled again and already-recorded events are skipped.
@@ -16,29 +16,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from vmi_desktop import audit, wire
 from vmi_desktop.db import UnitOfWork
-from vmi_desktop.db.errors import DbProblem, describe_db_error, is_database_error, problem_of
-from vmi_desktop.errors import NotFoundError, VmiError
+from vmi_desktop.errors import NotFoundError
 from vmi_desktop.models import AlertKind, AlertSeverity, InboxEvent, InboxStatus, Vendor, utcnow
 from vmi_desktop.replenishment import alerts
 from vmi_desktop.scope import Action, Actor, require, vendor_actor, visible
+from vmi_desktop.sync.applying import Outcome, apply_in_runs, is_environmental, prime, reason_for
 from vmi_desktop.sync.auth import scrub
 from vmi_desktop.sync.dispatch import (
     EventRejected,
-    dispatch,
     prepare_threshold_proposal,
     threshold_agreements,
     write_threshold_proposals,
 )
-from vmi_desktop.sync.events import Inbound, ThresholdsProposed, read_event
+from vmi_desktop.sync.events import ThresholdsProposed, read_event
 from vmi_desktop.sync.outbox import sync_state
 
 log = logging.getLogger(__name__)
@@ -47,18 +46,6 @@ log = logging.getLogger(__name__)
 MAX_EVENT_BYTES = 256 * 1024
 #: Event keys looked up per statement.
 _LOOKUP_BATCH = 500
-#: Database problems that are about the database, not the event: the page fails and is pulled again.
-_ENVIRONMENT = frozenset(
-    {
-        DbProblem.UNREACHABLE,
-        DbProblem.BUSY,
-        DbProblem.CONFLICT,
-        DbProblem.DISK_FULL,
-        DbProblem.READ_ONLY,
-        DbProblem.NOT_A_DATABASE,
-        DbProblem.PERMISSION,
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -70,19 +57,6 @@ class PageResult:
     skipped: int
 
 
-@dataclass
-class _Outcome:
-    item: Inbound
-    status: InboxStatus = InboxStatus.APPLIED
-    reason: str = ""
-    scope: bool = False
-    alerted: bool = False
-    proposal: dict[str, Any] | None = field(default=None, repr=False)
-
-    def reject(self, reason: str, *, scope: bool = False, alerted: bool = False) -> None:
-        self.status, self.reason, self.scope, self.alerted = InboxStatus.REJECTED, reason, scope, alerted
-
-
 def _raw(event: Any) -> bytes:
     """An event as raw JSON: as the supplier sent it, or encoded (tests and tools pass Python values)."""
     if isinstance(event, bytes | bytearray | memoryview):
@@ -91,17 +65,6 @@ def _raw(event: Any) -> bytes:
         return wire.dumpb(event)
     except wire.WireError:
         return repr(event).encode("utf-8", "replace")
-
-
-def _reason_for(exc: Exception) -> str:
-    """Why an event hit an exception: a database refusal in one sentence, or a bug named as such."""
-    if is_database_error(exc):
-        return describe_db_error(exc)
-    return f"internal error while applying it ({type(exc).__name__}: {str(exc)[:300]}); see the log"
-
-
-def _is_environmental(exc: Exception) -> bool:
-    return is_database_error(exc) and problem_of(exc) in _ENVIRONMENT
 
 
 def _known_keys(session: Session, vendor_id: int, keys: list[str]) -> set[str]:
@@ -118,30 +81,7 @@ def _known_keys(session: Session, vendor_id: int, keys: list[str]) -> set[str]:
     return known
 
 
-def _apply_one(uow: UnitOfWork, actor: Actor, outcome: _Outcome, vendor_code: str) -> None:
-    """Apply one non-proposal event in its own savepoint; any failure becomes the outcome's rejection."""
-    item = outcome.item
-    assert item.data is not None
-    session = uow.session
-    try:
-        with session.begin_nested():
-            note = dispatch(uow, actor, item.data)
-        if isinstance(note, EventRejected):
-            raise note
-        log.info("%s: event %s (%s) applied: %s", vendor_code, item.event_id[:200], item.type, note)
-    except EventRejected as exc:
-        outcome.reject(str(exc), scope=exc.scope, alerted=exc.alerted)
-    except VmiError as exc:
-        outcome.reject(str(exc))
-    except Exception as exc:
-        if _is_environmental(exc):
-            raise
-        if not is_database_error(exc):
-            log.exception("%s: event %s (%s) hit a bug", vendor_code, item.event_id[:200], item.type)
-        outcome.reject(_reason_for(exc))
-
-
-def _write_proposals(session: Session, actor: Actor, outcomes: list[_Outcome], vendor_code: str) -> None:
+def _write_proposals(session: Session, actor: Actor, outcomes: list[Outcome], vendor_code: str) -> None:
     """Write the page's valid proposals in bulk; should that fail, one by one (each rejected on its own)."""
     if not outcomes:
         return
@@ -150,7 +90,7 @@ def _write_proposals(session: Session, actor: Actor, outcomes: list[_Outcome], v
             write_threshold_proposals(session, actor, [o.proposal for o in outcomes if o.proposal is not None])
         return
     except Exception as exc:
-        if _is_environmental(exc):
+        if is_environmental(exc):
             raise
         log.warning("%s: proposals of a page could not be written together (%s); one by one", vendor_code, exc)
     for outcome in outcomes:
@@ -158,9 +98,9 @@ def _write_proposals(session: Session, actor: Actor, outcomes: list[_Outcome], v
             with session.begin_nested():
                 write_threshold_proposals(session, actor, [outcome.proposal] if outcome.proposal else [])
         except Exception as exc:
-            if _is_environmental(exc):
+            if is_environmental(exc):
                 raise
-            outcome.reject(_reason_for(exc))
+            outcome.reject(reason_for(exc))
             outcome.proposal = None
 
 
@@ -177,8 +117,9 @@ def apply_page(
 
     ``events`` are each event's raw JSON (``bytes``, as the client hands them over) or Python
     values. Threshold proposals (checked up front, independent of other events) are written in
-    bulk at the end of the page; every other kind is applied on its own in a savepoint, in feed
-    order. ``secrets`` are scrubbed from what is stored (payloads and reasons).
+    bulk at the end of the page; every other kind is applied in feed order, in runs that share one
+    savepoint and one flush (``sync.applying``: a failure still rejects only its own event).
+    ``secrets`` are scrubbed from what is stored (payloads and reasons).
     """
     secrets = [s for s in secrets if s]
     session = uow.session
@@ -193,37 +134,37 @@ def apply_page(
     session.flush()
     items = [read_event(_raw(e), max_bytes=max_event_bytes) for e in events]
     seen = _known_keys(session, vendor_id, [i.key for i in items])
-    fresh: list[_Outcome] = []
+    fresh: list[Outcome] = []
     skipped = 0
     for item in items:
         if item.key in seen:
             skipped += 1
             continue
         seen.add(item.key)
-        fresh.append(_Outcome(item))
+        fresh.append(Outcome(item))
         if not item.ok:
             fresh[-1].reject(item.problem)
+    valid = [o for o in fresh if o.status is InboxStatus.APPLIED]
+    proposals: list[Outcome] = []
     agreements = threshold_agreements(
-        session,
-        vendor_id,
-        [o.item.data for o in fresh if o.status is InboxStatus.APPLIED and isinstance(o.item.data, ThresholdsProposed)],
+        session, vendor_id, [o.item.data for o in valid if isinstance(o.item.data, ThresholdsProposed)]
     )
-    proposals: list[_Outcome] = []
-    for outcome in fresh:
+    for outcome in valid:
         data = outcome.item.data
-        if outcome.status is InboxStatus.REJECTED:
+        if not isinstance(data, ThresholdsProposed):
             continue
-        if isinstance(data, ThresholdsProposed):
-            try:
-                outcome.proposal = prepare_threshold_proposal(actor, data, agreements)
-                proposals.append(outcome)
-            except EventRejected as exc:
-                outcome.reject(str(exc), scope=exc.scope)
-            except Exception as exc:
-                log.exception("%s: proposal %s hit a bug", vendor.code, outcome.item.event_id[:200])
-                outcome.reject(_reason_for(exc))
-        else:
-            _apply_one(uow, actor, outcome, vendor.code)
+        try:
+            outcome.proposal = prepare_threshold_proposal(actor, data, agreements)
+            proposals.append(outcome)
+        except EventRejected as exc:
+            outcome.reject(str(exc), scope=exc.scope)
+        except Exception as exc:
+            log.exception("%s: proposal %s hit a bug", vendor.code, outcome.item.event_id[:200])
+            outcome.reject(reason_for(exc))
+    order_events = [o for o in valid if not isinstance(o.item.data, ThresholdsProposed)]
+    if order_events:
+        prime(session, vendor_id, order_events)
+        apply_in_runs(uow, actor, vendor_id, order_events, vendor.code)
     _write_proposals(session, actor, proposals, vendor.code)
     uow.changes.agreements.update(o.proposal["agreement_id"] for o in proposals if o.proposal is not None)
     return _record(uow, vendor, fresh, skipped, next_cursor, secrets)
@@ -232,7 +173,7 @@ def apply_page(
 def _record(
     uow: UnitOfWork,
     vendor: Vendor,
-    outcomes: list[_Outcome],
+    outcomes: list[Outcome],
     skipped: int,
     next_cursor: str | None,
     secrets: list[str],
@@ -247,7 +188,9 @@ def _record(
         item = o.item
         reason = scrub(o.reason, secrets)[:1000]
         event_id = scrub(item.event_id, secrets)  # the key (of the id as sent) still deduplicates
-        if o.status is InboxStatus.REJECTED:
+        if o.status is InboxStatus.APPLIED:
+            log.debug("%s: event %s (%s) applied: %s", vendor.code, event_id[:200], item.type, o.note)
+        else:
             rejected += 1
             log.warning("%s: event %s (%s) rejected: %s", vendor.code, event_id[:200], item.type, reason)
             if not o.alerted:
@@ -278,7 +221,8 @@ def _record(
         alerts.raise_many(session, alert_rows)
         uow.changes.alerts = True
     if records:
-        session.execute(insert(InboxEvent), records)
+        table = cast(Table, InboxEvent.__table__)
+        session.connection().execute(insert(table), records)  # Core executemany: no ORM work per row
     state = sync_state(session, vendor.id)
     if next_cursor is not None:
         state.cursor = next_cursor
