@@ -96,6 +96,7 @@ def ensure_ten_year_pair(url: str) -> tuple[int, int]:
 
     from vmi_desktop.db import create_database
     from vmi_desktop.models import Location, MovementKind, Sku, StockLevel, StockMovement, SupplyAgreement, Vendor
+    from vmi_desktop.replenishment.pair_figures import refresh_pair_figures
 
     db = create_database(url)
     with db.transaction() as s:
@@ -147,6 +148,7 @@ def ensure_ten_year_pair(url: str) -> tuple[int, int]:
                     sku_id=sku_id, location_id=location_id, on_hand=Decimal(on_hand), updated_at=datetime.now(UTC)
                 )
             )
+            refresh_pair_figures(s, [(sku_id, location_id)])  # written past the ledger: copy its figures
     db.dispose()
     return int(sku_id), int(location_id)
 
