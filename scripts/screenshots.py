@@ -161,6 +161,37 @@ def dialog_shots(app: Any, window: Any, out: Path) -> list[Path]:
     return saved
 
 
+def proposal_shots(app: Any, window: Any, out: Path) -> list[Path]:
+    """Two suppliers propose thresholds (the database is a copy), and the parts manager's dialog shows them."""
+    from sqlalchemy import select
+
+    from vmi_desktop.commands.thresholds import ProposedThresholds, propose_thresholds
+    from vmi_desktop.models import SupplyAgreement, Vendor
+    from vmi_desktop.scope import vendor_actor
+    from vmi_desktop.ui.dialogs.proposals import ProposalsDialog
+
+    db = window.ctx.db
+    reasons = ("usage at this site doubled since the new contract", "we deliver weekly now: a smaller max")
+    with db.sessions() as session:
+        picks = session.execute(
+            select(SupplyAgreement.id, SupplyAgreement.min_qty, SupplyAgreement.max_qty, Vendor.id, Vendor.code)
+            .join(Vendor, Vendor.id == SupplyAgreement.vendor_id)
+            .where(SupplyAgreement.active.is_(True), SupplyAgreement.min_qty >= 4)
+            .order_by(SupplyAgreement.id)
+            .limit(2)
+        ).all()
+    for (agreement_id, mn, mx, vendor_id, code), reason, factor in zip(picks, reasons, (2, 1), strict=False):
+        proposal = ProposedThresholds(agreement_id, mn * factor, mx * factor - (0 if factor == 2 else mn), reason)
+        propose_thresholds(db, vendor_actor(vendor_id, code), [proposal])
+    dialog = ProposalsDialog(window.ctx, window)
+    dialog.show()
+    dialog.select_rows([0])
+    wait_until(app, lambda: False, 0.3)
+    saved = [_save(dialog, out / "threshold-proposals.png")]
+    dialog.close()
+    return saved
+
+
 def take(
     database_url: str, out: Path, user: str, width: int = 1280, height: int = 800, *, post: bool = True
 ) -> list[Path]:
@@ -225,6 +256,8 @@ def take(
                     saved.append(_save(window, out / "dashboard-supplier.png"))
         saved += _part_page(app, window, out)
         saved += stock_form_shots(app, window, out, post=post)
+        if post:
+            saved += proposal_shots(app, window, out)
         saved += dialog_shots(app, window, out)
     finally:
         window.close()

@@ -9,6 +9,7 @@ import sys
 from decimal import Decimal
 from typing import Any
 
+from vmi_desktop.cli import proposals
 from vmi_desktop.cli._common import open_db_as_user
 from vmi_desktop.cli._types import bounded_decimal, bounded_int
 from vmi_desktop.cli.metrics import plain, print_table
@@ -33,7 +34,9 @@ HEADERS = [
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("thresholds", help="suggested min/max from demand history")
+    parser = subparsers.add_parser(
+        "thresholds", help="suggested min/max from demand history; suppliers' proposals decided"
+    )
     commands = parser.add_subparsers(dest="thresholds_command", metavar="ACTION", required=True)
     suggest = commands.add_parser(
         "suggest",
@@ -61,6 +64,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     suggest.add_argument("--format", choices=("table", "json", "csv"), default="table")
     suggest.add_argument("--apply", action="store_true", help="apply every suggestion that changes something")
     suggest.set_defaults(handler=run)
+    proposals.register(commands)
 
 
 def _pct(value: float | None) -> str:

@@ -1,8 +1,8 @@
 """A supplier proposes new thresholds for its agreements: the same command in the app and through sync.
 
 The proposal is checked against the supplier's scope (only its own active agreements), the SKU's unit
-(whole units take no fractions) and ``min <= max``, then written with one audit entry each. Deciding a
-proposal is the parts manager's (``Action.DECIDE_PROPOSALS``); proposing changes no threshold.
+(whole units take no fractions) and ``min <= max``, then written with one audit entry each. Proposing
+changes no threshold; deciding is the parts manager's (``Action.DECIDE_PROPOSALS``, ``decide_proposals``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from vmi_desktop import audit
 from vmi_desktop.commands.run import Target, within
 from vmi_desktop.db import UnitOfWork
-from vmi_desktop.errors import PermissionDenied, ValidationError
+from vmi_desktop.errors import NotFoundError, PermissionDenied, ValidationError
 from vmi_desktop.models import AuditEntry, Location, ProposalStatus, Sku, SupplyAgreement, ThresholdProposal, utcnow
 from vmi_desktop.quantities import fmt, parse_quantity
-from vmi_desktop.scope import Action, Actor, require
+from vmi_desktop.scope import Action, Actor, require, visible
 from vmi_desktop.units import whole_units
 
 #: Longest reason kept (the column's size).
@@ -121,5 +122,88 @@ def propose_thresholds(target: Target, actor: Actor, proposals: Sequence[Propose
         ids = record_proposals(uow.session, actor, proposals)
         uow.changes.agreements.update(p.agreement_id for p in proposals)
         return ids
+
+    return within(target, work)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What deciding a set of proposals did: the proposals accepted and rejected, and the orders raised."""
+
+    accepted: list[int]
+    rejected: list[int]
+    orders_raised: list[str]
+
+
+def decide_proposals(
+    target: Target, actor: Actor, proposal_ids: Sequence[int], *, accept: bool, note: str = ""
+) -> Decision:
+    """The parts manager accepts (the agreement takes the proposed min/max) or rejects pending proposals.
+
+    All or nothing in one unit of work: an accepted proposal goes through ``catalog_service.update_agreement``
+    (units, min <= max, audited as the manager), then reorder runs for the pairs whose thresholds changed;
+    a proposal already decided, or not visible, refuses the whole decision. A rejection needs a reason.
+    """
+    from vmi_desktop.catalog_service import update_agreement
+    from vmi_desktop.commands.consequences import reorder_pairs
+
+    require(actor, Action.DECIDE_PROPOSALS)
+    wanted = sorted(set(proposal_ids))
+    if not wanted:
+        raise ValidationError("choose at least one proposal to decide")
+    note = note.strip()
+    if not accept and not note:
+        raise ValidationError("say why the proposal is rejected (the supplier sees the reason)")
+    if len(note) > MAX_REASON:
+        raise ValidationError(f"the reason is longer than {MAX_REASON} characters")
+
+    def work(uow: UnitOfWork) -> Decision:
+        session = uow.session
+        found = {
+            p.id: p
+            for p in session.scalars(
+                select(ThresholdProposal)
+                .where(ThresholdProposal.id.in_(wanted), visible(actor, ThresholdProposal))
+                .with_for_update()
+            )
+        }
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            raise NotFoundError(f"no threshold proposal {missing[0]}")
+        decided = [p for p in found.values() if p.status is not ProposalStatus.PENDING]
+        if decided:
+            first = decided[0]
+            raise ValidationError(f"proposal {first.id} was already {first.status.value} by {first.decided_by}")
+        now = utcnow()
+        pairs: list[tuple[int, int]] = []
+        for proposal in (found[i] for i in wanted):
+            if accept:
+                agreement = update_agreement(
+                    session,
+                    actor,
+                    proposal.agreement_id,
+                    None,
+                    min_qty=proposal.proposed_min,
+                    max_qty=proposal.proposed_max,
+                )
+                pairs.append((agreement.sku_id, agreement.location_id))
+            proposal.status = ProposalStatus.ACCEPTED if accept else ProposalStatus.REJECTED
+            proposal.decided_at, proposal.decided_by = now, actor.name
+            audit.record(
+                session,
+                actor,
+                "thresholds.accept" if accept else "thresholds.reject",
+                "threshold_proposal",
+                proposal.id,
+                agreement_id=proposal.agreement_id,
+                min=proposal.proposed_min,
+                max=proposal.proposed_max,
+                note=note,
+            )
+        uow.changes.agreements.update(p.agreement_id for p in found.values())
+        session.flush()
+        raised = reorder_pairs(uow, pairs).orders if pairs else []
+        ids = [int(i) for i in wanted]
+        return Decision(ids if accept else [], [] if accept else ids, list(raised))
 
     return within(target, work)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QModelIndex
 
 from vmi_desktop import catalog_service
 from vmi_desktop.queries import AgreementsQuery
+from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.dialogs import AgreementDialog
 from vmi_desktop.ui.dialogs.suggest import SUGGEST_TIP, SuggestThresholdsDialog, open_suggest_dialog
 from vmi_desktop.ui.pages._thresholds import ThresholdsMixin
 from vmi_desktop.ui.pages.table_page import MasterDataPage
 from vmi_desktop.ui.part_page import connect_part_opening
+
+if TYPE_CHECKING:
+    from vmi_desktop.ui.dialogs.proposals import ProposalsDialog
 
 
 class AgreementsPage(ThresholdsMixin, MasterDataPage):
@@ -33,6 +39,13 @@ class AgreementsPage(ThresholdsMixin, MasterDataPage):
         MasterDataPage.build_extras(self)
         self.add_bulk_button()
         self.suggest_btn = self.add_button("Suggest thresholds…", self.open_suggest_dialog, tooltip=SUGGEST_TIP)
+        self.proposals_btn = self.add_button(
+            "Supplier proposals…",
+            self.open_proposals_dialog,
+            tooltip="Min/max proposed by suppliers: accept (the agreement changes) or reject with a reason",
+        )
+        self.proposals_btn.setVisible(self.ctx.can(Action.DECIDE_PROPOSALS))
+        self.proposals_dialog: ProposalsDialog | None = None
         connect_part_opening(self.view, self, self._part_of_row)
 
     def _part_of_row(self, index: QModelIndex) -> tuple[int, int | None] | None:
@@ -44,6 +57,16 @@ class AgreementsPage(ThresholdsMixin, MasterDataPage):
             return None
         with self.ctx.db.sessions() as session:
             return pair_of_agreement(session, self.ctx.actor, agreement_id)
+
+    def open_proposals_dialog(self) -> ProposalsDialog:
+        """The suppliers' pending proposals (window-modal, not blocking); the table follows each decision."""
+        from vmi_desktop.ui.dialogs.proposals import ProposalsDialog
+
+        dialog = ProposalsDialog(self.ctx, self)
+        dialog.decided.connect(lambda _decision: self.refresh())
+        self.proposals_dialog = dialog
+        dialog.open()
+        return dialog
 
     def open_suggest_dialog(self) -> SuggestThresholdsDialog:
         """Suggested thresholds for the selected rows, or every row the table shows."""

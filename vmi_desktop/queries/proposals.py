@@ -1,0 +1,70 @@
+"""Threshold proposals awaiting the parts manager's decision, beside the thresholds they would replace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from vmi_desktop.models import Location, ProposalStatus, Sku, SupplyAgreement, ThresholdProposal, Vendor
+from vmi_desktop.scope import Actor, require_vendor_visible, visible
+
+
+@dataclass(frozen=True)
+class ProposalRow:
+    """One pending proposal: who proposed what for which pair, and what the agreement says now."""
+
+    id: int
+    agreement_id: int
+    vendor_code: str
+    part_number: str
+    uom: str
+    location_code: str
+    min_now: Decimal
+    max_now: Decimal
+    proposed_min: Decimal
+    proposed_max: Decimal
+    reason: str
+    created_at: datetime
+
+
+def pending_proposals(
+    session: Session, actor: Actor, *, vendor_id: int | None = None, ids: list[int] | None = None, limit: int = 1000
+) -> list[ProposalRow]:
+    """Pending proposals the actor may see (a supplier: its own), oldest first."""
+    require_vendor_visible(actor, vendor_id)
+    a = aliased(SupplyAgreement)  # the scope's EXISTS over supply_agreements must not correlate with it
+    stmt = (
+        select(
+            ThresholdProposal.id,
+            ThresholdProposal.agreement_id,
+            Vendor.code,
+            Sku.part_number,
+            Sku.uom,
+            Location.code,
+            a.min_qty,
+            a.max_qty,
+            ThresholdProposal.proposed_min,
+            ThresholdProposal.proposed_max,
+            ThresholdProposal.reason,
+            ThresholdProposal.created_at,
+        )
+        .join(a, a.id == ThresholdProposal.agreement_id)
+        .join(Vendor, Vendor.id == a.vendor_id)
+        .join(Sku, Sku.id == a.sku_id)
+        .join(Location, Location.id == a.location_id)
+        .where(ThresholdProposal.status == ProposalStatus.PENDING, visible(actor, ThresholdProposal))
+        .order_by(ThresholdProposal.created_at, ThresholdProposal.id)
+        .limit(limit)
+    )
+    if vendor_id is not None:
+        stmt = stmt.where(a.vendor_id == vendor_id)
+    if ids is not None:
+        stmt = stmt.where(ThresholdProposal.id.in_(sorted(set(ids))))
+    return [
+        ProposalRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11])
+        for r in session.execute(stmt)
+    ]
