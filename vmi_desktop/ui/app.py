@@ -13,6 +13,7 @@ after N ms. ``VMI_SMOKE_SCREENSHOT=FILE`` saves a picture of it just before quit
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -217,11 +218,13 @@ def _install_sync_safely(window: MainWindow, ctx: AppContext) -> None:
 
 
 def _warm_up_imports() -> None:
-    """Import the chart library while the user reads the first page, so the first chart opens fast."""
-    try:
-        import vmi_desktop.ui.charts  # noqa: F401
-    except Exception:  # a chart problem shows where charts are used
-        log.exception("the chart library could not be imported")
+    """Import the chart library and the commands while the user reads the first page, so the first chart
+    and the first action open fast."""
+    for module in ("vmi_desktop.ui.charts", "vmi_desktop.commands.worklist", "vmi_desktop.commands.stock"):
+        try:
+            importlib.import_module(module)
+        except Exception:  # a problem shows where the module is used
+            log.exception("%s could not be imported", module)
 
 
 def _smoke(app: QApplication, widget: QWidget, what: str) -> None:

@@ -14,19 +14,17 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSize, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QVBoxLayout
 
-from vmi_desktop.commands import worklist as commands
 from vmi_desktop.db import Changes
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import Criticality, ReplenishmentMode, utcnow
 from vmi_desktop.queries.catalog import location_choices, vendor_choices
 from vmi_desktop.queries.worklist import WorklistCounts, WorklistQuery, WorklistState
-from vmi_desktop.replenishment.order_now import OrderLine
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.dialogs.worklist import ConfirmDialog, SnoozeDialog
@@ -35,6 +33,20 @@ from vmi_desktop.ui.models.worklist import WorklistModel
 from vmi_desktop.ui.numbers import format_decimal
 from vmi_desktop.ui.pages.table_page import TablePage
 from vmi_desktop.ui.widgets import error_label
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from vmi_desktop.commands.worklist import Awaiting
+    from vmi_desktop.replenishment.order_now import OrderLine
+
+
+def _commands() -> ModuleType:
+    """The worklist's commands, imported at the first action (they pull in ordering and the outbox, which
+    the first paint of the start page does not need; ``ui.app`` warms them up after it)."""
+    from vmi_desktop.commands import worklist
+
+    return worklist
 
 
 class _FilterCombo(QComboBox):
@@ -240,6 +252,8 @@ class WorklistPage(TablePage):
         if not rows or not self.ctx.can(Action.CREATE_ORDER) or self.model.request.filters.get("snoozed"):
             return None
         self.error.setText("")
+        from vmi_desktop.replenishment.order_now import OrderLine
+
         lines: list[OrderLine] = []
         groups: dict[tuple[str, str], list[str]] = defaultdict(list)
         for r in rows:
@@ -273,7 +287,7 @@ class WorklistPage(TablePage):
 
     def _order(self, lines: list[OrderLine]) -> None:
         try:
-            result = commands.order_now(self.ctx.db, self.ctx.actor, lines)
+            result = _commands().order_now(self.ctx.db, self.ctx.actor, lines)
         except VmiError as exc:
             self._refuse(f"Not ordered: {exc}")
             return
@@ -282,11 +296,11 @@ class WorklistPage(TablePage):
             f"Ordered {len(lines)} row(s): {', '.join(result.orders)} ({len(result.orders)} order(s), sent)"
         )
 
-    def _awaiting(self) -> list[commands.Awaiting]:
+    def _awaiting(self) -> list[Awaiting]:
         with self.ctx.db.sessions() as session:
-            return commands.awaiting_decision(session, self.ctx.actor, self._selected_keys())
+            return _commands().awaiting_decision(session, self.ctx.actor, self._selected_keys())
 
-    def _describe(self, waiting: list[commands.Awaiting]) -> list[str]:
+    def _describe(self, waiting: list[Awaiting]) -> list[str]:
         labels = {self.worklist.key_of(r): self._label(r) for r in range(self.worklist.rowCount())}
         items = []
         for w in waiting:
@@ -328,9 +342,9 @@ class WorklistPage(TablePage):
     def _decided(self, ids: list[int], approve: bool, reason: str) -> None:
         try:
             if approve:
-                done = commands.approve(self.ctx.db, self.ctx.actor, ids)
+                done = _commands().approve(self.ctx.db, self.ctx.actor, ids)
             else:
-                done = commands.reject(self.ctx.db, self.ctx.actor, ids, reason)
+                done = _commands().reject(self.ctx.db, self.ctx.actor, ids, reason)
         except VmiError as exc:
             self._refuse(f"Not decided: {exc}")
             return
@@ -348,7 +362,7 @@ class WorklistPage(TablePage):
 
         def done() -> None:
             try:
-                commands.snooze(
+                _commands().snooze(
                     self.ctx.db, self.ctx.actor, keys, until=dialog.until, reason=dialog.reason, today=self.today()
                 )
             except VmiError as exc:
@@ -369,7 +383,7 @@ class WorklistPage(TablePage):
         if not keys or not self.ctx.can(Action.SNOOZE_REORDER):
             return 0
         try:
-            count = commands.wake(self.ctx.db, self.ctx.actor, keys, today=self.today())
+            count = _commands().wake(self.ctx.db, self.ctx.actor, keys, today=self.today())
         except VmiError as exc:
             self._refuse(f"Not woken: {exc}")
             return 0
