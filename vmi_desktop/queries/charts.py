@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import chain
 
 import numpy as np
 from sqlalchemy import and_, exists, func, or_, select, true
@@ -28,7 +29,7 @@ from vmi_desktop.models import (
     SupplyAgreement,
     utcnow,
 )
-from vmi_desktop.queries._sql import as_date, day_of, days_between, epoch, month_of
+from vmi_desktop.queries._sql import day_of, days_between, epoch, month_of
 from vmi_desktop.scope import Actor, agreement_of, pair_filter, vendor_filter, visible
 
 _EMPTY = np.zeros(0, dtype=np.float64)
@@ -97,17 +98,23 @@ def stock_series(
     if end is not None:
         conds.append(StockMovement.occurred_at <= end)
     # floats straight from SQL: ten years of movements are thousands of rows, only drawn
-    rows = session.execute(
-        select(
-            epoch_seconds(session, StockMovement.occurred_at),
-            as_float(session, StockMovement.on_hand_after),
-            StockMovement.kind == MovementKind.RECEIPT,
-            as_float(session, StockMovement.quantity),
+    # (Core, not the ORM's row loading; values straight into the array: a Row handed to numpy is
+    # probed for array attributes, which cost more than the query)
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                epoch_seconds(session, StockMovement.occurred_at),
+                as_float(session, StockMovement.on_hand_after),
+                StockMovement.kind == MovementKind.RECEIPT,
+                as_float(session, StockMovement.quantity),
+            )
+            .where(*conds)
+            .order_by(StockMovement.occurred_at, StockMovement.id)
         )
-        .where(*conds)
-        .order_by(StockMovement.occurred_at, StockMovement.id)
-    ).all()
-    table = np.asarray(rows, dtype=np.float64).reshape(-1, 4)
+        .all()
+    )
+    table = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=4 * len(rows)).reshape(-1, 4)
     table[:, 0] = np.round(table[:, 0], 3)  # julianday() on SQLite is exact to ~20 µs
     times, on_hand = table[:, 0].copy(), table[:, 1].copy()
     if not rows:
@@ -173,10 +180,19 @@ def consumption_daily(
     if end is not None:
         after = end + timedelta(days=1)
         conds.append(StockMovement.occurred_at < datetime(after.year, after.month, after.day, tzinfo=UTC))
-    rows = session.execute(
-        select(day, -func.sum(StockMovement.quantity)).where(*conds).group_by(day).order_by(day)
-    ).all()
-    return BucketSeries(_arr([epoch(as_date(r[0])) for r in rows]), _arr([float(r[1]) for r in rows]), DAY_S)
+    # each day's midnight as epoch seconds and the units as floats, computed in SQL (what is drawn)
+    rows = (
+        session.connection()
+        .execute(
+            select(epoch_seconds(session, day), as_float(session, -func.sum(StockMovement.quantity)))
+            .where(*conds)
+            .group_by(day)
+            .order_by(day)
+        )
+        .all()
+    )
+    table = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=2 * len(rows)).reshape(-1, 2)
+    return BucketSeries(np.round(table[:, 0]), table[:, 1].copy(), DAY_S)
 
 
 def weekly(daily: BucketSeries) -> BucketSeries:
