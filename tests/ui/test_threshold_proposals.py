@@ -38,7 +38,7 @@ def test_threshold_proposals_one_accepted_one_rejected_from_the_agreements_page(
     refused = _propose(sqlite_db, stocked, "BOLT", "P-3", "9", "40", "we prefer fewer deliveries")
     page = AgreementsPage(ctx)
     qtbot.addWidget(page)
-    assert page.proposals_btn.isVisibleTo(page)
+    assert page.proposals_btn.isVisibleTo(page) and page.proposals_btn.text() == "Supplier proposals (2)…"
     dialog = page.open_proposals_dialog()
     assert "2 proposal(s) await your decision" in dialog.summary.text()
     first = [_cell(dialog, 0, c) for c in range(9)]
@@ -59,6 +59,7 @@ def test_threshold_proposals_one_accepted_one_rejected_from_the_agreements_page(
         dialog.reason_dialog.accept()
     assert "Rejected 1 proposal(s)" in dialog.message.text()
     assert dialog.table.rowCount() == 0 and "No proposal awaits" in dialog.summary.text()
+    assert page.proposals_btn.text() == "Supplier proposals…"  # the page counted again after each decision
 
     with sqlite_db.sessions() as s:
         acme = s.get_one(SupplyAgreement, stocked.agreements[("ACME", "P-2", "WH-1")])

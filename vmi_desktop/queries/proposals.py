@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from vmi_desktop.models import Location, ProposalStatus, Sku, SupplyAgreement, ThresholdProposal, Vendor
@@ -68,3 +68,10 @@ def pending_proposals(
         ProposalRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11])
         for r in session.execute(stmt)
     ]
+
+
+def pending_count(session: Session, actor: Actor) -> int:
+    """How many proposals the actor may see await a decision (the Agreements page's button says it)."""
+    stmt = select(func.count()).select_from(ThresholdProposal)
+    stmt = stmt.where(ThresholdProposal.status == ProposalStatus.PENDING, visible(actor, ThresholdProposal))
+    return int(session.scalar(stmt) or 0)

@@ -46,6 +46,24 @@ class AgreementsPage(ThresholdsMixin, MasterDataPage):
         )
         self.proposals_btn.setVisible(self.ctx.can(Action.DECIDE_PROPOSALS))
         self.proposals_dialog: ProposalsDialog | None = None
+        self.count_proposals()
+
+    def count_proposals(self) -> int:
+        """Say on the button how many proposals wait (after each refresh and decision)."""
+        if not self.ctx.can(Action.DECIDE_PROPOSALS):
+            return 0
+        from vmi_desktop.queries.proposals import pending_count
+
+        with self.ctx.db.sessions() as session:
+            waiting = pending_count(session, self.ctx.actor)
+        self.proposals_btn.setText(f"Supplier proposals ({waiting})…" if waiting else "Supplier proposals…")
+        return waiting
+
+    def refresh(self) -> None:
+        """F5 and after a decision: the rows, and the proposals waiting."""
+        super().refresh()
+        if hasattr(self, "proposals_btn"):
+            self.count_proposals()
         connect_part_opening(self.view, self, self._part_of_row)
 
     def _part_of_row(self, index: QModelIndex) -> tuple[int, int | None] | None:
