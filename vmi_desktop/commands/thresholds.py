@@ -153,7 +153,7 @@ def decide_proposals(
         raise ValidationError("choose at least one proposal to decide")
     note = note.strip()
     if not accept and not note:
-        raise ValidationError("say why the proposal is rejected (the supplier sees the reason)")
+        raise ValidationError("say why the proposal is rejected (the reason is kept in the audit trail)")
     if len(note) > MAX_REASON:
         raise ValidationError(f"the reason is longer than {MAX_REASON} characters")
 
