@@ -44,6 +44,7 @@ Architecture: $ARCH
 Maintainer: VMI Desktop team <vmi-desktop@example.com>
 Installed-Size: $INSTALLED_KB
 Depends: libc6 (>= 2.35), libstdc++6, libgcc-s1, libexpat1, libgl1, libegl1, libxcb1, libwayland-client0, libwayland-cursor0, libwayland-egl1
+Recommends: libcups2
 Description: Vendor-managed inventory for field-service parts managers
  A self-contained desktop application (Python, Qt and every library inside,
  under /opt/vmi-desktop): SKUs, locations, suppliers and supply agreements,
