@@ -133,6 +133,7 @@ class DashboardPage(QWidget):
             "worklist": 0,
             "attention": 0,
             "summary": 0,
+            "scores": 0,
             "pair": 0,
             "vendor": 0,
         }
@@ -347,11 +348,12 @@ class DashboardPage(QWidget):
     def refresh(self) -> None:
         """Reload the health figures (F5), and the charts shown.
 
-        Three queries run one after the other on the task runner, each filling its part of the
-        page as soon as it arrives (the small summary first; the pair counts and the below-min list
-        each scan every agreement). One at a time on purpose: on a two-core workstation parallel
-        full scans starve the UI thread and the other pages' first rows. ``health`` is set (and
-        ``health_loaded`` emitted) once all three are in.
+        Five queries run one after the other on the task runner, each filling its part of the
+        page as soon as it arrives (the small summary first, the supplier scores over a year of
+        orders last; the pair counts, the worklist count and the below-min list each scan the
+        agreements). One at a time on purpose: on a two-core workstation parallel full scans starve
+        the UI thread and the other pages' first rows. ``health`` is set (and ``health_loaded``
+        emitted) once all five are in.
         """
         actor = self.ctx.actor
         self._parts = {}
@@ -361,13 +363,14 @@ class DashboardPage(QWidget):
                 lambda s: (
                     dash.open_orders_by_status(s, actor),
                     dash.open_alert_count(s, actor),
-                    dash.scores_from_metrics(s, actor),
                     dash.location_codes(s, actor),
                 ),
             ),
             ("counts", lambda s: dash.pair_counts(s, actor)),
             ("worklist", lambda s: WorklistQuery().counts(s, actor)),
             ("attention", lambda s: dash.attention_pairs(s, actor)),
+            # last: a year of orders per vendor (seconds on a large database) must not hold the cards back
+            ("scores", lambda s: dash.scores_from_metrics(s, actor)),
         ]
         self._generation["health"] += 1
         self._next_step(self._generation["health"], steps)
@@ -415,17 +418,7 @@ class DashboardPage(QWidget):
                     for p in result
                 ],
             )
-        else:
-            open_orders, open_alerts, suppliers, locations = result
-            self.cards["open_orders"].setText(str(sum(open_orders.values())))
-            self.cards["open_alerts"].setText(str(open_alerts))
-            current = self.location_combo.currentText()
-            self.location_combo.clear()
-            self.location_combo.addItems(locations)
-            if current in locations:
-                self.location_combo.setCurrentText(current)
-            rows = [(st.value.replace("_", " "), str(n)) for st, n in open_orders.items() if n]
-            self._fill(self.orders_table, rows or [("no open orders", "")])
+        elif name == "scores":
             self._fill(
                 self.suppliers_table,
                 [
@@ -436,13 +429,25 @@ class DashboardPage(QWidget):
                         _num(sc.cycle_days, "d"),
                         str(sc.open_orders),
                     )
-                    for sc in suppliers
+                    for sc in result
                 ],
             )
-        if len(self._parts) == 4:
+        else:
+            open_orders, open_alerts, locations = result
+            self.cards["open_orders"].setText(str(sum(open_orders.values())))
+            self.cards["open_alerts"].setText(str(open_alerts))
+            current = self.location_combo.currentText()
+            self.location_combo.clear()
+            self.location_combo.addItems(locations)
+            if current in locations:
+                self.location_combo.setCurrentText(current)
+            rows = [(st.value.replace("_", " "), str(n)) for st, n in open_orders.items() if n]
+            self._fill(self.orders_table, rows or [("no open orders", "")])
+        if len(self._parts) == 5:
             pairs, _on_hand_below, outs, over = self._parts["counts"]
             worklist = self._parts["worklist"]
-            open_orders, open_alerts, suppliers, _locations = self._parts["summary"]
+            open_orders, open_alerts, _locations = self._parts["summary"]
+            suppliers = self._parts["scores"]
             self.health = dash.FleetHealth(
                 pairs=pairs,
                 below_min=worklist.at_or_below_min,
@@ -493,10 +498,10 @@ class DashboardPage(QWidget):
 
     def _supplier_selected(self) -> None:
         rows = self.suppliers_table.selectionModel().selectedRows()
-        summary = self._parts.get("summary")
-        if not rows or summary is None:
+        scores = self._parts.get("scores")
+        if not rows or scores is None or rows[0].row() >= len(scores):
             return
-        score = summary[2][rows[0].row()]
+        score = scores[rows[0].row()]
         self.show_vendor(score.vendor_id, f"{score.code} — {score.name}")
 
     def find(self) -> None:  # type: ignore[override]  # the window's Ctrl+F hook, not QWidget.find
