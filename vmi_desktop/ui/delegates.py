@@ -50,7 +50,7 @@ class CellDelegate(QStyledItemDelegate):
     def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
         """An invalid cell stays red when selected: the selection colour becomes a strong red."""
         super().initStyleOption(option, index)
-        if index.data(ERROR_ROLE):
+        if getattr(index.model(), "has_invalid_cells", True) and index.data(ERROR_ROLE):
             palette = QPalette(option.palette)
             for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
                 palette.setColor(group, QPalette.ColorRole.Highlight, SELECTED_ERROR)

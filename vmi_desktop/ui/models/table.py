@@ -48,6 +48,17 @@ RAW_ROLE = Qt.ItemDataRole.UserRole + 3
 CONFLICT_ROLE = Qt.ItemDataRole.UserRole + 4
 
 _MISSING = object()
+#: Roles the table model never answers (a subclass that does answers them before calling this one).
+_NEVER_ANSWERED = frozenset(
+    {
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.CheckStateRole,
+        Qt.ItemDataRole.SizeHintRole,
+    }
+)
+#: Roles that only mark cells with an error, a pending edit or a conflict.
+_MARK_ROLES = frozenset({ERROR_ROLE, CONFLICT_ROLE, Qt.ItemDataRole.BackgroundRole})
 Index = QModelIndex | QPersistentModelIndex
 
 UPDATERS: dict[str, Callable[..., Any]] = {
@@ -289,6 +300,12 @@ class SqlTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        # A repaint asks every visible cell for eight roles: those this model never answers, and the
+        # marks of cells with errors, edits or conflicts when there are none, return before any lookup.
+        if role in _NEVER_ANSWERED:
+            return None
+        if role in _MARK_ROLES and not (self._errors or self._pending or self._conflicts):
+            return None
         if not index.isValid() or index.row() >= len(self._rows) or index.column() >= len(self.columns):
             return None
         record = self._rows[index.row()]
@@ -439,6 +456,11 @@ class SqlTableModel(QAbstractTableModel):
     def _emit_row_changed(self, row: int) -> None:
         if 0 <= row < len(self._rows) and self.columns:
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.columns) - 1))
+
+    @property
+    def has_invalid_cells(self) -> bool:
+        """Whether any cell holds input that was refused (the delegate asks before each cell's paint)."""
+        return bool(self._errors)
 
     def has_pending(self) -> bool:
         """Whether edits wait to be saved."""

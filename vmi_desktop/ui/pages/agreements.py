@@ -47,6 +47,7 @@ class AgreementsPage(ThresholdsMixin, MasterDataPage):
         self.proposals_btn.setVisible(self.ctx.can(Action.DECIDE_PROPOSALS))
         self.proposals_dialog: ProposalsDialog | None = None
         self.count_proposals()
+        connect_part_opening(self.view, self, self._part_of_row)
 
     def count_proposals(self) -> int:
         """Say on the button how many proposals wait (after each refresh and decision)."""
@@ -64,7 +65,6 @@ class AgreementsPage(ThresholdsMixin, MasterDataPage):
         super().refresh()
         if hasattr(self, "proposals_btn"):
             self.count_proposals()
-        connect_part_opening(self.view, self, self._part_of_row)
 
     def _part_of_row(self, index: QModelIndex) -> tuple[int, int | None] | None:
         """The row's SKU at the row's location (Enter, or a double-click outside the editable cells)."""
