@@ -13,7 +13,7 @@ from vmi_desktop.commands.thresholds import ProposedThresholds, decide_proposals
 from vmi_desktop.db import Database
 from vmi_desktop.errors import NotFoundError, PermissionDenied, ValidationError
 from vmi_desktop.models import AuditEntry, ProposalStatus, PurchaseOrder, SupplyAgreement, ThresholdProposal
-from vmi_desktop.queries.proposals import pending_proposals
+from vmi_desktop.queries.proposals import pending_proposals, recent_proposals
 from vmi_desktop.scope import Actor, vendor_actor
 
 
@@ -68,6 +68,15 @@ def test_rejecting_needs_a_reason_keeps_the_thresholds_and_cannot_be_repeated(
         assert s.get_one(ThresholdProposal, pid).status is ProposalStatus.REJECTED
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "thresholds.reject")).one()
         assert "discontinued" in entry.detail
+        # the supplier reads the answer on its own proposal; another supplier sees nothing of it
+        (mine,) = recent_proposals(s, vendor_actor(world.vendors["BOLT"], "BOLT"))
+        assert (mine.id, mine.status, mine.decision_note) == (
+            pid,
+            ProposalStatus.REJECTED,
+            "the line is being discontinued",
+        )
+        assert mine.decided_at is not None
+        assert recent_proposals(s, vendor_actor(world.vendors["ACME"], "ACME")) == []
     with pytest.raises(ValidationError, match="already rejected"):
         decide_proposals(db, manager, [pid], accept=True)
 

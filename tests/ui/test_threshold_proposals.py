@@ -81,3 +81,22 @@ def test_a_warehouse_lead_sees_no_proposals_button(
     page = AgreementsPage(make_ctx(lead))
     qtbot.addWidget(page)
     assert not page.proposals_btn.isVisibleTo(page)
+
+
+def test_a_supplier_reads_the_answer_to_its_proposal_in_its_workspace(
+    qtbot: QtBot, make_ctx: Callable[[Actor], AppContext], sqlite_db: Database, stocked: World, manager: Actor
+) -> None:
+    from vmi_desktop.commands.thresholds import decide_proposals
+    from vmi_desktop.models import Role
+    from vmi_desktop.ui.pages.supplier import SupplierWorkspacePage
+
+    pid = _propose(sqlite_db, stocked, "BOLT", "P-3", "9", "40", "we prefer fewer deliveries")
+    decide_proposals(sqlite_db, manager, [pid], accept=False, note="deliveries are fixed by the site plan")
+    bolt = Actor(name="bolt-rep", role=Role.SUPPLIER, vendor_id=stocked.vendors["BOLT"])
+    page = SupplierWorkspacePage(make_ctx(bolt))
+    qtbot.addWidget(page)
+    table = page.proposals_table
+    assert table.rowCount() == 1
+    row = [table.item(0, c).text() for c in range(table.columnCount())]  # type: ignore[union-attr]
+    assert row[:5] == ["P-3", "WH-1", "9", "40", "we prefer fewer deliveries"]
+    assert row[6].startswith("rejected ") and row[7] == "deliveries are fixed by the site plan"

@@ -24,7 +24,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     accept.add_argument("ids", **ids)  # type: ignore[arg-type]
     accept.add_argument("--note", default="", help="why (kept in the audit trail)")
     accept.set_defaults(handler=run_accept)
-    reject = commands.add_parser("reject", help="reject proposals, with the reason (kept in the audit trail)")
+    reject = commands.add_parser("reject", help="reject proposals, with the reason the supplier reads")
     reject.add_argument("ids", **ids)  # type: ignore[arg-type]
     reject.add_argument("--reason", required=True, help="why the proposal is rejected")
     reject.set_defaults(handler=run_reject)

@@ -153,7 +153,7 @@ def decide_proposals(
         raise ValidationError("choose at least one proposal to decide")
     note = note.strip()
     if not accept and not note:
-        raise ValidationError("say why the proposal is rejected (the reason is kept in the audit trail)")
+        raise ValidationError("say why the proposal is rejected (the supplier reads the reason)")
     if len(note) > MAX_REASON:
         raise ValidationError(f"the reason is longer than {MAX_REASON} characters")
 
@@ -188,7 +188,7 @@ def decide_proposals(
                 )
                 pairs.append((agreement.sku_id, agreement.location_id))
             proposal.status = ProposalStatus.ACCEPTED if accept else ProposalStatus.REJECTED
-            proposal.decided_at, proposal.decided_by = now, actor.name
+            proposal.decided_at, proposal.decided_by, proposal.decision_note = now, actor.name, note
             audit.record(
                 session,
                 actor,

@@ -224,6 +224,8 @@ class ThresholdProposal(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     decided_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    #: why it was rejected (required) or accepted; the supplier reads it in its workspace
+    decision_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     __table_args__ = (
         CheckConstraint("proposed_min >= 0", name="min_not_negative"),

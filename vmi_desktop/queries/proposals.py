@@ -75,3 +75,48 @@ def pending_count(session: Session, actor: Actor) -> int:
     stmt = select(func.count()).select_from(ThresholdProposal)
     stmt = stmt.where(ThresholdProposal.status == ProposalStatus.PENDING, visible(actor, ThresholdProposal))
     return int(session.scalar(stmt) or 0)
+
+
+@dataclass(frozen=True)
+class ProposalOutcome:
+    """A proposal and what became of it (a supplier's workspace lists its own)."""
+
+    id: int
+    part_number: str
+    location_code: str
+    proposed_min: Decimal
+    proposed_max: Decimal
+    reason: str
+    created_at: datetime
+    status: ProposalStatus
+    decided_at: datetime | None
+    decision_note: str
+
+
+def recent_proposals(session: Session, actor: Actor, *, limit: int = 200) -> list[ProposalOutcome]:
+    """The newest proposals the actor may see, pending and decided, with the decision's note."""
+    a = aliased(SupplyAgreement)  # see pending_proposals
+    stmt = (
+        select(
+            ThresholdProposal.id,
+            Sku.part_number,
+            Location.code,
+            ThresholdProposal.proposed_min,
+            ThresholdProposal.proposed_max,
+            ThresholdProposal.reason,
+            ThresholdProposal.created_at,
+            ThresholdProposal.status,
+            ThresholdProposal.decided_at,
+            ThresholdProposal.decision_note,
+        )
+        .join(a, a.id == ThresholdProposal.agreement_id)
+        .join(Sku, Sku.id == a.sku_id)
+        .join(Location, Location.id == a.location_id)
+        .where(visible(actor, ThresholdProposal))
+        .order_by(ThresholdProposal.id.desc())
+        .limit(limit)
+    )
+    return [
+        ProposalOutcome(r[0], r[1], r[2], r[3], r[4], r[5], r[6], ProposalStatus(r[7]), r[8], r[9])
+        for r in session.execute(stmt)
+    ]

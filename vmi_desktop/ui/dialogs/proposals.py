@@ -141,7 +141,7 @@ class ProposalsDialog(QDialog):
             return None
         if reason is None:
             dialog = ReasonDialog(
-                "Reject proposals", f"Why are {len(ids)} proposal(s) rejected? (kept in the audit trail)", self
+                "Reject proposals", f"Why are {len(ids)} proposal(s) rejected? The supplier reads the reason.", self
             )
             dialog.accepted.connect(lambda: self.reject_selected(dialog.reason))
             self.reason_dialog = dialog

@@ -270,6 +270,11 @@ class SupplierWorkspacePage(QWidget):
         self.tabs.addTab(orders_tab, "Orders")
         self.tabs.addTab(pairs_tab, "Your pairs")
         self.tabs.addTab(score_tab, "Scorecard")
+        self.proposals_table = _table(
+            ["SKU", "Location", "Proposed min", "Proposed max", "Your reason", "Sent (UTC)", "Decision", "Note"],
+            "yourProposals",
+        )
+        self.tabs.addTab(self.proposals_table, "Your proposals")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.tabs, 1)
@@ -295,9 +300,36 @@ class SupplierWorkspacePage(QWidget):
         for view in (self.orders_view, self.pairs_view):
             view.resizeColumnsToContents()
         self._load_scorecard()
+        self._load_proposals()
         if keep is not None and not self.select_order(keep):
             self._show_order(None)
         self._update_buttons()
+
+    def _load_proposals(self) -> None:
+        """The supplier's threshold proposals, newest first, with the parts manager's answer."""
+        from vmi_desktop.queries.proposals import recent_proposals
+
+        with self.ctx.db.sessions() as session:
+            self.proposals = recent_proposals(session, self.ctx.actor)
+        self.proposals_table.setRowCount(len(self.proposals))
+        for r, p in enumerate(self.proposals):
+            decided = f"{p.status.value} {p.decided_at:%Y-%m-%d}" if p.decided_at else p.status.value
+            cells = [
+                p.part_number,
+                p.location_code,
+                _qty(p.proposed_min),
+                _qty(p.proposed_max),
+                p.reason,
+                f"{p.created_at:%Y-%m-%d %H:%M}",
+                decided,
+                p.decision_note,
+            ]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c in (2, 3):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.proposals_table.setItem(r, c, item)
+        self.proposals_table.resizeColumnsToContents()
 
     def _load_scorecard(self) -> None:
         actor = self.ctx.actor
