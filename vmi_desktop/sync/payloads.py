@@ -35,6 +35,7 @@ from vmi_desktop.models import (
     utcnow,
 )
 from vmi_desktop.scope import Actor, covers, pair_filter, vendor_actor
+from vmi_desktop.sync import raw_values
 
 #: The contract's limit of lines per message.
 MAX_LINES = 1000
@@ -132,17 +133,22 @@ def stock_lines(
     """
     on_order = _on_order_subquery()
     stamp = rfc3339(as_of or utcnow())
+    on_hand_col, on_hand_of = raw_values.quantity(session, func.coalesce(StockLevel.on_hand, 0))
+    ordered_col, ordered_of = raw_values.quantity(session, func.coalesce(on_order.c.on_order, 0))
+    min_col, min_of = raw_values.quantity(session, SupplyAgreement.min_qty)
+    max_col, max_of = raw_values.quantity(session, SupplyAgreement.max_qty)
+    updated_col, as_of_text = raw_values.timestamp(session, StockLevel.updated_at, rfc3339)
     stmt = (
         select(
             Location.code,
             Sku.part_number,
             SupplyAgreement.supplier_sku,
             Sku.uom,
-            func.coalesce(StockLevel.on_hand, 0),
-            func.coalesce(on_order.c.on_order, 0),
-            SupplyAgreement.min_qty,
-            SupplyAgreement.max_qty,
-            StockLevel.updated_at,
+            on_hand_col,
+            ordered_col,
+            min_col,
+            max_col,
+            updated_col,
             SupplyAgreement.sku_id,
             SupplyAgreement.location_id,
         )
@@ -165,7 +171,6 @@ def stock_lines(
             return
         sku_ids = {s for s, _ in pairs}
         stmt = stmt.where(SupplyAgreement.sku_id.in_(sku_ids))
-    number = wire.number
     for loc, sku, supplier_sku, uom, on_hand, ordered, mn, mx, updated, sku_id, loc_id in _rows_of(
         session, stmt, batch
     ):
@@ -176,11 +181,11 @@ def stock_lines(
             "sku": sku,
             "supplier_sku": supplier_sku or None,
             "uom": uom,
-            "on_hand": number(on_hand),
-            "on_order": number(ordered),
-            "min": number(mn),
-            "max": number(mx),
-            "as_of": rfc3339(updated) if updated is not None else stamp,
+            "on_hand": on_hand_of(on_hand),
+            "on_order": ordered_of(ordered),
+            "min": min_of(mn),
+            "max": max_of(mx),
+            "as_of": as_of_text(updated) or stamp,
         }
 
 
@@ -216,8 +221,9 @@ def usage_bodies(session: Session, vendor_id: int, since: datetime) -> Iterator[
     """
     vendor = _vendor(session, vendor_id)
     day = _day_expr(session)
+    consumed_col, consumed_of = raw_values.quantity(session, func.sum(-StockMovement.quantity))
     stmt = (
-        select(Location.code, Sku.part_number, day.label("day"), func.sum(-StockMovement.quantity))
+        select(Location.code, Sku.part_number, day.label("day"), consumed_col)
         .select_from(SupplyAgreement)
         .join(
             StockMovement,
@@ -234,9 +240,8 @@ def usage_bodies(session: Session, vendor_id: int, since: datetime) -> Iterator[
         .group_by(Location.code, Sku.part_number, day)
         .order_by(day, Location.code, Sku.part_number)
     )
-    number = wire.number
     rows = (
-        {"location_code": loc, "sku": sku, "date": _date_text(d), "consumed": number(consumed)}
+        {"location_code": loc, "sku": sku, "date": _date_text(d), "consumed": consumed_of(consumed)}
         for loc, sku, d, consumed in _rows_of(session, stmt, MAX_LINES)
     )
     for lines in chunked(rows):
