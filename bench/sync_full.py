@@ -151,9 +151,10 @@ def full_sync(source: Path, *, runs: int) -> int:
         results.append(r)
         print(
             f"run {run}: {r['lines']} lines in {r['messages']} messages: queued in {r['queue_s']:.2f} s, "
-            f"sent in {r['send_s']:.2f} s (CPU {r['queue_cpu_s']:.2f} s / {r['send_cpu_s']:.2f} s), {r['queue_s'] + r['send_s']:.2f} s in all; "
-            f"sync process: CPU {r['cpu_s']:.2f} s (start-up included), peak RSS {r['peak_rss_mib']:.0f} MiB; load average {r['load'][0]:.2f} {r['load'][1]:.2f} "
-            f"{r['load'][2]:.2f}",
+            f"sent in {r['send_s']:.2f} s (CPU {r['queue_cpu_s']:.2f} s / {r['send_cpu_s']:.2f} s), "
+            f"{r['queue_s'] + r['send_s']:.2f} s in all; sync process: CPU {r['cpu_s']:.2f} s (start-up "
+            f"included), peak RSS {r['peak_rss_mib']:.0f} MiB; "
+            f"load average {r['load'][0]:.2f} {r['load'][1]:.2f} {r['load'][2]:.2f}",
             flush=True,
         )
     totals = sorted(r["queue_s"] + r["send_s"] for r in results)

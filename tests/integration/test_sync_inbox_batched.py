@@ -353,7 +353,6 @@ def test_a_page_of_supplier_orders_is_written_in_one_flush_not_one_per_order(rig
     def counted(session: Session, context: Any) -> None:
         flushes.append(1)
 
-
     events = [_created(f"E-{i}", f"SO-F{i}", 3) for i in range(8)]  # P-2 at WH-1: max 20, nothing on hand
     event.listen(Session, "after_flush", counted)
     try:

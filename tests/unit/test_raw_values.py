@@ -48,7 +48,7 @@ def test_fractions_whole_numbers_and_timestamps_with_and_without_microseconds(db
 
 def test_the_sqlite_converters_agree_with_the_typed_path() -> None:
     class FakeBind:
-        class dialect:  # noqa: N801 - the attribute SQLAlchemy's bind has
+        class dialect:  # the attribute a bind has
             name = "sqlite"
 
     class FakeSession:
