@@ -1,9 +1,11 @@
 """Outbound message bodies of VMI Connect v1, built through ``vmi_desktop.scope``.
 
-Every query here filters with the vendor's supplier actor (``scope.pair_filter``),
-so a vendor never receives a SKU or location outside its active agreements.
-Long content is split into messages of at most ``MAX_LINES`` lines; stock
-reports are streamed from the database in batches so memory stays bounded.
+Every query here keeps to the vendor's active agreements, so a vendor never receives a SKU or
+location outside them: the stock and usage reports are read from those agreements themselves (the
+very condition ``scope.pair_filter`` would check per row), receipts filter with the vendor's
+supplier actor, an order line outside them refuses the order. Long content is split into messages
+of at most ``MAX_LINES`` lines; reports are streamed from the database as plain rows, in batches,
+so memory stays bounded.
 """
 
 from __future__ import annotations
