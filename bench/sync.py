@@ -9,6 +9,10 @@ order.cancelled, thresholds.proposed, about 1 % of them bad on purpose) against 
 whose peak RSS is read when it ends (``os.wait4``), and afterwards every event is checked to have
 been applied or rejected exactly once, with the domain rows to match.
 
+``python bench/sync.py --full-sync bench/out/vmi-1m.sqlite3 [--runs 3]`` times the first full sync of
+the largest REST vendor of that database (a full stock report and 90 days of usage, queued and sent
+to the reference supplier) in a child process, with its peak RSS (``bench/sync_full.py``).
+
 The report is built from the database in batches of 1000 lines (one message each), queued in the
 outbox and sent to the reference supplier; events are pulled in pages of 500 and applied. Each
 phase is run once for time and once more under tracemalloc for the peak of Python allocations
@@ -188,12 +192,22 @@ def main() -> int:
     parser.add_argument("--mixed-events", metavar="SQLITE_FILE", type=Path, help="the mixed event bench (see above)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", metavar="FILE", help="with --mixed-events: cProfile the pull into FILE")
+    parser.add_argument("--full-sync", metavar="SQLITE_FILE", type=Path, help="the first full sync bench (see above)")
+    parser.add_argument("--full-child", metavar="VENDOR_ID", help=argparse.SUPPRESS)
     parser.add_argument("--pull-child", nargs=3, metavar=("URL", "VENDOR_ID", "PROFILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pull_child:
         from sync_events import pull_child
 
         return pull_child(*args.pull_child)
+    if args.full_child:
+        from sync_full import full_child
+
+        return full_child(args.full_child)
+    if args.full_sync:
+        from sync_full import full_sync
+
+        return full_sync(args.full_sync, runs=args.runs)
     if args.mixed_events:
         from sync_events import mixed_events
 

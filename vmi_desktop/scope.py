@@ -22,11 +22,12 @@ On PostgreSQL the same rule is enforced by row-level security for a supplier's o
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, select, text, true
 from sqlalchemy.orm import Session
 
 from vmi_desktop.errors import PermissionDenied
@@ -237,27 +238,34 @@ def may_see_vendor(actor: Actor, vendor_id: int | None) -> bool:
 
 
 def covered_codes(session: Session, vendor_id: int, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which of ``(part_number, location_code)`` pairs the vendor has an active agreement for (one query)."""
-    from vmi_desktop.models import Location, Sku
+    """Which of ``(part_number, location_code)`` pairs the vendor has an active agreement for (one query).
 
+    The pairs go to the database as one parameter (a JSON array on SQLite, two arrays on PostgreSQL)
+    and each is looked up by its unique keys: a message of a thousand lines spread over the locations
+    costs a thousand index lookups, not every agreement of every part at every location it names.
+    After a flush, as a query would do.
+    """
     wanted = set(pairs)
     if not wanted:
         return set()
-    parts = sorted({part for part, _ in wanted})
-    codes = sorted({code for _, code in wanted})
-    rows = session.execute(
-        select(Sku.part_number, Location.code)
-        .select_from(SupplyAgreement)
-        .join(Sku, Sku.id == SupplyAgreement.sku_id)
-        .join(Location, Location.id == SupplyAgreement.location_id)
-        .where(
-            SupplyAgreement.vendor_id == vendor_id,
-            SupplyAgreement.active.is_(True),
-            Sku.part_number.in_(parts),
-            Location.code.in_(codes),
-        )
-    )
-    return {(part, code) for part, code in rows} & wanted
+    session.flush()
+    ordered = sorted(wanted)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = text(
+            "SELECT p.part, p.code FROM unnest(CAST(:parts AS text[]), CAST(:codes AS text[])) AS p(part, code) "
+            "JOIN skus s ON s.part_number = p.part JOIN locations l ON l.code = p.code "
+            "JOIN supply_agreements a ON a.vendor_id = :vendor AND a.sku_id = s.id AND a.location_id = l.id "
+            "AND a.active"
+        ).bindparams(parts=[p for p, _ in ordered], codes=[c for _, c in ordered], vendor=vendor_id)
+    else:
+        stmt = text(
+            "SELECT s.part_number, l.code FROM json_each(:pairs) AS p "
+            "JOIN skus s ON s.part_number = json_extract(p.value, '$[0]') "
+            "JOIN locations l ON l.code = json_extract(p.value, '$[1]') "
+            "JOIN supply_agreements a ON a.vendor_id = :vendor AND a.sku_id = s.id AND a.location_id = l.id "
+            "AND a.active"
+        ).bindparams(pairs=json.dumps(ordered), vendor=vendor_id)
+    return {(part, code) for part, code in session.connection().execute(stmt).all()} & wanted
 
 
 #: Columns a supplier may read of the tables it may not read whole: the rest is how the customer reaches and

@@ -33,6 +33,9 @@ def number(value: Decimal | int | None) -> int | Decimal:
     """A quantity or price as a JSON number: integers stay integers, fractions keep their exact decimals."""
     if value is None:
         return 0
+    if type(value) is Decimal and value.is_finite():  # the common case first: a report has a million of them
+        whole = int(value)
+        return whole if whole == value else Decimal(f"{value.normalize():f}")
     if isinstance(value, bool):
         raise WireError(f"{value!r} is not a quantity")
     if isinstance(value, int):

@@ -341,3 +341,27 @@ def test_a_refusal_at_the_flush_of_a_run_rejects_only_the_event_that_caused_it(p
     assert orders[po].status is POStatus.SHIPPED
     with pg_db.transaction() as s:
         assert list(s.scalars(select(Shipment.external_id))) == ["SH-2"]
+
+
+def test_a_page_of_supplier_orders_is_written_in_one_flush_not_one_per_order(rig: Rig) -> None:
+    """Each supplier order reads its vendor: from the working set, so that no query flushes the orders before it."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    flushes: list[int] = []
+
+    def counted(session: Session, context: Any) -> None:
+        flushes.append(1)
+
+    events = [_created(f"E-{i}", f"SO-F{i}", 3) for i in range(8)]  # P-2 at WH-1: max 20, nothing on hand
+    event.listen(Session, "after_flush", counted)
+    try:
+        result = _page(rig, events, "c-flush")
+    finally:
+        event.remove(Session, "after_flush", counted)
+    assert result == PageResult(8, 0, 0)
+    orders = _orders(rig.db)
+    # each order's position counts the ones before it in the page, not yet flushed: 6 x 3 = 18, then above 20
+    statuses = [orders[f"SO-F{i}"].status for i in range(8)]
+    assert statuses == [POStatus.ACKNOWLEDGED] * 6 + [POStatus.AWAITING_APPROVAL] * 2
+    assert len(flushes) <= 4, flushes  # the cursor row, the run, the inbox rows: not one per order

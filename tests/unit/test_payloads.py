@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from tests.conftest import MANAGER
 from tests.world import build_world, measure_in
@@ -178,6 +178,26 @@ def test_usage_is_one_row_per_day_with_consumption_of_the_vendors_pairs(db: Data
         },
         {"location_code": loc, "sku": "P-2", "date": now.date().isoformat(), "consumed": 4},
     ]
+
+
+def test_usage_leaves_out_a_pair_whose_agreement_is_inactive_and_another_vendors_pairs(db: Database) -> None:
+    now = utcnow()
+    with db.transaction() as s:
+        w = build_world(s)
+        ledger.post_receipt(s, MANAGER, "P-1", "WH-1", "20")
+        ledger.post_receipt(s, MANAGER, "P-2", "WH-1", "20")
+        ledger.post_receipt(s, MANAGER, "P-1", "VAN-7", "20")
+        for part, location in (("P-1", "WH-1"), ("P-2", "WH-1"), ("P-1", "VAN-7")):
+            ledger.post_consumption(s, MANAGER, part, location, "2", occurred_at=now)
+        s.execute(
+            update(SupplyAgreement)
+            .where(SupplyAgreement.sku_id == w.skus["P-2"], SupplyAgreement.location_id == w.locations["WH-1"])
+            .values(active=False)
+        )
+        acme = [ln for b in payloads.usage_bodies(s, w.vendors["ACME"], now - timedelta(days=1)) for ln in b["lines"]]
+        bolt = list(payloads.usage_bodies(s, w.vendors["BOLT"], now - timedelta(days=1)))
+    assert sorted((ln["sku"], ln["location_code"]) for ln in acme) == [("P-1", "VAN-7"), ("P-1", "WH-1")]
+    assert bolt == []  # BOLT's only pair (P-3) had no consumption
 
 
 def test_quantities_are_json_numbers_with_at_most_three_decimals() -> None:

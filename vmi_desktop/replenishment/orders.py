@@ -235,6 +235,9 @@ def create_order(
                 need_by=ln.need_by or need_by or today + timedelta(days=agreement.lead_time_days),
                 expected_delivery=ln.expected_delivery,
                 status=POLineStatus.OPEN,
+                # set here, not at the flush: a later order of the same page counts this line's open quantity
+                quantity_shipped=Decimal(0),
+                quantity_received=Decimal(0),
             )
         )
     now = utcnow()

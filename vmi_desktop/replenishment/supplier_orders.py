@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from vmi_desktop import audit
 from vmi_desktop.errors import PermissionDenied, ValidationError
@@ -106,16 +105,13 @@ def accept_supplier_order(
     require(vendor_actor, Action.SUPPLIER_ORDER)
     if not vendor_actor.is_supplier or vendor_actor.vendor_id is None:
         raise PermissionDenied("only a supplier raises supplier orders")
-    # only the columns a supplier's own login may read (not how the customer reaches the vendor)
-    vendor = session.scalar(
-        select(Vendor).options(load_only(Vendor.id, Vendor.code)).where(Vendor.id == vendor_actor.vendor_id)
-    )
+    ws = WorkingSet.of(session)  # what a page of events already read (else the database)
+    vendor = ws.vendor(session, vendor_actor.vendor_id)
     if vendor is None:
         raise PermissionDenied(f"{vendor_actor.name} is not bound to a known vendor")
     supplier_order_id = supplier_order_id.strip()
     if not supplier_order_id:
         raise ValidationError("a supplier order needs its supplier_order_id")
-    ws = WorkingSet.of(session)  # what a page of events already read (else the database)
     previous = ws.order_by_supplier_id(session, vendor.id, supplier_order_id)
     if previous is not None:
         return _outcome_of(previous)

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from vmi_desktop import order_status
 from vmi_desktop.models import (
@@ -36,6 +36,7 @@ from vmi_desktop.models import (
     Sku,
     StockLevel,
     SupplyAgreement,
+    Vendor,
 )
 
 _KEY = "vmi_working_set"
@@ -65,6 +66,7 @@ class WorkingSet:
         self.on_hand: dict[Pair, Decimal] = {}
         self.pair_lines: dict[Pair, list[tuple[PurchaseOrderLine, PurchaseOrder]]] = {}
         self.shipments: dict[tuple[int, str], Shipment | None] = {}
+        self.vendors: dict[int, Vendor | None] = {}
         self.open_causes: dict[str, bool] = {}
         self.reorder_locked: set[Pair] = set()
         self.reorder_locked_all = False
@@ -201,6 +203,18 @@ class WorkingSet:
                 )
             )
         return self.by_supplier_id[key]
+
+    def vendor(self, session: Session, vendor_id: int) -> Vendor | None:
+        """The vendor's id and code (the columns a supplier's own login may read), read once per unit of work.
+
+        Asked for every supplier order of a page: a query each time would also flush what the events
+        before it wrote, one flush per order instead of one per run.
+        """
+        if vendor_id not in self.vendors:
+            self.vendors[vendor_id] = session.scalar(
+                select(Vendor).options(load_only(Vendor.id, Vendor.code)).where(Vendor.id == vendor_id)
+            )
+        return self.vendors[vendor_id]
 
     # -- pairs: what a supplier order is checked against --------------------------------------------
 

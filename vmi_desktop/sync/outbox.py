@@ -273,13 +273,18 @@ def prepare_send(session: Session, msg: OutboxMessage) -> bytes | None:
 
 
 def next_due(session: Session, vendor_id: int, now: datetime | None = None) -> OutboxMessage | None:
-    """The oldest pending message if it is due; order is kept, so a waiting head blocks the rest."""
-    head = session.scalar(
-        select(OutboxMessage)
+    """The oldest pending message if it is due; order is kept, so a waiting head blocks the rest.
+
+    Its id first (from the index), then the row: ordering whole rows would read every pending
+    message's payload (a full report queues hundreds of them) to send each one.
+    """
+    head_id = session.scalar(
+        select(OutboxMessage.id)
         .where(OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.PENDING)
         .order_by(OutboxMessage.id)
         .limit(1)
     )
+    head = None if head_id is None else session.get(OutboxMessage, head_id)
     if head is None or head.next_attempt_at > (now or utcnow()):
         return None
     return head

@@ -1,9 +1,11 @@
 """Outbound message bodies of VMI Connect v1, built through ``vmi_desktop.scope``.
 
-Every query here filters with the vendor's supplier actor (``scope.pair_filter``),
-so a vendor never receives a SKU or location outside its active agreements.
-Long content is split into messages of at most ``MAX_LINES`` lines; stock
-reports are streamed from the database in batches so memory stays bounded.
+Every query here keeps to the vendor's active agreements, so a vendor never receives a SKU or
+location outside them: the stock and usage reports are read from those agreements themselves (the
+very condition ``scope.pair_filter`` would check per row), receipts filter with the vendor's
+supplier actor, an order line outside them refuses the order. Long content is split into messages
+of at most ``MAX_LINES`` lines; reports are streamed from the database as plain rows, in batches,
+so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from vmi_desktop.models import (
     utcnow,
 )
 from vmi_desktop.scope import Actor, covers, pair_filter, vendor_actor
+from vmi_desktop.sync import raw_values
 
 #: The contract's limit of lines per message.
 MAX_LINES = 1000
@@ -106,6 +109,17 @@ def _on_order_subquery() -> Any:
     )
 
 
+def _rows_of(session: Session, stmt: Any, batch: int) -> Iterator[Any]:
+    """Plain rows of a Core statement, fetched ``batch`` at a time (no ORM loading per row; a server-side
+    cursor on PostgreSQL), after the session's pending changes are flushed (what a query would do)."""
+    session.flush()
+    result = session.connection().execute(stmt.execution_options(yield_per=batch))
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
 def stock_lines(
     session: Session,
     vendor_id: int,
@@ -114,21 +128,29 @@ def stock_lines(
     as_of: datetime | None = None,
     batch: int = MAX_LINES,
 ) -> Iterator[dict[str, Any]]:
-    """Stock report lines for the vendor's agreement pairs (only ``pairs`` for a delta), streamed."""
-    actor = actor_of(session, vendor_id)
+    """Stock report lines for the vendor's agreement pairs (only ``pairs`` for a delta), streamed.
+
+    The rows are the vendor's own active agreements, which is its scope (``scope.pair_filter`` of its
+    actor says the same of each of them: it is not asked again per row).
+    """
     on_order = _on_order_subquery()
     stamp = rfc3339(as_of or utcnow())
+    on_hand_col, on_hand_of = raw_values.quantity(session, func.coalesce(StockLevel.on_hand, 0))
+    ordered_col, ordered_of = raw_values.quantity(session, func.coalesce(on_order.c.on_order, 0))
+    min_col, min_of = raw_values.quantity(session, SupplyAgreement.min_qty)
+    max_col, max_of = raw_values.quantity(session, SupplyAgreement.max_qty)
+    updated_col, as_of_text = raw_values.timestamp(session, StockLevel.updated_at, rfc3339)
     stmt = (
         select(
             Location.code,
             Sku.part_number,
             SupplyAgreement.supplier_sku,
             Sku.uom,
-            func.coalesce(StockLevel.on_hand, 0),
-            func.coalesce(on_order.c.on_order, 0),
-            SupplyAgreement.min_qty,
-            SupplyAgreement.max_qty,
-            StockLevel.updated_at,
+            on_hand_col,
+            ordered_col,
+            min_col,
+            max_col,
+            updated_col,
             SupplyAgreement.sku_id,
             SupplyAgreement.location_id,
         )
@@ -143,11 +165,7 @@ def stock_lines(
             on_order,
             and_(on_order.c.sku_id == SupplyAgreement.sku_id, on_order.c.location_id == SupplyAgreement.location_id),
         )
-        .where(
-            SupplyAgreement.vendor_id == vendor_id,
-            SupplyAgreement.active.is_(True),
-            pair_filter(actor, SupplyAgreement.sku_id, SupplyAgreement.location_id),
-        )
+        .where(SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.active.is_(True))
         .order_by(SupplyAgreement.id)
     )
     if pairs is not None:
@@ -155,8 +173,9 @@ def stock_lines(
             return
         sku_ids = {s for s, _ in pairs}
         stmt = stmt.where(SupplyAgreement.sku_id.in_(sku_ids))
-    result = session.execute(stmt.execution_options(yield_per=batch))
-    for loc, sku, supplier_sku, uom, on_hand, ordered, mn, mx, updated, sku_id, loc_id in result:
+    for loc, sku, supplier_sku, uom, on_hand, ordered, mn, mx, updated, sku_id, loc_id in _rows_of(
+        session, stmt, batch
+    ):
         if pairs is not None and (sku_id, loc_id) not in pairs:
             continue
         yield {
@@ -164,11 +183,11 @@ def stock_lines(
             "sku": sku,
             "supplier_sku": supplier_sku or None,
             "uom": uom,
-            "on_hand": qty(on_hand),
-            "on_order": qty(ordered),
-            "min": qty(mn),
-            "max": qty(mx),
-            "as_of": rfc3339(updated) if updated is not None else stamp,
+            "on_hand": on_hand_of(on_hand),
+            "on_order": ordered_of(ordered),
+            "min": min_of(mn),
+            "max": max_of(mx),
+            "as_of": as_of_text(updated) or stamp,
         }
 
 
@@ -197,25 +216,35 @@ def _day_expr(session: Session) -> Any:
 
 
 def usage_bodies(session: Session, vendor_id: int, since: datetime) -> Iterator[dict[str, Any]]:
-    """``POST /v1/usage`` bodies: consumption per day since ``since`` for the vendor's pairs."""
+    """``POST /v1/usage`` bodies: consumption per day since ``since`` for the vendor's pairs.
+
+    Read from the vendor's active agreements (its scope) to each pair's movements since ``since`` (the
+    pair-and-time index): not every movement of the period checked against the agreements.
+    """
     vendor = _vendor(session, vendor_id)
-    actor = vendor_actor(vendor.id, vendor.code)
     day = _day_expr(session)
+    consumed_col, consumed_of = raw_values.quantity(session, func.sum(-StockMovement.quantity))
     stmt = (
-        select(Location.code, Sku.part_number, day.label("day"), func.sum(-StockMovement.quantity))
-        .join(Sku, Sku.id == StockMovement.sku_id)
-        .join(Location, Location.id == StockMovement.location_id)
-        .where(
-            StockMovement.kind == MovementKind.CONSUMPTION,
-            StockMovement.occurred_at >= since,
-            pair_filter(actor, StockMovement.sku_id, StockMovement.location_id),
+        select(Location.code, Sku.part_number, day.label("day"), consumed_col)
+        .select_from(SupplyAgreement)
+        .join(
+            StockMovement,
+            and_(
+                StockMovement.sku_id == SupplyAgreement.sku_id,
+                StockMovement.location_id == SupplyAgreement.location_id,
+                StockMovement.occurred_at >= since,
+                StockMovement.kind == MovementKind.CONSUMPTION,
+            ),
         )
+        .join(Sku, Sku.id == SupplyAgreement.sku_id)
+        .join(Location, Location.id == SupplyAgreement.location_id)
+        .where(SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.active.is_(True))
         .group_by(Location.code, Sku.part_number, day)
         .order_by(day, Location.code, Sku.part_number)
     )
     rows = (
-        {"location_code": loc, "sku": sku, "date": _date_text(d), "consumed": qty(consumed)}
-        for loc, sku, d, consumed in session.execute(stmt)
+        {"location_code": loc, "sku": sku, "date": _date_text(d), "consumed": consumed_of(consumed)}
+        for loc, sku, d, consumed in _rows_of(session, stmt, MAX_LINES)
     )
     for lines in chunked(rows):
         yield {"message_id": new_message_id(), "customer_id": vendor.customer_id, "lines": lines}
