@@ -85,7 +85,9 @@ class WorklistPage(TablePage):
         self.query = _CountingQuery(today=self.today)
         #: the dialog open now (tests accept it like a user would)
         self.dialog: Any = None
-        super().__init__(ctx, self.query, page_size=200)
+        # Two screens a page: each candidate row is judged exactly (open lines, 30 days of use), so a
+        # filtered page costs what it walks; scrolling fetches the next page from where this one ended.
+        super().__init__(ctx, self.query, page_size=60)
         assert isinstance(self.model, WorklistModel)
         self.worklist: WorklistModel = self.model
         self.view.activated.connect(self._activated)
