@@ -39,6 +39,7 @@ from vmi_desktop.models import (
 )
 from vmi_desktop.models.base import Quantity
 from vmi_desktop.quantities import check_quantity_bound, fmt, parse_money, parse_quantity, round_for_unit, to_decimal
+from vmi_desktop.replenishment.pair_figures import copy_onto_new_agreements
 from vmi_desktop.scope import Action, Actor, require
 from vmi_desktop.sync.urls import InsecureUrlError, check_base_url, check_token_url
 from vmi_desktop.units import fractional_quantity_of, is_whole, known_unit, whole_units
@@ -571,6 +572,8 @@ def create_agreement(
     )
     session.add(agreement)
     session.flush()
+    copy_onto_new_agreements(session, [agreement.id])  # the pair may have stock and use already
+    session.refresh(agreement)
     audit.record(
         session,
         actor,

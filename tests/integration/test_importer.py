@@ -338,3 +338,31 @@ def test_any_cells_end_as_row_fates_never_a_crash_or_a_partial_write(
         with pytest.raises(importer.ImportRejected):
             importer.apply(sqlite_db, MANAGER, "agreements", path)
         assert _snapshot(sqlite_db) == before
+
+
+def test_new_agreements_start_with_their_pairs_figures_not_zero(db: Database, tmp_path: Path) -> None:
+    """An agreement imported or added for a pair with stock and use copies them at once (the worklist's
+    index would otherwise offer every such pair as a candidate until its next posting)."""
+    from vmi_desktop import catalog_service
+
+    world = _world(db)
+    stock.receive(db, MANAGER, "P-3", "SITE-3", 9)
+    stock.consume(db, MANAGER, "P-3", "SITE-3", 2)
+    stock.receive(db, MANAGER, "P-2", "SITE-3", 5)
+    importer.apply(db, MANAGER, "agreements", _xlsx(tmp_path / "a.xlsx", AGREEMENT_HEADER, [GOOD[0]]))
+    with db.transaction() as s:
+        added = catalog_service.create_agreement(
+            s, MANAGER, vendor="BOLT", sku="P-2", location="SITE-3", min_qty="1", max_qty="8"
+        )
+        added_id = added.id
+    with db.sessions() as s:
+        imported = s.scalars(
+            select(SupplyAgreement).where(
+                SupplyAgreement.sku_id == world.skus["P-3"],
+                SupplyAgreement.location_id == s.scalar(select(Location.id).where(Location.code == "SITE-3")),
+            )
+        ).one()
+        assert (imported.pair_on_hand, imported.pair_recent_use) == (Decimal(7), Decimal(2))
+        assert imported.pair_used_at is not None
+        by_hand = s.get_one(SupplyAgreement, added_id)
+        assert (by_hand.pair_on_hand, by_hand.pair_recent_use, by_hand.pair_used_at) == (Decimal(5), Decimal(0), None)

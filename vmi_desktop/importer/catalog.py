@@ -27,6 +27,7 @@ from vmi_desktop.importer.tables import Cell
 from vmi_desktop.importer.tables import Table as Sheet
 from vmi_desktop.models import Location, Sku, SupplyAgreement, UnitOfMeasure, Vendor, utcnow
 from vmi_desktop.quantities import fmt
+from vmi_desktop.replenishment.pair_figures import copy_onto_new_agreements
 from vmi_desktop.scope import (
     Action,
     Actor,
@@ -444,9 +445,11 @@ class AgreementEntity:
             _execute_updates(uow.session, SupplyAgreement, chosen, actor)
             report(0.9, "adding new agreements")
             ids = [u[0] for u in chosen]
-            ids += _execute_inserts(
+            created = _execute_inserts(
                 uow.session, SupplyAgreement, [c for n, c in creates.items() if n in accepted], actor
             )
+            copy_onto_new_agreements(uow.session, created)  # their pairs may have stock and use already
+            ids += created
             uow.changes.agreements.update(ids)
             return ids
 

@@ -19,7 +19,7 @@ Bulk writers that bypass the ledger (the demo generator, benchmarks) call ``refr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -29,6 +29,9 @@ from sqlalchemy.orm import Session
 from vmi_desktop.models import MovementKind, StockLevel, StockMovement, SupplyAgreement
 from vmi_desktop.models.base import UTCDateTime
 from vmi_desktop.models.catalog import USE_WINDOW_DAYS
+
+#: Agreements refreshed per statement.
+_CHUNK = 500
 
 #: The agreements' pair figures and their key as a bare table (no ORM defaults on update).
 _FIGURES = table(
@@ -97,6 +100,18 @@ def record_posting(
     session.execute(update(a).where(a.c.sku_id == sku_id, a.c.location_id == location_id).values(**values))
 
 
+def copy_onto_new_agreements(session: Session, agreement_ids: Sequence[int], *, today: date | None = None) -> None:
+    """Give agreements just created the figures of their pair (an agreement starts at 0 otherwise).
+
+    A zero copy only ever offers a pair to the worklist's index (never hides one), but an import of
+    100,000 agreements for stocked pairs would make each of them a candidate to judge until its next
+    posting. Chunked by id, so an import of any size costs a few indexed statements per 500 rows.
+    """
+    ids = sorted(set(agreement_ids))
+    for start in range(0, len(ids), _CHUNK):
+        _refresh(session, SupplyAgreement.id.in_(ids[start : start + _CHUNK]), today)
+
+
 def refresh_pair_figures(
     session: Session, pairs: Iterable[tuple[int, int]] | None = None, *, today: date | None = None
 ) -> None:
@@ -104,6 +119,15 @@ def refresh_pair_figures(
 
     For writers that bypass the ledger (bulk loads) and for the migration that introduced them.
     """
+    if pairs is None:
+        _refresh(session, None, today)
+        return
+    chosen = sorted(set(pairs))
+    if chosen:
+        _refresh(session, tuple_(SupplyAgreement.sku_id, SupplyAgreement.location_id).in_(chosen), today)
+
+
+def _refresh(session: Session, where: ColumnElement[bool] | None, today: date | None) -> None:
     from vmi_desktop.models import utcnow
 
     since = window_start(today or utcnow().date())
@@ -128,9 +152,6 @@ def refresh_pair_figures(
         pair_used_at=used_at,
         updated_at=a.updated_at,
     )
-    if pairs is not None:
-        chosen = sorted(set(pairs))
-        if not chosen:
-            return
-        stmt = stmt.where(tuple_(a.sku_id, a.location_id).in_(chosen))
+    if where is not None:
+        stmt = stmt.where(where)
     session.execute(stmt.execution_options(synchronize_session=False))
