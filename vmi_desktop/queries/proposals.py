@@ -5,12 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from vmi_desktop.models import Location, ProposalStatus, Sku, SupplyAgreement, ThresholdProposal, Vendor
 from vmi_desktop.scope import Actor, require_vendor_visible, visible
+
+
+def _of_visible_pairs(actor: Actor, a: Any, stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` over the proposals the actor may see, joined to their agreement ``a`` (an alias, so the
+    scope's EXISTS over supply_agreements does not correlate with it), its SKU and its location."""
+    return (
+        stmt.join(a, a.id == ThresholdProposal.agreement_id)
+        .join(Sku, Sku.id == a.sku_id)
+        .join(Location, Location.id == a.location_id)
+        .where(visible(actor, ThresholdProposal))
+    )
 
 
 @dataclass(frozen=True)
@@ -36,8 +48,10 @@ def pending_proposals(
 ) -> list[ProposalRow]:
     """Pending proposals the actor may see (a supplier: its own), oldest first."""
     require_vendor_visible(actor, vendor_id)
-    a = aliased(SupplyAgreement)  # the scope's EXISTS over supply_agreements must not correlate with it
-    stmt = (
+    a = aliased(SupplyAgreement)
+    stmt = _of_visible_pairs(
+        actor,
+        a,
         select(
             ThresholdProposal.id,
             ThresholdProposal.agreement_id,
@@ -51,12 +65,11 @@ def pending_proposals(
             ThresholdProposal.proposed_max,
             ThresholdProposal.reason,
             ThresholdProposal.created_at,
-        )
-        .join(a, a.id == ThresholdProposal.agreement_id)
-        .join(Vendor, Vendor.id == a.vendor_id)
-        .join(Sku, Sku.id == a.sku_id)
-        .join(Location, Location.id == a.location_id)
-        .where(ThresholdProposal.status == ProposalStatus.PENDING, visible(actor, ThresholdProposal))
+        ),
+    )
+    stmt = (
+        stmt.join(Vendor, Vendor.id == a.vendor_id)
+        .where(ThresholdProposal.status == ProposalStatus.PENDING)
         .order_by(ThresholdProposal.created_at, ThresholdProposal.id)
         .limit(limit)
     )
@@ -95,24 +108,24 @@ class ProposalOutcome:
 
 def recent_proposals(session: Session, actor: Actor, *, limit: int = 200) -> list[ProposalOutcome]:
     """The newest proposals the actor may see, pending and decided, with the decision's note."""
-    a = aliased(SupplyAgreement)  # see pending_proposals
+    a = aliased(SupplyAgreement)
     stmt = (
-        select(
-            ThresholdProposal.id,
-            Sku.part_number,
-            Location.code,
-            ThresholdProposal.proposed_min,
-            ThresholdProposal.proposed_max,
-            ThresholdProposal.reason,
-            ThresholdProposal.created_at,
-            ThresholdProposal.status,
-            ThresholdProposal.decided_at,
-            ThresholdProposal.decision_note,
+        _of_visible_pairs(
+            actor,
+            a,
+            select(
+                ThresholdProposal.id,
+                Sku.part_number,
+                Location.code,
+                ThresholdProposal.proposed_min,
+                ThresholdProposal.proposed_max,
+                ThresholdProposal.reason,
+                ThresholdProposal.created_at,
+                ThresholdProposal.status,
+                ThresholdProposal.decided_at,
+                ThresholdProposal.decision_note,
+            ),
         )
-        .join(a, a.id == ThresholdProposal.agreement_id)
-        .join(Sku, Sku.id == a.sku_id)
-        .join(Location, Location.id == a.location_id)
-        .where(visible(actor, ThresholdProposal))
         .order_by(ThresholdProposal.id.desc())
         .limit(limit)
     )

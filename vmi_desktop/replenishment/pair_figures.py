@@ -38,7 +38,7 @@ _FIGURES = table(
     SupplyAgreement.__tablename__,
     *(
         column(name, SupplyAgreement.__table__.c[name].type)
-        for name in ("sku_id", "location_id", "pair_on_hand", "pair_recent_use", "pair_used_at")
+        for name in ("id", "sku_id", "location_id", "pair_on_hand", "pair_recent_use", "pair_used_at")
     ),
 )
 
@@ -109,7 +109,7 @@ def copy_onto_new_agreements(session: Session, agreement_ids: Sequence[int], *, 
     """
     ids = sorted(set(agreement_ids))
     for start in range(0, len(ids), _CHUNK):
-        _refresh(session, SupplyAgreement.id.in_(ids[start : start + _CHUNK]), today)
+        _refresh(session, _FIGURES.c.id.in_(ids[start : start + _CHUNK]), today)
 
 
 def refresh_pair_figures(
@@ -124,14 +124,15 @@ def refresh_pair_figures(
         return
     chosen = sorted(set(pairs))
     if chosen:
-        _refresh(session, tuple_(SupplyAgreement.sku_id, SupplyAgreement.location_id).in_(chosen), today)
+        _refresh(session, tuple_(_FIGURES.c.sku_id, _FIGURES.c.location_id).in_(chosen), today)
 
 
 def _refresh(session: Session, where: ColumnElement[bool] | None, today: date | None) -> None:
+    """The copies recomputed from the ledger, on the bare table like ``record_posting`` (no onupdate)."""
     from vmi_desktop.models import utcnow
 
     since = window_start(today or utcnow().date())
-    a = SupplyAgreement
+    a = _FIGURES.c
     on_hand = (
         select(StockLevel.on_hand)
         .where(StockLevel.sku_id == a.sku_id, StockLevel.location_id == a.location_id)
@@ -146,12 +147,11 @@ def _refresh(session: Session, where: ColumnElement[bool] | None, today: date | 
         )
         .scalar_subquery()
     )
-    stmt = update(a).values(
+    stmt = update(_FIGURES).values(
         pair_on_hand=func.coalesce(on_hand, 0),
         pair_recent_use=recent_use(a.sku_id, a.location_id, since),
         pair_used_at=used_at,
-        updated_at=a.updated_at,
     )
     if where is not None:
         stmt = stmt.where(where)
-    session.execute(stmt.execution_options(synchronize_session=False))
+    session.execute(stmt)

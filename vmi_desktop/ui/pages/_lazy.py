@@ -142,6 +142,17 @@ class LazyRowsModel(QAbstractTableModel):
             self._busy = False
         self.fetchMore()
 
+    def find_row(self, matches: Callable[[Any], bool], max_pages: int = 5) -> int | None:
+        """The index of the first loaded row that ``matches``, fetching up to ``max_pages`` more pages."""
+        for _ in range(max_pages + 1):
+            for i, row in enumerate(self.rows):
+                if matches(row):
+                    return i
+            if not self.canFetchMore():
+                return None
+            self.fetchMore()
+        return None
+
     def row(self, i: int) -> Any:
         """The row object behind view row ``i``."""
         return self.rows[i]

@@ -409,16 +409,12 @@ class OrdersPage(QWidget):
 
     def select_order(self, po_id: int, max_pages: int = 5) -> bool:
         """Select the order with ``po_id`` among the loaded rows (fetching a few more pages if needed)."""
-        for _ in range(max_pages + 1):
-            for i, row in enumerate(self.model.rows):
-                if row.id == po_id:
-                    self.table.selectRow(i)
-                    self._load_detail(po_id)
-                    return True
-            if not self.model.canFetchMore():
-                return False
-            self.model.fetchMore()
-        return False
+        found = self.model.find_row(lambda row: row.id == po_id, max_pages)
+        if found is None:
+            return False
+        self.table.selectRow(found)
+        self._load_detail(po_id)
+        return True
 
     def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
         rows = self.table.selectionModel().selectedRows()

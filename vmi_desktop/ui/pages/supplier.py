@@ -380,16 +380,12 @@ class SupplierWorkspacePage(QWidget):
 
     def select_order(self, po_id: int, max_pages: int = 5) -> bool:
         """Select the order ``po_id`` among the loaded rows (a few more pages if needed)."""
-        for _ in range(max_pages + 1):
-            for i, row in enumerate(self.orders_model.rows):
-                if row.id == po_id:
-                    self.orders_view.selectRow(i)
-                    self._load_order(po_id)
-                    return True
-            if not self.orders_model.canFetchMore():
-                return False
-            self.orders_model.fetchMore()
-        return False
+        found = self.orders_model.find_row(lambda row: row.id == po_id, max_pages)
+        if found is None:
+            return False
+        self.orders_view.selectRow(found)
+        self._load_order(po_id)
+        return True
 
     def _order_selected(self) -> None:
         rows = self.orders_view.selectionModel().selectedRows()
