@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
@@ -13,8 +13,11 @@ from sqlalchemy.orm import Session, aliased
 from vmi_desktop.models import Location, ProposalStatus, Sku, SupplyAgreement, ThresholdProposal, Vendor
 from vmi_desktop.scope import Actor, require_vendor_visible, visible
 
+#: A select of any row shape (the joins below do not change it).
+_Rows = TypeVar("_Rows", bound=Select)
 
-def _of_visible_pairs(actor: Actor, a: Any, stmt: Select[Any]) -> Select[Any]:
+
+def _of_visible_pairs(actor: Actor, a: Any, stmt: _Rows) -> _Rows:
     """``stmt`` over the proposals the actor may see, joined to their agreement ``a`` (an alias, so the
     scope's EXISTS over supply_agreements does not correlate with it), its SKU and its location."""
     return (
