@@ -54,6 +54,9 @@ class Sku(VersionedMixin, Base):
     __table_args__ = (
         CheckConstraint("length(part_number) > 0", name="part_number_not_empty"),
         CheckConstraint("unit_cost >= 0", name="unit_cost_not_negative"),
+        # The worklist's search walks SKUs in part-number order and tests the text on the index
+        # entry alone (no row read per SKU); ``queries.worklist`` names it for SQLite's planner.
+        Index("ix_skus_search", "part_number", "active", "criticality", "description"),
     )
 
     def __repr__(self) -> str:
@@ -122,6 +125,19 @@ _WORKLIST_COLUMNS = (
     "is_primary",
     "active",
 )
+
+
+#: The worklist's candidates (``REACH_SQL <= 0``, a few % of the pairs) of one vendor or one location,
+#: in partial indexes: a filtered page reads just those instead of walking every SKU past the pairs the
+#: filter leaves out. Each is used only by a query that names its column's ``IS NOT NULL`` (always
+#: true): other queries keep their plans, and a posting writes an entry only for a candidate.
+CANDIDATE_WHERE = "is_primary AND active AND {column} IS NOT NULL AND ({reach}) <= 0"
+_CANDIDATE_COLUMNS = ("mode", "pair_on_hand", "min_qty", "pair_recent_use", "lead_time_days", "is_primary", "active")
+
+
+def _candidates_index(name: str, column: str, *columns: str) -> Index:
+    where = text(CANDIDATE_WHERE.format(column=column, reach=REACH_SQL))
+    return Index(name, column, *columns, *_CANDIDATE_COLUMNS, sqlite_where=where, postgresql_where=where)
 
 
 class SupplyAgreement(VersionedMixin, Base):
@@ -205,6 +221,8 @@ class SupplyAgreement(VersionedMixin, Base):
             "sku_id",
             *_WORKLIST_COLUMNS,
         ),
+        _candidates_index("ix_supply_agreements_candidates_vendor", "vendor_id", "sku_id", "location_id"),
+        _candidates_index("ix_supply_agreements_candidates_location", "location_id", "sku_id", "vendor_id"),
     )
 
 
