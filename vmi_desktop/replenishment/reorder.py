@@ -22,9 +22,9 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from operator import itemgetter
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import and_, func, select, text, tuple_, type_coerce
