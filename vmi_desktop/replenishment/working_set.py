@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, text
 from sqlalchemy.orm import Session, load_only, selectinload
 
 from vmi_desktop import order_status
@@ -43,6 +43,21 @@ _KEY = "vmi_working_set"
 _BATCH = 500
 
 Pair = tuple[int, int]
+
+
+def pairs_filter(sku_column: Any, location_column: Any, pairs: Iterable[Pair]) -> ColumnElement[bool]:
+    """Rows of exactly these (sku id, location id) pairs: one ``location = ? AND sku IN (...)`` per location,
+    which both engines answer with one index probe per pair (an OR of index searches)."""
+    by_location: dict[int, set[int]] = {}
+    for sku_id, location_id in pairs:
+        by_location.setdefault(location_id, set()).add(sku_id)
+    return or_(
+        false(),
+        *(
+            and_(location_column == location_id, sku_column.in_(sorted(sku_ids)))
+            for location_id, sku_ids in sorted(by_location.items())
+        ),
+    )
 
 
 def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
@@ -253,30 +268,22 @@ class WorkingSet:
             wanted_pairs = set(chunk)
             sku_ids = sorted({sku_id for sku_id, _ in chunk})
             location_ids = sorted({location_id for _, location_id in chunk})
-            # The SKUs x the locations cover more pairs than wanted: their keys are read first, and only the
-            # wanted rows become objects (the key columns are indexed on both engines; row values are not).
-            agreement_ids = [
-                agreement_id
-                for agreement_id, sku_id, location_id in session.execute(
-                    select(SupplyAgreement.id, SupplyAgreement.sku_id, SupplyAgreement.location_id).where(
-                        SupplyAgreement.vendor_id == vendor_id,
-                        SupplyAgreement.active.is_(True),
-                        SupplyAgreement.sku_id.in_(sku_ids),
-                        SupplyAgreement.location_id.in_(location_ids),
-                    )
-                )
-                if (sku_id, location_id) in wanted_pairs
-            ]
-            if agreement_ids:
-                for agreement in session.scalars(select(SupplyAgreement).where(SupplyAgreement.id.in_(agreement_ids))):
-                    self.agreements[(vendor_id, agreement.location_id, agreement.sku_id)] = agreement
-            for sku_id, location_id, on_hand in session.execute(
-                select(StockLevel.sku_id, StockLevel.location_id, StockLevel.on_hand).where(
-                    StockLevel.sku_id.in_(sku_ids), StockLevel.location_id.in_(location_ids)
+            for agreement in session.scalars(
+                select(SupplyAgreement).where(
+                    SupplyAgreement.vendor_id == vendor_id,
+                    SupplyAgreement.active.is_(True),
+                    pairs_filter(SupplyAgreement.sku_id, SupplyAgreement.location_id, chunk),
                 )
             ):
-                if (sku_id, location_id) in wanted_pairs:
-                    self.on_hand[(sku_id, location_id)] = Decimal(on_hand)
+                self.agreements[(vendor_id, agreement.location_id, agreement.sku_id)] = agreement
+            # The exact pairs (one indexed probe each): the SKUs x the locations would probe every
+            # combination (a page's 100 pairs at 50 locations: 5,000 probes, 50 ms on the 1M database).
+            for sku_id, location_id, on_hand in session.execute(
+                select(StockLevel.sku_id, StockLevel.location_id, StockLevel.on_hand).where(
+                    pairs_filter(StockLevel.sku_id, StockLevel.location_id, chunk)
+                )
+            ):
+                self.on_hand[(sku_id, location_id)] = Decimal(on_hand)
             line_ids = [
                 line_id
                 for line_id, sku_id, location_id in session.execute(
