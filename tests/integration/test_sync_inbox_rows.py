@@ -19,7 +19,7 @@ from tests.integration.test_sync_inbox_batched import (
     _ship,
 )
 from vmi_desktop.db import Database
-from vmi_desktop.db.pending_rows import insert_pending
+from vmi_desktop.db.pending_rows import insert_pending, update_changed
 from vmi_desktop.models import (
     Alert,
     AlertKind,
@@ -139,3 +139,52 @@ def test_pending_objects_written_as_rows_stay_persistent_and_later_changes_are_u
             (next_line, POLineStatus.CANCELLED, Decimal(4))
         ]
         assert s.scalar(select(PurchaseOrder.id).where(PurchaseOrder.po_number == "PO-ROWS-2")) is not None
+
+
+def test_changed_orders_are_updated_in_batches_with_their_version_checked(rig: Rig) -> None:
+    from sqlalchemy import event, update
+    from sqlalchemy.orm.exc import StaleDataError
+
+    with rig.db.transaction() as s:
+        a, b = (
+            s.scalars(select(PurchaseOrder).where(PurchaseOrder.po_number == n)).one() for n in (rig.po_a, rig.po_b)
+        )
+        versions, stamps = (a.version, b.version), (a.updated_at, b.updated_at)
+        a.status = b.status = POStatus.ACKNOWLEDGED
+        a.updated_by = b.updated_by = "ACME (supplier)"
+        assert update_changed(s, PurchaseOrder) == 2
+        assert (a.version, b.version) == (versions[0] + 1, versions[1] + 1)
+        assert a.updated_at > stamps[0] and b.updated_at > stamps[1]
+        statements: list[str] = []
+        event.listen(s.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
+        s.flush()  # nothing left to write for them
+        assert not [q for q in statements if q.startswith("UPDATE purchase_orders")], statements
+    with rig.db.transaction() as s:
+        rows = s.execute(
+            select(PurchaseOrder.status, PurchaseOrder.version, PurchaseOrder.updated_by).where(
+                PurchaseOrder.po_number.in_([rig.po_a, rig.po_b])
+            )
+        ).all()
+        assert sorted(rows) == sorted(
+            [
+                (POStatus.ACKNOWLEDGED, versions[0] + 1, "ACME (supplier)"),
+                (POStatus.ACKNOWLEDGED, versions[1] + 1, "ACME (supplier)"),
+            ]
+        )
+    with rig.db.transaction() as s:
+        po = s.scalars(select(PurchaseOrder).where(PurchaseOrder.po_number == rig.po_a)).one()
+        # someone else's change since it was read: its version moved on
+        s.execute(
+            update(PurchaseOrder)
+            .where(PurchaseOrder.id == po.id)
+            .values(version=PurchaseOrder.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        po.status = POStatus.SHIPPED
+        try:
+            update_changed(s, PurchaseOrder)
+        except StaleDataError as exc:
+            assert "expected to update 1 row(s); 0 were matched" in str(exc)
+        else:
+            raise AssertionError("a stale order was written over")
+        s.rollback()

@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert, inspect
+from sqlalchemy import Table, bindparam, insert, inspect, update
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.interfaces import MANYTOONE
 
 
@@ -104,3 +105,68 @@ def insert_pending(session: Session, models: Sequence[type[Any]]) -> int:
         if obj not in session:
             session.add(obj)  # persistent and clean (an order brings its lines back with it)
     return len(written)
+
+
+def update_changed(session: Session, model: type[Any]) -> int:
+    """Write the column changes of the session's changed ``model`` objects in batches; returns how many.
+
+    The ORM updates a versioned row in a statement of its own (to check each row's count): a page that
+    acknowledges and ships 500 orders pays 500 statements. Here one executemany per set of changed
+    columns writes what a flush would (the changes, the ``onupdate`` values, the next version, where the
+    version is still the one read) and checks the rows matched in sum: fewer than sent raises
+    ``StaleDataError`` as the flush does (someone else changed one of them meanwhile). The objects are
+    then as after a flush. One whose relationships, key or version changed is left to the flush.
+    """
+    mapper: Mapper[Any] = inspect(model)
+    table: Table = mapper.local_table  # type: ignore[assignment]
+    version = mapper.version_id_col
+    version_key = mapper.get_property_by_column(version).key if version is not None else None
+    pk_keys = {mapper.get_property_by_column(c).key for c in mapper.primary_key}
+    (pk_column,) = mapper.primary_key
+    pk_key = mapper.get_property_by_column(pk_column).key
+    onupdate = [p for p in mapper.column_attrs if p.columns[0].onupdate is not None]
+    groups: dict[tuple[str, ...], list[tuple[Any, dict[str, Any]]]] = {}
+    for obj in session.dirty:
+        if type(obj) is not model:
+            continue
+        state = inspect(obj)
+        if state.key is None or state.deleted:
+            continue
+        if any(state.attrs[rel.key].history.has_changes() for rel in mapper.relationships):
+            continue
+        changes = {p.key: hist.added[0] for p in mapper.column_attrs if (hist := state.attrs[p.key].history).added}
+        if not changes or version_key in changes or pk_keys & changes.keys():
+            continue
+        for prop in onupdate:
+            if prop.key not in changes:
+                default = prop.columns[0].onupdate
+                changes[prop.key] = default.arg(None) if default.is_callable else default.arg
+        if version_key is not None:
+            changes[version_key] = mapper.version_id_generator(obj.__dict__[version_key])  # type: ignore[operator,misc]
+        groups.setdefault(tuple(sorted(changes)), []).append((obj, changes))
+    connection = session.connection()
+    written = 0
+    for keys, items in groups.items():
+        where = pk_column == bindparam("w_pk", type_=pk_column.type)
+        if version is not None:
+            where = where & (version == bindparam("w_version", type_=version.type))
+        columns: dict[str, Any] = {k: mapper.get_property(k).columns[0] for k in keys}
+        stmt = update(table).where(where).values({c: bindparam(f"v_{c.key}", type_=c.type) for c in columns.values()})
+        rows = []
+        for obj, changes in items:
+            row = {f"v_{columns[k].key}": v for k, v in changes.items()}
+            row["w_pk"] = obj.__dict__[pk_key]
+            if version_key is not None:
+                row["w_version"] = obj.__dict__[version_key]
+            rows.append(row)
+        matched = connection.execute(stmt, rows).rowcount
+        if matched != len(rows):
+            raise StaleDataError(
+                f"UPDATE statement on table '{table.name}' expected to update {len(rows)} row(s); "
+                f"{matched} were matched."
+            )
+        for obj, changes in items:
+            for key, value in changes.items():
+                set_committed_value(obj, key, value)
+        written += len(items)
+    return written

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from vmi_desktop.db import UnitOfWork
 from vmi_desktop.db.batch import RowBatch
 from vmi_desktop.db.errors import DbProblem, describe_db_error, is_database_error, problem_of
-from vmi_desktop.db.pending_rows import insert_pending
+from vmi_desktop.db.pending_rows import insert_pending, update_changed
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import InboxStatus, PurchaseOrder, PurchaseOrderLine, Shipment
 from vmi_desktop.replenishment import alerts, orders
@@ -182,9 +182,11 @@ _NEW_ROWS = (PurchaseOrder, PurchaseOrderLine, Shipment)
 
 
 def _written(session: Session) -> None:
-    """Write what the events did: their new orders, lines and shipments as rows, one flush for the rest,
-    then their history and audit rows and the alerts of their new orders, one statement per table."""
+    """Write what the events did: their new orders, lines and shipments as rows, the orders' changes in
+    batches, one flush for the rest, then their history and audit rows and the alerts of their new
+    orders, one statement per table."""
     insert_pending(session, _NEW_ROWS)
+    update_changed(session, PurchaseOrder)  # batched; the ORM updates a versioned row alone
     session.flush()
     batch = RowBatch.active(session)
     if batch is not None:
