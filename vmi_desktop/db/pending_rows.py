@@ -125,6 +125,9 @@ def update_changed(session: Session, model: type[Any]) -> int:
     (pk_column,) = mapper.primary_key
     pk_key = mapper.get_property_by_column(pk_column).key
     onupdate = [p for p in mapper.column_attrs if p.columns[0].onupdate is not None]
+    column_keys = {p.key for p in mapper.column_attrs}
+    relationship_keys = {r.key for r in mapper.relationships}
+    all_keys = column_keys | relationship_keys
     groups: dict[tuple[str, ...], list[tuple[Any, dict[str, Any]]]] = {}
     for obj in session.dirty:
         if type(obj) is not model:
@@ -132,9 +135,10 @@ def update_changed(session: Session, model: type[Any]) -> int:
         state = inspect(obj)
         if state.key is None or state.deleted:
             continue
-        if any(state.attrs[rel.key].history.has_changes() for rel in mapper.relationships):
+        touched = all_keys - state.unmodified  # the attributes set since the object was read or flushed
+        if any(state.attrs[key].history.has_changes() for key in touched & relationship_keys):
             continue
-        changes = {p.key: hist.added[0] for p in mapper.column_attrs if (hist := state.attrs[p.key].history).added}
+        changes = {key: hist.added[0] for key in touched & column_keys if (hist := state.attrs[key].history).added}
         if not changes or version_key in changes or pk_keys & changes.keys():
             continue
         for prop in onupdate:
