@@ -65,6 +65,16 @@ class StockMovement(Base):
         ),
         Index("ix_stock_movements_pair_time", "sku_id", "location_id", "occurred_at"),
         Index("ix_stock_movements_occurred_at", "occurred_at"),
+        # the receipts of order lines (supplier fill rates), index-only
+        Index(
+            "ix_stock_movements_receipts",
+            "purchase_order_line_id",
+            "kind",
+            "occurred_at",
+            "quantity",
+            sqlite_where=text("purchase_order_line_id IS NOT NULL"),
+            postgresql_where=text("purchase_order_line_id IS NOT NULL"),
+        ),
     )
 
 
