@@ -152,10 +152,10 @@ def world_db(db: Database, manager: Actor) -> Database:
             sku = s.get(Sku, sku_id)
             loc = s.get(Location, location_id)
             assert sku is not None and loc is not None
-            on_hand = Decimal(
-                s.scalar(select(StockLevel.on_hand).where(StockLevel.sku_id == sku_id, StockLevel.location_id == location_id))
-                or 0
+            now_on = select(StockLevel.on_hand).where(
+                StockLevel.sku_id == sku_id, StockLevel.location_id == location_id
             )
+            on_hand = Decimal(s.scalar(now_on) or 0)
             ledger.post_adjustment(s, manager, sku.part_number, loc.code, -on_hand - n, reason="parity test")
         # a backup agreement of another vendor for a primary pair (the supplier sees its own thresholds)
         sku_id, location_id = agreements[2]
@@ -230,7 +230,8 @@ def test_pair_counts_and_attention_list_equal_the_joins_over_every_pair(world_db
     with world_db.sessions() as s:
         pairs, below, outs, over = dashboard.pair_counts(s, manager)
         on_order = s.scalar(
-            select(func.count()).where(PurchaseOrderLine.status == "open", PurchaseOrder.status.in_(order_status.OPEN))
+            select(func.count())
+            .where(PurchaseOrderLine.status == "open", PurchaseOrder.status.in_(order_status.OPEN))
             .select_from(PurchaseOrderLine)
             .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, text
@@ -255,7 +254,8 @@ def supplier_scores(session: Session, actor: Actor, *, days: int = 365, limit: i
 
 def scores_from_metrics(session: Session, actor: Actor, *, days: int = 365, limit: int = 10) -> list[SupplierScore]:
     """Worst suppliers from the replenishment metrics module (its definitions: need-by in the period,
-    median response latency; only the three figures shown: ``metrics.vendor_scores``); falls back to ``supplier_scores`` where that module is not installed."""
+    median response latency; only the three figures shown: ``metrics.vendor_scores``); falls back to
+    ``supplier_scores`` where that module is not installed."""
     try:
         from vmi_desktop.replenishment.metrics import vendor_scores
     except ImportError:
