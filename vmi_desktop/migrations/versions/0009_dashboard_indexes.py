@@ -14,7 +14,10 @@ those from ranges instead (``queries.dashboard``):
   below min read: both are a range at the start of the index;
 - ``ix_supply_agreements_over_max``: the primary agreements by ``pair_on_hand - max_qty``;
 - ``ix_stock_movements_receipts``: the movements that belong to an order line (receipts, about 1 % of
-  the ledger), covering what the fill rate reads of them.
+  the ledger), covering what the fill rate reads of them;
+- ``ix_stock_movements_pair_time`` gains ``kind`` and ``quantity``: a pair's consumption in a window (the
+  worklist's exact test of each candidate, its count on the dashboard, the ledger's copy of the recent
+  use) is then read from the index alone, not from a row of the ledger per movement.
 
 Indexes only, on both engines: nothing to grant, no table added.
 """
@@ -36,7 +39,12 @@ PRIMARY = "is_primary AND active"
 LINKED = "purchase_order_line_id IS NOT NULL"
 
 
+PAIR_TIME = ["sku_id", "location_id", "occurred_at"]
+
+
 def upgrade() -> None:
+    op.drop_index("ix_stock_movements_pair_time", table_name="stock_movements")
+    op.create_index("ix_stock_movements_pair_time", "stock_movements", [*PAIR_TIME, "kind", "quantity"])
     op.create_index(
         "ix_supply_agreements_short",
         "supply_agreements",
@@ -61,6 +69,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_stock_movements_pair_time", table_name="stock_movements")
+    op.create_index("ix_stock_movements_pair_time", "stock_movements", PAIR_TIME)
     op.drop_index("ix_stock_movements_receipts", table_name="stock_movements")
     op.drop_index("ix_supply_agreements_over_max", table_name="supply_agreements")
     op.drop_index("ix_supply_agreements_short", table_name="supply_agreements")
