@@ -33,7 +33,7 @@ from vmi_desktop.models import (
 )
 from vmi_desktop.queries._sql import day_of, days_between
 from vmi_desktop.queries.charts import NOT_PLACED
-from vmi_desktop.scope import Actor, agreement_of, covers, location_filter, pair_filter, vendor_filter, visible
+from vmi_desktop.scope import Actor, agreement_of, covers, location_filter, vendor_filter, visible
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,9 @@ _PRIMARY = text("pa.is_primary AND pa.active")
 
 def _own(actor: Actor) -> Any:
     """A supplier's own active agreements (its thresholds, never the primary vendor's of a pair it
-    shares), in its scope."""
-    return and_(agreement_of(actor, _PA), pair_filter(actor, _PA.sku_id, _PA.location_id))
+    shares). Each is its own proof of scope (``scope.pair_filter`` asks for exactly such an agreement),
+    so no EXISTS per row."""
+    return agreement_of(actor, _PA)
 
 
 def pair_counts(session: Session, actor: Actor) -> tuple[int, int, int, int]:
