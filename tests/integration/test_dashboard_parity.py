@@ -36,6 +36,7 @@ from vmi_desktop.models import (
     utcnow,
 )
 from vmi_desktop.queries import dashboard
+from vmi_desktop.queries.base import PageRequest
 from vmi_desktop.queries.worklist import WorklistQuery
 from vmi_desktop.replenishment import metrics
 from vmi_desktop.replenishment.snoozes import snooze
@@ -247,14 +248,8 @@ def test_worklist_card_still_counts_what_the_worklist_holds(world_db: Database, 
     """Issue 12: the dashboard's "at or below min" and "on the worklist" cards are the worklist's count."""
     with world_db.sessions() as s:
         counts = WorklistQuery().counts(s, manager)
-        rows = WorklistQuery().page(s, manager, dashboard_request(), 0, 10_000)
+        rows = WorklistQuery().page(s, manager, PageRequest(), 0, 10_000)
     assert counts.total == len(rows) > 0
-
-
-def dashboard_request() -> Any:
-    from vmi_desktop.queries.base import PageRequest
-
-    return PageRequest()
 
 
 def test_supplier_scores_equal_the_full_scorecards_and_the_per_line_receipts(

@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 #: The chart tabs, in order.
 CHART_TABS = ("Stock on hand", "Consumption", "Supplier performance")
-#: After commits the figures are read again at most this often (they scan every agreement).
+#: After commits the figures are read again at most this often (the worklist count judges its candidates).
 COMMIT_REFRESH_MS = 3000
 
 
