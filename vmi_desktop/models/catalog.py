@@ -112,6 +112,8 @@ USE_WINDOW_DAYS = 30
 #: 30 x (on hand - min) against the recent use x lead time, i.e. "on hand is within lead-time
 #: demand of min". On hand and use are the ``pair_*`` copies; see ``SupplyAgreement``.
 REACH_SQL = f"{USE_WINDOW_DAYS} * (pair_on_hand - min_qty) - pair_recent_use * lead_time_days"
+#: The partial indexes' WHERE over the active primary agreements (queries spell it alike to use them).
+PRIMARY_SQL = "is_primary AND active"
 #: After the order columns, what the worklist's key query reads: the index covers it (no row reads).
 _WORKLIST_COLUMNS = (
     text(f"({REACH_SQL})"),
@@ -200,8 +202,8 @@ class SupplyAgreement(VersionedMixin, Base):
             "sku_id",
             "location_id",
             unique=True,
-            sqlite_where=text("is_primary AND active"),
-            postgresql_where=text("is_primary AND active"),
+            sqlite_where=text(PRIMARY_SQL),
+            postgresql_where=text(PRIMARY_SQL),
         ),
         Index("ix_supply_agreements_sku_location", "sku_id", "location_id"),
         Index("ix_supply_agreements_location_id", "location_id"),
@@ -223,6 +225,25 @@ class SupplyAgreement(VersionedMixin, Base):
         ),
         _candidates_index("ix_supply_agreements_candidates_vendor", "vendor_id", "sku_id", "location_id"),
         _candidates_index("ix_supply_agreements_candidates_location", "location_id", "sku_id", "vendor_id"),
+        # The dashboard's counts below min / stock-outs / over max and its list below min: ranges of the
+        # primary agreements by the copy of on hand against min or max (``queries.dashboard``).
+        Index(
+            "ix_supply_agreements_short",
+            text("(pair_on_hand - min_qty)"),
+            "pair_on_hand",
+            "sku_id",
+            "location_id",
+            "min_qty",
+            "max_qty",
+            sqlite_where=text(PRIMARY_SQL),
+            postgresql_where=text(PRIMARY_SQL),
+        ),
+        Index(
+            "ix_supply_agreements_over_max",
+            text("(pair_on_hand - max_qty)"),
+            sqlite_where=text(PRIMARY_SQL),
+            postgresql_where=text(PRIMARY_SQL),
+        ),
     )
 
 
