@@ -28,7 +28,7 @@ from vmi_desktop.db import Database, DatabaseError, describe_db_error
 from vmi_desktop.db.errors import is_database_error
 from vmi_desktop.errors import VmiError
 from vmi_desktop.exchange.connector import FILE_KINDS, FolderConnector
-from vmi_desktop.models import AlertKind, ConnectionKind, OutboxMessage, OutboxStatus, Vendor, utcnow
+from vmi_desktop.models import AlertKind, ConnectionKind, Vendor, utcnow
 from vmi_desktop.sync import outbox
 from vmi_desktop.sync.auth import VendorCredentials, scrub
 from vmi_desktop.sync.client import (
@@ -285,30 +285,17 @@ class SyncEngine:
         done = 0
         deadline = time.monotonic() + self.wait_for_retries_s
         while not cancel.is_set():
-            with self.db.transaction() as session:
-                msg = outbox.next_due(session, vendor_id, now=self.clock())
-                if msg is None:
-                    head = session.scalar(
-                        select(OutboxMessage.next_attempt_at)
-                        .where(OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.PENDING)
-                        .order_by(OutboxMessage.id)
-                        .limit(1)
-                    )
-                    job = None
-                else:
-                    body = outbox.prepare_send(session, msg)  # scope and customer id as of now
-                    if body is None:
-                        continue  # nothing of it may go any more: discarded (and recorded)
-                    job = (msg.id, msg.kind, msg.path, body, msg.message_id)
-            if job is None:
-                if head is None:
+            with self.db.transaction() as session:  # scope and customer id as of now
+                job = outbox.next_outgoing(session, vendor_id, now=self.clock())
+            if not isinstance(job, outbox.Outgoing):
+                if job is None:
                     break
-                wait = (head - self.clock()).total_seconds()
+                wait = (job - self.clock()).total_seconds()
                 if time.monotonic() + wait > deadline:
                     break
                 cancel.wait(max(0.0, wait))
                 continue
-            row_id, kind, path, body, message_id = job
+            row_id, kind, path, body, message_id = job.id, job.kind, job.path, job.body, job.message_id
             started = time.monotonic()
             try:
                 result = client.post_json(path, body, message_id)
