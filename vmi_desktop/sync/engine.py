@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -280,53 +281,83 @@ class SyncEngine:
         step: Callable[[float, str], None],
         latencies: list[float],
     ) -> None:
+        """POST due messages one at a time, in order; the next one is read and checked while one is in flight.
+
+        Only one message is ever on the wire, and the next is posted only once the one before was
+        answered and its answer committed (sent, to be retried, or failed), so order and the outbox's
+        record are as with one message at a time. What is overlapped is the database side of the next
+        message (reading it, checking its scope) with the supplier's work on the current one; when the
+        current one is to be retried, the one read ahead is simply not sent (it stays queued behind it).
+        """
         with self.db.transaction() as session:
             total = outbox.queue_summary(session, vendor_id)["pending"]
         done = 0
         deadline = time.monotonic() + self.wait_for_retries_s
-        while not cancel.is_set():
-            with self.db.transaction() as session:  # scope and customer id as of now
-                job = outbox.next_outgoing(session, vendor_id, now=self.clock())
-            if not isinstance(job, outbox.Outgoing):
+        job: outbox.Outgoing | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"vmi-send-{vendor_id}") as poster:
+            while not cancel.is_set():
                 if job is None:
-                    break
-                wait = (job - self.clock()).total_seconds()
-                if time.monotonic() + wait > deadline:
-                    break
-                cancel.wait(max(0.0, wait))
-                continue
-            row_id, kind, path, body, message_id = job.id, job.kind, job.path, job.body, job.message_id
-            started = time.monotonic()
-            try:
-                result = client.post_json(path, body, message_id)
-            except TransientError as exc:
-                with self.db.transaction() as session:
-                    outbox.mark_transient(
-                        session,
-                        row_id,
-                        str(exc),
-                        status=exc.status,
-                        body=exc.body,
-                        retry_after=exc.retry_after,
-                        backoff=self.backoff,
-                        now=self.clock(),
+                    head = self._next_outgoing(vendor_id)
+                    if not isinstance(head, outbox.Outgoing):
+                        if head is None:
+                            break
+                        wait = (head - self.clock()).total_seconds()
+                        if time.monotonic() + wait > deadline:
+                            break
+                        cancel.wait(max(0.0, wait))
+                        continue
+                    job = head
+                started = time.monotonic()
+                posting = poster.submit(client.post_json, job.path, job.body, job.message_id)
+                ahead: outbox.Outgoing | datetime | None = None
+                failure: BaseException | None = None
+                try:
+                    ahead = self._next_outgoing(vendor_id, after_id=job.id)  # while the supplier works
+                except Exception as exc:  # raised once the message in flight is recorded
+                    failure = exc
+                try:
+                    result = posting.result()
+                except TransientError as exc:
+                    with self.db.transaction() as session:
+                        outbox.mark_transient(
+                            session,
+                            job.id,
+                            str(exc),
+                            status=exc.status,
+                            body=exc.body,
+                            retry_after=exc.retry_after,
+                            backoff=self.backoff,
+                            now=self.clock(),
+                        )
+                    log.info("vendor %s: message %s will be retried: %s", vendor_id, job.id, exc)
+                    report.error = str(exc)
+                    job = None  # the head again: it may be due again only later
+                    if failure is not None:
+                        raise failure from None
+                    continue
+                except PermanentError as exc:
+                    with self.db.transaction() as session:
+                        outbox.mark_failed(session, job.id, str(exc), status=exc.status, body=exc.body)
+                    log.warning("vendor %s: message %s failed: %s", vendor_id, job.id, exc)
+                    report.failed += 1
+                else:
+                    latencies.append(time.monotonic() - started)
+                    with self.db.transaction() as session:
+                        outbox.mark_sent(session, job.id, result.status, result.body)
+                    report.sent += 1
+                    report.error = None
+                    done += 1
+                    step(
+                        0.5 * done / max(total, done, 1),
+                        f"sent {job.kind.replace('_', ' ')} ({done} of {max(total, done)})",
                     )
-                log.info("vendor %s: message %s will be retried: %s", vendor_id, row_id, exc)
-                report.error = str(exc)
-                continue
-            except PermanentError as exc:
-                with self.db.transaction() as session:
-                    outbox.mark_failed(session, row_id, str(exc), status=exc.status, body=exc.body)
-                log.warning("vendor %s: message %s failed: %s", vendor_id, row_id, exc)
-                report.failed += 1
-                continue
-            latencies.append(time.monotonic() - started)
-            with self.db.transaction() as session:
-                outbox.mark_sent(session, row_id, result.status, result.body)
-            report.sent += 1
-            report.error = None
-            done += 1
-            step(0.5 * done / max(total, done, 1), f"sent {kind.replace('_', ' ')} ({done} of {max(total, done)})")
+                if failure is not None:
+                    raise failure from None
+                job = ahead if isinstance(ahead, outbox.Outgoing) else None
+
+    def _next_outgoing(self, vendor_id: int, after_id: int = 0) -> outbox.Outgoing | datetime | None:
+        with self.db.transaction() as session:  # scope and customer id as of now
+            return outbox.next_outgoing(session, vendor_id, now=self.clock(), after_id=after_id)
 
     def _pull(
         self,
