@@ -199,8 +199,7 @@ class SyncEngine:
             if state.last_full_report_at is None or now - state.last_full_report_at >= self.full_report_every:
                 since = state.last_full_report_at or now - timedelta(days=self.usage_days)
                 since = since.replace(hour=0, minute=0, second=0, microsecond=0)
-                count = outbox.enqueue_usage(session, vendor_id, since)
-                return count + outbox.enqueue_stock_report(session, vendor_id, "full")
+                return outbox.enqueue_full_report(session, self.db.engine, vendor_id, since)
             return outbox.enqueue_delta_report(session, vendor_id)
 
     def _retrying(self, cancel: threading.Event) -> Retrying:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, wait_random_exponential
 
@@ -118,13 +118,20 @@ def _insert(session: Session, rows: Any) -> int:
 
 
 def enqueue_stock_report(
-    session: Session, vendor_id: int, mode: str = "full", *, pairs: set[tuple[int, int]] | None = None
+    session: Session,
+    vendor_id: int,
+    mode: str = "full",
+    *,
+    pairs: set[tuple[int, int]] | None = None,
+    scope_version: int | None = None,
 ) -> int:
-    """Queue a stock report (``full`` or ``delta`` for ``pairs``); returns the number of messages."""
+    """Queue a stock report (``full`` or ``delta`` for ``pairs``); returns the number of messages.
+
+    ``scope_version``: the scope version read before (default: read now, before the lines)."""
     vendor = session.get(Vendor, vendor_id)
     if not _syncs(vendor):
         return 0
-    version = current_scope_version(session)  # before the lines are read: see ScopeVersion
+    version = current_scope_version(session) if scope_version is None else scope_version
     count = _insert(
         session,
         _rows(
@@ -149,6 +156,27 @@ def enqueue_usage(session: Session, vendor_id: int, since: datetime) -> int:
     version = current_scope_version(session)  # before the lines are read: see ScopeVersion
     bodies = payloads.usage_bodies(session, vendor_id, since)
     return _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], bodies, version))
+
+
+def enqueue_full_report(session: Session, engine: Engine, vendor_id: int, since: datetime) -> int:
+    """Queue the full stock report and the consumption history since ``since``; returns the number of messages.
+
+    The usage query (it aggregates before its first row) is started on a second connection of ``engine``
+    first and runs while the stock report is read and queued; its messages follow the stock report's.
+    The second connection reads what is committed: the caller's transaction must not have changed the
+    movements or agreements before this.
+    """
+    if not _syncs(session.get(Vendor, vendor_id)):
+        return 0
+    version = current_scope_version(session)  # before either report's lines are read: see ScopeVersion
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        count = enqueue_stock_report(session, vendor_id, "full", scope_version=version)  # one shared connection
+        bodies = payloads.usage_bodies(session, vendor_id, since)
+        return count + _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], bodies, version))
+    with payloads.usage_ahead(session, engine, vendor_id, since) as usage:
+        count = enqueue_stock_report(session, vendor_id, "full", scope_version=version)
+        bodies = payloads.usage_bodies(session, vendor_id, since, rows=usage)
+        return count + _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], bodies, version))
 
 
 def enqueue_purchase_order(session: Session, po: PurchaseOrder) -> int:
