@@ -13,7 +13,7 @@ from tests.conftest import MANAGER
 from tests.integration.sync_support import rig
 from vmi_desktop.commands import stock
 from vmi_desktop.db import Database
-from vmi_desktop.models import OutboxMessage, OutboxStatus, ScopeVersion, utcnow
+from vmi_desktop.models import OutboxMessage, OutboxStatus, ScopeVersion, SupplyAgreement, utcnow
 from vmi_desktop.sync import outbox
 
 
@@ -87,3 +87,23 @@ def test_the_full_report_read_on_two_connections_says_what_one_connection_says(d
         with db.transaction() as s:
             version = s.scalars(select(ScopeVersion.version)).one()
         assert one_versions == two_versions == {version}
+
+
+def test_a_report_checked_line_by_line_keeps_the_version_it_was_checked_at(db: Database) -> None:
+    with rig(db, wait_for_retries_s=0, replenish=False) as r:
+        with db.transaction() as s:
+            outbox.enqueue_stock_report(s, r.acme, "full")
+            outbox.sync_state(s, r.acme).last_full_report_at = utcnow()
+            queued_at = s.scalars(select(OutboxMessage.scope_version)).one()
+        with db.transaction() as s:
+            s.get_one(SupplyAgreement, r.world.agreements[("ACME", "P-2", "WH-1")]).active = False
+        r.server.add_fault("/v1/stock-reports", "status", count=1, status=503)
+
+        assert r.sync().sent == 0  # checked line by line, then refused for now
+
+        with db.transaction() as s:
+            msg = s.scalars(select(OutboxMessage)).one()
+            current = s.scalars(select(ScopeVersion.version)).one()
+            assert msg.status is OutboxStatus.PENDING
+            assert queued_at is not None and msg.scope_version == current > queued_at
+            assert [ln["sku"] for ln in json.loads(msg.payload)["lines"]] == ["P-1", "P-1"]

@@ -325,6 +325,8 @@ def next_outgoing(
         msg = session.get_one(OutboxMessage, row_id)
         body = prepare_send(session, msg)
         if body is not None:
+            if kind in _SCOPED_KINDS and version is not None:
+                msg.scope_version = version  # checked as of it (read first): a retry goes as stored
             return Outgoing(row_id, kind, path, message_id, body)
         session.flush()  # discarded: the next pending one is the head now
 
