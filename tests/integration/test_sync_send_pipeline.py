@@ -97,7 +97,9 @@ def test_a_report_checked_line_by_line_keeps_the_version_it_was_checked_at(db: D
             queued_at = s.scalars(select(OutboxMessage.scope_version)).one()
         with db.transaction() as s:
             s.get_one(SupplyAgreement, r.world.agreements[("ACME", "P-2", "WH-1")]).active = False
-        r.server.add_fault("/v1/stock-reports", "status", count=1, status=503)
+        # refused for now with a Retry-After far beyond this run (a bare 503's random back-off may fall due
+        # within the run and the message would go at once)
+        r.server.add_fault("/v1/stock-reports", "429", count=1, retry_after=30)
 
         assert r.sync().sent == 0  # checked line by line, then refused for now
 
