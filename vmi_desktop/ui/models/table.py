@@ -35,6 +35,7 @@ from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.export import ExportSource
 from vmi_desktop.ui.numbers import InvalidInput, format_decimal
 from vmi_desktop.ui.palette import cell_colors
+from vmi_desktop.ui.startup import after_first_paint
 
 log = logging.getLogger(__name__)
 
@@ -247,9 +248,14 @@ class SqlTableModel(QAbstractTableModel):
             self.total = total
             self.total_changed.emit(total)
 
-        self.ctx.runner.run(
-            count, on_result=done, on_error=lambda exc: log.warning("count failed: %s", exc), owner=self
-        )
+        def start() -> None:
+            if generation != self._count_generation:
+                return  # reloaded again before the first paint: only the newest count runs
+            self.ctx.runner.run(
+                count, on_result=done, on_error=lambda exc: log.warning("count failed: %s", exc), owner=self
+            )
+
+        after_first_paint(start, self)  # a start page's count must not share the CPU with the first paint
 
     # -- reading -----------------------------------------------------------------------------
 
