@@ -34,8 +34,8 @@ from vmi_desktop.errors import VmiError
 from vmi_desktop.first_run import SetupResult, StartWith
 from vmi_desktop.queries.maintenance import refresh_planner_statistics
 from vmi_desktop.ui import startup
-from vmi_desktop.ui.about import app_icon
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.icon import app_icon
 from vmi_desktop.ui.main_window import SETTINGS_APP, SETTINGS_ORG, MainWindow, window_settings
 from vmi_desktop.ui.palette import apply_palette
 from vmi_desktop.ui.readiness import ready_reporter
@@ -114,12 +114,12 @@ def open_context_asking(
 ) -> AppContext:
     """``open_context``; when the server refuses the login, ``ask`` for its password until it is accepted
     (None: the user gave up, and the refusal is raised). An accepted password is kept in the OS keyring."""
-    from vmi_desktop.secrets import KeyringError, default_store
-
     try:
         return open_context(settings, store)
     except LoginRefused as first:
         refused = first
+    from vmi_desktop.secrets import KeyringError, default_store  # only once a password must be asked for
+
     while True:
         typed = ask(refused)
         if typed is None:

@@ -21,6 +21,12 @@ order, so that a click in between is handled between two steps:
 4. 1.5 s later, while the user reads the first page, the chart library (pyqtgraph and numpy) and
    the commands (``ui.app.warm_up_imports``), so the first chart and the first action open fast.
 
+Imported at first use instead of before the paint (each site says so): the keyring (``bootstrap``:
+only when a PostgreSQL server asks for a password), the worklist's commands (``ui.pages.worklist``),
+the edits' service (``ui.models.table``: ``catalog_service`` and the ledger), the reorder run (the
+worklist's rows take ``quantities.order_quantity``), the dialogs (``ui.dialogs`` imports none), the
+About dialog (the icon is ``ui.icon``), the subcommands (``cli``).
+
 Nothing is held unless ``hold_until_painted`` was called (``ui.app`` does, for the real start):
 tests and benchmarks that build a window themselves get every step at once, as before.
 """
