@@ -395,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="bench a copy of an already filled database (the committed run would otherwise spoil it)",
     )
+    parser.add_argument("--build-only", action="store_true", help="fill the database and stop (bench it with --reuse)")
     args = parser.parse_args(argv)
     cluster = None
     url = args.database_url
@@ -417,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
                     print("the database is not empty; use --reuse to bench a copy of it", file=sys.stderr)
                     return 2
             build(db, args.skus, args.locations, args.vendors, args.below, args.open, args.seed)
+            if args.build_only:
+                db.dispose()
+                return 0
             if db.sqlite_path is not None:  # keep the built file pristine for later --reuse runs
                 db, copy = _sqlite_copy(db)
         elif db.sqlite_path is not None:

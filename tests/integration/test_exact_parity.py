@@ -112,3 +112,31 @@ def test_a_quantity_the_columns_cannot_hold_is_refused_with_a_sentence(db: Datab
         stock.receive(db, LEAD, sku, loc, "1")
     with pytest.raises(ValidationError, match="too large"):
         stock.receive(db, LEAD, sku, loc, "1000000000000000")
+
+
+def test_a_column_read_as_stored_gives_what_the_general_type_gives(db: Database) -> None:
+    """``StoredQuantity`` skips the general checks for plain columns and their sums: same Decimals, same
+    scale, None kept, on both engines (the reorder run reads its million pairs this way)."""
+    from sqlalchemy import func, type_coerce
+
+    from vmi_desktop.models.base import StoredQuantity
+
+    sku, loc = _litre_world(db)
+    for qty in ("0.001", "123456789012345.678", "7"):
+        stock.receive(db, LEAD, sku, loc, qty)
+    stock.consume(db, LEAD, sku, loc, "0.5")
+    with db.sessions() as s:
+        general = s.execute(select(StockMovement.quantity).order_by(StockMovement.id)).scalars().all()
+        stored = (
+            s.execute(select(type_coerce(StockMovement.quantity, StoredQuantity)).order_by(StockMovement.id))
+            .scalars()
+            .all()
+        )
+        total = s.scalar(select(type_coerce(func.sum(StockMovement.quantity), StoredQuantity)))
+        none = s.scalar(
+            select(type_coerce(func.sum(StockMovement.quantity), StoredQuantity)).where(StockMovement.id < 0)
+        )
+    assert stored == general and [v.as_tuple().exponent for v in stored] == [-3] * len(general)
+    assert [str(v) for v in stored] == ["0.001", "123456789012345.678", "7.000", "-0.500"]
+    assert total == sum(general) and str(total) == "123456789012352.179"
+    assert none is None

@@ -115,6 +115,35 @@ class ExactDecimal(TypeDecorator[Decimal]):
         return ExactDecimal(self.precision, self.scale)
 
 
+class StoredExactDecimal(ExactDecimal):
+    """An ``ExactDecimal`` read in bulk from a plain column or a sum of one (never an average or quotient).
+
+    Such a value already has the column's scale: PostgreSQL's NUMERIC(p, s) hands over a Decimal of
+    exactly ``s`` places and SQLite an integer of units of 10^-s, so the general checks of
+    ``process_result_value`` (about half the reorder run's client time over a million pairs) are
+    skipped: no conversion on PostgreSQL, one ``scaleb`` on SQLite. Select a column with
+    ``type_coerce(column, StoredQuantity)``; binding is unchanged.
+    """
+
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return None
+        general = super().result_processor(dialect, coltype)
+        exponent = -self.scale
+
+        def process(value: Any) -> Decimal | None:
+            if type(value) is int:
+                return Decimal(value).scaleb(exponent)
+            return general(value) if general is not None else value
+
+        return process
+
+    def copy(self, **kw: Any) -> StoredExactDecimal:
+        return StoredExactDecimal(self.precision, self.scale)
+
+
 class _ScaledInteger(BigInteger):
     """SQLite storage of an ``ExactDecimal``: an integer, declared ``NUMERIC(p, s)`` in DDL."""
 
@@ -176,6 +205,8 @@ def _compile_real_numeric(element: _RealNumeric, compiler: Any, **kw: Any) -> st
 
 #: Quantities: 3 decimals, as the wire contract allows; |value| < 10^15.
 Quantity = ExactDecimal(18, 3)
+#: A quantity column read in bulk as stored (see ``StoredExactDecimal``).
+StoredQuantity = StoredExactDecimal(18, 3)
 #: Money: 4 decimals for unit prices; |value| < 10^14.
 Money = ExactDecimal(18, 4)
 #: Ratios such as an SLA fill rate (0..1).
