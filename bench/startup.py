@@ -50,6 +50,12 @@ def spawn_to_ready(url: str, user: str | None, xcb: bool) -> Start:
         ready = Path(folder) / "ready.json"
         env = dict(os.environ, VMI_READY_FILE=str(ready), VMI_QUIT_WHEN_READY="1", VMI_DATA_DIR=folder)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
+        # a user who has started the app before (the keyring notice was shown once), with the window at
+        # its default size (1280 x 800) and default columns: no layout an earlier run saved changes the paint
+        env["XDG_CONFIG_HOME"] = str(Path(folder) / "config")
+        ini = Path(folder) / "config" / "VMI Desktop" / "vmi-desktop.ini"
+        ini.parent.mkdir(parents=True)
+        ini.write_text("[notices]\nkeyring_missing_shown=true\n")
         if not xcb:
             env["QT_QPA_PLATFORM"] = "offscreen"
         if user:
