@@ -98,3 +98,31 @@ def test_a_decision_is_all_or_nothing_and_only_the_parts_managers(
         # a supplier sees its own pending proposals only
         assert [p.id for p in pending_proposals(s, vendor_actor(world.vendors["BOLT"], "BOLT"))] == []
         assert [p.id for p in pending_proposals(s, vendor_actor(world.vendors["ACME"], "ACME"))] == [good]
+
+
+def test_several_proposals_at_once_get_their_ids_in_order_with_an_audit_entry_each(db: Database, world: World) -> None:
+    """SQLite writes all but the first in one statement, with the ids after the first: each id is its row's."""
+    supplier = vendor_actor(world.vendors["ACME"], "ACME")
+    wanted = [
+        (("ACME", "P-1", "WH-1"), "11", "51"),
+        (("ACME", "P-2", "WH-1"), "6", "21"),
+        (("ACME", "P-1", "VAN-7"), "2", "4"),
+        (("ACME", "P-1", "WH-1"), "12", "52"),  # the same agreement twice: two proposals
+    ]
+    ids = propose_thresholds(
+        db,
+        supplier,
+        [ProposedThresholds(world.agreements[key], D(mn), D(mx), f"r{i}") for i, (key, mn, mx) in enumerate(wanted)],
+    )
+    assert len(set(ids)) == 4
+    with db.sessions() as s:
+        for pid, (i, (key, mn, mx)) in zip(ids, enumerate(wanted), strict=True):
+            row = s.get_one(ThresholdProposal, pid)
+            assert (row.agreement_id, row.proposed_min, row.proposed_max, row.reason) == (
+                world.agreements[key],
+                D(mn),
+                D(mx),
+                f"r{i}",
+            )
+        audited = s.scalars(select(AuditEntry.entity_id).where(AuditEntry.action == "thresholds.propose")).all()
+        assert sorted(audited) == sorted(str(pid) for pid in ids)

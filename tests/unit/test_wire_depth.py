@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -35,3 +37,28 @@ def test_objects_and_arrays_both_count() -> None:
     wire.check_depth(b'{"a": [{"b": {}}]}', 4)
     with pytest.raises(wire.WireError):
         wire.check_depth(b'{"a": [{"b": {"c": []}}]}', 4)
+
+
+@pytest.mark.parametrize(
+    "brackets", [b"", b"[", b"]", b"]]][", b"][][", b"[[]]]]]]][[[[", b"[[[]][[[[]]]]]", b"[" * 70_000 + b"]" * 70_000]
+)
+def test_small_and_large_bodies_are_counted_alike(brackets: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    small = wire._deepest(brackets)
+    monkeypatch.setattr(wire, "_SMALL", -1)  # every body through numpy
+    assert wire._deepest(brackets) == small
+    level = deepest = 0
+    for b in brackets:
+        level += 1 if b == ord("[") else -1
+        deepest = max(deepest, level)
+    assert small == deepest
+
+
+def test_a_page_sized_body_is_checked_without_importing_numpy() -> None:
+    code = (
+        "import sys; from vmi_desktop import wire; "
+        'event = b\'{"data": {"lines": [{"a": 1}]}}\'; '
+        "wire.check_depth(b'{\"events\": [' + b','.join([event] * 500) + b']}', 32); "
+        "print('numpy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -11,8 +11,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from vmi_desktop import audit
@@ -77,21 +78,19 @@ def record_proposals(session: Session, actor: Actor, proposals: Sequence[Propose
             raise ValidationError(f"the reason for {label} is longer than {MAX_REASON} characters")
         checked.append((ProposedThresholds(p.agreement_id, mn, mx, reason), row.part_number, row.code))
     now = utcnow()
-    ids = list(
-        session.scalars(
-            insert(ThresholdProposal).returning(ThresholdProposal.id, sort_by_parameter_order=True),
-            [
-                {
-                    "agreement_id": p.agreement_id,
-                    "proposed_min": p.min_qty,
-                    "proposed_max": p.max_qty,
-                    "reason": p.reason,
-                    "status": ProposalStatus.PENDING,
-                    "created_at": now,
-                }
-                for p, _sku, _loc in checked
-            ],
-        ).all()
+    ids = _insert_proposals(
+        session,
+        [
+            {
+                "agreement_id": p.agreement_id,
+                "proposed_min": p.min_qty,
+                "proposed_max": p.max_qty,
+                "reason": p.reason,
+                "status": ProposalStatus.PENDING,
+                "created_at": now,
+            }
+            for p, _sku, _loc in checked
+        ],
     )
     session.execute(
         insert(AuditEntry),
@@ -112,7 +111,28 @@ def record_proposals(session: Session, actor: Actor, proposals: Sequence[Propose
             for pid, (p, sku, loc) in zip(ids, checked, strict=True)
         ],
     )
-    return [int(i) for i in ids]
+    return ids
+
+
+def _insert_proposals(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert proposal rows; their new ids, in the order of ``rows``.
+
+    PostgreSQL returns them from batched statements in order. SQLite cannot promise the order of a
+    many-row ``RETURNING``, so SQLAlchemy would insert one row per statement (a page of 500 proposals:
+    500 statements): the first row goes alone, which leaves this transaction the only writer until it
+    ends, and the others take the ids after it (all free: SQLite's next id is above every row's) in one
+    executemany.
+    """
+    stmt = insert(ThresholdProposal).returning(ThresholdProposal.id, sort_by_parameter_order=True)
+    if session.get_bind().dialect.name != "sqlite" or len(rows) < 2:
+        return [int(i) for i in session.scalars(stmt, rows).all()]
+    first = int(session.scalars(stmt, rows[:1]).one())
+    ids = list(range(first, first + len(rows)))
+    session.connection().execute(
+        insert(cast(Table, ThresholdProposal.__table__)),
+        [{**row, "id": i} for i, row in zip(ids[1:], rows[1:], strict=True)],
+    )
+    return ids
 
 
 def propose_thresholds(target: Target, actor: Actor, proposals: Sequence[ProposedThresholds]) -> list[int]:

@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from vmi_desktop.db import UnitOfWork
 from vmi_desktop.db.batch import RowBatch
 from vmi_desktop.db.errors import DbProblem, describe_db_error, is_database_error, problem_of
+from vmi_desktop.db.pending_rows import insert_pending, update_changed
 from vmi_desktop.errors import VmiError
-from vmi_desktop.models import InboxStatus
+from vmi_desktop.models import InboxStatus, PurchaseOrder, PurchaseOrderLine, Shipment
 from vmi_desktop.replenishment import alerts, orders
 from vmi_desktop.replenishment.alerts import pair_key
 from vmi_desktop.replenishment.working_set import WorkingSet
@@ -176,9 +177,16 @@ def _rolled_back(session: Session, mark: _Mark) -> None:
         batch.rewind(mark.rows)
 
 
+#: What a page's events create, written as rows before the flush (parents first; ``db.pending_rows``).
+_NEW_ROWS = (PurchaseOrder, PurchaseOrderLine, Shipment)
+
+
 def _written(session: Session) -> None:
-    """Write what the events did: one flush, then their history and audit rows and the alerts of their
-    new orders, one statement per table."""
+    """Write what the events did: their new orders, lines and shipments as rows, the orders' changes in
+    batches, one flush for the rest, then their history and audit rows and the alerts of their new
+    orders, one statement per table."""
+    insert_pending(session, _NEW_ROWS)
+    update_changed(session, PurchaseOrder)  # batched; the ORM updates a versioned row alone
     session.flush()
     batch = RowBatch.active(session)
     if batch is not None:

@@ -1,0 +1,176 @@
+"""New objects of a unit of work written as rows: one executemany per table instead of the ORM's insert.
+
+A page of supplier events creates a few hundred orders, lines and shipments as ORM objects (the
+order services and the working set need them as objects: a later event of the page cancels or
+ships what an earlier one raised). Flushed by the ORM, each costs its insert bookkeeping (cascades,
+dependency sort, value collection, identity registration), more than the SQL itself.
+``insert_pending`` writes the pending objects of the given models whose primary key is already
+assigned (the working set hands out ids without a flush) as plain rows, in the order of the models
+given (parents first), with the values a flush would write (the objects' own, else the column's
+default, and the version counter's first value), then keeps each object in the session as a
+persistent one with that state: later changes to it are flushed as updates, as after a flush.
+
+Objects without their primary key, and every other model, are left to the ORM's flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, inspect, update
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.interfaces import MANYTOONE
+
+
+def _foreign_keys(mapper: Mapper[Any], obj: Any) -> dict[str, Any] | None:
+    """The foreign keys a flush would copy from ``obj``'s many-to-one parents; None when one is not known yet."""
+    keys: dict[str, Any] = {}
+    for rel in mapper.relationships:
+        parent = obj.__dict__.get(rel.key) if rel.direction is MANYTOONE else None
+        if parent is None:
+            continue
+        parent_mapper: Mapper[Any] = inspect(parent).mapper
+        for local, remote in rel.local_remote_pairs:
+            if local.table is not mapper.local_table:
+                continue
+            value = parent.__dict__.get(parent_mapper.get_property_by_column(remote).key)
+            if value is None:
+                return None
+            keys[mapper.get_property_by_column(local).key] = value
+    return keys
+
+
+def _row(mapper: Mapper[Any], obj: Any, foreign_keys: dict[str, Any]) -> dict[str, Any]:
+    """The column values a flush would insert for ``obj``, set on the object too (so that none is expired)."""
+    values = obj.__dict__
+    row: dict[str, Any] = {}
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if prop.key in foreign_keys and values.get(prop.key) is None:
+            value = foreign_keys[prop.key]
+        elif prop.key in values:
+            row[column.key] = values[prop.key]
+            continue
+        elif column is mapper.version_id_col and callable(mapper.version_id_generator):
+            value = mapper.version_id_generator(None)
+        elif column.default is not None and column.default.is_scalar:
+            value = column.default.arg
+        elif column.default is not None and column.default.is_callable:
+            value = column.default.arg(None)
+        else:
+            value = None
+        set_committed_value(obj, prop.key, value)
+        row[column.key] = value
+    return row
+
+
+def insert_pending(session: Session, models: Sequence[type[Any]]) -> int:
+    """Insert the session's pending objects of ``models`` that have their primary key (see the module
+    docstring), parents before children; returns how many rows were written."""
+    wanted: dict[type[Any], list[Any]] = {model: [] for model in models}
+    for obj in session.new:
+        objs = wanted.get(type(obj))
+        if objs is not None:
+            objs.append(obj)
+    if not any(wanted.values()):
+        return 0
+    written: list[Any] = []
+    connection = session.connection()
+    for model, objs in wanted.items():
+        mapper: Mapper[Any] = inspect(model)
+        pk_keys = [mapper.get_property_by_column(c).key for c in mapper.primary_key]
+        ready: list[tuple[Any, dict[str, Any]]] = []
+        for obj in objs:
+            if any(obj.__dict__.get(k) is None for k in pk_keys):
+                continue
+            foreign_keys = _foreign_keys(mapper, obj)
+            if foreign_keys is not None:
+                ready.append((obj, foreign_keys))
+        if not ready:
+            continue
+        ready.sort(key=lambda pair: tuple(pair[0].__dict__[k] for k in pk_keys))
+        rows = [_row(mapper, obj, foreign_keys) for obj, foreign_keys in ready]
+        table: Table = mapper.local_table  # type: ignore[assignment]
+        connection.execute(insert(table), rows)
+        written.extend(obj for obj, _ in ready)
+    for obj in written:
+        if obj in session:
+            session.expunge(obj)  # pending -> transient (an order takes its lines with it)
+    for obj in written:
+        make_transient_to_detached(obj)  # as if just read: its identity, no pending change
+    for obj in written:
+        if obj not in session:
+            session.add(obj)  # persistent and clean (an order brings its lines back with it)
+    return len(written)
+
+
+def update_changed(session: Session, model: type[Any]) -> int:
+    """Write the column changes of the session's changed ``model`` objects in batches; returns how many.
+
+    The ORM updates a versioned row in a statement of its own (to check each row's count): a page that
+    acknowledges and ships 500 orders pays 500 statements. Here one executemany per set of changed
+    columns writes what a flush would (the changes, the ``onupdate`` values, the next version, where the
+    version is still the one read) and checks the rows matched in sum: fewer than sent raises
+    ``StaleDataError`` as the flush does (someone else changed one of them meanwhile). The objects are
+    then as after a flush. One whose relationships, key or version changed is left to the flush.
+    """
+    mapper: Mapper[Any] = inspect(model)
+    table: Table = mapper.local_table  # type: ignore[assignment]
+    version = mapper.version_id_col
+    version_key = mapper.get_property_by_column(version).key if version is not None else None
+    pk_keys = {mapper.get_property_by_column(c).key for c in mapper.primary_key}
+    (pk_column,) = mapper.primary_key
+    pk_key = mapper.get_property_by_column(pk_column).key
+    onupdate = [p for p in mapper.column_attrs if p.columns[0].onupdate is not None]
+    column_keys = {p.key for p in mapper.column_attrs}
+    relationship_keys = {r.key for r in mapper.relationships}
+    all_keys = column_keys | relationship_keys
+    groups: dict[tuple[str, ...], list[tuple[Any, dict[str, Any]]]] = {}
+    for obj in session.dirty:
+        if type(obj) is not model:
+            continue
+        state = inspect(obj)
+        if state.key is None or state.deleted:
+            continue
+        touched = all_keys - state.unmodified  # the attributes set since the object was read or flushed
+        if any(state.attrs[key].history.has_changes() for key in touched & relationship_keys):
+            continue
+        changes = {key: hist.added[0] for key in touched & column_keys if (hist := state.attrs[key].history).added}
+        if not changes or version_key in changes or pk_keys & changes.keys():
+            continue
+        for prop in onupdate:
+            if prop.key not in changes:
+                default = prop.columns[0].onupdate
+                changes[prop.key] = default.arg(None) if default.is_callable else default.arg
+        if version_key is not None:
+            changes[version_key] = mapper.version_id_generator(obj.__dict__[version_key])  # type: ignore[operator,misc]
+        groups.setdefault(tuple(sorted(changes)), []).append((obj, changes))
+    connection = session.connection()
+    written = 0
+    for keys, items in groups.items():
+        where = pk_column == bindparam("w_pk", type_=pk_column.type)
+        if version is not None:
+            where = where & (version == bindparam("w_version", type_=version.type))
+        columns: dict[str, Any] = {k: mapper.get_property(k).columns[0] for k in keys}
+        stmt = update(table).where(where).values({c: bindparam(f"v_{c.key}", type_=c.type) for c in columns.values()})
+        rows = []
+        for obj, changes in items:
+            row = {f"v_{columns[k].key}": v for k, v in changes.items()}
+            row["w_pk"] = obj.__dict__[pk_key]
+            if version_key is not None:
+                row["w_version"] = obj.__dict__[version_key]
+            rows.append(row)
+        matched = connection.execute(stmt, rows).rowcount
+        if matched != len(rows):
+            raise StaleDataError(
+                f"UPDATE statement on table '{table.name}' expected to update {len(rows)} row(s); "
+                f"{matched} were matched."
+            )
+        for obj, changes in items:
+            for key, value in changes.items():
+                set_committed_value(obj, key, value)
+        written += len(items)
+    return written
