@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -364,3 +366,83 @@ def test_on_a_generated_world_the_worklist_holds_exactly_the_pairs_a_plain_evalu
         assert expected, "the generated world should have something to order"
         assert set(listed) == expected and len(listed) == len(expected)
         assert query.count(s, MANAGER, PageRequest()) == len(expected)
+
+
+class _TinyBatches(WorklistQuery):
+    """Reads and judges a filter's candidates a few at a time: every continuation of the batches runs."""
+
+    CANDIDATES_READ = 4
+    JUDGE_FACTOR = 1
+
+
+def _all_pages(s: object, query: WorklistQuery, request: PageRequest, size: int) -> list[Row]:
+    listed: list[Row] = []
+    after = None
+    while True:
+        rows = query.page(s, MANAGER, request, len(listed), size, after=after)  # type: ignore[arg-type]
+        listed += rows
+        if len(rows) < size:
+            return listed
+        after = rows[-1]
+
+
+def test_on_a_generated_world_a_filtered_or_searched_page_is_the_unfiltered_rows_filtered(db: Database) -> None:
+    """Filters and search take candidates from other indexes and judge them in batches: the rows must be
+    exactly the unfiltered worklist's rows that match, in the same order, page after page."""
+    from vmi_desktop.demo import generate
+
+    generate(db, skus=150, locations=4, vendors=3, days=120, seed=11, manager="pm")
+    with db.sessions() as s:
+        for sort_key, descending in (("part_number", False), ("part_number", True), ("location", False)):
+            _assert_filtered_pages_match(s, PageRequest(sort_key=sort_key, descending=descending))
+
+
+def _assert_filtered_pages_match(s: object, unfiltered: PageRequest) -> None:
+    everything = _all_pages(s, WorklistQuery(), unfiltered, 50)
+    assert len(everything) > 20, "the generated world should have a worklist to filter"
+    first, last = everything[0], everything[-1]
+    vendor, location = first.values["_vendor_id"], first.key[1]
+    out = next(r.values["_vendor_id"] for r in everything if r.values["on_hand"] <= 0)
+    cases: list[tuple[dict[str, object], str, Callable[[Row], bool]]] = [
+        ({"vendor_id": vendor}, "", lambda r: r.values["_vendor_id"] == vendor),
+        ({"location_id": last.key[1]}, "", lambda r: r.key[1] == last.key[1]),
+        (
+            {"vendor_id": vendor, "location_id": location},
+            "",
+            lambda r: r.values["_vendor_id"] == vendor and r.key[1] == location,
+        ),
+        ({"mode": first.values["mode"].value}, "", lambda r: r.values["mode"] == first.values["mode"]),
+        (
+            {"criticality": first.values["criticality"].value},
+            "",
+            lambda r: r.values["criticality"] == first.values["criticality"],
+        ),
+        ({"stock_out": True}, "", lambda r: r.values["on_hand"] <= 0),
+        (
+            {"stock_out": True, "vendor_id": out},
+            "",
+            lambda r: r.values["on_hand"] <= 0 and r.values["_vendor_id"] == out,
+        ),
+    ]
+    word = str(first.values["description"]).split()[0]
+    for text in (str(first.values["part_number"])[:5].lower(), str(last.values["part_number"])[-3:], word):
+        needle = text.lower()
+        cases.append(
+            (
+                {},
+                text,
+                lambda r, n=needle: (
+                    n in str(r.values["part_number"]).lower()  # type: ignore[misc]
+                    or n in str(r.values["description"]).lower()
+                ),
+            )
+        )
+    for filters, search, test in cases:
+        request = replace(unfiltered, filters=filters, search=search)
+        expected = [r.key for r in everything if test(r)]
+        assert expected, f"nothing to compare for {request}"
+        # pages of 4 continue after each page's last row; the tiny batches continue within a page
+        for query, size in ((WorklistQuery(), 4), (_TinyBatches(), 50)):
+            got = [r.key for r in _all_pages(s, query, request, size)]
+            assert got == expected, (request, type(query).__name__, size)
+        assert WorklistQuery().count(s, MANAGER, request) == len(expected), request  # type: ignore[arg-type]

@@ -136,6 +136,7 @@ def stocked(sqlite_db: Database, world: World) -> World:
     from sqlalchemy import insert
 
     from vmi_desktop.models import StockLevel
+    from vmi_desktop.replenishment.pair_figures import refresh_pair_figures
 
     with sqlite_db.transaction() as session:
         session.execute(
@@ -145,4 +146,5 @@ def stocked(sqlite_db: Database, world: World) -> World:
                 for (s, loc), q in ON_HAND.items()
             ],
         )
+        refresh_pair_figures(session)  # written past the ledger: the agreements' copies too, as bulk loads do
     return world

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelRoleData, Qt
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -230,3 +230,53 @@ def test_worklist_search_filters_on_the_first_keystroke_and_waits_while_typing(
     assert page.model.page_queries == before + 1  # typing on: waits for the pause
     qtbot.waitUntil(lambda: set(_rows(page)) == {("P-3", "WH-1")}, timeout=2000)
     assert page.model.page_queries == before + 2
+
+
+def _painted(page: WorklistPage, row: int, column: int, roles: list[Qt.ItemDataRole]) -> list[object]:
+    """What a delegate reads for one cell: every role in one ``multiData`` call, as Qt paints it."""
+    items = [QModelRoleData(role) for role in roles]
+    page.worklist.multiData(page.model.index(row, column), items)  # type: ignore[arg-type]
+    return [item.data() for item in items]
+
+
+def test_worklist_cells_paint_with_what_the_model_answers_role_by_role(
+    qtbot: QtBot, ctx: AppContext, sqlite_db: Database, stocked: World
+) -> None:
+    """The rows' texts and colours are kept between paints; they are ``data``'s own, also after an edit
+    or a row refreshed in place."""
+    from vmi_desktop.commands import stock as stock_commands
+
+    page = _page(qtbot, ctx)
+    m = page.worklist
+    roles = [
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.CheckStateRole,
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.ToolTipRole,
+    ]
+
+    def check() -> None:
+        for row in range(m.rowCount()):
+            for column in range(m.columnCount()):
+                index = m.index(row, column)
+                expected = [m.data(index, role) for role in roles]
+                for _ in range(2):  # filled at the first paint, read back at the next
+                    assert _painted(page, row, column, roles) == expected, (row, m.columns[column].key)
+
+    check()
+    p1 = _rows(page)[("P-1", "WH-1")]
+    state = m.column_index("state")
+    assert _painted(page, p1, state, [Qt.ItemDataRole.ForegroundRole])[0] is not None  # coloured by state
+    _type_quantity(qtbot, page, p1, "9")
+    check()  # an edit: painted role by role, the edited cell marked
+    suggested = m.column_index("suggested")
+    assert _painted(page, p1, suggested, [Qt.ItemDataRole.DisplayRole]) == ["9"]
+    page.reset_quantities()
+    stock_commands.consume(sqlite_db, Actor("lead", Role.WAREHOUSE_LEAD), "P-1", "WH-1", 3, reference="WO-1")
+    check()  # the row re-read in place paints its new figures
+    on_hand = m.column_index("on_hand")
+    assert _painted(page, p1, on_hand, [Qt.ItemDataRole.DisplayRole]) == ["4"]

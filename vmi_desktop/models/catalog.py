@@ -54,6 +54,9 @@ class Sku(VersionedMixin, Base):
     __table_args__ = (
         CheckConstraint("length(part_number) > 0", name="part_number_not_empty"),
         CheckConstraint("unit_cost >= 0", name="unit_cost_not_negative"),
+        # The worklist's search walks SKUs in part-number order and tests the text on the index
+        # entry alone (no row read per SKU); ``queries.worklist`` names it for SQLite's planner.
+        Index("ix_skus_search", "part_number", "active", "criticality", "description"),
     )
 
     def __repr__(self) -> str:
@@ -109,6 +112,8 @@ USE_WINDOW_DAYS = 30
 #: 30 x (on hand - min) against the recent use x lead time, i.e. "on hand is within lead-time
 #: demand of min". On hand and use are the ``pair_*`` copies; see ``SupplyAgreement``.
 REACH_SQL = f"{USE_WINDOW_DAYS} * (pair_on_hand - min_qty) - pair_recent_use * lead_time_days"
+#: The partial indexes' WHERE over the active primary agreements (queries spell it alike to use them).
+PRIMARY_SQL = "is_primary AND active"
 #: After the order columns, what the worklist's key query reads: the index covers it (no row reads).
 _WORKLIST_COLUMNS = (
     text(f"({REACH_SQL})"),
@@ -122,6 +127,19 @@ _WORKLIST_COLUMNS = (
     "is_primary",
     "active",
 )
+
+
+#: The worklist's candidates (``REACH_SQL <= 0``, a few % of the pairs) of one vendor or one location,
+#: in partial indexes: a filtered page reads just those instead of walking every SKU past the pairs the
+#: filter leaves out. Each is used only by a query that names its column's ``IS NOT NULL`` (always
+#: true): other queries keep their plans, and a posting writes an entry only for a candidate.
+CANDIDATE_WHERE = "is_primary AND active AND {column} IS NOT NULL AND ({reach}) <= 0"
+_CANDIDATE_COLUMNS = ("mode", "pair_on_hand", "min_qty", "pair_recent_use", "lead_time_days", "is_primary", "active")
+
+
+def _candidates_index(name: str, column: str, *columns: str) -> Index:
+    where = text(CANDIDATE_WHERE.format(column=column, reach=REACH_SQL))
+    return Index(name, column, *columns, *_CANDIDATE_COLUMNS, sqlite_where=where, postgresql_where=where)
 
 
 class SupplyAgreement(VersionedMixin, Base):
@@ -184,8 +202,8 @@ class SupplyAgreement(VersionedMixin, Base):
             "sku_id",
             "location_id",
             unique=True,
-            sqlite_where=text("is_primary AND active"),
-            postgresql_where=text("is_primary AND active"),
+            sqlite_where=text(PRIMARY_SQL),
+            postgresql_where=text(PRIMARY_SQL),
         ),
         Index("ix_supply_agreements_sku_location", "sku_id", "location_id"),
         Index("ix_supply_agreements_location_id", "location_id"),
@@ -204,6 +222,27 @@ class SupplyAgreement(VersionedMixin, Base):
             "location_id",
             "sku_id",
             *_WORKLIST_COLUMNS,
+        ),
+        _candidates_index("ix_supply_agreements_candidates_vendor", "vendor_id", "sku_id", "location_id"),
+        _candidates_index("ix_supply_agreements_candidates_location", "location_id", "sku_id", "vendor_id"),
+        # The dashboard's counts below min / stock-outs / over max and its list below min: ranges of the
+        # primary agreements by the copy of on hand against min or max (``queries.dashboard``).
+        Index(
+            "ix_supply_agreements_short",
+            text("(pair_on_hand - min_qty)"),
+            "pair_on_hand",
+            "sku_id",
+            "location_id",
+            "min_qty",
+            "max_qty",
+            sqlite_where=text(PRIMARY_SQL),
+            postgresql_where=text(PRIMARY_SQL),
+        ),
+        Index(
+            "ix_supply_agreements_over_max",
+            text("(pair_on_hand - max_qty)"),
+            sqlite_where=text(PRIMARY_SQL),
+            postgresql_where=text(PRIMARY_SQL),
         ),
     )
 

@@ -63,8 +63,19 @@ class StockMovement(Base):
             sqlite_where=text("reverses_movement_id IS NOT NULL"),
             postgresql_where=text("reverses_movement_id IS NOT NULL"),
         ),
-        Index("ix_stock_movements_pair_time", "sku_id", "location_id", "occurred_at"),
+        # a pair's movements in time order; kind and quantity covered: a window's consumption is index-only
+        Index("ix_stock_movements_pair_time", "sku_id", "location_id", "occurred_at", "kind", "quantity"),
         Index("ix_stock_movements_occurred_at", "occurred_at"),
+        # the receipts of order lines (supplier fill rates), index-only
+        Index(
+            "ix_stock_movements_receipts",
+            "purchase_order_line_id",
+            "kind",
+            "occurred_at",
+            "quantity",
+            sqlite_where=text("purchase_order_line_id IS NOT NULL"),
+            postgresql_where=text("purchase_order_line_id IS NOT NULL"),
+        ),
     )
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from vmi_desktop import order_status
@@ -25,7 +26,6 @@ from vmi_desktop.models import (
     PurchaseOrder,
     PurchaseOrderLine,
     Sku,
-    StockLevel,
     StockMovement,
     SupplyAgreement,
     Vendor,
@@ -33,7 +33,7 @@ from vmi_desktop.models import (
 )
 from vmi_desktop.queries._sql import day_of, days_between
 from vmi_desktop.queries.charts import NOT_PLACED
-from vmi_desktop.scope import Actor, agreement_of, covers, location_filter, pair_filter, vendor_filter, visible
+from vmi_desktop.scope import Actor, agreement_of, covers, location_filter, vendor_filter, visible
 
 
 @dataclass(frozen=True)
@@ -79,47 +79,78 @@ class FleetHealth:
     on_worklist: int = 0
 
 
-def _pairs(actor: Actor) -> Select:
-    """Active agreements with their on hand (0 where nothing was ever posted): the primary one of each pair
-    for staff, a supplier's own ones (its thresholds, never the primary vendor's of a pair it shares)."""
-    # Aliased so the scope's EXISTS over supply_agreements does not correlate with this query.
-    sa = aliased(SupplyAgreement)
-    on_hand = func.coalesce(StockLevel.on_hand, 0)
-    which = agreement_of(actor, sa) if actor.is_supplier else sa.is_primary.is_(True)
-    return (
-        select(sa.sku_id, sa.location_id, sa.min_qty, sa.max_qty, on_hand.label("on_hand"))
-        .outerjoin(StockLevel, and_(StockLevel.sku_id == sa.sku_id, StockLevel.location_id == sa.location_id))
-        .where(sa.active.is_(True), which, pair_filter(actor, sa.sku_id, sa.location_id))
-    )
+#: The active primary agreements (an alias, so the scope's EXISTS over supply_agreements does not correlate
+#: with it), and their WHERE spelled as the partial indexes' (``models.catalog.PRIMARY_SQL``).
+_PA = aliased(SupplyAgreement, name="pa")
+_PRIMARY = text("pa.is_primary AND pa.active")
+
+
+def _own(actor: Actor) -> Any:
+    """A supplier's own active agreements (its thresholds, never the primary vendor's of a pair it
+    shares). Each is its own proof of scope (``scope.pair_filter`` asks for exactly such an agreement),
+    so no EXISTS per row."""
+    return agreement_of(actor, _PA)
 
 
 def pair_counts(session: Session, actor: Actor) -> tuple[int, int, int, int]:
     """(pairs, on hand below min, stock-outs, over max) over the actor's agreements, in one statement.
 
+    On hand is the ledger's copy on the agreement (``pair_on_hand``: written with every posting, in its
+    transaction, onto every agreement of the pair; ``replenishment.pair_figures``), equal to the stock
+    level (0 where nothing was ever posted). For staff each figure is then a range of a partial index of
+    the primary agreements (migration 0009) instead of a join of a million agreements to their levels.
+
     "On hand below min" is the attention list's measure; the dashboard's "at or below min" card counts
     on the inventory position instead (``queries.worklist.WorklistQuery.counts``), as reorder does.
     """
-    p = _pairs(actor).subquery()
+    a = _PA
+    short = a.pair_on_hand - a.min_qty
+    if actor.is_supplier:
+        row = session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((short < 0, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((a.pair_on_hand <= 0, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((a.pair_on_hand > a.max_qty, 1), else_=0)), 0),
+            ).where(_own(actor))
+        ).one()
+        return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+    def count(*conds: Any) -> Any:
+        return select(func.count()).select_from(a).where(_PRIMARY, *conds).scalar_subquery()
+
+    pairs = count()
+    if session.get_bind().dialect.name == "sqlite":
+        # the narrowest index of the primary agreements: SQLite's planner walks the worklist's wide one
+        # (a third of the time), and SQLAlchemy renders no FROM hints for SQLite
+        narrow = text("supply_agreements AS pa INDEXED BY uq_supply_agreements_primary")
+        pairs = select(func.count()).select_from(narrow).where(_PRIMARY).scalar_subquery()
+    # a stock-out is short of min too (min is never negative): the same range, its on hand read off the index
     row = session.execute(
         select(
-            func.count(),
-            func.coalesce(func.sum(case((p.c.on_hand < p.c.min_qty, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((p.c.on_hand <= 0, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((p.c.on_hand > p.c.max_qty, 1), else_=0)), 0),
-        ).select_from(p)
+            pairs,
+            count(short < 0),
+            count(short <= 0, a.pair_on_hand <= 0),
+            count(a.pair_on_hand - a.max_qty > 0),
+        )
     ).one()
     return int(row[0]), int(row[1]), int(row[2]), int(row[3])
 
 
 def attention_pairs(session: Session, actor: Actor, limit: int = 200) -> list[PairRow]:
-    """Pairs below min, stock-outs first, then by how far below min they are."""
-    p = _pairs(actor).subquery()
+    """Pairs below min, stock-outs first, then by how far below min they are (then SKU and location).
+
+    Read from the start of the primary agreements' index by ``pair_on_hand - min_qty`` (see ``pair_counts``).
+    """
+    a = _PA
+    short = a.pair_on_hand - a.min_qty
+    which = _own(actor) if actor.is_supplier else _PRIMARY
     rows = session.execute(
-        select(p.c.sku_id, p.c.location_id, Sku.part_number, Location.code, p.c.on_hand, p.c.min_qty, p.c.max_qty)
-        .join(Sku, Sku.id == p.c.sku_id)
-        .join(Location, Location.id == p.c.location_id)
-        .where(p.c.on_hand < p.c.min_qty)
-        .order_by((p.c.on_hand - p.c.min_qty).asc(), Sku.part_number)
+        select(a.sku_id, a.location_id, Sku.part_number, Location.code, a.pair_on_hand, a.min_qty, a.max_qty)
+        .join(Sku, Sku.id == a.sku_id)
+        .join(Location, Location.id == a.location_id)
+        .where(which, short < 0)
+        .order_by(short.asc(), Sku.part_number, Location.code)
         .limit(limit)
     ).all()
     return [PairRow(r[0], r[1], r[2], r[3], Decimal(r[4]), Decimal(r[5]), Decimal(r[6])) for r in rows]
@@ -224,9 +255,10 @@ def supplier_scores(session: Session, actor: Actor, *, days: int = 365, limit: i
 
 def scores_from_metrics(session: Session, actor: Actor, *, days: int = 365, limit: int = 10) -> list[SupplierScore]:
     """Worst suppliers from the replenishment metrics module (its definitions: need-by in the period,
-    median response latency); falls back to ``supplier_scores`` where that module is not installed."""
+    median response latency; only the three figures shown: ``metrics.vendor_scores``); falls back to
+    ``supplier_scores`` where that module is not installed."""
     try:
-        from vmi_desktop.replenishment.metrics import vendor_metrics
+        from vmi_desktop.replenishment.metrics import vendor_scores
     except ImportError:
         return supplier_scores(session, actor, days=days, limit=limit)
     open_counts = dict(
@@ -247,7 +279,7 @@ def scores_from_metrics(session: Session, actor: Actor, *, days: int = 365, limi
             cycle_days=m.avg_cycle_days,
             open_orders=int(open_counts.get(m.vendor_id, 0)),
         )
-        for m in vendor_metrics(session, actor, since=since)
+        for m in vendor_scores(session, actor, since=since)
     ]
     scores.sort(
         key=lambda s: (

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    bindparam,
     case,
     func,
     literal_column,
@@ -46,6 +47,7 @@ from sqlalchemy import true as sql_true
 from sqlalchemy.orm import Session, aliased
 
 from vmi_desktop import order_status
+from vmi_desktop.db.search_sql import contains_text, sqlite_index
 from vmi_desktop.models import (
     Criticality,
     Location,
@@ -62,7 +64,7 @@ from vmi_desktop.models import (
     utcnow,
 )
 from vmi_desktop.models.catalog import USE_WINDOW_DAYS
-from vmi_desktop.queries.base import Column, Kind, PageRequest, Row, TableQuery, contains
+from vmi_desktop.queries.base import Column, Kind, PageRequest, Row, TableQuery, like_pattern
 from vmi_desktop.queries.worklist_rows import rows_for
 from vmi_desktop.replenishment._sql import open_line_quantity
 from vmi_desktop.replenishment.pair_figures import reach, recent_use, window_start
@@ -225,7 +227,8 @@ class WorklistQuery(TableQuery):
         return conds
 
     def search(self, text: str) -> ColumnElement[bool]:
-        return or_(contains(Sku.part_number, text), contains(Sku.description, text))
+        pattern = like_pattern(text)  # as ``contains``, without a lower() per SKU on SQLite
+        return or_(contains_text(Sku.part_number, pattern), contains_text(Sku.description, pattern))
 
     def filter(self, filters: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
@@ -273,7 +276,11 @@ class WorklistQuery(TableQuery):
         first page): each source's next keys, merged in that order, then the rows of the first ``limit``."""
         found: dict[int, tuple[Any, ...]] = {}
         for source in self.sources(request.filters):
-            for entry in self._source_keys(session, actor, request, source, offset, limit, after):
+            if source == "stock" and self._candidate_filter(request) is not None:
+                entries = self._judged_keys(session, actor, request, offset, limit, after)
+            else:
+                entries = self._source_keys(session, actor, request, source, offset, limit, after)
+            for entry in entries:
                 found.setdefault(entry[-1], entry[:-1])
         ordered = sorted(found, key=lambda agreement_id: found[agreement_id], reverse=request.descending)[:limit]
         if not ordered:
@@ -305,7 +312,127 @@ class WorklistQuery(TableQuery):
         stmt = narrow.where(and_(sql_true(), *conds, *keyset)).order_by(*self._order(request, actor)).limit(limit)
         if after is None:
             stmt = stmt.offset(offset)
+        if source == "stock" and request.search.strip() and column is not None and column.key == "part_number":
+            # the walk in part-number order tests the text on the SKU index entry (SQLite's planner
+            # would read every SKU row instead: a search matching few SKUs reads them all)
+            stmt = sqlite_index(stmt, Sku, "ix_skus_search")
         return [tuple(r) for r in session.execute(stmt)]
+
+    # -- a page filtered by vendor or location: the filter's candidates, judged in batches ----------
+
+    #: Candidates read per statement in page order, and judged per statement at first (x the page size).
+    CANDIDATES_READ = 1000
+    JUDGE_FACTOR = 4
+
+    def _candidate_filter(self, request: PageRequest) -> str | None:
+        """The filter whose candidates an index holds (``ix_supply_agreements_candidates_*``), if any."""
+        if request.filters.get("snoozed"):
+            return None
+        for key, column in (("vendor_id", "vendor_id"), ("location_id", "location_id")):
+            if request.filters.get(key) is not None:
+                return column
+        return None
+
+    def _judged_keys(
+        self, session: Session, actor: Actor, request: PageRequest, offset: int, limit: int, after: Row | None
+    ) -> list[tuple[Any, ...]]:
+        """The stock rows of a page filtered by vendor or location: that filter's candidates (from its
+        partial index, sorted: a few thousand at most) read in page order, then judged exactly a batch
+        at a time by ``needs_stock`` until the page is full.
+
+        One statement that walked and judged at once would either walk every SKU past the pairs the
+        filter leaves out (most of them: a vendor's parts sit in a few ranges of part numbers) or,
+        from the partial index, judge every candidate before sorting them."""
+        want = limit + (offset if after is None else 0)
+        passed: list[tuple[Any, ...]] = []
+        cursor = after
+        size = limit * self.JUDGE_FACTOR
+        while True:
+            entries = self._candidate_keys(session, actor, request, self.CANDIDATES_READ, cursor)
+            for start in range(0, len(entries), size):
+                chunk = entries[start : start + size]
+                judged = self._judge(session, request, [e[-1] for e in chunk])
+                passed += [e for e in chunk if e[-1] in judged]
+                if len(passed) >= want:
+                    return passed[want - limit : want]
+                size *= 2
+            if len(entries) < self.CANDIDATES_READ:
+                return passed[want - limit : want]
+            cursor = self._entry_row(request, entries[-1])
+
+    def _candidate_keys(
+        self, session: Session, actor: Actor, request: PageRequest, limit: int, after: Row | None
+    ) -> list[tuple[Any, ...]]:
+        """(sort value, key columns in tie-break order, agreement id) of the next ``limit`` candidates:
+        what the partial index tells (scope, search, filters, ``REACH_SQL <= 0``), nothing judged."""
+        column = self._sort_column(request)
+        order = list(self.key_order(column.key if column else None))
+        head = [column.expr] if column is not None else []
+        filters = {k: v for k, v in request.filters.items() if k != "stock_out"}
+        conds = self.conditions(actor, replace(request, filters=filters))
+        if request.filters.get("stock_out"):
+            conds.append(A.pair_on_hand <= _ZERO)  # the copy; the stock level is judged
+        marker = self._candidate_filter(request)
+        assert marker is not None
+        conds += [getattr(A, marker).is_not(None), reach(A) <= _ZERO]  # names the partial index
+        narrow = (
+            select(*head, *(self.key_exprs()[i] for i in order), A.id)
+            .select_from(A)
+            .join(Sku, Sku.id == A.sku_id)
+            .join(Location, Location.id == A.location_id)
+        )
+        if column is not None and column.key == "location":
+            return self._keys_by_location(session, request, narrow.where(*conds), limit, after)
+        keyset = self._after(request, after, actor) if after is not None else []
+        stmt = narrow.where(and_(sql_true(), *conds, *keyset)).order_by(*self._order(request, actor)).limit(limit)
+        return [tuple(r) for r in session.execute(stmt)]
+
+    def _judge(self, session: Session, request: PageRequest, agreement_ids: list[int]) -> set[int]:
+        """Which of these candidates are on the worklist for want of stock: ``needs_stock`` (and the
+        stock level of the stock-out filter) in one statement over their ids, snoozed pairs left out."""
+        if not agreement_ids:
+            return set()
+        today = self.today()
+        facts = (
+            select(
+                A.id.label("id"),
+                A.sku_id.label("sku_id"),
+                A.location_id.label("location_id"),
+                A.lead_time_days.label("lead_time"),
+                A.pair_used_at.label("used_at"),
+                (_THIRTY * (ON_HAND + ON_ORDER - A.min_qty)).label("gap"),
+                (A.pair_recent_use * A.lead_time_days).label("bound"),
+            )
+            .select_from(A)
+            .outerjoin(StockLevel, and_(StockLevel.sku_id == A.sku_id, StockLevel.location_id == A.location_id))
+            .where(A.id.in_(bindparam("ids", expanding=True)), ~snoozed(A.sku_id, A.location_id, today))
+            # a LIMIT keeps SQLite from merging this into the outer query (the open orders once a row)
+            .limit(bindparam("count"))
+        )
+        if request.filters.get("stock_out"):
+            facts = facts.where(ON_HAND <= _ZERO)
+        f = facts.subquery("facts")
+        since = window_start(today)
+        stale = or_(f.c.used_at.is_(None), f.c.used_at < since)
+        use = case((stale, _ZERO), else_=recent_use(f.c.sku_id, f.c.location_id, since))
+        stmt = select(f.c.id).where(
+            # needs_stock's test. The use is read only where it can decide: the ledger's copy of it
+            # bounds it from above (the candidate test already relies on that), so a gap above the copy's
+            # bound fails whatever the movements say
+            or_(f.c.bound < _ZERO, f.c.gap <= f.c.bound),
+            f.c.gap <= use * f.c.lead_time,
+        )
+        return set(session.scalars(stmt, {"ids": agreement_ids, "count": len(agreement_ids)}))
+
+    def _entry_row(self, request: PageRequest, entry: tuple[Any, ...]) -> Row:
+        """A key entry as the row a keyset continues after: its sort value and its key."""
+        column = self._sort_column(request)
+        order = list(self.key_order(column.key if column else None))
+        keys = entry[1:-1] if column is not None else entry[:-1]
+        key: list[Any] = [None, None]
+        for position, index in enumerate(order):
+            key[index] = keys[position]
+        return Row(key=tuple(key), values={column.key: entry[0]} if column is not None else {})
 
     def _keys_by_location(
         self, session: Session, request: PageRequest, stmt: Select[Any], limit: int, after: Row | None

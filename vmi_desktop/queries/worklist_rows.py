@@ -14,7 +14,7 @@ from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, literal_column, select
+from sqlalchemy import BindParameter, Integer, and_, bindparam, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from vmi_desktop import order_status
@@ -53,6 +53,90 @@ class OrderFacts:
     ordered: bool = False
 
 
+#: The agreement ids of a page (one expanding parameter: the statements below are built once, and a
+#: list of ids costs no coercion per value).
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_A = SupplyAgreement
+
+
+_ONE = literal_column("1", Integer)
+_NONE = literal_column("0", Integer)
+_ORDER_FACTS = (
+    select(
+        _A.sku_id,
+        _A.location_id,
+        func.sum(open_line_quantity()),
+        func.max(case((PurchaseOrder.status == POStatus.AWAITING_APPROVAL, _ONE), else_=_NONE)),
+        func.max(case((PurchaseOrder.status.in_(sorted(order_status.AT_SUPPLIER)), _ONE), else_=_NONE)),
+    )
+    .select_from(_A)
+    .join(PurchaseOrderLine, PurchaseOrderLine.sku_id == _A.sku_id)
+    .join(
+        PurchaseOrder,
+        and_(PurchaseOrder.id == PurchaseOrderLine.purchase_order_id, PurchaseOrder.location_id == _A.location_id),
+    )
+    .where(
+        _A.id.in_(_IDS),
+        literal_column("purchase_order_lines.status = 'open'"),
+        PurchaseOrder.status.in_(sorted(order_status.OPEN)),
+    )
+    .group_by(_A.sku_id, _A.location_id)
+)
+_RECENT_USE = (
+    select(_A.sku_id, _A.location_id, func.sum(StockMovement.quantity))
+    .select_from(_A)
+    .join(StockMovement, and_(StockMovement.sku_id == _A.sku_id, StockMovement.location_id == _A.location_id))
+    .where(
+        _A.id.in_(_IDS),
+        StockMovement.kind == MovementKind.CONSUMPTION,
+        StockMovement.occurred_at >= bindparam("since"),
+    )
+    .group_by(_A.sku_id, _A.location_id)
+)
+_SNOOZES = select(PairSnooze.sku_id, PairSnooze.location_id, PairSnooze.until, PairSnooze.reason).where(
+    PairSnooze.sku_id.in_(bindparam("skus", expanding=True)),
+    PairSnooze.location_id.in_(bindparam("locations", expanding=True)),
+    PairSnooze.until > bindparam("today"),
+)
+_HEADS = (
+    select(
+        _A.id,
+        _A.sku_id,
+        _A.location_id,
+        _A.vendor_id,
+        _A.min_qty,
+        _A.max_qty,
+        _A.pack_size,
+        _A.moq,
+        _A.lead_time_days,
+        _A.mode,
+        _A.pair_used_at,
+        Sku.part_number,
+        Sku.description,
+        Sku.uom,
+        Sku.criticality,
+        Location.code,
+        Vendor.code,
+        func.coalesce(StockLevel.on_hand, 0),
+        func.coalesce(UnitOfMeasure.whole, True),
+    )
+    .join(Sku, Sku.id == _A.sku_id)
+    .join(Location, Location.id == _A.location_id)
+    .join(Vendor, Vendor.id == _A.vendor_id)
+    .outerjoin(StockLevel, and_(StockLevel.sku_id == _A.sku_id, StockLevel.location_id == _A.location_id))
+    .outerjoin(UnitOfMeasure, UnitOfMeasure.code == Sku.uom)
+    .where(_A.id.in_(_IDS))
+)
+
+
+@dataclass(frozen=True)
+class SnoozeFacts:
+    """A pair's snooze in force: until when, and why."""
+
+    until: date
+    reason: str
+
+
 def _order_facts(session: Session, agreement_ids: Sequence[int]) -> dict[tuple[int, int], OrderFacts]:
     """Open order quantity and states per pair of these agreements (drafts and proposals are on order).
 
@@ -61,26 +145,7 @@ def _order_facts(session: Session, agreement_ids: Sequence[int]) -> dict[tuple[i
     """
     if not agreement_ids:
         return {}
-    a = SupplyAgreement
-    one = literal_column("1", Integer)
-    zero = literal_column("0", Integer)
-    held = case((PurchaseOrder.status == POStatus.AWAITING_APPROVAL, one), else_=zero)
-    at_supplier = case((PurchaseOrder.status.in_(sorted(order_status.AT_SUPPLIER)), one), else_=zero)
-    rows = session.execute(
-        select(a.sku_id, a.location_id, func.sum(open_line_quantity()), func.max(held), func.max(at_supplier))
-        .select_from(a)
-        .join(PurchaseOrderLine, PurchaseOrderLine.sku_id == a.sku_id)
-        .join(
-            PurchaseOrder,
-            and_(PurchaseOrder.id == PurchaseOrderLine.purchase_order_id, PurchaseOrder.location_id == a.location_id),
-        )
-        .where(
-            a.id.in_(sorted(set(agreement_ids))),
-            literal_column("purchase_order_lines.status = 'open'"),
-            PurchaseOrder.status.in_(sorted(order_status.OPEN)),
-        )
-        .group_by(a.sku_id, a.location_id)
-    )
+    rows = session.execute(_ORDER_FACTS, {"ids": sorted(set(agreement_ids))})
     return {(r[0], r[1]): OrderFacts(r[2], bool(r[3]), bool(r[4])) for r in rows}
 
 
@@ -88,35 +153,21 @@ def _recent_use_of(session: Session, agreement_ids: Sequence[int], today: date) 
     """Consumption in the window that ends with ``today``, per pair (pairs without any are left out)."""
     if not agreement_ids:
         return {}
-    a = SupplyAgreement
-    rows = session.execute(
-        select(a.sku_id, a.location_id, func.sum(StockMovement.quantity))
-        .select_from(a)
-        .join(StockMovement, and_(StockMovement.sku_id == a.sku_id, StockMovement.location_id == a.location_id))
-        .where(
-            a.id.in_(sorted(set(agreement_ids))),
-            StockMovement.kind == MovementKind.CONSUMPTION,
-            StockMovement.occurred_at >= window_start(today),
-        )
-        .group_by(a.sku_id, a.location_id)
-    )
+    rows = session.execute(_RECENT_USE, {"ids": sorted(set(agreement_ids)), "since": window_start(today)})
     return {(r[0], r[1]): -r[2] for r in rows if r[2] is not None}
 
 
-def _snoozes_of(session: Session, pairs: Sequence[tuple[int, int]], today: date) -> dict[tuple[int, int], PairSnooze]:
+def _snoozes_of(session: Session, pairs: Sequence[tuple[int, int]], today: date) -> dict[tuple[int, int], SnoozeFacts]:
     """The snoozes in force on ``today`` for these pairs (looked up in the primary key by SKU and
     location lists, then matched to the pairs)."""
     wanted = set(pairs)
     if not wanted:
         return {}
-    rows = session.scalars(
-        select(PairSnooze).where(
-            PairSnooze.sku_id.in_(sorted({s for s, _ in wanted})),
-            PairSnooze.location_id.in_(sorted({loc for _, loc in wanted})),
-            PairSnooze.until > today,
-        )
+    rows = session.execute(
+        _SNOOZES,
+        {"skus": sorted({s for s, _ in wanted}), "locations": sorted({loc for _, loc in wanted}), "today": today},
     )
-    return {(z.sku_id, z.location_id): z for z in rows if (z.sku_id, z.location_id) in wanted}
+    return {(r[0], r[1]): SnoozeFacts(r[2], r[3]) for r in rows if (r[0], r[1]) in wanted}
 
 
 def suggested_quantity(position: Decimal, max_qty: Decimal, pack: Decimal, moq: Decimal, *, whole: bool) -> Decimal:
@@ -133,36 +184,7 @@ def rows_for(session: Session, actor: Actor, agreement_ids: Sequence[int], today
 
     if not agreement_ids:
         return {}
-    a = SupplyAgreement
-    heads = session.execute(
-        select(
-            a.id,
-            a.sku_id,
-            a.location_id,
-            a.vendor_id,
-            a.min_qty,
-            a.max_qty,
-            a.pack_size,
-            a.moq,
-            a.lead_time_days,
-            a.mode,
-            a.pair_used_at,
-            Sku.part_number,
-            Sku.description,
-            Sku.uom,
-            Sku.criticality,
-            Location.code,
-            Vendor.code,
-            func.coalesce(StockLevel.on_hand, 0),
-            func.coalesce(UnitOfMeasure.whole, True),
-        )
-        .join(Sku, Sku.id == a.sku_id)
-        .join(Location, Location.id == a.location_id)
-        .join(Vendor, Vendor.id == a.vendor_id)
-        .outerjoin(StockLevel, and_(StockLevel.sku_id == a.sku_id, StockLevel.location_id == a.location_id))
-        .outerjoin(UnitOfMeasure, UnitOfMeasure.code == Sku.uom)
-        .where(a.id.in_(sorted(set(agreement_ids))))
-    ).all()
+    heads = session.execute(_HEADS, {"ids": sorted(set(agreement_ids))}).all()
     orders = _order_facts(session, agreement_ids)
     uses = _recent_use_of(session, agreement_ids, today)
     # a snooze is the customer's own planning (staff-only in the database too)

@@ -156,33 +156,31 @@ class StockAccuracy:
 
 
 def _line_fill(session: Session, actor: Actor, p: Period) -> Any:
-    """Per due line: vendor, pair, ordered, received by need-by (capped at ordered), complete flag."""
+    """Per due line: vendor, pair, ordered, received by need-by (capped at ordered), complete flag.
+
+    Each line's receipts are summed once, by a join grouped per line (the receipts' index covers what
+    it reads); a correlated subquery per use read them three times per line.
+    """
     need_by = func.coalesce(PurchaseOrderLine.need_by, PurchaseOrder.need_by)
-    received_by = (
-        select(func.coalesce(func.sum(StockMovement.quantity), 0))
-        .where(
-            StockMovement.purchase_order_line_id == PurchaseOrderLine.id,
-            StockMovement.kind == MovementKind.RECEIPT,
-            day_of(session, StockMovement.occurred_at) <= need_by,
-            visible(actor, StockMovement),
-        )
-        .correlate(PurchaseOrderLine, PurchaseOrder)
-        .scalar_subquery()
-    )
-    capped = case(
-        (received_by > PurchaseOrderLine.quantity_ordered, PurchaseOrderLine.quantity_ordered), else_=received_by
-    )
-    return (
+    received = (
         select(
             PurchaseOrder.vendor_id.label("vendor_id"),
             PurchaseOrderLine.sku_id.label("sku_id"),
             PurchaseOrder.location_id.label("location_id"),
             PurchaseOrderLine.quantity_ordered.label("ordered"),
-            capped.label("on_time"),
-            case((received_by >= PurchaseOrderLine.quantity_ordered, 1), else_=0).label("complete"),
+            type_coerce(func.coalesce(func.sum(StockMovement.quantity), 0), Quantity).label("received_by"),
         )
         .select_from(PurchaseOrderLine)
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .outerjoin(
+            StockMovement,
+            and_(
+                StockMovement.purchase_order_line_id == PurchaseOrderLine.id,
+                StockMovement.kind == MovementKind.RECEIPT,
+                day_of(session, StockMovement.occurred_at) <= need_by,
+                visible(actor, StockMovement),
+            ),
+        )
         .where(
             need_by >= p.since,
             need_by <= p.until,
@@ -190,8 +188,24 @@ def _line_fill(session: Session, actor: Actor, p: Period) -> Any:
             or_(PurchaseOrder.sent_at.is_not(None), PurchaseOrder.acknowledged_at.is_not(None)),
             visible(actor, PurchaseOrder),
         )
-        .subquery("line_fill")
+        .group_by(
+            PurchaseOrderLine.id,
+            PurchaseOrder.vendor_id,
+            PurchaseOrderLine.sku_id,
+            PurchaseOrder.location_id,
+            PurchaseOrderLine.quantity_ordered,
+        )
+        .subquery("received_by_line")
     )
+    r = received.c
+    return select(
+        r.vendor_id,
+        r.sku_id,
+        r.location_id,
+        r.ordered,
+        case((r.received_by > r.ordered, r.ordered), else_=r.received_by).label("on_time"),
+        case((r.received_by >= r.ordered, 1), else_=0).label("complete"),
+    ).subquery("line_fill")
 
 
 def _latency_samples(session: Session, actor: Actor, p: Period, vendor_ids: list[int] | None) -> Any:
@@ -276,20 +290,18 @@ def response_latency(
 # ---------------------------------------------------------------------------------------------- per vendor
 
 
-def vendor_metrics(
-    session: Session, actor: Actor, *, since: date, until: date | None = None, vendor_id: int | None = None
-) -> list[VendorMetrics]:
-    """Scorecards of every vendor the actor may see (a supplier: its own), or of one vendor."""
-    p = _period(since, until)
-    vendors_stmt = select(Vendor.id, Vendor.code, Vendor.name).where(vendor_filter(actor, Vendor.id))
+def _vendors(session: Session, actor: Actor, vendor_id: int | None) -> list[Any]:
+    """(id, code, name) of the vendors ``actor`` may see (or of one), by code."""
+    stmt = select(Vendor.id, Vendor.code, Vendor.name).where(vendor_filter(actor, Vendor.id))
     if vendor_id is not None:
-        vendors_stmt = vendors_stmt.where(Vendor.id == vendor_id)
-    vendors = session.execute(vendors_stmt.order_by(Vendor.code)).all()
-    ids = [v.id for v in vendors]
-    if not ids:
-        return []
-    cycle = dict(
-        (r[0], (int(r[1]), r[2]))
+        stmt = stmt.where(Vendor.id == vendor_id)
+    return list(session.execute(stmt.order_by(Vendor.code)).all())
+
+
+def _cycle(session: Session, p: Period, ids: list[int]) -> dict[int, tuple[int, Any]]:
+    """Per vendor: (orders fully received in the period, mean seconds from creation to receipt)."""
+    return {
+        r[0]: (int(r[1]), r[2])
         for r in session.execute(
             select(
                 PurchaseOrder.vendor_id,
@@ -304,10 +316,14 @@ def vendor_metrics(
             )
             .group_by(PurchaseOrder.vendor_id)
         )
-    )
+    }
+
+
+def _fill(session: Session, actor: Actor, p: Period, ids: list[int]) -> dict[int, tuple[Any, ...]]:
+    """Per vendor: (units due, units on time, lines due, lines complete) over the period's due lines."""
     lf = _line_fill(session, actor, p)
-    fill = {
-        r[0]: r[1:]
+    return {
+        r[0]: tuple(r[1:])
         for r in session.execute(
             select(
                 lf.c.vendor_id, func.sum(lf.c.ordered), func.sum(lf.c.on_time), func.count(), func.sum(lf.c.complete)
@@ -316,6 +332,61 @@ def vendor_metrics(
             .group_by(lf.c.vendor_id)
         )
     }
+
+
+@dataclass(frozen=True)
+class VendorScore:
+    """The part of a vendor's scorecard the dashboard ranks suppliers by (``VendorMetrics``' definitions)."""
+
+    vendor_id: int
+    vendor_code: str
+    vendor_name: str
+    fill_rate_units: Decimal | None
+    response_median_hours: float | None
+    avg_cycle_days: float | None
+
+
+def vendor_scores(session: Session, actor: Actor, *, since: date, until: date | None = None) -> list[VendorScore]:
+    """Fill rate (units), median response and cycle time of every vendor the actor may see, exactly as
+    ``vendor_metrics`` gives them, without the rest of the scorecard (order accuracy, SLA terms over
+    every agreement: most of its time on a large database)."""
+    p = _period(since, until)
+    vendors = _vendors(session, actor, None)
+    ids = [v.id for v in vendors]
+    if not ids:
+        return []
+    cycle = _cycle(session, p, ids)
+    fill = _fill(session, actor, p, ids)
+    latency = response_latency(session, actor, p.since, p.until, ids)
+    out = []
+    for v in vendors:
+        _received, avg_secs = cycle.get(v.id, (0, None))
+        ordered, on_time, _lines, _complete = fill.get(v.id, (0, 0, 0, 0))
+        _samples, med, _p90 = latency.get(v.id, (0, None, None))
+        out.append(
+            VendorScore(
+                vendor_id=v.id,
+                vendor_code=v.code,
+                vendor_name=v.name,
+                fill_rate_units=_ratio(to_decimal(on_time), ordered),
+                response_median_hours=round(med, 4) if med is not None else None,
+                avg_cycle_days=round(float(avg_secs) / 86400, 4) if avg_secs is not None else None,
+            )
+        )
+    return out
+
+
+def vendor_metrics(
+    session: Session, actor: Actor, *, since: date, until: date | None = None, vendor_id: int | None = None
+) -> list[VendorMetrics]:
+    """Scorecards of every vendor the actor may see (a supplier: its own), or of one vendor."""
+    p = _period(since, until)
+    vendors = _vendors(session, actor, vendor_id)
+    ids = [v.id for v in vendors]
+    if not ids:
+        return []
+    cycle = _cycle(session, p, ids)
+    fill = _fill(session, actor, p, ids)
     expected = func.coalesce(PurchaseOrderLine.quantity_acknowledged, PurchaseOrderLine.quantity_ordered)
     accuracy = {
         r[0]: r[1:]

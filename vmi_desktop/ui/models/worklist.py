@@ -7,10 +7,11 @@ SET...) take no fraction and a quantity must be above zero, exactly as the order
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QModelRoleData, QModelRoleDataSpan, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor
 
 from vmi_desktop.errors import ValidationError
@@ -32,6 +33,32 @@ STATE_COLOURS = {
 _MISSING = object()
 _BRUSHES = {state: QBrush(colour) for state, colour in STATE_COLOURS.items()}
 _SPECIAL_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole})
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+#: What a cell paints with and, without an edit, an error or a conflict, is the same for the whole row
+#: (or, for the alignment, the whole column): kept per row, filled by ``data`` itself at its first paint.
+_ROW_ROLES = (_DISPLAY, _FOREGROUND)
+#: Roles the shared model answers only for marked cells (edits, errors, conflicts): none without them.
+_UNMARKED_NONE = frozenset(
+    {
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.CheckStateRole,
+        Qt.ItemDataRole.SizeHintRole,
+    }
+)
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+_EDITABLE_FLAGS = _FLAGS | Qt.ItemFlag.ItemIsEditable
+
+
+def _answer(item: QModelRoleData, value: Any) -> None:
+    """One role of ``multiData``: the value, or none."""
+    if value is None:
+        item.clearData()
+    else:
+        item.setData(value)
 
 
 class WorklistModel(SqlTableModel):
@@ -44,6 +71,10 @@ class WorklistModel(SqlTableModel):
         self.can_order = self.ctx.can(Action.CREATE_ORDER)
         self._column_keys = [c.key for c in self.columns]
         self._quantity_column = self._column_keys.index(self.QUANTITY)
+        #: row key -> (the row as loaded, each column's (text, foreground)); see ``multiData``
+        self._painted: dict[tuple[Any, ...], tuple[Row, list[tuple[Any, Any]]]] = {}
+        self._alignments: dict[int, Any] = {}
+        self.modelAboutToBeReset.connect(self._painted.clear)
 
     #: The total is counted a moment after the first rows are shown: the count judges every candidate
     #: (about a second on a million pairs) and must not share the CPU with the first paint.
@@ -105,6 +136,58 @@ class WorklistModel(SqlTableModel):
         elif key == "on_hand" and role == Qt.ItemDataRole.ForegroundRole and values["on_hand"] <= 0:
             return _BRUSHES[WorklistState.NEW]
         return super().data(index, role)
+
+    def multiData(self, index: Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
+        """Every role a delegate paints a cell with, in one call (Qt asks for seven roles per cell).
+
+        While no cell holds an edit, an error or a conflict, a row's texts and colours are what ``data``
+        answered at its first paint, kept until the row is reloaded; otherwise each role is asked of
+        ``data``. Either way the values are ``data``'s own."""
+        items = (
+            [roleDataSpan]
+            if isinstance(roleDataSpan, QModelRoleData)
+            else cast(Sequence[QModelRoleData], roleDataSpan)  # a sequence at run time; not in the stubs
+        )
+        row, column = index.row(), index.column()
+        if (
+            self._errors
+            or self._pending
+            or self._conflicts
+            or not index.isValid()
+            or not (0 <= row < len(self._rows) and 0 <= column < len(self.columns))
+        ):
+            for item in items:
+                _answer(item, self.data(index, item.role()))
+            return
+        record = self._rows[row]
+        kept = self._painted.get(record.key)
+        if kept is None or kept[0] is not record:
+            cells = [
+                (self.data(self.index(row, c), _DISPLAY), self.data(self.index(row, c), _FOREGROUND))
+                for c in range(len(self.columns))
+            ]
+            self._painted[record.key] = (record, cells)
+        else:
+            cells = kept[1]
+        for item in items:
+            role = item.role()
+            if role == _DISPLAY:
+                _answer(item, cells[column][0])
+            elif role == _FOREGROUND:
+                _answer(item, cells[column][1])
+            elif role in _UNMARKED_NONE:
+                item.clearData()
+            elif role == _ALIGNMENT:
+                if column not in self._alignments:
+                    self._alignments[column] = self.data(index, _ALIGNMENT)
+                _answer(item, self._alignments[column])
+            else:
+                _answer(item, self.data(index, role))
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return _EDITABLE_FLAGS if self.is_editable(index.row(), index.column()) else _FLAGS
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         """A typed quantity: checked now against the SKU's unit (the reason stays at the cell)."""

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSize, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QStyledItemDelegate, QVBoxLayout
 
 from vmi_desktop.db import Changes
 from vmi_desktop.errors import VmiError
@@ -27,6 +27,7 @@ from vmi_desktop.queries.catalog import location_choices, vendor_choices
 from vmi_desktop.queries.worklist import WorklistCounts, WorklistQuery, WorklistState
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.delegates import CellDelegate
 from vmi_desktop.ui.dialogs.worklist import ConfirmDialog, SnoozeDialog
 from vmi_desktop.ui.live import LiveChanges
 from vmi_desktop.ui.models.worklist import WorklistModel
@@ -91,6 +92,11 @@ class WorklistPage(TablePage):
         assert isinstance(self.model, WorklistModel)
         self.worklist: WorklistModel = self.model
         self.view.activated.connect(self._activated)
+        # Only the suggested quantity is ever edited (or invalid): the other cells paint through Qt's own
+        # delegate, without a call into Python per cell on top of the model's.
+        quantity = self.model.column_index(WorklistModel.QUANTITY)
+        self.view.setItemDelegate(QStyledItemDelegate(self.view))
+        self.view.setItemDelegateForColumn(quantity, CellDelegate(self.view))
         # the first keystroke after a pause filters at once; keystrokes that follow within the debounce
         # window wait for the pause (typing a word runs two queries, not one per letter)
         self.search_box.textChanged.disconnect()
