@@ -28,7 +28,7 @@ from vmi_desktop.models.orders import POStatusChange, PurchaseOrder, PurchaseOrd
 from vmi_desktop.models.people import AuditEntry, Counter, User
 from vmi_desktop.models.snoozes import PairSnooze
 from vmi_desktop.models.stock import CycleCount, StockLevel, StockMovement
-from vmi_desktop.models.sync import InboxEvent, OutboxMessage, SyncState
+from vmi_desktop.models.sync import InboxEvent, OutboxMessage, ScopeVersion, SyncState
 from vmi_desktop.models.units import UnitOfMeasure
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "Receipt",
     "ReplenishmentMode",
     "Role",
+    "ScopeVersion",
     "Shipment",
     "Sku",
     "StockLevel",

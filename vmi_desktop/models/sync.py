@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vmi_desktop.models.base import Base, BigIntPK, UTCDateTime, str_enum, utcnow
@@ -33,8 +33,26 @@ class OutboxMessage(Base):
     response_body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: ``ScopeVersion.version`` as a stock or usage report was read (None: checked line by line when sent).
+    scope_version: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
     __table_args__ = (Index("ix_outbox_messages_vendor_status_next", "vendor_id", "status", "next_attempt_at"),)
+
+
+class ScopeVersion(Base):
+    """One row whose ``version`` database triggers move whenever a vendor's scope may have shrunk.
+
+    Moved by every change of an agreement's vendor, SKU, location or active flag, a deleted agreement,
+    a renamed or deleted SKU or location (migration 0011): a report queued at the current version holds
+    no line outside its vendor's scope, so sending it needs no per-line check (``outbox.prepare_send``).
+    """
+
+    __tablename__ = "scope_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
 
 def event_key(event_id: str) -> str:

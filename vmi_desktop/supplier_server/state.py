@@ -69,6 +69,10 @@ class Fault:
 
 
 def _num(value: Any, what: str, *, allow_negative: bool = False) -> Decimal:
+    if type(value) is int:  # the common case first (a stock report has four per line): no text round trip
+        if value < 0 and not allow_negative:
+            raise BadRequest(422, f"{what} must not be negative")
+        return Decimal(value)
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise BadRequest(422, f"{what} must be a number")
     try:

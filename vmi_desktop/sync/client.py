@@ -344,7 +344,7 @@ class VmiConnectClient:
         raw = body if isinstance(body, bytes) else wire.dumpb(body)
         headers = {"Content-Type": "application/json", "Idempotency-Key": message_id}
         if len(raw) > GZIP_THRESHOLD:
-            raw = gzip.compress(raw, compresslevel=5)
+            raw = gzip.compress(raw, compresslevel=1)  # a 1000-line report: 3x faster than 5, 20 % more bytes
             headers["Content-Encoding"] = "gzip"
         try:
             answer = self._request("POST", path, content=raw, headers=headers)

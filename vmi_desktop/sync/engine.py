@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,7 +29,7 @@ from vmi_desktop.db import Database, DatabaseError, describe_db_error
 from vmi_desktop.db.errors import is_database_error
 from vmi_desktop.errors import VmiError
 from vmi_desktop.exchange.connector import FILE_KINDS, FolderConnector
-from vmi_desktop.models import AlertKind, ConnectionKind, OutboxMessage, OutboxStatus, Vendor, utcnow
+from vmi_desktop.models import AlertKind, ConnectionKind, Vendor, utcnow
 from vmi_desktop.sync import outbox
 from vmi_desktop.sync.auth import VendorCredentials, scrub
 from vmi_desktop.sync.client import (
@@ -198,8 +199,7 @@ class SyncEngine:
             if state.last_full_report_at is None or now - state.last_full_report_at >= self.full_report_every:
                 since = state.last_full_report_at or now - timedelta(days=self.usage_days)
                 since = since.replace(hour=0, minute=0, second=0, microsecond=0)
-                count = outbox.enqueue_usage(session, vendor_id, since)
-                return count + outbox.enqueue_stock_report(session, vendor_id, "full")
+                return outbox.enqueue_full_report(session, self.db.engine, vendor_id, since)
             return outbox.enqueue_delta_report(session, vendor_id)
 
     def _retrying(self, cancel: threading.Event) -> Retrying:
@@ -280,66 +280,83 @@ class SyncEngine:
         step: Callable[[float, str], None],
         latencies: list[float],
     ) -> None:
+        """POST due messages one at a time, in order; the next one is read and checked while one is in flight.
+
+        Only one message is ever on the wire, and the next is posted only once the one before was
+        answered and its answer committed (sent, to be retried, or failed), so order and the outbox's
+        record are as with one message at a time. What is overlapped is the database side of the next
+        message (reading it, checking its scope) with the supplier's work on the current one; when the
+        current one is to be retried, the one read ahead is simply not sent (it stays queued behind it).
+        """
         with self.db.transaction() as session:
             total = outbox.queue_summary(session, vendor_id)["pending"]
         done = 0
         deadline = time.monotonic() + self.wait_for_retries_s
-        while not cancel.is_set():
-            with self.db.transaction() as session:
-                msg = outbox.next_due(session, vendor_id, now=self.clock())
-                if msg is None:
-                    head = session.scalar(
-                        select(OutboxMessage.next_attempt_at)
-                        .where(OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.PENDING)
-                        .order_by(OutboxMessage.id)
-                        .limit(1)
-                    )
-                    job = None
+        job: outbox.Outgoing | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"vmi-send-{vendor_id}") as poster:
+            while not cancel.is_set():
+                if job is None:
+                    head = self._next_outgoing(vendor_id)
+                    if not isinstance(head, outbox.Outgoing):
+                        if head is None:
+                            break
+                        wait = (head - self.clock()).total_seconds()
+                        if time.monotonic() + wait > deadline:
+                            break
+                        cancel.wait(max(0.0, wait))
+                        continue
+                    job = head
+                started = time.monotonic()
+                posting = poster.submit(client.post_json, job.path, job.body, job.message_id)
+                ahead: outbox.Outgoing | datetime | None = None
+                failure: BaseException | None = None
+                try:
+                    ahead = self._next_outgoing(vendor_id, after_id=job.id)  # while the supplier works
+                except Exception as exc:  # raised once the message in flight is recorded
+                    failure = exc
+                try:
+                    result = posting.result()
+                except TransientError as exc:
+                    with self.db.transaction() as session:
+                        outbox.mark_transient(
+                            session,
+                            job.id,
+                            str(exc),
+                            status=exc.status,
+                            body=exc.body,
+                            retry_after=exc.retry_after,
+                            backoff=self.backoff,
+                            now=self.clock(),
+                        )
+                    log.info("vendor %s: message %s will be retried: %s", vendor_id, job.id, exc)
+                    report.error = str(exc)
+                    job = None  # the head again: it may be due again only later
+                    if failure is not None:
+                        raise failure from None
+                    continue
+                except PermanentError as exc:
+                    with self.db.transaction() as session:
+                        outbox.mark_failed(session, job.id, str(exc), status=exc.status, body=exc.body)
+                    log.warning("vendor %s: message %s failed: %s", vendor_id, job.id, exc)
+                    report.failed += 1
                 else:
-                    body = outbox.prepare_send(session, msg)  # scope and customer id as of now
-                    if body is None:
-                        continue  # nothing of it may go any more: discarded (and recorded)
-                    job = (msg.id, msg.kind, msg.path, body, msg.message_id)
-            if job is None:
-                if head is None:
-                    break
-                wait = (head - self.clock()).total_seconds()
-                if time.monotonic() + wait > deadline:
-                    break
-                cancel.wait(max(0.0, wait))
-                continue
-            row_id, kind, path, body, message_id = job
-            started = time.monotonic()
-            try:
-                result = client.post_json(path, body, message_id)
-            except TransientError as exc:
-                with self.db.transaction() as session:
-                    outbox.mark_transient(
-                        session,
-                        row_id,
-                        str(exc),
-                        status=exc.status,
-                        body=exc.body,
-                        retry_after=exc.retry_after,
-                        backoff=self.backoff,
-                        now=self.clock(),
+                    latencies.append(time.monotonic() - started)
+                    with self.db.transaction() as session:
+                        outbox.mark_sent(session, job.id, result.status, result.body)
+                    report.sent += 1
+                    report.error = None
+                    done += 1
+                    step(
+                        0.5 * done / max(total, done, 1),
+                        f"sent {job.kind.replace('_', ' ')} ({done} of {max(total, done)})",
                     )
-                log.info("vendor %s: message %s will be retried: %s", vendor_id, row_id, exc)
-                report.error = str(exc)
-                continue
-            except PermanentError as exc:
-                with self.db.transaction() as session:
-                    outbox.mark_failed(session, row_id, str(exc), status=exc.status, body=exc.body)
-                log.warning("vendor %s: message %s failed: %s", vendor_id, row_id, exc)
-                report.failed += 1
-                continue
-            latencies.append(time.monotonic() - started)
-            with self.db.transaction() as session:
-                outbox.mark_sent(session, row_id, result.status, result.body)
-            report.sent += 1
-            report.error = None
-            done += 1
-            step(0.5 * done / max(total, done, 1), f"sent {kind.replace('_', ' ')} ({done} of {max(total, done)})")
+                if failure is not None:
+                    raise failure from None
+                job = ahead if isinstance(ahead, outbox.Outgoing) else None
+
+    def _next_outgoing(self, vendor_id: int, after_id: int = 0) -> outbox.Outgoing | datetime | None:
+        with self.db.transaction() as session:  # scope and customer id as of now
+            return outbox.next_outgoing(session, vendor_id, now=self.clock(), after_id=after_id)
 
     def _pull(
         self,

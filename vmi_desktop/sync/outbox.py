@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, wait_random_exponential
 
@@ -30,6 +30,7 @@ from vmi_desktop.models import (
     OutboxStatus,
     PurchaseOrder,
     Receipt,
+    ScopeVersion,
     StockMovement,
     SyncState,
     Vendor,
@@ -81,10 +82,11 @@ def _syncs(vendor: Vendor | None, kind: str = "") -> bool:
     return vendor.connection_kind in _FILE_KINDS and kind != RECEIPT
 
 
-def _rows(vendor_id: int, kind: str, path: str, bodies: Any) -> Any:
+def _rows(vendor_id: int, kind: str, path: str, bodies: Any, scope_version: int | None = None) -> Any:
     now = utcnow()
     for body in bodies:
         yield {
+            "scope_version": scope_version,
             "vendor_id": vendor_id,
             "message_id": body["message_id"],
             "kind": kind,
@@ -116,12 +118,20 @@ def _insert(session: Session, rows: Any) -> int:
 
 
 def enqueue_stock_report(
-    session: Session, vendor_id: int, mode: str = "full", *, pairs: set[tuple[int, int]] | None = None
+    session: Session,
+    vendor_id: int,
+    mode: str = "full",
+    *,
+    pairs: set[tuple[int, int]] | None = None,
+    scope_version: int | None = None,
 ) -> int:
-    """Queue a stock report (``full`` or ``delta`` for ``pairs``); returns the number of messages."""
+    """Queue a stock report (``full`` or ``delta`` for ``pairs``); returns the number of messages.
+
+    ``scope_version``: the scope version read before (default: read now, before the lines)."""
     vendor = session.get(Vendor, vendor_id)
     if not _syncs(vendor):
         return 0
+    version = current_scope_version(session) if scope_version is None else scope_version
     count = _insert(
         session,
         _rows(
@@ -129,6 +139,7 @@ def enqueue_stock_report(
             STOCK_REPORT,
             _PATHS[STOCK_REPORT],
             payloads.stock_report_bodies(session, vendor_id, mode, pairs=pairs),
+            version,
         ),
     )
     if mode == "full":
@@ -142,7 +153,30 @@ def enqueue_usage(session: Session, vendor_id: int, since: datetime) -> int:
     """Queue the consumption history since ``since``; returns the number of messages."""
     if not _syncs(session.get(Vendor, vendor_id)):
         return 0
-    return _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], payloads.usage_bodies(session, vendor_id, since)))
+    version = current_scope_version(session)  # before the lines are read: see ScopeVersion
+    bodies = payloads.usage_bodies(session, vendor_id, since)
+    return _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], bodies, version))
+
+
+def enqueue_full_report(session: Session, engine: Engine, vendor_id: int, since: datetime) -> int:
+    """Queue the full stock report and the consumption history since ``since``; returns the number of messages.
+
+    The usage query (it aggregates before its first row) is started on a second connection of ``engine``
+    first and runs while the stock report is read and queued; its messages follow the stock report's.
+    The second connection reads what is committed: the caller's transaction must not have changed the
+    movements or agreements before this.
+    """
+    if not _syncs(session.get(Vendor, vendor_id)):
+        return 0
+    version = current_scope_version(session)  # before either report's lines are read: see ScopeVersion
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        count = enqueue_stock_report(session, vendor_id, "full", scope_version=version)  # one shared connection
+        bodies = payloads.usage_bodies(session, vendor_id, since)
+        return count + _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], bodies, version))
+    with payloads.usage_ahead(session, engine, vendor_id, since) as usage:
+        count = enqueue_stock_report(session, vendor_id, "full", scope_version=version)
+        bodies = payloads.usage_bodies(session, vendor_id, since, rows=usage)
+        return count + _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], bodies, version))
 
 
 def enqueue_purchase_order(session: Session, po: PurchaseOrder) -> int:
@@ -213,6 +247,88 @@ def sync_state(session: Session, vendor_id: int) -> SyncState:
 
 #: Kinds whose lines show the customer's stock or usage per pair: re-checked against scope at send time.
 _SCOPED_KINDS = frozenset({STOCK_REPORT, USAGE})
+
+
+def current_scope_version(session: Session) -> int | None:
+    """The scope counter of now (``ScopeVersion``); None if its row is missing (every line is then checked)."""
+    return session.scalar(select(ScopeVersion.version).where(ScopeVersion.id == 1))
+
+
+def _stamped_for(payload: str, message_id: str, customer_id: str) -> bool:
+    """Whether a body as ``_rows`` wrote it starts with this message id and carries ``customer_id``.
+
+    Bodies are encoded with their keys in the order the payload builders give (``message_id`` first,
+    ``customer_id`` second), so this reads the customer id without parsing a thousand lines; any
+    other spelling simply fails the test and the body is parsed.
+    """
+    prefix = '{"message_id":' + wire.dumps(message_id) + ',"customer_id":' + wire.dumps(customer_id) + ","
+    return payload.startswith(prefix)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready to POST: its row, where it goes, its idempotency key and the body to send."""
+
+    id: int
+    kind: str
+    path: str
+    message_id: str
+    body: bytes
+
+
+def next_outgoing(
+    session: Session, vendor_id: int, now: datetime | None = None, *, after_id: int = 0
+) -> Outgoing | datetime | None:
+    """The oldest pending message (of those after ``after_id``) ready to send, checked as of now.
+
+    ``None`` when none is pending, the time the oldest is due when it waits (order is kept: a waiting
+    head blocks the rest). The head's row, its vendor's customer id and the scope counter are read in
+    one statement; a stock or usage report queued at the current scope version, with the customer id of
+    now, goes as it was stored. Any other goes through ``prepare_send`` (its lines checked one by one; one
+    left with no line is discarded and the next one taken).
+    """
+    now = now or utcnow()
+    head_id = (
+        select(func.min(OutboxMessage.id))
+        .where(
+            OutboxMessage.vendor_id == vendor_id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.id > after_id,
+        )
+        .scalar_subquery()
+    )
+    current = select(ScopeVersion.version).where(ScopeVersion.id == 1).scalar_subquery()
+    while True:
+        row = session.execute(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.kind,
+                OutboxMessage.path,
+                OutboxMessage.message_id,
+                OutboxMessage.payload,
+                OutboxMessage.next_attempt_at,
+                OutboxMessage.scope_version,
+                Vendor.customer_id,
+                current,
+            )
+            .join(Vendor, Vendor.id == OutboxMessage.vendor_id)
+            .where(OutboxMessage.id == head_id)
+        ).first()
+        if row is None:
+            return None
+        row_id, kind, path, message_id, payload, due_at, queued_at, customer_id, version = row
+        if due_at > now:
+            return due_at
+        fresh = kind not in _SCOPED_KINDS or (queued_at is not None and queued_at == version)
+        if fresh and _stamped_for(payload, message_id, customer_id):
+            return Outgoing(row_id, kind, path, message_id, payload.encode("utf-8"))
+        msg = session.get_one(OutboxMessage, row_id)
+        body = prepare_send(session, msg)
+        if body is not None:
+            if kind in _SCOPED_KINDS and version is not None:
+                msg.scope_version = version  # checked as of it (read first): a retry goes as stored
+            return Outgoing(row_id, kind, path, message_id, body)
+        session.flush()  # discarded: the next pending one is the head now
 
 
 def prepare_send(session: Session, msg: OutboxMessage) -> bytes | None:
@@ -291,14 +407,19 @@ def next_due(session: Session, vendor_id: int, now: datetime | None = None) -> O
 
 
 def mark_sent(session: Session, message_id: int, status: int, body: str) -> None:
-    msg = session.get(OutboxMessage, message_id)
-    assert msg is not None
-    msg.status = OutboxStatus.SENT
-    msg.attempts += 1
-    msg.sent_at = utcnow()
-    msg.response_status = status
-    msg.response_body = body[:4000]
-    msg.last_error = ""
+    """The supplier acknowledged the message: one UPDATE (the row's payload is not read again)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(
+            status=OutboxStatus.SENT,
+            attempts=OutboxMessage.attempts + 1,
+            sent_at=utcnow(),
+            response_status=status,
+            response_body=body[:4000],
+            last_error="",
+        )
+    )
 
 
 def mark_transient(

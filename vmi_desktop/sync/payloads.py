@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, func, select
+from sqlalchemy import Date, Engine, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from vmi_desktop import order_status, wire
@@ -38,6 +38,7 @@ from vmi_desktop.models import (
 )
 from vmi_desktop.scope import Actor, covers, pair_filter, vendor_actor
 from vmi_desktop.sync import raw_values
+from vmi_desktop.sync.rows_ahead import RowsAhead
 
 #: The contract's limit of lines per message.
 MAX_LINES = 1000
@@ -115,7 +116,8 @@ def _rows_of(session: Session, stmt: Any, batch: int) -> Iterator[Any]:
     session.flush()
     result = session.connection().execute(stmt.execution_options(yield_per=batch))
     try:
-        yield from result
+        for rows in result.partitions():  # a batch at a time: not SQLAlchemy's fetch per row
+            yield from rows
     finally:
         result.close()
 
@@ -215,13 +217,8 @@ def _day_expr(session: Session) -> Any:
     return func.date(StockMovement.occurred_at)
 
 
-def usage_bodies(session: Session, vendor_id: int, since: datetime) -> Iterator[dict[str, Any]]:
-    """``POST /v1/usage`` bodies: consumption per day since ``since`` for the vendor's pairs.
-
-    Read from the vendor's active agreements (its scope) to each pair's movements since ``since`` (the
-    pair-and-time index): not every movement of the period checked against the agreements.
-    """
-    vendor = _vendor(session, vendor_id)
+def _usage_statement(session: Session, vendor_id: int, since: datetime) -> tuple[Any, Any]:
+    """The usage report's statement (location, part, day, consumed) and the converter of its quantity."""
     day = _day_expr(session)
     consumed_col, consumed_of = raw_values.quantity(session, func.sum(-StockMovement.quantity))
     stmt = (
@@ -242,12 +239,34 @@ def usage_bodies(session: Session, vendor_id: int, since: datetime) -> Iterator[
         .group_by(Location.code, Sku.part_number, day)
         .order_by(day, Location.code, Sku.part_number)
     )
-    rows = (
+    return stmt, consumed_of
+
+
+def usage_ahead(session: Session, engine: Engine, vendor_id: int, since: datetime) -> RowsAhead:
+    """The usage report's rows, their query started now on its own connection of ``engine`` (committed data
+    only: see ``RowsAhead``), for ``usage_bodies(..., rows=...)``; the caller closes it."""
+    stmt, _ = _usage_statement(session, vendor_id, since)
+    return RowsAhead(engine, stmt, MAX_LINES)
+
+
+def usage_bodies(
+    session: Session, vendor_id: int, since: datetime, *, rows: Iterable[Any] | None = None
+) -> Iterator[dict[str, Any]]:
+    """``POST /v1/usage`` bodies: consumption per day since ``since`` for the vendor's pairs.
+
+    Read from the vendor's active agreements (its scope) to each pair's movements since ``since`` (the
+    pair-and-time index): not every movement of the period checked against the agreements. ``rows``:
+    those of ``usage_ahead`` for the same vendor and day, read already.
+    """
+    vendor = _vendor(session, vendor_id)
+    stmt, consumed_of = _usage_statement(session, vendor_id, since)
+    source = rows if rows is not None else _rows_of(session, stmt, MAX_LINES)
+    lines = (
         {"location_code": loc, "sku": sku, "date": _date_text(d), "consumed": consumed_of(consumed)}
-        for loc, sku, d, consumed in _rows_of(session, stmt, MAX_LINES)
+        for loc, sku, d, consumed in source
     )
-    for lines in chunked(rows):
-        yield {"message_id": new_message_id(), "customer_id": vendor.customer_id, "lines": lines}
+    for chunk in chunked(lines):
+        yield {"message_id": new_message_id(), "customer_id": vendor.customer_id, "lines": chunk}
 
 
 def _date_text(value: date | str) -> str:

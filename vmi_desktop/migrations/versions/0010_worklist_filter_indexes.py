@@ -1,7 +1,7 @@
 """worklist filters and search: the candidates by vendor and by location, SKUs by part number
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-01
 
 - two partial indexes over the agreements holding only the worklist's candidates (the pair-figure
