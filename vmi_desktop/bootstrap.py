@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
@@ -14,7 +15,9 @@ from vmi_desktop.db.migrate import upgrade_database
 from vmi_desktop.db.tls import check_tls
 from vmi_desktop.identity import login as identify
 from vmi_desktop.scope import Actor
-from vmi_desktop.secrets import CredentialStore, KeyringError, default_store
+
+if TYPE_CHECKING:
+    from vmi_desktop.secrets import CredentialStore
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,9 @@ def keyring_passwords(store: CredentialStore | None = None) -> PasswordSource:
     """
 
     def find(host: str, port: int, database: str, login: str) -> str | None:
+        # the keyring's backends are imported only when a server asks for a password (never for SQLite)
+        from vmi_desktop.secrets import KeyringError, default_store
+
         chosen = store or default_store()
         try:
             return chosen.get_login_password(host, port, database, login or current_os_user())

@@ -112,6 +112,19 @@ def round_up_to_pack(quantity: Decimal, pack_size: Decimal) -> Decimal:
     return (packs * pack_size).quantize(QUANTUM)
 
 
+def order_quantity(position: Decimal, max_qty: Decimal, pack_size: Decimal, moq: Decimal) -> Decimal:
+    """What a reorder orders for a pair: max - position rounded up to the pack size, at least the MOQ
+    (rounded up to whole packs). Here, not in ``replenishment.reorder``, so the worklist's rows can
+    suggest it without importing the reorder run (ordering, alerts: not needed for the first paint)."""
+    need = max_qty - position
+    if need <= 0:
+        return Decimal("0.000")
+    qty = round_up_to_pack(need, pack_size)
+    if qty < moq:
+        qty = round_up_to_pack(moq, pack_size)
+    return qty
+
+
 def round_for_unit(quantity: Decimal, *, whole: bool) -> Decimal:
     """A computed quantity (a scaled threshold) rounded half up to what the unit allows."""
     return quantity.quantize(WHOLE if whole else QUANTUM, rounding=ROUND_HALF_UP).quantize(QUANTUM)

@@ -5,13 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 from sqlalchemy import insert, text
 
 from vmi_desktop.config import Settings
 from vmi_desktop.db import Database
 from vmi_desktop.models import Role, Sku
 from vmi_desktop.queries.maintenance import refresh_planner_statistics, statistics_are_stale
+from vmi_desktop.ui import startup
 from vmi_desktop.ui.app import open_context, run_app
 from vmi_desktop.ui.main_window import MainWindow
 
@@ -100,3 +109,32 @@ def test_pages_are_built_when_first_shown(main_window: MainWindow) -> None:
     assert main_window.current_page() is main_window.page("orders")
     assert "audit" not in main_window.built_pages()
     assert main_window.page("audit") is main_window.built_pages()["audit"]  # built on demand
+
+
+def test_steps_deferred_until_the_first_paint_wait_for_it_and_run_in_order(qtbot) -> None:
+    """What the start page's first paint does not need (the Sync page, the count) runs after that paint."""
+    window = QMainWindow()
+    central = QWidget()
+    stack = QStackedWidget()
+    QVBoxLayout(central).addWidget(stack)
+    page = QWidget()
+    page.view = QTableView(page)  # type: ignore[attr-defined]  # a table page's table
+    stack.addWidget(page)
+    window.setCentralWidget(central)
+    qtbot.addWidget(window)
+    ran: list[str] = []
+    seen_at_paint: list[list[str]] = []
+    startup.hold_until_painted()
+    try:
+        startup.after_first_paint(lambda: ran.append("first"))
+        startup.after_first_paint(lambda: ran.append("second"))
+        assert startup.paint_target(window) is page.view.viewport()  # type: ignore[attr-defined]
+        startup.release_on_first_paint(window, [lambda: seen_at_paint.append(list(ran))])
+        assert ran == []
+        window.show()
+        qtbot.waitUntil(lambda: ran == ["first", "second"], timeout=5000)
+        assert seen_at_paint == [[]]  # the reporters run at the paint, before any deferred step
+        startup.after_first_paint(lambda: ran.append("now"))
+        assert ran[-1] == "now"  # once painted, a step runs at once
+    finally:
+        startup.reset()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -55,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(prog="vmi-desktop", description="Vendor-managed inventory for spare parts.", root=True)
     parser.add_argument("--version", action="version", version=f"vmi-desktop {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import pkgutil  # not needed to start the window (see _gui_arguments)
+
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
         register = getattr(module, "register", None)

@@ -35,10 +35,10 @@ from vmi_desktop.models import (
     Vendor,
 )
 from vmi_desktop.models.catalog import USE_WINDOW_DAYS
+from vmi_desktop.quantities import order_quantity
 from vmi_desktop.queries.base import Row
 from vmi_desktop.replenishment._sql import open_line_quantity
 from vmi_desktop.replenishment.pair_figures import window_start
-from vmi_desktop.replenishment.reorder import order_quantity
 from vmi_desktop.scope import Actor
 
 QTY = Decimal("0.001")

@@ -49,7 +49,7 @@ from vmi_desktop.models import (
     utcnow,
 )
 from vmi_desktop.models.base import StoredQuantity
-from vmi_desktop.quantities import fmt, round_up_to_pack
+from vmi_desktop.quantities import fmt, order_quantity
 from vmi_desktop.replenishment import alerts
 from vmi_desktop.replenishment._sql import bulk_insert, lock_proposals, lock_reorder, on_order_subquery, to_decimal
 from vmi_desktop.replenishment.orders import PO_COUNTER, PO_PREFIX, format_number, reserve_numbers
@@ -93,17 +93,6 @@ class ReorderResult:
     @property
     def raised_anything(self) -> bool:
         return bool(self.orders or self.alerts_raised)
-
-
-def order_quantity(position: Decimal, max_qty: Decimal, pack_size: Decimal, moq: Decimal) -> Decimal:
-    """max - position rounded up to the pack size, at least the MOQ (rounded up to whole packs)."""
-    need = max_qty - position
-    if need <= 0:
-        return Decimal("0.000")
-    qty = round_up_to_pack(need, pack_size)
-    if qty < moq:
-        qty = round_up_to_pack(moq, pack_size)
-    return qty
 
 
 #: Sort key of ``below_min_statement``'s rows: its columns vendor_id, location_id, sku_id (by position:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, QUrl, qVersion
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -21,12 +19,7 @@ from PySide6.QtWidgets import (
 from vmi_desktop import APP_NAME, __version__
 from vmi_desktop.config import Settings
 from vmi_desktop.logs import log_dir, platform_summary
-
-
-def app_icon() -> QIcon:
-    """The app's icon (a PNG in the package: the bundle carries no SVG support)."""
-    path = resources.files("vmi_desktop") / "resources" / "vmi-desktop.png"
-    return QIcon(str(path))
+from vmi_desktop.ui.icon import app_icon
 
 
 def about_details(database: str, settings: Settings) -> list[tuple[str, str]]:

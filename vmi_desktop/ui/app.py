@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -32,19 +33,16 @@ from vmi_desktop.db.engine import PasswordSource
 from vmi_desktop.errors import VmiError
 from vmi_desktop.first_run import SetupResult, StartWith
 from vmi_desktop.queries.maintenance import refresh_planner_statistics
-from vmi_desktop.secrets import (
-    CredentialStore,
-    KeyringError,
-    MasterPasswordRequired,
-    NoSecureKeyringError,
-    default_store,
-)
-from vmi_desktop.ui.about import app_icon
+from vmi_desktop.ui import startup
 from vmi_desktop.ui.context import AppContext
+from vmi_desktop.ui.icon import app_icon
 from vmi_desktop.ui.main_window import SETTINGS_APP, SETTINGS_ORG, MainWindow, window_settings
 from vmi_desktop.ui.palette import apply_palette
-from vmi_desktop.ui.readiness import report_when_ready
+from vmi_desktop.ui.readiness import ready_reporter
 from vmi_desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from vmi_desktop.secrets import CredentialStore, KeyringError
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +118,8 @@ def open_context_asking(
         return open_context(settings, store)
     except LoginRefused as first:
         refused = first
+    from vmi_desktop.secrets import KeyringError, default_store  # only once a password must be asked for
+
     while True:
         typed = ask(refused)
         if typed is None:
@@ -155,6 +155,8 @@ def ask_password(refused: LoginRefused) -> str | None:
 
 def keyring_problem(store: CredentialStore) -> KeyringError | None:
     """Why supplier credentials cannot be read now (no keyring, locked file, ...), or None."""
+    from vmi_desktop.secrets import KeyringError
+
     try:
         store.backend  # noqa: B018 - resolving the backend is the check
     except KeyringError as exc:
@@ -164,6 +166,8 @@ def keyring_problem(store: CredentialStore) -> KeyringError | None:
 
 def keyring_notice(problem: KeyringError) -> str:
     """What the user is told, once, about sync being off for want of a keyring."""
+    from vmi_desktop.secrets import NoSecureKeyringError
+
     if isinstance(problem, NoSecureKeyringError):
         return KEYRING_NOTICE
     return f"{problem}\n\nAutomatic sync with suppliers stays off until then."
@@ -187,6 +191,7 @@ def _notice_keyring_once(window: MainWindow, problem: KeyringError) -> None:
 
 def install_sync(window: MainWindow, ctx: AppContext) -> None:
     """The Sync page; its schedule starts only once credentials can be read (no failures every minute)."""
+    from vmi_desktop.secrets import MasterPasswordRequired
     from vmi_desktop.ui.pages.sync import install_sync_page
     from vmi_desktop.ui.sync_worker import store_for_settings
 
@@ -217,7 +222,7 @@ def _install_sync_safely(window: MainWindow, ctx: AppContext) -> None:
         log.exception("the Sync page is not available")
 
 
-def _warm_up_imports() -> None:
+def warm_up_imports() -> None:
     """Import the chart library and the commands while the user reads the first page, so the first chart
     and the first action open fast."""
     for module in ("vmi_desktop.ui.charts", "vmi_desktop.commands.worklist", "vmi_desktop.commands.stock"):
@@ -227,16 +232,18 @@ def _warm_up_imports() -> None:
             log.exception("%s could not be imported", module)
 
 
-def _smoke(app: QApplication, widget: QWidget, what: str) -> None:
-    """``VMI_SMOKE_QUIT_MS``: report the first event-loop turn with ``widget`` shown, then quit."""
+def _smoke(app: QApplication, widget: QWidget, what: str) -> Callable[[], None] | None:
+    """``VMI_SMOKE_QUIT_MS``: the reporter that says ``widget`` is shown (a wizard: on its first event-loop
+    turn; the main window: call it at its first paint), then quits N ms after the deferred start-up steps
+    have run (so a bundle's smoke test imports what they import). None when the variable is not set."""
     raw = os.environ.get(ENV_SMOKE_QUIT_MS)
     if not raw:
-        return
+        return None
     delay = max(0, int(raw))
 
     def shown() -> None:
         print(f"vmi-desktop: {what} shown ({process_age_ms():.0f} ms after start)", file=sys.stderr, flush=True)
-        QTimer.singleShot(delay, finish)
+        startup.after_first_paint(lambda: QTimer.singleShot(delay, finish))
 
     def finish() -> None:
         shot = os.environ.get(ENV_SMOKE_SCREENSHOT)
@@ -245,7 +252,7 @@ def _smoke(app: QApplication, widget: QWidget, what: str) -> None:
         widget.close()
         app.quit()
 
-    QTimer.singleShot(0, shown)
+    return shown
 
 
 def first_run(settings: Settings) -> SetupResult | Settings | None:
@@ -259,8 +266,9 @@ def first_run(settings: Settings) -> SetupResult | Settings | None:
     log.info("first start: no database yet, showing the first-run wizard")
     wizard = FirstRunWizard(settings)
     app = QApplication.instance()
-    if isinstance(app, QApplication):
-        _smoke(app, wizard, "first-run wizard")
+    shown = _smoke(app, wizard, "first-run wizard") if isinstance(app, QApplication) else None
+    if shown is not None:
+        QTimer.singleShot(0, shown)
     if wizard.exec() != FirstRunWizard.DialogCode.Accepted or wizard.setup_result is None:
         log.info("first-run wizard cancelled; nothing was set up")
         return None
@@ -293,21 +301,27 @@ def _run(app: QApplication, settings: Settings) -> int:
         show_startup_error("Cannot start VMI Desktop", str(exc))
         return 2
     log.info("VMI Desktop %s on %s as %s", __version__, ctx.db.display_name(), ctx.actor.name)
-    window = MainWindow(ctx)
+    try:
+        _window = _show_window(app, ctx, setup)  # kept until the event loop ends
+        return int(app.exec())
+    finally:
+        startup.reset()
+        ctx.runner.wait(10000)
+        ctx.db.dispose()
+
+
+def _show_window(app: QApplication, ctx: AppContext, setup: SetupResult | None) -> MainWindow:
+    """Build and show the main window; what its first paint does not need waits until after it (the
+    order and the reasons: ``ui.startup``)."""
+    startup.hold_until_painted()
+    window = MainWindow(ctx)  # the frame and the start page with its first rows; the count waits
+    reporters = [r for r in (ready_reporter(window), _smoke(app, window, "main window")) if r is not None]
+    startup.release_on_first_paint(window, reporters)
     window.show()
-    report_when_ready(window)
-    # What is not needed for the first paint comes right after it: the Sync page (which starts the
-    # sync schedule once credentials can be read) and, while the user reads the first page, the
-    # chart library's import.
-    QTimer.singleShot(0, lambda: _install_sync_safely(window, ctx))
-    QTimer.singleShot(1500, _warm_up_imports)
+    startup.after_first_paint(lambda: _install_sync_safely(window, ctx))
     if setup is not None and setup.start is StartWith.IMPORT:
         from vmi_desktop.ui.first_run import open_import_after_setup
 
-        QTimer.singleShot(0, lambda: open_import_after_setup(window))
-    _smoke(app, window, "main window")
-    try:
-        return int(app.exec())
-    finally:
-        ctx.runner.wait(10000)
-        ctx.db.dispose()
+        startup.after_first_paint(lambda: open_import_after_setup(window))
+    startup.after_first_paint(lambda: QTimer.singleShot(1500, warm_up_imports))
+    return window

@@ -149,10 +149,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
 
         if build:
-            from vmi_desktop.queries.maintenance import refresh_planner_statistics
             from vmi_desktop.ui.pages import build_pages
-
-            refresh_planner_statistics(ctx.db)  # a few ms unless the stock table changed size a lot
 
             for key, title, widget in build_pages(ctx, self):
                 self.add_page(key, title, widget)

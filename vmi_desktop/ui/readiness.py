@@ -1,8 +1,11 @@
 """When is the window usable? A hook for benchmarks and smoke runs, driven by the environment.
 
-``VMI_READY_FILE=path``: once the main window is shown and the event loop has painted it (the
-first page built, nothing queued before it), the wall-clock time (``time.time()``) is written to
-that file as JSON, so a benchmark can time from the moment it spawned the process.
+``VMI_READY_FILE=path``: at the first paint of the start page's table with its rows (see
+``ui.startup``: the window, its menus and the first rows are on screen, nothing deferred has run
+yet), the wall-clock time (``time.time()``), the process's CPU time so far and what was painted
+(page, rows) are written to that file as JSON, so a benchmark can time from the moment it spawned
+the process. Once the steps deferred until after the paint have run too (the Sync page, the
+background count started), ``settled_at`` and ``settled_cpu_s`` are added.
 ``VMI_QUIT_WHEN_READY=1`` then closes the window (a start-up benchmark or a smoke test).
 """
 
@@ -11,25 +14,40 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow
+from PySide6.QtWidgets import QAbstractItemView
+
+from vmi_desktop.ui.main_window import MainWindow
+from vmi_desktop.ui.startup import after_first_paint
 
 ENV_READY_FILE = "VMI_READY_FILE"
 ENV_QUIT = "VMI_QUIT_WHEN_READY"
 
 
-def report_when_ready(window: QMainWindow) -> None:
-    """Arm the hook (does nothing unless ``VMI_READY_FILE`` is set)."""
+def ready_reporter(window: MainWindow) -> Callable[[], None] | None:
+    """The reporter to call at the first paint (None unless ``VMI_READY_FILE`` is set)."""
     target = os.environ.get(ENV_READY_FILE)
     if not target:
-        return
+        return None
+    path = Path(target)
 
     def ready() -> None:
-        QApplication.processEvents()  # the first paint of the shown window
-        Path(target).write_text(json.dumps({"ready_at": time.time(), "pid": os.getpid()}))
-        if os.environ.get(ENV_QUIT) == "1":
-            window.close()
+        report: dict[str, Any] = {"ready_at": time.time(), "cpu_s": time.process_time(), "pid": os.getpid()}
+        page = window.current_page()
+        view = getattr(page, "view", None)
+        model = view.model() if isinstance(view, QAbstractItemView) else None
+        report.update(page=window.current_key(), rows=model.rowCount() if model is not None else None)
+        path.write_text(json.dumps(report))
 
-    QTimer.singleShot(0, ready)
+        def settled() -> None:
+            report.update(settled_at=time.time(), settled_cpu_s=time.process_time())
+            path.write_text(json.dumps(report))
+            if os.environ.get(ENV_QUIT) == "1":
+                window.close()
+
+        after_first_paint(settled)  # queued after every step deferred until the paint
+
+    return ready

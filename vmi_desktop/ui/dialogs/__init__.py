@@ -1,8 +1,6 @@
-"""Dialogs that add master data and run bulk edits; each calls ``catalog_service``."""
+"""Dialogs, one module each: master data (``entity``), bulk threshold edits (``bulk``), the worklist's
+confirmations (``worklist``), import, login, credentials...
 
-from __future__ import annotations
-
-from vmi_desktop.ui.dialogs.bulk import BulkThresholdDialog
-from vmi_desktop.ui.dialogs.entity import AgreementDialog, EntityDialog, LocationDialog, SkuDialog, VendorDialog
-
-__all__ = ["AgreementDialog", "BulkThresholdDialog", "EntityDialog", "LocationDialog", "SkuDialog", "VendorDialog"]
+Import a dialog from its own module: this package imports none of them, so opening one dialog's
+module (the worklist's, at start) does not import the others (``catalog_service`` and the rest).
+"""

@@ -18,14 +18,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from types import ModuleType
 from typing import Any, Protocol
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QGuiApplication, QPalette
 from sqlalchemy.exc import SQLAlchemyError
 
-from vmi_desktop import catalog_service
-from vmi_desktop.catalog_service import RowConflict
 from vmi_desktop.db import Changes, describe_db_error
 from vmi_desktop.errors import ValidationError, VmiError
 from vmi_desktop.exporting import Cell, export_value
@@ -35,6 +34,7 @@ from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.export import ExportSource
 from vmi_desktop.ui.numbers import InvalidInput, format_decimal
 from vmi_desktop.ui.palette import cell_colors
+from vmi_desktop.ui.startup import after_first_paint
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +61,27 @@ _NEVER_ANSWERED = frozenset(
 _MARK_ROLES = frozenset({ERROR_ROLE, CONFLICT_ROLE, Qt.ItemDataRole.BackgroundRole})
 Index = QModelIndex | QPersistentModelIndex
 
-UPDATERS: dict[str, Callable[..., Any]] = {
-    "sku": catalog_service.update_sku,
-    "vendor": catalog_service.update_vendor,
-    "location": catalog_service.update_location,
-    "agreement": catalog_service.update_agreement,
-}
+
+def _catalog_service() -> ModuleType:
+    """The edits' service (parsing, checks, updates), imported at the first edit: a read-only start page
+    does not need it (nor the ledger and URL checks it imports) before its first paint."""
+    from vmi_desktop import catalog_service
+
+    return catalog_service
+
+
+def updater(entity: str) -> Callable[..., Any]:
+    """The ``catalog_service`` update of an editable table's entity (a row's changed fields)."""
+    service = _catalog_service()
+    updaters: dict[str, Callable[..., Any]] = {
+        "sku": service.update_sku,
+        "vendor": service.update_vendor,
+        "location": service.update_location,
+        "agreement": service.update_agreement,
+    }
+    return updaters[entity]
+
+
 EDIT_ACTION = {
     "sku": Action.EDIT_MASTER_DATA,
     "vendor": Action.EDIT_MASTER_DATA,
@@ -247,9 +262,14 @@ class SqlTableModel(QAbstractTableModel):
             self.total = total
             self.total_changed.emit(total)
 
-        self.ctx.runner.run(
-            count, on_result=done, on_error=lambda exc: log.warning("count failed: %s", exc), owner=self
-        )
+        def start() -> None:
+            if generation != self._count_generation:
+                return  # reloaded again before the first paint: only the newest count runs
+            self.ctx.runner.run(
+                count, on_result=done, on_error=lambda exc: log.warning("count failed: %s", exc), owner=self
+            )
+
+        after_first_paint(start, self)  # a start page's count must not share the CPU with the first paint
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -402,7 +422,7 @@ class SqlTableModel(QAbstractTableModel):
             parsed, error = value.text, value.reason
         else:
             try:
-                parsed = catalog_service.parse_field(self.query.entity, column.field, value)
+                parsed = _catalog_service().parse_field(self.query.entity, column.field, value)
             except ValidationError as exc:
                 parsed, error = ("" if value is None else str(value)), str(exc)
         self._set_pending(record, column.key, parsed, error)
@@ -445,7 +465,7 @@ class SqlTableModel(QAbstractTableModel):
         if not isinstance(lo, Decimal) or not isinstance(hi, Decimal):
             return None
         try:
-            catalog_service.check_thresholds(
+            _catalog_service().check_thresholds(
                 lo, hi, str(record.values.get("part_number", "")), str(record.values.get("location", ""))
             )
         except ValidationError as exc:
@@ -533,7 +553,7 @@ class SqlTableModel(QAbstractTableModel):
             return bool(self._batches)
         batch = self._batches.pop()
         self._batch_running = True
-        updater = UPDATERS[batch.entity]
+        update = updater(batch.entity)
         db, actor = self.ctx.db, self.ctx.actor
         edits = [(e.edit_id, e.version, dict(e.previous)) for e in batch.edits]
 
@@ -542,7 +562,7 @@ class SqlTableModel(QAbstractTableModel):
                 for k, (edit_id, version, previous) in enumerate(edits):
                     if k % 50 == 0:
                         report(k / len(edits), f"undoing {k:,} of {len(edits):,}")
-                    updater(uow.session, actor, edit_id, version, **previous)
+                    update(uow.session, actor, edit_id, version, **previous)
                 if batch.entity == "agreement":
                     uow.changes.agreements.update(edit_id for edit_id, _v, _p in edits)
                 else:
@@ -585,7 +605,7 @@ class SqlTableModel(QAbstractTableModel):
             first = next(iter(self._errors.values()))
             self.status_message.emit(f"Not saved: {len(self._errors)} cell(s) are invalid: {first}")
             return False
-        updater = UPDATERS[self.query.entity]
+        update = updater(self.query.entity)
         edits = [
             (key, self._base_row[key].edit_id, self._base_row[key].version, dict(changes))
             for key, changes in self._pending.items()
@@ -595,7 +615,7 @@ class SqlTableModel(QAbstractTableModel):
                 for key, edit_id, version, changes in edits:
                     fields = {str(self.query.column(k).field): v for k, v in changes.items()}
                     try:
-                        updater(session, self.ctx.actor, edit_id, version, **fields)
+                        update(session, self.ctx.actor, edit_id, version, **fields)
                     except (VmiError, SQLAlchemyError) as exc:
                         raise _RowFailure(key, exc) from exc
         except _RowFailure as failure:
@@ -611,7 +631,7 @@ class SqlTableModel(QAbstractTableModel):
         return True
 
     def _save_failed(self, key: tuple[Any, ...], error: Exception) -> bool:
-        if isinstance(error, RowConflict):
+        if isinstance(error, _catalog_service().RowConflict):
             message = str(error)
             self._pending.pop(key, None)
             self._base_row.pop(key, None)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QComboBox
 from vmi_desktop.catalog_service import BulkResult
 from vmi_desktop.queries.catalog import location_choices, vendor_choices
 from vmi_desktop.scope import Action
-from vmi_desktop.ui.dialogs import BulkThresholdDialog
+from vmi_desktop.ui.dialogs.bulk import BulkThresholdDialog
 from vmi_desktop.ui.pages.table_page import TablePage
 
 

@@ -10,7 +10,7 @@ from vmi_desktop import catalog_service
 from vmi_desktop.queries import AgreementsQuery
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
-from vmi_desktop.ui.dialogs import AgreementDialog
+from vmi_desktop.ui.dialogs.entity import AgreementDialog
 from vmi_desktop.ui.dialogs.suggest import SUGGEST_TIP, SuggestThresholdsDialog, open_suggest_dialog
 from vmi_desktop.ui.pages._thresholds import ThresholdsMixin
 from vmi_desktop.ui.pages.table_page import MasterDataPage

@@ -5,7 +5,7 @@ from __future__ import annotations
 from vmi_desktop import catalog_service
 from vmi_desktop.queries import LocationsQuery
 from vmi_desktop.ui.context import AppContext
-from vmi_desktop.ui.dialogs import LocationDialog
+from vmi_desktop.ui.dialogs.entity import LocationDialog
 from vmi_desktop.ui.pages.table_page import MasterDataPage
 
 
