@@ -446,3 +446,25 @@ def _assert_filtered_pages_match(s: object, unfiltered: PageRequest) -> None:
             got = [r.key for r in _all_pages(s, query, request, size)]
             assert got == expected, (request, type(query).__name__, size)
         assert WorklistQuery().count(s, MANAGER, request) == len(expected), request  # type: ignore[arg-type]
+
+
+def test_a_late_reversal_of_an_old_consumption_never_hides_a_pair_at_min(db: Database, world: World) -> None:
+    """A consumption older than the window, reversed inside it, leaves the window's net use negative: the
+    use is a rate and counts as zero, so a pair at min stays on the worklist (and in its count)."""
+    now = datetime.now(UTC)
+    with db.transaction() as s:  # P-1@WH-1: min 10
+        ledger.post_receipt(s, MANAGER, "P-1", "WH-1", 30, occurred_at=now - timedelta(days=50))
+        old = ledger.post_consumption(s, MANAGER, "P-1", "WH-1", 10, occurred_at=now - timedelta(days=45))
+        ledger.reverse_movement(s, MANAGER, old.movement_id, reason="booked to the wrong work order")
+        ledger.post_adjustment(s, MANAGER, "P-1", "WH-1", -20, reason="damaged")
+        figures = s.execute(
+            select(SupplyAgreement.pair_on_hand, SupplyAgreement.pair_recent_use).where(
+                SupplyAgreement.sku_id == world.skus["P-1"], SupplyAgreement.location_id == world.locations["WH-1"]
+            )
+        ).all()
+    assert {tuple(f) for f in figures} == {(D(10), D(0))}  # the copy holds no negative use either
+    rows = _rows(db)
+    assert ("P-1", "WH-1") in rows
+    assert rows[("P-1", "WH-1")].values["position"] == D(10)
+    with db.sessions() as s:
+        assert WorklistQuery().counts(s, MANAGER).total == len(rows)

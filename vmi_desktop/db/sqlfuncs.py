@@ -1,4 +1,5 @@
-"""Dialect-aware SQL date arithmetic, so aggregations run in SQLite and PostgreSQL alike.
+"""Dialect-aware SQL (date arithmetic, flags, the larger of two values), so queries run in SQLite and
+PostgreSQL alike.
 
 SQLite stores our UTC timestamps as naive ISO strings, PostgreSQL as
 ``timestamptz``; these give the same calendar day, month and span in both.
@@ -8,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, cast, func, literal, literal_column
+from sqlalchemy import ColumnElement, Float, cast, func, literal, literal_column, type_coerce
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 
 def dialect(session: Session) -> str:
@@ -77,3 +80,26 @@ def epoch_seconds(session: Session, column: Any) -> ColumnElement[Any]:
     if dialect(session) == "postgresql":
         return cast(func.extract("epoch", column), Float)
     return (func.julianday(column) - literal(2440587.5)) * literal(86400.0)
+
+
+class _Larger(FunctionElement[Any]):
+    """The larger of its two arguments: ``max(a, b)`` on SQLite, ``GREATEST(a, b)`` on PostgreSQL."""
+
+    name = "larger"
+    inherit_cache = True
+
+
+@compiles(_Larger)
+def _larger(element: _Larger, compiler: Any, **kw: Any) -> str:
+    return f"GREATEST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Larger, "sqlite")
+def _larger_sqlite(element: _Larger, compiler: Any, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+def larger(expr: Any, floor: Any) -> ColumnElement[Any]:
+    """``expr``, or ``floor`` where it is larger, typed as ``expr`` (each argument evaluated once: a
+    CASE would run a scalar subquery twice)."""
+    return type_coerce(_Larger(expr, floor), expr.type)

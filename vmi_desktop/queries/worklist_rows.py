@@ -82,6 +82,7 @@ _ORDER_FACTS = (
     )
     .group_by(_A.sku_id, _A.location_id)
 )
+_NO_USE = Decimal("0.000")
 _RECENT_USE = (
     select(_A.sku_id, _A.location_id, func.sum(StockMovement.quantity))
     .select_from(_A)
@@ -150,11 +151,12 @@ def _order_facts(session: Session, agreement_ids: Sequence[int]) -> dict[tuple[i
 
 
 def _recent_use_of(session: Session, agreement_ids: Sequence[int], today: date) -> dict[tuple[int, int], Decimal]:
-    """Consumption in the window that ends with ``today``, per pair (pairs without any are left out)."""
+    """Consumption in the window that ends with ``today``, per pair (pairs without any are left out);
+    never below 0, as ``pair_figures.recent_use`` (a late reversal of an older consumption)."""
     if not agreement_ids:
         return {}
     rows = session.execute(_RECENT_USE, {"ids": sorted(set(agreement_ids)), "since": window_start(today)})
-    return {(r[0], r[1]): -r[2] for r in rows if r[2] is not None}
+    return {(r[0], r[1]): max(-r[2], _NO_USE) for r in rows if r[2] is not None}
 
 
 def _snoozes_of(session: Session, pairs: Sequence[tuple[int, int]], today: date) -> dict[tuple[int, int], SnoozeFacts]:

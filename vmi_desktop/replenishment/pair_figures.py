@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, column, func, literal, literal_column, select, table, tuple_, update
 from sqlalchemy.orm import Session
 
+from vmi_desktop.db.sqlfuncs import larger
 from vmi_desktop.models import MovementKind, StockLevel, StockMovement, SupplyAgreement
 from vmi_desktop.models.base import UTCDateTime
 from vmi_desktop.models.catalog import USE_WINDOW_DAYS
@@ -57,9 +58,11 @@ def reach(agreement: Any = SupplyAgreement) -> ColumnElement[Any]:
 
 def recent_use(sku_id: Any, location_id: Any, since: datetime) -> Any:
     """Consumption of a pair since ``since`` (positive; 0 when none), as a scalar subquery (consumption
-    movements are stored negative)."""
+    movements are stored negative). Never below 0: a reversal inside the window of a consumption older
+    than it leaves the window's sum positive, and a use is a rate (a negative one would hide a pair at
+    min from the worklist and break the copies' upper bound)."""
     return (
-        select(func.coalesce(-func.sum(StockMovement.quantity), 0))
+        select(larger(func.coalesce(-func.sum(StockMovement.quantity), 0), 0))
         .where(
             StockMovement.sku_id == sku_id,
             StockMovement.location_id == location_id,
