@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from vmi_desktop.bootstrap import login, open_database
 from vmi_desktop.config import Settings, load_settings
 from vmi_desktop.db import Database
+from vmi_desktop.errors import NotFoundError
 from vmi_desktop.scope import Actor
 
 
@@ -25,3 +29,16 @@ def open_db_as_user(args: argparse.Namespace) -> tuple[Database, Actor]:
     settings = settings_from(args)
     db = open_database(settings)
     return db, login(db, settings)
+
+
+def vendor_id_of(session: Session, code: str | None) -> int | None:
+    """The id of the vendor a ``--vendor CODE`` option names (None when not given); an unknown code is
+    refused with its name."""
+    if not code:
+        return None
+    from vmi_desktop.models import Vendor
+
+    vendor_id = session.scalar(select(Vendor.id).where(Vendor.code == code))
+    if vendor_id is None:
+        raise NotFoundError(f"unknown vendor {code!r}")
+    return int(vendor_id)

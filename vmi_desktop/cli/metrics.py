@@ -12,12 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
-from vmi_desktop.cli._common import open_db_as_user
+from vmi_desktop.cli._common import open_db_as_user, vendor_id_of
 from vmi_desktop.cli._types import bounded_decimal, iso_date, limit
-from vmi_desktop.errors import NotFoundError
-from vmi_desktop.models import Vendor
 from vmi_desktop.scope import require_vendor_visible
 
 
@@ -92,11 +88,8 @@ def run(args: argparse.Namespace) -> int:
     tolerance: Decimal = args.tolerance
     db, actor = open_db_as_user(args)
     with db.transaction() as session:
-        vendor_id = None
-        if args.vendor:
-            vendor_id = session.scalar(select(Vendor.id).where(Vendor.code == args.vendor))
-            if vendor_id is None:
-                raise NotFoundError(f"unknown vendor {args.vendor!r}")
+        vendor_id = vendor_id_of(session, args.vendor)
+        if vendor_id is not None:
             require_vendor_visible(actor, vendor_id)  # a supplier names its own vendor only
         period = f"{args.since} .. {args.until or date.today()}"
         if args.by == "all" and args.format != "csv":

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from vmi_desktop.cli._common import open_db_as_user
+from vmi_desktop.cli._common import open_db_as_user, vendor_id_of
 from vmi_desktop.cli._types import limit
 from vmi_desktop.cli.metrics import plain, print_table
 from vmi_desktop.commands import orders as order_commands
-from vmi_desktop.errors import NotFoundError, ValidationError
+from vmi_desktop.errors import ValidationError
 from vmi_desktop.models import Location, POStatus, Sku, Vendor
 from vmi_desktop.quantities import to_decimal
 
@@ -60,11 +60,7 @@ def run(args: argparse.Namespace) -> int:
     cmd = args.orders_command
     with db.transaction() as session:
         if cmd == "list":
-            vendor_id = None
-            if args.vendor:
-                vendor_id = session.scalar(select(Vendor.id).where(Vendor.code == args.vendor))
-                if vendor_id is None:
-                    raise NotFoundError(f"unknown vendor {args.vendor!r}")
+            vendor_id = vendor_id_of(session, args.vendor)
             found = orders.list_orders(
                 session, actor, statuses=[POStatus(s) for s in args.status or []], vendor_id=vendor_id, limit=args.limit
             )

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from sqlalchemy import select
-
-from vmi_desktop.cli._common import open_db_as_user
+from vmi_desktop.cli._common import open_db_as_user, vendor_id_of
 from vmi_desktop.cli._types import bounded_int
 from vmi_desktop.cli.metrics import print_table
-from vmi_desktop.errors import NotFoundError
 
 HEADERS = ["id", "vendor", "sku", "location", "min", "max", "proposed_min", "proposed_max", "proposed_at", "reason"]
 
@@ -31,16 +28,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from vmi_desktop.models import Vendor
     from vmi_desktop.queries.proposals import pending_proposals
 
     db, actor = open_db_as_user(args)
     with db.sessions() as session:
-        vendor_id = None
-        if args.vendor:
-            vendor_id = session.scalar(select(Vendor.id).where(Vendor.code == args.vendor))
-            if vendor_id is None:
-                raise NotFoundError(f"unknown vendor {args.vendor!r}")
+        vendor_id = vendor_id_of(session, args.vendor)
         rows = pending_proposals(session, actor, vendor_id=vendor_id)
     if not rows:
         print("no threshold proposal awaits a decision")

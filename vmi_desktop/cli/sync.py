@@ -13,9 +13,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from vmi_desktop.cli._common import open_db_as_user
+from vmi_desktop.cli._common import open_db_as_user, vendor_id_of
 from vmi_desktop.cli._types import bounded_float, bounded_int
 from vmi_desktop.db import Database
 from vmi_desktop.db.errors import DatabaseError, classify, is_database_error
@@ -63,8 +61,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _vendor_id(db: Database, code: str) -> int:
     with db.transaction() as session:
-        vendor_id = session.scalar(select(Vendor.id).where(Vendor.code == code))
-    if vendor_id is None:
+        vendor_id = vendor_id_of(session, code)
+    if vendor_id is None:  # an empty code
         raise NotFoundError(f"unknown vendor {code!r}")
     return vendor_id
 
