@@ -16,6 +16,7 @@ from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from vmi_desktop import order_status
+from vmi_desktop.db.search_sql import sqlite_index
 from vmi_desktop.models import (
     Alert,
     AlertStatus,
@@ -119,12 +120,11 @@ def pair_counts(session: Session, actor: Actor) -> tuple[int, int, int, int]:
     def count(*conds: Any) -> Any:
         return select(func.count()).select_from(a).where(_PRIMARY, *conds).scalar_subquery()
 
-    pairs = count()
-    if session.get_bind().dialect.name == "sqlite":
-        # the narrowest index of the primary agreements: SQLite's planner walks the worklist's wide one
-        # (a third of the time), and SQLAlchemy renders no FROM hints for SQLite
-        narrow = text("supply_agreements AS pa INDEXED BY uq_supply_agreements_primary")
-        pairs = select(func.count()).select_from(narrow).where(_PRIMARY).scalar_subquery()
+    # the narrowest index of the primary agreements: SQLite's planner walks the worklist's wide one
+    # (a third of the time); PostgreSQL plans without the hint
+    pairs = sqlite_index(
+        select(func.count()).select_from(a).where(_PRIMARY), a, "uq_supply_agreements_primary"
+    ).scalar_subquery()
     # a stock-out is short of min too (min is never negative): the same range, its on hand read off the index
     row = session.execute(
         select(
