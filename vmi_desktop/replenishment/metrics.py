@@ -351,13 +351,10 @@ def vendor_scores(session: Session, actor: Actor, *, since: date, until: date | 
     ``vendor_metrics`` gives them, without the rest of the scorecard (order accuracy, SLA terms over
     every agreement: most of its time on a large database)."""
     p = _period(since, until)
-    vendors = _vendors(session, actor, None)
-    ids = [v.id for v in vendors]
-    if not ids:
+    base = _score_base(session, actor, p, None)
+    if base is None:
         return []
-    cycle = _cycle(session, p, ids)
-    fill = _fill(session, actor, p, ids)
-    latency = response_latency(session, actor, p.since, p.until, ids)
+    vendors, _ids, cycle, fill, latency = base
     out = []
     for v in vendors:
         _received, avg_secs = cycle.get(v.id, (0, None))
@@ -369,11 +366,36 @@ def vendor_scores(session: Session, actor: Actor, *, since: date, until: date | 
                 vendor_code=v.code,
                 vendor_name=v.name,
                 fill_rate_units=_ratio(to_decimal(on_time), ordered),
-                response_median_hours=round(med, 4) if med is not None else None,
-                avg_cycle_days=round(float(avg_secs) / 86400, 4) if avg_secs is not None else None,
+                response_median_hours=_hours(med),
+                avg_cycle_days=_days(avg_secs),
             )
         )
     return out
+
+
+def _score_base(
+    session: Session, actor: Actor, p: Period, vendor_id: int | None
+) -> tuple[list[Any], list[int], dict[int, Any], dict[int, Any], dict[int, Any]] | None:
+    """What ``vendor_scores`` and ``vendor_metrics`` both read: the vendors, their ids, cycle times, fill
+    and response latency over the period (None when the actor sees no vendor)."""
+    vendors = _vendors(session, actor, vendor_id)
+    ids = [v.id for v in vendors]
+    if not ids:
+        return None
+    cycle = _cycle(session, p, ids)
+    fill = _fill(session, actor, p, ids)
+    latency = response_latency(session, actor, p.since, p.until, ids)
+    return vendors, ids, cycle, fill, latency
+
+
+def _days(seconds: Any) -> float | None:
+    """An average cycle in seconds as days, rounded as the scorecards show it."""
+    return round(float(seconds) / 86400, 4) if seconds is not None else None
+
+
+def _hours(hours: float | None) -> float | None:
+    """Response hours rounded as the scorecards show them."""
+    return round(hours, 4) if hours is not None else None
 
 
 def vendor_metrics(
@@ -381,12 +403,10 @@ def vendor_metrics(
 ) -> list[VendorMetrics]:
     """Scorecards of every vendor the actor may see (a supplier: its own), or of one vendor."""
     p = _period(since, until)
-    vendors = _vendors(session, actor, vendor_id)
-    ids = [v.id for v in vendors]
-    if not ids:
+    base = _score_base(session, actor, p, vendor_id)
+    if base is None:
         return []
-    cycle = _cycle(session, p, ids)
-    fill = _fill(session, actor, p, ids)
+    vendors, ids, cycle, fill, latency = base
     expected = func.coalesce(PurchaseOrderLine.quantity_acknowledged, PurchaseOrderLine.quantity_ordered)
     accuracy = {
         r[0]: r[1:]
@@ -408,7 +428,6 @@ def vendor_metrics(
             .group_by(PurchaseOrder.vendor_id)
         )
     }
-    latency = response_latency(session, actor, p.since, p.until, ids)
     sla = {
         r[0]: r[1:]
         for r in session.execute(
@@ -434,7 +453,7 @@ def vendor_metrics(
                 vendor_code=v.code,
                 vendor_name=v.name,
                 orders_received=n_received,
-                avg_cycle_days=round(float(avg_secs) / 86400, 4) if avg_secs is not None else None,
+                avg_cycle_days=_days(avg_secs),
                 units_due=to_decimal(ordered),
                 units_on_time=to_decimal(on_time),
                 fill_rate_units=_ratio(to_decimal(on_time), ordered),
@@ -445,8 +464,8 @@ def vendor_metrics(
                 lines_accurate=int(accurate or 0),
                 order_accuracy=_ratio(accurate, received_lines),
                 response_samples=samples,
-                response_median_hours=round(med, 4) if med is not None else None,
-                response_p90_hours=round(p90, 4) if p90 is not None else None,
+                response_median_hours=_hours(med),
+                response_p90_hours=_hours(p90),
                 sla_fill_rate=Decimal(str(sla_fill)).quantize(RATIO) if sla_fill is not None else None,
                 sla_response_hours=int(sla_hours) if sla_hours is not None else None,
             )
