@@ -192,16 +192,16 @@ def create_order(
     _check_actor_may_order(actor, vendor_id)
     if not lines:
         raise ValidationError("an order needs at least one line")
-    vendor = session.get(Vendor, vendor_id)
-    location = session.get(Location, location_id)
+    ws = WorkingSet.of(session)
+    vendor: Vendor | None = ws.get(session, Vendor, vendor_id)
+    location: Location | None = ws.get(session, Location, location_id)
     if vendor is None:
         raise NotFoundError(f"unknown vendor id {vendor_id}")
     if location is None:
         raise NotFoundError(f"unknown location id {location_id}")
     sku_ids = sorted({ln.sku_id for ln in lines})
-    ws = WorkingSet.of(session)
     agreements = ws.active_agreements(session, vendor_id, location_id, sku_ids)
-    skus = {sku_id: sku for sku_id in sku_ids if (sku := session.get(Sku, sku_id)) is not None}
+    skus = {sku_id: sku for sku_id in sku_ids if (sku := ws.get(session, Sku, sku_id)) is not None}
     today = utcnow().date()
     po_lines: list[PurchaseOrderLine] = []
     currency = "EUR"
