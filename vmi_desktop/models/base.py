@@ -253,10 +253,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is not UTC:
-                value = convert(value, dialect)
-                assert value is not None
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            if value.tzinfo is UTC:
+                return value.isoformat(" ", "microseconds")[:26]  # without its "+00:00"
+            value = convert(value, dialect)
+            assert value is not None
+            return value.isoformat(" ", "microseconds")
 
         return process
 
