@@ -120,6 +120,7 @@ class WorkingSet:
         #: How many order ids to take from a PostgreSQL sequence at once (a page sets it to its orders).
         self.order_id_reserve = 1
         self._by_key: dict[tuple[type[Any], int], Any] = {}
+        self._dialect: str | None = None
 
     @classmethod
     def of(cls, session: Session) -> WorkingSet:
@@ -215,7 +216,9 @@ class WorkingSet:
         so that nobody else can insert meanwhile.
         """
         table = model.__table__.name
-        dialect = session.get_bind().dialect.name
+        dialect = self._dialect
+        if dialect is None:
+            dialect = self._dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
             reserved = self._ids.setdefault(table, [])
             if not reserved:
