@@ -13,6 +13,10 @@ from vmi_desktop.models import AuditEntry, utcnow
 from vmi_desktop.scope import Actor
 
 
+#: ``json.dumps(..., sort_keys=True)`` without building an encoder per entry (a page of events writes thousands).
+_ENCODER = json.JSONEncoder(sort_keys=True)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -41,7 +45,7 @@ def record(
         "action": action,
         "entity": entity,
         "entity_id": str(entity_id),
-        "detail": json.dumps({k: _jsonable(v) for k, v in detail.items()}, sort_keys=True),
+        "detail": _ENCODER.encode({k: _jsonable(v) for k, v in detail.items()}),
     }
     batch = RowBatch.active(session)
     if batch is not None:
