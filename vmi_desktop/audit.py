@@ -17,7 +17,13 @@ from vmi_desktop.scope import Actor
 _ENCODER = json.JSONEncoder(sort_keys=True)
 
 
+#: Types written as they are (exact types: an enum that is also a ``str`` is written as its value).
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most details: no attribute lookups that fail
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if hasattr(value, "isoformat"):
