@@ -12,7 +12,6 @@ from vmi_desktop.db.batch import RowBatch
 from vmi_desktop.models import AuditEntry, utcnow
 from vmi_desktop.scope import Actor
 
-
 #: ``json.dumps(..., sort_keys=True)`` without building an encoder per entry (a page of events writes thousands).
 _ENCODER = json.JSONEncoder(sort_keys=True)
 

@@ -256,8 +256,9 @@ def test_changed_lines_are_updated_in_batches_and_the_flush_has_nothing_left(rig
             for ln in s.scalars(select(PurchaseOrderLine).order_by(PurchaseOrderLine.id))
         ] == [(Decimal(6), Decimal(1)), (Decimal(2), Decimal(1))]
     with rig.db.transaction() as s:
-        ln = s.scalars(select(PurchaseOrderLine).order_by(PurchaseOrderLine.id)).first()
-        assert ln is not None
+        first = s.scalars(select(PurchaseOrderLine).order_by(PurchaseOrderLine.id)).first()
+        assert first is not None
+        ln = first
         # someone else removed the row meanwhile (the order's lines cascade)
         s.execute(
             delete(PurchaseOrderLine).where(PurchaseOrderLine.id == ln.id).execution_options(synchronize_session=False)

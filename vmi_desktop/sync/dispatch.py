@@ -139,7 +139,9 @@ def shipment_dispatched(uow: UnitOfWork, actor: Actor, data: ShipmentDispatched)
     session = uow.session
     po = _find_order(session, actor, data)
     ws = WorkingSet.of(session)
-    parts = {line.line_no: sku.part_number for line in po.lines if (sku := ws.get(session, Sku, line.sku_id)) is not None}
+    parts = {
+        line.line_no: sku.part_number for line in po.lines if (sku := ws.get(session, Sku, line.sku_id)) is not None
+    }
     lines: dict[int, Decimal] = {}
     for line in data.lines:
         part = parts.get(line.line)

@@ -26,8 +26,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
 
 from vmi_desktop.db import Database, DatabaseError, describe_db_error
-from vmi_desktop.db.errors import is_database_error
 from vmi_desktop.db.collector import collector_paused
+from vmi_desktop.db.errors import is_database_error
 from vmi_desktop.errors import VmiError
 from vmi_desktop.exchange.connector import FILE_KINDS, FolderConnector
 from vmi_desktop.models import AlertKind, ConnectionKind, Vendor, utcnow

@@ -124,9 +124,7 @@ def apply_page(
     held off meanwhile (``db.collector``: the page's objects all live until its commit).
     """
     with collector_paused():
-        return _apply_page(
-            uow, vendor_id, events, next_cursor, max_event_bytes=max_event_bytes, secrets=secrets
-        )
+        return _apply_page(uow, vendor_id, events, next_cursor, max_event_bytes=max_event_bytes, secrets=secrets)
 
 
 def _apply_page(
