@@ -10,12 +10,13 @@ alert). Failed messages are retried or discarded by a person from the Sync page.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, wait_random_exponential
 
@@ -276,6 +277,38 @@ class Outgoing:
     body: bytes
 
 
+@functools.cache
+def _head_statement() -> Any:
+    """The head of a vendor's queue (after ``after_id``), its vendor's customer id and the scope counter.
+
+    Built once (its parameters bound at each call): the send loop asks it once per message."""
+    head_id = (
+        select(func.min(OutboxMessage.id))
+        .where(
+            OutboxMessage.vendor_id == bindparam("vendor_id"),
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.id > bindparam("after_id"),
+        )
+        .scalar_subquery()
+    )
+    current = select(ScopeVersion.version).where(ScopeVersion.id == 1).scalar_subquery()
+    return (
+        select(
+            OutboxMessage.id,
+            OutboxMessage.kind,
+            OutboxMessage.path,
+            OutboxMessage.message_id,
+            OutboxMessage.payload,
+            OutboxMessage.next_attempt_at,
+            OutboxMessage.scope_version,
+            Vendor.customer_id,
+            current,
+        )
+        .join(Vendor, Vendor.id == OutboxMessage.vendor_id)
+        .where(OutboxMessage.id == head_id)
+    )
+
+
 def next_outgoing(
     session: Session, vendor_id: int, now: datetime | None = None, *, after_id: int = 0
 ) -> Outgoing | datetime | None:
@@ -288,32 +321,8 @@ def next_outgoing(
     left with no line is discarded and the next one taken).
     """
     now = now or utcnow()
-    head_id = (
-        select(func.min(OutboxMessage.id))
-        .where(
-            OutboxMessage.vendor_id == vendor_id,
-            OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.id > after_id,
-        )
-        .scalar_subquery()
-    )
-    current = select(ScopeVersion.version).where(ScopeVersion.id == 1).scalar_subquery()
     while True:
-        row = session.execute(
-            select(
-                OutboxMessage.id,
-                OutboxMessage.kind,
-                OutboxMessage.path,
-                OutboxMessage.message_id,
-                OutboxMessage.payload,
-                OutboxMessage.next_attempt_at,
-                OutboxMessage.scope_version,
-                Vendor.customer_id,
-                current,
-            )
-            .join(Vendor, Vendor.id == OutboxMessage.vendor_id)
-            .where(OutboxMessage.id == head_id)
-        ).first()
+        row = session.execute(_head_statement(), {"vendor_id": vendor_id, "after_id": after_id}).first()
         if row is None:
             return None
         row_id, kind, path, message_id, payload, due_at, queued_at, customer_id, version = row
@@ -409,14 +418,23 @@ def next_due(session: Session, vendor_id: int, now: datetime | None = None) -> O
 def mark_sent(session: Session, message_id: int, status: int, body: str) -> None:
     """The supplier acknowledged the message: one UPDATE (the row's payload is not read again)."""
     session.execute(
+        _sent_statement(),
+        {"row_id": message_id, "sent_at": utcnow(), "response_status": status, "response_body": body[:4000]},
+    )
+
+
+@functools.cache
+def _sent_statement() -> Any:
+    """``mark_sent``'s UPDATE, built once (one per message sent)."""
+    return (
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(OutboxMessage.id == bindparam("row_id"))
         .values(
             status=OutboxStatus.SENT,
             attempts=OutboxMessage.attempts + 1,
-            sent_at=utcnow(),
-            response_status=status,
-            response_body=body[:4000],
+            sent_at=bindparam("sent_at", type_=OutboxMessage.sent_at.type),
+            response_status=bindparam("response_status", type_=OutboxMessage.response_status.type),
+            response_body=bindparam("response_body", type_=OutboxMessage.response_body.type),
             last_error="",
         )
     )
