@@ -303,14 +303,11 @@ class SyncEngine:
         deadline = time.monotonic() + self.wait_for_retries_s
 
         def record(sent: tuple[outbox.Outgoing, PostResult]) -> None:
-            nonlocal done
             msg, result = sent
             with self.db.transaction() as session:
                 outbox.mark_sent(session, msg.id, result.status, result.body)
             report.sent += 1
             report.error = None
-            done += 1
-            step(0.5 * done / max(total, done, 1), f"sent {msg.kind.replace('_', ' ')} ({done} of {max(total, done)})")
 
         job: tuple[outbox.Outgoing, Encoded] | None = None
         answered: tuple[outbox.Outgoing, PostResult] | None = None  # a success not recorded yet
@@ -376,6 +373,11 @@ class SyncEngine:
                     latencies.append(time.monotonic() - started)
                     if before_recorded:
                         answered = msg, result
+                        done += 1  # told now, before the next is posted: a cancel on it stops the run here
+                        step(
+                            0.5 * done / max(total, done, 1),
+                            f"sent {msg.kind.replace('_', ' ')} ({done} of {max(total, done)})",
+                        )
                 if failure is not None:
                     if before_recorded and answered is not None:
                         record(answered)  # this one's answer, before the error is raised

@@ -83,17 +83,24 @@ def _syncs(vendor: Vendor | None, kind: str = "") -> bool:
     return vendor.connection_kind in _FILE_KINDS and kind != RECEIPT
 
 
-def _rows(vendor_id: int, kind: str, path: str, bodies: Any, scope_version: int | None = None) -> Any:
-    now = utcnow()
+def _encoded(bodies: Any) -> Any:
+    """(message id, JSON text) of bodies built as dicts."""
     for body in bodies:
+        yield body["message_id"], wire.dumps(body)
+
+
+def _rows(vendor_id: int, kind: str, path: str, bodies: Any, scope_version: int | None = None) -> Any:
+    """Outbox rows of ``bodies``: (message id, JSON text) pairs (``payloads.*_payloads``, ``_encoded``)."""
+    now = utcnow()
+    for message_id, payload in bodies:
         yield {
             "scope_version": scope_version,
             "vendor_id": vendor_id,
-            "message_id": body["message_id"],
+            "message_id": message_id,
             "kind": kind,
             "method": "POST",
             "path": path,
-            "payload": wire.dumps(body),
+            "payload": payload,
             "status": OutboxStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now,
@@ -139,7 +146,7 @@ def enqueue_stock_report(
             vendor_id,
             STOCK_REPORT,
             _PATHS[STOCK_REPORT],
-            payloads.stock_report_bodies(session, vendor_id, mode, pairs=pairs),
+            payloads.stock_report_payloads(session, vendor_id, mode, pairs=pairs),
             version,
         ),
     )
@@ -155,7 +162,7 @@ def enqueue_usage(session: Session, vendor_id: int, since: datetime) -> int:
     if not _syncs(session.get(Vendor, vendor_id)):
         return 0
     version = current_scope_version(session)  # before the lines are read: see ScopeVersion
-    bodies = payloads.usage_bodies(session, vendor_id, since)
+    bodies = payloads.usage_payloads(session, vendor_id, since)
     return _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], bodies, version))
 
 
@@ -172,11 +179,11 @@ def enqueue_full_report(session: Session, engine: Engine, vendor_id: int, since:
     version = current_scope_version(session)  # before either report's lines are read: see ScopeVersion
     if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
         count = enqueue_stock_report(session, vendor_id, "full", scope_version=version)  # one shared connection
-        bodies = payloads.usage_bodies(session, vendor_id, since)
+        bodies = payloads.usage_payloads(session, vendor_id, since)
         return count + _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], bodies, version))
     with payloads.usage_ahead(session, engine, vendor_id, since) as usage:
         count = enqueue_stock_report(session, vendor_id, "full", scope_version=version)
-        bodies = payloads.usage_bodies(session, vendor_id, since, rows=usage)
+        bodies = payloads.usage_payloads(session, vendor_id, since, rows=usage)
         return count + _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], bodies, version))
 
 
@@ -186,7 +193,12 @@ def enqueue_purchase_order(session: Session, po: PurchaseOrder) -> int:
         return 0
     return _insert(
         session,
-        _rows(po.vendor_id, PURCHASE_ORDER, _PATHS[PURCHASE_ORDER], payloads.purchase_order_bodies(session, po)),
+        _rows(
+            po.vendor_id,
+            PURCHASE_ORDER,
+            _PATHS[PURCHASE_ORDER],
+            _encoded(payloads.purchase_order_bodies(session, po)),
+        ),
     )
 
 
@@ -197,7 +209,10 @@ def enqueue_cancel(session: Session, po: PurchaseOrder, reason: str) -> int:
     return _insert(
         session,
         _rows(
-            po.vendor_id, CANCEL, cancel_path(po.po_number), [payloads.cancel_body(session, po, reason or "cancelled")]
+            po.vendor_id,
+            CANCEL,
+            cancel_path(po.po_number),
+            _encoded([payloads.cancel_body(session, po, reason or "cancelled")]),
         ),
     )
 
@@ -207,7 +222,9 @@ def enqueue_receipt(session: Session, receipt: Receipt) -> int:
     po = session.get(PurchaseOrder, receipt.purchase_order_id)
     if po is None or not _syncs(session.get(Vendor, po.vendor_id), RECEIPT):
         return 0
-    return _insert(session, _rows(po.vendor_id, RECEIPT, _PATHS[RECEIPT], payloads.receipt_bodies(session, receipt)))
+    return _insert(
+        session, _rows(po.vendor_id, RECEIPT, _PATHS[RECEIPT], _encoded(payloads.receipt_bodies(session, receipt)))
+    )
 
 
 def dirty_pairs(session: Session, vendor_id: int) -> tuple[set[tuple[int, int]], int | None]:
