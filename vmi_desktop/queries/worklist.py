@@ -216,16 +216,17 @@ class WorklistQuery(TableQuery):
         # by location: (code, location_id, sku_id) is the order ix_supply_agreements_worklist_location gives
         return (1, 0) if sort_key == "location" else (0, 1)
 
-    def key_base(self, request: PageRequest) -> Select[Any]:
+    def key_base(self, request: PageRequest, *, stock_level: bool = True) -> Select[Any]:
         # a page's keys need the agreement index, the stock level (exact test) and what sort and filters
-        # touch; vendors, units and the display subqueries are fetched for the page's rows only
+        # touch; vendors, units and the display subqueries are fetched for the page's rows only. The
+        # level is an outer join on its key (the same rows without it): left out where nothing reads it
         stmt = (
-            select(A.sku_id)
-            .select_from(A)
-            .join(Sku, Sku.id == A.sku_id)
-            .join(Location, Location.id == A.location_id)
-            .outerjoin(StockLevel, and_(StockLevel.sku_id == A.sku_id, StockLevel.location_id == A.location_id))
+            select(A.sku_id).select_from(A).join(Sku, Sku.id == A.sku_id).join(Location, Location.id == A.location_id)
         )
+        if stock_level:
+            stmt = stmt.outerjoin(
+                StockLevel, and_(StockLevel.sku_id == A.sku_id, StockLevel.location_id == A.location_id)
+            )
         return stmt
 
     def count_base(self) -> Select[Any]:
@@ -318,7 +319,9 @@ class WorklistQuery(TableQuery):
         head = [column.expr] if column is not None else []
         conds = [*self.conditions(actor, request, for_page=True), *self.membership(request.filters, source)]
         keyset = self._after(request, after, actor) if after is not None else []
-        narrow = self.key_base(request).with_only_columns(
+        # held and snoozed rows read nothing of the stock level but for the stock-out filter
+        level = source == "stock" or bool(request.filters.get("stock_out"))
+        narrow = self.key_base(request, stock_level=level).with_only_columns(
             *head, *(self.key_exprs()[i] for i in order), A.id, maintain_column_froms=False
         )
         if column is not None and column.key == "location":
