@@ -687,3 +687,41 @@ def _vendor_of(s: object, pair: tuple[int, int]) -> int:
     )
     assert vendor_id is not None
     return vendor_id
+
+
+def test_a_filtered_page_after_many_failing_candidates_loses_no_row(db: Database) -> None:
+    """Candidates that the judgement turns down (on order lifts them above min) ahead of the ones it
+    keeps: the batches that follow must judge each candidate once, and every page stays full."""
+    from vmi_desktop.models import ConnectionKind, Vendor
+
+    with db.transaction() as s:
+        location = Location(code="WH-Q", name="WH-Q")
+        vendor = Vendor(code="V-Q", name="V-Q", connection_kind=ConnectionKind.MANUAL)
+        s.add_all([location, vendor])
+        s.flush()
+        skus = [Sku(part_number=f"Q-{n:02d}", description=f"part {n}") for n in range(10)]
+        s.add_all(skus)
+        s.flush()
+        for sku in skus:
+            s.add(
+                SupplyAgreement(
+                    vendor_id=vendor.id, sku_id=sku.id, location_id=location.id, min_qty=D(5), max_qty=D(30)
+                )
+            )
+        s.flush()
+        for sku in skus[:5]:  # nothing on hand (a candidate), 20 on order: off the worklist
+            orders.create_order(
+                s,
+                MANAGER,
+                vendor_id=vendor.id,
+                location_id=location.id,
+                lines=[orders.NewLine(sku.id, D(20))],
+                origin=POOrigin.MANUAL,
+                status=POStatus.SENT,
+            )
+    with db.sessions() as s:
+        request = PageRequest(filters={"vendor_id": vendor.id})
+        expected = [(sku.id, location.id) for sku in skus[5:]]
+        for query, size in ((_SmallFirstBatch(), 2), (_SmallFirstBatch(), 3), (WorklistQuery(), 2)):
+            assert [r.key for r in _all_pages(s, query, request, size)] == expected, (type(query).__name__, size)
+        assert WorklistQuery().count(s, MANAGER, request) == len(expected)
