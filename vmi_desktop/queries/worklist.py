@@ -18,7 +18,8 @@ requested order (SKU, location or vendor) whose entries carry the ledger's copy 
 pair on the worklist) or that a filter leaves out is skipped in the index, and only the few
 candidates left (about 4 % on the benchmark world) are judged exactly from the stock level, the
 movements and the open orders. The held pairs (a few hundred at most) come from the orders awaiting
-approval and are merged into the same order. The total is counted the same way, off the UI thread.
+approval and are merged into the same order. The total is counted off the UI thread in one pass over
+the candidates' partial index, each judged by the same test (``WorklistQuery._stock_count``).
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ class WorklistModel(SqlTableModel):
         self.modelAboutToBeReset.connect(self._painted.clear)
 
     #: The total is counted a moment after the first rows are shown: the count judges every candidate
-    #: (about a second on a million pairs) and must not share the CPU with the first paint.
+    #: (about half a second on a million pairs) and must not share the CPU with the first paint.
     COUNT_DELAY_MS = 60
 
     def _start_count(self) -> None:
