@@ -339,10 +339,10 @@ class WorklistQuery(TableQuery):
     # -- a page filtered by vendor or location: the filter's candidates, judged in batches ----------
 
     #: Candidates read per statement in page order, and judged by the first statement (x the page size:
-    #: about a quarter of the candidates pass on the benchmark world, so one statement usually fills a
-    #: page; the next batches are sized by the pass rate seen, ``_next_batch``).
+    #: about a quarter of the candidates pass on the benchmark world, so one statement often fills a
+    #: page; the next batches are sized by the pass rate seen, ``_next_batch``, usually one more page).
     CANDIDATES_READ = 1000
-    JUDGE_FACTOR = 5
+    JUDGE_FACTOR = 4
 
     def _candidate_filter(self, request: PageRequest) -> str | None:
         """The filter whose candidates an index holds (``ix_supply_agreements_candidates_*``), if any."""
