@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
@@ -111,8 +111,22 @@ def test_pages_are_built_when_first_shown(main_window: MainWindow) -> None:
     assert main_window.page("audit") is main_window.built_pages()["audit"]  # built on demand
 
 
+class _PaintCounter(QObject):
+    """Counts the paint events of the widget it watches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.paints += 1
+        return False
+
+
 def test_steps_deferred_until_the_first_paint_wait_for_it_and_run_in_order(qtbot) -> None:
-    """What the start page's first paint does not need (the Sync page, the count) runs after that paint."""
+    """What the start page's first paint does not need (the Sync page, the count) runs after that paint,
+    and the reporters see the table's rows (its viewport) painted already."""
     window = QMainWindow()
     central = QWidget()
     stack = QStackedWidget()
@@ -123,17 +137,22 @@ def test_steps_deferred_until_the_first_paint_wait_for_it_and_run_in_order(qtbot
     window.setCentralWidget(central)
     qtbot.addWidget(window)
     ran: list[str] = []
-    seen_at_paint: list[list[str]] = []
+    seen_at_paint: list[tuple[list[str], int]] = []
+    rows_painted = _PaintCounter()
+    page.view.viewport().installEventFilter(rows_painted)  # type: ignore[attr-defined]
     startup.hold_until_painted()
     try:
         startup.after_first_paint(lambda: ran.append("first"))
         startup.after_first_paint(lambda: ran.append("second"))
-        assert startup.paint_target(window) is page.view.viewport()  # type: ignore[attr-defined]
-        startup.release_on_first_paint(window, [lambda: seen_at_paint.append(list(ran))])
+        assert startup.paint_target(window) is page.view  # type: ignore[attr-defined]
+        startup.release_on_first_paint(window, [lambda: seen_at_paint.append((list(ran), rows_painted.paints))])
         assert ran == []
         window.show()
         qtbot.waitUntil(lambda: ran == ["first", "second"], timeout=5000)
-        assert seen_at_paint == [[]]  # the reporters run at the paint, before any deferred step
+        # the reporters run after the paint of the table's rows, before any deferred step
+        assert len(seen_at_paint) == 1
+        assert seen_at_paint[0][0] == []
+        assert seen_at_paint[0][1] >= 1
         startup.after_first_paint(lambda: ran.append("now"))
         assert ran[-1] == "now"  # once painted, a step runs at once
     finally:

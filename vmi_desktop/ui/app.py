@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from vmi_desktop import __version__
 from vmi_desktop.bootstrap import LoginRefused, login, open_database
@@ -91,6 +91,8 @@ def application() -> QApplication:
 
 def show_startup_error(title: str, message: str) -> None:
     """A modal message box for problems that stop the app from starting."""
+    from PySide6.QtWidgets import QMessageBox  # message boxes: none is needed for the first paint
+
     box = QMessageBox(QMessageBox.Icon.Critical, title, message)
     box.exec()
 
@@ -183,6 +185,8 @@ def _notice_keyring_once(window: MainWindow, problem: KeyringError) -> None:
         return
     settings.setValue("notices/keyring_missing_shown", True)
     settings.sync()
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(QMessageBox.Icon.Information, "Supplier credentials need a keyring", text, parent=window)
     box.setObjectName("keyringNotice")
     box.setModal(False)

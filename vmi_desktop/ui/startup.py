@@ -91,7 +91,13 @@ def after_first_paint(step: Callable[[], object], context: QObject | None = None
 
 
 def paint_target(window: QMainWindow) -> QWidget:
-    """The widget whose first paint means "usable": the start page's table (its rows), else the page."""
+    """The widget whose first paint means "usable": the start page's table, else the page.
+
+    The table itself, not its viewport: Qt paints a window's widgets in one pass, the table's frame
+    and then its viewport with the rows, so the turn after the table's first paint is after its rows'
+    too. Asking for the viewport would cost more than the paint itself: it is a widget Qt created,
+    and PySide6 initializes every widget class it has (about 70, with their enums) to find its type.
+    """
     central = window.centralWidget()
     stack = central.findChild(QStackedWidget) if central is not None else None
     page = stack.currentWidget() if stack is not None else None
@@ -99,7 +105,7 @@ def paint_target(window: QMainWindow) -> QWidget:
         return window
     view = getattr(page, "view", None)
     if isinstance(view, QAbstractItemView):
-        return view.viewport()
+        return view
     return page
 
 
