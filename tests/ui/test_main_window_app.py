@@ -19,7 +19,12 @@ from sqlalchemy import insert, text
 from vmi_desktop.config import Settings
 from vmi_desktop.db import Database
 from vmi_desktop.models import Role, Sku
-from vmi_desktop.queries.maintenance import refresh_planner_statistics, statistics_are_stale
+from vmi_desktop.queries.maintenance import (
+    refresh_planner_statistics,
+    statistics_are_missing,
+    statistics_are_stale,
+    statistics_have_drifted,
+)
 from vmi_desktop.ui import startup
 from vmi_desktop.ui.app import open_context, run_app
 from vmi_desktop.ui.main_window import MainWindow
@@ -96,6 +101,41 @@ def test_planner_statistics_are_refreshed_only_when_the_stock_table_changed_size
         session.execute(text("CREATE INDEX ix_added_later ON stock_levels (on_hand, sku_id)"))
     assert statistics_are_stale(sqlite_db)
     assert refresh_planner_statistics(sqlite_db)
+    assert not statistics_are_stale(sqlite_db)
+
+
+def test_a_drifted_size_is_told_apart_from_missing_statistics(sqlite_db: Database) -> None:
+    """The start checks missing statistics before its first queries; a drift (it counts the table) after."""
+    with sqlite_db.transaction() as session:
+        session.execute(insert(Sku), [{"part_number": f"S-{i}"} for i in range(3000)])
+        session.execute(
+            text(
+                "INSERT INTO locations (code, name, kind, allow_negative_stock, active, version, "
+                "updated_at) VALUES ('L', 'L', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"
+            )
+        )
+        session.execute(
+            text(
+                "INSERT INTO stock_levels (sku_id, location_id, on_hand, updated_at) "
+                "SELECT skus.id, locations.id, 1, '2026-01-01 00:00:00' FROM skus, locations WHERE skus.id <= 1200"
+            )
+        )
+    assert statistics_are_missing(sqlite_db)
+    assert not statistics_have_drifted(sqlite_db)  # nothing to drift from yet
+    assert refresh_planner_statistics(sqlite_db, check=statistics_are_missing)
+    assert not statistics_are_missing(sqlite_db)
+    with sqlite_db.transaction() as session:  # the stock table more than doubles
+        session.execute(
+            text(
+                "INSERT INTO stock_levels (sku_id, location_id, on_hand, updated_at) "
+                "SELECT skus.id, locations.id, 1, '2026-01-01 00:00:00' FROM skus, locations WHERE skus.id > 1200"
+            )
+        )
+    assert not statistics_are_missing(sqlite_db)
+    assert not refresh_planner_statistics(sqlite_db, check=statistics_are_missing)
+    assert statistics_have_drifted(sqlite_db)
+    assert statistics_are_stale(sqlite_db)
+    assert refresh_planner_statistics(sqlite_db, check=statistics_have_drifted)
     assert not statistics_are_stale(sqlite_db)
 
 
