@@ -21,9 +21,9 @@ BEFORE_QT = (
 def run_gui(args: argparse.Namespace) -> int:
     from vmi_desktop.cli._common import settings_from
 
-    for name in BEFORE_QT:
-        importlib.import_module(name)
     try:
+        for name in BEFORE_QT:
+            importlib.import_module(name)
         from vmi_desktop.ui.app import run_app
     except ImportError as exc:  # the UI package is optional for headless installs
         raise SystemExit(f"the desktop UI is not available: {exc}") from exc
