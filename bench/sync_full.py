@@ -132,12 +132,29 @@ def _one_run(source: Path) -> dict[str, Any]:
             lines = control.get("/_control/stats").json()["lines"]
             assert lines.get("stock-reports") == agreements, (lines, agreements)
             assert result["sent"] == result["messages"], result
+            server_cpu = _process_cpu(server.pid)
         finally:
             control.close()
             server.terminate()
             server.wait(timeout=10)
     cpu = usage.ru_utime + usage.ru_stime
-    return {**result, "lines": lines, "peak_rss_mib": usage.ru_maxrss / 1024, "cpu_s": cpu, "load": load}
+    return {
+        **result,
+        "lines": lines,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "cpu_s": cpu,
+        "server_cpu_s": server_cpu,
+        "load": load,
+    }
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a running process has used so far (Linux ``/proc``; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def full_sync(source: Path, *, runs: int) -> int:
@@ -153,7 +170,7 @@ def full_sync(source: Path, *, runs: int) -> int:
             f"run {run}: {r['lines']} lines in {r['messages']} messages: queued in {r['queue_s']:.2f} s, "
             f"sent in {r['send_s']:.2f} s (CPU {r['queue_cpu_s']:.2f} s / {r['send_cpu_s']:.2f} s), "
             f"{r['queue_s'] + r['send_s']:.2f} s in all; sync process: CPU {r['cpu_s']:.2f} s (start-up "
-            f"included), peak RSS {r['peak_rss_mib']:.0f} MiB; "
+            f"included), peak RSS {r['peak_rss_mib']:.0f} MiB; reference supplier CPU {r['server_cpu_s']:.2f} s; "
             f"load average {r['load'][0]:.2f} {r['load'][1]:.2f} {r['load'][2]:.2f}",
             flush=True,
         )

@@ -18,7 +18,8 @@ requested order (SKU, location or vendor) whose entries carry the ledger's copy 
 pair on the worklist) or that a filter leaves out is skipped in the index, and only the few
 candidates left (about 4 % on the benchmark world) are judged exactly from the stock level, the
 movements and the open orders. The held pairs (a few hundred at most) come from the orders awaiting
-approval and are merged into the same order. The total is counted the same way, off the UI thread.
+approval and are merged into the same order. The total is counted off the UI thread in one pass over
+the candidates' partial index, each judged by the same test (``WorklistQuery._stock_count``).
 """
 
 from __future__ import annotations
@@ -107,6 +108,20 @@ ON_ORDER = (
     .scalar_subquery()
 )
 ON_HAND = func.coalesce(StockLevel.on_hand, 0)
+#: Open order quantity per pair (drafts and proposals included), summed once for a count over many
+#: candidates (materialized: each engine reads the open lines once, not once per candidate).
+OPEN_BY_PAIR = (
+    select(
+        PurchaseOrderLine.sku_id.label("sku_id"),
+        PurchaseOrder.location_id.label("location_id"),
+        func.sum(open_line_quantity()).label("on_order"),
+    )
+    .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+    .where(OPEN_LINE, PurchaseOrder.status.in_(sorted(order_status.OPEN)))
+    .group_by(PurchaseOrderLine.sku_id, PurchaseOrder.location_id)
+    .cte("open_by_pair")
+    .prefix_with("MATERIALIZED")
+)
 #: Pairs (sku_id, location_id) with an open line on an order awaiting approval: the held rows.
 HELD_PAIRS = (
     select(PurchaseOrderLine.sku_id, PurchaseOrder.location_id)
@@ -202,16 +217,17 @@ class WorklistQuery(TableQuery):
         # by location: (code, location_id, sku_id) is the order ix_supply_agreements_worklist_location gives
         return (1, 0) if sort_key == "location" else (0, 1)
 
-    def key_base(self, request: PageRequest) -> Select[Any]:
+    def key_base(self, request: PageRequest, *, stock_level: bool = True) -> Select[Any]:
         # a page's keys need the agreement index, the stock level (exact test) and what sort and filters
-        # touch; vendors, units and the display subqueries are fetched for the page's rows only
+        # touch; vendors, units and the display subqueries are fetched for the page's rows only. The
+        # level is an outer join on its key (the same rows without it): left out where nothing reads it
         stmt = (
-            select(A.sku_id)
-            .select_from(A)
-            .join(Sku, Sku.id == A.sku_id)
-            .join(Location, Location.id == A.location_id)
-            .outerjoin(StockLevel, and_(StockLevel.sku_id == A.sku_id, StockLevel.location_id == A.location_id))
+            select(A.sku_id).select_from(A).join(Sku, Sku.id == A.sku_id).join(Location, Location.id == A.location_id)
         )
+        if stock_level:
+            stmt = stmt.outerjoin(
+                StockLevel, and_(StockLevel.sku_id == A.sku_id, StockLevel.location_id == A.location_id)
+            )
         return stmt
 
     def count_base(self) -> Select[Any]:
@@ -304,7 +320,9 @@ class WorklistQuery(TableQuery):
         head = [column.expr] if column is not None else []
         conds = [*self.conditions(actor, request, for_page=True), *self.membership(request.filters, source)]
         keyset = self._after(request, after, actor) if after is not None else []
-        narrow = self.key_base(request).with_only_columns(
+        # held and snoozed rows read nothing of the stock level but for the stock-out filter
+        level = source == "stock" or bool(request.filters.get("stock_out"))
+        narrow = self.key_base(request, stock_level=level).with_only_columns(
             *head, *(self.key_exprs()[i] for i in order), A.id, maintain_column_froms=False
         )
         if column is not None and column.key == "location":
@@ -320,7 +338,9 @@ class WorklistQuery(TableQuery):
 
     # -- a page filtered by vendor or location: the filter's candidates, judged in batches ----------
 
-    #: Candidates read per statement in page order, and judged per statement at first (x the page size).
+    #: Candidates read per statement in page order, and judged by the first statement (x the page size:
+    #: about a quarter of the candidates pass on the benchmark world, so one statement often fills a
+    #: page; the next batches are sized by the pass rate seen, ``_next_batch``, usually one more page).
     CANDIDATES_READ = 1000
     JUDGE_FACTOR = 4
 
@@ -345,20 +365,33 @@ class WorklistQuery(TableQuery):
         from the partial index, judge every candidate before sorting them."""
         want = limit + (offset if after is None else 0)
         passed: list[tuple[Any, ...]] = []
+        judged = 0
         cursor = after
         size = limit * self.JUDGE_FACTOR
         while True:
             entries = self._candidate_keys(session, actor, request, self.CANDIDATES_READ, cursor)
-            for start in range(0, len(entries), size):
+            start = 0
+            while start < len(entries):
                 chunk = entries[start : start + size]
-                judged = self._judge(session, request, [e[-1] for e in chunk])
-                passed += [e for e in chunk if e[-1] in judged]
+                start += len(chunk)
+                kept = self._judge(session, request, [e[-1] for e in chunk])
+                passed += [e for e in chunk if e[-1] in kept]
+                judged += len(chunk)
                 if len(passed) >= want:
                     return passed[want - limit : want]
-                size *= 2
+                size = self._next_batch(want - len(passed), len(passed), judged, limit)
             if len(entries) < self.CANDIDATES_READ:
                 return passed[want - limit : want]
             cursor = self._entry_row(request, entries[-1])
+
+    @staticmethod
+    def _next_batch(missing: int, passed: int, judged: int, limit: int) -> int:
+        """How many candidates the next statement judges: what the pass rate so far says the rest of
+        the page needs, half again as many for safety, and at least a page (a statement costs more
+        than a few candidates); twice as many as so far while none has passed."""
+        if passed == 0:
+            return max(limit, 2 * judged)
+        return max(limit, -(-missing * judged * 3 // (passed * 2)))
 
     def _candidate_keys(
         self, session: Session, actor: Actor, request: PageRequest, limit: int, after: Row | None
@@ -465,8 +498,8 @@ class WorklistQuery(TableQuery):
 
     def counts(self, session: Session, actor: Actor, request: PageRequest | None = None) -> WorklistCounts:
         """The total and its parts: at or below min on position (the reorder trigger's own test) and
-        held. Two statements: one pass over the candidates (the index skips the rest), one over the
-        held pairs. Run off the UI thread: about a second per million pairs."""
+        held. Two statements: one pass over the candidates of a partial index (``_stock_count``), one
+        over the held pairs. Run off the UI thread: about half a second per million pairs."""
         request = request or PageRequest()
         today = self.today()
         base = self.count_base().where(and_(sql_true(), *self.conditions(actor, request)))
@@ -476,13 +509,7 @@ class WorklistQuery(TableQuery):
         awake = awake_for(actor, A.sku_id, A.location_id, today)
         short = needs_stock(today)
         one = literal_column("1", Integer)
-        stock, below = session.execute(
-            base.with_only_columns(
-                func.count(),
-                func.coalesce(func.sum(case((A.min_qty >= ON_HAND + ON_ORDER, one), else_=_ZERO)), 0),
-                maintain_column_froms=False,
-            ).where(reach(A) <= _ZERO, short, awake)
-        ).one()
+        stock, below = session.execute(self._stock_count(actor, request, today)).one()
         held, held_short = session.execute(
             base.with_only_columns(
                 func.count(),
@@ -491,6 +518,43 @@ class WorklistQuery(TableQuery):
             ).where(tuple_(A.sku_id, A.location_id).in_(HELD_PAIRS), awake)
         ).one()
         return WorklistCounts(int(stock) + int(held) - int(held_short), int(below), int(held))
+
+    def _stock_count(self, actor: Actor, request: PageRequest, today: date) -> Select[Any]:
+        """(rows short of stock, of which at or below min on position) under ``request``: the candidates
+        of a partial index (``REACH_SQL <= 0``), each judged by ``needs_stock``'s test in one pass.
+
+        The same test, cheaper per candidate: the open orders of all pairs are summed once (a few
+        thousand open lines) instead of twice per candidate, and the use in the window is read only
+        where it can decide. A gap at or below 0 passes whatever the use (never negative, nor is the
+        lead time); a gap above the ledger's copy of the use x lead time fails whatever the movements
+        say (the copy bounds the use from above: the candidate test itself relies on that).
+        """
+        on_order = func.coalesce(OPEN_BY_PAIR.c.on_order, _ZERO)
+        gap = _THIRTY * (ON_HAND + on_order - A.min_qty)
+        since = window_start(today)
+        stale = or_(A.pair_used_at.is_(None), A.pair_used_at < since)
+        use = case((stale, _ZERO), else_=recent_use(A.sku_id, A.location_id, since))
+        bound = A.pair_recent_use * A.lead_time_days
+        marker = self._candidate_filter(request) or "vendor_id"
+        one = literal_column("1", Integer)
+        return (
+            select(func.count(), func.coalesce(func.sum(case((gap <= _ZERO, one), else_=_ZERO)), 0))
+            .select_from(A)
+            .join(Sku, Sku.id == A.sku_id)
+            .join(Location, Location.id == A.location_id)
+            .outerjoin(StockLevel, and_(StockLevel.sku_id == A.sku_id, StockLevel.location_id == A.location_id))
+            .outerjoin(
+                OPEN_BY_PAIR,
+                and_(OPEN_BY_PAIR.c.sku_id == A.sku_id, OPEN_BY_PAIR.c.location_id == A.location_id),
+            )
+            .where(
+                and_(sql_true(), *self.conditions(actor, request)),
+                getattr(A, marker).is_not(None),  # names the candidates' partial index
+                reach(A) <= _ZERO,
+                awake_for(actor, A.sku_id, A.location_id, today),
+                or_(gap <= _ZERO, and_(gap <= bound, gap <= use * A.lead_time_days)),
+            )
+        )
 
 
 def text_primary() -> ColumnElement[bool]:

@@ -100,11 +100,18 @@ def _lines(body: dict[str, Any], *keys: str) -> list[dict[str, Any]]:
         raise BadRequest(422, "lines must be a list")
     if len(lines) > 1000:
         raise BadRequest(422, "at most 1000 lines per message")
+    required = frozenset(keys)
     for line in lines:
-        if not isinstance(line, dict):
+        if type(line) is not dict:  # a parsed body holds plain dicts; anything else is not an object
             raise BadRequest(422, "each line must be an object")
-        _require(line, *keys)
+        if not required <= line.keys():  # a set test per line; the message lists what is missing
+            _require(line, *keys)
     return lines
+
+
+def _whole(value: Any) -> bool:
+    """Whether ``value`` is a JSON integer that is not negative (what most quantities are: no Decimal needed)."""
+    return type(value) is int and value >= 0
 
 
 @dataclass
@@ -295,6 +302,25 @@ class SupplierState:
         if body["mode"] not in ("full", "delta"):
             raise BadRequest(422, "mode must be full or delta")
         lines = _lines(body, "location_code", "sku", "on_hand", "on_order", "min", "max")
+        if not self.replenish:  # only checked and kept: the numbers need not become Decimals
+            pairs = []
+            for line in lines:
+                on_hand, on_order, mn, mx = line["on_hand"], line["on_order"], line["min"], line["max"]
+                if not (  # integers, the last three not negative (_whole, inline: a million of them)
+                    type(on_hand) is int
+                    and type(on_order) is int
+                    and type(mn) is int
+                    and type(mx) is int
+                    and on_order >= 0
+                    and mn >= 0
+                    and mx >= 0
+                ):  # the checks of the general path, in their order, for their message
+                    _num(on_hand, "on_hand", allow_negative=True)
+                    _num(on_order, "on_order")
+                    _num(mn, "min"), _num(mx, "max")
+                pairs.append((str(line["location_code"]), str(line["sku"])))
+            self.positions.update(zip(pairs, lines, strict=True))
+            return len(pairs)
         parsed = []
         for line in lines:
             pair = (str(line["location_code"]), str(line["sku"]))
@@ -304,8 +330,7 @@ class SupplierState:
             parsed.append((pair, line, on_hand + on_order, mn, mx))
         for pair, line, position, mn, mx in parsed:
             self.positions[pair] = line
-            if self.replenish:
-                self._replenish(pair, line, position, mn, mx)
+            self._replenish(pair, line, position, mn, mx)
         return len(parsed)
 
     def _replenish(
@@ -344,7 +369,8 @@ class SupplierState:
     def _apply_usage(self, body: dict[str, Any]) -> int:
         lines = _lines(body, "location_code", "sku", "date", "consumed")
         for line in lines:
-            _num(line["consumed"], "consumed")
+            if not _whole(line["consumed"]):
+                _num(line["consumed"], "consumed")
         for line in lines:
             self.usage[(line["location_code"], line["sku"], line["date"])] = line["consumed"]
         return len(lines)

@@ -125,6 +125,24 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 @dataclass(frozen=True)
+class Encoded:
+    """A message body as it goes on the wire: its bytes, gzip-compressed when ``gzipped``."""
+
+    content: bytes
+    gzipped: bool
+
+
+def encode_body(raw: bytes) -> Encoded:
+    """The JSON bytes of a body as they are posted: gzip level 1 over ``GZIP_THRESHOLD`` (the contract's 64 KiB).
+
+    Level 1: a 1000-line report compresses 3x faster than at level 5, for about 20 % more bytes.
+    """
+    if len(raw) > GZIP_THRESHOLD:
+        return Encoded(gzip.compress(raw, compresslevel=1), True)
+    return Encoded(raw, False)
+
+
+@dataclass(frozen=True)
 class PostResult:
     """A successful POST: the status, the lines the supplier accepted, the raw answer (scrubbed)."""
 
@@ -339,12 +357,16 @@ class VmiConnectClient:
         hint = hints.get(status, "")
         raise PermanentError(f"{method} {path}: supplier answered HTTP {status}{hint}", status=status, body=body)
 
-    def post_json(self, path: str, body: dict[str, Any] | bytes, message_id: str) -> PostResult:
-        """POST one outbound message with its idempotency key; gzip when it is large."""
-        raw = body if isinstance(body, bytes) else wire.dumpb(body)
+    def post_json(self, path: str, body: dict[str, Any] | bytes | Encoded, message_id: str) -> PostResult:
+        """POST one outbound message with its idempotency key; gzip when it is large (``encode_body``).
+
+        ``body``: a body, its JSON bytes, or those bytes as ``encode_body`` made them ready (the send loop
+        compresses the next message while the supplier works on the one before)."""
+        if not isinstance(body, Encoded):
+            body = encode_body(body if isinstance(body, bytes) else wire.dumpb(body))
+        raw = body.content
         headers = {"Content-Type": "application/json", "Idempotency-Key": message_id}
-        if len(raw) > GZIP_THRESHOLD:
-            raw = gzip.compress(raw, compresslevel=1)  # a 1000-line report: 3x faster than 5, 20 % more bytes
+        if body.gzipped:
             headers["Content-Encoding"] = "gzip"
         try:
             answer = self._request("POST", path, content=raw, headers=headers)

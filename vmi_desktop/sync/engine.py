@@ -35,12 +35,15 @@ from vmi_desktop.sync.auth import VendorCredentials, scrub
 from vmi_desktop.sync.client import (
     MAX_EVENTS_LIMIT,
     MAX_PAGE_BYTES,
+    Encoded,
     EventPage,
     PageTooLarge,
     PermanentError,
+    PostResult,
     ProtocolError,
     TransientError,
     VmiConnectClient,
+    encode_body,
 )
 from vmi_desktop.sync.dispatch import raise_alert, resolve_alert
 from vmi_desktop.sync.inbox import MAX_EVENT_BYTES, apply_page
@@ -280,22 +283,40 @@ class SyncEngine:
         step: Callable[[float, str], None],
         latencies: list[float],
     ) -> None:
-        """POST due messages one at a time, in order; the next one is read and checked while one is in flight.
+        """POST due messages one at a time, in order; the database side of the messages is done meanwhile.
 
         Only one message is ever on the wire, and the next is posted only once the one before was
-        answered and its answer committed (sent, to be retried, or failed), so order and the outbox's
-        record are as with one message at a time. What is overlapped is the database side of the next
-        message (reading it, checking its scope) with the supplier's work on the current one; when the
-        current one is to be retried, the one read ahead is simply not sent (it stays queued behind it).
+        answered, so the supplier sees the order of one message at a time. While it works on a message,
+        the loop records the answer to the one before (marking a row sent rewrites the whole row on
+        SQLite, payload included) and reads, checks and compresses the next one. Answers are recorded in
+        the order they came, each before anything about a later message: a message to be retried is
+        counted after the one before it is marked sent, and when a record cannot be written nothing later
+        is recorded either. A message answered but not yet recorded when a run dies stays pending and is
+        sent again with its idempotency key (the supplier answers it as the first time and applies
+        nothing twice), as a crash between an answer and its commit always was: the window is two
+        messages instead of one. When the current one is to be retried, the one read ahead is simply not
+        sent (it stays queued behind it).
         """
         with self.db.transaction() as session:
             total = outbox.queue_summary(session, vendor_id)["pending"]
         done = 0
         deadline = time.monotonic() + self.wait_for_retries_s
-        job: outbox.Outgoing | None = None
+
+        def record(sent: tuple[outbox.Outgoing, PostResult]) -> None:
+            msg, result = sent
+            with self.db.transaction() as session:
+                outbox.mark_sent(session, msg.id, result.status, result.body)
+            report.sent += 1
+            report.error = None
+
+        job: tuple[outbox.Outgoing, Encoded] | None = None
+        answered: tuple[outbox.Outgoing, PostResult] | None = None  # a success not recorded yet
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"vmi-send-{vendor_id}") as poster:
             while not cancel.is_set():
                 if job is None:
+                    if answered is not None:  # first: the head read next must not find it pending
+                        record(answered)
+                        answered = None
                     head = self._next_outgoing(vendor_id)
                     if not isinstance(head, outbox.Outgoing):
                         if head is None:
@@ -305,54 +326,65 @@ class SyncEngine:
                             break
                         cancel.wait(max(0.0, wait))
                         continue
-                    job = head
+                    job = head, encode_body(head.body)
+                msg, body = job
                 started = time.monotonic()
-                posting = poster.submit(client.post_json, job.path, job.body, job.message_id)
-                ahead: outbox.Outgoing | datetime | None = None
+                posting = poster.submit(client.post_json, msg.path, body, msg.message_id)
+                ahead: tuple[outbox.Outgoing, Encoded] | None = None
                 failure: BaseException | None = None
-                try:
-                    ahead = self._next_outgoing(vendor_id, after_id=job.id)  # while the supplier works
-                except Exception as exc:  # raised once the message in flight is recorded
+                before_recorded = answered is None
+                try:  # while the supplier works
+                    if answered is not None:
+                        record(answered)
+                        answered, before_recorded = None, True
+                    next_one = self._next_outgoing(vendor_id, after_id=msg.id)
+                    if isinstance(next_one, outbox.Outgoing):
+                        ahead = next_one, encode_body(next_one.body)
+                except Exception as exc:  # raised once the message in flight is answered (and recorded)
                     failure = exc
                 try:
                     result = posting.result()
                 except TransientError as exc:
-                    with self.db.transaction() as session:
-                        outbox.mark_transient(
-                            session,
-                            job.id,
-                            str(exc),
-                            status=exc.status,
-                            body=exc.body,
-                            retry_after=exc.retry_after,
-                            backoff=self.backoff,
-                            now=self.clock(),
-                        )
-                    log.info("vendor %s: message %s will be retried: %s", vendor_id, job.id, exc)
+                    if before_recorded:
+                        with self.db.transaction() as session:
+                            outbox.mark_transient(
+                                session,
+                                msg.id,
+                                str(exc),
+                                status=exc.status,
+                                body=exc.body,
+                                retry_after=exc.retry_after,
+                                backoff=self.backoff,
+                                now=self.clock(),
+                            )
+                    log.info("vendor %s: message %s will be retried: %s", vendor_id, msg.id, exc)
                     report.error = str(exc)
                     job = None  # the head again: it may be due again only later
                     if failure is not None:
                         raise failure from None
                     continue
                 except PermanentError as exc:
-                    with self.db.transaction() as session:
-                        outbox.mark_failed(session, job.id, str(exc), status=exc.status, body=exc.body)
-                    log.warning("vendor %s: message %s failed: %s", vendor_id, job.id, exc)
+                    if before_recorded:
+                        with self.db.transaction() as session:
+                            outbox.mark_failed(session, msg.id, str(exc), status=exc.status, body=exc.body)
+                    log.warning("vendor %s: message %s failed: %s", vendor_id, msg.id, exc)
                     report.failed += 1
                 else:
                     latencies.append(time.monotonic() - started)
-                    with self.db.transaction() as session:
-                        outbox.mark_sent(session, job.id, result.status, result.body)
-                    report.sent += 1
-                    report.error = None
-                    done += 1
-                    step(
-                        0.5 * done / max(total, done, 1),
-                        f"sent {job.kind.replace('_', ' ')} ({done} of {max(total, done)})",
-                    )
+                    if before_recorded:
+                        answered = msg, result
+                        done += 1  # told now, before the next is posted: a cancel on it stops the run here
+                        step(
+                            0.5 * done / max(total, done, 1),
+                            f"sent {msg.kind.replace('_', ' ')} ({done} of {max(total, done)})",
+                        )
                 if failure is not None:
+                    if before_recorded and answered is not None:
+                        record(answered)  # this one's answer, before the error is raised
                     raise failure from None
-                job = ahead if isinstance(ahead, outbox.Outgoing) else None
+                job = ahead
+            if answered is not None:
+                record(answered)
 
     def _next_outgoing(self, vendor_id: int, after_id: int = 0) -> outbox.Outgoing | datetime | None:
         with self.db.transaction() as session:  # scope and customer id as of now

@@ -10,12 +10,13 @@ alert). Failed messages are retried or discarded by a person from the Sync page.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from tenacity import RetryCallState, wait_random_exponential
 
@@ -82,17 +83,24 @@ def _syncs(vendor: Vendor | None, kind: str = "") -> bool:
     return vendor.connection_kind in _FILE_KINDS and kind != RECEIPT
 
 
-def _rows(vendor_id: int, kind: str, path: str, bodies: Any, scope_version: int | None = None) -> Any:
-    now = utcnow()
+def _encoded(bodies: Any) -> Any:
+    """(message id, JSON text) of bodies built as dicts."""
     for body in bodies:
+        yield body["message_id"], wire.dumps(body)
+
+
+def _rows(vendor_id: int, kind: str, path: str, bodies: Any, scope_version: int | None = None) -> Any:
+    """Outbox rows of ``bodies``: (message id, JSON text) pairs (``payloads.*_payloads``, ``_encoded``)."""
+    now = utcnow()
+    for message_id, payload in bodies:
         yield {
             "scope_version": scope_version,
             "vendor_id": vendor_id,
-            "message_id": body["message_id"],
+            "message_id": message_id,
             "kind": kind,
             "method": "POST",
             "path": path,
-            "payload": wire.dumps(body),
+            "payload": payload,
             "status": OutboxStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": now,
@@ -138,7 +146,7 @@ def enqueue_stock_report(
             vendor_id,
             STOCK_REPORT,
             _PATHS[STOCK_REPORT],
-            payloads.stock_report_bodies(session, vendor_id, mode, pairs=pairs),
+            payloads.stock_report_payloads(session, vendor_id, mode, pairs=pairs),
             version,
         ),
     )
@@ -154,7 +162,7 @@ def enqueue_usage(session: Session, vendor_id: int, since: datetime) -> int:
     if not _syncs(session.get(Vendor, vendor_id)):
         return 0
     version = current_scope_version(session)  # before the lines are read: see ScopeVersion
-    bodies = payloads.usage_bodies(session, vendor_id, since)
+    bodies = payloads.usage_payloads(session, vendor_id, since)
     return _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], bodies, version))
 
 
@@ -171,11 +179,11 @@ def enqueue_full_report(session: Session, engine: Engine, vendor_id: int, since:
     version = current_scope_version(session)  # before either report's lines are read: see ScopeVersion
     if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
         count = enqueue_stock_report(session, vendor_id, "full", scope_version=version)  # one shared connection
-        bodies = payloads.usage_bodies(session, vendor_id, since)
+        bodies = payloads.usage_payloads(session, vendor_id, since)
         return count + _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], bodies, version))
     with payloads.usage_ahead(session, engine, vendor_id, since) as usage:
         count = enqueue_stock_report(session, vendor_id, "full", scope_version=version)
-        bodies = payloads.usage_bodies(session, vendor_id, since, rows=usage)
+        bodies = payloads.usage_payloads(session, vendor_id, since, rows=usage)
         return count + _insert(session, _rows(vendor_id, USAGE, _PATHS[USAGE], bodies, version))
 
 
@@ -185,7 +193,12 @@ def enqueue_purchase_order(session: Session, po: PurchaseOrder) -> int:
         return 0
     return _insert(
         session,
-        _rows(po.vendor_id, PURCHASE_ORDER, _PATHS[PURCHASE_ORDER], payloads.purchase_order_bodies(session, po)),
+        _rows(
+            po.vendor_id,
+            PURCHASE_ORDER,
+            _PATHS[PURCHASE_ORDER],
+            _encoded(payloads.purchase_order_bodies(session, po)),
+        ),
     )
 
 
@@ -196,7 +209,10 @@ def enqueue_cancel(session: Session, po: PurchaseOrder, reason: str) -> int:
     return _insert(
         session,
         _rows(
-            po.vendor_id, CANCEL, cancel_path(po.po_number), [payloads.cancel_body(session, po, reason or "cancelled")]
+            po.vendor_id,
+            CANCEL,
+            cancel_path(po.po_number),
+            _encoded([payloads.cancel_body(session, po, reason or "cancelled")]),
         ),
     )
 
@@ -206,7 +222,9 @@ def enqueue_receipt(session: Session, receipt: Receipt) -> int:
     po = session.get(PurchaseOrder, receipt.purchase_order_id)
     if po is None or not _syncs(session.get(Vendor, po.vendor_id), RECEIPT):
         return 0
-    return _insert(session, _rows(po.vendor_id, RECEIPT, _PATHS[RECEIPT], payloads.receipt_bodies(session, receipt)))
+    return _insert(
+        session, _rows(po.vendor_id, RECEIPT, _PATHS[RECEIPT], _encoded(payloads.receipt_bodies(session, receipt)))
+    )
 
 
 def dirty_pairs(session: Session, vendor_id: int) -> tuple[set[tuple[int, int]], int | None]:
@@ -276,6 +294,38 @@ class Outgoing:
     body: bytes
 
 
+@functools.cache
+def _head_statement() -> Any:
+    """The head of a vendor's queue (after ``after_id``), its vendor's customer id and the scope counter.
+
+    Built once (its parameters bound at each call): the send loop asks it once per message."""
+    head_id = (
+        select(func.min(OutboxMessage.id))
+        .where(
+            OutboxMessage.vendor_id == bindparam("vendor_id"),
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.id > bindparam("after_id"),
+        )
+        .scalar_subquery()
+    )
+    current = select(ScopeVersion.version).where(ScopeVersion.id == 1).scalar_subquery()
+    return (
+        select(
+            OutboxMessage.id,
+            OutboxMessage.kind,
+            OutboxMessage.path,
+            OutboxMessage.message_id,
+            OutboxMessage.payload,
+            OutboxMessage.next_attempt_at,
+            OutboxMessage.scope_version,
+            Vendor.customer_id,
+            current,
+        )
+        .join(Vendor, Vendor.id == OutboxMessage.vendor_id)
+        .where(OutboxMessage.id == head_id)
+    )
+
+
 def next_outgoing(
     session: Session, vendor_id: int, now: datetime | None = None, *, after_id: int = 0
 ) -> Outgoing | datetime | None:
@@ -288,32 +338,8 @@ def next_outgoing(
     left with no line is discarded and the next one taken).
     """
     now = now or utcnow()
-    head_id = (
-        select(func.min(OutboxMessage.id))
-        .where(
-            OutboxMessage.vendor_id == vendor_id,
-            OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.id > after_id,
-        )
-        .scalar_subquery()
-    )
-    current = select(ScopeVersion.version).where(ScopeVersion.id == 1).scalar_subquery()
     while True:
-        row = session.execute(
-            select(
-                OutboxMessage.id,
-                OutboxMessage.kind,
-                OutboxMessage.path,
-                OutboxMessage.message_id,
-                OutboxMessage.payload,
-                OutboxMessage.next_attempt_at,
-                OutboxMessage.scope_version,
-                Vendor.customer_id,
-                current,
-            )
-            .join(Vendor, Vendor.id == OutboxMessage.vendor_id)
-            .where(OutboxMessage.id == head_id)
-        ).first()
+        row = session.execute(_head_statement(), {"vendor_id": vendor_id, "after_id": after_id}).first()
         if row is None:
             return None
         row_id, kind, path, message_id, payload, due_at, queued_at, customer_id, version = row
@@ -409,14 +435,23 @@ def next_due(session: Session, vendor_id: int, now: datetime | None = None) -> O
 def mark_sent(session: Session, message_id: int, status: int, body: str) -> None:
     """The supplier acknowledged the message: one UPDATE (the row's payload is not read again)."""
     session.execute(
+        _sent_statement(),
+        {"row_id": message_id, "sent_at": utcnow(), "response_status": status, "response_body": body[:4000]},
+    )
+
+
+@functools.cache
+def _sent_statement() -> Any:
+    """``mark_sent``'s UPDATE, built once (one per message sent)."""
+    return (
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(OutboxMessage.id == bindparam("row_id"))
         .values(
             status=OutboxStatus.SENT,
             attempts=OutboxMessage.attempts + 1,
-            sent_at=utcnow(),
-            response_status=status,
-            response_body=body[:4000],
+            sent_at=bindparam("sent_at", type_=OutboxMessage.sent_at.type),
+            response_status=bindparam("response_status", type_=OutboxMessage.response_status.type),
+            response_body=bindparam("response_body", type_=OutboxMessage.response_body.type),
             last_error="",
         )
     )

@@ -37,7 +37,7 @@ from vmi_desktop.models import (
     utcnow,
 )
 from vmi_desktop.scope import Actor, covers, pair_filter, vendor_actor
-from vmi_desktop.sync import raw_values
+from vmi_desktop.sync import raw_values, report_json
 from vmi_desktop.sync.rows_ahead import RowsAhead
 
 #: The contract's limit of lines per message.
@@ -122,21 +122,13 @@ def _rows_of(session: Session, stmt: Any, batch: int) -> Iterator[Any]:
         result.close()
 
 
-def stock_lines(
-    session: Session,
-    vendor_id: int,
-    *,
-    pairs: set[tuple[int, int]] | None = None,
-    as_of: datetime | None = None,
-    batch: int = MAX_LINES,
-) -> Iterator[dict[str, Any]]:
-    """Stock report lines for the vendor's agreement pairs (only ``pairs`` for a delta), streamed.
+def _stock_statement(session: Session, vendor_id: int) -> tuple[Any, tuple[Any, ...]]:
+    """The stock report's rows (labelled, unordered) and the converters of its quantity and timestamp columns.
 
     The rows are the vendor's own active agreements, which is its scope (``scope.pair_filter`` of its
     actor says the same of each of them: it is not asked again per row).
     """
     on_order = _on_order_subquery()
-    stamp = rfc3339(as_of or utcnow())
     on_hand_col, on_hand_of = raw_values.quantity(session, func.coalesce(StockLevel.on_hand, 0))
     ordered_col, ordered_of = raw_values.quantity(session, func.coalesce(on_order.c.on_order, 0))
     min_col, min_of = raw_values.quantity(session, SupplyAgreement.min_qty)
@@ -144,17 +136,18 @@ def stock_lines(
     updated_col, as_of_text = raw_values.timestamp(session, StockLevel.updated_at, rfc3339)
     stmt = (
         select(
-            Location.code,
-            Sku.part_number,
-            SupplyAgreement.supplier_sku,
-            Sku.uom,
-            on_hand_col,
-            ordered_col,
-            min_col,
-            max_col,
-            updated_col,
-            SupplyAgreement.sku_id,
-            SupplyAgreement.location_id,
+            Location.code.label("location_code"),
+            Sku.part_number.label("sku"),
+            SupplyAgreement.supplier_sku.label("supplier_sku"),
+            Sku.uom.label("uom"),
+            on_hand_col.label("on_hand"),
+            ordered_col.label("on_order"),
+            min_col.label("min_qty"),
+            max_col.label("max_qty"),
+            updated_col.label("updated_at"),
+            SupplyAgreement.sku_id.label("sku_id"),
+            SupplyAgreement.location_id.label("location_id"),
+            SupplyAgreement.id.label("agreement_id"),
         )
         .select_from(SupplyAgreement)
         .join(Sku, Sku.id == SupplyAgreement.sku_id)
@@ -168,14 +161,15 @@ def stock_lines(
             and_(on_order.c.sku_id == SupplyAgreement.sku_id, on_order.c.location_id == SupplyAgreement.location_id),
         )
         .where(SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.active.is_(True))
-        .order_by(SupplyAgreement.id)
     )
-    if pairs is not None:
-        if not pairs:
-            return
-        sku_ids = {s for s, _ in pairs}
-        stmt = stmt.where(SupplyAgreement.sku_id.in_(sku_ids))
-    for loc, sku, supplier_sku, uom, on_hand, ordered, mn, mx, updated, sku_id, loc_id in _rows_of(
+    return stmt, (on_hand_of, ordered_of, min_of, max_of, as_of_text)
+
+
+def _typed_stock_lines(
+    session: Session, stmt: Any, converters: tuple[Any, ...], stamp: str, pairs: set[tuple[int, int]] | None, batch: int
+) -> Iterator[dict[str, Any]]:
+    on_hand_of, ordered_of, min_of, max_of, as_of_text = converters
+    for loc, sku, supplier_sku, uom, on_hand, ordered, mn, mx, updated, sku_id, loc_id, _ in _rows_of(
         session, stmt, batch
     ):
         if pairs is not None and (sku_id, loc_id) not in pairs:
@@ -191,6 +185,29 @@ def stock_lines(
             "max": max_of(mx),
             "as_of": as_of_text(updated) or stamp,
         }
+
+
+def stock_lines(
+    session: Session,
+    vendor_id: int,
+    *,
+    pairs: set[tuple[int, int]] | None = None,
+    as_of: datetime | None = None,
+    batch: int = MAX_LINES,
+) -> Iterator[dict[str, Any]]:
+    """Stock report lines for the vendor's agreement pairs (only ``pairs`` for a delta), streamed.
+
+    The rows are the vendor's own active agreements, which is its scope (see ``_stock_statement``).
+    """
+    stamp = rfc3339(as_of or utcnow())
+    stmt, converters = _stock_statement(session, vendor_id)
+    stmt = stmt.order_by(SupplyAgreement.id)
+    if pairs is not None:
+        if not pairs:
+            return
+        sku_ids = {s for s, _ in pairs}
+        stmt = stmt.where(SupplyAgreement.sku_id.in_(sku_ids))
+    yield from _typed_stock_lines(session, stmt, converters, stamp, pairs, batch)
 
 
 def stock_report_bodies(
@@ -211,18 +228,63 @@ def stock_report_bodies(
         }
 
 
+def stock_report_payloads(
+    session: Session, vendor_id: int, mode: str, *, pairs: set[tuple[int, int]] | None = None
+) -> Iterator[tuple[str, str]]:
+    """``stock_report_bodies`` as (message id, JSON text), what the outbox stores.
+
+    On SQLite a full report's lines are encoded by the database (``report_json``); a row it leaves
+    without text is built the typed way. Elsewhere, and for a delta, the bodies are encoded here.
+    """
+    if mode != "full" or pairs is not None or not raw_values.is_sqlite(session):
+        for body in stock_report_bodies(session, vendor_id, mode, pairs=pairs):
+            yield body["message_id"], wire.dumps(body)
+        return
+    vendor = _vendor(session, vendor_id)
+    generated = rfc3339(utcnow())
+    stamp = rfc3339(utcnow())
+    stmt, converters = _stock_statement(session, vendor_id)
+    report = stmt.subquery("report")
+    query = (
+        select(report_json.stock_line_column("report", stamp), report.c.agreement_id)
+        .select_from(report)
+        .order_by(report.c.agreement_id)
+    )
+
+    def texts() -> Iterator[str]:
+        for text, agreement_id in _rows_of(session, query, MAX_LINES):
+            if text is None:  # not of the stored shapes: the typed way
+                one = stmt.where(SupplyAgreement.id == agreement_id)
+                text = wire.dumps(next(_typed_stock_lines(session, one, converters, stamp, None, 1)))
+            yield text
+
+    for lines in chunked(texts()):
+        head = {"message_id": new_message_id(), "customer_id": vendor.customer_id, "generated_at": generated}
+        head["mode"] = mode
+        yield head["message_id"], report_json.body(head, lines)
+
+
 def _day_expr(session: Session) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("UTC", StockMovement.occurred_at), Date)
     return func.date(StockMovement.occurred_at)
 
 
-def _usage_statement(session: Session, vendor_id: int, since: datetime) -> tuple[Any, Any]:
-    """The usage report's statement (location, part, day, consumed) and the converter of its quantity."""
+def _usage_statement(session: Session, vendor_id: int, since: datetime, *, json: bool = False) -> tuple[Any, Any]:
+    """The usage report's statement (location, part, day, consumed) and the converter of its quantity.
+
+    ``json`` (SQLite): each line's JSON text first (the database encodes it, see ``report_json``), then
+    the four columns (for a row it leaves without text, built the typed way).
+    """
     day = _day_expr(session)
     consumed_col, consumed_of = raw_values.quantity(session, func.sum(-StockMovement.quantity))
+    columns: list[Any] = [Location.code, Sku.part_number, day.label("day"), consumed_col]
+    if json:
+        dialect = session.get_bind().dialect
+        texts = [str(c.compile(dialect=dialect)) for c in (Location.code, Sku.part_number, day, consumed_col)]
+        columns = [report_json.usage_line_column(*texts), *columns]
     stmt = (
-        select(Location.code, Sku.part_number, day.label("day"), consumed_col)
+        select(*columns)
         .select_from(SupplyAgreement)
         .join(
             StockMovement,
@@ -242,10 +304,16 @@ def _usage_statement(session: Session, vendor_id: int, since: datetime) -> tuple
     return stmt, consumed_of
 
 
+def _usage_query(session: Session, vendor_id: int, since: datetime) -> tuple[Any, Any]:
+    """What ``usage_payloads`` reads: on SQLite the lines' JSON text (``_usage_statement(json=True)``),
+    elsewhere the typed rows."""
+    return _usage_statement(session, vendor_id, since, json=raw_values.is_sqlite(session))
+
+
 def usage_ahead(session: Session, engine: Engine, vendor_id: int, since: datetime) -> RowsAhead:
     """The usage report's rows, their query started now on its own connection of ``engine`` (committed data
-    only: see ``RowsAhead``), for ``usage_bodies(..., rows=...)``; the caller closes it."""
-    stmt, _ = _usage_statement(session, vendor_id, since)
+    only: see ``RowsAhead``), for ``usage_payloads(..., rows=...)``; the caller closes it."""
+    stmt, _ = _usage_query(session, vendor_id, since)
     return RowsAhead(engine, stmt, MAX_LINES)
 
 
@@ -267,6 +335,32 @@ def usage_bodies(
     )
     for chunk in chunked(lines):
         yield {"message_id": new_message_id(), "customer_id": vendor.customer_id, "lines": chunk}
+
+
+def usage_payloads(
+    session: Session, vendor_id: int, since: datetime, *, rows: Iterable[Any] | None = None
+) -> Iterator[tuple[str, str]]:
+    """``usage_bodies`` as (message id, JSON text), what the outbox stores; ``rows``: those of ``usage_ahead``.
+
+    On SQLite the lines are encoded by the database (``report_json``); a row it leaves without text is
+    built the typed way.
+    """
+    if not raw_values.is_sqlite(session):
+        for body in usage_bodies(session, vendor_id, since, rows=rows):
+            yield body["message_id"], wire.dumps(body)
+        return
+    vendor = _vendor(session, vendor_id)
+    query, consumed_of = _usage_query(session, vendor_id, since)
+    source = rows if rows is not None else _rows_of(session, query, MAX_LINES)
+    lines = (
+        text
+        if text is not None
+        else wire.dumps({"location_code": loc, "sku": sku, "date": _date_text(d), "consumed": consumed_of(consumed)})
+        for text, loc, sku, d, consumed in source
+    )
+    for chunk in chunked(lines):
+        head = {"message_id": new_message_id(), "customer_id": vendor.customer_id}
+        yield head["message_id"], report_json.body(head, chunk)
 
 
 def _date_text(value: date | str) -> str:

@@ -30,13 +30,14 @@ _STORED = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
 _SCALE = 10**QUANTITY.scale
 
 
-def _is_sqlite(session: Session) -> bool:
+def is_sqlite(session: Session) -> bool:
+    """Whether ``session``'s database is SQLite (its columns are then read raw)."""
     return session.get_bind().dialect.name == "sqlite"
 
 
 def quantity(session: Session, column: Any) -> tuple[Any, Converter]:
     """``column`` (a ``Quantity``) to select, and what turns a value of it into a wire number."""
-    if _is_sqlite(session):
+    if is_sqlite(session):
         return type_coerce(column, BigInteger), _thousandths
     return column, wire.number
 
@@ -52,7 +53,7 @@ def _thousandths(value: Any) -> int | Decimal:
 
 def timestamp(session: Session, column: Any, text: Callable[[datetime], str]) -> tuple[Any, Converter]:
     """``column`` (a ``UTCDateTime``) to select, and what turns a value of it into ``text(value)``, None kept."""
-    if not _is_sqlite(session):
+    if not is_sqlite(session):
         return column, lambda value: None if value is None else text(value)
 
     def convert(value: Any) -> str | None:

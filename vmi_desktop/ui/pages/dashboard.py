@@ -349,8 +349,8 @@ class DashboardPage(QWidget):
         """Reload the health figures (F5), and the charts shown.
 
         Five queries run on the task runner in two chains, each query filling its part of the page as
-        soon as it arrives: the worklist's count (the one that judges candidate pairs, most of a second
-        on a million pairs) beside the others, one after the other: the small summary, the pair counts
+        soon as it arrives: the worklist's count (the one that judges candidate pairs, about half a
+        second on a million pairs) beside the others, one after the other: the small summary, the pair counts
         and the list below min (ranges of an index: milliseconds), then the supplier scores over a
         year of order lines. Two chains, not five parallel queries: on a two-core workstation the UI
         thread and the other pages' first rows keep a core. ``health`` is set (and ``health_loaded``
