@@ -386,3 +386,49 @@ def test_upgrade_to_0006_copies_each_pairs_figures_from_the_ledger(tmp_path: Pat
         assert (agreement.pair_on_hand, agreement.pair_recent_use) == (Decimal("11.000"), Decimal("5.000"))
         assert agreement.pair_used_at is not None and agreement.pair_used_at.strftime("%Y-%m-%d %H:%M:%S.%f") == recent
     db.dispose()
+
+
+def test_upgrade_to_0012_copies_the_gross_use_of_pairs_with_a_reversal_in_the_window(db: Database) -> None:
+    """0012 recomputes the copied use of the pairs whose net and gross consumption differ (a reversal in
+    the window), as the gross: the bound the worklist's index relies on; other copies are left as they are."""
+    from datetime import UTC, datetime, timedelta
+
+    from alembic import command
+    from sqlalchemy import select, update
+
+    from tests.conftest import MANAGER
+    from tests.world import build_world
+    from vmi_desktop import ledger
+    from vmi_desktop.models import SupplyAgreement
+
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        world = build_world(session)
+        ledger.post_receipt(session, MANAGER, "P-1", "WH-1", 40, occurred_at=now - timedelta(days=50))
+        old = ledger.post_consumption(session, MANAGER, "P-1", "WH-1", 10, occurred_at=now - timedelta(days=40))
+        ledger.reverse_movement(session, MANAGER, old.movement_id, reason="x", occurred_at=now - timedelta(days=25))
+        ledger.post_consumption(session, MANAGER, "P-1", "WH-1", 12, occurred_at=now - timedelta(days=2))
+        ledger.post_receipt(session, MANAGER, "P-2", "WH-1", 40, occurred_at=now - timedelta(days=50))
+        ledger.post_consumption(session, MANAGER, "P-2", "WH-1", 7, occurred_at=now - timedelta(days=3))
+    cfg = migrate.alembic_config(db)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0011")
+    with db.transaction() as session:  # the copies as 0011's ledger wrote them: the net use
+        session.execute(
+            update(SupplyAgreement).where(SupplyAgreement.sku_id == world.skus["P-1"]).values(pair_recent_use=2)
+        )
+        session.execute(
+            update(SupplyAgreement).where(SupplyAgreement.sku_id == world.skus["P-2"]).values(pair_recent_use=5)
+        )
+    migrate.upgrade_database(db)
+    with db.sessions() as session:
+        use = dict(
+            session.execute(
+                select(SupplyAgreement.sku_id, SupplyAgreement.pair_recent_use).where(
+                    SupplyAgreement.location_id == world.locations["WH-1"]
+                )
+            ).all()
+        )
+    assert use[world.skus["P-1"]] == Decimal(12)  # recomputed: gross
+    assert use[world.skus["P-2"]] == Decimal(5)  # no reversal: left as it was (a deliberately wrong 5 stays)

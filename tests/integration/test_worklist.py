@@ -486,6 +486,36 @@ def test_a_late_reversal_of_an_old_consumption_never_hides_a_pair_at_min(db: Dat
         assert WorklistQuery().counts(s, MANAGER).total == len(rows)
 
 
+def test_a_reversal_leaving_the_window_before_a_later_consumption_never_hides_the_pair(
+    db: Database, world: World
+) -> None:
+    """The copied use is the window's gross consumption: the net (consumption less a reversal) is not an
+    upper bound of a later window's use, since the reversal may leave the window first and raise it."""
+    now = datetime.now(UTC)
+    with db.transaction() as s:  # P-1@WH-1: min 10, lead time 5 days
+        ledger.post_receipt(s, MANAGER, "P-1", "WH-1", 40, occurred_at=now - timedelta(days=50))
+        old = ledger.post_consumption(s, MANAGER, "P-1", "WH-1", 10, occurred_at=now - timedelta(days=40))
+        ledger.reverse_movement(
+            s, MANAGER, old.movement_id, reason="wrong work order", occurred_at=now - timedelta(days=25)
+        )
+        ledger.post_consumption(s, MANAGER, "P-1", "WH-1", 12, occurred_at=now - timedelta(days=2))
+        ledger.post_adjustment(s, MANAGER, "P-1", "WH-1", -16, reason="damaged")
+        copies = set(
+            s.scalars(
+                select(SupplyAgreement.pair_recent_use).where(
+                    SupplyAgreement.sku_id == world.skus["P-1"], SupplyAgreement.location_id == world.locations["WH-1"]
+                )
+            )
+        )
+    assert copies == {D(12)}  # not the net 2 (the reversal of 10 is still inside today's window)
+    # six days on, the reversal has left the window and the consumption of 12 has not: 12 - 12 * 5 / 30 = min
+    later = WorklistQuery(today=lambda: TODAY + timedelta(days=6))
+    rows = _rows(db, later)
+    assert ("P-1", "WH-1") in rows
+    with db.sessions() as s:
+        assert later.counts(s, MANAGER).total == len(rows)
+
+
 def _plain_worklist(s: object, today: date_type) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
     """The worklist by its rules, pair by pair in Python: (every pair on it, those at or below min on
     position). On hand from the ledger, open lines from the orders, the use of the window clamped at 0."""

@@ -30,6 +30,8 @@ MODULES = [
 NOT_ROW_QUERIES = {
     "vmi_desktop.queries.maintenance.refresh_planner_statistics": "runs ANALYZE; returns whether it ran",
     "vmi_desktop.queries.maintenance.statistics_are_stale": "reads SQLite's planner statistics, not app rows",
+    "vmi_desktop.queries.maintenance.statistics_are_missing": "reads SQLite's planner statistics, not app rows",
+    "vmi_desktop.queries.maintenance.statistics_have_drifted": "counts the stock table against SQLite's statistics",
     "vmi_desktop.sync.inbox.apply_page": "applies a vendor's events as that vendor's supplier actor (its own)",
 }
 

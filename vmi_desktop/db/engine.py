@@ -192,6 +192,9 @@ def create_database(url: str, *, echo: bool = False, password: PasswordSource | 
     else:
         kwargs["pool_pre_ping"] = True
         kwargs["connect_args"] = tls_defaults(url)
+        from vmi_desktop.models.base import use_postgresql_options  # this dialect's options, now it is in use
+
+        use_postgresql_options()
     engine = create_engine(url, **kwargs)
     if password is not None and parsed.get_backend_name() == "postgresql":
         _inject_password(engine, password)

@@ -7,7 +7,7 @@ from sqlalchemy import Connection, create_engine
 
 import vmi_desktop.models  # noqa: F401  (registers every table)
 from vmi_desktop.db import rls
-from vmi_desktop.models.base import Base
+from vmi_desktop.models.base import Base, use_postgresql_options
 
 config = context.config
 target_metadata = Base.metadata
@@ -35,6 +35,8 @@ def run_migrations_online() -> None:
 
 
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        use_postgresql_options()  # the models' partial indexes, for autogenerate
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True)
     with context.begin_transaction():
         # PostgreSQL: the migrating login acts as the schema owner only inside this transaction

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vmi_desktop.models.base import Base, UTCDateTime, str_enum, utcnow
+from vmi_desktop.models.base import Base, UTCDateTime, partial_index, str_enum, utcnow
 from vmi_desktop.models.enums import AlertKind, AlertSeverity, AlertStatus
 
 
@@ -38,13 +38,7 @@ class Alert(Base):
 
     __table_args__ = (
         # At most one unresolved alert per cause, enforced by the database.
-        Index(
-            "uq_alerts_open_cause",
-            "cause_key",
-            unique=True,
-            sqlite_where=text("status <> 'resolved'"),
-            postgresql_where=text("status <> 'resolved'"),
-        ),
+        partial_index("uq_alerts_open_cause", "cause_key", unique=True, where="status <> 'resolved'"),
         Index("ix_alerts_status_created", "status", "created_at"),
         Index("ix_alerts_vendor_id", "vendor_id"),
     )

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Enum, Float, Integer, MetaData, Numeric, TypeDecorator
+from sqlalchemy import BigInteger, DateTime, Enum, Float, Index, Integer, MetaData, Numeric, TypeDecorator, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import TextClause
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -157,6 +159,40 @@ class _ScaledInteger(BigInteger):
 @compiles(_ScaledInteger, "sqlite")
 def _compile_scaled_integer(element: _ScaledInteger, compiler: Any, **kw: Any) -> str:
     return f"NUMERIC({element.precision}, {element.scale})"
+
+
+#: Partial indexes whose PostgreSQL predicate is not attached yet (``partial_index``).
+_POSTGRESQL_PENDING: list[tuple[Index, TextClause]] = []
+
+
+def partial_index(name: str, *expressions: Any, where: str | TextClause, unique: bool = False) -> Index:
+    """An index over the rows ``where`` holds, partial on both engines.
+
+    The SQLite predicate is given at once; the PostgreSQL one is attached by ``use_postgresql_options``
+    once PostgreSQL is in use: a ``postgresql_*`` keyword makes SQLAlchemy import that dialect (its
+    drivers' modules, asyncpg's included) to check it, about 80 ms of every start on SQLite.
+    """
+    predicate = text(where) if isinstance(where, str) else where
+    index = Index(name, *expressions, unique=unique, sqlite_where=predicate)
+    _POSTGRESQL_PENDING.append((index, predicate))
+    return index
+
+
+def use_postgresql_options() -> None:
+    """Attach the PostgreSQL predicates of the partial indexes (idempotent; cheap once done).
+
+    Called when a PostgreSQL database is opened (``db.create_database``), by the migrations on
+    PostgreSQL, and before any ``CREATE INDEX`` is compiled for PostgreSQL.
+    """
+    while _POSTGRESQL_PENDING:
+        index, predicate = _POSTGRESQL_PENDING.pop()
+        index.dialect_kwargs["postgresql_where"] = predicate
+
+
+@compiles(CreateIndex, "postgresql")
+def _compile_create_index_postgresql(element: CreateIndex, compiler: Any, **kw: Any) -> str:
+    use_postgresql_options()
+    return str(compiler.visit_create_index(element, **kw))
 
 
 class RatioType(TypeDecorator[Decimal]):

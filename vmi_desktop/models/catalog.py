@@ -8,7 +8,17 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from vmi_desktop.models.base import Base, Money, Quantity, Ratio, UTCDateTime, VersionedMixin, str_enum, utcnow
+from vmi_desktop.models.base import (
+    Base,
+    Money,
+    Quantity,
+    Ratio,
+    UTCDateTime,
+    VersionedMixin,
+    partial_index,
+    str_enum,
+    utcnow,
+)
 from vmi_desktop.models.enums import (
     AuthKind,
     ConnectionKind,
@@ -138,8 +148,8 @@ _CANDIDATE_COLUMNS = ("mode", "pair_on_hand", "min_qty", "pair_recent_use", "lea
 
 
 def _candidates_index(name: str, column: str, *columns: str) -> Index:
-    where = text(CANDIDATE_WHERE.format(column=column, reach=REACH_SQL))
-    return Index(name, column, *columns, *_CANDIDATE_COLUMNS, sqlite_where=where, postgresql_where=where)
+    where = CANDIDATE_WHERE.format(column=column, reach=REACH_SQL)
+    return partial_index(name, column, *columns, *_CANDIDATE_COLUMNS, where=where)
 
 
 class SupplyAgreement(VersionedMixin, Base):
@@ -197,14 +207,7 @@ class SupplyAgreement(VersionedMixin, Base):
         ),
         CheckConstraint("sla_response_hours IS NULL OR sla_response_hours >= 0", name="sla_response_not_negative"),
         # One active primary agreement per SKU x location.
-        Index(
-            "uq_supply_agreements_primary",
-            "sku_id",
-            "location_id",
-            unique=True,
-            sqlite_where=text(PRIMARY_SQL),
-            postgresql_where=text(PRIMARY_SQL),
-        ),
+        partial_index("uq_supply_agreements_primary", "sku_id", "location_id", unique=True, where=PRIMARY_SQL),
         Index("ix_supply_agreements_sku_location", "sku_id", "location_id"),
         Index("ix_supply_agreements_location_id", "location_id"),
         # The worklist walks primary agreements in SKU or in location order and skips, from the index
@@ -227,7 +230,7 @@ class SupplyAgreement(VersionedMixin, Base):
         _candidates_index("ix_supply_agreements_candidates_location", "location_id", "sku_id", "vendor_id"),
         # The dashboard's counts below min / stock-outs / over max and its list below min: ranges of the
         # primary agreements by the copy of on hand against min or max (``queries.dashboard``).
-        Index(
+        partial_index(
             "ix_supply_agreements_short",
             text("(pair_on_hand - min_qty)"),
             "pair_on_hand",
@@ -235,15 +238,9 @@ class SupplyAgreement(VersionedMixin, Base):
             "location_id",
             "min_qty",
             "max_qty",
-            sqlite_where=text(PRIMARY_SQL),
-            postgresql_where=text(PRIMARY_SQL),
+            where=PRIMARY_SQL,
         ),
-        Index(
-            "ix_supply_agreements_over_max",
-            text("(pair_on_hand - max_qty)"),
-            sqlite_where=text(PRIMARY_SQL),
-            postgresql_where=text(PRIMARY_SQL),
-        ),
+        partial_index("ix_supply_agreements_over_max", text("(pair_on_hand - max_qty)"), where=PRIMARY_SQL),
     )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from vmi_desktop.models.base import Base, Money, Quantity, UTCDateTime, VersionedMixin, str_enum, utcnow
+from vmi_desktop.models.base import Base, Money, Quantity, UTCDateTime, VersionedMixin, partial_index, str_enum, utcnow
 from vmi_desktop.models.enums import POLineStatus, POOrigin, POStatus
 
 
@@ -45,13 +45,12 @@ class PurchaseOrder(VersionedMixin, Base):
     )
 
     __table_args__ = (
-        Index(
+        partial_index(
             "uq_purchase_orders_vendor_supplier_order",
             "vendor_id",
             "supplier_order_id",
             unique=True,
-            sqlite_where=text("supplier_order_id IS NOT NULL"),
-            postgresql_where=text("supplier_order_id IS NOT NULL"),
+            where="supplier_order_id IS NOT NULL",
         ),
         Index("ix_purchase_orders_status", "status"),
         Index("ix_purchase_orders_vendor_status", "vendor_id", "status"),
@@ -95,13 +94,7 @@ class PurchaseOrderLine(Base):
         CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
         Index("ix_purchase_order_lines_sku_id", "sku_id"),
         # the open lines of a SKU (what is on order), without the SKU's whole order history
-        Index(
-            "ix_purchase_order_lines_open_sku",
-            "sku_id",
-            "purchase_order_id",
-            sqlite_where=text("status = 'open'"),
-            postgresql_where=text("status = 'open'"),
-        ),
+        partial_index("ix_purchase_order_lines_open_sku", "sku_id", "purchase_order_id", where="status = 'open'"),
     )
 
     @property

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vmi_desktop.models.base import Base, BigIntPK, Quantity, UTCDateTime, str_enum, utcnow
+from vmi_desktop.models.base import Base, BigIntPK, Quantity, UTCDateTime, partial_index, str_enum, utcnow
 from vmi_desktop.models.enums import MovementKind
 
 
@@ -56,25 +56,20 @@ class StockMovement(Base):
 
     __table_args__ = (
         CheckConstraint("quantity <> 0 OR kind = 'count'", name="quantity_not_zero"),
-        Index(
-            "uq_stock_movements_reverses",
-            "reverses_movement_id",
-            unique=True,
-            sqlite_where=text("reverses_movement_id IS NOT NULL"),
-            postgresql_where=text("reverses_movement_id IS NOT NULL"),
+        partial_index(
+            "uq_stock_movements_reverses", "reverses_movement_id", unique=True, where="reverses_movement_id IS NOT NULL"
         ),
         # a pair's movements in time order; kind and quantity covered: a window's consumption is index-only
         Index("ix_stock_movements_pair_time", "sku_id", "location_id", "occurred_at", "kind", "quantity"),
         Index("ix_stock_movements_occurred_at", "occurred_at"),
         # the receipts of order lines (supplier fill rates), index-only
-        Index(
+        partial_index(
             "ix_stock_movements_receipts",
             "purchase_order_line_id",
             "kind",
             "occurred_at",
             "quantity",
-            sqlite_where=text("purchase_order_line_id IS NOT NULL"),
-            postgresql_where=text("purchase_order_line_id IS NOT NULL"),
+            where="purchase_order_line_id IS NOT NULL",
         ),
     )
 

@@ -4,7 +4,9 @@ Without statistics SQLite guesses table sizes and may sort a million stock
 rows for a 200-row page instead of walking an index (seconds instead of
 milliseconds). ``ANALYZE`` of the tables behind the tables (about a second
 per million stock rows) runs when the statistics are missing or the stock
-table has grown or shrunk a lot since; otherwise nothing is done.
+table has grown or shrunk a lot since; otherwise nothing is done. The start
+checks the first (cheap) before the first page's queries and the second (a
+count of the stock table) after the first paint.
 Connections read statistics when they open, so the pool is recycled after.
 PostgreSQL's autovacuum keeps its own statistics.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from sqlalchemy import Connection
 
@@ -33,6 +36,8 @@ TABLES = (
 )
 #: re-analyze when the stock table's size is off by this factor from the stored statistics
 DRIFT = 2.0
+#: below this many stock rows, any plan is fast: no statistics are needed
+SMALL = 1000
 
 
 def _recorded_rows(conn: Connection, table: str) -> int | None:
@@ -59,25 +64,54 @@ def _unanalyzed_indexes(conn: Connection) -> list[str]:
     ]
 
 
-def statistics_are_stale(db: Database) -> bool:
-    """Whether SQLite lacks usable statistics for the stock table or for an index of the UI's tables."""
+def _is_small(conn: Connection) -> bool:
+    """Fewer than ``SMALL`` stock rows (reads at most that many: no count of a large table)."""
+    query = f"SELECT count(*) FROM (SELECT 1 FROM stock_levels LIMIT {SMALL})"
+    return int(conn.exec_driver_sql(query).scalar() or 0) < SMALL
+
+
+def statistics_are_missing(db: Database) -> bool:
+    """Whether SQLite has no statistics for a large stock table, or none for an index of the UI's tables.
+
+    Cheap (counts no table): the start runs it before the first page's queries, which need it.
+    """
+    if not db.is_sqlite:
+        return False
+    with db.engine.connect() as conn:
+        if _is_small(conn):  # small databases are fast whatever the plan
+            return False
+        return _recorded_rows(conn, "stock_levels") is None or bool(_unanalyzed_indexes(conn))
+
+
+def statistics_have_drifted(db: Database) -> bool:
+    """Whether the stock table's size is off by more than ``DRIFT`` from its statistics.
+
+    Counts the table (about 25 ms per million rows): the start runs it after the first paint, on the
+    task runner (``ui.startup``); the planner keeps index plans meanwhile, its statistics being only
+    out of date, not missing.
+    """
     if not db.is_sqlite:
         return False
     with db.engine.connect() as conn:
         recorded = _recorded_rows(conn, "stock_levels")
-        actual = int(conn.exec_driver_sql("SELECT count(*) FROM stock_levels").scalar() or 0)
-        if actual < 1000:  # small databases are fast whatever the plan
+        if recorded is None:  # missing, not drifted
             return False
-        if recorded is None:
-            return True
-        if _unanalyzed_indexes(conn):
-            return True
+        actual = int(conn.exec_driver_sql("SELECT count(*) FROM stock_levels").scalar() or 0)
+    if actual < SMALL:
+        return False
     return not (recorded / DRIFT <= actual <= recorded * DRIFT)
 
 
-def refresh_planner_statistics(db: Database, *, force: bool = False) -> bool:
-    """ANALYZE the UI's tables on SQLite when needed (or ``force``); True when it ran."""
-    if not db.is_sqlite or not (force or statistics_are_stale(db)):
+def statistics_are_stale(db: Database) -> bool:
+    """Whether SQLite lacks usable statistics for the stock table or for an index of the UI's tables."""
+    return statistics_are_missing(db) or statistics_have_drifted(db)
+
+
+def refresh_planner_statistics(
+    db: Database, *, force: bool = False, check: Callable[[Database], bool] = statistics_are_stale
+) -> bool:
+    """ANALYZE the UI's tables on SQLite when ``check`` says so (or ``force``); True when it ran."""
+    if not db.is_sqlite or not (force or check(db)):
         return False
     started = time.perf_counter()
     with db.engine.connect() as conn:

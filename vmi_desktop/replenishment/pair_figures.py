@@ -9,9 +9,11 @@ on the agreements (``REACH_SQL``) finds the few rows that may be on the worklist
 exactly from the stock level, the movements and the open orders. The copies never decide alone:
 
 - on hand is the value the posting wrote;
-- the recent use only ever shrinks between postings (days leave the window, none enter it without a
-  posting), so it bounds the consumption of any later window from above: the index may offer a pair
-  that turns out not to be on the worklist, never hide one that is;
+- the recent use copied is the window's gross consumption (the consumptions taken, not the reversals
+  that gave some back), which only ever shrinks between postings (days leave the window, none enter it
+  without a posting), so it bounds the net use of any later window from above: the index may offer a
+  pair that turns out not to be on the worklist, never hide one that is. (The net use would not: a
+  reversal leaving the window before the consumption posted after it raises the later window's use.);
 - open orders are not copied at all (they change in many places); they only ever lower the need.
 
 Bulk writers that bypass the ledger (the demo generator, benchmarks) call ``refresh_pair_figures``.
@@ -60,7 +62,7 @@ def recent_use(sku_id: Any, location_id: Any, since: datetime) -> Any:
     """Consumption of a pair since ``since`` (positive; 0 when none), as a scalar subquery (consumption
     movements are stored negative). Never below 0: a reversal inside the window of a consumption older
     than it leaves the window's sum positive, and a use is a rate (a negative one would hide a pair at
-    min from the worklist and break the copies' upper bound)."""
+    min from the worklist). The copies hold ``gross_use`` instead, the bound of this in later windows."""
     return (
         select(larger(func.coalesce(-func.sum(StockMovement.quantity), 0), 0))
         .where(
@@ -68,6 +70,22 @@ def recent_use(sku_id: Any, location_id: Any, since: datetime) -> Any:
             StockMovement.location_id == location_id,
             StockMovement.kind == MovementKind.CONSUMPTION,
             StockMovement.occurred_at >= since,
+        )
+        .scalar_subquery()
+    )
+
+
+def gross_use(sku_id: Any, location_id: Any, since: datetime) -> Any:
+    """What a pair consumed since ``since``, reversals left out (positive; 0 when none), as a scalar
+    subquery: the copy's upper bound of ``recent_use`` in this and every later window (module docstring)."""
+    return (
+        select(func.coalesce(-func.sum(StockMovement.quantity), 0))
+        .where(
+            StockMovement.sku_id == sku_id,
+            StockMovement.location_id == location_id,
+            StockMovement.kind == MovementKind.CONSUMPTION,
+            StockMovement.occurred_at >= since,
+            StockMovement.quantity < 0,
         )
         .scalar_subquery()
     )
@@ -94,7 +112,7 @@ def record_posting(
     values: dict[str, Any] = {"pair_on_hand": on_hand}
     if kind is MovementKind.CONSUMPTION:
         when = literal(occurred_at, type_=UTCDateTime())
-        values["pair_recent_use"] = recent_use(sku_id, location_id, window_start(now.date()))
+        values["pair_recent_use"] = gross_use(sku_id, location_id, window_start(now.date()))
         values["pair_used_at"] = case(
             (a.c.pair_used_at.is_(None), when),
             (a.c.pair_used_at < when, when),
@@ -152,7 +170,7 @@ def _refresh(session: Session, where: ColumnElement[bool] | None, today: date | 
     )
     stmt = update(_FIGURES).values(
         pair_on_hand=func.coalesce(on_hand, 0),
-        pair_recent_use=recent_use(a.sku_id, a.location_id, since),
+        pair_recent_use=gross_use(a.sku_id, a.location_id, since),
         pair_used_at=used_at,
     )
     if where is not None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from vmi_desktop import __version__
 from vmi_desktop.bootstrap import LoginRefused, login, open_database
@@ -32,7 +32,7 @@ from vmi_desktop.db import Database, DatabaseError, DatabaseTooNewError
 from vmi_desktop.db.engine import PasswordSource
 from vmi_desktop.errors import VmiError
 from vmi_desktop.first_run import SetupResult, StartWith
-from vmi_desktop.queries.maintenance import refresh_planner_statistics
+from vmi_desktop.queries.maintenance import refresh_planner_statistics, statistics_are_missing, statistics_have_drifted
 from vmi_desktop.ui import startup
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.icon import app_icon
@@ -91,6 +91,8 @@ def application() -> QApplication:
 
 def show_startup_error(title: str, message: str) -> None:
     """A modal message box for problems that stop the app from starting."""
+    from PySide6.QtWidgets import QMessageBox  # message boxes: none is needed for the first paint
+
     box = QMessageBox(QMessageBox.Icon.Critical, title, message)
     box.exec()
 
@@ -101,7 +103,9 @@ def open_context(
     """Database (migrated), user (the first start creates a parts manager) and task runner."""
     db: Database = open_database(settings, store, password=password)
     try:
-        refresh_planner_statistics(db)  # once per large change of the stock table; index scans need it
+        # missing statistics, before the first queries (index scans need them); a size that drifted is
+        # checked after the first paint (``refresh_drifted_statistics``: it counts the stock table)
+        refresh_planner_statistics(db, check=statistics_are_missing)
         actor = login(db, settings)
     except Exception:
         db.dispose()
@@ -183,6 +187,8 @@ def _notice_keyring_once(window: MainWindow, problem: KeyringError) -> None:
         return
     settings.setValue("notices/keyring_missing_shown", True)
     settings.sync()
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(QMessageBox.Icon.Information, "Supplier credentials need a keyring", text, parent=window)
     box.setObjectName("keyringNotice")
     box.setModal(False)
@@ -213,6 +219,11 @@ def install_sync(window: MainWindow, ctx: AppContext) -> None:
     timer.setInterval(2000)
     timer.timeout.connect(start_when_usable)
     timer.start()
+
+
+def refresh_drifted_statistics(ctx: AppContext) -> None:
+    """On the task runner: ANALYZE again when the stock table's size drifted far from its statistics."""
+    ctx.runner.run(lambda _report: refresh_planner_statistics(ctx.db, check=statistics_have_drifted))
 
 
 def _install_sync_safely(window: MainWindow, ctx: AppContext) -> None:
@@ -318,6 +329,7 @@ def _show_window(app: QApplication, ctx: AppContext, setup: SetupResult | None) 
     reporters = [r for r in (ready_reporter(window), _smoke(app, window, "main window")) if r is not None]
     startup.release_on_first_paint(window, reporters)
     window.show()
+    startup.after_first_paint(lambda: refresh_drifted_statistics(ctx))
     startup.after_first_paint(lambda: _install_sync_safely(window, ctx))
     if setup is not None and setup.start is StartWith.IMPORT:
         from vmi_desktop.ui.first_run import open_import_after_setup

@@ -17,25 +17,19 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QObject, Qt, QUrl, Signal, qVersion
-from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QDialogButtonBox,
-    QLabel,
-    QMessageBox,
-    QPlainTextEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QObject, Qt, Signal, qVersion
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QVBoxLayout, QWidget
 
 from vmi_desktop import APP_NAME
 from vmi_desktop.db.errors import DatabaseError, classify, is_database_error
 from vmi_desktop.logs import CrashReport, log_dir, write_crash_report
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +40,9 @@ class CrashDialog(QDialog):
     """The report, read-only and selectable, with Copy and Open log folder."""
 
     def __init__(self, report: CrashReport, parent: QWidget | None = None) -> None:
+        from PySide6.QtGui import QFontDatabase  # the dialog's own classes: none is needed before a crash
+        from PySide6.QtWidgets import QDialogButtonBox, QPlainTextEdit, QPushButton
+
         super().__init__(parent)
         self.report = report
         self.setWindowTitle(f"{APP_NAME}: unexpected error")
@@ -87,6 +84,9 @@ class CrashDialog(QDialog):
         QGuiApplication.clipboard().setText(self.report.text)
 
     def open_folder(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
         folder = self.report.path.parent if self.report.path else log_dir()
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
@@ -168,6 +168,8 @@ class CrashHandler(QObject):
         if self.problem_box is not None and self.problem_box.isVisible():
             self.problem_box.setInformativeText(sentence)
             return
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(QMessageBox.Icon.Warning, f"{APP_NAME}: database problem", sentence)
         box.setObjectName("databaseProblem")
         box.setInformativeText("Nothing of the action that failed was saved.")

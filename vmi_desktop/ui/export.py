@@ -5,36 +5,34 @@ user arranged them) and a function that yields every matching row, run on the ta
 own database session. ``TableExporter`` asks for a file (.csv or .xlsx), writes it on the runner
 with a cancellable progress dialog, and prints through ``QPrintPreviewDialog`` (or straight to a
 PDF file). Built once here; ``TablePage`` and the list pages hand it their models' sources.
+
+The file dialog, the progress dialog and the printing classes are imported when first used: every
+table page builds an exporter, and the start page's table is painted before any of them is needed
+(``ui.startup``).
 """
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractItemModel, QMarginsF, QObject, QPoint, QStandardPaths, Qt, Signal
-from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
-from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QFileDialog,
-    QHeaderView,
-    QMenu,
-    QProgressDialog,
-    QTableView,
-    QWidget,
-)
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from vmi_desktop.exporting import FORMATS, Cell, write_table
 from vmi_desktop.models import utcnow
 from vmi_desktop.ui.numbers import format_decimal
 from vmi_desktop.ui.tasks import TaskHandle, TaskRunner
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QTextDocument
+    from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+    from PySide6.QtWidgets import QProgressDialog
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +98,8 @@ def _print_text(value: Cell) -> str:
 
 def print_html(source: ExportSource, rows: Sequence[Sequence[Cell]], *, more: bool) -> str:
     """The printed page: title, filters, when, and the rows as a table (numbers right-aligned)."""
+    import html
+
     when = utcnow().strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         "<html><body style='font-family: sans-serif; font-size: 8pt;'>",
@@ -123,6 +123,8 @@ def print_html(source: ExportSource, rows: Sequence[Sequence[Cell]], *, more: bo
 
 
 def _configure(printer: QPrinter) -> None:
+    from PySide6.QtGui import QPageLayout, QPageSize
+
     printer.setPageOrientation(QPageLayout.Orientation.Landscape)
     printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     printer.setPageMargins(QMarginsF(10, 10, 10, 10), QPageLayout.Unit.Millimeter)
@@ -152,6 +154,8 @@ class TableExporter(QObject):
 
     def ask_and_export(self) -> None:
         """Ask for a .csv or .xlsx file, then write it (the filters of the moment apply)."""
+        from PySide6.QtWidgets import QFileDialog
+
         source = self.source()
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
         suggested = str(Path(folder or ".") / f"{slug(source.title)}.xlsx")
@@ -204,6 +208,8 @@ class TableExporter(QObject):
         return self.task
 
     def _show_progress(self, label: str, total: int | None) -> None:
+        from PySide6.QtWidgets import QProgressDialog
+
         dialog = QProgressDialog(label, "Cancel", 0, 100 if total else 0, self.widget)
         dialog.setObjectName("exportProgress")
         dialog.setWindowTitle("Export")
@@ -248,6 +254,8 @@ class TableExporter(QObject):
             return rows, False
 
         def done(result: tuple[list[Sequence[Cell]], bool]) -> None:
+            from PySide6.QtGui import QTextDocument
+
             rows, more = result
             document = QTextDocument(self)
             document.setHtml(print_html(src, rows, more=more))
@@ -270,6 +278,8 @@ class TableExporter(QObject):
         """The print preview (page setup and printer choice are Qt's own dialog)."""
 
         def show(document: QTextDocument) -> None:
+            from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+
             printer = QPrinter(QPrinter.PrinterMode.HighResolution)
             _configure(printer)
             preview = QPrintPreviewDialog(printer, self.widget)
@@ -285,6 +295,8 @@ class TableExporter(QObject):
         """Print straight to a PDF file (no dialog): what a test, or a scripted report, uses."""
 
         def write(document: QTextDocument) -> None:
+            from PySide6.QtPrintSupport import QPrinter
+
             printer = QPrinter(QPrinter.PrinterMode.HighResolution)
             _configure(printer)
             printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -505,6 +504,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.confirm_unsaved and self.has_unsaved_changes():
+            from PySide6.QtWidgets import QMessageBox  # not needed before the first paint
+
             answer = QMessageBox.question(
                 self,
                 "Unsaved changes",

@@ -5,27 +5,36 @@ first rows (the parts manager's worklist: 60 rows). Everything before it is on t
 so before it runs only what that paint needs and what must refuse to show data at all:
 
 - SQLAlchemy and the models, for the start page's query;
-- the database checks: its revision (read from the migration files, without Alembic), the planner
-  statistics (SQLite) and who the user is;
+- the database checks: its revision (read from the migration files, without Alembic), whether the
+  planner statistics are missing (SQLite; no table is counted) and who the user is;
 - PySide6, the window's frame (menus, navigation, status bar) and the start page with its first
   rows. The other pages are factories, imported and built when first shown (``ui.pages``).
+  The modules without Qt that these need are imported before PySide6 (``cli._gui.BEFORE_QT``).
 
 Deferred until after the first paint (``after_first_paint``), one step per event-loop turn, in this
 order, so that a click in between is handled between two steps:
 
 1. the start page's background count (``ui.models.table``; the worklist judges every candidate,
    about a second on a million pairs, on the task runner: it must not share the CPU with the paint);
-2. the Sync page and its schedule (``ui.app.install_sync``): the outbox, the HTTP client (httpx,
+2. whether the stock table's size drifted from its planner statistics (a count, about 25 ms per
+   million rows, then ANALYZE if it did), on the task runner (``ui.app.refresh_drifted_statistics``);
+3. the Sync page and its schedule (``ui.app.install_sync``): the outbox, the HTTP client (httpx,
    httpcore) and the keyring's backends (jeepney, secretstorage), about half a second of imports;
-3. the first-run wizard's "import now" (``ui.first_run``);
-4. 1.5 s later, while the user reads the first page, the chart library (pyqtgraph and numpy) and
+4. the first-run wizard's "import now" (``ui.first_run``);
+5. 1.5 s later, while the user reads the first page, the chart library (pyqtgraph and numpy) and
    the commands (``ui.app.warm_up_imports``), so the first chart and the first action open fast.
 
 Imported at first use instead of before the paint (each site says so): the keyring (``bootstrap``:
 only when a PostgreSQL server asks for a password), the worklist's commands (``ui.pages.worklist``),
 the edits' service (``ui.models.table``: ``catalog_service`` and the ledger), the reorder run (the
-worklist's rows take ``quantities.order_quantity``), the dialogs (``ui.dialogs`` imports none), the
-About dialog (the icon is ``ui.icon``), the subcommands (``cli``).
+worklist's rows take ``quantities.order_quantity``), the dialogs (``ui.dialogs`` imports none; the
+worklist's, message boxes, the crash dialog's parts), printing and the file dialog (``ui.export``),
+the About dialog (the icon is ``ui.icon``), the subcommands (``cli``), the PostgreSQL dialect on
+SQLite (``models.base.partial_index``).
+
+The paint watched is the start page's table's own (``paint_target``), not its viewport's: Qt paints
+the table's frame and then its rows in the same pass, and asking PySide6 for the viewport (a widget
+Qt made) would make it initialize every widget class it has first.
 
 Nothing is held unless ``hold_until_painted`` was called (``ui.app`` does, for the real start):
 tests and benchmarks that build a window themselves get every step at once, as before.
@@ -91,7 +100,13 @@ def after_first_paint(step: Callable[[], object], context: QObject | None = None
 
 
 def paint_target(window: QMainWindow) -> QWidget:
-    """The widget whose first paint means "usable": the start page's table (its rows), else the page."""
+    """The widget whose first paint means "usable": the start page's table, else the page.
+
+    The table itself, not its viewport: Qt paints a window's widgets in one pass, the table's frame
+    and then its viewport with the rows, so the turn after the table's first paint is after its rows'
+    too. Asking for the viewport would cost more than the paint itself: it is a widget Qt created,
+    and PySide6 initializes every widget class it has (about 70, with their enums) to find its type.
+    """
     central = window.centralWidget()
     stack = central.findChild(QStackedWidget) if central is not None else None
     page = stack.currentWidget() if stack is not None else None
@@ -99,7 +114,7 @@ def paint_target(window: QMainWindow) -> QWidget:
         return window
     view = getattr(page, "view", None)
     if isinstance(view, QAbstractItemView):
-        return view.viewport()
+        return view
     return page
 
 

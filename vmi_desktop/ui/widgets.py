@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel
+from PySide6.QtWidgets import QLabel
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 ERROR_COLOUR = "#b00020"
 _BAR_STYLE = {
@@ -24,6 +29,8 @@ def error_label(*, word_wrap: bool = True) -> QLabel:
 
 def ok_cancel_buttons(dialog: QDialog, ok_text: str | None = None) -> QDialogButtonBox:
     """OK/Cancel wired to the dialog's accept/reject, with an optional verb on OK."""
+    from PySide6.QtWidgets import QDialogButtonBox  # dialogs only: not before the window's first paint
+
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
     if ok_text:
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)

@@ -28,7 +28,6 @@ from vmi_desktop.queries.worklist import WorklistCounts, WorklistQuery, Worklist
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.delegates import CellDelegate
-from vmi_desktop.ui.dialogs.worklist import ConfirmDialog, SnoozeDialog
 from vmi_desktop.ui.live import LiveChanges
 from vmi_desktop.ui.models.worklist import WorklistModel
 from vmi_desktop.ui.numbers import format_decimal
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
 
     from vmi_desktop.commands.worklist import Awaiting
     from vmi_desktop.replenishment.order_now import OrderLine
+    from vmi_desktop.ui.dialogs.worklist import ConfirmDialog, SnoozeDialog
 
 
 def _commands() -> ModuleType:
@@ -280,6 +280,8 @@ class WorklistPage(TablePage):
             )
         items = [f"{vendor} → {location}: {', '.join(parts)}" for (vendor, location), parts in sorted(groups.items())]
         count = len(groups)
+        from vmi_desktop.ui.dialogs.worklist import ConfirmDialog  # the dialogs: not before the first paint
+
         dialog = ConfirmDialog(
             "Order now",
             f"Send {count} order{'s' if count != 1 else ''} for {len(lines)} row{'s' if len(lines) != 1 else ''}? "
@@ -333,6 +335,8 @@ class WorklistPage(TablePage):
             self._refuse("No order awaits a decision for the selected rows.")
             return None
         verb = "Approve" if approve else "Reject"
+        from vmi_desktop.ui.dialogs.worklist import ConfirmDialog
+
         dialog = ConfirmDialog(
             f"{verb} orders",
             f"{verb} {len(waiting)} order(s)? Each is decided as a whole, all its lines.",
@@ -366,6 +370,8 @@ class WorklistPage(TablePage):
         if not rows or not self.ctx.can(Action.SNOOZE_REORDER):
             return None
         keys = self._selected_keys()
+        from vmi_desktop.ui.dialogs.worklist import SnoozeDialog
+
         dialog = SnoozeDialog([self._label(r) for r in rows], self.today(), self)
 
         def done() -> None:
