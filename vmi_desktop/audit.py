@@ -12,8 +12,17 @@ from vmi_desktop.db.batch import RowBatch
 from vmi_desktop.models import AuditEntry, utcnow
 from vmi_desktop.scope import Actor
 
+#: ``json.dumps(..., sort_keys=True)`` without building an encoder per entry (a page of events writes thousands).
+_ENCODER = json.JSONEncoder(sort_keys=True)
+
+
+#: Types written as they are (exact types: an enum that is also a ``str`` is written as its value).
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
 
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most details: no attribute lookups that fail
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if hasattr(value, "isoformat"):
@@ -41,7 +50,7 @@ def record(
         "action": action,
         "entity": entity,
         "entity_id": str(entity_id),
-        "detail": json.dumps({k: _jsonable(v) for k, v in detail.items()}, sort_keys=True),
+        "detail": _ENCODER.encode({k: _jsonable(v) for k, v in detail.items()}),
     }
     batch = RowBatch.active(session)
     if batch is not None:

@@ -92,8 +92,8 @@ def record_proposals(session: Session, actor: Actor, proposals: Sequence[Propose
             for p, _sku, _loc in checked
         ],
     )
-    session.execute(
-        insert(AuditEntry),
+    session.connection().execute(  # Core executemany: the ORM's bulk insert costs more per row
+        insert(cast(Table, AuditEntry.__table__)),
         [
             {
                 "occurred_at": now,

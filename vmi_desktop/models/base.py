@@ -276,6 +276,27 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=None)
         return value
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite, straight to the text SQLite's ``DATETIME`` stores (``2026-12-01 08:30:00.000000``).
+
+        The same text as ``process_bind_param`` followed by the dialect's own processor (which formats
+        seven fields through a dict), in one step: bulk writes bind tens of thousands of timestamps.
+        """
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        convert = self.process_bind_param
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is UTC:
+                return value.isoformat(" ", "microseconds")[:26]  # without its "+00:00"
+            value = convert(value, dialect)
+            assert value is not None
+            return value.isoformat(" ", "microseconds")
+
+        return process
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None

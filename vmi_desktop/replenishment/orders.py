@@ -21,9 +21,11 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from vmi_desktop import audit, ledger, order_status
 from vmi_desktop.db.batch import RowBatch
+from vmi_desktop.db.pending_rows import new_row_object
 from vmi_desktop.errors import IllegalTransitionError, NotFoundError, PermissionDenied, ValidationError
 from vmi_desktop.models import (
     Counter,
@@ -192,18 +194,18 @@ def create_order(
     _check_actor_may_order(actor, vendor_id)
     if not lines:
         raise ValidationError("an order needs at least one line")
-    vendor = session.get(Vendor, vendor_id)
-    location = session.get(Location, location_id)
+    ws = WorkingSet.of(session)
+    vendor: Vendor | None = ws.get(session, Vendor, vendor_id)
+    location: Location | None = ws.get(session, Location, location_id)
     if vendor is None:
         raise NotFoundError(f"unknown vendor id {vendor_id}")
     if location is None:
         raise NotFoundError(f"unknown location id {location_id}")
     sku_ids = sorted({ln.sku_id for ln in lines})
-    ws = WorkingSet.of(session)
     agreements = ws.active_agreements(session, vendor_id, location_id, sku_ids)
-    skus = {sku_id: sku for sku_id in sku_ids if (sku := session.get(Sku, sku_id)) is not None}
+    skus = {sku_id: sku for sku_id in sku_ids if (sku := ws.get(session, Sku, sku_id)) is not None}
     today = utcnow().date()
-    po_lines: list[PurchaseOrderLine] = []
+    line_rows: list[dict[str, Any]] = []
     currency = "EUR"
     for no, ln in enumerate(lines, start=1):
         sku = skus.get(ln.sku_id)
@@ -222,49 +224,47 @@ def create_order(
             uom=sku.uom,
         )
         currency = agreement.currency
-        po_lines.append(
-            PurchaseOrderLine(
-                id=ws.new_id(session, PurchaseOrderLine),
-                line_no=no,
-                sku_id=sku.id,
-                agreement_id=agreement.id,
-                supplier_sku=ln.supplier_sku if ln.supplier_sku is not None else agreement.supplier_sku,
-                uom=sku.uom,
-                quantity_ordered=qty,
-                unit_price=ln.unit_price if ln.unit_price is not None else agreement.unit_price,
-                need_by=ln.need_by or need_by or today + timedelta(days=agreement.lead_time_days),
-                expected_delivery=ln.expected_delivery,
-                status=POLineStatus.OPEN,
+        line_rows.append(
+            {
+                "id": ws.new_id(session, PurchaseOrderLine),
+                "line_no": no,
+                "sku_id": sku.id,
+                "agreement_id": agreement.id,
+                "supplier_sku": ln.supplier_sku if ln.supplier_sku is not None else agreement.supplier_sku,
+                "uom": sku.uom,
+                "quantity_ordered": qty,
+                "quantity_acknowledged": qty if status == S.ACKNOWLEDGED else None,
+                "unit_price": ln.unit_price if ln.unit_price is not None else agreement.unit_price,
+                "need_by": ln.need_by or need_by or today + timedelta(days=agreement.lead_time_days),
+                "expected_delivery": ln.expected_delivery,
+                "status": POLineStatus.OPEN,
                 # set here, not at the flush: a later order of the same page counts this line's open quantity
-                quantity_shipped=Decimal(0),
-                quantity_received=Decimal(0),
-            )
+                "quantity_shipped": Decimal(0),
+                "quantity_received": Decimal(0),
+            }
         )
     now = utcnow()
     po_number = _take_order_number(session)
     if po_number is None:
         with session.no_autoflush:  # the counter is its own row: nothing pending needs writing before it
             po_number = next_number(session, PO_COUNTER, PO_PREFIX)
-    po = PurchaseOrder(
-        id=ws.new_order_id(session),
-        po_number=po_number,
-        vendor_id=vendor_id,
-        location_id=location_id,
-        status=status,
-        origin=origin,
-        supplier_order_id=supplier_order_id,
-        currency=currency,
-        created_at=now,
-        created_by=actor.name,
-        need_by=need_by or min((pl.need_by for pl in po_lines if pl.need_by), default=None),
-        note=note[:500],
-        updated_by=actor.name,
-        lines=po_lines,
-    )
+    order_row = {
+        "id": ws.new_order_id(session),
+        "po_number": po_number,
+        "vendor_id": vendor_id,
+        "location_id": location_id,
+        "status": status,
+        "origin": origin,
+        "supplier_order_id": supplier_order_id,
+        "currency": currency,
+        "created_at": now,
+        "created_by": actor.name,
+        "need_by": need_by or min((r["need_by"] for r in line_rows if r["need_by"]), default=None),
+        "note": note[:500],
+        "updated_by": actor.name,
+    }
+    po = _new_order(session, order_row, line_rows)
     _stamp(po, status, now)
-    if status == S.ACKNOWLEDGED:
-        for pl in po_lines:
-            pl.quantity_acknowledged = pl.quantity_ordered
     session.add(po)
     if po.id is None:
         session.flush()  # the order's id: alerts and what follows name it
@@ -280,9 +280,20 @@ def create_order(
         location=location.code,
         origin=origin,
         status=status,
-        lines=len(po_lines),
+        lines=len(line_rows),
     )
     return po
+
+
+def _new_order(session: Session, order: dict[str, Any], lines: list[dict[str, Any]]) -> PurchaseOrder:
+    """A new order with its lines: built as rows (``db.pending_rows.new_row_object``) when a batch of
+    events writes them and every id is known, else through the mapped constructors."""
+    if RowBatch.active(session) is not None and order["id"] is not None and all(r["id"] for r in lines):
+        po = new_row_object(PurchaseOrder, order)
+        po_lines = [new_row_object(PurchaseOrderLine, {**r, "purchase_order_id": order["id"]}, order=po) for r in lines]
+        set_committed_value(po, "lines", po_lines)
+        return po
+    return PurchaseOrder(**order, lines=[PurchaseOrderLine(**r) for r in lines])
 
 
 # ---------------------------------------------------------------------------------------------- status machine
@@ -558,15 +569,19 @@ def record_shipment(
         )
     for no, quantity in parsed.items():
         by_no[no].quantity_shipped += quantity
-    shipment = Shipment(
-        id=ws.new_id(session, Shipment),
-        purchase_order_id=po.id,
-        vendor_id=po.vendor_id,
-        external_id=shipment_id,
-        carrier=carrier,
-        tracking=tracking,
-        eta=eta,
-    )
+    row = {
+        "id": ws.new_id(session, Shipment),
+        "purchase_order_id": po.id,
+        "vendor_id": po.vendor_id,
+        "external_id": shipment_id,
+        "carrier": carrier,
+        "tracking": tracking,
+        "eta": eta,
+    }
+    if RowBatch.active(session) is not None and row["id"] is not None and po.id is not None:
+        shipment = new_row_object(Shipment, row)  # written with the batch's rows (``db.pending_rows``)
+    else:
+        shipment = Shipment(**row)
     session.add(shipment)
     ws.add_shipment(shipment)
     if eta is not None:

@@ -119,6 +119,8 @@ class WorkingSet:
         self._ids: dict[str, list[int]] = {}
         #: How many order ids to take from a PostgreSQL sequence at once (a page sets it to its orders).
         self.order_id_reserve = 1
+        self._by_key: dict[tuple[type[Any], int], Any] = {}
+        self._dialect: str | None = None
 
     @classmethod
     def of(cls, session: Session) -> WorkingSet:
@@ -132,6 +134,17 @@ class WorkingSet:
     def forget(cls, session: Session) -> None:
         """Drop what was read (after a savepoint rolled back: new objects of it are gone, others stale)."""
         session.info.pop(_KEY, None)
+
+    def get(self, session: Session, model: type[Any], ident: int) -> Any | None:
+        """``session.get(model, ident)``, asked once per unit of work (the SKUs, locations and vendor that
+        every event of a page names: the identity map's own lookup costs more than a dictionary's)."""
+        key = (model, ident)
+        found = self._by_key.get(key)
+        if found is None:
+            found = session.get(model, ident)
+            if found is not None:
+                self._by_key[key] = found
+        return found
 
     # -- orders ----------------------------------------------------------------------------------
 
@@ -203,7 +216,9 @@ class WorkingSet:
         so that nobody else can insert meanwhile.
         """
         table = model.__table__.name
-        dialect = session.get_bind().dialect.name
+        dialect = self._dialect
+        if dialect is None:
+            dialect = self._dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
             reserved = self._ids.setdefault(table, [])
             if not reserved:

@@ -182,11 +182,12 @@ _NEW_ROWS = (PurchaseOrder, PurchaseOrderLine, Shipment)
 
 
 def _written(session: Session) -> None:
-    """Write what the events did: their new orders, lines and shipments as rows, the orders' changes in
-    batches, one flush for the rest, then their history and audit rows and the alerts of their new
+    """Write what the events did: their new orders, lines and shipments as rows, the orders' and lines'
+    changes in batches, one flush for the rest, then their history and audit rows and the alerts of their new
     orders, one statement per table."""
     insert_pending(session, _NEW_ROWS)
     update_changed(session, PurchaseOrder)  # batched; the ORM updates a versioned row alone
+    update_changed(session, PurchaseOrderLine)  # batched too: less work than the flush's
     session.flush()
     batch = RowBatch.active(session)
     if batch is not None:

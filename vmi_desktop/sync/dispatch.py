@@ -138,7 +138,10 @@ def shipment_dispatched(uow: UnitOfWork, actor: Actor, data: ShipmentDispatched)
 
     session = uow.session
     po = _find_order(session, actor, data)
-    parts = {line.line_no: sku.part_number for line in po.lines if (sku := session.get(Sku, line.sku_id)) is not None}
+    ws = WorkingSet.of(session)
+    parts = {
+        line.line_no: sku.part_number for line in po.lines if (sku := ws.get(session, Sku, line.sku_id)) is not None
+    }
     lines: dict[int, Decimal] = {}
     for line in data.lines:
         part = parts.get(line.line)

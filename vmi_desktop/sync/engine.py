@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
 
 from vmi_desktop.db import Database, DatabaseError, describe_db_error
+from vmi_desktop.db.collector import collector_paused
 from vmi_desktop.db.errors import is_database_error
 from vmi_desktop.errors import VmiError
 from vmi_desktop.exchange.connector import FILE_KINDS, FolderConnector
@@ -434,7 +435,7 @@ class SyncEngine:
                     ) from None
                 raise
             latencies.append(time.monotonic() - started)
-            with self.db.unit_of_work() as uow:
+            with collector_paused(), self.db.unit_of_work() as uow:  # the commit's objects too (``db.collector``)
                 result = apply_page(
                     uow,
                     vendor_id,

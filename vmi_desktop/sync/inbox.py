@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from vmi_desktop import audit, wire
 from vmi_desktop.db import UnitOfWork
+from vmi_desktop.db.collector import collector_paused
 from vmi_desktop.errors import NotFoundError
 from vmi_desktop.models import AlertKind, AlertSeverity, InboxEvent, InboxStatus, Vendor, utcnow
 from vmi_desktop.replenishment import alerts
@@ -119,8 +120,22 @@ def apply_page(
     values. Threshold proposals (checked up front, independent of other events) are written in
     bulk at the end of the page; every other kind is applied in feed order, in runs that share one
     savepoint and one flush (``sync.applying``: a failure still rejects only its own event).
-    ``secrets`` are scrubbed from what is stored (payloads and reasons).
+    ``secrets`` are scrubbed from what is stored (payloads and reasons). The garbage collector is
+    held off meanwhile (``db.collector``: the page's objects all live until its commit).
     """
+    with collector_paused():
+        return _apply_page(uow, vendor_id, events, next_cursor, max_event_bytes=max_event_bytes, secrets=secrets)
+
+
+def _apply_page(
+    uow: UnitOfWork,
+    vendor_id: int,
+    events: Sequence[Any],
+    next_cursor: str | None,
+    *,
+    max_event_bytes: int = MAX_EVENT_BYTES,
+    secrets: Iterable[str],
+) -> PageResult:
     secrets = [s for s in secrets if s]
     session = uow.session
     uow.changes.sync_vendors.add(vendor_id)
