@@ -151,15 +151,21 @@ def array_literal(values: list[Any]) -> str:
     return "{" + ",".join(map(_array_element, values)) + "}"
 
 
-def _with_defaults(table: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``rows`` with the table's Python-side column defaults added where a column is not given."""
-    given = set(rows[0])
+def _defaults(table: Any, given: Iterable[str]) -> dict[str, Any]:
+    """The table's Python-side column defaults for the columns not ``given`` (each evaluated once)."""
+    given = set(given)
     defaults: dict[str, Any] = {}
     for col in table.columns:  # Python-side column defaults, as Core would apply them
         if col.name in given or col.default is None or col.primary_key:
             continue
         arg = col.default.arg
         defaults[col.name] = arg(None) if callable(arg) else arg
+    return defaults
+
+
+def _with_defaults(table: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with the table's Python-side column defaults added where a column is not given."""
+    defaults = _defaults(table, rows[0])
     return [{**defaults, **r} for r in rows] if defaults else rows
 
 
@@ -206,11 +212,13 @@ def bulk_insert(
         result = session.execute(text(_unnest_insert(table, columns, dialect, tail)), params)
         return list(result.all()) if returning else []
     conn = session.connection()
-    tuples = list(zip(*(bound_values(table.c[name], dialect, [r[name] for r in rows]) for name in columns), strict=True))
+    tuples = list(
+        zip(*(bound_values(table.c[name], dialect, [r[name] for r in rows]) for name in columns), strict=True)
+    )
     head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
     one = "(" + ", ".join("?" for _ in columns) + ")"
     if not returning and not conflict:
-        conn.exec_driver_sql(head + one, tuples)  # type: ignore[arg-type]
+        conn.exec_driver_sql(head + one, tuples)
         return []
     # RETURNING does not go with executemany: multi-row VALUES, as many rows as SQLite takes parameters
     tail = (f" {conflict}" if conflict else "") + (f" RETURNING {', '.join(returning)}" if returning else "")
@@ -230,17 +238,22 @@ def insert_rows(
 ) -> None:
     """Insert plain tuples (in ``columns`` order) with the least client work each engine allows: one
     ``INSERT ... SELECT FROM unnest`` of array literals on PostgreSQL, the driver's executemany on
-    SQLite. Values are bound as Core binds them (``bound_values``); a column not given gets only its
-    server default, so give every column that has a Python-side default.
+    SQLite. Values are bound as Core binds them (``bound_values``); a column not given gets its default
+    as Core would give it (evaluated once for all the rows).
 
     All or nothing: when the database refuses a row, nothing of ``rows`` stays written and a
     ``DatabaseError`` says which row it refused first and why: ``refused(index)`` is the sentence naming
-    that row (for example its SKU and location), the database's reason follows. A deadlock or a busy database is raised as it is, for the command to retry.
+    that row (for example its SKU and location), the database's reason follows. A deadlock or a busy
+    database is raised as it is, for the command to retry.
     """
     if not rows:
         return
     dialect = session.get_bind().dialect
     values = [list(column) for column in zip(*rows, strict=True)]
+    defaults = _defaults(table, columns)
+    if defaults:
+        columns = [*columns, *defaults]
+        values += [[value] * len(rows) for value in defaults.values()]
     conn = session.connection()
     write: Callable[[int, int], None]
     if dialect.name == "postgresql":
@@ -261,7 +274,7 @@ def insert_rows(
         )
 
         def write(start: int, stop: int) -> None:
-            conn.exec_driver_sql(insert_sql_text, tuples[start:stop])  # type: ignore[arg-type]
+            conn.exec_driver_sql(insert_sql_text, tuples[start:stop])
 
     savepoint = conn.begin_nested()
     try:

@@ -240,7 +240,9 @@ def _open_causes(session: Session, keys: list[str]) -> set[str]:
     """Which of ``keys`` have an unresolved alert now (skipped up front; ON CONFLICT still settles races)."""
     if session.get_bind().dialect.name == "postgresql":  # one array parameter, not thousands of scalars
         found = session.scalars(
-            text("SELECT cause_key FROM alerts WHERE cause_key = ANY(CAST(:keys AS VARCHAR[])) AND status <> 'resolved'"),
+            text(
+                "SELECT cause_key FROM alerts WHERE cause_key = ANY(CAST(:keys AS VARCHAR[])) AND status <> 'resolved'"
+            ),
             {"keys": array_literal(keys)},
         )
         return set(found)
@@ -248,7 +250,9 @@ def _open_causes(session: Session, keys: list[str]) -> set[str]:
     for i in range(0, len(keys), 1000):
         already.update(
             session.scalars(
-                select(Alert.cause_key).where(Alert.cause_key.in_(keys[i : i + 1000]), Alert.status != AlertStatus.RESOLVED)
+                select(Alert.cause_key).where(
+                    Alert.cause_key.in_(keys[i : i + 1000]), Alert.status != AlertStatus.RESOLVED
+                )
             )
         )
     return already

@@ -391,7 +391,7 @@ def raise_orders(
     # than the database spent inserting them
     line_rows: list[tuple[Any, ...]] = []
     line_needs: list[ReorderNeed] = []
-    need_by: dict[int, date] = {}  # by lead time
+    due_by_lead: dict[int, date] = {}
     zero = Decimal(0)
     open_status = POLineStatus.OPEN
     audit_rows: list[dict[str, Any]] = []
@@ -400,9 +400,9 @@ def raise_orders(
         for no, n in enumerate(needs, start=offset + 1):
             x = extras[n.agreement_id]
             lead = x.lead_time_days
-            due = need_by.get(lead)
+            due = due_by_lead.get(lead)
             if due is None:
-                due = need_by[lead] = today + timedelta(days=lead)
+                due = due_by_lead[lead] = today + timedelta(days=lead)
             line_rows.append(
                 (
                     po_id,
