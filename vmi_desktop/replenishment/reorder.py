@@ -27,7 +27,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import and_, func, select, text, tuple_, type_coerce
+from sqlalchemy import and_, case, false, func, select, text, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from vmi_desktop.db.sqlfuncs import flag
@@ -161,9 +161,16 @@ def below_min_statement(
         )
     )
     if only_below_min:
+        # The snooze is looked up only for a pair at or below min: as a condition of its own it names the
+        # agreement alone, and SQLite checked it before the joins, a lookup for each of a million pairs.
         stmt = stmt.where(
-            on_hand + on_order <= SupplyAgreement.min_qty,
-            ~snoozed(SupplyAgreement.sku_id, SupplyAgreement.location_id, today),
+            case(
+                (
+                    on_hand + on_order <= SupplyAgreement.min_qty,
+                    ~snoozed(SupplyAgreement.sku_id, SupplyAgreement.location_id, today),
+                ),
+                else_=false(),
+            )
         )
     if pairs is not None:
         stmt = stmt.where(tuple_(SupplyAgreement.sku_id, SupplyAgreement.location_id).in_(sorted(set(pairs))))
