@@ -103,8 +103,14 @@ def lock_proposals(session: Session, keys: list[tuple[int, int]]) -> None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    for vendor_id, location_id in sorted(set(keys)):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("proposal", vendor_id, location_id)})
+    ordered = [_lock_key("proposal", vendor_id, location_id) for vendor_id, location_id in sorted(set(keys))]
+    # one statement, the locks taken in the keys' order (WITH ORDINALITY): a round trip per group cost more
+    session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS BIGINT[])) WITH ORDINALITY AS t(k, n) ORDER BY n"
+        ),
+        {"keys": array_literal(ordered)},
+    )
 
 
 #: Parameters per SQLite statement (its default limit since 3.32 is 32,766).
