@@ -40,7 +40,7 @@ from vmi_desktop.models import (
     SupplyAgreement,
     utcnow,
 )
-from vmi_desktop.replenishment._sql import bulk_insert, on_order_subquery
+from vmi_desktop.replenishment._sql import array_literal, bulk_insert, on_order_subquery
 from vmi_desktop.replenishment.working_set import WorkingSet
 from vmi_desktop.scope import SYSTEM, Action, Actor, require, vendor_filter
 
@@ -121,8 +121,7 @@ def _insert_ignoring_open_duplicates(session: Session, rows: list[dict[str, Any]
     """Insert alert rows; a row whose cause already has an unresolved alert is skipped. Returns new ids."""
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql" and len(rows) > 1:
+    if len(rows) > 1:
         found = bulk_insert(
             session,
             Alert,
@@ -131,21 +130,15 @@ def _insert_ignoring_open_duplicates(session: Session, rows: list[dict[str, Any]
             conflict="ON CONFLICT (cause_key) WHERE status <> 'resolved' DO NOTHING",
         )
         return sorted(r[0] for r in found)
+    dialect = session.get_bind().dialect.name
     mod: Any = postgresql if dialect == "postgresql" else sqlite
     stmt = (
         mod.insert(Alert)
         .on_conflict_do_nothing(index_elements=["cause_key"], index_where=text("status <> 'resolved'"))
         .returning(Alert.id)
     )
-    ids: list[int] = []
-    if len(rows) == 1:
-        new_id = session.execute(stmt.values(**rows[0])).scalar_one_or_none()
-        return [new_id] if new_id is not None else []
-    # Same columns in every row, so executemany with RETURNING works on both dialects.
-    for new_id in session.execute(stmt, rows).scalars():
-        if new_id is not None:
-            ids.append(new_id)
-    return ids
+    new_id = session.execute(stmt.values(**rows[0])).scalar_one_or_none()
+    return [new_id] if new_id is not None else []
 
 
 def _row(
@@ -243,12 +236,18 @@ def _notice(alert: Alert) -> AlertNotice:
     )
 
 
-def raise_many(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Bulk raise (rows built with the same keys as ``raise_alert``'s arguments); returns how many are new."""
-    now = utcnow()
-    keys = [r["cause_key"] for r in rows]
+def _open_causes(session: Session, keys: list[str]) -> set[str]:
+    """Which of ``keys`` have an unresolved alert now (skipped up front; ON CONFLICT still settles races)."""
+    if session.get_bind().dialect.name == "postgresql":  # one array parameter, not thousands of scalars
+        found = session.scalars(
+            text(
+                "SELECT cause_key FROM alerts WHERE cause_key = ANY(CAST(:keys AS VARCHAR[])) AND status <> 'resolved'"
+            ),
+            {"keys": array_literal(keys)},
+        )
+        return set(found)
     already: set[str] = set()
-    for i in range(0, len(keys), 1000):  # skip causes already open up front; ON CONFLICT still settles races
+    for i in range(0, len(keys), 1000):
         already.update(
             session.scalars(
                 select(Alert.cause_key).where(
@@ -256,6 +255,13 @@ def raise_many(session: Session, rows: list[dict[str, Any]]) -> int:
                 )
             )
         )
+    return already
+
+
+def raise_many(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Bulk raise (rows built with the same keys as ``raise_alert``'s arguments); returns how many are new."""
+    now = utcnow()
+    already = _open_causes(session, [r["cause_key"] for r in rows])
     full = [
         _row(
             r["kind"],
