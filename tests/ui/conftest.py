@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.world import World, build_world
@@ -19,6 +20,7 @@ from vmi_desktop.config import Settings
 from vmi_desktop.db import Database
 from vmi_desktop.models import Role
 from vmi_desktop.scope import Actor
+from vmi_desktop.ui import garbage
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.tasks import TaskRunner
 
@@ -41,6 +43,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if Path(str(item.fspath)).is_relative_to(here):
             item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
             item.add_marker(pytest.mark.qt_log_ignore(*_QT_NOISE))
+
+
+@pytest.fixture(autouse=True)
+def _ui_thread_collector(qapp: QApplication) -> Iterator[None]:
+    """Cycles collected on the UI thread during each UI test, as in the app (``ui.garbage``): a
+    background count's thread collecting a closed test's widgets froze the suite once. Handed back to
+    the interpreter after the test (its workers are done by then), so other tests run as usual."""
+    ui_collector = garbage.install(qapp)
+    yield
+    ui_collector.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,9 @@ anyway once the page is done. ``collector_paused`` turns automatic collection of
 such work and back on afterwards (only when it was on: a caller that disabled it keeps it off).
 
 Process-wide and thread-safe: nested and concurrent pauses (two vendors' pulls) share one count;
-collection resumes when the last one ends. Nothing is freed later than it would be by reference
-counting; only cycles wait, for at most one pause.
+collection resumes when the last one ends, unless the desktop app collects on its UI thread
+(``hold_for_ui_thread``, ``ui.garbage``): then automatic collection stays off throughout. Nothing is
+freed later than it would be by reference counting; only cycles wait, for at most one pause.
 """
 
 from __future__ import annotations
@@ -22,6 +23,42 @@ from contextlib import contextmanager
 _lock = threading.Lock()
 _depth = 0
 _was_enabled = False
+_held_for_ui = False
+
+
+def hold_for_ui_thread(held: bool) -> None:
+    """Automatic collection off for good (``held``: the UI thread collects) or back on (``not held``).
+
+    A pause that began before the hold does not turn it back on when it ends.
+    """
+    global _held_for_ui, _was_enabled
+    with _lock:
+        _held_for_ui = held
+        if held:
+            _was_enabled = False
+            gc.disable()
+        elif _depth == 0:
+            gc.enable()
+        else:  # the last pause to end turns it on
+            _was_enabled = True
+
+
+def collect_due() -> int:
+    """While held for the UI thread: collect the generations whose thresholds are crossed, as the
+    automatic collector would; returns the generation collected (-1: none, or not held)."""
+    if not _held_for_ui:
+        return -1
+    first, second, third = gc.get_threshold()
+    young, middle, old = gc.get_count()
+    if young < first:
+        return -1
+    generation = 0
+    if middle >= second:
+        generation = 1
+        if old >= third:
+            generation = 2
+    gc.collect(generation)
+    return generation
 
 
 @contextmanager
@@ -38,5 +75,5 @@ def collector_paused() -> Iterator[None]:
     finally:
         with _lock:
             _depth -= 1
-            if _depth == 0 and _was_enabled:
+            if _depth == 0 and _was_enabled and not _held_for_ui:
                 gc.enable()

@@ -33,7 +33,7 @@ from vmi_desktop.db.engine import PasswordSource
 from vmi_desktop.errors import VmiError
 from vmi_desktop.first_run import SetupResult, StartWith
 from vmi_desktop.queries.maintenance import refresh_planner_statistics, statistics_are_missing, statistics_have_drifted
-from vmi_desktop.ui import startup
+from vmi_desktop.ui import garbage, startup
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.icon import app_icon
 from vmi_desktop.ui.main_window import SETTINGS_APP, SETTINGS_ORG, MainWindow, window_settings
@@ -86,6 +86,7 @@ def application() -> QApplication:
     app.setApplicationDisplayName("VMI Desktop")
     app.setWindowIcon(app_icon())
     apply_palette(app)
+    garbage.install(app)  # cycles collected on this thread only (a worker's collection froze the window)
     return app
 
 
