@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 
-from vmi_desktop.launch import main
+from vmi_desktop.cli import main
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from vmi_desktop.launch import main
+from vmi_desktop.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

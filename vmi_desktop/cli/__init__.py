@@ -7,7 +7,6 @@ subcommand, so features add commands without editing this file.
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -91,8 +90,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vmi_desktop.cli._gui import run_gui
 
         handler = run_gui
-    else:  # a command: the collector as usual (``launch`` turned it off for the start's imports)
-        gc.enable()
     try:
         return int(handler(args) or 0)
     except VmiError as exc:
