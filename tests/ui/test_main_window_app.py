@@ -77,9 +77,10 @@ def test_an_unknown_user_is_told_to_ask_a_parts_manager(qtbot, sqlite_db: Databa
     ]
 
 
-def test_planner_statistics_are_refreshed_only_when_the_stock_table_changed_size(sqlite_db: Database) -> None:
-    with sqlite_db.transaction() as session:
-        session.execute(insert(Sku), [{"part_number": f"S-{i}"} for i in range(1200)])
+def _stock_rows(db: Database, skus: int, *, stocked: int) -> None:
+    """``skus`` SKUs at one location, the first ``stocked`` of them with a stock row (written in bulk)."""
+    with db.transaction() as session:
+        session.execute(insert(Sku), [{"part_number": f"S-{i}"} for i in range(skus)])
         session.execute(
             text(
                 "INSERT INTO locations (code, name, kind, allow_negative_stock, active, version, "
@@ -89,9 +90,14 @@ def test_planner_statistics_are_refreshed_only_when_the_stock_table_changed_size
         session.execute(
             text(
                 "INSERT INTO stock_levels (sku_id, location_id, on_hand, updated_at) "
-                "SELECT skus.id, locations.id, 1, '2026-01-01 00:00:00' FROM skus, locations"
-            )
+                "SELECT skus.id, locations.id, 1, '2026-01-01 00:00:00' FROM skus, locations WHERE skus.id <= :n"
+            ),
+            {"n": stocked},
         )
+
+
+def test_planner_statistics_are_refreshed_only_when_the_stock_table_changed_size(sqlite_db: Database) -> None:
+    _stock_rows(sqlite_db, 1200, stocked=1200)
     assert statistics_are_stale(sqlite_db)
     assert refresh_planner_statistics(sqlite_db)
     assert not statistics_are_stale(sqlite_db)
@@ -106,20 +112,7 @@ def test_planner_statistics_are_refreshed_only_when_the_stock_table_changed_size
 
 def test_a_drifted_size_is_told_apart_from_missing_statistics(sqlite_db: Database) -> None:
     """The start checks missing statistics before its first queries; a drift (it counts the table) after."""
-    with sqlite_db.transaction() as session:
-        session.execute(insert(Sku), [{"part_number": f"S-{i}"} for i in range(3000)])
-        session.execute(
-            text(
-                "INSERT INTO locations (code, name, kind, allow_negative_stock, active, version, "
-                "updated_at) VALUES ('L', 'L', 'warehouse', 0, 1, 1, '2026-01-01 00:00:00')"
-            )
-        )
-        session.execute(
-            text(
-                "INSERT INTO stock_levels (sku_id, location_id, on_hand, updated_at) "
-                "SELECT skus.id, locations.id, 1, '2026-01-01 00:00:00' FROM skus, locations WHERE skus.id <= 1200"
-            )
-        )
+    _stock_rows(sqlite_db, 3000, stocked=1200)
     assert statistics_are_missing(sqlite_db)
     assert not statistics_have_drifted(sqlite_db)  # nothing to drift from yet
     assert refresh_planner_statistics(sqlite_db, check=statistics_are_missing)

@@ -190,6 +190,16 @@ def _unnest_params(table: Any, columns: Sequence[str], dialect: Dialect, values:
     }
 
 
+def _bound_tuples(table: Any, columns: Sequence[str], dialect: Dialect, values: Iterable[list[Any]]) -> list[Any]:
+    """Rows for the driver's executemany: ``values`` (one list per column) bound as Core binds them."""
+    bound = (bound_values(table.c[name], dialect, column) for name, column in zip(columns, values, strict=True))
+    return list(zip(*bound, strict=True))
+
+
+def _sqlite_insert(table: Any, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
 def bulk_insert(
     session: Session, model: Any, rows: list[dict[str, Any]], *, returning: tuple[str, ...] = (), conflict: str = ""
 ) -> list[Any]:
@@ -218,14 +228,12 @@ def bulk_insert(
         result = session.execute(text(_unnest_insert(table, columns, dialect, tail)), params)
         return list(result.all()) if returning else []
     conn = session.connection()
-    tuples = list(
-        zip(*(bound_values(table.c[name], dialect, [r[name] for r in rows]) for name in columns), strict=True)
-    )
+    tuples = _bound_tuples(table, columns, dialect, ([r[name] for r in rows] for name in columns))
+    if not returning and not conflict:
+        conn.exec_driver_sql(_sqlite_insert(table, columns), tuples)
+        return []
     head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
     one = "(" + ", ".join("?" for _ in columns) + ")"
-    if not returning and not conflict:
-        conn.exec_driver_sql(head + one, tuples)
-        return []
     # RETURNING does not go with executemany: multi-row VALUES, as many rows as SQLite takes parameters
     tail = (f" {conflict}" if conflict else "") + (f" RETURNING {', '.join(returning)}" if returning else "")
     per = max(1, _SQLITE_PARAMETERS // len(columns))
@@ -271,13 +279,8 @@ def insert_rows(
             conn.execute(insert_sql, params)
 
     else:
-        insert_sql_text = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-        tuples = list(
-            zip(
-                *(bound_values(table.c[name], dialect, column) for name, column in zip(columns, values, strict=True)),
-                strict=True,
-            )
-        )
+        insert_sql_text = _sqlite_insert(table, columns)
+        tuples = _bound_tuples(table, columns, dialect, values)
 
         def write(start: int, stop: int) -> None:
             conn.exec_driver_sql(insert_sql_text, tuples[start:stop])
