@@ -88,3 +88,9 @@ def test_the_start_runs_its_imports_without_automatic_garbage_collection(started
 def test_what_the_start_imported_is_kept_out_of_the_ui_threads_collections(started: dict[str, Any]) -> None:
     # the modules, classes and mappers: the UI collector's first collection does not scan them all
     assert started["gc_frozen"] > 100_000
+
+
+def test_the_start_imports_no_query_module_its_first_page_does_not_use(started: dict[str, Any]) -> None:
+    modules = set(started["modules"])
+    assert {"vmi_desktop.queries.worklist", "vmi_desktop.queries.catalog"} <= modules
+    assert not modules & {"vmi_desktop.queries.stock", "vmi_desktop.queries.audit"}
