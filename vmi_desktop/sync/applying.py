@@ -106,6 +106,8 @@ def prime(session: Session, vendor_id: int, outcomes: list[Outcome]) -> None:
             supplier_ids.add(data.supplier_order_id.strip())
             pairs.append((data.location_code, [line.sku for line in data.lines]))
     ws = WorkingSet.of(session)
+    # the pairs' reorder lock first: positions are read under it, and it comes before the order counter
+    ws.lock_pairs(session, pairs)
     ws.order_id_reserve = max(1, len(pairs))
     orders.reserve_order_numbers(session, len(pairs))
     ws.defer_alerts = True  # written by ``_written`` at the end of each run or single event
