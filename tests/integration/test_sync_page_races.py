@@ -21,10 +21,11 @@ from sqlalchemy import select, text
 from tests.conftest import LEAD, MANAGER
 from tests.world import World, build_world
 from vmi_desktop import ledger
+from vmi_desktop.commands import orders as order_commands
 from vmi_desktop.db import Database
 from vmi_desktop.models import POOrigin, POStatus, PurchaseOrder, SyncState
 from vmi_desktop.replenishment._sql import lock_reorder
-from vmi_desktop.replenishment.orders import NewLine, create_order
+from vmi_desktop.replenishment.orders import NewLine, create_order, get_order
 from vmi_desktop.sync.inbox import PageResult, apply_page
 
 pytestmark = pytest.mark.postgres
@@ -64,6 +65,11 @@ def _created(event_id: str, so: str, quantity: int, sku: str = "P-2") -> dict[st
 def _waiting_on_an_advisory_lock(db: Database) -> bool:
     with db.sessions() as s:
         return bool(s.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")))
+
+
+def _waiting_on_any_lock(db: Database) -> bool:
+    with db.sessions() as s:
+        return bool(s.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
 
 
 def _page_in_a_thread(
@@ -163,3 +169,37 @@ def test_a_page_of_several_orders_and_an_order_now_on_one_pair_neither_deadlock_
     assert (done[0].applied, done[0].rejected) == (2, 0)
     assert _order(r.db, "SO-1").status is POStatus.AWAITING_APPROVAL  # 2 + 8 + 15 = 25 > 20
     assert _order(r.db, "SO-2").status is POStatus.ACKNOWLEDGED  # P-1: 0 + 6 <= 50
+
+
+def test_a_receipt_on_an_order_the_page_acknowledges_and_a_new_order_on_its_pair_do_not_deadlock(rig: Rig) -> None:
+    r = rig
+    p1 = (r.world.skus["P-1"], r.pair[1])  # ACME's P-1 at WH-1: min 10, max 50, pack 6
+    with r.db.unit_of_work() as uow:
+        sent = order_commands.create(
+            uow,
+            MANAGER,
+            vendor_id=r.acme,
+            location_id=p1[1],
+            lines=[NewLine(sku_id=p1[0], quantity=Decimal(6))],
+            send=True,
+        )
+        po_id, po_number = sent.id, sent.po_number
+    events = [
+        _created("e1", "SO-1", 6, sku="P-1"),
+        {
+            "event_id": "e2",
+            "type": "order.acknowledged",
+            "occurred_at": "2026-11-24T08:31:00Z",
+            "data": {"po_number": po_number, "status": "accepted", "lines": [{"line": 1, "quantity": 6}]},
+        },
+    ]
+    # The warehouse lead's receipt on that order: it locks the order first, then its pair's reorder lock ...
+    with r.db.transaction() as other:
+        get_order(other, LEAD, po_id, for_update=True)
+        thread, done = _page_in_a_thread(r, events)
+        assert _wait(lambda: _waiting_on_any_lock(r.db)), "the page never waited for the order"
+        lock_reorder(other, [p1])  # ... which the page must not be holding while it waits for the order
+    thread.join(30)
+    assert not thread.is_alive()
+    assert isinstance(done[0], PageResult), done[0]
+    assert (done[0].applied, done[0].rejected) == (2, 0)
