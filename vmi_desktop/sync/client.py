@@ -212,6 +212,15 @@ def parse_page(body: bytes, *, limit: int) -> EventPage:
     return EventPage([bytes(raw) for raw in page.events], cursor, page.has_more)
 
 
+def answer_text(body: bytes) -> str:
+    """A supplier's answer as text to keep: undecodable bytes replaced, NUL spelled out (``\\u0000``).
+
+    PostgreSQL stores no NUL in text: an answer holding one, kept with its message, failed the write
+    and left the message at the head of the queue, the same at every run.
+    """
+    return body.decode("utf-8", "replace").replace("\x00", "\\u0000")
+
+
 def _page_around_bad_events(body: bytes) -> _Page:
     """The page split into its events although some hold a lone surrogate escape or a raw control byte.
 
@@ -361,7 +370,7 @@ class VmiConnectClient:
                         if 200 <= status < 300:
                             return Answer(status, response.headers, read_body(response, limit=limit))
                         try:
-                            text = read_body(response, limit=ERROR_BODY_BYTES).decode("utf-8", "replace")
+                            text = answer_text(read_body(response, limit=ERROR_BODY_BYTES))
                         except (AnswerTooLarge, UnsupportedEncoding):
                             text = "(an answer too large or unreadable to keep)"
                         retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -407,7 +416,7 @@ class VmiConnectClient:
             answer = self._request("POST", path, content=raw, headers=headers)
         except ProtocolError as exc:  # the supplier may have applied it; the idempotency key makes a resend safe
             raise TransientError(str(exc)) from None
-        text = self.scrub(answer.body.decode("utf-8", "replace")[:2000])
+        text = self.scrub(answer_text(answer.body)[:2000])
         try:
             parsed = wire.loads(answer.body, max_depth=MAX_DEPTH)
             accepted = int(parsed["accepted"])
