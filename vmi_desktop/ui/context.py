@@ -8,6 +8,7 @@ from vmi_desktop.config import Settings
 from vmi_desktop.db import Database
 from vmi_desktop.scope import Action, Actor, can
 from vmi_desktop.ui.commits import CommitRelay
+from vmi_desktop.ui.shared_runs import SharedRuns
 from vmi_desktop.ui.tasks import TaskRunner
 
 
@@ -17,6 +18,7 @@ class AppContext:
 
     ``commits.changed`` carries every committed ``Changes`` of this database (the user's own
     commands, a sync run applying events) on the UI thread, for pages to refresh what they show.
+    ``shared`` runs a question that two pages ask (the worklist's count by reason) once for both.
     """
 
     db: Database
@@ -24,9 +26,11 @@ class AppContext:
     settings: Settings
     runner: TaskRunner
     commits: CommitRelay = field(default_factory=CommitRelay)
+    shared: SharedRuns = field(init=False)
 
     def __post_init__(self) -> None:
         self.db.add_commit_observer(self.commits.deliver)
+        self.shared = SharedRuns(self.runner, self.commits)
 
     def close(self) -> None:
         """Stop relaying this database's commits (the window is closing)."""
