@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from vmi_desktop.config import Settings
 from vmi_desktop.db import Database
 from vmi_desktop.scope import Action, Actor, can
 from vmi_desktop.ui.commits import CommitRelay
-from vmi_desktop.ui.shared_runs import SharedRuns
 from vmi_desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from vmi_desktop.ui.shared_runs import SharedRuns
 
 
 @dataclass
@@ -26,11 +29,20 @@ class AppContext:
     settings: Settings
     runner: TaskRunner
     commits: CommitRelay = field(default_factory=CommitRelay)
-    shared: SharedRuns = field(init=False)
+    _shared: SharedRuns | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.db.add_commit_observer(self.commits.deliver)
-        self.shared = SharedRuns(self.runner, self.commits)
+
+    @property
+    def shared(self) -> SharedRuns:
+        """Runs shared by the pages (made at first use, after the first paint: before it, no answer
+        was kept that a commit could make stale)."""
+        if self._shared is None:
+            from vmi_desktop.ui.shared_runs import SharedRuns
+
+            self._shared = SharedRuns(self.runner, self.commits)
+        return self._shared
 
     def close(self) -> None:
         """Stop relaying this database's commits (the window is closing)."""

@@ -22,7 +22,6 @@ from vmi_desktop.queries.worklist import WorklistCounts, WorklistQuery, Worklist
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.models.table import Index, SqlTableModel, display_text
 from vmi_desktop.ui.numbers import InvalidInput, format_decimal
-from vmi_desktop.ui.shared_runs import worklist_counts
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +100,8 @@ class WorklistModel(SqlTableModel):
     def _run_count(self, request: PageRequest, done: Callable[[int], None]) -> None:
         """The count by reason, in one run with the dashboard's when it asks the same meanwhile
         (``ui.shared_runs``); its parts are kept in ``counts`` for the count line."""
+        from vmi_desktop.ui.shared_runs import worklist_counts  # after the first paint: the count waits
+
         query = self.query
         if not isinstance(query, WorklistQuery):
             super()._run_count(request, done)
