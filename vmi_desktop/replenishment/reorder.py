@@ -27,7 +27,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, select, text, tuple_, type_coerce
+from sqlalchemy import Integer, and_, case, false, func, literal_column, select, text, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from vmi_desktop.db.sqlfuncs import flag
@@ -106,6 +106,9 @@ class ReorderResult:
 #: a Row's attributes cost ten times more over 10,000 needs).
 _BY_VENDOR_LOCATION_SKU = itemgetter(1, 3, 2)
 
+#: A bare 0 (no bind): the same on both engines' quantity storage (integer thousandths, NUMERIC).
+_ZERO = literal_column("0", Integer)
+
 
 def below_min_statement(
     pairs: list[tuple[int, int]] | None = None, *, today: date | None = None, only_below_min: bool = True
@@ -113,7 +116,7 @@ def below_min_statement(
     """The set-based query: every active primary agreement whose position is at or below min and
     that is not snoozed on ``today`` (UTC, default now).
 
-    Also the benchmark's floor. Returns agreement, pair, on hand, on order and the thresholds.
+    Returns agreement, pair, on hand, on order and the thresholds.
     ``only_below_min=False`` returns the same for every pair of ``pairs`` (an order by hand).
     """
     today = today or utcnow().date()
@@ -160,6 +163,13 @@ def below_min_statement(
             flag(Location.active),
         )
     )
+    if only_below_min and pairs is None:
+        # The ledger's copy of on hand on the agreement (``replenishment.pair_figures``) picks the
+        # candidates from the primary agreements' partial index by ``pair_on_hand - min_qty`` instead of
+        # a join of every pair: the ~1 % at or below min, then judged exactly below. On order is never
+        # negative, so a pair at or below min has its on hand at or below min, and the copy is its on hand
+        # (0 for an agreement never copied onto: offered, never hidden).
+        stmt = stmt.where(SupplyAgreement.pair_on_hand - SupplyAgreement.min_qty <= _ZERO)
     if only_below_min:
         # The snooze is looked up only for a pair at or below min: as a condition of its own it names the
         # agreement alone, and SQLite checked it before the joins, a lookup for each of a million pairs.
