@@ -342,7 +342,7 @@ def measure(db: Database, runs: int) -> dict[str, list[float]]:
                 cur.execute("SET work_mem = '64MB'")
                 cur.execute("SET jit = off")
             cur.execute(FLOOR_SQL)
-            rows = cur.fetchall()
+            rows = list(cur.fetchall())
             raw.rollback()
             return rows
         finally:
@@ -392,7 +392,8 @@ def measure(db: Database, runs: int) -> dict[str, list[float]]:
     ratio = statistics.median(t_full) / statistics.median(t_floor)
     print(f"full / floor (medians) = {ratio:.2f}x; target <= 1.5x: {'met' if ratio <= 1.5 else 'NOT met'}")
     if CPU["floor"] and CPU["full"]:
-        print(f"full / floor (CPU medians of this process) = {statistics.median(CPU['full']) / statistics.median(CPU['floor']):.2f}x")
+        cpu_ratio = statistics.median(CPU["full"]) / statistics.median(CPU["floor"])
+        print(f"full / floor (CPU medians of this process) = {cpu_ratio:.2f}x")
     assert floor_rows >= needs, "the floor returns fewer pairs than the app finds"
     assert {n.agreement_id for n in dry_needs} == wanted, "the app's needs are not the floor's pairs"
     assert {n.agreement_id for n in result.needs} == wanted, "the full run's needs are not the floor's pairs"

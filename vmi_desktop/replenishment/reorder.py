@@ -60,6 +60,7 @@ from vmi_desktop.replenishment._sql import (
     to_decimal,
 )
 from vmi_desktop.replenishment.orders import PO_COUNTER, PO_PREFIX, format_number, reserve_numbers
+from vmi_desktop.replenishment.pair_figures import reach
 from vmi_desktop.replenishment.snoozes import snoozed
 from vmi_desktop.scope import SYSTEM, Action, Actor, require
 
@@ -164,12 +165,18 @@ def below_min_statement(
         )
     )
     if only_below_min and pairs is None:
-        # The ledger's copy of on hand on the agreement (``replenishment.pair_figures``) picks the
-        # candidates from the primary agreements' partial index by ``pair_on_hand - min_qty`` instead of
-        # a join of every pair: the ~1 % at or below min, then judged exactly below. On order is never
-        # negative, so a pair at or below min has its on hand at or below min, and the copy is its on hand
-        # (0 for an agreement never copied onto: offered, never hidden).
-        stmt = stmt.where(SupplyAgreement.pair_on_hand - SupplyAgreement.min_qty <= _ZERO)
+        # Candidates first, from the ledger's copies on the agreements (``replenishment.pair_figures``)
+        # instead of a join of every pair, then each judged exactly as before. On order is never
+        # negative, so a pair at or below min has its on hand at or below min; the copy of on hand is
+        # the pair's on hand (0 on an agreement never copied onto: offered, never hidden), and the
+        # copy of recent use and the lead time are never negative, so the worklist's reach test holds
+        # for the pair too. The reach test names the worklist's candidate indexes and carries the
+        # statistics of its non-partial expression index (PostgreSQL estimates a partial index's
+        # expression at a third of the rows, and then hashes a million stock levels).
+        stmt = stmt.where(
+            reach(SupplyAgreement) <= _ZERO,
+            SupplyAgreement.pair_on_hand - SupplyAgreement.min_qty <= _ZERO,
+        )
     if only_below_min:
         # The snooze is looked up only for a pair at or below min: as a condition of its own it names the
         # agreement alone, and SQLite checked it before the joins, a lookup for each of a million pairs.
