@@ -42,6 +42,8 @@ class Start:
     settled_cpu: float
     page: str
     rows: int
+    automatic_collections: int
+    modules: int
 
 
 def spawn_to_ready(url: str, user: str | None, xcb: bool) -> Start:
@@ -72,6 +74,8 @@ def spawn_to_ready(url: str, user: str | None, xcb: bool) -> Start:
         settled_cpu=float(report["settled_cpu_s"]),
         page=str(report["page"]),
         rows=int(report["rows"] or 0),
+        automatic_collections=int(report.get("gc_collections", 0)) - int(report.get("gc_ui_collections", 0)),
+        modules=len(report.get("modules", ())),
     )
     if start.rows <= 0:
         raise SystemExit(f"the start page ({start.page}) painted no rows: not a usable window")
@@ -134,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     for start in starts:
         print(
             f"  run: painted {start.ready:.3f} s (CPU {start.cpu:.3f} s), "
-            f"settled {start.settled:.3f} s (CPU {start.settled_cpu:.3f} s)"
+            f"settled {start.settled:.3f} s (CPU {start.settled_cpu:.3f} s); before the paint: "
+            f"{start.modules} modules, {start.automatic_collections} automatic garbage collections"
         )
     print(spread("window usable from process spawn", [s.ready for s in starts]) + f"  ({args.runs} runs)")
     print(spread("  its CPU time (user + sys)", [s.cpu for s in starts]))

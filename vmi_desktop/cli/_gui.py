@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 
 #: Modules without Qt that the window's start imports (``ui.startup``: the first-run check, the planner
@@ -27,4 +28,9 @@ def run_gui(args: argparse.Namespace) -> int:
         from vmi_desktop.ui.app import run_app
     except ImportError as exc:  # the UI package is optional for headless installs
         raise SystemExit(f"the desktop UI is not available: {exc}") from exc
+    if not gc.isenabled():  # ``cli.main`` started the window with the collector off
+        # what the start imported (modules, classes, mappers: the most of the heap) lives as long as the
+        # process: kept out of the UI thread's collections (``ui.garbage``), its first one included, which
+        # would otherwise scan every object the imports made
+        gc.freeze()
     return run_app(settings_from(args))

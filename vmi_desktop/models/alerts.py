@@ -1,6 +1,6 @@
 """Alerts: one open alert per cause, acknowledged and resolved with who and when."""
 
-from __future__ import annotations
+# no ``from __future__ import annotations`` here: see vmi_desktop/models/__init__.py
 
 from datetime import datetime
 

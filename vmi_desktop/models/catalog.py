@@ -1,6 +1,6 @@
 """Master data people edit: locations, SKUs, vendors and supply agreements."""
 
-from __future__ import annotations
+# no ``from __future__ import annotations`` here: see vmi_desktop/models/__init__.py
 
 from datetime import datetime
 from decimal import Decimal
@@ -104,7 +104,7 @@ class Vendor(VersionedMixin, Base):
     sync_interval_s: Mapped[int] = mapped_column(default=300)
     active: Mapped[bool] = mapped_column(default=True)
 
-    agreements: Mapped[list[SupplyAgreement]] = relationship(back_populates="vendor")
+    agreements: Mapped[list["SupplyAgreement"]] = relationship(back_populates="vendor")
 
     __table_args__ = (
         CheckConstraint("length(code) > 0", name="code_not_empty"),

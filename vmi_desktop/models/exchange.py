@@ -1,6 +1,6 @@
 """Files exchanged with suppliers through a folder: what was written, received, applied or refused."""
 
-from __future__ import annotations
+# no ``from __future__ import annotations`` here: see vmi_desktop/models/__init__.py
 
 from datetime import datetime
 

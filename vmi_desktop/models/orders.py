@@ -1,6 +1,6 @@
 """Purchase orders, their lines, status history, receipts and shipments."""
 
-from __future__ import annotations
+# no ``from __future__ import annotations`` here: see vmi_desktop/models/__init__.py
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,10 +37,10 @@ class PurchaseOrder(VersionedMixin, Base):
     hold_reason: Mapped[str] = mapped_column(String(500), default="")
     note: Mapped[str] = mapped_column(String(500), default="")
 
-    lines: Mapped[list[PurchaseOrderLine]] = relationship(
+    lines: Mapped[list["PurchaseOrderLine"]] = relationship(
         back_populates="order", order_by="PurchaseOrderLine.line_no", cascade="all, delete-orphan"
     )
-    history: Mapped[list[POStatusChange]] = relationship(
+    history: Mapped[list["POStatusChange"]] = relationship(
         back_populates="order", order_by="POStatusChange.id", cascade="all, delete-orphan"
     )
 

@@ -1,6 +1,6 @@
 """Users with roles, and the audit trail of who changed what."""
 
-from __future__ import annotations
+# no ``from __future__ import annotations`` here: see vmi_desktop/models/__init__.py
 
 from datetime import datetime
 

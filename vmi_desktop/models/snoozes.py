@@ -1,6 +1,6 @@
 """Snoozes of the replenishment worklist: a pair the parts manager put aside until a date."""
 
-from __future__ import annotations
+# no ``from __future__ import annotations`` here: see vmi_desktop/models/__init__.py
 
 from datetime import date, datetime
 

@@ -1,6 +1,6 @@
 """The stock ledger: levels, append-only movements and cycle counts."""
 
-from __future__ import annotations
+# no ``from __future__ import annotations`` here: see vmi_desktop/models/__init__.py
 
 from datetime import datetime
 from decimal import Decimal

@@ -1,6 +1,6 @@
 """Durable sync state: outbox of messages to suppliers, inbox of their events, cursors."""
 
-from __future__ import annotations
+# no ``from __future__ import annotations`` here: see vmi_desktop/models/__init__.py
 
 import hashlib
 from datetime import datetime

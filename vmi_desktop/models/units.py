@@ -1,6 +1,6 @@
 """Units of measure: whether a SKU is counted in whole units or measured."""
 
-from __future__ import annotations
+# no ``from __future__ import annotations`` here: see vmi_desktop/models/__init__.py
 
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column

@@ -22,10 +22,16 @@ class UiThreadCollector(QObject):
 
     def __init__(self, parent: QObject | None = None, *, interval_ms: int = 500) -> None:
         super().__init__(parent)
+        #: Collections this collector ran (the start-up report tells them from automatic ones).
+        self.collections = 0
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(collector.collect_due)
+        self._timer.timeout.connect(self._collect)
         self.start()
+
+    def _collect(self) -> None:
+        if collector.collect_due() >= 0:
+            self.collections += 1
 
     def start(self) -> None:
         """Take collection over from the interpreter (again, after ``stop``)."""
