@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, event, func, insert, or_, select, text, update
+from sqlalchemy import Table, and_, event, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from vmi_desktop import audit
+from vmi_desktop.db.rows import insert_many
 from vmi_desktop.errors import NotFoundError
 from vmi_desktop.models import (
     Alert,
@@ -215,7 +216,7 @@ def write_deferred(session: Session) -> int:
     ids = _insert_ignoring_open_duplicates(session, [r for r in rows if r["status"] == AlertStatus.OPEN])
     resolved = [r for r in rows if r["status"] != AlertStatus.OPEN]  # each has resolved_at and resolved_by
     if resolved:
-        session.execute(insert(Alert), resolved)
+        insert_many(session.connection(), cast(Table, Alert.__table__), resolved)
     if ids and _sinks:
         _queue(session, [_notice(a) for a in session.scalars(select(Alert).where(Alert.id.in_(ids)))])
     return len(rows)
