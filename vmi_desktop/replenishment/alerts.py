@@ -182,6 +182,9 @@ def raise_alert(
     """Raise an alert unless one is already unresolved for ``cause_key``; the new alert, or None."""
     now = utcnow()
     ws = WorkingSet.of(session)
+    if cause_key in ws.deferred_resolves:  # its open alert is resolved first, as it would have been already
+        session.flush()
+        _write_resolves(session, ws)
     if ws.defer_alerts and cause_key in ws.private_causes and not ws.may_be_open(cause_key):
         # A cause only this transaction knows (an order it created): no other alert can race it, so the
         # caller that asked for deferral writes it with the others (``write_deferred``).
@@ -209,6 +212,7 @@ def write_deferred(session: Session) -> int:
     open alert per cause), those already resolved as they are (the history of what happened).
     """
     ws = WorkingSet.of(session)
+    _write_resolves(session, ws)
     rows = list(ws.deferred_alerts.values())
     ws.deferred_alerts.clear()
     if not rows:
@@ -220,6 +224,18 @@ def write_deferred(session: Session) -> int:
     if ids and _sinks:
         _queue(session, [_notice(a) for a in session.scalars(select(Alert).where(Alert.id.in_(ids)))])
     return len(rows)
+
+
+def _write_resolves(session: Session, ws: WorkingSet) -> None:
+    """The resolutions ``resolve_cause`` kept back (one UPDATE each, straight on the connection: no flush)."""
+    if not ws.deferred_resolves:
+        return
+    connection = session.connection()
+    for cause_key, values in ws.deferred_resolves.items():
+        connection.execute(
+            update(Alert).where(Alert.cause_key == cause_key, Alert.status != AlertStatus.RESOLVED).values(**values)
+        )
+    ws.deferred_resolves.clear()
 
 
 def _notice(alert: Alert) -> AlertNotice:
@@ -296,6 +312,7 @@ def resolve_cause(
     ws = WorkingSet.of(session)
     if not ws.may_be_open(cause_key):
         return False  # read as closed by this unit of work (a page of events reads its causes at once)
+    known_open = ws.open_causes.get(cause_key) is True
     ws.cause_resolved(cause_key)
     deferred = ws.deferred_alerts.get(cause_key)
     if deferred is not None:  # raised in this unit of work and not written yet: resolved in place
@@ -306,6 +323,9 @@ def resolve_cause(
     values: dict[str, Any] = {"status": AlertStatus.RESOLVED, "resolved_at": utcnow(), "resolved_by": by}
     if purchase_order_id is not None:
         values["purchase_order_id"] = purchase_order_id
+    if ws.defer_alerts and known_open:  # read as open by this unit of work
+        ws.deferred_resolves[cause_key] = values  # written by ``write_deferred`` (see ``WorkingSet``)
+        return True
     result = session.execute(
         update(Alert)
         .where(Alert.cause_key == cause_key, Alert.status != AlertStatus.RESOLVED)
