@@ -61,6 +61,11 @@ class RowConflict(ConflictError):
 # -- field parsers: one per editable field, shared by the dialogs, the table cells and the services --
 
 
+#: Control characters no text field takes (tab and line breaks are kept): a NUL is refused by
+#: PostgreSQL outright, and the others are invisible in the tables and break the exchange files.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _text(max_len: int, what: str, *, required: bool = False) -> Callable[[object], str]:
     def parse(value: object) -> str:
         text = "" if value is None else str(value).strip()
@@ -68,6 +73,12 @@ def _text(max_len: int, what: str, *, required: bool = False) -> Callable[[objec
             raise ValidationError(f"{what} must not be empty")
         if len(text) > max_len:
             raise ValidationError(f"{what} is longer than {max_len} characters")
+        found = _CONTROL.search(text)
+        if found:
+            raise ValidationError(
+                f"{what} holds an invisible control character (U+{ord(found.group()):04X}) at position "
+                f"{found.start() + 1}: remove it"
+            )
         return text
 
     return parse

@@ -366,3 +366,30 @@ def test_new_agreements_start_with_their_pairs_figures_not_zero(db: Database, tm
         assert imported.pair_used_at is not None
         by_hand = s.get_one(SupplyAgreement, added_id)
         assert (by_hand.pair_on_hand, by_hand.pair_recent_use, by_hand.pair_used_at) == (Decimal(5), Decimal(0), None)
+
+
+def test_a_cell_holding_a_control_character_rejects_its_row_and_the_good_rows_apply(
+    db: Database, tmp_path: Path
+) -> None:
+    # PostgreSQL refused the whole import at the write with a driver error; SQLite stored the NUL in a code
+    _world(db)
+    path = tmp_path / "skus.csv"
+    path.write_bytes(
+        b"part_number,description,uom\n"
+        b"NEW-1,good part,EA\n"
+        b"NEW-2,bad\x00part,EA\n"
+        b"NEW\x073,bell,EA\n"
+        b'NEW-4,"two\nlines\ttabbed",EA\n'
+    )
+    plan = importer.dry_run(db, MANAGER, "skus", path)
+    assert [r.action for r in plan.rows] == ["create", "rejected", "rejected", "create"]
+    errors = {(e.row, e.column): e.message for e in plan.errors}
+    assert (
+        errors[(3, "description")]
+        == "description holds an invisible control character (U+0000) at position 4: remove it"
+    )
+    assert "(U+0007) at position 4" in errors[(4, "part_number")]
+    importer.apply(db, MANAGER, "skus", path, good_rows_only=True)
+    with db.transaction() as s:
+        added = dict(s.execute(select(Sku.part_number, Sku.description).where(Sku.part_number.like("NEW-%"))).all())
+    assert added == {"NEW-1": "good part", "NEW-4": "two\nlines\ttabbed"}

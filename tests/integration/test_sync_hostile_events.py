@@ -318,3 +318,65 @@ def test_more_events_than_asked_for_is_one_protocol_error_with_nothing_applied(s
         with sqlite_db.transaction() as s:
             assert s.scalar(select(func.count()).select_from(InboxEvent)) == 0
             assert s.scalar(select(func.count()).select_from(Alert)) == 1
+
+
+def _threshold(event_id_json: bytes, reason_json: bytes, location_json: bytes = b'"WH-1"') -> bytes:
+    """A threshold proposal written byte for byte (escapes our own encoder would never write)."""
+    return (
+        b'{"event_id": ' + event_id_json + b', "type": "thresholds.proposed", "occurred_at": "2026-11-24T08:30:00Z", '
+        b'"data": {"location_code": '
+        + location_json
+        + b', "sku": "P-2", "min": 2, "max": 9, "reason": '
+        + reason_json
+        + b"}}"
+    )
+
+
+def test_a_nul_character_anywhere_in_an_event_rejects_that_event_alone(db: Database) -> None:
+    # PostgreSQL stores no NUL in text: such an event, looked up or kept, failed the whole page at every run
+    with hostile_rig(db) as h:
+        h.supplier.feed = [
+            _threshold(b'"nul-reason"', b'"a\\u0000b"'),
+            _threshold(b'"nul-location"', b'"r"', location_json=b'"WH-1\\u0000"'),
+            _threshold(b'"nul-id\\u0000"', b'"r"'),
+            _threshold(b'"nul-byte"', b'"a\x00b"'),  # a raw NUL byte: not JSON at all
+            _threshold(b'"literal"', b'"a\\\\u0000b"'),  # a backslash, then the text u0000: no NUL
+            proposal("after"),
+        ]
+        report = _sync(h)
+        assert (report.error, report.events_applied, report.events_rejected) == (None, 2, 4)
+        stored = _inbox(db)
+        assert {e for e, row in stored.items() if row.status is InboxStatus.APPLIED} == {"literal", "after"}
+        for event_id in ("nul-reason", "nul-location"):
+            assert "NUL character" in stored[event_id].reason
+            assert "\x00" not in stored[event_id].payload and "\\u0000" in stored[event_id].payload
+        (by_digest,) = [e for e in stored if e.startswith("invalid:")]  # the id itself held the NUL
+        assert "NUL character" in stored[by_digest].reason
+        assert "not JSON" in stored["nul-byte"].reason and "\\u0000" in stored["nul-byte"].payload
+        assert all("\x00" not in row.event_id + row.reason + row.payload for row in stored.values())
+        again = _sync(h)  # nothing is stuck, nothing comes twice
+        assert (again.error, again.events_applied, again.events_rejected) == (None, 0, 0)
+
+
+def test_a_lone_surrogate_in_an_event_rejects_that_event_alone_and_the_page_still_applies(db: Database) -> None:
+    # valid JSON text that the parser refuses: the whole page was refused, the same again at every run
+    sent = [
+        _threshold(b'"lone-reason"', b'"\\udfff"'),
+        _threshold(b'"pair"', b'"\\ud83d\\ude00"'),  # a surrogate pair is a character: applied
+        _threshold(b'"lone-id\\ud800"', b'"r"'),
+        _threshold(b'"lookalike"', b'"\\\\ud800"'),  # a backslash, then the text ud800: applied
+        proposal("after"),
+    ]
+    with hostile_rig(db) as h:
+        h.supplier.feed = sent
+        report = _sync(h)
+        assert (report.error, report.events_applied, report.events_rejected) == (None, 3, 2)
+        stored = _inbox(db)
+        assert {e for e, row in stored.items() if row.status is InboxStatus.APPLIED} == {"pair", "lookalike", "after"}
+        assert "surrogate" in stored["lone-reason"].reason
+        assert stored["lone-reason"].payload == sent[0].decode()  # kept as the supplier sent it
+        with db.transaction() as s:
+            reasons = set(s.scalars(select(ThresholdProposal.reason)))
+        assert {"\U0001f600", "\\ud800"} <= reasons
+        again = _sync(h)
+        assert (again.error, again.events_applied, again.events_rejected) == (None, 0, 0)

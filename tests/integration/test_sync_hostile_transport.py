@@ -227,3 +227,26 @@ def test_a_token_endpoint_trickling_its_answer_counts_against_the_same_deadline(
             ) as client,
         ):
             client.health()
+
+
+@pytest.mark.parametrize(("status", "kept_as"), [(422, "failed"), (503, "pending")])
+def test_an_answer_holding_nul_bytes_is_kept_spelled_out_and_the_queue_moves_on(
+    db: Database, status: int, kept_as: str
+) -> None:
+    # PostgreSQL stores no NUL in text: the answer, kept with its message, failed the write at every run
+    from vmi_desktop.models import OutboxMessage
+
+    with hostile_rig(db) as h:
+        h.supplier.post_answer = lambda handler, body: handler.answer(
+            status, b'{"error": "bad\x00input"}', {"Retry-After": "3600"}
+        )
+        report = _sync(h)
+        assert not report.database_error, report.error
+        with db.transaction() as s:
+            messages = list(s.scalars(select(OutboxMessage)))
+        assert messages and all(m.status.value == kept_as for m in messages[:1])
+        head = messages[0]
+        assert head.response_status == status and head.attempts == 1
+        assert head.response_body == '{"error": "bad\\u0000input"}'
+        if status == 422:
+            assert report.failed == len(messages)  # each one refused for good, none stuck at the head

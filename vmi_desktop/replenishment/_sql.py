@@ -83,8 +83,16 @@ def lock_reorder(session: Session, pairs: list[tuple[int, int]] | None) -> None:
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REORDER_LOCK_KEY})
         else:
             session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": REORDER_LOCK_KEY})
-            for sku_id, location_id in sorted(set(pairs)):
-                session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": location_id, "b": sku_id})
+            ordered = sorted(set(pairs))
+            # one statement, the pairs locked in their sorted order (a page of 2,000 supplier orders
+            # took 2,000 round trips here)
+            session.execute(
+                text(
+                    "SELECT pg_advisory_xact_lock(a, b) FROM unnest(CAST(:a AS INTEGER[]), CAST(:b AS INTEGER[]))"
+                    " WITH ORDINALITY AS t(a, b, n) ORDER BY n"
+                ),
+                {"a": array_literal([loc for _, loc in ordered]), "b": array_literal([sku for sku, _ in ordered])},
+            )
     elif dialect == "sqlite":
         session.execute(text("UPDATE counters SET value = value WHERE name = '__reorder_lock__'"))
 

@@ -39,6 +39,7 @@ from vmi_desktop.models import (
     SupplyAgreement,
     Vendor,
 )
+from vmi_desktop.replenishment._sql import lock_reorder
 
 _KEY = "vmi_working_set"
 #: What ordering reads of a primed agreement (``orders.create_order``, the supplier order's max check): half
@@ -292,11 +293,24 @@ class WorkingSet:
 
     # -- pairs: what a supplier order is checked against --------------------------------------------
 
-    def prime_pairs(self, session: Session, vendor_id: int, wanted: Iterable[tuple[str, Iterable[str]]]) -> None:
-        """Read locations, SKUs, the vendor's agreements, on hand and open order lines for the named pairs.
+    def lock_pairs(self, session: Session, wanted: Iterable[tuple[str, Iterable[str]]]) -> None:
+        """Take the reorder lock of the named pairs before anything about their positions is read.
 
-        ``wanted`` is (location code, part numbers) per supplier order.
+        ``wanted`` is (location code, part numbers) per supplier order. A supplier order is checked
+        against max under its pairs' lock; what ``prime_pairs`` reads must be what the database holds
+        once that lock is held, or a receipt or an order another workstation commits in between would
+        not count. Taken before the page reserves order numbers, as a reorder run does (lock, then the
+        counter), so the two never wait for each other.
         """
+        pairs = self._resolve_pairs(session, wanted) - self.reorder_locked
+        if not pairs or self.reorder_locked_all:
+            return
+        lock_reorder(session, sorted(pairs))
+        self.reorder_locked.update(pairs)
+        self.reorder_locked_all = session.get_bind().dialect.name == "sqlite"  # SQLite: now the single writer
+
+    def _resolve_pairs(self, session: Session, wanted: Iterable[tuple[str, Iterable[str]]]) -> set[Pair]:
+        """The (sku id, location id) of the named pairs that exist; locations and SKUs read once."""
         wanted = [(code, list(parts)) for code, parts in wanted]
         codes = {code for code, _ in wanted} - set(self.locations)
         parts = {p for _, ps in wanted for p in ps} - set(self.skus)
@@ -315,8 +329,16 @@ class WorkingSet:
                 continue
             for part in ps:
                 sku = self.skus.get(part)
-                if sku is not None and (sku.id, location.id) not in self.on_hand:
+                if sku is not None:
                     pairs.add((sku.id, location.id))
+        return pairs
+
+    def prime_pairs(self, session: Session, vendor_id: int, wanted: Iterable[tuple[str, Iterable[str]]]) -> None:
+        """Read locations, SKUs, the vendor's agreements, on hand and open order lines for the named pairs.
+
+        ``wanted`` is (location code, part numbers) per supplier order.
+        """
+        pairs = {pair for pair in self._resolve_pairs(session, wanted) if pair not in self.on_hand}
         if not pairs:
             return
         for chunk in _chunks(pairs):

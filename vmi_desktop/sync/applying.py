@@ -106,10 +106,15 @@ def prime(session: Session, vendor_id: int, outcomes: list[Outcome]) -> None:
             supplier_ids.add(data.supplier_order_id.strip())
             pairs.append((data.location_code, [line.sku for line in data.lines]))
     ws = WorkingSet.of(session)
+    ws.defer_alerts = True  # written by ``_written`` at the end of each run or single event
+    # Locks in the order every other writer takes them (a receipt: its order, then its pairs' reorder
+    # lock, then the order counter; a reorder run: the pairs, then the counter), so none waits for the
+    # other in a circle: the named orders (locked on PostgreSQL), the supplier orders' pairs, the counter.
+    # Positions are read after the pairs' lock: what another workstation committed before counts.
+    ws.prime_orders(session, vendor_id, numbers, supplier_ids)
+    ws.lock_pairs(session, pairs)
     ws.order_id_reserve = max(1, len(pairs))
     orders.reserve_order_numbers(session, len(pairs))
-    ws.defer_alerts = True  # written by ``_written`` at the end of each run or single event
-    ws.prime_orders(session, vendor_id, numbers, supplier_ids)
     ws.prime_pairs(session, vendor_id, pairs)
     ws.prime_shipments(session, vendor_id, shipments)
     causes = [f"{kind}:{po.id}" for po in ws.by_number.values() if po is not None for kind in ("overdue", "held")]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 import ssl
 import time
 from collections.abc import Callable
@@ -177,12 +178,23 @@ class _Page(msgspec.Struct):
     has_more: bool = False
 
 
+#: What msgspec refuses in a page although only one event is wrong: a ``\\uXXXX`` escape of a UTF-16
+#: surrogate (JSON's grammar allows one alone) and a raw control byte (not JSON inside a string).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x1f]")
+
+
 def parse_page(body: bytes, *, limit: int) -> EventPage:
     """An events answer as an ``EventPage``, or ``ProtocolError`` saying what is wrong with it."""
     where = "GET /v1/events"
     try:
         wire.check_depth(body, MAX_DEPTH)
-        page = msgspec.json.decode(body, type=_Page)
+        try:
+            page = msgspec.json.decode(body, type=_Page)
+        except msgspec.ValidationError:
+            raise
+        except msgspec.DecodeError:
+            page = _page_around_bad_events(body)
     except wire.WireError as exc:
         raise ProtocolError(f"{where}: the answer is refused: {exc}") from None
     except msgspec.ValidationError as exc:
@@ -198,6 +210,38 @@ def parse_page(body: bytes, *, limit: int) -> EventPage:
     if cursor is not None and len(cursor) > MAX_CURSOR:
         raise ProtocolError(f"{where}: next_cursor is {len(cursor):,} characters long (at most {MAX_CURSOR:,})")
     return EventPage([bytes(raw) for raw in page.events], cursor, page.has_more)
+
+
+def answer_text(body: bytes) -> str:
+    """A supplier's answer as text to keep: undecodable bytes replaced, NUL spelled out (``\\u0000``).
+
+    PostgreSQL stores no NUL in text: an answer holding one, kept with its message, failed the write
+    and left the message at the head of the queue, the same at every run.
+    """
+    return body.decode("utf-8", "replace").replace("\x00", "\\u0000")
+
+
+def _page_around_bad_events(body: bytes) -> _Page:
+    """The page split into its events although some hold a lone surrogate escape or a raw control byte.
+
+    Refusing the whole page would stop the vendor's feed for good at that event. Each such escape or
+    byte is swapped for one of the same length (``\\u0041``, a space) only to find where each event
+    begins and ends; the events themselves are handed on as the supplier sent them, so the one that is
+    wrong is rejected on its own (``events.read_event``) and the rest apply. ``msgspec.DecodeError``
+    when the page is not JSON for another reason.
+    """
+    stand_in = _CONTROL_BYTES.sub(b" ", _SURROGATE_ESCAPE.sub(rb"\\u0041", body))
+    if stand_in == body:
+        raise msgspec.DecodeError("not JSON")
+    page = msgspec.json.decode(stand_in, type=_Page)
+    events: list[msgspec.Raw] = []
+    start = 0
+    for raw in page.events:
+        piece = bytes(raw)
+        at = stand_in.index(piece, start)
+        start = at + len(piece)
+        events.append(msgspec.Raw(body[at:start]))
+    return _Page(events, page.next_cursor, page.has_more)
 
 
 class VmiConnectClient:
@@ -326,7 +370,7 @@ class VmiConnectClient:
                         if 200 <= status < 300:
                             return Answer(status, response.headers, read_body(response, limit=limit))
                         try:
-                            text = read_body(response, limit=ERROR_BODY_BYTES).decode("utf-8", "replace")
+                            text = answer_text(read_body(response, limit=ERROR_BODY_BYTES))
                         except (AnswerTooLarge, UnsupportedEncoding):
                             text = "(an answer too large or unreadable to keep)"
                         retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -372,7 +416,7 @@ class VmiConnectClient:
             answer = self._request("POST", path, content=raw, headers=headers)
         except ProtocolError as exc:  # the supplier may have applied it; the idempotency key makes a resend safe
             raise TransientError(str(exc)) from None
-        text = self.scrub(answer.body.decode("utf-8", "replace")[:2000])
+        text = self.scrub(answer_text(answer.body)[:2000])
         try:
             parsed = wire.loads(answer.body, max_depth=MAX_DEPTH)
             accepted = int(parsed["accepted"])

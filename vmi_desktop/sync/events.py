@@ -15,6 +15,7 @@ what the exact decimal columns hold. Unknown fields are ignored (a supplier may 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -251,6 +252,8 @@ def parse_occurred_at(value: Any) -> datetime:
 
 
 def _kept(text: str) -> str:
+    """What is stored of a refused event: the start of it, NUL bytes spelled out (PostgreSQL stores none)."""
+    text = text.replace("\x00", "\\u0000")
     if len(text) <= PAYLOAD_KEPT:
         return text
     return text[:PAYLOAD_KEPT] + f"… ({len(text):,} characters in all; the rest is not kept)"
@@ -260,9 +263,40 @@ def _fallback_id(raw: bytes, parsed: Any) -> str:
     """The supplier's id when it has a usable one, else a stable digest of the raw event."""
     if isinstance(parsed, dict):
         event_id = parsed.get("event_id")
-        if isinstance(event_id, str) and event_id:
+        if isinstance(event_id, str) and event_id and _storable(event_id):
             return event_id
     return "invalid:" + hashlib.sha256(raw).hexdigest()[:40]
+
+
+def _storable(text: str) -> bool:
+    """Text a database column takes: no NUL (PostgreSQL), no lone surrogate (not UTF-8 at all)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _lenient_id(raw: bytes) -> str:
+    """The id of an event our parser refused: Python's own takes lone surrogates and raw control characters."""
+    try:
+        parsed = json.loads(raw, strict=False)  # control characters in strings too
+    except (ValueError, RecursionError):
+        parsed = None
+    return _fallback_id(raw, parsed)
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether any text in a parsed event (keys too) holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def _malformed(event_id: str, type_text: str, problem: str, payload: str) -> Inbound:
@@ -275,7 +309,7 @@ def read_event(raw: bytes, *, max_bytes: int) -> Inbound:
     if len(raw) > max_bytes:
         event_id = "invalid:" + hashlib.sha256(raw).hexdigest()[:40]
         found = re.search(r'"event_id"\s*:\s*"((?:[^"\\]|\\.){1,1000})"', text[:4096])
-        if found:
+        if found and _storable(found.group(1)):
             event_id = found.group(1)
         return _malformed(
             event_id, "", f"event is {len(raw):,} bytes; at most {max_bytes:,} bytes are accepted", _kept(text)
@@ -283,7 +317,11 @@ def read_event(raw: bytes, *, max_bytes: int) -> Inbound:
     try:
         parsed = wire.loads(raw)
     except wire.WireError as exc:
-        return _malformed(_fallback_id(raw, None), "", f"malformed event: not JSON ({exc})", _kept(text))
+        return _malformed(_lenient_id(raw), "", f"malformed event: not JSON ({exc})", _kept(text))
+    if b"\\u0000" in raw and _holds_nul(parsed):
+        # PostgreSQL stores no NUL in text: looked up or kept, it would fail the whole page, every time
+        problem = "malformed event: a text in it holds a NUL character (\\u0000), which no field accepts"
+        return _malformed(_fallback_id(raw, parsed), "", problem, _kept(text))
     try:
         envelope = msgspec.convert(parsed, Envelope)
     except msgspec.ValidationError as exc:
