@@ -65,7 +65,16 @@ def _bound(table: Table, keys: Sequence[str], dialect: Dialect, columns: list[li
     bound = []
     for key, values in zip(keys, columns, strict=True):
         process = _processor(table, key, dialect)
-        bound.append(values if process is None else list(map(process, values)))
+        if process is None:
+            bound.append(values)
+            continue
+        try:  # each distinct value once (a page's statuses, quantities, its one receipt time); keyed by type
+            # too: True == 1 == Decimal(1), but a bool is refused where a Decimal is taken
+            done = {k: process(k[1]) for k in {(type(v), v) for v in values}}
+        except TypeError:  # an unhashable value (a JSON document): one call each
+            bound.append(list(map(process, values)))
+            continue
+        bound.append([done[(type(v), v)] for v in values])
     return list(zip(*bound, strict=True))
 
 
