@@ -5,7 +5,8 @@
     python bench/reorder.py --database-url postgresql://... --reuse
 
 It builds (unless ``--reuse``) 50,000 SKUs x 20 locations: 1,000,000 stock levels and as many primary
-supply agreements, about ``--below`` of them at or below min, and open purchase-order lines on
+supply agreements (carrying the ledger's copy of their pair's on hand, as postings leave them), about
+``--below`` of them at or below min, and open purchase-order lines on
 ``--open`` of the pairs (some covering the need, some not), so the on-order part of the position is
 exercised. Then, each ``--runs`` times (min / median / max):
 
@@ -15,6 +16,9 @@ exercised. Then, each ``--runs`` times (min / median / max):
 - full run: ``evaluate()`` raising every order, line and alert, then rolled back so the next run
   raises the same (the writes are all done and flushed; only the commit is left out);
 - one committed full run, and the idempotent re-run, which must raise nothing.
+
+Each line gives wall time and this process's CPU time (SQLite's work included; for PostgreSQL the
+client's share). The app's needs must be exactly the floor's pairs with something to order.
 
 PostgreSQL runs with fsync on (a durable commit). Target (issue 16): the full run at most 1.5x the
 floor on both engines.
@@ -225,6 +229,7 @@ def build(db: Database, skus: int, locations: int, vendors: int, below: float, o
                     True,
                     True,
                     now,
+                    Decimal(on_hand),  # the ledger's copy of the pair's on hand (replenishment.pair_figures)
                 )
 
     n = bulk_load(
@@ -245,6 +250,7 @@ def build(db: Database, skus: int, locations: int, vendors: int, below: float, o
             "is_primary",
             "active",
             "updated_at",
+            "pair_on_hand",
         ],
         agreements(),
     )
@@ -299,25 +305,36 @@ def build(db: Database, skus: int, locations: int, vendors: int, below: float, o
     )
 
 
-def timed(runs: int, fn: Callable[[], Any]) -> tuple[list[float], Any]:
-    """Wall-clock seconds of ``runs`` calls, and the last result."""
+#: CPU seconds (user + sys) of this process per timed call, by label (SQLite works in this process;
+#: for PostgreSQL it is the client's share only).
+CPU: dict[str, list[float]] = {}
+
+
+def timed(runs: int, fn: Callable[[], Any], label: str = "") -> tuple[list[float], Any]:
+    """Wall-clock seconds of ``runs`` calls, and the last result (their CPU seconds go to ``CPU[label]``)."""
     times: list[float] = []
+    cpu = CPU.setdefault(label, [])
     result = None
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     return times, result
 
 
-def spread(times: list[float]) -> str:
-    return f"min {min(times):6.3f}  median {statistics.median(times):6.3f}  max {max(times):6.3f} s"
+def spread(times: list[float], label: str = "") -> str:
+    text = f"min {min(times):6.3f}  median {statistics.median(times):6.3f}  max {max(times):6.3f} s"
+    cpu = CPU.get(label)
+    if cpu:
+        text += f" (cpu {min(cpu):.3f} / {statistics.median(cpu):.3f} / {max(cpu):.3f})"
+    return text
 
 
 def measure(db: Database, runs: int) -> dict[str, list[float]]:
     """Floor, dry run, full run (rolled back), committed run and idempotent re-run, printed."""
 
-    def floor() -> int:
+    def floor() -> list[Any]:
         raw = db.engine.raw_connection()
         try:
             cur = raw.cursor()
@@ -325,15 +342,15 @@ def measure(db: Database, runs: int) -> dict[str, list[float]]:
                 cur.execute("SET work_mem = '64MB'")
                 cur.execute("SET jit = off")
             cur.execute(FLOOR_SQL)
-            rows = len(cur.fetchall())
+            rows = list(cur.fetchall())
             raw.rollback()
             return rows
         finally:
             raw.close()
 
-    def dry() -> int:
+    def dry() -> list[reorder.ReorderNeed]:
         with db.transaction() as s:
-            return len(reorder.evaluate(s, dry_run=True).needs)
+            return reorder.evaluate(s, dry_run=True).needs
 
     def full_rolled_back() -> reorder.ReorderResult:
         with db.sessions() as s:
@@ -349,28 +366,37 @@ def measure(db: Database, runs: int) -> dict[str, list[float]]:
             select(func.count()).select_from(PurchaseOrderLine).where(PurchaseOrderLine.status == POLineStatus.OPEN)
         )
     load_before = os.getloadavg()
-    t_floor, floor_rows = timed(runs, floor)
-    t_dry, needs = timed(runs, dry)
-    t_full, result = timed(runs, full_rolled_back)
+    t_floor, floor_found = timed(runs, floor, "floor")
+    t_dry, dry_needs = timed(runs, dry, "dry")
+    t_full, result = timed(runs, full_rolled_back, "full")
     t0 = time.perf_counter()
     with db.transaction() as s:
         committed = reorder.evaluate(s)
     t_commit = [time.perf_counter() - t0]
-    t_again, again = timed(runs, lambda: _committed_run(db))
+    t_again, again = timed(runs, lambda: _committed_run(db), "again")
     load_after = os.getloadavg()
+    floor_rows, needs = len(floor_found), len(dry_needs)
+    # the floor's pairs that need something (max above the position; the bench has no snoozes), in the
+    # stored units of either engine: the pairs the app must find, no more, no fewer
+    wanted = {r[0] for r in floor_found if r[5] > r[8] + r[9]}
     print(f"database: {db.engine.dialect.name}, {pairs:,} stock levels, {open_lines:,} open order lines")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min); {os.cpu_count()} cores")
-    print(f"floor (bare hand-written query):  {spread(t_floor)}  ({floor_rows:,} rows)")
-    print(f"dry run (query + quantities):     {spread(t_dry)}  ({needs:,} needs)")
+    print(f"floor (bare hand-written query):  {spread(t_floor, 'floor')}  ({floor_rows:,} rows)")
+    print(f"dry run (query + quantities):     {spread(t_dry, 'dry')}  ({needs:,} needs)")
     print(
-        f"full run (all writes, rolled back): {spread(t_full)}  ({len(result.orders):,} orders, "
+        f"full run (all writes, rolled back): {spread(t_full, 'full')}  ({len(result.orders):,} orders, "
         f"{result.lines:,} lines, {result.alerts_raised:,} alerts)"
     )
     print(f"full run, committed once:         {t_commit[0]:6.3f} s  ({len(committed.orders):,} orders)")
-    print(f"re-run (idempotent, committed):   {spread(t_again)}  ({len(again.orders)} orders raised)")
+    print(f"re-run (idempotent, committed):   {spread(t_again, 'again')}  ({len(again.orders)} orders raised)")
     ratio = statistics.median(t_full) / statistics.median(t_floor)
     print(f"full / floor (medians) = {ratio:.2f}x; target <= 1.5x: {'met' if ratio <= 1.5 else 'NOT met'}")
+    if CPU["floor"] and CPU["full"]:
+        cpu_ratio = statistics.median(CPU["full"]) / statistics.median(CPU["floor"])
+        print(f"full / floor (CPU medians of this process) = {cpu_ratio:.2f}x")
     assert floor_rows >= needs, "the floor returns fewer pairs than the app finds"
+    assert {n.agreement_id for n in dry_needs} == wanted, "the app's needs are not the floor's pairs"
+    assert {n.agreement_id for n in result.needs} == wanted, "the full run's needs are not the floor's pairs"
     assert not again.orders and not again.alerts_raised, "a second run raised something"
     return {"floor": t_floor, "dry": t_dry, "full": t_full, "commit": t_commit, "again": t_again}
 

@@ -6,8 +6,9 @@
 Measures, with wall-clock timers around what the user waits for (query + model
 + a synchronous repaint of the viewport):
 
-- start: open the database, build the main window with every page, show it
-  (the dashboard's health figures load on a worker thread and are timed apart);
+- start: open the database, build the main window with every page, show it;
+- the dashboard's first showing, from the Go menu's key press to its health figures painted (the
+  page's build and its queries on worker threads included), then F5 refreshes the same way;
 - stock table: time to the first visible rows, a sort by on hand, filter keystrokes;
 - purchase orders and alerts: first rows and a sort;
 - a 10-year daily stock chart: query, setData and a full paint; a zoom-out repaint;
@@ -267,12 +268,17 @@ def run(url: str, user: str, only: str = "all", repeat: int = 3) -> str:
     count_ms = (time.perf_counter() - t) * 1000
     bench.results.append((f"stock: background row count ({model.total:,} rows, worker thread)", count_ms, None))
 
-    dashboard = window.page("dashboard")  # type: ignore[attr-defined]
+    # the first showing, as a user gets it: from the Go menu's key press (Ctrl+1..9) to the figures painted,
+    # the page's import and build included (it is built when first shown)
     t, cpu = time.perf_counter(), time.process_time()
-    window.show_page("dashboard")  # type: ignore[attr-defined]  # its figures load once it is shown
+    how = press_go_key(window, "dashboard")
+    dashboard = window.page("dashboard")  # type: ignore[attr-defined]  # built by the key press
     bench.wait(lambda: dashboard.health is not None)
+    dashboard.repaint()
+    shared = getattr(dashboard, "worklist_count_was", None)  # did it take the worklist page's count?
+    label = f"dashboard: first showing, {how} to figures painted"
     bench.results.append(
-        ("dashboard: fleet health over 1M pairs (worker thread, once shown)", (time.perf_counter() - t) * 1000, None)
+        (label + (f" (worklist count {shared})" if shared else ""), (time.perf_counter() - t) * 1000, None)
     )
     cpu_ms = (time.process_time() - cpu) * 1000
     bench.results.append(("dashboard: the same, CPU of the process (all threads)", cpu_ms, None))
@@ -281,8 +287,12 @@ def run(url: str, user: str, only: str = "all", repeat: int = 3) -> str:
         for _ in range(repeat):
             dashboard.health = None
             t, cpu = time.perf_counter(), time.process_time()
-            dashboard.refresh()  # F5
+            started = dashboard._generation["health"]  # each load counts one up
+            press_refresh(window)  # F5, the key press to the window
+            if dashboard._generation["health"] == started:  # no active window: the action
+                window.actions_by_hook["refresh"].trigger()  # type: ignore[attr-defined]
             bench.wait(lambda: dashboard.health is not None)
+            dashboard.repaint()
             walls.append((time.perf_counter() - t) * 1000)
             cpus.append((time.process_time() - cpu) * 1000)
         if walls:
@@ -422,6 +432,35 @@ def run(url: str, user: str, only: str = "all", repeat: int = 3) -> str:
     ctx.runner.wait(30000)  # type: ignore[attr-defined]
     ctx.db.dispose()  # type: ignore[attr-defined]
     return bench.report()
+
+
+def press_go_key(window: object, key: str) -> str:
+    """Show page ``key`` by its Go menu shortcut, a real key event to the active window; the Go action
+    itself where the platform gives no active window. Returns what was done, for the label."""
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    shortcut = f"Ctrl+{window.page_keys().index(key) + 1}"  # type: ignore[attr-defined]
+    window.activateWindow()  # type: ignore[attr-defined]
+    QApplication.processEvents()
+    if QApplication.activeWindow() is window:
+        from PySide6.QtGui import QKeySequence
+
+        QTest.keySequence(window, QKeySequence(shortcut))  # type: ignore[arg-type]
+        if window.current_key() == key:  # type: ignore[attr-defined]
+            return f"key press {shortcut}"
+    for action in window.go_menu.actions():  # type: ignore[attr-defined]
+        if action.shortcut().toString() == shortcut:
+            action.trigger()
+    assert window.current_key() == key  # type: ignore[attr-defined]
+    return f"Go menu action ({shortcut})"
+
+
+def press_refresh(window: object) -> None:
+    """F5: the key of the window's Refresh action, pressed on the window."""
+    from PySide6.QtTest import QTest
+
+    QTest.keySequence(window, window.actions_by_hook["refresh"].shortcut())  # type: ignore[arg-type, attr-defined]
 
 
 def measure_worklist(bench: Bench, window: object, bench_sku: int, bench_location: int) -> None:

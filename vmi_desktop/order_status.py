@@ -64,6 +64,9 @@ DECIDABLE: frozenset[POStatus] = _from_which(S.REJECTED) - _reachable(S.SENT)
 AT_SUPPLIER: frozenset[POStatus] = _reachable(S.SENT) - TERMINAL
 #: A supplier may acknowledge (or re-acknowledge) the order in these statuses.
 ACKNOWLEDGEABLE: frozenset[POStatus] = frozenset({S.SENT, S.ACKNOWLEDGED})
+#: Orders that never went to a supplier (or were called off) do not count against its performance
+#: (the dashboard's and the charts' supplier figures).
+NOT_PLACED: tuple[POStatus, ...] = (S.DRAFT, S.AWAITING_APPROVAL, S.REJECTED, S.CANCELLED)
 
 
 def label(status: POStatus) -> str:

@@ -86,6 +86,34 @@ def test_pairs_at_or_below_min_on_position_are_listed_with_what_the_reorder_run_
     assert (counts.total, counts.at_or_below_min, counts.held) == (2, 2, 0)
 
 
+def test_counts_under_equal_keys_are_equal_and_the_key_tells_apart_what_changes_them(
+    db: Database, world: World
+) -> None:
+    """``counts_key`` is what pages share a count by (``ui.shared_runs``): the sort is not in it, the
+    filters, the search, the day and the actor are."""
+    _stock(db, world, {("P-1", "WH-1"): 20, ("P-2", "WH-1"): 5, ("P-1", "VAN-7"): 2})
+    query = WorklistQuery(today=lambda: TODAY)
+    plain = PageRequest()
+    sorted_down = PageRequest(sort_key="location", descending=True)
+    at_wh1 = PageRequest(filters={"location_id": world.locations["WH-1"]})
+    searched = PageRequest(search=" P-3 ")
+    with db.sessions() as s:
+        assert query.counts(s, MANAGER, plain) == query.counts(s, MANAGER, sorted_down)
+        assert query.counts(s, MANAGER, searched).total == 1 != query.counts(s, MANAGER, plain).total
+    assert query.counts_key(MANAGER, plain) == query.counts_key(MANAGER, sorted_down) == query.counts_key(MANAGER)
+    assert query.counts_key(MANAGER, searched) == query.counts_key(MANAGER, PageRequest(search="P-3"))
+    bolt = Actor(name="bolt-rep", role=Role.SUPPLIER, vendor_id=world.vendors["BOLT"])
+    tomorrow = WorklistQuery(today=lambda: TODAY + timedelta(days=1))
+    keys = [
+        query.counts_key(MANAGER, plain),
+        query.counts_key(MANAGER, at_wh1),
+        query.counts_key(MANAGER, searched),
+        query.counts_key(bolt, plain),
+        tomorrow.counts_key(MANAGER, plain),
+    ]
+    assert len(set(keys)) == len(keys)
+
+
 def test_open_orders_count_towards_the_position(db: Database, world: World) -> None:
     _stock(db, world, {("P-1", "WH-1"): 20, ("P-2", "WH-1"): 3, ("P-1", "VAN-7"): 2, ("P-3", "WH-1"): 10})
     with db.transaction() as s:

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from tests.ui.helpers import cell_text, page_of, show_page
 from tests.world import World
 from vmi_desktop import ledger
 from vmi_desktop.db import Database
 from vmi_desktop.models import POOrigin, POStatus, Role, StockMovement
+from vmi_desktop.queries.worklist import WorklistQuery
 from vmi_desktop.replenishment import orders as po_api
 from vmi_desktop.scope import Actor
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.main_window import MainWindow
 from vmi_desktop.ui.pages.dashboard import DashboardPage
+from vmi_desktop.ui.pages.worklist import WorklistPage
 
 T0 = datetime(2025, 6, 2, 7, 0, tzinfo=UTC)
 
@@ -149,3 +156,80 @@ def test_pages_live_in_the_main_window_and_answer_refresh_and_find(qtbot: QtBot,
     assert window.call_page("find")
     qtbot.waitUntil(lambda: orders_page.search.hasFocus(), timeout=2000)
     qtbot.waitUntil(lambda: dashboard.health is not None, timeout=5000)
+
+
+@contextmanager
+def _statements(db: Database) -> Iterator[list[str]]:
+    """The SQL texts run on ``db`` (any thread) while the block runs."""
+    ran: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        ran.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        yield ran
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+
+
+def test_the_dashboard_shows_the_worklist_pages_count_instead_of_counting_again(
+    qtbot: QtBot, main_window: MainWindow, ctx: AppContext, manager: Actor
+) -> None:
+    window = main_window
+    worklist = page_of(window, "worklist", WorklistPage)  # the parts manager's start page counts its rows
+    qtbot.waitUntil(lambda: worklist.model.total is not None, timeout=5000)
+    with _statements(ctx.db) as counting, Session(ctx.db.engine) as session:
+        counts = WorklistQuery().counts(session, manager)
+    count_sql = set(counting)
+    assert count_sql
+    with _statements(ctx.db) as ran:
+        dashboard = show_page(window, "dashboard", DashboardPage)
+        qtbot.waitUntil(lambda: dashboard.health is not None, timeout=5000)
+    assert dashboard.worklist_count_was == "kept"
+    assert not count_sql & set(ran)  # none of the count's statements ran again
+    assert worklist.worklist.counts == counts
+    assert dashboard.cards["worklist"].text() == str(counts.total)
+    assert dashboard.cards["below_min"].text() == str(counts.at_or_below_min)
+
+    dashboard.health = None
+    with _statements(ctx.db) as ran:
+        assert window.call_page("refresh")  # F5 reads everything again
+        qtbot.waitUntil(lambda: dashboard.health is not None, timeout=5000)
+    assert dashboard.worklist_count_was == "started"
+    assert count_sql <= set(ran)
+
+    window.show_page("worklist")
+    with _statements(ctx.db) as ran:
+        assert window.call_page("refresh")  # and the worklist's F5 never takes the dashboard's kept count
+        qtbot.waitUntil(lambda: worklist.model.total is not None, timeout=5000)
+    assert count_sql <= set(ran)
+
+
+def test_a_commit_after_the_worklists_count_makes_the_dashboard_count_again(
+    qtbot: QtBot, main_window: MainWindow, ctx: AppContext, manager: Actor
+) -> None:
+    from vmi_desktop.commands import stock
+
+    window = main_window
+    worklist = page_of(window, "worklist", WorklistPage)
+    qtbot.waitUntil(lambda: worklist.model.total is not None, timeout=5000)
+    before = worklist.worklist.counts
+    assert before is not None
+    stock.consume(ctx.db, manager, "P-2", "WH-1", 25)  # P-2 at WH-1: 30 -> 5, below its min
+    qtbot.waitUntil(lambda: not ctx.shared.is_kept(WorklistQuery().counts_key(manager)), timeout=5000)
+    dashboard = show_page(window, "dashboard", DashboardPage)
+    qtbot.waitUntil(lambda: dashboard.health is not None, timeout=5000)
+    assert dashboard.health is not None
+    assert dashboard.health.on_worklist == before.total + 1  # never the count from before the commit
+
+
+def test_the_dashboard_page_is_built_without_the_chart_library() -> None:
+    """Its first showing imports no numpy or pyqtgraph: the charts load them when first drawn."""
+    code = (
+        "import sys; import vmi_desktop.ui.pages.dashboard; "
+        "print(sorted(m for m in ('numpy', 'pyqtgraph') if m in sys.modules))"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "[]"

@@ -29,13 +29,11 @@ from vmi_desktop.models import (
     SupplyAgreement,
     utcnow,
 )
+from vmi_desktop.order_status import NOT_PLACED
 from vmi_desktop.queries._sql import day_of, days_between, epoch, month_of
 from vmi_desktop.scope import Actor, agreement_of, pair_filter, vendor_filter, visible
 
 _EMPTY = np.zeros(0, dtype=np.float64)
-
-#: Orders that never went to a supplier do not count against its performance.
-NOT_PLACED = (POStatus.DRAFT, POStatus.AWAITING_APPROVAL, POStatus.REJECTED, POStatus.CANCELLED)
 
 
 def _arr(values: list[float]) -> np.ndarray:

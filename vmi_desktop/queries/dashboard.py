@@ -32,8 +32,8 @@ from vmi_desktop.models import (
     Vendor,
     utcnow,
 )
+from vmi_desktop.order_status import NOT_PLACED
 from vmi_desktop.queries._sql import day_of, days_between
-from vmi_desktop.queries.charts import NOT_PLACED
 from vmi_desktop.scope import Actor, agreement_of, covers, location_filter, vendor_filter, visible
 
 

@@ -496,6 +496,14 @@ class WorklistQuery(TableQuery):
         also short of stock are counted once)."""
         return self.counts(session, actor, request).total
 
+    def counts_key(self, actor: Actor, request: PageRequest | None = None) -> tuple[Any, ...]:
+        """Everything ``counts`` depends on besides the database: two asks with equal keys and the same data
+        get equal answers (the sort does not count), so the pages that show them share one run
+        (``ui.shared_runs``)."""
+        request = request or PageRequest()
+        filters = tuple(sorted(request.filters.items()))
+        return ("worklist.counts", actor, self.today(), request.search.strip(), filters)
+
     def counts(self, session: Session, actor: Actor, request: PageRequest | None = None) -> WorklistCounts:
         """The total and its parts: at or below min on position (the reorder trigger's own test) and
         held. Two statements: one pass over the candidates of a partial index (``_stock_count``), one

@@ -27,7 +27,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, select, text, tuple_, type_coerce
+from sqlalchemy import Integer, and_, case, false, func, literal_column, select, text, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from vmi_desktop.db.sqlfuncs import flag
@@ -60,6 +60,7 @@ from vmi_desktop.replenishment._sql import (
     to_decimal,
 )
 from vmi_desktop.replenishment.orders import PO_COUNTER, PO_PREFIX, format_number, reserve_numbers
+from vmi_desktop.replenishment.pair_figures import reach
 from vmi_desktop.replenishment.snoozes import snoozed
 from vmi_desktop.scope import SYSTEM, Action, Actor, require
 
@@ -106,6 +107,9 @@ class ReorderResult:
 #: a Row's attributes cost ten times more over 10,000 needs).
 _BY_VENDOR_LOCATION_SKU = itemgetter(1, 3, 2)
 
+#: A bare 0 (no bind): the same on both engines' quantity storage (integer thousandths, NUMERIC).
+_ZERO = literal_column("0", Integer)
+
 
 def below_min_statement(
     pairs: list[tuple[int, int]] | None = None, *, today: date | None = None, only_below_min: bool = True
@@ -113,7 +117,7 @@ def below_min_statement(
     """The set-based query: every active primary agreement whose position is at or below min and
     that is not snoozed on ``today`` (UTC, default now).
 
-    Also the benchmark's floor. Returns agreement, pair, on hand, on order and the thresholds.
+    Returns agreement, pair, on hand, on order and the thresholds.
     ``only_below_min=False`` returns the same for every pair of ``pairs`` (an order by hand).
     """
     today = today or utcnow().date()
@@ -160,6 +164,19 @@ def below_min_statement(
             flag(Location.active),
         )
     )
+    if only_below_min and pairs is None:
+        # Candidates first, from the ledger's copies on the agreements (``replenishment.pair_figures``)
+        # instead of a join of every pair, then each judged exactly as before. On order is never
+        # negative, so a pair at or below min has its on hand at or below min; the copy of on hand is
+        # the pair's on hand (0 on an agreement never copied onto: offered, never hidden), and the
+        # copy of recent use and the lead time are never negative, so the worklist's reach test holds
+        # for the pair too. The reach test names the worklist's candidate indexes and carries the
+        # statistics of its non-partial expression index (PostgreSQL estimates a partial index's
+        # expression at a third of the rows, and then hashes a million stock levels).
+        stmt = stmt.where(
+            reach(SupplyAgreement) <= _ZERO,
+            SupplyAgreement.pair_on_hand - SupplyAgreement.min_qty <= _ZERO,
+        )
     if only_below_min:
         # The snooze is looked up only for a pair at or below min: as a condition of its own it names the
         # agreement alone, and SQLite checked it before the joins, a lookup for each of a million pairs.

@@ -250,11 +250,7 @@ class SqlTableModel(QAbstractTableModel):
         self._count_generation += 1
         generation = self._count_generation
         self.total = None
-        db, actor, query, request = self.ctx.db, self.ctx.actor, self.query, self.request
-
-        def count(_report: Callable[[float, str], None]) -> int:
-            with db.sessions() as session:
-                return query.count(session, actor, request)
+        request = self.request
 
         def done(total: int) -> None:
             if generation != self._count_generation:
@@ -265,11 +261,22 @@ class SqlTableModel(QAbstractTableModel):
         def start() -> None:
             if generation != self._count_generation:
                 return  # reloaded again before the first paint: only the newest count runs
-            self.ctx.runner.run(
-                count, on_result=done, on_error=lambda exc: log.warning("count failed: %s", exc), owner=self
-            )
+            self._run_count(request, done)
 
         after_first_paint(start, self)  # a start page's count must not share the CPU with the first paint
+
+    def _run_count(self, request: PageRequest, done: Callable[[int], None]) -> None:
+        """Count the rows of ``request`` on the task runner, then ``done(total)`` on the UI thread (a model
+        whose count another page shows too shares the run: ``WorklistModel``)."""
+        db, actor, query = self.ctx.db, self.ctx.actor, self.query
+
+        def count(_report: Callable[[float, str], None]) -> int:
+            with db.sessions() as session:
+                return query.count(session, actor, request)
+
+        self.ctx.runner.run(
+            count, on_result=done, on_error=lambda exc: log.warning("count failed: %s", exc), owner=self
+        )
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ SET...) take no fraction and a quantity must be above zero, exactly as the order
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
@@ -16,11 +17,13 @@ from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
 
 from vmi_desktop.errors import ValidationError
 from vmi_desktop.quantities import parse_quantity
-from vmi_desktop.queries.base import Kind, Row
-from vmi_desktop.queries.worklist import WorklistState
+from vmi_desktop.queries.base import Kind, PageRequest, Row
+from vmi_desktop.queries.worklist import WorklistCounts, WorklistQuery, WorklistState
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.models.table import Index, SqlTableModel, display_text
 from vmi_desktop.ui.numbers import InvalidInput, format_decimal
+
+log = logging.getLogger(__name__)
 
 #: Text colours of the states (readable on light and dark palettes).
 STATE_COLOURS = {
@@ -75,6 +78,8 @@ class WorklistModel(SqlTableModel):
         self._painted: dict[tuple[Any, ...], tuple[Row, list[tuple[Any, Any]]]] = {}
         self._alignments: dict[int, Any] = {}
         self.modelAboutToBeReset.connect(self._painted.clear)
+        #: the parts of the last count (``total`` is their total once it arrived)
+        self.counts: WorklistCounts | None = None
 
     #: The total is counted a moment after the first rows are shown: the count judges every candidate
     #: (about half a second on a million pairs) and must not share the CPU with the first paint.
@@ -91,6 +96,24 @@ class WorklistModel(SqlTableModel):
                 SqlTableModel._start_count(self)
 
         QTimer.singleShot(self.COUNT_DELAY_MS, self, start)
+
+    def _run_count(self, request: PageRequest, done: Callable[[int], None]) -> None:
+        """The count by reason, in one run with the dashboard's when it asks the same meanwhile
+        (``ui.shared_runs``); its parts are kept in ``counts`` for the count line."""
+        from vmi_desktop.ui.shared_runs import worklist_counts  # after the first paint: the count waits
+
+        query = self.query
+        if not isinstance(query, WorklistQuery):
+            super()._run_count(request, done)
+            return
+
+        def counted(counts: WorklistCounts) -> None:
+            self.counts = counts
+            done(counts.total)
+
+        worklist_counts(
+            self.ctx, query, request, counted, owner=self, on_error=lambda exc: log.warning("count failed: %s", exc)
+        )
 
     # -- cells -------------------------------------------------------------------------------
 

@@ -35,14 +35,15 @@ from PySide6.QtWidgets import (
 )
 
 from vmi_desktop.db import Changes
-from vmi_desktop.queries import charts as chart_queries
 from vmi_desktop.queries import dashboard as dash
 from vmi_desktop.queries.worklist import WorklistQuery
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.export import install_export_menu
 from vmi_desktop.ui.numbers import format_decimal
+from vmi_desktop.ui.shared_runs import How, worklist_counts
 
 if TYPE_CHECKING:
+    from vmi_desktop.queries import charts as chart_queries
     from vmi_desktop.ui.charts import ConsumptionChart, StockChart, VendorCharts
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,6 @@ class DashboardPage(QWidget):
         self._generation: dict[str, int] = {
             "health": 0,
             "counts": 0,
-            "worklist": 0,
             "attention": 0,
             "summary": 0,
             "scores": 0,
@@ -138,6 +138,8 @@ class DashboardPage(QWidget):
             "vendor": 0,
         }
         self._parts: dict[str, Any] = {}
+        #: how the worklist's count was come by at the last load: "started", "joined" or "kept"
+        self.worklist_count_was: How | None = None
 
         # -- cards
         cards = QHBoxLayout()
@@ -254,7 +256,7 @@ class DashboardPage(QWidget):
         if self._refresh_on_show:
             self._refresh_on_show = False
             self._stale = False
-            QTimer.singleShot(0, self.refresh)
+            QTimer.singleShot(0, self.load)
         elif self._stale and not self.commit_timer.isActive():
             self.commit_timer.start(0)  # what changed while the page was hidden
 
@@ -309,7 +311,7 @@ class DashboardPage(QWidget):
     def _refresh_after_commits(self) -> None:
         if self._stale and self.isVisible():
             self._stale = False
-            self.refresh()
+            self.load()  # the commits made every shared answer stale already
 
     def _tab_changed(self) -> None:
         self._ensure_charts()
@@ -346,19 +348,29 @@ class DashboardPage(QWidget):
         self.ctx.runner.run(work, on_result=deliver, on_error=failed, owner=self)
 
     def refresh(self) -> None:
-        """Reload the health figures (F5), and the charts shown.
+        """F5: read the health figures again, and the charts shown (nothing kept from another page's
+        run of the worklist's count: ``ui.shared_runs``)."""
+        self.ctx.shared.forget()
+        self.load()
 
-        Five queries run on the task runner in two chains, each query filling its part of the page as
-        soon as it arrives: the worklist's count (the one that judges candidate pairs, about half a
-        second on a million pairs) beside the others, one after the other: the small summary, the pair counts
+    def load(self) -> None:
+        """Load the health figures (on first showing, after commits, F5), and the charts shown.
+
+        Five queries run on the task runner, each filling its part of the page as soon as it arrives:
+        the worklist's count by reason (the one that judges candidate pairs, about half a second on a
+        million pairs) beside the four others, one after the other: the small summary, the pair counts
         and the list below min (ranges of an index: milliseconds), then the supplier scores over a
         year of order lines. Two chains, not five parallel queries: on a two-core workstation the UI
-        thread and the other pages' first rows keep a core. ``health`` is set (and ``health_loaded``
-        emitted) once all five are in.
+        thread and the other pages' first rows keep a core.
+
+        The worklist page shows the same count: asked while its run is going, or just after with
+        nothing committed since, the dashboard takes that run's answer (``ui.shared_runs``), and the
+        supplier scores take the chain it leaves, beside the three small ones.
+        ``health`` is set (and ``health_loaded`` emitted) once all five are in.
         """
         actor = self.ctx.actor
         self._parts = {}
-        figures: list[tuple[str, Callable[[Any], Any]]] = [
+        summary: list[tuple[str, Callable[[Any], Any]]] = [
             (
                 "summary",
                 lambda s: (
@@ -369,15 +381,33 @@ class DashboardPage(QWidget):
             ),
             ("counts", lambda s: dash.pair_counts(s, actor)),
             ("attention", lambda s: dash.attention_pairs(s, actor)),
-            # last: a year of order lines per vendor must not hold the cards back
-            ("scores", lambda s: dash.scores_from_metrics(s, actor)),
         ]
-        worklist: list[tuple[str, Callable[[Any], Any]]] = [("worklist", lambda s: WorklistQuery().counts(s, actor))]
+        # last, or beside: a year of order lines per vendor must not hold the cards back
+        scores: list[tuple[str, Callable[[Any], Any]]] = [("scores", lambda s: dash.scores_from_metrics(s, actor))]
         self._generation["health"] += 1
-        self._next_step(self._generation["health"], worklist)
-        self._next_step(self._generation["health"], figures)
+        generation = self._generation["health"]
+        how = self._count_worklist(generation)
+        self.worklist_count_was = how
+        if how == "started":
+            self._next_step(generation, summary + scores)
+        else:  # the count is not the dashboard's to run: the scores take its chain
+            self._next_step(generation, summary)
+            self._next_step(generation, scores)
         if self.pair is not None:
             self.show_pair(self.pair.sku_id, self.pair.location_id, self.pair.title)
+
+    def _count_worklist(self, generation: int) -> How:
+        """The worklist's count by reason, shared with the worklist page's own (``ui.shared_runs``)."""
+
+        def done(counts: Any) -> None:
+            if generation == self._generation["health"]:
+                self._part("worklist", counts)
+
+        def failed(exc: BaseException) -> None:
+            log.warning("dashboard worklist query failed: %s", exc)
+            self.status_message.emit(f"could not load the worklist: {exc}")
+
+        return worklist_counts(self.ctx, WorklistQuery(), None, done, owner=self, on_error=failed)
 
     def _next_step(self, generation: int, steps: list[tuple[str, Callable[[Any], Any]]]) -> None:
         if not steps or generation != self._generation["health"]:
@@ -533,6 +563,8 @@ class DashboardPage(QWidget):
         self._set_pair_text(f"Loading {title}…")
 
         def query(session: Any) -> PairCharts:
+            from vmi_desktop.queries import charts as chart_queries  # numpy: on the worker, at the first chart
+
             return PairCharts(
                 sku_id,
                 location_id,
@@ -579,4 +611,9 @@ class DashboardPage(QWidget):
             self._show_title()
             self.vendor_loaded.emit(series)
 
-        self._run("vendor", lambda s: chart_queries.vendor_monthly(s, actor, vendor_id), done)
+        def query(session: Any) -> chart_queries.VendorSeries:
+            from vmi_desktop.queries import charts as chart_queries  # numpy: on the worker, at the first chart
+
+            return chart_queries.vendor_monthly(session, actor, vendor_id)
+
+        self._run("vendor", query, done)

@@ -24,7 +24,7 @@ from vmi_desktop.db import Changes
 from vmi_desktop.errors import VmiError
 from vmi_desktop.models import Criticality, ReplenishmentMode, utcnow
 from vmi_desktop.queries.catalog import location_choices, vendor_choices
-from vmi_desktop.queries.worklist import WorklistCounts, WorklistQuery, WorklistState
+from vmi_desktop.queries.worklist import WorklistQuery, WorklistState
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.delegates import CellDelegate
@@ -58,17 +58,6 @@ class _FilterCombo(QComboBox):
         return QSize(min(hint.width(), 84), hint.height())
 
 
-class _CountingQuery(WorklistQuery):
-    """Keeps the breakdown of the last count for the count label (counted on the task runner)."""
-
-    last_counts: WorklistCounts | None = None
-
-    def count(self, session: Any, actor: Any, request: Any) -> int:
-        counts = self.counts(session, actor, request)
-        self.last_counts = counts
-        return counts.total
-
-
 class WorklistPage(TablePage):
     """Filters, the worklist table, and the actions on its selected rows."""
 
@@ -83,7 +72,7 @@ class WorklistPage(TablePage):
     def __init__(self, ctx: AppContext, *, today: Callable[[], date] | None = None) -> None:
         #: What "today" is (UTC): the consumption window, the snoozes in force, the snooze dialog's start.
         self.today = today or (lambda: utcnow().date())
-        self.query = _CountingQuery(today=self.today)
+        self.query = WorklistQuery(today=self.today)
         #: the dialog open now (tests accept it like a user would)
         self.dialog: Any = None
         # Two screens a page: each candidate row is judged exactly (open lines, 30 days of use), so a
@@ -197,8 +186,13 @@ class WorklistPage(TablePage):
             button.setVisible(not on)
         self.model.set_filter("snoozed", True if on else None)
 
+    def refresh(self) -> None:
+        """F5: the rows and their count read again (never a count kept from the dashboard's run)."""
+        self.ctx.shared.forget()
+        super().refresh()
+
     def _show_total(self, total: int) -> None:
-        counts = self.query.last_counts
+        counts = self.worklist.counts
         if self.model.request.filters.get("snoozed"):
             self.count_label.setText(f"{total:,} snoozed")
         elif counts is not None and counts.total == total:
