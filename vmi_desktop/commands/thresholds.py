@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from vmi_desktop import audit
 from vmi_desktop.commands.run import Target, within
 from vmi_desktop.db import UnitOfWork
+from vmi_desktop.db.rows import insert_many
 from vmi_desktop.errors import NotFoundError, PermissionDenied, ValidationError
 from vmi_desktop.models import AuditEntry, Location, ProposalStatus, Sku, SupplyAgreement, ThresholdProposal, utcnow
 from vmi_desktop.quantities import fmt, parse_quantity
@@ -92,8 +93,9 @@ def record_proposals(session: Session, actor: Actor, proposals: Sequence[Propose
             for p, _sku, _loc in checked
         ],
     )
-    session.connection().execute(  # Core executemany: the ORM's bulk insert costs more per row
-        insert(cast(Table, AuditEntry.__table__)),
+    insert_many(  # the driver's executemany (``db.rows``): no ORM or Core work per row
+        session.connection(),
+        cast(Table, AuditEntry.__table__),
         [
             {
                 "occurred_at": now,
@@ -128,8 +130,9 @@ def _insert_proposals(session: Session, rows: list[dict[str, Any]]) -> list[int]
         return [int(i) for i in session.scalars(stmt, rows).all()]
     first = int(session.scalars(stmt, rows[:1]).one())
     ids = list(range(first, first + len(rows)))
-    session.connection().execute(
-        insert(cast(Table, ThresholdProposal.__table__)),
+    insert_many(
+        session.connection(),
+        cast(Table, ThresholdProposal.__table__),
         [{**row, "id": i} for i, row in zip(ids[1:], rows[1:], strict=True)],
     )
     return ids

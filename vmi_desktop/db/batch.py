@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
+
+from vmi_desktop.db.rows import insert_many
 
 _KEY = "vmi_row_batch"
 
@@ -60,10 +61,8 @@ class RowBatch:
     def write(self, session: Session) -> int:
         """Insert every waiting row, one statement per table; returns how many."""
         written = 0
-        connection = session.connection()  # Core executemany: the ORM's bulk path costs more per row
+        connection = session.connection()  # the driver's executemany (``db.rows``): no ORM or Core work per row
         for model, rows in self.rows.items():
-            if rows:
-                connection.execute(insert(model.__table__), rows)
-                written += len(rows)
+            written += insert_many(connection, model.__table__, rows)
         self.rows = {}
         return written

@@ -24,11 +24,13 @@ import functools
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, insert, inspect, update
+from sqlalchemy import Table, inspect
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.interfaces import MANYTOONE
+
+from vmi_desktop.db.rows import insert_many, update_many
 
 T = TypeVar("T")
 
@@ -122,7 +124,7 @@ def insert_pending(session: Session, models: Sequence[type[Any]]) -> int:
         ready.sort(key=lambda pair: tuple(pair[0].__dict__[k] for k in pk_keys))
         rows = [_row(mapper, obj, foreign_keys) for obj, foreign_keys in ready]
         table: Table = mapper.local_table  # type: ignore[assignment]
-        connection.execute(insert(table), rows)
+        insert_many(connection, table, rows)
         written.extend(obj for obj, _ in ready)
     register = getattr(session, "_register_persistent", None)
     if register is not None:
@@ -184,20 +186,17 @@ def update_changed(session: Session, model: type[Any]) -> int:
         groups.setdefault(tuple(sorted(changes)), []).append((obj, changes))
     connection = session.connection()
     written = 0
+    where = [str(pk_column.key)] if version is None else [str(pk_column.key), str(version.key)]
     for keys, items in groups.items():
-        where = pk_column == bindparam("w_pk", type_=pk_column.type)
-        if version is not None:
-            where = where & (version == bindparam("w_version", type_=version.type))
-        columns: dict[str, Any] = {k: mapper.get_property(k).columns[0] for k in keys}
-        stmt = update(table).where(where).values({c: bindparam(f"v_{c.key}", type_=c.type) for c in columns.values()})
+        set_columns = [mapper.get_property(k).columns[0].key for k in keys]
         rows = []
         for obj, changes in items:
-            row = {f"v_{columns[k].key}": v for k, v in changes.items()}
-            row["w_pk"] = obj.__dict__[pk_key]
+            row = [changes[k] for k in keys]
+            row.append(obj.__dict__[pk_key])
             if version_key is not None:
-                row["w_version"] = obj.__dict__[version_key]
-            rows.append(row)
-        matched = connection.execute(stmt, rows).rowcount
+                row.append(obj.__dict__[version_key])
+            rows.append(tuple(row))
+        matched = update_many(connection, table, set_columns, where, rows)  # one executemany (``db.rows``)
         if matched != len(rows):
             raise StaleDataError(
                 f"UPDATE statement on table '{table.name}' expected to update {len(rows)} row(s); "

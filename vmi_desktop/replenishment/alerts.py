@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, event, func, insert, or_, select, text, update
+from sqlalchemy import Table, and_, event, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from vmi_desktop import audit
+from vmi_desktop.db.rows import insert_many
 from vmi_desktop.errors import NotFoundError
 from vmi_desktop.models import (
     Alert,
@@ -181,6 +182,9 @@ def raise_alert(
     """Raise an alert unless one is already unresolved for ``cause_key``; the new alert, or None."""
     now = utcnow()
     ws = WorkingSet.of(session)
+    if cause_key in ws.deferred_resolves:  # its open alert is resolved first, as it would have been already
+        session.flush()
+        _write_resolves(session, ws)
     if ws.defer_alerts and cause_key in ws.private_causes and not ws.may_be_open(cause_key):
         # A cause only this transaction knows (an order it created): no other alert can race it, so the
         # caller that asked for deferral writes it with the others (``write_deferred``).
@@ -208,6 +212,7 @@ def write_deferred(session: Session) -> int:
     open alert per cause), those already resolved as they are (the history of what happened).
     """
     ws = WorkingSet.of(session)
+    _write_resolves(session, ws)
     rows = list(ws.deferred_alerts.values())
     ws.deferred_alerts.clear()
     if not rows:
@@ -215,10 +220,22 @@ def write_deferred(session: Session) -> int:
     ids = _insert_ignoring_open_duplicates(session, [r for r in rows if r["status"] == AlertStatus.OPEN])
     resolved = [r for r in rows if r["status"] != AlertStatus.OPEN]  # each has resolved_at and resolved_by
     if resolved:
-        session.execute(insert(Alert), resolved)
+        insert_many(session.connection(), cast(Table, Alert.__table__), resolved)
     if ids and _sinks:
         _queue(session, [_notice(a) for a in session.scalars(select(Alert).where(Alert.id.in_(ids)))])
     return len(rows)
+
+
+def _write_resolves(session: Session, ws: WorkingSet) -> None:
+    """The resolutions ``resolve_cause`` kept back (one UPDATE each, straight on the connection: no flush)."""
+    if not ws.deferred_resolves:
+        return
+    connection = session.connection()
+    for cause_key, values in ws.deferred_resolves.items():
+        connection.execute(
+            update(Alert).where(Alert.cause_key == cause_key, Alert.status != AlertStatus.RESOLVED).values(**values)
+        )
+    ws.deferred_resolves.clear()
 
 
 def _notice(alert: Alert) -> AlertNotice:
@@ -295,6 +312,7 @@ def resolve_cause(
     ws = WorkingSet.of(session)
     if not ws.may_be_open(cause_key):
         return False  # read as closed by this unit of work (a page of events reads its causes at once)
+    known_open = ws.open_causes.get(cause_key) is True
     ws.cause_resolved(cause_key)
     deferred = ws.deferred_alerts.get(cause_key)
     if deferred is not None:  # raised in this unit of work and not written yet: resolved in place
@@ -305,6 +323,9 @@ def resolve_cause(
     values: dict[str, Any] = {"status": AlertStatus.RESOLVED, "resolved_at": utcnow(), "resolved_by": by}
     if purchase_order_id is not None:
         values["purchase_order_id"] = purchase_order_id
+    if ws.defer_alerts and known_open:  # read as open by this unit of work
+        ws.deferred_resolves[cause_key] = values  # written by ``write_deferred`` (see ``WorkingSet``)
+        return True
     result = session.execute(
         update(Alert)
         .where(Alert.cause_key == cause_key, Alert.status != AlertStatus.RESOLVED)

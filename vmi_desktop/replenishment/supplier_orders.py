@@ -138,6 +138,7 @@ def accept_supplier_order(
         )
     seen: set[int] = set()
     quantities: dict[int, Decimal] = {}
+    part_of: dict[int, str] = {}  # the part number by SKU id (the agreement's ``sku`` is not loaded for it)
     for ln in lines:
         if ln.line in seen:
             raise ValidationError(f"supplier order {supplier_order_id} repeats line {ln.line}")
@@ -146,7 +147,8 @@ def accept_supplier_order(
         q = parse_quantity(
             ln.quantity, what=f"quantity of line {ln.line} ({ln.sku})", whole=is_whole(session, sku.uom), uom=sku.uom
         )
-        sku_id = skus[ln.sku].id
+        sku_id = sku.id
+        part_of[sku_id] = sku.part_number
         quantities[sku_id] = quantities.get(sku_id, Decimal(0)) + q
 
     pairs = [(sku_id, location.id) for sku_id in quantities]
@@ -161,9 +163,7 @@ def accept_supplier_order(
         on_hand, on_order = positions[(sku_id, location.id)]
         after = on_hand + on_order + round_up_to_pack(q, agreement.pack_size)
         if after > agreement.max_qty:
-            over.append(
-                f"{agreement.sku.part_number}: position after order {fmt(after)} above max {fmt(agreement.max_qty)}"
-            )
+            over.append(f"{part_of[sku_id]}: position after order {fmt(after)} above max {fmt(agreement.max_qty)}")
     new_lines = [
         NewLine(
             sku_id=skus[ln.sku].id,

@@ -42,6 +42,22 @@ from vmi_desktop.models import (
 from vmi_desktop.replenishment._sql import lock_reorder
 
 _KEY = "vmi_working_set"
+#: What ordering reads of a primed agreement (``orders.create_order``, the supplier order's max check): half
+#: its columns, so half the row processing; anything else is loaded on first access, as a deferred column is.
+_ORDERING_COLUMNS = (
+    SupplyAgreement.id,
+    SupplyAgreement.vendor_id,
+    SupplyAgreement.sku_id,
+    SupplyAgreement.location_id,
+    SupplyAgreement.active,
+    SupplyAgreement.supplier_sku,
+    SupplyAgreement.max_qty,
+    SupplyAgreement.pack_size,
+    SupplyAgreement.lead_time_days,
+    SupplyAgreement.unit_price,
+    SupplyAgreement.currency,
+    SupplyAgreement.version,
+)
 _BATCH = 500
 
 Pair = tuple[int, int]
@@ -116,6 +132,10 @@ class WorkingSet:
         #: until ``alerts.write_deferred`` writes them all at once; the caller that sets it must call that.
         self.defer_alerts = False
         self.deferred_alerts: dict[str, dict[str, Any]] = {}
+        #: With ``defer_alerts``, the resolutions of alerts known open (the values to set, by cause), written by
+        #: ``alerts.write_deferred`` after the flush: the order they link to may not be written yet, and an
+        #: UPDATE through the session would flush everything pending, one object at a time, to write it.
+        self.deferred_resolves: dict[str, dict[str, Any]] = {}
         self._next_ids: dict[str, int] = {}
         self._ids: dict[str, list[int]] = {}
         #: How many order ids to take from a PostgreSQL sequence at once (a page sets it to its orders).
@@ -331,9 +351,9 @@ class WorkingSet:
             location_ids = sorted({location_id for _, location_id in chunk})
             exact, params = pairs_filter(SupplyAgreement.sku_id, SupplyAgreement.location_id, chunk)
             for agreement in session.scalars(
-                select(SupplyAgreement).where(
-                    SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.active.is_(True), exact
-                ),
+                select(SupplyAgreement)
+                .options(load_only(*_ORDERING_COLUMNS))
+                .where(SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.active.is_(True), exact),
                 params,
             ):
                 self.agreements[(vendor_id, agreement.location_id, agreement.sku_id)] = agreement

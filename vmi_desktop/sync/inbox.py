@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from vmi_desktop import audit, wire
 from vmi_desktop.db import UnitOfWork
 from vmi_desktop.db.collector import collector_paused
+from vmi_desktop.db.rows import insert_many
 from vmi_desktop.errors import NotFoundError
 from vmi_desktop.models import AlertKind, AlertSeverity, InboxEvent, InboxStatus, Vendor, utcnow
 from vmi_desktop.replenishment import alerts
@@ -237,7 +238,7 @@ def _record(
         uow.changes.alerts = True
     if records:
         table = cast(Table, InboxEvent.__table__)
-        session.connection().execute(insert(table), records)  # Core executemany: no ORM work per row
+        insert_many(session.connection(), table, records)  # the driver's executemany: no ORM or Core work per row
     state = sync_state(session, vendor.id)
     if next_cursor is not None:
         state.cursor = next_cursor
