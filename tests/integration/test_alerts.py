@@ -197,3 +197,19 @@ def test_held_order_alert_resolves_when_order_is_cancelled(db: Database, world: 
     assert _open(db) == {}
     with db.sessions() as s:
         assert s.scalar(select(PurchaseOrder.status)) == POStatus.CANCELLED
+
+
+@pytest.mark.postgres
+def test_an_open_cause_lookup_can_use_the_partial_index_in_a_generic_plan(pg_db: Database) -> None:
+    # With 'resolved' bound, a plan made once for any value (psycopg prepares a statement used five times)
+    # can not use ``uq_alerts_open_cause``: a lookup of a cause then scans every alert ever raised.
+    from vmi_desktop.models import alert_is_open
+
+    predicate = alert_is_open().compile(dialect=pg_db.engine.dialect)
+    assert not predicate.params
+    with pg_db.engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        conn.exec_driver_sql(f"PREPARE open_cause(text) AS SELECT id FROM alerts WHERE cause_key = $1 AND {predicate}")
+        plan = " ".join(str(row[0]) for row in conn.exec_driver_sql("EXPLAIN EXECUTE open_cause('below_min:1')"))
+    assert "uq_alerts_open_cause" in plan, plan

@@ -9,7 +9,7 @@ is quoted (``Mapped[list["PurchaseOrderLine"]]``).
 
 from __future__ import annotations
 
-from vmi_desktop.models.alerts import Alert
+from vmi_desktop.models.alerts import Alert, alert_is_open
 from vmi_desktop.models.base import Base, utcnow
 from vmi_desktop.models.catalog import Location, Sku, SupplyAgreement, ThresholdProposal, Vendor
 from vmi_desktop.models.enums import (
@@ -80,5 +80,6 @@ __all__ = [
     "UnitOfMeasure",
     "User",
     "Vendor",
+    "alert_is_open",
     "utcnow",
 ]

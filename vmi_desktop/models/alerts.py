@@ -4,7 +4,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, literal_column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vmi_desktop.models.base import Base, UTCDateTime, partial_index, str_enum, utcnow
@@ -42,3 +42,10 @@ class Alert(Base):
         Index("ix_alerts_status_created", "status", "created_at"),
         Index("ix_alerts_vendor_id", "vendor_id"),
     )
+
+
+def alert_is_open() -> ColumnElement[bool]:
+    """``status <> 'resolved'`` with the value written out, as the partial index ``uq_alerts_open_cause``
+    says it: SQLite uses that index for a lookup by cause only when the query names its predicate
+    literally (with a bound value it scanned every alert ever raised, for each cause looked up)."""
+    return Alert.status != literal_column("'resolved'")

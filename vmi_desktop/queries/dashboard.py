@@ -19,7 +19,6 @@ from vmi_desktop import order_status
 from vmi_desktop.db.search_sql import sqlite_index
 from vmi_desktop.models import (
     Alert,
-    AlertStatus,
     Location,
     MovementKind,
     POLineStatus,
@@ -30,6 +29,7 @@ from vmi_desktop.models import (
     StockMovement,
     SupplyAgreement,
     Vendor,
+    alert_is_open,
     utcnow,
 )
 from vmi_desktop.order_status import NOT_PLACED
@@ -295,12 +295,7 @@ def scores_from_metrics(session: Session, actor: Actor, *, days: int = 365, limi
 def open_alert_count(session: Session, actor: Actor) -> int:
     """Alerts not yet resolved, in the actor's scope."""
     return int(
-        session.scalar(
-            select(func.count(Alert.id)).where(
-                Alert.status != AlertStatus.RESOLVED, vendor_filter(actor, Alert.vendor_id)
-            )
-        )
-        or 0
+        session.scalar(select(func.count(Alert.id)).where(alert_is_open(), vendor_filter(actor, Alert.vendor_id))) or 0
     )
 
 

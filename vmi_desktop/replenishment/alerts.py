@@ -39,6 +39,7 @@ from vmi_desktop.models import (
     Sku,
     StockLevel,
     SupplyAgreement,
+    alert_is_open,
     utcnow,
 )
 from vmi_desktop.replenishment._sql import array_literal, bulk_insert, on_order_subquery
@@ -232,9 +233,7 @@ def _write_resolves(session: Session, ws: WorkingSet) -> None:
         return
     connection = session.connection()
     for cause_key, values in ws.deferred_resolves.items():
-        connection.execute(
-            update(Alert).where(Alert.cause_key == cause_key, Alert.status != AlertStatus.RESOLVED).values(**values)
-        )
+        connection.execute(update(Alert).where(Alert.cause_key == cause_key, alert_is_open()).values(**values))
     ws.deferred_resolves.clear()
 
 
@@ -266,11 +265,7 @@ def _open_causes(session: Session, keys: list[str]) -> set[str]:
     already: set[str] = set()
     for i in range(0, len(keys), 1000):
         already.update(
-            session.scalars(
-                select(Alert.cause_key).where(
-                    Alert.cause_key.in_(keys[i : i + 1000]), Alert.status != AlertStatus.RESOLVED
-                )
-            )
+            session.scalars(select(Alert.cause_key).where(Alert.cause_key.in_(keys[i : i + 1000]), alert_is_open()))
         )
     return already
 
@@ -328,7 +323,7 @@ def resolve_cause(
         return True
     result = session.execute(
         update(Alert)
-        .where(Alert.cause_key == cause_key, Alert.status != AlertStatus.RESOLVED)
+        .where(Alert.cause_key == cause_key, alert_is_open())
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -409,7 +404,7 @@ def list_alerts(session: Session, actor: Actor, *, include_resolved: bool = Fals
     if actor.is_supplier:
         stmt = stmt.where(Alert.vendor_id.is_not(None))
     if not include_resolved:
-        stmt = stmt.where(Alert.status != AlertStatus.RESOLVED)
+        stmt = stmt.where(alert_is_open())
     return list(session.scalars(stmt.order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)))
 
 
@@ -427,7 +422,7 @@ def _sync_kind(session: Session, kind: AlertKind, prefix: str, current: dict[str
         session.scalars(
             select(Alert.cause_key).where(
                 Alert.kind == kind,
-                Alert.status != AlertStatus.RESOLVED,
+                alert_is_open(),
                 Alert.cause_key.startswith(prefix, autoescape=True),
             )
         )
@@ -439,7 +434,7 @@ def _sync_kind(session: Session, kind: AlertKind, prefix: str, current: dict[str
         for i in range(0, len(gone_list), 500):
             result = session.execute(
                 update(Alert)
-                .where(Alert.cause_key.in_(gone_list[i : i + 500]), Alert.status != AlertStatus.RESOLVED)
+                .where(Alert.cause_key.in_(gone_list[i : i + 500]), alert_is_open())
                 .values(status=AlertStatus.RESOLVED, resolved_at=utcnow(), resolved_by="system")
                 .execution_options(synchronize_session=False)
             )

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session, load_only, selectinload
 from vmi_desktop import order_status
 from vmi_desktop.models import (
     Alert,
-    AlertStatus,
     Location,
     POLineStatus,
     PurchaseOrder,
@@ -38,6 +37,7 @@ from vmi_desktop.models import (
     StockLevel,
     SupplyAgreement,
     Vendor,
+    alert_is_open,
 )
 from vmi_desktop.replenishment._sql import lock_reorder
 
@@ -481,9 +481,7 @@ class WorkingSet:
         for chunk in _chunks(keys):
             for key in chunk:
                 self.open_causes[key] = False
-            for key in session.scalars(
-                select(Alert.cause_key).where(Alert.cause_key.in_(chunk), Alert.status != AlertStatus.RESOLVED)
-            ):
+            for key in session.scalars(select(Alert.cause_key).where(Alert.cause_key.in_(chunk), alert_is_open())):
                 self.open_causes[key] = True
 
     def may_be_open(self, cause_key: str) -> bool:

@@ -35,6 +35,7 @@ from vmi_desktop.models import (
     StockMovement,
     SyncState,
     Vendor,
+    alert_is_open,
     utcnow,
 )
 from vmi_desktop.scope import SYSTEM, Action, Actor, covered_codes, require
@@ -633,7 +634,7 @@ def retry_failed(session: Session, actor: Actor, vendor_id: int) -> int:
     for start in range(0, len(keys), 500):
         session.execute(
             update(Alert)
-            .where(Alert.cause_key.in_(keys[start : start + 500]), Alert.status != AlertStatus.RESOLVED)
+            .where(Alert.cause_key.in_(keys[start : start + 500]), alert_is_open())
             .values(status=AlertStatus.RESOLVED, resolved_at=utcnow(), resolved_by=actor.name)
             .execution_options(synchronize_session=False)
         )
