@@ -9,16 +9,17 @@ database holds once the lock is held, not on what the page read before it.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from tests.conftest import LEAD, MANAGER
+from tests.integration.hostile_supplier import wait_until
 from tests.world import World, build_world
 from vmi_desktop import ledger
 from vmi_desktop.commands import orders as order_commands
@@ -62,19 +63,15 @@ def _created(event_id: str, so: str, quantity: int, sku: str = "P-2") -> dict[st
     }
 
 
-def _waiting_on_an_advisory_lock(db: Database) -> bool:
+def _waiting(db: Database, locktype: str = "") -> bool:
+    """Whether some connection waits for a lock (of ``locktype`` when given: 'advisory')."""
+    kind = "AND locktype = :kind" if locktype else ""
     with db.sessions() as s:
-        return bool(s.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")))
+        return bool(s.scalar(text(f"SELECT count(*) FROM pg_locks WHERE NOT granted {kind}"), {"kind": locktype}))
 
 
-def _waiting_on_any_lock(db: Database) -> bool:
-    with db.sessions() as s:
-        return bool(s.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")))
-
-
-def _page_in_a_thread(
-    r: Rig, events: list[dict[str, Any]]
-) -> tuple[threading.Thread, list[PageResult | BaseException]]:
+def _page_in_a_thread(r: Rig, events: list[dict[str, Any]]) -> Callable[[], PageResult]:
+    """Start applying ``events`` as one page; the returned call waits for it and gives its result."""
     done: list[PageResult | BaseException] = []
 
     def run() -> None:
@@ -86,16 +83,27 @@ def _page_in_a_thread(
 
     thread = threading.Thread(target=run)
     thread.start()
-    return thread, done
+
+    def finished() -> PageResult:
+        thread.join(30)
+        assert not thread.is_alive(), "the page hung"
+        assert isinstance(done[0], PageResult), done[0]
+        return done[0]
+
+    return finished
 
 
-def _wait(predicate: Any, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+def _order_now(session: Session, r: Rig, quantity: int) -> None:
+    """The parts manager's "order now" of ``quantity`` for the rig's pair, sent."""
+    create_order(
+        session,
+        MANAGER,
+        vendor_id=r.acme,
+        location_id=r.pair[1],
+        lines=[NewLine(sku_id=r.pair[0], quantity=Decimal(quantity))],
+        origin=POOrigin.MANUAL,
+        status=POStatus.SENT,
+    )
 
 
 def _order(db: Database, so: str) -> PurchaseOrder:
@@ -111,13 +119,10 @@ def test_a_receipt_committed_while_the_page_waits_for_the_pair_counts_against_ma
     with r.db.transaction() as other:
         lock_reorder(other, [r.pair])
         # ... while the page reads its lookups and then waits for that lock before checking max.
-        thread, done = _page_in_a_thread(r, [_created("e1", "SO-1", 15)])  # 2 + 15 = 17 <= 20 as read
-        assert _wait(lambda: _waiting_on_an_advisory_lock(r.db)), "the page never waited for the pair's lock"
+        finished = _page_in_a_thread(r, [_created("e1", "SO-1", 15)])  # 2 + 15 = 17 <= 20 as read
+        assert wait_until(lambda: _waiting(r.db, "advisory"), 20), "the page never waited for the pair's lock"
         ledger.post_receipt(other, LEAD, "P-2", "WH-1", 10)  # 12 on hand once committed: 12 + 15 = 27 > 20
-    thread.join(30)
-    assert not thread.is_alive()
-    assert isinstance(done[0], PageResult), done[0]
-    assert done[0].applied == 1
+    assert finished().applied == 1
     po = _order(r.db, "SO-1")
     assert po.status is POStatus.AWAITING_APPROVAL, "accepted on the position read before the receipt"
     assert "27" in (po.hold_reason or ""), po.hold_reason
@@ -127,21 +132,10 @@ def test_an_order_raised_while_the_page_waits_for_the_pair_counts_as_on_order(ri
     r = rig
     with r.db.transaction() as other:
         lock_reorder(other, [r.pair])
-        thread, done = _page_in_a_thread(r, [_created("e1", "SO-1", 15)])
-        assert _wait(lambda: _waiting_on_an_advisory_lock(r.db)), "the page never waited for the pair's lock"
-        # the parts manager's "order now" for the same pair commits meanwhile: 2 + 8 on order + 15 = 25 > 20
-        create_order(
-            other,
-            MANAGER,
-            vendor_id=r.acme,
-            location_id=r.pair[1],
-            lines=[NewLine(sku_id=r.pair[0], quantity=Decimal(8))],
-            origin=POOrigin.MANUAL,
-            status=POStatus.SENT,
-        )
-    thread.join(30)
-    assert not thread.is_alive()
-    assert isinstance(done[0], PageResult), done[0]
+        finished = _page_in_a_thread(r, [_created("e1", "SO-1", 15)])
+        assert wait_until(lambda: _waiting(r.db, "advisory"), 20), "the page never waited for the pair's lock"
+        _order_now(other, r, 8)  # commits meanwhile: 2 + 8 on order + 15 = 25 > 20
+    finished()
     po = _order(r.db, "SO-1")
     assert po.status is POStatus.AWAITING_APPROVAL, "accepted without the order raised meanwhile"
 
@@ -151,22 +145,11 @@ def test_a_page_of_several_orders_and_an_order_now_on_one_pair_neither_deadlock_
     events = [_created("e1", "SO-1", 15), _created("e2", "SO-2", 6, sku="P-1")]
     with r.db.transaction() as other:
         lock_reorder(other, [r.pair])
-        thread, done = _page_in_a_thread(r, events)  # two orders: the page reserves two order numbers
-        assert _wait(lambda: _waiting_on_an_advisory_lock(r.db)), "the page never waited for the pair's lock"
-        # "order now" takes an order number while the page waits: the page must not hold the counter then
-        create_order(
-            other,
-            MANAGER,
-            vendor_id=r.acme,
-            location_id=r.pair[1],
-            lines=[NewLine(sku_id=r.pair[0], quantity=Decimal(8))],
-            origin=POOrigin.MANUAL,
-            status=POStatus.SENT,
-        )
-    thread.join(30)
-    assert not thread.is_alive()
-    assert isinstance(done[0], PageResult), done[0]
-    assert (done[0].applied, done[0].rejected) == (2, 0)
+        finished = _page_in_a_thread(r, events)  # two orders: the page reserves two order numbers
+        assert wait_until(lambda: _waiting(r.db, "advisory"), 20), "the page never waited for the pair's lock"
+        _order_now(other, r, 8)  # takes an order number while the page waits: the page must not hold the counter
+    result = finished()
+    assert (result.applied, result.rejected) == (2, 0)
     assert _order(r.db, "SO-1").status is POStatus.AWAITING_APPROVAL  # 2 + 8 + 15 = 25 > 20
     assert _order(r.db, "SO-2").status is POStatus.ACKNOWLEDGED  # P-1: 0 + 6 <= 50
 
@@ -196,10 +179,8 @@ def test_a_receipt_on_an_order_the_page_acknowledges_and_a_new_order_on_its_pair
     # The warehouse lead's receipt on that order: it locks the order first, then its pair's reorder lock ...
     with r.db.transaction() as other:
         get_order(other, LEAD, po_id, for_update=True)
-        thread, done = _page_in_a_thread(r, events)
-        assert _wait(lambda: _waiting_on_any_lock(r.db)), "the page never waited for the order"
+        finished = _page_in_a_thread(r, events)
+        assert wait_until(lambda: _waiting(r.db), 20), "the page never waited for the order"
         lock_reorder(other, [p1])  # ... which the page must not be holding while it waits for the order
-    thread.join(30)
-    assert not thread.is_alive()
-    assert isinstance(done[0], PageResult), done[0]
-    assert (done[0].applied, done[0].rejected) == (2, 0)
+    result = finished()
+    assert (result.applied, result.rejected) == (2, 0)
