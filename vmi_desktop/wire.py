@@ -115,3 +115,9 @@ def loads(data: bytes | str, *, max_depth: int | None = None) -> Any:
         raise WireError(str(exc)) from None
     except RecursionError:
         raise WireError("JSON is nested too deeply") from None
+
+
+def nul_spelled_out(text: str) -> str:
+    """``text`` with each NUL as the six characters ``\\u0000``: what a supplier sent, as a text column
+    takes it (PostgreSQL stores no NUL; a write of one failed the whole page or message, at every run)."""
+    return text.replace("\x00", "\\u0000")

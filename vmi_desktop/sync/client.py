@@ -213,12 +213,8 @@ def parse_page(body: bytes, *, limit: int) -> EventPage:
 
 
 def answer_text(body: bytes) -> str:
-    """A supplier's answer as text to keep: undecodable bytes replaced, NUL spelled out (``\\u0000``).
-
-    PostgreSQL stores no NUL in text: an answer holding one, kept with its message, failed the write
-    and left the message at the head of the queue, the same at every run.
-    """
-    return body.decode("utf-8", "replace").replace("\x00", "\\u0000")
+    """A supplier's answer as text to keep with its message: undecodable bytes replaced, NUL spelled out."""
+    return wire.nul_spelled_out(body.decode("utf-8", "replace"))
 
 
 def _page_around_bad_events(body: bytes) -> _Page:

@@ -253,7 +253,7 @@ def parse_occurred_at(value: Any) -> datetime:
 
 def _kept(text: str) -> str:
     """What is stored of a refused event: the start of it, NUL bytes spelled out (PostgreSQL stores none)."""
-    text = text.replace("\x00", "\\u0000")
+    text = wire.nul_spelled_out(text)
     if len(text) <= PAYLOAD_KEPT:
         return text
     return text[:PAYLOAD_KEPT] + f"… ({len(text):,} characters in all; the rest is not kept)"
