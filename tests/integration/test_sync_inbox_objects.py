@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from tests.integration import test_sync_inbox_batched
 from tests.integration.test_sync_inbox_batched import Rig, _ack, _cancel, _created, _event, _page, _ship
 from vmi_desktop import wire
+from vmi_desktop.db import UnitOfWork
 from vmi_desktop.db.collector import collector_paused
 from vmi_desktop.db.pending_rows import insert_pending, new_row_object, update_changed
 from vmi_desktop.models import (
@@ -120,19 +121,7 @@ def test_a_page_writes_what_the_events_one_by_one_through_the_orm_write(rig: Rig
     # The reference: each event dispatched in its own savepoint, no batch (mapped constructors, ORM flush).
     with r.db.unit_of_work() as uow:
         s = uow.session
-        vendor = s.get_one(Vendor, r.acme)
-        actor = vendor_actor(vendor.id, vendor.code)
-        # a write first: pysqlite then has the transaction open, so no savepoint's release commits it
-        s.execute(text("UPDATE vendors SET code = code WHERE id = :id"), {"id": r.acme})
-        refused = []
-        for e in events:
-            item = read_event(_raw(e), max_bytes=1 << 20)
-            assert item.data is not None
-            try:
-                with s.begin_nested():
-                    dispatch(uow, actor, item.data)
-            except Exception:
-                refused.append(item.event_id)
+        refused = _one_by_one(uow, r.acme, events)
         s.flush()
         expected = _snapshot(s)
         s.rollback()
@@ -149,6 +138,26 @@ def test_a_page_writes_what_the_events_one_by_one_through_the_orm_write(rig: Rig
 
 def _raw(e: dict[str, Any]) -> bytes:
     return wire.dumpb(e)
+
+
+def _one_by_one(uow: UnitOfWork, vendor_id: int, events: list[dict[str, Any]]) -> list[str]:
+    """The reference for a page: each event dispatched in its own savepoint, nothing primed, batched or
+    deferred; the ids of the events refused. The caller flushes, compares and rolls back."""
+    s = uow.session
+    vendor = s.get_one(Vendor, vendor_id)
+    actor = vendor_actor(vendor.id, vendor.code)
+    # a write first: pysqlite then has the transaction open, so no savepoint's release commits it
+    s.execute(text("UPDATE vendors SET code = code WHERE id = :id"), {"id": vendor_id})
+    refused = []
+    for e in events:
+        item = read_event(_raw(e), max_bytes=1 << 20)
+        assert item.data is not None
+        try:
+            with s.begin_nested():
+                dispatch(uow, actor, item.data)
+        except Exception:
+            refused.append(item.event_id)
+    return refused
 
 
 def _next_ids(s: Session) -> tuple[int, int]:

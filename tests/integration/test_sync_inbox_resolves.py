@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tests.integration import test_sync_inbox_batched
 from tests.integration.test_sync_inbox_batched import Rig, _ack, _cancel, _created, _inbox, _page
-from tests.integration.test_sync_inbox_objects import _raw, _snapshot
+from tests.integration.test_sync_inbox_objects import _one_by_one, _snapshot
 from vmi_desktop.db.rows import insert_many, update_many
 from vmi_desktop.models import (
     Alert,
@@ -25,14 +25,11 @@ from vmi_desktop.models import (
     POStatus,
     PurchaseOrder,
     PurchaseOrderLine,
-    Vendor,
 )
 from vmi_desktop.replenishment import alerts
 from vmi_desktop.replenishment.alerts import pair_key
 from vmi_desktop.replenishment.working_set import WorkingSet
 from vmi_desktop.scope import vendor_actor
-from vmi_desktop.sync.dispatch import dispatch
-from vmi_desktop.sync.events import read_event
 
 rig = test_sync_inbox_batched.rig  # the same ACME world with two sent customer orders
 
@@ -77,18 +74,7 @@ def test_an_open_alert_a_supplier_order_answers_is_resolved_as_when_applied_one_
     # The reference: each event dispatched in its own savepoint, nothing primed or deferred.
     with r.db.unit_of_work() as uow:
         s = uow.session
-        vendor = s.get_one(Vendor, r.acme)
-        actor = vendor_actor(vendor.id, vendor.code)
-        s.execute(text("UPDATE vendors SET code = code WHERE id = :id"), {"id": r.acme})  # the transaction open
-        refused = []
-        for e in events:
-            item = read_event(_raw(e), max_bytes=1 << 20)
-            assert item.data is not None
-            try:
-                with s.begin_nested():
-                    dispatch(uow, actor, item.data)
-            except Exception:
-                refused.append(item.event_id)
+        refused = _one_by_one(uow, r.acme, events)
         s.flush()
         expected, expected_alerts = _snapshot(s), _alerts(s)
         s.rollback()
@@ -102,7 +88,7 @@ def test_an_open_alert_a_supplier_order_answers_is_resolved_as_when_applied_one_
         assert (answered.status, answered.purchase_order_id, answered.resolved_by) == (
             AlertStatus.RESOLVED,
             so1.id,
-            actor.name,
+            vendor_actor(r.acme, "ACME").name,  # the supplier that answered it
         )
         audit_rows = s.scalar(select(func.count()).select_from(AuditEntry))
     # the inbox's own alert for the refused event is the page's (no reference event is kept in an inbox)
