@@ -14,7 +14,7 @@ Python-side default as Core would give it (evaluated once for the statement) or 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, insert, update
@@ -30,7 +30,7 @@ def _processor(table: Table, key: str, dialect: Dialect) -> Processor:
 
 
 @functools.lru_cache(maxsize=256)
-def _insert_text(table: Table, keys: tuple[str, ...], dialect: Dialect) -> str:
+def insert_text(table: Table, keys: tuple[str, ...], dialect: Dialect) -> str:
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(table.c[k].name) for k in keys)
     return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join('?' for _ in keys)})"
@@ -44,8 +44,9 @@ def _update_text(table: Table, keys: tuple[str, ...], where: tuple[str, ...], di
     return f"UPDATE {quote(table.name)} SET {sets} WHERE {conditions}"
 
 
-def _defaults(table: Table, given: Sequence[str]) -> dict[str, Any]:
+def column_defaults(table: Table, given: Iterable[str]) -> dict[str, Any]:
     """Python-side defaults of the columns not ``given``, as Core would apply them (evaluated once)."""
+    given = set(given)
     missing: dict[str, Any] = {}
     for column in table.columns:
         if column.key in given or column.default is None or column.primary_key:
@@ -60,21 +61,23 @@ def _defaults(table: Table, given: Sequence[str]) -> dict[str, Any]:
     return missing
 
 
+def bound_column(table: Table, key: str, dialect: Dialect, values: list[Any]) -> list[Any]:
+    """One column's values as Core binds them (exact decimals checked and, on SQLite, made integer
+    units; enum members as their values; UTC timestamps), its bind processor called once per distinct
+    value: a page or a reorder run binds some 100,000 values, most of them repeated."""
+    process = _processor(table, key, dialect)
+    if process is None:
+        return values
+    try:  # keyed by type too: True == 1 == Decimal(1), but a bool is refused where a Decimal is taken
+        done = {k: process(k[1]) for k in {(type(v), v) for v in values}}
+    except TypeError:  # an unhashable value (a JSON document): one call each
+        return list(map(process, values))
+    return [done[(type(v), v)] for v in values]
+
+
 def _bound(table: Table, keys: Sequence[str], dialect: Dialect, columns: list[list[Any]]) -> list[tuple[Any, ...]]:
     """Rows as driver tuples: each column's values through its type's bind processor, in one pass."""
-    bound = []
-    for key, values in zip(keys, columns, strict=True):
-        process = _processor(table, key, dialect)
-        if process is None:
-            bound.append(values)
-            continue
-        try:  # each distinct value once (a page's statuses, quantities, its one receipt time); keyed by type
-            # too: True == 1 == Decimal(1), but a bool is refused where a Decimal is taken
-            done = {k: process(k[1]) for k in {(type(v), v) for v in values}}
-        except TypeError:  # an unhashable value (a JSON document): one call each
-            bound.append(list(map(process, values)))
-            continue
-        bound.append([done[(type(v), v)] for v in values])
+    bound = [bound_column(table, key, dialect, values) for key, values in zip(keys, columns, strict=True)]
     return list(zip(*bound, strict=True))
 
 
@@ -88,11 +91,11 @@ def insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]
         return len(rows)
     keys = list(rows[0])
     columns = [[row[k] for row in rows] for k in keys]
-    defaults = _defaults(table, keys)
+    defaults = column_defaults(table, keys)
     for key, value in defaults.items():
         keys.append(key)
         columns.append([value] * len(rows))
-    connection.exec_driver_sql(_insert_text(table, tuple(keys), dialect), _bound(table, keys, dialect, columns))
+    connection.exec_driver_sql(insert_text(table, tuple(keys), dialect), _bound(table, keys, dialect, columns))
     return len(rows)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from vmi_desktop import order_status
 from vmi_desktop.db.errors import DatabaseError, describe_db_error, is_database_error, is_retryable, problem_of
+from vmi_desktop.db.rows import bound_column, column_defaults, insert_text
 from vmi_desktop.models import POLineStatus, PurchaseOrder, PurchaseOrderLine
 from vmi_desktop.models.base import QTY_QUANTUM, Quantity
 
@@ -125,18 +126,6 @@ def lock_proposals(session: Session, keys: list[tuple[int, int]]) -> None:
 _SQLITE_PARAMETERS = 32_000
 
 
-def bound_values(column: Any, dialect: Dialect, values: list[Any]) -> list[Any]:
-    """``values`` as Core binds them for ``column``: through its type's bind processor (exact decimals
-    checked and, on SQLite, made integer units; enum members as their values; UTC timestamps), called once
-    per distinct value (a reorder run binds about 100,000 values, most of them repeated)."""
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    if process is None:
-        return values
-    # keyed by type too: True == 1 == Decimal(1), but a bool is refused where a Decimal is taken
-    done = {key: process(key[1]) for key in {(type(v), v) for v in values}}
-    return [done[(type(v), v)] for v in values]
-
-
 def _array_element(value: Any) -> str:
     if value is None:
         return "NULL"
@@ -165,21 +154,9 @@ def array_literal(values: list[Any]) -> str:
     return "{" + ",".join(map(_array_element, values)) + "}"
 
 
-def _defaults(table: Any, given: Iterable[str]) -> dict[str, Any]:
-    """The table's Python-side column defaults for the columns not ``given`` (each evaluated once)."""
-    given = set(given)
-    defaults: dict[str, Any] = {}
-    for col in table.columns:  # Python-side column defaults, as Core would apply them
-        if col.name in given or col.default is None or col.primary_key:
-            continue
-        arg = col.default.arg
-        defaults[col.name] = arg(None) if callable(arg) else arg
-    return defaults
-
-
 def _with_defaults(table: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``rows`` with the table's Python-side column defaults added where a column is not given."""
-    defaults = _defaults(table, rows[0])
+    defaults = column_defaults(table, rows[0])
     return [{**defaults, **r} for r in rows] if defaults else rows
 
 
@@ -193,19 +170,15 @@ def _unnest_insert(table: Any, columns: Sequence[str], dialect: Dialect, tail: s
 
 def _unnest_params(table: Any, columns: Sequence[str], dialect: Dialect, values: Iterable[list[Any]]) -> dict[str, str]:
     return {
-        f"c{i}": array_literal(bound_values(table.c[name], dialect, column))
+        f"c{i}": array_literal(bound_column(table, name, dialect, column))
         for i, (name, column) in enumerate(zip(columns, values, strict=True))
     }
 
 
 def _bound_tuples(table: Any, columns: Sequence[str], dialect: Dialect, values: Iterable[list[Any]]) -> list[Any]:
     """Rows for the driver's executemany: ``values`` (one list per column) bound as Core binds them."""
-    bound = (bound_values(table.c[name], dialect, column) for name, column in zip(columns, values, strict=True))
+    bound = (bound_column(table, name, dialect, column) for name, column in zip(columns, values, strict=True))
     return list(zip(*bound, strict=True))
-
-
-def _sqlite_insert(table: Any, columns: Sequence[str]) -> str:
-    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
 
 
 def bulk_insert(
@@ -218,7 +191,7 @@ def bulk_insert(
     server spent inserting, and a list parameter is adapted element by element in Python; ``COPY`` is
     not allowed on tables with row-level security). SQLite: the driver's executemany, or multi-row
     VALUES with ``returning`` or ``conflict`` (Core's own executemany spent more time binding the rows
-    than SQLite spent inserting them). Values are bound as Core binds them (``bound_values``).
+    than SQLite spent inserting them). Values are bound as Core binds them (``db.rows.bound_column``).
     ``conflict`` is an ``ON CONFLICT ...`` clause both engines take; ``returning`` rows come back in
     no particular order, so return a natural key with the id.
     """
@@ -238,7 +211,7 @@ def bulk_insert(
     conn = session.connection()
     tuples = _bound_tuples(table, columns, dialect, ([r[name] for r in rows] for name in columns))
     if not returning and not conflict:
-        conn.exec_driver_sql(_sqlite_insert(table, columns), tuples)
+        conn.exec_driver_sql(insert_text(table, tuple(columns), dialect), tuples)
         return []
     head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
     one = "(" + ", ".join("?" for _ in columns) + ")"
@@ -260,7 +233,7 @@ def insert_rows(
 ) -> None:
     """Insert plain tuples (in ``columns`` order) with the least client work each engine allows: one
     ``INSERT ... SELECT FROM unnest`` of array literals on PostgreSQL, the driver's executemany on
-    SQLite. Values are bound as Core binds them (``bound_values``); a column not given gets its default
+    SQLite. Values are bound as Core binds them (``db.rows.bound_column``); a column not given gets its default
     as Core would give it (evaluated once for all the rows).
 
     All or nothing: when the database refuses a row, nothing of ``rows`` stays written and a
@@ -272,7 +245,7 @@ def insert_rows(
         return
     dialect = session.get_bind().dialect
     values = [list(column) for column in zip(*rows, strict=True)]
-    defaults = _defaults(table, columns)
+    defaults = column_defaults(table, columns)
     if defaults:
         columns = [*columns, *defaults]
         values += [[value] * len(rows) for value in defaults.values()]
@@ -280,14 +253,14 @@ def insert_rows(
     write: Callable[[int, int], None]
     if dialect.name == "postgresql":
         insert_sql = text(_unnest_insert(table, columns, dialect))
-        bound = [bound_values(table.c[name], dialect, column) for name, column in zip(columns, values, strict=True)]
+        bound = [bound_column(table, name, dialect, column) for name, column in zip(columns, values, strict=True)]
 
         def write(start: int, stop: int) -> None:
             params = {f"c{i}": array_literal(column[start:stop]) for i, column in enumerate(bound)}
             conn.execute(insert_sql, params)
 
     else:
-        insert_sql_text = _sqlite_insert(table, columns)
+        insert_sql_text = insert_text(table, tuple(columns), dialect)
         tuples = _bound_tuples(table, columns, dialect, values)
 
         def write(start: int, stop: int) -> None:
