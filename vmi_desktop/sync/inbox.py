@@ -32,7 +32,7 @@ from vmi_desktop.models import AlertKind, AlertSeverity, InboxEvent, InboxStatus
 from vmi_desktop.replenishment import alerts
 from vmi_desktop.scope import Action, Actor, require, vendor_actor, visible
 from vmi_desktop.sync.applying import Outcome, apply_in_runs, is_environmental, prime, reason_for
-from vmi_desktop.sync.auth import scrub
+from vmi_desktop.sync.auth import scrubber
 from vmi_desktop.sync.dispatch import (
     EventRejected,
     prepare_threshold_proposal,
@@ -200,10 +200,11 @@ def _record(
     records: list[dict[str, Any]] = []
     alert_rows: list[dict[str, Any]] = []
     rejected = 0
+    clean = scrubber(secrets)  # the secrets put in order once for the page's texts
     for o in outcomes:
         item = o.item
-        reason = scrub(o.reason, secrets)[:1000]
-        event_id = scrub(item.event_id, secrets)  # the key (of the id as sent) still deduplicates
+        reason = clean(o.reason)[:1000]
+        event_id = clean(item.event_id)  # the key (of the id as sent) still deduplicates
         if o.status is InboxStatus.APPLIED:
             log.debug("%s: event %s (%s) applied: %s", vendor.code, event_id[:200], item.type, o.note)
         else:
@@ -225,9 +226,9 @@ def _record(
                 "vendor_id": vendor.id,
                 "event_id": event_id,
                 "event_key": item.key,
-                "type": scrub(item.type, secrets),
+                "type": clean(item.type),
                 "occurred_at": item.occurred_at,
-                "payload": scrub(item.payload, secrets),
+                "payload": clean(item.payload),
                 "status": o.status,
                 "reason": reason,
                 "received_at": received,
