@@ -14,13 +14,14 @@ trouble (unreachable, busy, full, read-only) fails the page, so that it is pulle
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from vmi_desktop import audit, wire
@@ -69,16 +70,20 @@ def _raw(event: Any) -> bytes:
         return repr(event).encode("utf-8", "replace")
 
 
+@functools.cache
+def _known_keys_statement() -> Select[str]:
+    """Built once: executed again, a statement skips its building, value coercion and cache key."""
+    return select(InboxEvent.event_key).where(
+        InboxEvent.vendor_id == bindparam("vendor_id"), InboxEvent.event_key.in_(bindparam("keys", expanding=True))
+    )
+
+
 def _known_keys(session: Session, vendor_id: int, keys: list[str]) -> set[str]:
     unique = sorted(set(keys))
     known: set[str] = set()
     for i in range(0, len(unique), _LOOKUP_BATCH):
         known.update(
-            session.scalars(
-                select(InboxEvent.event_key).where(
-                    InboxEvent.vendor_id == vendor_id, InboxEvent.event_key.in_(unique[i : i + _LOOKUP_BATCH])
-                )
-            )
+            session.scalars(_known_keys_statement(), {"vendor_id": vendor_id, "keys": unique[i : i + _LOOKUP_BATCH]})
         )
     return known
 
