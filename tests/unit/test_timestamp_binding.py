@@ -68,3 +68,16 @@ def test_audit_details_are_the_text_json_dumps_makes() -> None:
     assert values["status"] == "sent" and type(values["status"]) is str
     assert _ENCODER.encode(values) == json.dumps(values, sort_keys=True)
     assert json.loads(_ENCODER.encode(values))["qty"] == "4.500"
+
+
+def test_a_column_of_timestamps_is_bound_value_by_value_shared_moments_and_nones_too() -> None:
+    from vmi_desktop.db.rows import bound_column
+    from vmi_desktop.models import AuditEntry
+
+    dialect = sqlite.dialect()
+    table = AuditEntry.__table__
+    process = UTCDateTime().bind_processor(dialect)
+    assert process is not None
+    shared = MOMENTS[1]
+    values = [shared, shared, MOMENTS[0], None, None, MOMENTS[4], shared, MOMENTS[1].replace()]
+    assert bound_column(table, "occurred_at", dialect, values) == [process(v) for v in values]  # type: ignore[arg-type]
