@@ -21,8 +21,8 @@ relationships are set as loaded. It is for objects whose primary key and foreign
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from collections.abc import Hashable, Sequence
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, inspect
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
@@ -40,15 +40,22 @@ def _column_keys(mapper: Mapper[Any]) -> frozenset[str]:
     return frozenset(p.key for p in mapper.column_attrs)
 
 
+@functools.cache
+def _construction(model: Hashable) -> tuple[Any, frozenset[str]]:
+    """The model's class manager (what makes a new instance) and its column attributes, looked up once."""
+    mapper: Mapper[Any] = inspect(model)
+    return mapper.class_manager, _column_keys(mapper)
+
+
 def new_row_object(model: type[T], values: dict[str, Any], **related: Any) -> T:
     """A new, transient ``model`` object holding ``values`` (column attributes by key, its primary key and
     foreign keys included), with ``related`` relationships set as loaded: a list for a collection, an
     object for a many-to-one (see the module docstring). Add it to the session as any new object."""
-    mapper: Mapper[Any] = inspect(model)
-    unknown = values.keys() - _column_keys(mapper)
-    if unknown:
+    manager, keys = _construction(cast(Hashable, model))
+    if not keys.issuperset(values):
+        unknown = values.keys() - keys
         raise ValueError(f"{model.__name__} has no column attributes {sorted(unknown)}")
-    obj: T = mapper.class_manager.new_instance()
+    obj: T = manager.new_instance()
     obj.__dict__.update(values)
     for key, value in related.items():
         set_committed_value(obj, key, value)
@@ -67,7 +74,7 @@ def add_new(session: Session, objects: Sequence[Any]) -> None:
         session.add_all(objects)
         return
     for obj in objects:
-        save(inspect(obj))
+        save(instance_state(obj))
 
 
 def _foreign_keys(mapper: Mapper[Any], obj: Any) -> dict[str, Any] | None:
@@ -224,17 +231,19 @@ def update_changed(session: Session, model: type[Any]) -> int:
                 f"{matched} were matched."
             )
         for obj, changes in items:
-            for key, value in changes.items():
-                set_committed_value(obj, key, value)
-            _clean(session, obj)
+            _written_as(session, obj, changes)
         written += len(items)
     return written
 
 
-def _clean(session: Session, obj: Any) -> None:
-    """Mark an object whose changes are all written as clean, as a flush does: the next flush skips it
-    instead of looking it over again (the page's orders and lines: most of a flush's cost)."""
-    state = inspect(obj)
+def _written_as(session: Session, obj: Any, values: dict[str, Any]) -> None:
+    """The object holds ``values`` as written and is clean, as after a flush: the next flush skips it instead
+    of looking it over again (the page's orders and lines: most of a flush's cost)."""
+    state = instance_state(obj)
     commit_all = getattr(state, "_commit_all", None)  # SQLAlchemy's own step after a flush (private)
-    if commit_all is not None:
-        commit_all(state.dict, session.identity_map)
+    if commit_all is None:  # pragma: no cover (a SQLAlchemy without it): committed, yet looked over again
+        for key, value in values.items():
+            set_committed_value(obj, key, value)
+        return
+    state.dict.update(values)  # what ``set_committed_value`` would set; committed with the rest just below
+    commit_all(state.dict, session.identity_map)
