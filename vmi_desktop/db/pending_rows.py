@@ -95,27 +95,47 @@ def _foreign_keys(mapper: Mapper[Any], obj: Any) -> dict[str, Any] | None:
     return keys
 
 
+#: How a column not given gets its value: called with None (the version counter's first, a callable default),
+#: a scalar default, or none.
+_CALLABLE, _SCALAR, _NONE = range(3)
+
+
+@functools.cache
+def _columns(mapper: Mapper[Any]) -> tuple[tuple[str, str, int, Any], ...]:
+    """(attribute key, column key, how a missing value is made, with what) of each column, worked out once."""
+    columns: list[tuple[str, str, int, Any]] = []
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        default: Any = column.default
+        if column is mapper.version_id_col and callable(mapper.version_id_generator):
+            columns.append((prop.key, column.key, _CALLABLE, mapper.version_id_generator))
+        elif default is not None and default.is_scalar:
+            columns.append((prop.key, column.key, _SCALAR, default.arg))
+        elif default is not None and default.is_callable:
+            columns.append((prop.key, column.key, _CALLABLE, default.arg))
+        else:
+            columns.append((prop.key, column.key, _NONE, None))
+    return tuple(columns)
+
+
 def _row(mapper: Mapper[Any], obj: Any, foreign_keys: dict[str, Any]) -> dict[str, Any]:
     """The column values a flush would insert for ``obj``, set in its state too (so that none is expired)."""
     values = obj.__dict__
     row: dict[str, Any] = {}
-    for prop in mapper.column_attrs:
-        column = prop.columns[0]
-        if prop.key in foreign_keys and values.get(prop.key) is None:
-            value = foreign_keys[prop.key]
-        elif prop.key in values:
-            row[column.key] = values[prop.key]
+    for key, column_key, kind, made_with in _columns(mapper):
+        if key in foreign_keys and values.get(key) is None:
+            value = foreign_keys[key]
+        elif key in values:
+            row[column_key] = values[key]
             continue
-        elif column is mapper.version_id_col and callable(mapper.version_id_generator):
-            value = mapper.version_id_generator(None)
-        elif column.default is not None and column.default.is_scalar:
-            value = column.default.arg
-        elif column.default is not None and column.default.is_callable:
-            value = column.default.arg(None)
+        elif kind == _CALLABLE:
+            value = made_with(None)
+        elif kind == _SCALAR:
+            value = made_with
         else:
             value = None
-        values[prop.key] = value  # committed with the rest when the object turns persistent
-        row[column.key] = value
+        values[key] = value  # committed with the rest when the object turns persistent
+        row[column_key] = value
     return row
 
 
