@@ -79,3 +79,31 @@ def test_health_is_ranked_slow_movers_then_excess_then_part_number(
     assert health == ranked_health(list(reversed(health)))
     keys = [(not h.slow_mover, -h.excess_qty, h.part_number) for h in health]
     assert keys == sorted(keys)
+
+
+def test_the_raise_dialog_finds_a_sku_and_keeps_what_was_typed_in_hidden_rows(
+    qtbot: QtBot, make_ctx: Callable[[Actor], AppContext], sqlite_db: Database, stocked: World, supplier_actor: Actor
+) -> None:
+    from sqlalchemy import select
+
+    from vmi_desktop.models import PurchaseOrderLine, Sku
+    from vmi_desktop.ui.dialogs.supplier import RaiseOrderDialog
+
+    dialog = RaiseOrderDialog(make_ctx(supplier_actor))
+    qtbot.addWidget(dialog)
+    dialog.location.setCurrentIndex(dialog.location.findData(stocked.locations["WH-1"]))
+    assert dialog.shown_part_numbers() == ["P-1", "P-2"]
+    dialog.set_quantity("P-1", "3")
+    dialog.find_sku.setText("p-2")  # case does not matter
+    assert dialog.shown_part_numbers() == ["P-2"]
+    dialog.set_quantity("P-2", "2")
+    dialog.accept()
+    assert dialog.outcome is not None and dialog.outcome.order is not None, dialog.error.text()
+    with sqlite_db.sessions() as session:
+        ordered = session.execute(
+            select(Sku.part_number, PurchaseOrderLine.quantity_ordered)
+            .join(Sku, Sku.id == PurchaseOrderLine.sku_id)
+            .where(PurchaseOrderLine.purchase_order_id == dialog.outcome.order.id)
+            .order_by(Sku.part_number)
+        ).all()
+    assert ordered == [("P-1", D("3")), ("P-2", D("2"))]  # the hidden row's quantity too
