@@ -52,7 +52,7 @@ from vmi_desktop.ui.widgets import error_label
 
 log = logging.getLogger(__name__)
 
-#: Pairs the health table shows (the worst first); the export writes every pair.
+#: Pairs the health table shows, the worst first (the export writes every pair).
 HEALTH_ROWS_SHOWN = 500
 
 
@@ -140,6 +140,7 @@ class SupplierWorkspacePage(QWidget):
         self.dialog: Any = None
         self.metrics: VendorMetrics | None = None
         self.health: list[SkuMetrics] = []
+        self.pairs = 0
         #: The summary (scorecard, health, proposals) is read on the task runner; one read at a time, and a
         #: commit during it reads again once it is done (``_load_summary``).
         self.summary_loaded = False
@@ -321,7 +322,7 @@ class SupplierWorkspacePage(QWidget):
 
         def work(_report: Callable[[float, str], None]) -> WorkspaceSummary:
             with db.sessions() as session:
-                return workspace_summary(session, actor)
+                return workspace_summary(session, actor, shown=HEALTH_ROWS_SHOWN)
 
         def finished() -> None:
             self._summary_running = False
@@ -339,7 +340,7 @@ class SupplierWorkspacePage(QWidget):
         self.ctx.runner.run(work, on_result=done, on_error=failed, owner=self)
 
     def _show_summary(self, summary: WorkspaceSummary) -> None:
-        self.metrics, self.health = summary.metrics, summary.health
+        self.metrics, self.health, self.pairs = summary.metrics, summary.health, summary.pairs
         self.summary_loaded = True
         self.card.setTitle(f"Scorecard, last {SCORECARD_DAYS} days")
         self._show_scorecard()
@@ -390,11 +391,11 @@ class SupplierWorkspacePage(QWidget):
             self.score_labels[key].setText(text)
 
     def _show_health(self) -> None:
-        """The worst ``HEALTH_ROWS_SHOWN`` pairs (already ranked); the title says when there are more."""
-        shown = self.health[:HEALTH_ROWS_SHOWN]
+        """The worst pairs, as the database ranked them; the title says when there are more."""
+        shown = self.health
         title = "Your pairs' health (slow movers and excess first)"
-        if len(self.health) > len(shown):
-            title += f": the first {len(shown):,} of {len(self.health):,} pairs (Export writes them all)"
+        if self.pairs > len(shown):
+            title += f": the first {len(shown):,} of {self.pairs:,} pairs (Export writes them all)"
         self.health_box.setTitle(title)
         self.slow_movers.setRowCount(len(shown))
         for r, h in enumerate(shown):
@@ -606,7 +607,7 @@ def export_workspace(db: Database, actor: Actor, vendor_code: str, folder: Path)
     with db.sessions() as session:
         orders = _all(lambda off, lim: fetch_orders(session, actor, OrderFilter(), offset=off, limit=lim))
         pairs = _all(lambda off, lim: supplier_pairs(session, actor, offset=off, limit=lim))
-        summary = workspace_summary(session, actor)
+        summary = workspace_summary(session, actor, shown=None)
     prefix = f"{vendor_code or 'supplier'}-"
     return [
         _write_csv(folder / f"{prefix}orders.csv", orders),
