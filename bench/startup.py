@@ -9,7 +9,8 @@ and ``vmi_desktop.ui.startup``); a run whose start page painted no rows fails. "
 steps deferred until after that paint have run too (the Sync page; the main thread is free again).
 The app then quits. The floor is a bare process that imports nothing of the app: ``python -c pass``
 plus opening the database and counting the stock table (what any program reading this database must
-pay). Prints min / median / max, the floor and the load average.
+pay). A second floor is the libraries alone (``LIBRARIES``): what any app built on this stack pays
+before its first line runs. Prints min / median / max, the floors and the load average.
 
 Python is run as it ships: with its bytecode caches. ``PYTHONDONTWRITEBYTECODE`` (set in some shells)
 would make every run compile the whole app and its libraries again (about a second), so the caches
@@ -104,6 +105,45 @@ def floor(url: str) -> float:
     return time.time() - started
 
 
+#: What the libraries alone cost: an interpreter that imports what the first paint cannot do without
+#: (SQLAlchemy with its ORM and SQLite dialect, PySide6's widgets), makes the QApplication and paints a
+#: window with a 60-row table of Qt's own model; no line of the app. It prints when its loop ran.
+LIBRARIES = """
+import sys, time
+import sqlalchemy, sqlalchemy.orm, sqlalchemy.dialects.sqlite
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
+app = QApplication(sys.argv[:1])
+model = QStandardItemModel(60, 12)
+for row in range(60):
+    for column in range(12):
+        model.setItem(row, column, QStandardItem(f"{row}.{column}"))
+window = QMainWindow()
+view = QTableView()
+view.setModel(model)
+window.setCentralWidget(view)
+window.resize(1280, 800)
+window.show()
+QTimer.singleShot(0, app.quit)
+app.exec()
+print(time.time())
+"""
+
+
+def libraries_floor(xcb: bool) -> float:
+    """Spawn to a painted Qt window with the libraries the app's first paint needs imported."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if not xcb:
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    started = time.time()
+    done = subprocess.run(
+        [sys.executable, "-c", LIBRARIES], env=env, check=True, timeout=60, capture_output=True, text=True
+    )
+    return float(done.stdout.strip().splitlines()[-1]) - started
+
+
 def ensure_manager(url: str, name: str) -> None:
     """Make ``name`` a parts manager of the database if it is not a user yet (generated databases have none)."""
     sys.path.insert(0, str(ROOT))
@@ -134,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     starts = [spawn_to_ready(args.database_url, args.user, args.xcb) for _ in range(args.runs)]
     floors = [floor(args.database_url) for _ in range(args.runs)] if args.database_url.startswith("sqlite") else []
+    libraries = [libraries_floor(args.xcb) for _ in range(args.runs)]
     print(f"start page: {starts[0].page}, {starts[0].rows} rows painted")
     for start in starts:
         print(
@@ -146,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     print(spread("settled (deferred start-up steps done)", [s.settled for s in starts]))
     if floors:
         print(f"floor (bare python + count of stock_levels): median {statistics.median(floors):.3f} s")
+    print(spread("libraries floor (SQLAlchemy ORM + PySide6, a 60-row Qt table painted)", libraries))
+    own = statistics.median(s.ready for s in starts) - statistics.median(libraries)
+    print(f"  the app's own share of the median: {own:.3f} s")
     print(f"load average {load:.2f} -> {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; goal: under 1 s")
     return 0
 

@@ -165,3 +165,26 @@ def test_sla_breach_alert_raised_and_resolved_when_met(db: Database, january: Wo
     with db.transaction() as s:
         s.execute(update(SupplyAgreement).values(sla_fill_rate=Decimal("0.5"), sla_response_hours=48))
         assert metrics.sla_breaches(s, MANAGER, since=JAN1, until=JAN31) == []
+
+
+def _worst_first(health: list[metrics.SkuMetrics]) -> list[metrics.SkuMetrics]:
+    """The reference ranking: slow movers first, then the largest excess, then part number and location."""
+    return sorted(health, key=lambda h: (not h.slow_mover, -h.excess_qty, h.part_number, h.location_code))
+
+
+@pytest.mark.parametrize("who", ["manager", "ACME", "one vendor"])
+def test_the_database_ranks_the_worst_pairs_first_as_the_reference_does(
+    db: Database, january: World, manager: Actor, who: str
+) -> None:
+    actor = manager if who != "ACME" else Actor("vendor:ACME", Role.SUPPLIER, vendor_id=january.vendors["ACME"])
+    vendor_id = january.vendors["ACME"] if who == "one vendor" else None
+    with db.sessions() as s:
+        every = metrics.sku_metrics(s, actor, since=JAN1, until=JAN31, vendor_id=vendor_id)
+        worst = metrics.sku_metrics(s, actor, since=JAN1, until=JAN31, vendor_id=vendor_id, worst_first=True)
+        first_two = metrics.sku_metrics(
+            s, actor, since=JAN1, until=JAN31, vendor_id=vendor_id, worst_first=True, limit=2
+        )
+        count = metrics.sku_metrics_count(s, actor, vendor_id=vendor_id)
+    assert worst == _worst_first(every) != every  # the slow mover P-2@WH-1 comes before P-1
+    assert first_two == worst[:2]
+    assert count == len(every) >= 3

@@ -94,3 +94,12 @@ def test_the_start_imports_no_query_module_its_first_page_does_not_use(started: 
     modules = set(started["modules"])
     assert {"vmi_desktop.queries.worklist", "vmi_desktop.queries.catalog"} <= modules
     assert not modules & {"vmi_desktop.queries.stock", "vmi_desktop.queries.audit"}
+
+
+def test_the_start_reads_no_modules_source(started: dict[str, Any]) -> None:
+    # PySide6 reads the source of every module imported after it (some 330 files) unless
+    # ui.source_scan answers its question from the module's package; what PySide6 imports itself
+    # before it can be answered (enum, PySide6 and shiboken6's own __init__) is all that is read
+    read = started["sources_read"]
+    assert len(read) <= 5, read
+    assert not [name for name in read if "vmi_desktop" in name or "sqlalchemy" in name]

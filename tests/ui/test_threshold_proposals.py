@@ -96,6 +96,7 @@ def test_a_supplier_reads_the_answer_to_its_proposal_in_its_workspace(
     page = SupplierWorkspacePage(make_ctx(bolt))
     qtbot.addWidget(page)
     table = page.proposals_table
+    qtbot.waitUntil(lambda: page.summary_loaded, timeout=10000)  # read on the task runner
     assert table.rowCount() == 1
     row = [table.item(0, c).text() for c in range(table.columnCount())]  # type: ignore[union-attr]
     assert row[:5] == ["P-3", "WH-1", "9", "40", "we prefer fewer deliveries"]

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from vmi_desktop.db.sqlfuncs import day_of, seconds_between
 from vmi_desktop.models import (
@@ -484,10 +485,14 @@ def sku_metrics(
     until: date | None = None,
     vendor_id: int | None = None,
     limit: int | None = None,
+    worst_first: bool = False,
 ) -> list[SkuMetrics]:
     """Inventory health and fill rate per SKU x location: of the primary agreements (staff), of one vendor's
     agreements (``vendor_id``), or of a supplier's own agreements (its max and price, never the primary
-    vendor's for a pair it shares; another vendor's figures are not its to see)."""
+    vendor's for a pair it shares; another vendor's figures are not its to see).
+
+    In part number and location order; ``worst_first``: slow movers first, then the largest excess (what
+    a supplier looks at first), sorted by the database so that ``limit`` reads only those rows."""
     p = _period(since, until)
     if vendor_id is not None and not may_see_vendor(actor, vendor_id):
         return []
@@ -522,6 +527,7 @@ def sku_metrics(
         .subquery("fill")
     )
     a = SupplyAgreement
+    level = func.coalesce(StockLevel.on_hand, 0)
     stmt = (
         select(
             a.vendor_id,
@@ -532,7 +538,7 @@ def sku_metrics(
             a.max_qty,
             # a supplier values excess at its own price: the customer's cost may be another vendor's price
             (a.unit_price if actor.is_supplier else Sku.unit_cost).label("unit_cost"),
-            func.coalesce(StockLevel.on_hand, 0).label("on_hand"),
+            level.label("on_hand"),
             mv.c.consumed,
             mv.c.stock_outs,
             mv.c.avg_on_hand,
@@ -548,16 +554,14 @@ def sku_metrics(
         .outerjoin(
             fill, and_(fill.c.vendor_id == a.vendor_id, fill.c.sku_id == a.sku_id, fill.c.location_id == a.location_id)
         )
-        .where(a.active.is_(True), pair_filter(actor, a.sku_id, a.location_id), vendor_filter(actor, a.vendor_id))
-        .order_by(Sku.part_number, Location.code)
+        .where(*_health_pairs(actor, vendor_id))
     )
-    # One vendor: all its agreements; a supplier: its own; everyone else: the primary agreement of each pair.
-    if vendor_id is not None:
-        stmt = stmt.where(a.vendor_id == vendor_id)
-    elif actor.is_supplier:
-        stmt = stmt.where(agreement_of(actor, a))
+    if worst_first:
+        unused = and_(level > 0, func.coalesce(mv.c.consumed, 0) == 0)  # a slow mover
+        above_max = case((level > a.max_qty, level - a.max_qty), else_=0)
+        stmt = stmt.order_by(case((unused, 0), else_=1), above_max.desc(), Sku.part_number, Location.code)
     else:
-        stmt = stmt.where(a.is_primary.is_(True))
+        stmt = stmt.order_by(Sku.part_number, Location.code)
     if limit is not None:
         stmt = stmt.limit(limit)
     out = []
@@ -590,6 +594,27 @@ def sku_metrics(
             )
         )
     return out
+
+
+def _health_pairs(actor: Actor, vendor_id: int | None) -> list[ColumnElement[bool]]:
+    """Which agreements ``sku_metrics`` reports: one vendor's all, a supplier's own, else each pair's primary."""
+    a = SupplyAgreement
+    conds = [a.active.is_(True), pair_filter(actor, a.sku_id, a.location_id), vendor_filter(actor, a.vendor_id)]
+    if vendor_id is not None:
+        conds.append(a.vendor_id == vendor_id)
+    elif actor.is_supplier:
+        conds.append(agreement_of(actor, a))
+    else:
+        conds.append(a.is_primary.is_(True))
+    return conds
+
+
+def sku_metrics_count(session: Session, actor: Actor, *, vendor_id: int | None = None) -> int:
+    """How many rows ``sku_metrics`` gives (without reading a single movement)."""
+    if vendor_id is not None and not may_see_vendor(actor, vendor_id):
+        return 0
+    stmt = select(func.count()).select_from(SupplyAgreement).where(*_health_pairs(actor, vendor_id))
+    return int(session.scalar(stmt) or 0)
 
 
 def stock_accuracy(

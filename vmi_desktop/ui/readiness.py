@@ -8,8 +8,9 @@ the process. Once the steps deferred until after the paint have run too (the Syn
 background count started), ``settled_at`` and ``settled_cpu_s`` are added.
 What the start cost besides: the garbage collections run by then (``gc_collections``; of them
 ``gc_ui_collections`` by the UI thread's collector, ``ui.garbage``, the others automatic ones),
-whether automatic collection is on, how many objects were frozen out of it (``cli._gui``), and the
-modules imported before the paint (``modules``).
+whether automatic collection is on, how many objects were frozen out of it (``cli._gui``), the
+modules imported before the paint (``modules``) and the Python files whose source was read by then
+(``sources_read``: ``linecache``'s; ``ui.source_scan`` keeps PySide6 from reading each module's).
 ``VMI_QUIT_WHEN_READY=1`` then closes the window (a start-up benchmark or a smoke test).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import json
+import linecache
 import os
 import sys
 import time
@@ -61,6 +63,7 @@ def ready_reporter(window: MainWindow) -> Callable[[], None] | None:
             gc_enabled=gc.isenabled(),
             gc_frozen=gc.get_freeze_count(),
             modules=sorted(sys.modules),
+            sources_read=sorted(name for name in linecache.cache if not name.startswith("<")),  # files only
         )
         path.write_text(json.dumps(report))
 

@@ -561,9 +561,6 @@ class SuggestThresholdsDialog(QDialog):
         self.accept()
 
 
-SUGGEST_TIP = "min/max from each pair's demand history at a target fill rate, replayed before you apply them"
-
-
 def open_suggest_dialog(page: Any) -> SuggestThresholdsDialog:
     """The dialog for an Agreements page: its selected rows, or every row it shows; an applied batch
     lands on the page's undo stack."""

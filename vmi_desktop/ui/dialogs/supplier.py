@@ -248,10 +248,15 @@ class RaiseOrderDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.edits: dict[int, QLineEdit] = {}
         self.error = error_label()
+        #: A location can hold thousands of a supplier's SKUs: the rows whose part, description or own part
+        #: number hold the text stay shown (typed quantities of hidden rows are kept and ordered).
+        self.find_sku = _line_edit("findSku", placeholder="part number, description or your part number")
+        self.find_sku.textChanged.connect(lambda _t: self._filter_rows())
         form = QFormLayout()
         form.addRow("Location", self.location)
         form.addRow("Your order id", self.order_id)
         form.addRow("Expected delivery", self.delivery)
+        form.addRow("Find a SKU", self.find_sku)
         layout = QVBoxLayout(self)
         note = QLabel(
             "Orders within your agreements' max are accepted at once; an order lifting the inventory position "
@@ -285,6 +290,17 @@ class RaiseOrderDialog(QDialog):
             self.edits[sku.sku_id] = edit
             self.table.setCellWidget(r, 4, edit)
         self.table.resizeColumnsToContents()
+        self._filter_rows()
+
+    def _filter_rows(self) -> None:
+        needle = self.find_sku.text().strip().casefold()
+        for r, sku in enumerate(self.skus):
+            text = f"{sku.part_number} {sku.description} {sku.supplier_sku}".casefold()
+            self.table.setRowHidden(r, bool(needle) and needle not in text)
+
+    def shown_part_numbers(self) -> list[str]:
+        """The SKUs the table shows now (the find box's filter applied)."""
+        return [sku.part_number for r, sku in enumerate(self.skus) if not self.table.isRowHidden(r)]
 
     def set_quantity(self, part_number: str, text: str) -> None:
         """Type a quantity for one SKU (keyboard users and tests)."""

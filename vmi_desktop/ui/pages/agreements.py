@@ -11,13 +11,16 @@ from vmi_desktop.queries import AgreementsQuery
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.dialogs.entity import AgreementDialog
-from vmi_desktop.ui.dialogs.suggest import SUGGEST_TIP, SuggestThresholdsDialog, open_suggest_dialog
 from vmi_desktop.ui.pages._thresholds import ThresholdsMixin
 from vmi_desktop.ui.pages.table_page import MasterDataPage
 from vmi_desktop.ui.part_page import connect_part_opening
 
 if TYPE_CHECKING:
     from vmi_desktop.ui.dialogs.proposals import ProposalsDialog
+    from vmi_desktop.ui.dialogs.suggest import SuggestThresholdsDialog
+
+#: The button's tooltip (the dialog, with its charts and numpy, is imported when first opened).
+SUGGEST_TIP = "min/max from each pair's demand history at a target fill rate, replayed before you apply them"
 
 
 class AgreementsPage(ThresholdsMixin, MasterDataPage):
@@ -88,6 +91,8 @@ class AgreementsPage(ThresholdsMixin, MasterDataPage):
 
     def open_suggest_dialog(self) -> SuggestThresholdsDialog:
         """Suggested thresholds for the selected rows, or every row the table shows."""
+        from vmi_desktop.ui.dialogs.suggest import open_suggest_dialog
+
         return open_suggest_dialog(self)
 
     def update_selection_buttons(self) -> None:

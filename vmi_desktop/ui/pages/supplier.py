@@ -11,7 +11,6 @@ import csv
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,11 +37,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vmi_desktop import order_status
-from vmi_desktop.models import POStatus, Vendor, utcnow
+from vmi_desktop.db import Database
+from vmi_desktop.models import POStatus, Vendor
 from vmi_desktop.queries.orders import OrderDetail, OrderFilter, OrderRow, fetch_orders, order_detail
 from vmi_desktop.queries.supplier import PairTerms, supplier_pairs
-from vmi_desktop.replenishment.metrics import SkuMetrics, VendorMetrics, sku_metrics, vendor_metrics
-from vmi_desktop.scope import Action, visible
+from vmi_desktop.queries.supplier_workspace import SCORECARD_DAYS, WorkspaceSummary, workspace_summary
+from vmi_desktop.replenishment.metrics import SkuMetrics, VendorMetrics
+from vmi_desktop.scope import Action, Actor, visible
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.dialogs.supplier import AcknowledgeDialog, ProposeThresholdsDialog, RaiseOrderDialog, ShipDialog
 from vmi_desktop.ui.numbers import format_decimal
@@ -51,8 +52,8 @@ from vmi_desktop.ui.widgets import error_label
 
 log = logging.getLogger(__name__)
 
-#: How far back the scorecard and the slow movers look.
-SCORECARD_DAYS = 365
+#: Pairs the health table shows, the worst first (the export writes every pair).
+HEALTH_ROWS_SHOWN = 500
 
 
 def _qty(value: Decimal | None) -> str:
@@ -139,6 +140,12 @@ class SupplierWorkspacePage(QWidget):
         self.dialog: Any = None
         self.metrics: VendorMetrics | None = None
         self.health: list[SkuMetrics] = []
+        self.pairs = 0
+        #: The summary (scorecard, health, proposals) is read on the task runner; one read at a time, and a
+        #: commit during it reads again once it is done (``_load_summary``).
+        self.summary_loaded = False
+        self._summary_running = False
+        self._summary_stale = False
         with ctx.db.sessions() as session:
             vendor = session.execute(select(Vendor.code, Vendor.name).where(visible(ctx.actor, Vendor))).first()
         self.vendor_code, self.vendor_name = (vendor[0], vendor[1]) if vendor else ("", "")
@@ -239,7 +246,7 @@ class SupplierWorkspacePage(QWidget):
 
         # -- scorecard
         self.score_labels: dict[str, QLabel] = {}
-        card = QGroupBox(f"Scorecard, last {SCORECARD_DAYS} days")
+        self.card = card = QGroupBox(f"Scorecard, last {SCORECARD_DAYS} days (reading…)")
         form = QFormLayout(card)
         for key, text in (
             ("fill_rate_units", "Fill rate (units by need-by)"),
@@ -258,7 +265,7 @@ class SupplierWorkspacePage(QWidget):
         self.slow_movers = _table(
             ["SKU", "Location", "On hand", "Consumed", "Days of supply", "Turns", "Excess", "Slow mover"], "slowMovers"
         )
-        health_box = QGroupBox("Your pairs' health (slow movers and excess first)")
+        self.health_box = health_box = QGroupBox("Your pairs' health (slow movers and excess first)")
         QVBoxLayout(health_box).addWidget(self.slow_movers)
         score_tab = QWidget()
         sl = QHBoxLayout(score_tab)
@@ -299,18 +306,50 @@ class SupplierWorkspacePage(QWidget):
         self.pairs_model.reload()
         for view in (self.orders_view, self.pairs_view):
             view.resizeColumnsToContents()
-        self._load_scorecard()
-        self._load_proposals()
+        self._load_summary()
         if keep is not None and not self.select_order(keep):
             self._show_order(None)
         self._update_buttons()
 
-    def _load_proposals(self) -> None:
-        """The supplier's threshold proposals, newest first, with the parts manager's answer."""
-        from vmi_desktop.queries.proposals import recent_proposals
+    def _load_summary(self) -> None:
+        """Read the scorecard, the pairs' health and the proposals on the task runner (the health of a
+        large supplier's pairs takes many seconds); a refresh asked for meanwhile reads again after it."""
+        if self._summary_running:
+            self._summary_stale = True
+            return
+        self._summary_running, self._summary_stale = True, False  # shown values stay until the new ones come
+        db, actor = self.ctx.db, self.ctx.actor
 
-        with self.ctx.db.sessions() as session:
-            self.proposals = recent_proposals(session, self.ctx.actor)
+        def work(_report: Callable[[float, str], None]) -> WorkspaceSummary:
+            with db.sessions() as session:
+                return workspace_summary(session, actor, shown=HEALTH_ROWS_SHOWN)
+
+        def finished() -> None:
+            self._summary_running = False
+            if self._summary_stale:
+                self._load_summary()
+
+        def done(summary: WorkspaceSummary) -> None:
+            self._show_summary(summary)
+            finished()
+
+        def failed(exc: BaseException) -> None:
+            self.card.setTitle(f"Scorecard, last {SCORECARD_DAYS} days: could not be read ({exc})")
+            finished()
+
+        self.ctx.runner.run(work, on_result=done, on_error=failed, owner=self)
+
+    def _show_summary(self, summary: WorkspaceSummary) -> None:
+        self.metrics, self.health, self.pairs = summary.metrics, summary.health, summary.pairs
+        self.summary_loaded = True
+        self.card.setTitle(f"Scorecard, last {SCORECARD_DAYS} days")
+        self._show_scorecard()
+        self._show_health()
+        self._show_proposals(summary)
+
+    def _show_proposals(self, summary: WorkspaceSummary) -> None:
+        """The supplier's threshold proposals, newest first, with the parts manager's answer."""
+        self.proposals = summary.proposals
         self.proposals_table.setRowCount(len(self.proposals))
         for r, p in enumerate(self.proposals):
             decided = f"{p.status.value} {p.decided_at:%Y-%m-%d}" if p.decided_at else p.status.value
@@ -331,13 +370,7 @@ class SupplierWorkspacePage(QWidget):
                 self.proposals_table.setItem(r, c, item)
         self.proposals_table.resizeColumnsToContents()
 
-    def _load_scorecard(self) -> None:
-        actor = self.ctx.actor
-        since = (utcnow() - timedelta(days=SCORECARD_DAYS)).date()
-        with self.ctx.db.sessions() as session:
-            cards = vendor_metrics(session, actor, since=since)
-            self.health = sku_metrics(session, actor, since=since)
-        self.metrics = cards[0] if cards else None
+    def _show_scorecard(self) -> None:
         m = self.metrics
         hours = lambda v: f"{v:.1f} h" if v is not None else "n/a"  # noqa: E731
         values = {
@@ -356,9 +389,16 @@ class SupplierWorkspacePage(QWidget):
         }
         for key, text in values.items():
             self.score_labels[key].setText(text)
-        ranked = sorted(self.health, key=lambda h: (not h.slow_mover, -h.excess_qty, h.part_number))
-        self.slow_movers.setRowCount(len(ranked))
-        for r, h in enumerate(ranked):
+
+    def _show_health(self) -> None:
+        """The worst pairs, as the database ranked them; the title says when there are more."""
+        shown = self.health
+        title = "Your pairs' health (slow movers and excess first)"
+        if self.pairs > len(shown):
+            title += f": the first {len(shown):,} of {self.pairs:,} pairs (Export writes them all)"
+        self.health_box.setTitle(title)
+        self.slow_movers.setRowCount(len(shown))
+        for r, h in enumerate(shown):
             row = [
                 h.part_number,
                 h.location_code,
@@ -535,26 +575,46 @@ class SupplierWorkspacePage(QWidget):
     # -- export -------------------------------------------------------------------------------
 
     def choose_export_folder(self) -> None:
+        """Export on the task runner (every order and pair, and a fresh summary: many seconds on a large supplier)."""
         folder = QFileDialog.getExistingDirectory(self, "Export the supplier workspace to…")
-        if folder:
-            written = self.export_to(Path(folder))
+        if not folder:
+            return
+        db, actor, code = self.ctx.db, self.ctx.actor, self.vendor_code
+        self.export_button.setEnabled(False)
+        self.status_message.emit(f"exporting the workspace to {folder}…")
+
+        def work(_report: Callable[[float, str], None]) -> list[Path]:
+            return export_workspace(db, actor, code, Path(folder))
+
+        def done(written: list[Path]) -> None:
             self.status_message.emit(f"exported {len(written)} files to {folder}")
 
+        def failed(exc: BaseException) -> None:
+            self.status_message.emit(f"export to {folder} failed: {exc}")
+
+        self.ctx.runner.run(
+            work, on_result=done, on_error=failed, on_finished=lambda: self.export_button.setEnabled(True), owner=self
+        )
+
     def export_to(self, folder: Path) -> list[Path]:
-        """Write orders, pairs, scorecard and pair health as CSV files into ``folder``: what the page shows."""
-        folder.mkdir(parents=True, exist_ok=True)
-        actor = self.ctx.actor
-        with self.ctx.db.sessions() as session:
-            orders = _all(lambda off, lim: fetch_orders(session, actor, OrderFilter(), offset=off, limit=lim))
-            pairs = _all(lambda off, lim: supplier_pairs(session, actor, offset=off, limit=lim))
-        prefix = f"{self.vendor_code or 'supplier'}-"
-        written = [
-            _write_csv(folder / f"{prefix}orders.csv", orders),
-            _write_csv(folder / f"{prefix}pairs.csv", pairs),
-            _write_csv(folder / f"{prefix}scorecard.csv", [self.metrics] if self.metrics else []),
-            _write_csv(folder / f"{prefix}pair-health.csv", self.health),
-        ]
-        return written
+        """``export_workspace`` for this page's supplier, here and now (tests; the button runs it off the UI thread)."""
+        return export_workspace(self.ctx.db, self.ctx.actor, self.vendor_code, folder)
+
+
+def export_workspace(db: Database, actor: Actor, vendor_code: str, folder: Path) -> list[Path]:
+    """Write the supplier's orders, pairs, scorecard and every pair's health as CSV files into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with db.sessions() as session:
+        orders = _all(lambda off, lim: fetch_orders(session, actor, OrderFilter(), offset=off, limit=lim))
+        pairs = _all(lambda off, lim: supplier_pairs(session, actor, offset=off, limit=lim))
+        summary = workspace_summary(session, actor, shown=None)
+    prefix = f"{vendor_code or 'supplier'}-"
+    return [
+        _write_csv(folder / f"{prefix}orders.csv", orders),
+        _write_csv(folder / f"{prefix}pairs.csv", pairs),
+        _write_csv(folder / f"{prefix}scorecard.csv", [summary.metrics] if summary.metrics else []),
+        _write_csv(folder / f"{prefix}pair-health.csv", summary.health),
+    ]
 
 
 def _all(fetch: Callable[[int, int], Sequence[Any]], page: int = 1000) -> list[Any]:
