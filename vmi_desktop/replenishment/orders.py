@@ -349,7 +349,8 @@ def transition(session: Session, actor: Actor, po: PurchaseOrder, to: POStatus, 
         )
     now = utcnow()
     po.status = to
-    po.updated_by = actor.name
+    if po.updated_by != actor.name:  # set again unchanged, it would be looked over at the write all the same
+        po.updated_by = actor.name
     _stamp(po, to, now)
     if to in (S.CANCELLED, S.REJECTED):
         for line in po.lines:
