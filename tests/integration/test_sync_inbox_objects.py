@@ -19,7 +19,7 @@ from tests.integration.test_sync_inbox_batched import Rig, _ack, _cancel, _creat
 from vmi_desktop import wire
 from vmi_desktop.db import UnitOfWork
 from vmi_desktop.db.collector import collector_paused
-from vmi_desktop.db.pending_rows import insert_pending, new_row_object, update_changed
+from vmi_desktop.db.pending_rows import add_new, insert_pending, new_row_object, update_changed
 from vmi_desktop.models import (
     AuditEntry,
     POLineStatus,
@@ -202,12 +202,23 @@ def _built(r: Rig, s: Session, number: str) -> tuple[PurchaseOrder, PurchaseOrde
     return po, line
 
 
+def _add(s: Session, adder: str, po: PurchaseOrder) -> None:
+    """Add a built order: through ``session.add`` (its cascade brings the lines) or ``add_new`` (each given)."""
+    if adder == "add":
+        s.add(po)
+    else:
+        add_new(s, [po, *po.lines])
+
+
+@pytest.mark.parametrize("adder", ["add", "add_new"])
 @pytest.mark.parametrize("writer", ["insert_pending", "flush"])
-def test_objects_built_as_rows_are_written_alike_by_insert_pending_and_by_the_flush(rig: Rig, writer: str) -> None:
+def test_objects_built_as_rows_are_written_alike_by_insert_pending_and_by_the_flush(
+    rig: Rig, writer: str, adder: str
+) -> None:
     with rig.db.transaction() as s:
         po, line = _built(rig, s, "PO-BUILT-1")
-        s.add(po)
-        assert line in s.new  # the order brought its line
+        _add(s, adder, po)
+        assert po in s.new and line in s.new  # the order and its line
         if writer == "insert_pending":
             assert insert_pending(s, (PurchaseOrder, PurchaseOrderLine)) == 2
         else:
@@ -234,11 +245,12 @@ def test_a_built_object_refuses_a_key_that_is_not_a_column(rig: Rig) -> None:
         new_row_object(PurchaseOrder, {"po_number": "PO-X", "lines": []})
 
 
-def test_rows_written_in_a_savepoint_that_rolls_back_leave_the_session(rig: Rig) -> None:
+@pytest.mark.parametrize("adder", ["add", "add_new"])
+def test_rows_written_in_a_savepoint_that_rolls_back_leave_the_session(rig: Rig, adder: str) -> None:
     with rig.db.transaction() as s:
         po, line = _built(rig, s, "PO-BUILT-2")
         with pytest.raises(RuntimeError), s.begin_nested():
-            s.add(po)
+            _add(s, adder, po)
             insert_pending(s, (PurchaseOrder, PurchaseOrderLine))
             assert po in s
             raise RuntimeError("the run stops")

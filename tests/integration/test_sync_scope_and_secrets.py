@@ -12,7 +12,7 @@ from tests.conftest import MANAGER
 from tests.integration.sync_support import TOKEN, rig
 from vmi_desktop.db import Database
 from vmi_desktop.models import Alert, AlertKind, PurchaseOrder, ThresholdProposal
-from vmi_desktop.sync.auth import VendorCredentials, scrub
+from vmi_desktop.sync.auth import VendorCredentials, scrub, scrubber
 from vmi_desktop.sync.client import InsecureUrlError, VmiConnectClient
 from vmi_desktop.sync.inbox import list_rejected
 
@@ -100,6 +100,15 @@ def test_scrub_removes_authorization_values_and_known_secrets() -> None:
     cleaned = scrub(text, ["hunter2"])
     assert "abc.DEF-123" not in cleaned and "hunter2" not in cleaned and "Zm9vOmJhcg" not in cleaned
     assert "***" in repr(VendorCredentials(token="s3cr3t")) and "s3cr3t" not in repr(VendorCredentials(token="s3cr3t"))
+
+
+def test_a_scrubber_cleans_each_text_as_scrub_does_longest_secret_first() -> None:
+    secrets = ["abc", "abcdef", ""]
+    clean = scrubber(secrets)
+    for text in ("key abcdef and abc", "Bearer tok.EN-1 abc", "nothing here", "ünïcode abcdef authorization: x"):
+        assert clean(text) == scrub(text, secrets)
+    assert clean("key abcdef") == "key ***"  # not "key ***def"
+    assert scrubber()("Authorization: Basic Zm9v") == "Authorization: ***"
 
 
 def test_secrets_never_reach_the_database_file_logs_or_settings(

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import DateTime
 from sqlalchemy.dialects import postgresql, sqlite
 
-from vmi_desktop.audit import _ENCODER, _jsonable
+from vmi_desktop.audit import _ENCODER, _jsonable, detail_text
 from vmi_desktop.models import POStatus
 from vmi_desktop.models.base import UTCDateTime
 
@@ -68,3 +68,20 @@ def test_audit_details_are_the_text_json_dumps_makes() -> None:
     assert values["status"] == "sent" and type(values["status"]) is str
     assert _ENCODER.encode(values) == json.dumps(values, sort_keys=True)
     assert json.loads(_ENCODER.encode(values))["qty"] == "4.500"
+    assert detail_text(values) == json.dumps(values, sort_keys=True)
+    assert detail_text({"b": [1, {"z": None, "y": "é"}], "a": -1.25e100}) == json.dumps(
+        {"b": [1, {"z": None, "y": "é"}], "a": -1.25e100}, sort_keys=True
+    )
+
+
+def test_a_column_of_timestamps_is_bound_value_by_value_shared_moments_and_nones_too() -> None:
+    from vmi_desktop.db.rows import bound_column
+    from vmi_desktop.models import AuditEntry
+
+    dialect = sqlite.dialect()
+    table = AuditEntry.__table__
+    process = UTCDateTime().bind_processor(dialect)
+    assert process is not None
+    shared = MOMENTS[1]
+    values = [shared, shared, MOMENTS[0], None, None, MOMENTS[4], shared, MOMENTS[1].replace()]
+    assert bound_column(table, "occurred_at", dialect, values) == [process(v) for v in values]  # type: ignore[arg-type]

@@ -7,7 +7,6 @@ changes no threshold; deciding is the parts manager's (``Action.DECIDE_PROPOSALS
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -105,9 +104,8 @@ def record_proposals(session: Session, actor: Actor, proposals: Sequence[Propose
                 "action": "thresholds.propose",
                 "entity": "threshold_proposal",
                 "entity_id": str(pid),
-                "detail": json.dumps(
-                    {"location": loc, "max": str(p.max_qty), "min": str(p.min_qty), "reason": p.reason, "sku": sku},
-                    sort_keys=True,
+                "detail": audit.detail_text(
+                    {"location": loc, "max": str(p.max_qty), "min": str(p.min_qty), "reason": p.reason, "sku": sku}
                 ),
             }
             for pid, (p, sku, loc) in zip(ids, checked, strict=True)

@@ -21,12 +21,12 @@ relationships are set as loaded. It is for objects whose primary key and foreign
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from collections.abc import Hashable, Sequence
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, inspect
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, instance_state, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.interfaces import MANYTOONE
 
@@ -40,19 +40,41 @@ def _column_keys(mapper: Mapper[Any]) -> frozenset[str]:
     return frozenset(p.key for p in mapper.column_attrs)
 
 
+@functools.cache
+def _construction(model: Hashable) -> tuple[Any, frozenset[str]]:
+    """The model's class manager (what makes a new instance) and its column attributes, looked up once."""
+    mapper: Mapper[Any] = inspect(model)
+    return mapper.class_manager, _column_keys(mapper)
+
+
 def new_row_object(model: type[T], values: dict[str, Any], **related: Any) -> T:
     """A new, transient ``model`` object holding ``values`` (column attributes by key, its primary key and
     foreign keys included), with ``related`` relationships set as loaded: a list for a collection, an
     object for a many-to-one (see the module docstring). Add it to the session as any new object."""
-    mapper: Mapper[Any] = inspect(model)
-    unknown = values.keys() - _column_keys(mapper)
-    if unknown:
+    manager, keys = _construction(cast(Hashable, model))
+    if not keys.issuperset(values):
+        unknown = values.keys() - keys
         raise ValueError(f"{model.__name__} has no column attributes {sorted(unknown)}")
-    obj: T = mapper.class_manager.new_instance()
+    obj: T = manager.new_instance()
     obj.__dict__.update(values)
     for key, value in related.items():
         set_committed_value(obj, key, value)
     return obj
+
+
+def add_new(session: Session, objects: Sequence[Any]) -> None:
+    """Add new objects built by ``new_row_object`` to the session as pending, each of them given.
+
+    What ``session.add`` does for each, without its cascade: that walks every relationship of every
+    object for more objects to add (a quarter of a new supplier order's cost), when the caller hands in
+    all there are (an order and its lines). With a SQLAlchemy lacking the step, ``session.add_all``.
+    """
+    save = getattr(session, "_save_impl", None)
+    if save is None:  # pragma: no cover (a SQLAlchemy without it)
+        session.add_all(objects)
+        return
+    for obj in objects:
+        save(instance_state(obj))
 
 
 def _foreign_keys(mapper: Mapper[Any], obj: Any) -> dict[str, Any] | None:
@@ -73,27 +95,47 @@ def _foreign_keys(mapper: Mapper[Any], obj: Any) -> dict[str, Any] | None:
     return keys
 
 
+#: How a column not given gets its value: called with None (the version counter's first, a callable default),
+#: a scalar default, or none.
+_CALLABLE, _SCALAR, _NONE = range(3)
+
+
+@functools.cache
+def _columns(mapper: Mapper[Any]) -> tuple[tuple[str, str, int, Any], ...]:
+    """(attribute key, column key, how a missing value is made, with what) of each column, worked out once."""
+    columns: list[tuple[str, str, int, Any]] = []
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        default: Any = column.default
+        if column is mapper.version_id_col and callable(mapper.version_id_generator):
+            columns.append((prop.key, column.key, _CALLABLE, mapper.version_id_generator))
+        elif default is not None and default.is_scalar:
+            columns.append((prop.key, column.key, _SCALAR, default.arg))
+        elif default is not None and default.is_callable:
+            columns.append((prop.key, column.key, _CALLABLE, default.arg))
+        else:
+            columns.append((prop.key, column.key, _NONE, None))
+    return tuple(columns)
+
+
 def _row(mapper: Mapper[Any], obj: Any, foreign_keys: dict[str, Any]) -> dict[str, Any]:
     """The column values a flush would insert for ``obj``, set in its state too (so that none is expired)."""
     values = obj.__dict__
     row: dict[str, Any] = {}
-    for prop in mapper.column_attrs:
-        column = prop.columns[0]
-        if prop.key in foreign_keys and values.get(prop.key) is None:
-            value = foreign_keys[prop.key]
-        elif prop.key in values:
-            row[column.key] = values[prop.key]
+    for key, column_key, kind, made_with in _columns(mapper):
+        if key in foreign_keys and values.get(key) is None:
+            value = foreign_keys[key]
+        elif key in values:
+            row[column_key] = values[key]
             continue
-        elif column is mapper.version_id_col and callable(mapper.version_id_generator):
-            value = mapper.version_id_generator(None)
-        elif column.default is not None and column.default.is_scalar:
-            value = column.default.arg
-        elif column.default is not None and column.default.is_callable:
-            value = column.default.arg(None)
+        elif kind == _CALLABLE:
+            value = made_with(None)
+        elif kind == _SCALAR:
+            value = made_with
         else:
             value = None
-        values[prop.key] = value  # committed with the rest when the object turns persistent
-        row[column.key] = value
+        values[key] = value  # committed with the rest when the object turns persistent
+        row[column_key] = value
     return row
 
 
@@ -168,13 +210,19 @@ def update_changed(session: Session, model: type[Any]) -> int:
     for obj in session.dirty:
         if type(obj) is not model:
             continue
-        state = inspect(obj)
+        state = instance_state(obj)
         if state.key is None or state.deleted:
             continue
         touched = all_keys & state.committed_state.keys()  # the attributes set since it was read or flushed
-        if any(state.attrs[key].history.has_changes() for key in touched & relationship_keys):
+        # Each attribute's history as ``state.attrs[key].history`` gives it, without building the view of
+        # every attribute that ``attrs`` is (for the few that changed).
+        if any(state.get_history(key, PASSIVE_NO_INITIALIZE).has_changes() for key in touched & relationship_keys):
             continue
-        changes = {key: hist.added[0] for key in touched & column_keys if (hist := state.attrs[key].history).added}
+        changes = {
+            key: hist.added[0]
+            for key in touched & column_keys
+            if (hist := state.get_history(key, PASSIVE_NO_INITIALIZE)).added
+        }
         if not changes or version_key in changes or pk_keys & changes.keys():
             continue
         for prop in onupdate:
@@ -203,17 +251,19 @@ def update_changed(session: Session, model: type[Any]) -> int:
                 f"{matched} were matched."
             )
         for obj, changes in items:
-            for key, value in changes.items():
-                set_committed_value(obj, key, value)
-            _clean(session, obj)
+            _written_as(session, obj, changes)
         written += len(items)
     return written
 
 
-def _clean(session: Session, obj: Any) -> None:
-    """Mark an object whose changes are all written as clean, as a flush does: the next flush skips it
-    instead of looking it over again (the page's orders and lines: most of a flush's cost)."""
-    state = inspect(obj)
+def _written_as(session: Session, obj: Any, values: dict[str, Any]) -> None:
+    """The object holds ``values`` as written and is clean, as after a flush: the next flush skips it instead
+    of looking it over again (the page's orders and lines: most of a flush's cost)."""
+    state = instance_state(obj)
     commit_all = getattr(state, "_commit_all", None)  # SQLAlchemy's own step after a flush (private)
-    if commit_all is not None:
-        commit_all(state.dict, session.identity_map)
+    if commit_all is None:  # pragma: no cover (a SQLAlchemy without it): committed, yet looked over again
+        for key, value in values.items():
+            set_committed_value(obj, key, value)
+        return
+    state.dict.update(values)  # what ``set_committed_value`` would set; committed with the rest just below
+    commit_all(state.dict, session.identity_map)

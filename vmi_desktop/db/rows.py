@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, insert, update
+from sqlalchemy import DateTime, Table, TypeDecorator, and_, bindparam, insert, update
 from sqlalchemy.engine import Connection, Dialect
 
 Processor = Callable[[Any], Any] | None
@@ -27,6 +27,13 @@ Processor = Callable[[Any], Any] | None
 def _processor(table: Table, key: str, dialect: Dialect) -> Processor:
     column = table.c[key]
     return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+@functools.lru_cache(maxsize=256)
+def _timestamps(table: Table, key: str) -> bool:
+    """Whether the column holds timestamps (each row's own moment, hardly ever repeated)."""
+    kind = table.c[key].type
+    return isinstance(kind.impl_instance if isinstance(kind, TypeDecorator) else kind, DateTime)
 
 
 @functools.lru_cache(maxsize=256)
@@ -68,11 +75,25 @@ def bound_column(table: Table, key: str, dialect: Dialect, values: list[Any]) ->
     process = _processor(table, key, dialect)
     if process is None:
         return values
+    if _timestamps(table, key):  # mostly one moment per row, or one shared by a run of rows: no lookup
+        return _each_once_in_a_row(process, values)
     try:  # keyed by type too: True == 1 == Decimal(1), but a bool is refused where a Decimal is taken
         done = {k: process(k[1]) for k in {(type(v), v) for v in values}}
     except TypeError:  # an unhashable value (a JSON document): one call each
         return list(map(process, values))
     return [done[(type(v), v)] for v in values]
+
+
+def _each_once_in_a_row(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+    """``process`` of each value, called again only when a value is not the very object before it."""
+    bound: list[Any] = []
+    last: Any = bound  # no value is this list
+    done: Any = None
+    for value in values:
+        if value is not last:
+            last, done = value, process(value)
+        bound.append(done)
+    return bound
 
 
 def _bound(table: Table, keys: Sequence[str], dialect: Dialect, columns: list[list[Any]]) -> list[tuple[Any, ...]]:

@@ -25,7 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from vmi_desktop import audit, ledger, order_status
 from vmi_desktop.db.batch import RowBatch
-from vmi_desktop.db.pending_rows import new_row_object
+from vmi_desktop.db.pending_rows import add_new, new_row_object
 from vmi_desktop.errors import IllegalTransitionError, NotFoundError, PermissionDenied, ValidationError
 from vmi_desktop.models import (
     Counter,
@@ -263,9 +263,12 @@ def create_order(
         "note": note[:500],
         "updated_by": actor.name,
     }
-    po = _new_order(session, order_row, line_rows)
+    po, built = _new_order(session, order_row, line_rows)
     _stamp(po, status, now)
-    session.add(po)
+    if built:
+        add_new(session, [po, *po.lines])  # all there is to add: no cascade walk
+    else:
+        session.add(po)
     if po.id is None:
         session.flush()  # the order's id: alerts and what follows name it
     _history(session, po, None, status, now, actor.name, note)
@@ -285,15 +288,15 @@ def create_order(
     return po
 
 
-def _new_order(session: Session, order: dict[str, Any], lines: list[dict[str, Any]]) -> PurchaseOrder:
-    """A new order with its lines: built as rows (``db.pending_rows.new_row_object``) when a batch of
-    events writes them and every id is known, else through the mapped constructors."""
+def _new_order(session: Session, order: dict[str, Any], lines: list[dict[str, Any]]) -> tuple[PurchaseOrder, bool]:
+    """A new order with its lines: built as rows (``db.pending_rows.new_row_object``; True) when a batch of
+    events writes them and every id is known, else through the mapped constructors (False)."""
     if RowBatch.active(session) is not None and order["id"] is not None and all(r["id"] for r in lines):
         po = new_row_object(PurchaseOrder, order)
         po_lines = [new_row_object(PurchaseOrderLine, {**r, "purchase_order_id": order["id"]}, order=po) for r in lines]
         set_committed_value(po, "lines", po_lines)
-        return po
-    return PurchaseOrder(**order, lines=[PurchaseOrderLine(**r) for r in lines])
+        return po, True
+    return PurchaseOrder(**order, lines=[PurchaseOrderLine(**r) for r in lines]), False
 
 
 # ---------------------------------------------------------------------------------------------- status machine
@@ -346,7 +349,8 @@ def transition(session: Session, actor: Actor, po: PurchaseOrder, to: POStatus, 
         )
     now = utcnow()
     po.status = to
-    po.updated_by = actor.name
+    if po.updated_by != actor.name:  # set again unchanged, it would be looked over at the write all the same
+        po.updated_by = actor.name
     _stamp(po, to, now)
     if to in (S.CANCELLED, S.REJECTED):
         for line in po.lines:
@@ -580,9 +584,10 @@ def record_shipment(
     }
     if RowBatch.active(session) is not None and row["id"] is not None and po.id is not None:
         shipment = new_row_object(Shipment, row)  # written with the batch's rows (``db.pending_rows``)
+        add_new(session, [shipment])
     else:
         shipment = Shipment(**row)
-    session.add(shipment)
+        session.add(shipment)
     ws.add_shipment(shipment)
     if eta is not None:
         po.expected_delivery = eta

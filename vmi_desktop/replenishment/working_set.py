@@ -74,6 +74,12 @@ def pairs_filter(
     ones no row matches and their values are bound by name, so a process builds and compiles a
     handful of shapes, not one per page (compiling one of 100 terms costs more than running it).
     """
+    size, params = _pair_params(pairs)
+    return _pairs_clause(sku_column, location_column, size), params
+
+
+def _pair_params(pairs: Iterable[Pair]) -> tuple[int, dict[str, Any]]:
+    """The number of terms of ``pairs_filter``'s clause for these pairs, and the values to execute it with."""
     by_location: dict[int, set[int]] = {}
     for sku_id, location_id in pairs:
         by_location.setdefault(location_id, set()).add(sku_id)
@@ -84,7 +90,7 @@ def pairs_filter(
     for i, (location_id, sku_ids) in enumerate(terms):
         params[f"pair_location_{i}"] = location_id
         params[f"pair_skus_{i}"] = sku_ids
-    return _pairs_clause(sku_column, location_column, size), params
+    return size, params
 
 
 @functools.lru_cache(maxsize=64)
@@ -105,6 +111,78 @@ def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
     items = sorted(set(values), key=repr)
     for i in range(0, len(items), _BATCH):
         yield items[i : i + _BATCH]
+
+
+# The statements a page primes with, built once per process: each names its values by a bound parameter, so
+# executing one again skips building it, coercing every value of its IN list and deriving its cache key
+# (for a page, more than SQLite takes to answer it).
+
+
+@functools.cache
+def _orders_by(column: Any, postgres: bool) -> Any:
+    stmt = (
+        select(PurchaseOrder)
+        .where(PurchaseOrder.vendor_id == bindparam("vendor_id"), column.in_(bindparam("values", expanding=True)))
+        .options(selectinload(PurchaseOrder.lines))
+        .order_by(PurchaseOrder.id)
+    )
+    return stmt.with_for_update(of=PurchaseOrder) if postgres else stmt
+
+
+@functools.cache
+def _by_values(model: Any, column: Any) -> Any:
+    return select(model).where(column.in_(bindparam("values", expanding=True)))
+
+
+@functools.cache
+def _agreements_for(size: int) -> Any:
+    exact = _pairs_clause(SupplyAgreement.sku_id, SupplyAgreement.location_id, size)
+    return (
+        select(SupplyAgreement)
+        .options(load_only(*_ORDERING_COLUMNS))
+        .where(SupplyAgreement.vendor_id == bindparam("vendor_id"), SupplyAgreement.active.is_(True), exact)
+    )
+
+
+@functools.cache
+def _on_hand_for(size: int) -> Any:
+    exact = _pairs_clause(StockLevel.sku_id, StockLevel.location_id, size)
+    return select(StockLevel.sku_id, StockLevel.location_id, StockLevel.on_hand).where(exact)
+
+
+@functools.cache
+def _open_line_ids() -> Any:
+    return (
+        select(PurchaseOrderLine.id, PurchaseOrderLine.sku_id, PurchaseOrder.location_id)
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .where(
+            PurchaseOrderLine.sku_id.in_(bindparam("sku_ids", expanding=True)),
+            PurchaseOrder.location_id.in_(bindparam("location_ids", expanding=True)),
+            PurchaseOrderLine.status == POLineStatus.OPEN,
+            PurchaseOrder.status.in_([s.value for s in order_status.OPEN]),
+        )
+    )
+
+
+@functools.cache
+def _lines_with_orders() -> Any:
+    return (
+        select(PurchaseOrderLine, PurchaseOrder)
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .where(PurchaseOrderLine.id.in_(bindparam("values", expanding=True)))
+    )
+
+
+@functools.cache
+def _shipments_by_id() -> Any:
+    return select(Shipment).where(
+        Shipment.vendor_id == bindparam("vendor_id"), Shipment.external_id.in_(bindparam("values", expanding=True))
+    )
+
+
+@functools.cache
+def _open_causes() -> Any:
+    return select(Alert.cause_key).where(Alert.cause_key.in_(bindparam("values", expanding=True)), alert_is_open())
 
 
 class WorkingSet:
@@ -186,15 +264,7 @@ class WorkingSet:
         # One statement per kind of reference (each uses its own unique index), in chunks.
         for column, values in ((PurchaseOrder.po_number, numbers), (PurchaseOrder.supplier_order_id, supplier_ids)):
             for chunk in _chunks(values):
-                stmt = (
-                    select(PurchaseOrder)
-                    .where(PurchaseOrder.vendor_id == vendor_id, column.in_(chunk))
-                    .options(selectinload(PurchaseOrder.lines))
-                    .order_by(PurchaseOrder.id)
-                )
-                if postgres:
-                    stmt = stmt.with_for_update(of=PurchaseOrder)
-                found.extend(session.scalars(stmt))
+                found.extend(session.scalars(_orders_by(column, postgres), {"vendor_id": vendor_id, "values": chunk}))
         for n in numbers:
             self.by_number[(vendor_id, n)] = None
         for s in supplier_ids:
@@ -205,7 +275,7 @@ class WorkingSet:
                 self.locked_orders.add(po.id)
         sku_ids = {line.sku_id for po in found for line in po.lines}
         for chunk in _chunks(sku_ids):
-            for sku in session.scalars(select(Sku).where(Sku.id.in_(chunk))):
+            for sku in session.scalars(_by_values(Sku, Sku.id), {"values": chunk}):
                 self.skus[sku.part_number] = sku
 
     def add_order(self, po: PurchaseOrder, *, new: bool = False) -> None:
@@ -315,11 +385,13 @@ class WorkingSet:
         codes = {code for code, _ in wanted} - set(self.locations)
         parts = {p for _, ps in wanted for p in ps} - set(self.skus)
         for chunk in _chunks(codes):
-            found = {loc.code: loc for loc in session.scalars(select(Location).where(Location.code.in_(chunk)))}
+            found = {loc.code: loc for loc in session.scalars(_by_values(Location, Location.code), {"values": chunk})}
             for code in chunk:
                 self.locations[code] = found.get(code)
         for chunk in _chunks(parts):
-            found_skus = {s.part_number: s for s in session.scalars(select(Sku).where(Sku.part_number.in_(chunk)))}
+            found_skus = {
+                s.part_number: s for s in session.scalars(_by_values(Sku, Sku.part_number), {"values": chunk})
+            }
             for part in chunk:
                 self.skus[part] = found_skus.get(part)
         pairs: set[Pair] = set()
@@ -349,39 +421,20 @@ class WorkingSet:
             wanted_pairs = set(chunk)
             sku_ids = sorted({sku_id for sku_id, _ in chunk})
             location_ids = sorted({location_id for _, location_id in chunk})
-            exact, params = pairs_filter(SupplyAgreement.sku_id, SupplyAgreement.location_id, chunk)
-            for agreement in session.scalars(
-                select(SupplyAgreement)
-                .options(load_only(*_ORDERING_COLUMNS))
-                .where(SupplyAgreement.vendor_id == vendor_id, SupplyAgreement.active.is_(True), exact),
-                params,
-            ):
+            size, params = _pair_params(chunk)
+            for agreement in session.scalars(_agreements_for(size), {**params, "vendor_id": vendor_id}):
                 self.agreements[(vendor_id, agreement.location_id, agreement.sku_id)] = agreement
-            exact, params = pairs_filter(StockLevel.sku_id, StockLevel.location_id, chunk)
-            for sku_id, location_id, on_hand in session.execute(
-                select(StockLevel.sku_id, StockLevel.location_id, StockLevel.on_hand).where(exact), params
-            ):
+            for sku_id, location_id, on_hand in session.execute(_on_hand_for(size), params):
                 self.on_hand[(sku_id, location_id)] = Decimal(on_hand)
             line_ids = [
                 line_id
                 for line_id, sku_id, location_id in session.execute(
-                    select(PurchaseOrderLine.id, PurchaseOrderLine.sku_id, PurchaseOrder.location_id)
-                    .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-                    .where(
-                        PurchaseOrderLine.sku_id.in_(sku_ids),
-                        PurchaseOrder.location_id.in_(location_ids),
-                        PurchaseOrderLine.status == POLineStatus.OPEN,
-                        PurchaseOrder.status.in_([s.value for s in order_status.OPEN]),
-                    )
+                    _open_line_ids(), {"sku_ids": sku_ids, "location_ids": location_ids}
                 )
                 if (sku_id, location_id) in wanted_pairs
             ]
             for ids in _chunks(line_ids):
-                for line, po in session.execute(
-                    select(PurchaseOrderLine, PurchaseOrder)
-                    .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-                    .where(PurchaseOrderLine.id.in_(ids))
-                ).all():
+                for line, po in session.execute(_lines_with_orders(), {"values": ids}).all():
                     self.pair_lines[(line.sku_id, po.location_id)].append((line, po))
 
     def location(self, session: Session, code: str) -> Location | None:
@@ -457,9 +510,7 @@ class WorkingSet:
         for chunk in _chunks(ids):
             for e in chunk:
                 self.shipments[(vendor_id, e)] = None
-            for shipment in session.scalars(
-                select(Shipment).where(Shipment.vendor_id == vendor_id, Shipment.external_id.in_(chunk))
-            ):
+            for shipment in session.scalars(_shipments_by_id(), {"vendor_id": vendor_id, "values": chunk}):
                 self.shipments[(vendor_id, shipment.external_id)] = shipment
 
     def shipment(self, session: Session, vendor_id: int, external_id: str) -> Shipment | None:
@@ -481,7 +532,7 @@ class WorkingSet:
         for chunk in _chunks(keys):
             for key in chunk:
                 self.open_causes[key] = False
-            for key in session.scalars(select(Alert.cause_key).where(Alert.cause_key.in_(chunk), alert_is_open())):
+            for key in session.scalars(_open_causes(), {"values": chunk}):
                 self.open_causes[key] = True
 
     def may_be_open(self, cause_key: str) -> bool:

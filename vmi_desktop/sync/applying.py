@@ -59,7 +59,7 @@ ENVIRONMENT = frozenset(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What became of one event of a page."""
 

@@ -14,13 +14,14 @@ trouble (unreachable, busy, full, read-only) fails the page, so that it is pulle
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from vmi_desktop import audit, wire
@@ -32,7 +33,7 @@ from vmi_desktop.models import AlertKind, AlertSeverity, InboxEvent, InboxStatus
 from vmi_desktop.replenishment import alerts
 from vmi_desktop.scope import Action, Actor, require, vendor_actor, visible
 from vmi_desktop.sync.applying import Outcome, apply_in_runs, is_environmental, prime, reason_for
-from vmi_desktop.sync.auth import scrub
+from vmi_desktop.sync.auth import scrubber
 from vmi_desktop.sync.dispatch import (
     EventRejected,
     prepare_threshold_proposal,
@@ -69,16 +70,20 @@ def _raw(event: Any) -> bytes:
         return repr(event).encode("utf-8", "replace")
 
 
+@functools.cache
+def _known_keys_statement() -> Select[str]:
+    """Built once: executed again, a statement skips its building, value coercion and cache key."""
+    return select(InboxEvent.event_key).where(
+        InboxEvent.vendor_id == bindparam("vendor_id"), InboxEvent.event_key.in_(bindparam("keys", expanding=True))
+    )
+
+
 def _known_keys(session: Session, vendor_id: int, keys: list[str]) -> set[str]:
     unique = sorted(set(keys))
     known: set[str] = set()
     for i in range(0, len(unique), _LOOKUP_BATCH):
         known.update(
-            session.scalars(
-                select(InboxEvent.event_key).where(
-                    InboxEvent.vendor_id == vendor_id, InboxEvent.event_key.in_(unique[i : i + _LOOKUP_BATCH])
-                )
-            )
+            session.scalars(_known_keys_statement(), {"vendor_id": vendor_id, "keys": unique[i : i + _LOOKUP_BATCH]})
         )
     return known
 
@@ -200,10 +205,11 @@ def _record(
     records: list[dict[str, Any]] = []
     alert_rows: list[dict[str, Any]] = []
     rejected = 0
+    clean = scrubber(secrets)  # the secrets put in order once for the page's texts
     for o in outcomes:
         item = o.item
-        reason = scrub(o.reason, secrets)[:1000]
-        event_id = scrub(item.event_id, secrets)  # the key (of the id as sent) still deduplicates
+        reason = clean(o.reason)[:1000]
+        event_id = clean(item.event_id)  # the key (of the id as sent) still deduplicates
         if o.status is InboxStatus.APPLIED:
             log.debug("%s: event %s (%s) applied: %s", vendor.code, event_id[:200], item.type, o.note)
         else:
@@ -225,9 +231,9 @@ def _record(
                 "vendor_id": vendor.id,
                 "event_id": event_id,
                 "event_key": item.key,
-                "type": scrub(item.type, secrets),
+                "type": clean(item.type),
                 "occurred_at": item.occurred_at,
-                "payload": scrub(item.payload, secrets),
+                "payload": clean(item.payload),
                 "status": o.status,
                 "reason": reason,
                 "received_at": received,
