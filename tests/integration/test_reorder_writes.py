@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tests.world import World, build_world
 from vmi_desktop.commands.reorder import run_reorder
 from vmi_desktop.db import Database, DatabaseError, DbProblem
+from vmi_desktop.db.bulk import array_literal, bulk_insert, insert_rows
 from vmi_desktop.models import (
     Alert,
     AlertKind,
@@ -26,7 +27,6 @@ from vmi_desktop.models import (
     utcnow,
 )
 from vmi_desktop.replenishment import alerts
-from vmi_desktop.replenishment._sql import array_literal, bulk_insert, insert_rows
 from vmi_desktop.replenishment.orders import PO_COUNTER, reserve_numbers
 
 LINES = PurchaseOrderLine.__table__

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from vmi_desktop import audit
+from vmi_desktop.db.bulk import array_literal, bulk_insert
 from vmi_desktop.db.rows import insert_many
 from vmi_desktop.errors import NotFoundError
 from vmi_desktop.models import (
@@ -42,7 +43,7 @@ from vmi_desktop.models import (
     alert_is_open,
     utcnow,
 )
-from vmi_desktop.replenishment._sql import array_literal, bulk_insert, on_order_subquery
+from vmi_desktop.replenishment._sql import on_order_subquery
 from vmi_desktop.replenishment.working_set import WorkingSet
 from vmi_desktop.scope import SYSTEM, Action, Actor, require, vendor_filter
 

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, false, func, literal_column, select, text, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
+from vmi_desktop.db.bulk import bulk_insert, insert_rows
 from vmi_desktop.db.sqlfuncs import flag
 from vmi_desktop.models import (
     AlertKind,
@@ -51,14 +52,7 @@ from vmi_desktop.models import (
 from vmi_desktop.models.base import StoredQuantity
 from vmi_desktop.quantities import fmt, order_quantity
 from vmi_desktop.replenishment import alerts
-from vmi_desktop.replenishment._sql import (
-    bulk_insert,
-    insert_rows,
-    lock_proposals,
-    lock_reorder,
-    on_order_subquery,
-    to_decimal,
-)
+from vmi_desktop.replenishment._sql import lock_proposals, lock_reorder, on_order_subquery, to_decimal
 from vmi_desktop.replenishment.orders import PO_COUNTER, PO_PREFIX, format_number, reserve_numbers
 from vmi_desktop.replenishment.pair_figures import reach
 from vmi_desktop.replenishment.snoozes import snoozed
