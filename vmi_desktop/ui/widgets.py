@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QDialog, QDialogButtonBox
+    from collections.abc import Sequence
+
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTableWidget
 
 ERROR_COLOUR = "#b00020"
 _BAR_STYLE = {
@@ -57,3 +59,24 @@ def message_bar(name: str, kind: str = "error") -> QLabel:
 def set_bar_kind(label: QLabel, kind: str) -> None:
     """Colour a message bar as an error, a piece of information or a success."""
     label.setStyleSheet(f"QLabel {{ {_BAR_STYLE[kind]} border-radius: 3px; padding: 3px 6px; }}")
+
+
+class _SkuRow(Protocol):
+    @property
+    def part_number(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def supplier_sku(self) -> str: ...
+
+
+def show_matching_skus(table: QTableWidget, skus: Sequence[_SkuRow], text: str) -> int:
+    """Hide the rows (row ``r`` is ``skus[r]``) whose part number, description and supplier part all lack
+    ``text`` (any case; empty shows every row): a long SKU list in an order dialog. Returns how many show."""
+    needle = text.strip().casefold()
+    shown = 0
+    for r, sku in enumerate(skus):
+        hit = not needle or any(needle in v.casefold() for v in (sku.part_number, sku.description, sku.supplier_sku))
+        table.setRowHidden(r, not hit)
+        shown += hit
+    return shown

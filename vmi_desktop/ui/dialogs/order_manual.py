@@ -32,7 +32,7 @@ from vmi_desktop.models import POOrigin
 from vmi_desktop.queries.orders import OrderCandidate, location_choices, order_candidates, vendor_choices
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.numbers import format_decimal, parse_decimal
-from vmi_desktop.ui.widgets import error_label, ok_cancel_buttons
+from vmi_desktop.ui.widgets import error_label, ok_cancel_buttons, show_matching_skus
 
 COLUMNS = ("SKU", "Description", "On hand", "On order", "Min", "Max", "Suggested", "Pack", "MOQ", "Price", "Quantity")
 QUANTITY = len(COLUMNS) - 1
@@ -157,12 +157,7 @@ class ManualOrderDialog(QDialog):
         self._filter()
 
     def _filter(self) -> None:
-        text = self.search.text().strip().lower()
-        shown = 0
-        for r, sku in enumerate(self.skus):
-            hit = not text or any(text in v.lower() for v in (sku.part_number, sku.description, sku.supplier_sku))
-            self.table.setRowHidden(r, not hit)
-            shown += hit
+        shown = show_matching_skus(self.table, self.skus, self.search.text())
         self.shown_label.setText(f"{shown} of {len(self.skus)} agreed SKU(s) shown")
 
     def _row(self, part_number: str) -> int:

@@ -35,7 +35,7 @@ from vmi_desktop.queries.supplier import PairTerms
 from vmi_desktop.replenishment.supplier_orders import SupplierLine, SupplierOrderOutcome
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.numbers import format_decimal, parse_decimal
-from vmi_desktop.ui.widgets import error_label, ok_cancel_buttons
+from vmi_desktop.ui.widgets import error_label, ok_cancel_buttons, show_matching_skus
 
 
 def parse_day(text: str, what: str) -> date | None:
@@ -293,10 +293,7 @@ class RaiseOrderDialog(QDialog):
         self._filter_rows()
 
     def _filter_rows(self) -> None:
-        needle = self.find_sku.text().strip().casefold()
-        for r, sku in enumerate(self.skus):
-            text = f"{sku.part_number} {sku.description} {sku.supplier_sku}".casefold()
-            self.table.setRowHidden(r, bool(needle) and needle not in text)
+        show_matching_skus(self.table, self.skus, self.find_sku.text())
 
     def shown_part_numbers(self) -> list[str]:
         """The SKUs the table shows now (the find box's filter applied)."""
