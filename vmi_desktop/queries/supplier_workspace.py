@@ -9,7 +9,7 @@ part number), sorted and cut by the database; the export writes every pair, in t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -33,16 +33,12 @@ class WorkspaceSummary:
     proposals: list[ProposalOutcome]
 
 
-def _since(days: int) -> date:
-    return (utcnow() - timedelta(days=days)).date()
-
-
 def workspace_summary(
     session: Session, actor: Actor, *, shown: int | None, days: int = SCORECARD_DAYS
 ) -> WorkspaceSummary:
     """The scorecard, the ``shown`` worst pairs' health (None: every pair) and the proposals of the supplier
     ``actor`` (scoped by ``actor`` throughout)."""
-    since = _since(days)
+    since = (utcnow() - timedelta(days=days)).date()
     cards = vendor_metrics(session, actor, since=since)
     health = sku_metrics(session, actor, since=since, worst_first=True, limit=shown)
     pairs = sku_metrics_count(session, actor) if shown is not None and len(health) >= shown else len(health)

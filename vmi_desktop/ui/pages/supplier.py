@@ -40,6 +40,7 @@ from vmi_desktop import order_status
 from vmi_desktop.db import Database
 from vmi_desktop.models import POStatus, Vendor
 from vmi_desktop.queries.orders import OrderDetail, OrderFilter, OrderRow, fetch_orders, order_detail
+from vmi_desktop.queries.proposals import ProposalOutcome
 from vmi_desktop.queries.supplier import PairTerms, supplier_pairs
 from vmi_desktop.queries.supplier_workspace import SCORECARD_DAYS, WorkspaceSummary, workspace_summary
 from vmi_desktop.replenishment.metrics import SkuMetrics, VendorMetrics
@@ -138,12 +139,9 @@ class SupplierWorkspacePage(QWidget):
         self.ctx = ctx
         self.detail: OrderDetail | None = None
         self.dialog: Any = None
-        self.metrics: VendorMetrics | None = None
-        self.health: list[SkuMetrics] = []
-        self.pairs = 0
-        #: The summary (scorecard, health, proposals) is read on the task runner; one read at a time, and a
-        #: commit during it reads again once it is done (``_load_summary``).
-        self.summary_loaded = False
+        #: The scorecard, the worst pairs' health and the proposals, read on the task runner (None until the
+        #: first read is back); one read at a time, a commit during it reads again once it is done.
+        self.summary: WorkspaceSummary | None = None
         self._summary_running = False
         self._summary_stale = False
         with ctx.db.sessions() as session:
@@ -339,19 +337,21 @@ class SupplierWorkspacePage(QWidget):
 
         self.ctx.runner.run(work, on_result=done, on_error=failed, owner=self)
 
-    def _show_summary(self, summary: WorkspaceSummary) -> None:
-        self.metrics, self.health, self.pairs = summary.metrics, summary.health, summary.pairs
-        self.summary_loaded = True
-        self.card.setTitle(f"Scorecard, last {SCORECARD_DAYS} days")
-        self._show_scorecard()
-        self._show_health()
-        self._show_proposals(summary)
+    @property
+    def summary_loaded(self) -> bool:
+        return self.summary is not None
 
-    def _show_proposals(self, summary: WorkspaceSummary) -> None:
+    def _show_summary(self, summary: WorkspaceSummary) -> None:
+        self.summary = summary
+        self.card.setTitle(f"Scorecard, last {SCORECARD_DAYS} days")
+        self._show_scorecard(summary.metrics)
+        self._show_health(summary.health, summary.pairs)
+        self._show_proposals(summary.proposals)
+
+    def _show_proposals(self, proposals: list[ProposalOutcome]) -> None:
         """The supplier's threshold proposals, newest first, with the parts manager's answer."""
-        self.proposals = summary.proposals
-        self.proposals_table.setRowCount(len(self.proposals))
-        for r, p in enumerate(self.proposals):
+        self.proposals_table.setRowCount(len(proposals))
+        for r, p in enumerate(proposals):
             decided = f"{p.status.value} {p.decided_at:%Y-%m-%d}" if p.decided_at else p.status.value
             cells = [
                 p.part_number,
@@ -370,8 +370,7 @@ class SupplierWorkspacePage(QWidget):
                 self.proposals_table.setItem(r, c, item)
         self.proposals_table.resizeColumnsToContents()
 
-    def _show_scorecard(self) -> None:
-        m = self.metrics
+    def _show_scorecard(self, m: VendorMetrics | None) -> None:
         hours = lambda v: f"{v:.1f} h" if v is not None else "n/a"  # noqa: E731
         values = {
             "fill_rate_units": _pct(m.fill_rate_units) if m else "n/a",
@@ -390,12 +389,11 @@ class SupplierWorkspacePage(QWidget):
         for key, text in values.items():
             self.score_labels[key].setText(text)
 
-    def _show_health(self) -> None:
-        """The worst pairs, as the database ranked them; the title says when there are more."""
-        shown = self.health
+    def _show_health(self, shown: list[SkuMetrics], pairs: int) -> None:
+        """The worst pairs, as the database ranked them, of ``pairs``; the title says when there are more."""
         title = "Your pairs' health (slow movers and excess first)"
-        if self.pairs > len(shown):
-            title += f": the first {len(shown):,} of {self.pairs:,} pairs (Export writes them all)"
+        if pairs > len(shown):
+            title += f": the first {len(shown):,} of {pairs:,} pairs (Export writes them all)"
         self.health_box.setTitle(title)
         self.slow_movers.setRowCount(len(shown))
         for r, h in enumerate(shown):
