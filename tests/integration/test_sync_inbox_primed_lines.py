@@ -38,10 +38,12 @@ def _two_line_order(r: Rig) -> str:
         )
         number, po_id = po.po_number, po.id
     with r.db.transaction() as s:  # swap the line numbers: line 1 is now the line with the higher id
-        lines = PurchaseOrderLine.__table__
-        s.execute(update(lines).where(lines.c.purchase_order_id == po_id, lines.c.line_no == 1).values(line_no=99))
-        s.execute(update(lines).where(lines.c.purchase_order_id == po_id, lines.c.line_no == 2).values(line_no=1))
-        s.execute(update(lines).where(lines.c.purchase_order_id == po_id, lines.c.line_no == 99).values(line_no=2))
+        for before, after in ((1, 99), (2, 1), (99, 2)):
+            s.execute(
+                update(PurchaseOrderLine)
+                .where(PurchaseOrderLine.purchase_order_id == po_id, PurchaseOrderLine.line_no == before)
+                .values(line_no=after)
+            )
     return number
 
 
