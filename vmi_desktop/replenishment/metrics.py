@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select, type_coerce, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from vmi_desktop.db.sqlfuncs import day_of, seconds_between
@@ -496,20 +496,27 @@ def sku_metrics(
     p = _period(since, until)
     if vendor_id is not None and not may_see_vendor(actor, vendor_id):
         return []
+    # each reported pair's movements of the period, read pair by pair from the ledger's pair index (which
+    # covers what is summed), not the whole ledger's period by time: a supplier's pairs are a fifth of it
+    ha = aliased(SupplyAgreement, name="ha")
+    m = StockMovement
     mv = (
         select(
-            StockMovement.sku_id.label("sku_id"),
-            StockMovement.location_id.label("location_id"),
-            func.sum(case((StockMovement.kind == MovementKind.CONSUMPTION, -StockMovement.quantity), else_=0)).label(
-                "consumed"
-            ),
-            func.sum(case((and_(StockMovement.quantity < 0, StockMovement.on_hand_after <= 0), 1), else_=0)).label(
-                "stock_outs"
-            ),
-            type_coerce(func.avg(StockMovement.on_hand_after), Quantity).label("avg_on_hand"),
+            ha.sku_id.label("sku_id"),
+            ha.location_id.label("location_id"),
+            func.sum(case((m.kind == MovementKind.CONSUMPTION, -m.quantity), else_=0)).label("consumed"),
+            func.sum(case((and_(m.quantity < 0, m.on_hand_after <= 0), 1), else_=0)).label("stock_outs"),
+            type_coerce(func.avg(m.on_hand_after), Quantity).label("avg_on_hand"),
         )
-        .where(StockMovement.occurred_at >= p.start, StockMovement.occurred_at < p.end)
-        .group_by(StockMovement.sku_id, StockMovement.location_id)
+        .select_from(ha)
+        .join(
+            m,
+            and_(
+                m.sku_id == ha.sku_id, m.location_id == ha.location_id, m.occurred_at >= p.start, m.occurred_at < p.end
+            ),
+        )
+        .where(*_health_pairs(actor, vendor_id, ha))
+        .group_by(ha.sku_id, ha.location_id)
         .subquery("mv")
     )
     lf = _line_fill(session, actor, p)
@@ -596,9 +603,9 @@ def sku_metrics(
     return out
 
 
-def _health_pairs(actor: Actor, vendor_id: int | None) -> list[ColumnElement[bool]]:
-    """Which agreements ``sku_metrics`` reports: one vendor's all, a supplier's own, else each pair's primary."""
-    a = SupplyAgreement
+def _health_pairs(actor: Actor, vendor_id: int | None, a: Any = SupplyAgreement) -> list[ColumnElement[bool]]:
+    """Which agreements ``sku_metrics`` reports: one vendor's all, a supplier's own, else each pair's primary
+    (at most one agreement per pair in each case)."""
     conds = [a.active.is_(True), pair_filter(actor, a.sku_id, a.location_id), vendor_filter(actor, a.vendor_id)]
     if vendor_id is not None:
         conds.append(a.vendor_id == vendor_id)
