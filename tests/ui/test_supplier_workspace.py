@@ -123,3 +123,15 @@ def test_a_quantity_is_typed_into_the_raise_dialogs_cell_from_the_keyboard(
     qtbot.keyClicks(dialog.table, "9")  # the SKU's own cells are not editable
     assert [(sku.part_number, text) for sku, text in dialog.typed()] == [("P-2", "12")]
     assert dialog.table.item(row, 0).text() == "P-2"  # type: ignore[union-attr]
+
+
+def test_a_refresh_keeps_the_column_widths_the_supplier_set(
+    qtbot: QtBot, make_ctx: Callable[[Actor], AppContext], stocked: World, supplier_actor: Actor
+) -> None:
+    page = _page(qtbot, make_ctx(supplier_actor))
+    header = page.pairs_view.horizontalHeader()
+    assert page.pairs_model.rowCount() > 0 and header.sectionSize(0) != 333  # fitted to the first rows
+    header.resizeSection(0, 333)
+    page.refresh()  # F5, and after every commit
+    assert header.sectionSize(0) == 333
+    qtbot.waitUntil(lambda: not page._summary_running, timeout=10000)
