@@ -131,16 +131,20 @@ print(time.time())
 """
 
 
-def libraries_floor(xcb: bool) -> float:
+#: The same window and table without SQLAlchemy: what a first paint would cost whose rows were read by the
+#: standard library's sqlite3 with everything else imported after it (a "progressive" start; not what the
+#: app does: the figure for deciding whether one would be worth a second read path for the start page).
+WITHOUT_ORM = LIBRARIES.replace("import sqlalchemy, sqlalchemy.orm, sqlalchemy.dialects.sqlite", "import sqlite3")
+
+
+def libraries_floor(xcb: bool, code: str = LIBRARIES) -> float:
     """Spawn to a painted Qt window with the libraries the app's first paint needs imported."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     if not xcb:
         env["QT_QPA_PLATFORM"] = "offscreen"
     started = time.time()
-    done = subprocess.run(
-        [sys.executable, "-c", LIBRARIES], env=env, check=True, timeout=60, capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60, capture_output=True, text=True)
     return float(done.stdout.strip().splitlines()[-1]) - started
 
 
@@ -175,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     starts = [spawn_to_ready(args.database_url, args.user, args.xcb) for _ in range(args.runs)]
     floors = [floor(args.database_url) for _ in range(args.runs)] if args.database_url.startswith("sqlite") else []
     libraries = [libraries_floor(args.xcb) for _ in range(args.runs)]
+    without_orm = [libraries_floor(args.xcb, WITHOUT_ORM) for _ in range(args.runs)]
     print(f"start page: {starts[0].page}, {starts[0].rows} rows painted")
     for start in starts:
         print(
@@ -188,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     if floors:
         print(f"floor (bare python + count of stock_levels): median {statistics.median(floors):.3f} s")
     print(spread("libraries floor (SQLAlchemy ORM + PySide6, a 60-row Qt table painted)", libraries))
+    print(spread("  the same without SQLAlchemy (PySide6 + sqlite3: a progressive start's floor)", without_orm))
     own = statistics.median(s.ready for s in starts) - statistics.median(libraries)
     print(f"  the app's own share of the median: {own:.3f} s")
     print(f"load average {load:.2f} -> {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; goal: under 1 s")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import D
@@ -96,3 +98,40 @@ def test_the_raise_dialog_finds_a_sku_and_keeps_what_was_typed_in_hidden_rows(
             .order_by(Sku.part_number)
         ).all()
     assert ordered == [("P-1", D("3")), ("P-2", D("2"))]  # the hidden row's quantity too
+
+
+def test_a_quantity_is_typed_into_the_raise_dialogs_cell_from_the_keyboard(
+    qtbot: QtBot, make_ctx: Callable[[Actor], AppContext], stocked: World, supplier_actor: Actor
+) -> None:
+    from vmi_desktop.ui.dialogs.supplier import QUANTITY_COLUMN, RaiseOrderDialog
+
+    dialog = RaiseOrderDialog(make_ctx(supplier_actor))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.location.setCurrentIndex(dialog.location.findData(stocked.locations["WH-1"]))
+    row = [sku.part_number for sku in dialog.skus].index("P-2")
+    dialog.table.setFocus()
+    dialog.table.setCurrentCell(row, QUANTITY_COLUMN)
+    qtbot.keyClick(dialog.table, "1")  # any key starts editing the cell, with that key typed
+    editor = dialog.table.findChild(QLineEdit)
+    assert dialog.table.state() == QAbstractItemView.State.EditingState and editor is not None
+    qtbot.keyClicks(editor, "2")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next turn of the loop
+    qtbot.waitUntil(lambda: dialog.table.state() != QAbstractItemView.State.EditingState)
+    assert [(sku.part_number, text) for sku, text in dialog.typed()] == [("P-2", "12")]
+    dialog.table.setCurrentCell(row, 0)
+    qtbot.keyClicks(dialog.table, "9")  # the SKU's own cells are not editable
+    assert [(sku.part_number, text) for sku, text in dialog.typed()] == [("P-2", "12")]
+    assert dialog.table.item(row, 0).text() == "P-2"  # type: ignore[union-attr]
+
+
+def test_a_refresh_keeps_the_column_widths_the_supplier_set(
+    qtbot: QtBot, make_ctx: Callable[[Actor], AppContext], stocked: World, supplier_actor: Actor
+) -> None:
+    page = _page(qtbot, make_ctx(supplier_actor))
+    header = page.pairs_view.horizontalHeader()
+    assert page.pairs_model.rowCount() > 0 and header.sectionSize(0) != 333  # fitted to the first rows
+    header.resizeSection(0, 333)
+    page.refresh()  # F5, and after every commit
+    assert header.sectionSize(0) == 333
+    qtbot.waitUntil(lambda: not page._summary_running, timeout=10000)

@@ -59,8 +59,11 @@ class StockMovement(Base):
         partial_index(
             "uq_stock_movements_reverses", "reverses_movement_id", unique=True, where="reverses_movement_id IS NOT NULL"
         ),
-        # a pair's movements in time order; kind and quantity covered: a window's consumption is index-only
-        Index("ix_stock_movements_pair_time", "sku_id", "location_id", "occurred_at", "kind", "quantity"),
+        # a pair's movements in time order; kind, quantity and on hand after covered: a window's consumption
+        # and a pair's health (stock-outs, average on hand) are index-only
+        Index(
+            "ix_stock_movements_pair_time", "sku_id", "location_id", "occurred_at", "kind", "quantity", "on_hand_after"
+        ),
         Index("ix_stock_movements_occurred_at", "occurred_at"),
         # the receipts of order lines (supplier fill rates), index-only
         partial_index(

@@ -7,10 +7,8 @@ shows the same rows and every action is disabled.
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,14 +35,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vmi_desktop import order_status
-from vmi_desktop.db import Database
 from vmi_desktop.models import POStatus, Vendor
 from vmi_desktop.queries.orders import OrderDetail, OrderFilter, OrderRow, fetch_orders, order_detail
 from vmi_desktop.queries.proposals import ProposalOutcome
 from vmi_desktop.queries.supplier import PairTerms, supplier_pairs
 from vmi_desktop.queries.supplier_workspace import SCORECARD_DAYS, WorkspaceSummary, workspace_summary
 from vmi_desktop.replenishment.metrics import SkuMetrics, VendorMetrics
-from vmi_desktop.scope import Action, Actor, visible
+from vmi_desktop.scope import Action, visible
+from vmi_desktop.supplier_export import export_workspace
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.dialogs.supplier import AcknowledgeDialog, ProposeThresholdsDialog, RaiseOrderDialog, ShipDialog
 from vmi_desktop.ui.numbers import format_decimal
@@ -104,6 +102,11 @@ PAIR_COLUMNS = [
 ]
 
 
+#: Fitting a column to its contents measures this many rows, about a screenful: every cell of the 500
+#: rows of the health table, or of every fetched page of a large supplier's pairs, took over a second.
+SIZED_ROWS = 50
+
+
 def _table(headers: list[str], name: str) -> QTableWidget:
     table = QTableWidget(0, len(headers))
     table.setObjectName(name)
@@ -111,6 +114,7 @@ def _table(headers: list[str], name: str) -> QTableWidget:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.verticalHeader().setVisible(False)
     table.horizontalHeader().setStretchLastSection(True)
+    table.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
     return table
 
 
@@ -124,6 +128,7 @@ def _lazy_view(model: LazyRowsModel, name: str, sort_column: int, order: Qt.Sort
     view.setSortingEnabled(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
     view.verticalHeader().setVisible(False)
     view.verticalHeader().setDefaultSectionSize(22)
     return view
@@ -137,6 +142,7 @@ class SupplierWorkspacePage(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self._sized: set[QTableView] = set()
         self.detail: OrderDetail | None = None
         self.dialog: Any = None
         #: The scorecard, the worst pairs' health and the proposals, read on the task runner (None until the
@@ -303,7 +309,9 @@ class SupplierWorkspacePage(QWidget):
         self.orders_model.reload()
         self.pairs_model.reload()
         for view in (self.orders_view, self.pairs_view):
-            view.resizeColumnsToContents()
+            if view not in self._sized and view.model().rowCount():
+                view.resizeColumnsToContents()  # once, from the first rows: later the user's widths stay
+                self._sized.add(view)
         self._load_summary()
         if keep is not None and not self.select_order(keep):
             self._show_order(None)
@@ -597,49 +605,3 @@ class SupplierWorkspacePage(QWidget):
     def export_to(self, folder: Path) -> list[Path]:
         """``export_workspace`` for this page's supplier, here and now (tests; the button runs it off the UI thread)."""
         return export_workspace(self.ctx.db, self.ctx.actor, self.vendor_code, folder)
-
-
-def export_workspace(db: Database, actor: Actor, vendor_code: str, folder: Path) -> list[Path]:
-    """Write the supplier's orders, pairs, scorecard and every pair's health as CSV files into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with db.sessions() as session:
-        orders = _all(lambda off, lim: fetch_orders(session, actor, OrderFilter(), offset=off, limit=lim))
-        pairs = _all(lambda off, lim: supplier_pairs(session, actor, offset=off, limit=lim))
-        summary = workspace_summary(session, actor, shown=None)
-    prefix = f"{vendor_code or 'supplier'}-"
-    return [
-        _write_csv(folder / f"{prefix}orders.csv", orders),
-        _write_csv(folder / f"{prefix}pairs.csv", pairs),
-        _write_csv(folder / f"{prefix}scorecard.csv", [summary.metrics] if summary.metrics else []),
-        _write_csv(folder / f"{prefix}pair-health.csv", summary.health),
-    ]
-
-
-def _all(fetch: Callable[[int, int], Sequence[Any]], page: int = 1000) -> list[Any]:
-    rows: list[Any] = []
-    while True:
-        batch = fetch(len(rows), page)
-        rows.extend(batch)
-        if len(batch) < page:
-            return rows
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "value"):
-        return value.value
-    return "" if value is None else value
-
-
-def _write_csv(path: Path, records: Sequence[Any]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        if records:
-            fields = [f.name for f in dataclasses.fields(records[0])]
-            writer.writerow(fields)
-            for record in records:
-                writer.writerow([_plain(getattr(record, f)) for f in fields])
-    return path
