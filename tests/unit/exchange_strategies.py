@@ -15,6 +15,8 @@ from vmi_desktop.exchange.messages import (
     OrderAck,
     OrderLine,
     PurchaseOrder,
+    ReceiptAdvice,
+    ReceiptLine,
     ShipLine,
     ShipNotice,
     StockLine,
@@ -78,6 +80,16 @@ order_lines = st.lists(
 ).map(_numbered)
 purchase_orders = st.builds(PurchaseOrder, message_ids, ids, ids, moments, order_lines)
 cancels = st.builds(CancelOrder, message_ids, ids, free_text, ids, moments, order_lines)
+receipts = st.builds(
+    ReceiptAdvice,
+    message_ids,
+    ids,
+    ids,
+    moments,
+    st.lists(
+        st.builds(ReceiptLine, ids, st.just(0), ids, positive, units, st.none() | ids), min_size=1, max_size=4
+    ).map(_numbered),
+)
 supplier_orders = st.builds(
     SupplierOrder,
     ids,
