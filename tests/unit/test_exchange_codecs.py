@@ -299,7 +299,7 @@ def test_an_unreadable_receipt_is_refused_with_the_reason(
 
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(gen.stock_reports, gen.purchase_orders, gen.cancels))
+@given(st.one_of(gen.stock_reports, gen.purchase_orders, gen.cancels, gen.receipts))
 def test_generated_x12_validates_for_any_outbound_message(message: Any) -> None:
     def plain(text: str) -> str:
         return "".join(c if c.isalnum() or c in "-." else "A" for c in text)
@@ -313,6 +313,13 @@ def test_generated_x12_validates_for_any_outbound_message(message: Any) -> None:
             message, lines=tuple(replace(ln, sku=plain(ln.sku), supplier_sku=None) for ln in message.lines)
         )
     assert validate_x12(_x12_encode(message, False)) == []
+
+
+def test_a_received_quantity_an_861_cannot_carry_is_refused_with_the_reason() -> None:
+    big = replace(RECEIPT, lines=(replace(RECEIPT.lines[0], quantity=D("1234567.891")),))
+    with pytest.raises(ExchangeError, match=r"1234567\.891 of P-1002 .* more than 9 digits"):
+        _x12_encode(big, False)
+    assert _bodies(edifact_messages.decode(_edifact_encode(big, False), side="supplier")) == [big]
 
 
 # -- envelopes ---------------------------------------------------------------------------------------

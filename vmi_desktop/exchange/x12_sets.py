@@ -58,6 +58,8 @@ _LINE_STATUS = {"accepted": "IA", "changed": "IC", "rejected": "IR"}
 _ON_HAND, _ON_ORDER, _MIN, _MAX = "17", "63", "MN", "MX"
 #: BRA04 (element 962) "1": a receiving advice (not "8", an acceptance certificate); DTM01 "050": received
 _RECEIVING_ADVICE, _RECEIVED = "1", "050"
+#: RCD02 (quantity units received, element 663) is R1/9: at most nine digits
+_RCD_DIGITS = 9
 MESSAGE_REF = "MESSAGE ID"
 
 Message = (
@@ -172,7 +174,13 @@ def _receipt(msg: ReceiptAdvice, now: datetime) -> list[tuple[str, list[Segment]
         ("N1", "ST", "", "92", msg.location_code),
     ]
     for ln in msg.lines:
-        segs.append(("RCD", str(ln.line), number_text(ln.quantity), to_x12(ln.uom)))
+        quantity = number_text(ln.quantity)
+        if len(quantity.replace(".", "").replace("-", "")) > _RCD_DIGITS:
+            raise ExchangeError(
+                f"received quantity {quantity} of {ln.sku} (order {ln.po_number} line {ln.line}) has more than "
+                f"{_RCD_DIGITS} digits, more than an 861 RCD can carry"
+            )
+        segs.append(("RCD", str(ln.line), quantity, to_x12(ln.uom)))
         segs.append(("LIN", "", *_line_ids(ln.sku, ln.supplier_sku)))
         segs.append(("PRF", ln.po_number))
     segs.append(("CTT", str(len(msg.lines))))
