@@ -196,7 +196,8 @@ def outbound_message(session: Session, row: OutboxMessage) -> Outbound | list[Fu
         return _acks_from(body)
     if row.kind == outbox.RECEIPT:
         receipt = from_body(row.kind, body)
-        assert isinstance(receipt, ReceiptAdvice)
+        if not isinstance(receipt, ReceiptAdvice):
+            raise ExchangeError(f"outbox message {row.id} is not a receipt")
         return _with_order_lines(session, receipt)
     if row.kind == outbox.CANCEL:
         po_number = unquote(row.path.removeprefix("/v1/purchase-orders/").removesuffix("/cancel"))
@@ -232,6 +233,7 @@ def outbound_message(session: Session, row: OutboxMessage) -> Outbound | list[Fu
 
 
 def _with_order_lines(session: Session, receipt: ReceiptAdvice) -> ReceiptAdvice:
+    """The receipt with each line's unit and supplier part number from its order line (kept when gone)."""
     numbers = {ln.po_number for ln in receipt.lines}
     found = {
         (po_number, line_no): (uom, supplier_sku)
