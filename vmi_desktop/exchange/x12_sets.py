@@ -56,7 +56,7 @@ _ACK_TYPES = {"accepted": "AD", "changed": "AC", "rejected": "RJ"}
 _ACK_STATUS = {"AD": "accepted", "AK": "accepted", "AC": "changed", "RJ": "rejected"}
 _LINE_STATUS = {"accepted": "IA", "changed": "IC", "rejected": "IR"}
 _ON_HAND, _ON_ORDER, _MIN, _MAX = "17", "63", "MN", "MX"
-#: BRA04 (element 962) "1": a receiving advice (not "8", an acceptance certificate); DTM01 "050": received
+#: BRA04 (element 962, receiving advice type) "1", as 861s in use carry it; DTM01 (374) "050": received
 _RECEIVING_ADVICE, _RECEIVED = "1", "050"
 #: RCD02 (quantity units received, element 663) is R1/9: at most nine digits
 _RCD_DIGITS = 9
