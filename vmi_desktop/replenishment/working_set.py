@@ -23,7 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, false, func, or_, select, text
-from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm.attributes import set_committed_value
 
 from vmi_desktop import order_status
 from vmi_desktop.models import (
@@ -123,10 +124,20 @@ def _orders_by(column: Any, postgres: bool) -> Any:
     stmt = (
         select(PurchaseOrder)
         .where(PurchaseOrder.vendor_id == bindparam("vendor_id"), column.in_(bindparam("values", expanding=True)))
-        .options(selectinload(PurchaseOrder.lines))
         .order_by(PurchaseOrder.id)
     )
     return stmt.with_for_update(of=PurchaseOrder) if postgres else stmt
+
+
+@functools.cache
+def _lines_of_orders() -> Any:
+    """The lines of the given orders in the order of their ``lines`` collection (what a selectin load reads,
+    without its post-load machinery)."""
+    return (
+        select(PurchaseOrderLine)
+        .where(PurchaseOrderLine.purchase_order_id.in_(bindparam("values", expanding=True)))
+        .order_by(PurchaseOrderLine.purchase_order_id, PurchaseOrderLine.line_no)
+    )
 
 
 @functools.cache
@@ -273,10 +284,23 @@ class WorkingSet:
             self.add_order(po)
             if postgres:
                 self.locked_orders.add(po.id)
+        self._load_lines(session, found)
         sku_ids = {line.sku_id for po in found for line in po.lines}
         for chunk in _chunks(sku_ids):
             for sku in session.scalars(_by_values(Sku, Sku.id), {"values": chunk}):
                 self.skus[sku.part_number] = sku
+
+    @staticmethod
+    def _load_lines(session: Session, found: list[PurchaseOrder]) -> None:
+        """The ``lines`` of the orders that do not have them loaded yet, with one statement per chunk."""
+        unloaded: dict[int, list[PurchaseOrderLine]] = {po.id: [] for po in found if "lines" not in po.__dict__}
+        for chunk in _chunks(unloaded):
+            for line in session.scalars(_lines_of_orders(), {"values": chunk}):
+                unloaded[line.purchase_order_id].append(line)
+        for po in found:
+            lines = unloaded.get(po.id)
+            if lines is not None:
+                set_committed_value(po, "lines", lines)
 
     def add_order(self, po: PurchaseOrder, *, new: bool = False) -> None:
         """An order read or created in this unit of work: found by number and supplier order id from now on.

@@ -29,7 +29,7 @@ from vmi_desktop.db.batch import RowBatch
 from vmi_desktop.db.errors import DbProblem, describe_db_error, is_database_error, problem_of
 from vmi_desktop.db.pending_rows import insert_pending, update_changed
 from vmi_desktop.errors import VmiError
-from vmi_desktop.models import InboxStatus, PurchaseOrder, PurchaseOrderLine, Shipment
+from vmi_desktop.models import InboxStatus, PurchaseOrder, PurchaseOrderLine, Shipment, Vendor
 from vmi_desktop.replenishment import alerts, orders
 from vmi_desktop.replenishment.alerts import pair_key
 from vmi_desktop.replenishment.working_set import WorkingSet
@@ -106,6 +106,8 @@ def prime(session: Session, vendor_id: int, outcomes: list[Outcome]) -> None:
             supplier_ids.add(data.supplier_order_id.strip())
             pairs.append((data.location_code, [line.sku for line in data.lines]))
     ws = WorkingSet.of(session)
+    if vendor_id not in ws.vendors:  # read by the page already (``inbox``): from the identity map, no statement
+        ws.vendors[vendor_id] = session.get(Vendor, vendor_id)
     ws.defer_alerts = True  # written by ``_written`` at the end of each run or single event
     # Locks in the order every other writer takes them (a receipt: its order, then its pairs' reorder
     # lock, then the order counter; a reorder run: the pairs, then the counter), so none waits for the

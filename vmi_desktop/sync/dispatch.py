@@ -10,13 +10,14 @@ applied; ``inbox`` then keeps it as rejected with the reason.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from vmi_desktop.db import UnitOfWork
@@ -180,6 +181,22 @@ class ProposalTarget(NamedTuple):
     whole: bool
 
 
+@functools.cache
+def _threshold_agreements_statement() -> Any:
+    """Built once: executed again, a statement skips its building, value coercion and cache key."""
+    return (
+        select(Sku.part_number, Location.code, SupplyAgreement.id, Sku.uom)
+        .join(Sku, Sku.id == SupplyAgreement.sku_id)
+        .join(Location, Location.id == SupplyAgreement.location_id)
+        .where(
+            SupplyAgreement.vendor_id == bindparam("vendor_id"),
+            SupplyAgreement.active.is_(True),
+            Sku.part_number.in_(bindparam("parts", expanding=True)),
+            Location.code.in_(bindparam("codes", expanding=True)),
+        )
+    )
+
+
 def threshold_agreements(
     session: Session, vendor_id: int, proposals: Iterable[ThresholdsProposed]
 ) -> dict[tuple[str, str], ProposalTarget]:
@@ -190,19 +207,10 @@ def threshold_agreements(
     if not parts or not codes:
         return {}
     rows = session.execute(
-        select(Sku.part_number, Location.code, SupplyAgreement.id, Sku.uom)
-        .join(Sku, Sku.id == SupplyAgreement.sku_id)
-        .join(Location, Location.id == SupplyAgreement.location_id)
-        .where(
-            SupplyAgreement.vendor_id == vendor_id,
-            SupplyAgreement.active.is_(True),
-            Sku.part_number.in_(parts),
-            Location.code.in_(codes),
-        )
-    )
-    return {
-        (sku, loc): ProposalTarget(agreement_id, uom, is_whole(session, uom)) for sku, loc, agreement_id, uom in rows
-    }
+        _threshold_agreements_statement(), {"vendor_id": vendor_id, "parts": sorted(parts), "codes": sorted(codes)}
+    ).all()
+    whole = {uom: is_whole(session, uom) for uom in {row[3] for row in rows}}
+    return {(sku, loc): ProposalTarget(agreement_id, uom, whole[uom]) for sku, loc, agreement_id, uom in rows}
 
 
 def prepare_threshold_proposal(

@@ -405,6 +405,7 @@ class SyncEngine:
             cursor = outbox.sync_state(session, vendor_id).cursor
         pages = 0
         limit = self.events_limit
+        refused_resolved = False  # the "feed refused" alert, resolved with the run's first page applied
         while not cancel.is_set():
             if pages >= self.max_pages:
                 report.more_events = True
@@ -444,7 +445,10 @@ class SyncEngine:
                     max_event_bytes=self.max_event_bytes,
                     secrets=client.secrets(),
                 )
-                resolve_alert(uow.session, protocol_cause(vendor_id), "system")
+                if not refused_resolved:
+                    # Only a refused page raises it, and that ends the run: once resolved, it stays so.
+                    resolve_alert(uow.session, protocol_cause(vendor_id), "system")
+            refused_resolved = True
             report.events_applied += result.applied
             report.events_rejected += result.rejected
             pages += 1
