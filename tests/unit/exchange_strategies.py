@@ -15,6 +15,8 @@ from vmi_desktop.exchange.messages import (
     OrderAck,
     OrderLine,
     PurchaseOrder,
+    ReceiptAdvice,
+    ReceiptLine,
     ShipLine,
     ShipNotice,
     StockLine,
@@ -78,6 +80,18 @@ order_lines = st.lists(
 ).map(_numbered)
 purchase_orders = st.builds(PurchaseOrder, message_ids, ids, ids, moments, order_lines)
 cancels = st.builds(CancelOrder, message_ids, ids, free_text, ids, moments, order_lines)
+#: received quantities an 861 can carry (RCD02 has at most nine digits)
+received = st.decimals(min_value=Decimal("0.001"), max_value=999_999, places=3).map(lambda d: d.normalize())
+receipts = st.builds(
+    ReceiptAdvice,
+    message_ids,
+    ids,
+    ids,
+    moments,
+    st.lists(
+        st.builds(ReceiptLine, ids, st.just(0), ids, received, units, st.none() | ids), min_size=1, max_size=4
+    ).map(_numbered),
+)
 supplier_orders = st.builds(
     SupplierOrder,
     ids,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -24,6 +25,8 @@ from vmi_desktop.exchange.messages import (
     OrderAck,
     OrderLine,
     PurchaseOrder,
+    ReceiptAdvice,
+    ReceiptLine,
     Received,
     ShipLine,
     ShipNotice,
@@ -94,6 +97,7 @@ OUTBOUND = {
     "usage": gen.usage_reports,
     "purchase order": gen.purchase_orders,
     "cancel": gen.cancels,
+    "receipt": gen.receipts,
 }
 INBOUND = {
     "supplier order": gen.supplier_orders,
@@ -178,6 +182,16 @@ ORDER = PurchaseOrder("6f1c2d3e-0000-4111-8222-333344445555", "PO-000123", "WH-N
 CANCEL = CancelOrder(
     "7f1c2d3e-0000-4111-8222-333344445555", "PO-000123", "ordered by mistake", "WH-NORTH", NOW, (ORDER_LINE,)
 )
+RECEIPT = ReceiptAdvice(
+    "8f1c2d3e-0000-4111-8222-333344445555",
+    "GR-000031",
+    "WH-NORTH",
+    datetime(2026, 11, 24, 16, 5, 0, tzinfo=UTC),
+    (
+        ReceiptLine("PO-000123", 1, "P-1002", D(30), "EA", "NB-6204"),
+        ReceiptLine("PO-000123", 2, "P-2001", D("1.5"), "L"),
+    ),
+)
 SUPPLIER_ORDER = SupplierOrder(
     "SO-000042", "WH-NORTH", (SupplierOrderLine(1, "P-1002", "NB-6204", D(40), "EA", D("3.1"), date(2026, 12, 2)),)
 )
@@ -185,7 +199,7 @@ ACK = OrderAck("PO-000123", "", "changed", (AckLine(1, D(30), date(2026, 12, 3))
 SHIPMENT = ShipNotice(
     "SH-000007", "PO-000123", "", "DHL", "TRK123", date(2026, 12, 3), (ShipLine(1, "P-1002", D(30), "EA"),)
 )
-EXAMPLES: list[csvx.Message] = [STOCK, USAGE, ORDER, CANCEL, SUPPLIER_ORDER, ACK, SHIPMENT]
+EXAMPLES: list[csvx.Message] = [STOCK, USAGE, ORDER, CANCEL, RECEIPT, SUPPLIER_ORDER, ACK, SHIPMENT]
 FROM_SUPPLIER = (SupplierOrder, OrderAck, ShipNotice)
 ACKS = [FunctionalAck("4711", "IB", "partial", (AckedMessage("846", "0001", True), AckedMessage("846", "0002", False)))]
 
@@ -215,8 +229,77 @@ def test_the_validators_do_find_errors() -> None:
     assert validate_edifact(order.replace("BGM+220+PO-000123+9'\n", "").encode("latin-1")) != []
 
 
+def test_the_validators_check_receipts_and_the_order_of_segments_within_a_loop() -> None:
+    recadv = _edifact_encode(RECEIPT, False).decode("latin-1")
+    no_party = recadv.replace("NAD+DP+WH-NORTH::92'\n", "").replace("UNT+15+1'", "UNT+14+1'")
+    assert no_party != recadv and validate_edifact(no_party.encode("latin-1")) != []  # NAD is mandatory
+    swapped = recadv.replace("QTY+48:30:EA'\nRFF+ON:PO-000123:1'", "RFF+ON:PO-000123:1'\nQTY+48:30:EA'")
+    assert swapped != recadv
+    assert validate_edifact(swapped.encode("latin-1")) == ["RECADV: segment QTY (number 10) is not allowed there"]
+    receipt = _x12_encode(RECEIPT, False).decode()
+    assert validate_x12(receipt.replace("RCD*1*30*EA~", "RCD*1*3O*EA~").encode()) != []
+    undated = receipt.replace("DTM*050*20261124*160500*UT~\n", "").replace("SE*13*0001", "SE*12*0001")
+    assert undated != receipt and validate_x12(undated.encode()) != []  # DTM is mandatory in an 861
+    lin_last = receipt.replace(
+        "LIN**BP*P-1002*VP*NB-6204~\nPRF*PO-000123~", "PRF*PO-000123~\nLIN**BP*P-1002*VP*NB-6204~"
+    )
+    assert lin_last != receipt
+    assert validate_x12(lin_last.encode()) == ["861: segment LIN (number 8) is not allowed there"]
+
+
+def test_the_guide_s_receipt_segments_are_what_we_write() -> None:
+    receipt = _x12_encode(RECEIPT, False).decode()
+    for segment in (
+        "GS*RC*",
+        "ST*861*0001~",
+        "BRA*GR-000031*20261125*00*1*083015~",
+        "DTM*050*20261124*160500*UT~",
+        "N1*ST**92*WH-NORTH~",
+        "RCD*1*30*EA~\nLIN**BP*P-1002*VP*NB-6204~\nPRF*PO-000123~",
+        "RCD*2*1.5*LT~\nLIN**BP*P-2001~\nPRF*PO-000123~",
+        "CTT*2~",
+    ):
+        assert segment in receipt
+    recadv = _edifact_encode(RECEIPT, False).decode("latin-1")
+    for segment in (
+        "UNH+1+RECADV:D:96A:UN'",
+        "BGM+632+GR-000031+9'",
+        "DTM+50:20261124160500:204'",
+        "NAD+DP+WH-NORTH::92'\nCPS+1'",
+        "LIN+1++P-1002:BP'\nPIA+1+NB-6204:SA'\nQTY+48:30:EA'\nRFF+ON:PO-000123:1'",
+        "LIN+2++P-2001:BP'\nQTY+48:1.5:LTR'\nRFF+ON:PO-000123:2'",
+    ):
+        assert segment in recadv
+
+
+@pytest.mark.parametrize(
+    ("codec", "damage", "reason"),
+    [
+        ("x12", lambda t: t.replace("PRF*PO-000123~\nRCD*2", "REF*PO*PO-000123~\nRCD*2"), "no PRF"),
+        ("x12", lambda t: t.replace("DTM*050*", "DTM*011*"), "no DTM\\*050"),
+        ("edifact", lambda t: t.replace("RFF+ON:PO-000123:2'", "RFF+ON:PO-000123'"), "order line of P-2001"),
+        ("edifact", lambda t: t.replace("QTY+48:1.5", "QTY+12:1.5"), "no QTY 48"),
+        ("csv", lambda t: t.replace(",PO-000123,2,", ",,2,"), "row 3, column po_number: missing"),
+    ],
+)
+def test_an_unreadable_receipt_is_refused_with_the_reason(
+    codec: str, damage: Callable[[str], str], reason: str
+) -> None:
+    encode, decode = CODECS[codec]
+    text = encode(RECEIPT, False).decode("latin-1")
+    damaged = damage(text)
+    assert damaged != text
+    try:
+        received = decode(damaged.encode("latin-1"), "supplier")
+    except ExchangeError as exc:  # a CSV file is one message: refused whole
+        assert re.search(reason, str(exc)), exc
+    else:
+        assert len(received.messages) == 1 and received.messages[0].body is None
+        assert re.search(reason, received.messages[0].error), received.messages[0].error
+
+
 @settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(gen.stock_reports, gen.purchase_orders, gen.cancels))
+@given(st.one_of(gen.stock_reports, gen.purchase_orders, gen.cancels, gen.receipts))
 def test_generated_x12_validates_for_any_outbound_message(message: Any) -> None:
     def plain(text: str) -> str:
         return "".join(c if c.isalnum() or c in "-." else "A" for c in text)
@@ -230,6 +313,13 @@ def test_generated_x12_validates_for_any_outbound_message(message: Any) -> None:
             message, lines=tuple(replace(ln, sku=plain(ln.sku), supplier_sku=None) for ln in message.lines)
         )
     assert validate_x12(_x12_encode(message, False)) == []
+
+
+def test_a_received_quantity_an_861_cannot_carry_is_refused_with_the_reason() -> None:
+    big = replace(RECEIPT, lines=(replace(RECEIPT.lines[0], quantity=D("1234567.891")),))
+    with pytest.raises(ExchangeError, match=r"1234567\.891 of P-1002 .* more than 9 digits"):
+        _x12_encode(big, False)
+    assert _bodies(edifact_messages.decode(_edifact_encode(big, False), side="supplier")) == [big]
 
 
 # -- envelopes ---------------------------------------------------------------------------------------

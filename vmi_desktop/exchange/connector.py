@@ -22,7 +22,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ from vmi_desktop.exchange.messages import (
     FunctionalAck,
     OrderLine,
     Outbound,
+    ReceiptAdvice,
     Received,
     from_body,
     parse_moment,
@@ -60,6 +61,7 @@ from vmi_desktop.models import (
     OutboxMessage,
     OutboxStatus,
     PurchaseOrder,
+    PurchaseOrderLine,
     Sku,
     Vendor,
     utcnow,
@@ -184,10 +186,19 @@ def _acks_from(body: dict[str, Any]) -> list[FunctionalAck]:
 
 
 def outbound_message(session: Session, row: OutboxMessage) -> Outbound | list[FunctionalAck]:
-    """The message an outbox row carries; a cancel repeats the order's lines (850 and ORDERS need them)."""
+    """The message an outbox row carries; a cancel repeats the order's lines (850 and ORDERS need them).
+
+    A receipt's lines gain their order line's unit and supplier part number (not in the REST body;
+    X12 RCD needs the unit with the quantity).
+    """
     body = wire.loads(row.payload)
     if row.kind == FUNCTIONAL_ACK:
         return _acks_from(body)
+    if row.kind == outbox.RECEIPT:
+        receipt = from_body(row.kind, body)
+        if not isinstance(receipt, ReceiptAdvice):
+            raise ExchangeError(f"outbox message {row.id} is not a receipt")
+        return _with_order_lines(session, receipt)
     if row.kind == outbox.CANCEL:
         po_number = unquote(row.path.removeprefix("/v1/purchase-orders/").removesuffix("/cancel"))
         po = session.scalar(select(PurchaseOrder).where(PurchaseOrder.po_number == po_number))
@@ -219,6 +230,29 @@ def outbound_message(session: Session, row: OutboxMessage) -> Outbound | list[Fu
             lines,
         )
     return from_body(row.kind, body)
+
+
+def _with_order_lines(session: Session, receipt: ReceiptAdvice) -> ReceiptAdvice:
+    """The receipt with each line's unit and supplier part number from its order line (kept when gone)."""
+    numbers = {ln.po_number for ln in receipt.lines}
+    found = {
+        (po_number, line_no): (uom, supplier_sku)
+        for po_number, line_no, uom, supplier_sku in session.execute(
+            select(
+                PurchaseOrder.po_number,
+                PurchaseOrderLine.line_no,
+                PurchaseOrderLine.uom,
+                PurchaseOrderLine.supplier_sku,
+            )
+            .join(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == PurchaseOrder.id)
+            .where(PurchaseOrder.po_number.in_(numbers))
+        )
+    }
+    lines = []
+    for ln in receipt.lines:
+        uom, supplier_sku = found.get((ln.po_number, ln.line), (ln.uom, ln.supplier_sku))
+        lines.append(replace(ln, uom=uom or "EA", supplier_sku=supplier_sku or None))
+    return replace(receipt, lines=tuple(lines))
 
 
 class FolderConnector:

@@ -25,6 +25,8 @@ from vmi_desktop.exchange.messages import (
     OrderAck,
     OrderLine,
     PurchaseOrder,
+    ReceiptAdvice,
+    ReceiptLine,
     Received,
     ReceivedMessage,
     ShipLine,
@@ -39,7 +41,9 @@ from vmi_desktop.exchange.messages import (
 )
 from vmi_desktop.exchange.messages import _opt_date as parse_date  # one date rule for bodies and files
 
-Message = StockReport | UsageReport | PurchaseOrder | CancelOrder | SupplierOrder | OrderAck | ShipNotice
+Message = (
+    StockReport | UsageReport | PurchaseOrder | CancelOrder | ReceiptAdvice | SupplierOrder | OrderAck | ShipNotice
+)
 
 # fmt: off
 #: message_type -> (columns in the order we write them, the ones a row must fill)
@@ -65,6 +69,13 @@ LAYOUTS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
     "cancel": (
         ("message_type", "file_id", "message_id", "po_number", "reason"),
         frozenset({"po_number"}),
+    ),
+    "receipt": (
+        (
+            "message_type", "file_id", "message_id", "receipt_id", "location_code", "received_at", "po_number",
+            "line", "sku", "supplier_sku", "quantity", "uom",
+        ),
+        frozenset({"receipt_id", "location_code", "received_at", "po_number", "line", "sku", "quantity"}),
     ),
     "order_created": (
         (
@@ -96,7 +107,7 @@ LAYOUTS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
 _HEADER_FIELDS = {
     "message_id", "generated_at", "mode", "po_number", "location_code", "created_at", "reason",
     "supplier_order_id", "status", "shipment_id", "carrier", "tracking", "eta",
-    "acknowledged_file_id", "acknowledged_type",
+    "acknowledged_file_id", "acknowledged_type", "receipt_id", "received_at",
 }
 # fmt: on
 MAX_ROWS = 100_000
@@ -121,6 +132,7 @@ def message_type(message: Message | FunctionalAck) -> str:
         UsageReport: "usage",
         PurchaseOrder: "purchase_order",
         CancelOrder: "cancel",
+        ReceiptAdvice: "receipt",
         SupplierOrder: "order_created",
         OrderAck: "order_ack",
         ShipNotice: "shipment",
@@ -180,6 +192,25 @@ def _rows(message: Message | FunctionalAck) -> list[dict[str, Any]]:
         ]
     if isinstance(message, CancelOrder):
         return [{"message_id": message.message_id, "po_number": message.po_number, "reason": message.reason}]
+    if isinstance(message, ReceiptAdvice):
+        head = {
+            "message_id": message.message_id,
+            "receipt_id": message.receipt_id,
+            "location_code": message.location_code,
+            "received_at": _stamp(message.received_at),
+        }
+        return [
+            head
+            | {
+                "po_number": ln.po_number,
+                "line": ln.line,
+                "sku": ln.sku,
+                "supplier_sku": ln.supplier_sku or "",
+                "quantity": number_text(ln.quantity),
+                "uom": ln.uom,
+            }
+            for ln in message.lines
+        ]
     if isinstance(message, SupplierOrder):
         head = {"supplier_order_id": message.supplier_order_id, "location_code": message.location_code}
         return [
@@ -389,6 +420,19 @@ def _decode(kind: str, t: _Rows) -> Message | FunctionalAck:
         return PurchaseOrder(t.head("message_id"), t.head("po_number"), t.head("location_code"), created, lines)
     if kind == "cancel":
         return CancelOrder(t.head("message_id"), t.head("po_number"), t.head("reason"))
+    if kind == "receipt":
+        lines = t.each(
+            lambda r: ReceiptLine(
+                t.cell(r, "po_number"),
+                parse_line_number(t.cell(r, "line")),
+                t.cell(r, "sku"),
+                _dec(t, r, "quantity"),
+                t.cell(r, "uom") or "EA",
+                t.cell(r, "supplier_sku") or None,
+            )
+        )
+        received = parse_moment(t.head("received_at"), "received_at")
+        return ReceiptAdvice(t.head("message_id"), t.head("receipt_id"), t.head("location_code"), received, lines)
     if kind == "order_created":
         lines = t.each(
             lambda r: SupplierOrderLine(
@@ -439,7 +483,7 @@ def _decode(kind: str, t: _Rows) -> Message | FunctionalAck:
 
 
 _CUSTOMER_READS = frozenset({"order_created", "order_ack", "shipment", "ack"})
-_SUPPLIER_READS = frozenset({"stock_report", "usage", "purchase_order", "cancel", "ack"})
+_SUPPLIER_READS = frozenset({"stock_report", "usage", "purchase_order", "cancel", "receipt", "ack"})
 
 
 def decode(data: bytes, *, side: str = "customer") -> Received:

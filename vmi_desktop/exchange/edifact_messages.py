@@ -1,10 +1,10 @@
 """EDIFACT D96A messages of the implementation guide (``docs/file-exchange.md``), both ways.
 
-Customer to supplier: INVRPT (stock, and usage with consumption quantities), ORDERS (purchase
-order; message function 1 cancels it). Supplier to customer: ORDRSP, DESADV, ORDERS (an order the
-supplier raised). Both ways: CONTRL. ``encode`` gives an interchange's bytes, ``decode`` reads one
-and decodes each message for the side reading it; a message that cannot be read is kept with the
-reason and does not stop the messages after it.
+Customer to supplier: INVRPT (stock, and usage with consumption quantities), ORDERS (purchase order;
+message function 1 cancels it), RECADV (goods received against orders). Supplier to customer:
+ORDRSP, DESADV, ORDERS (an order the supplier raised). Both ways: CONTRL. ``encode`` gives an
+interchange's bytes, ``decode`` reads one and decodes each message for the side reading it; a
+message that cannot be read is kept with the reason and does not stop the messages after it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from vmi_desktop.exchange.messages import (
     OrderAck,
     OrderLine,
     PurchaseOrder,
+    ReceiptAdvice,
+    ReceiptLine,
     Received,
     ReceivedMessage,
     ShipLine,
@@ -38,11 +40,15 @@ from vmi_desktop.exchange.messages import (
 )
 from vmi_desktop.exchange.units import from_unece, to_unece
 
-Message = StockReport | UsageReport | PurchaseOrder | CancelOrder | SupplierOrder | OrderAck | ShipNotice
+Message = (
+    StockReport | UsageReport | PurchaseOrder | CancelOrder | ReceiptAdvice | SupplierOrder | OrderAck | ShipNotice
+)
 _ON_HAND, _ON_ORDER, _MIN, _MAX, _CONSUMED = "17", "73", "Z01", "Z02", "Z03"
 _RESPONSE = {"accepted": "29", "changed": "4", "rejected": "27"}
 _RESPONSE_STATUS = {v: k for k, v in _RESPONSE.items()}
 _LINE_ACTION = {"accepted": "5", "changed": "3", "rejected": "7"}
+#: BGM 1001 "632" goods receipt; DTM 2005 "50" goods receipt date/time; QTY 6063 "48" received quantity
+_GOODS_RECEIPT, _RECEIVED_AT, _RECEIVED_QTY = "632", "50", "48"
 _UUID = re.compile(r"[0-9a-f]{32}\Z")
 
 
@@ -192,6 +198,28 @@ def _despatch(msg: ShipNotice, now: datetime) -> list[Segment]:
     return segs
 
 
+def _receiving(msg: ReceiptAdvice, now: datetime) -> list[Segment]:
+    """RECADV: the receipt in BGM, when it came in, the delivery location; per line LIN, QTY 48 and RFF ON.
+
+    D96A puts the lines in the CPS group (segment group 16): one ``CPS+1`` holds them all.
+    """
+    if not msg.lines:
+        raise ExchangeError(f"receipt {msg.receipt_id} has no lines to send")
+    segs: list[Segment] = [
+        ("BGM", _GOODS_RECEIPT, msg.receipt_id, "9"),
+        _dtm("137", now),
+        _dtm(_RECEIVED_AT, msg.received_at),
+        ("RFF", ("ZZZ", _ref_id(msg.message_id))),
+        ("NAD", "DP", (msg.location_code, "", "92")),
+        ("CPS", "1"),
+    ]
+    for i, ln in enumerate(msg.lines, start=1):
+        segs.extend(_item(i, ln.sku, ln.supplier_sku))
+        segs.append(("QTY", (_RECEIVED_QTY, number_text(ln.quantity), to_unece(ln.uom))))
+        segs.append(("RFF", ("ON", ln.po_number, str(ln.line))))
+    return segs
+
+
 def _contrl(ack: FunctionalAck, party: edifact.Party) -> list[Segment]:
     action = "7" if ack.status == "accepted" else "4"
     segs: list[Segment] = [
@@ -218,6 +246,8 @@ def encode(message: Message | Sequence[FunctionalAck], party: edifact.Party, ref
         body = [("INVRPT", _usage(message, doc, now))]
     elif isinstance(message, PurchaseOrder | CancelOrder):
         body = [("ORDERS", _order(message, now))]
+    elif isinstance(message, ReceiptAdvice):
+        body = [("RECADV", _receiving(message, now))]
     elif isinstance(message, SupplierOrder):
         body = [("ORDERS", _supplier_order(message, now))]
     elif isinstance(message, OrderAck):
@@ -453,6 +483,44 @@ def _decode_desadv(m: edifact.Message) -> ShipNotice:
     )
 
 
+def _decode_recadv(m: edifact.Message) -> ReceiptAdvice:
+    head, groups = _groups(m.segments, "LIN")
+    bgm = _first(head, "BGM", "RECADV")
+    if not text_of(_el(bgm, 2)):
+        raise ExchangeError("BGM has no receipt number")
+    received = next(
+        (_moment(s[1], "goods receipt date") for s in head if s[0] == "DTM" and text_of(s[1]) == _RECEIVED_AT), None
+    )
+    if received is None:
+        raise ExchangeError(f"RECADV has no DTM {_RECEIVED_AT} (goods receipt date/time)")
+    lines = []
+    for group in groups:
+        sku = _sku(group[0])
+        qty = next((_qty(s[1], "quantity") for s in group if s[0] == "QTY" and text_of(s[1]) == _RECEIVED_QTY), None)
+        order = next((s[1] for s in group if s[0] == "RFF" and text_of(s[1]) == "ON"), None)
+        if not sku:
+            raise ExchangeError(f"line {text_of(_el(group[0], 1))} has no item number")
+        if qty is None:
+            raise ExchangeError(f"line {sku} has no QTY {_RECEIVED_QTY} (received quantity)")
+        if order is None or not text_of(order, 1):
+            raise ExchangeError(f"line {sku} has no RFF ON naming the purchase order")
+        no = parse_line_number(text_of(order, 2), f"order line of {sku} (RFF ON)")
+        lines.append(
+            ReceiptLine(
+                po_number=text_of(order, 1),
+                line=no,
+                sku=sku,
+                quantity=parse_decimal(qty[1], f"received quantity of line {no}"),
+                uom=from_unece(qty[2] or "EA"),
+                supplier_sku=_supplier_sku(group),
+            )
+        )
+    if not lines:
+        raise ExchangeError("RECADV has no lines")
+    message_id = _message_id(_refs(head).get("ZZZ", ""))
+    return ReceiptAdvice(message_id, text_of(_el(bgm, 2)), _location(head, "NAD", "RECADV"), received, tuple(lines))
+
+
 def _decode_contrl(m: edifact.Message) -> FunctionalAck:
     uci = _first(m.segments, "UCI", "CONTRL")
     items = tuple(
@@ -480,6 +548,7 @@ _CUSTOMER_READS: dict[str, _Decoder] = {
 _SUPPLIER_READS: dict[str, _Decoder] = {
     "INVRPT": _decode_invrpt,
     "ORDERS": _decode_orders_from_customer,
+    "RECADV": _decode_recadv,
     "CONTRL": _decode_contrl,
 }
 

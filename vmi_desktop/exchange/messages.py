@@ -1,6 +1,7 @@
 """Typed messages between the outbox/inbox and the file codecs: the content of the VMI Connect v1 bodies.
 
-Outbound (customer to supplier): ``StockReport``, ``UsageReport``, ``PurchaseOrder``, ``CancelOrder``.
+Outbound (customer to supplier): ``StockReport``, ``UsageReport``, ``PurchaseOrder``, ``CancelOrder``,
+``ReceiptAdvice`` (goods received against orders).
 Inbound (supplier to customer): ``SupplierOrder`` (``order.created``), ``OrderAck``
 (``order.acknowledged``), ``ShipNotice`` (``shipment.dispatched``). Both ways: ``FunctionalAck``
 (X12 997, EDIFACT CONTRL, the CSV ``ack`` file) saying whether a received interchange was readable.
@@ -105,7 +106,34 @@ class CancelOrder:
     lines: tuple[OrderLine, ...] = ()
 
 
-Outbound = StockReport | UsageReport | PurchaseOrder | CancelOrder
+@dataclass(frozen=True)
+class ReceiptLine:
+    """What was received against one order line.
+
+    ``uom`` and ``supplier_sku`` are not in the REST body: the connector fills them from the order
+    line (X12 RCD needs the unit with the quantity; the supplier's part number helps its translator).
+    """
+
+    po_number: str
+    line: int
+    sku: str
+    quantity: Decimal
+    uom: str = "EA"
+    supplier_sku: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptAdvice:
+    """Goods received at a location (861 / RECADV): ``POST /v1/receipts``."""
+
+    message_id: str
+    receipt_id: str
+    location_code: str
+    received_at: datetime
+    lines: tuple[ReceiptLine, ...]
+
+
+Outbound = StockReport | UsageReport | PurchaseOrder | CancelOrder | ReceiptAdvice
 
 # -- inbound ----------------------------------------------------------------------------------------
 
@@ -362,6 +390,24 @@ def from_body(kind: str, body: Mapping[str, Any], *, po_number: str = "") -> Out
                 created_at=parse_moment(created, "created_at") if created else None,
                 lines=tuple(_order_line(ln) for ln in body.get("lines") or ()),
             )
+        if kind == "receipt":
+            return ReceiptAdvice(
+                message_id=str(body["message_id"]),
+                receipt_id=str(body["receipt_id"]),
+                location_code=str(body["location_code"]),
+                received_at=parse_moment(body["received_at"], "received_at"),
+                lines=tuple(
+                    ReceiptLine(
+                        po_number=str(ln["po_number"]),
+                        line=int(ln["line"]),
+                        sku=str(ln["sku"]),
+                        quantity=_dec(ln["quantity"], "quantity"),
+                        uom=str(ln.get("uom") or "EA"),
+                        supplier_sku=ln.get("supplier_sku") or None,
+                    )
+                    for ln in body["lines"]
+                ),
+            )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ExchangeError):
             raise
@@ -383,7 +429,10 @@ def _order_line(ln: Mapping[str, Any]) -> OrderLine:
 
 
 def to_body(message: Outbound, customer_id: str = "") -> tuple[str, dict[str, Any]]:
-    """The REST kind (``stock-reports``, ``usage``, ``purchase-orders``, ``cancel``) and body of a message."""
+    """The REST kind (``stock-reports``, ``usage``, ``purchase-orders``, ``cancel``, ``receipts``) and body.
+
+    A receipt's body is the REST one: its lines' ``uom`` and ``supplier_sku`` are not part of it.
+    """
     if isinstance(message, StockReport):
         return "stock-reports", {
             "message_id": message.message_id,
@@ -416,6 +465,18 @@ def to_body(message: Outbound, customer_id: str = "") -> tuple[str, dict[str, An
                     "date": ln.day.isoformat(),
                     "consumed": _num(ln.consumed),
                 }
+                for ln in message.lines
+            ],
+        }
+    if isinstance(message, ReceiptAdvice):
+        return "receipts", {
+            "message_id": message.message_id,
+            "customer_id": customer_id,
+            "receipt_id": message.receipt_id,
+            "location_code": message.location_code,
+            "received_at": _stamp(message.received_at),
+            "lines": [
+                {"po_number": ln.po_number, "line": ln.line, "sku": ln.sku, "quantity": _num(ln.quantity)}
                 for ln in message.lines
             ],
         }

@@ -2,9 +2,10 @@
 
 It picks up what the app wrote to ``outbound/`` (moving each file to ``partner/processed``),
 applies it with the same rules as the reference REST supplier (``supplier_server.state``: a
-position below min raises a replenishment order, an order is acknowledged and shipped), answers
-every interchange with a functional acknowledgement (997, CONTRL, CSV ack) and writes its events
-(850 from the vendor, 855, 856 and their EDIFACT and CSV equivalents) atomically to ``inbound/``.
+position below min raises a replenishment order, an order is acknowledged and shipped, a receipt
+is recorded), answers every interchange with a functional acknowledgement (997, CONTRL, CSV ack)
+and writes its events (850 from the vendor, 855, 856 and their EDIFACT and CSV equivalents)
+atomically to ``inbound/``.
 
     vmi-desktop exchange-partner FOLDER --standard x12 [--once]
 """

@@ -1,10 +1,11 @@
 """X12 004010 transaction sets of the implementation guide (``docs/file-exchange.md``), both ways.
 
 Customer to supplier: 846 (stock report), 852 (usage, one set per location), 850 (purchase order;
-purpose 01 cancels it). Supplier to customer: 855 (acknowledgement), 856 (ship notice), 850 (an
-order the supplier raised). Both ways: 997. ``encode`` gives an interchange's bytes for a message;
-``decode`` reads an interchange and decodes each set for the side reading it, a set that cannot be
-read becoming a ``ReceivedMessage`` with the reason instead of stopping the others.
+purpose 01 cancels it), 861 (goods received against orders). Supplier to customer: 855
+(acknowledgement), 856 (ship notice), 850 (an order the supplier raised). Both ways: 997. ``encode``
+gives an interchange's bytes for a message; ``decode`` reads an interchange and decodes each set for
+the side reading it, a set that cannot be read becoming a ``ReceivedMessage`` with the reason
+instead of stopping the others.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from vmi_desktop.exchange.messages import (
     OrderAck,
     OrderLine,
     PurchaseOrder,
+    ReceiptAdvice,
+    ReceiptLine,
     Received,
     ReceivedMessage,
     ShipLine,
@@ -48,14 +51,20 @@ from vmi_desktop.exchange.messages import (
 from vmi_desktop.exchange.units import from_x12, to_x12
 from vmi_desktop.exchange.x12 import Segment, TransactionSet
 
-FUNCTIONAL_IDS = {"846": "IB", "852": "PD", "850": "PO", "855": "PR", "856": "SH", "997": "FA"}
+FUNCTIONAL_IDS = {"846": "IB", "852": "PD", "850": "PO", "861": "RC", "855": "PR", "856": "SH", "997": "FA"}
 _ACK_TYPES = {"accepted": "AD", "changed": "AC", "rejected": "RJ"}
 _ACK_STATUS = {"AD": "accepted", "AK": "accepted", "AC": "changed", "RJ": "rejected"}
 _LINE_STATUS = {"accepted": "IA", "changed": "IC", "rejected": "IR"}
 _ON_HAND, _ON_ORDER, _MIN, _MAX = "17", "63", "MN", "MX"
+#: BRA04 (element 962, receiving advice type) "1", as 861s in use carry it; DTM01 (374) "050": received
+_RECEIVING_ADVICE, _RECEIVED = "1", "050"
+#: RCD02 (quantity units received, element 663) is R1/9: at most nine digits
+_RCD_DIGITS = 9
 MESSAGE_REF = "MESSAGE ID"
 
-Message = StockReport | UsageReport | PurchaseOrder | CancelOrder | SupplierOrder | OrderAck | ShipNotice
+Message = (
+    StockReport | UsageReport | PurchaseOrder | CancelOrder | ReceiptAdvice | SupplierOrder | OrderAck | ShipNotice
+)
 
 
 def _el(seg: Segment, index: int) -> str:
@@ -154,6 +163,30 @@ def _purchase_order(msg: PurchaseOrder | CancelOrder) -> list[tuple[str, list[Se
     return [("850", segs)]
 
 
+def _receipt(msg: ReceiptAdvice, now: datetime) -> list[tuple[str, list[Segment]]]:
+    """861: BRA (receipt id, the set's date and time), the received moment, the location, an RCD loop per line."""
+    if not msg.lines:
+        raise ExchangeError(f"receipt {msg.receipt_id} has no lines to send")
+    segs: list[Segment] = [
+        ("BRA", msg.receipt_id, ccyymmdd(now.date()), "00", _RECEIVING_ADVICE, hhmmss(now)),
+        ("REF", "ZZ", MESSAGE_REF, msg.message_id),
+        _moment_segment(_RECEIVED, msg.received_at),
+        ("N1", "ST", "", "92", msg.location_code),
+    ]
+    for ln in msg.lines:
+        quantity = number_text(ln.quantity)
+        if len(quantity.replace(".", "").replace("-", "")) > _RCD_DIGITS:
+            raise ExchangeError(
+                f"received quantity {quantity} of {ln.sku} (order {ln.po_number} line {ln.line}) has more than "
+                f"{_RCD_DIGITS} digits, more than an 861 RCD can carry"
+            )
+        segs.append(("RCD", str(ln.line), quantity, to_x12(ln.uom)))
+        segs.append(("LIN", "", *_line_ids(ln.sku, ln.supplier_sku)))
+        segs.append(("PRF", ln.po_number))
+    segs.append(("CTT", str(len(msg.lines))))
+    return [("861", segs)]
+
+
 def _free_text(text: str, limit: int) -> str:
     """Free text without line breaks, within the element's length."""
     return " ".join(text.split())[:limit]
@@ -250,6 +283,8 @@ def encode(
         sets = _usage(message)
     elif isinstance(message, PurchaseOrder | CancelOrder):
         sets = _purchase_order(message)
+    elif isinstance(message, ReceiptAdvice):
+        sets = _receipt(message, now)
     elif isinstance(message, SupplierOrder):
         sets = _supplier_order(message, now)
     elif isinstance(message, OrderAck):
@@ -490,6 +525,46 @@ def _decode_856(ts: TransactionSet) -> ShipNotice:
     return ShipNotice(_el(bsn, 2), po_number, supplier_id, carrier, tracking, eta, tuple(lines))
 
 
+def _decode_861(ts: TransactionSet) -> ReceiptAdvice:
+    r = _Reader(ts)
+    bra = r.first("BRA")
+    if not _el(bra, 1):
+        raise ExchangeError("BRA has no receipt id")
+    received = next(
+        (
+            parse_moment(_el(s, 2), _el(s, 3), "DTM date")
+            for s in ts.segments
+            if s[0] == "DTM" and _el(s, 1) == _RECEIVED
+        ),
+        None,
+    )
+    if received is None:
+        raise ExchangeError(f"861 {ts.control_number} has no DTM*{_RECEIVED} (received) date")
+    lines = []
+    for loop in r.loops("RCD"):
+        rcd = loop[0]
+        no = parse_line_number(_el(rcd, 1), "RCD01 order line number")
+        ids = next((_ids(s, 2) for s in loop[1:] if s[0] == "LIN"), {})
+        po_number = next((_el(s, 1) for s in loop[1:] if s[0] == "PRF"), "")
+        if not ids.get("BP"):
+            raise ExchangeError(f"RCD {no} has no LIN with the buyer's part number (BP)")
+        if not po_number:
+            raise ExchangeError(f"RCD {no} has no PRF naming the purchase order")
+        lines.append(
+            ReceiptLine(
+                po_number=po_number,
+                line=no,
+                sku=ids["BP"],
+                quantity=parse_decimal(_el(rcd, 2), f"received quantity of line {no}"),
+                uom=from_x12(_el(rcd, 3) or "EA"),
+                supplier_sku=ids.get("VP") or None,
+            )
+        )
+    if not lines:
+        raise ExchangeError(f"861 {ts.control_number} has no RCD lines")
+    return ReceiptAdvice(r.message_id("REF"), _el(bra, 1), _location(ts), received, tuple(lines))
+
+
 def _decode_997(ts: TransactionSet) -> FunctionalAck:
     r = _Reader(ts)
     ak1 = r.first("AK1")
@@ -519,6 +594,7 @@ _SUPPLIER_READS: dict[str, _Decoder] = {
     "846": _decode_846,
     "852": _decode_852,
     "850": _decode_850_from_customer,
+    "861": _decode_861,
     "997": _decode_997,
 }
 

@@ -72,16 +72,12 @@ class Backoff:
         return jitter
 
 
-#: Vendors reached by files get the same outbox; receipts (861 / RECADV) are not in the file guide.
-_FILE_KINDS = (ConnectionKind.X12, ConnectionKind.EDIFACT, ConnectionKind.CSV)
+#: Vendors reached by files get the same outbox, every kind (receipts as 861 / RECADV / receipt files).
+_SYNCED_KINDS = (ConnectionKind.REST, ConnectionKind.X12, ConnectionKind.EDIFACT, ConnectionKind.CSV)
 
 
-def _syncs(vendor: Vendor | None, kind: str = "") -> bool:
-    if vendor is None or not vendor.active:
-        return False
-    if vendor.connection_kind == ConnectionKind.REST:
-        return True
-    return vendor.connection_kind in _FILE_KINDS and kind != RECEIPT
+def _syncs(vendor: Vendor | None) -> bool:
+    return vendor is not None and vendor.active and vendor.connection_kind in _SYNCED_KINDS
 
 
 def _encoded(bodies: Any) -> Any:
@@ -221,7 +217,7 @@ def enqueue_cancel(session: Session, po: PurchaseOrder, reason: str) -> int:
 def enqueue_receipt(session: Session, receipt: Receipt) -> int:
     """Queue a goods receipt for the order's vendor."""
     po = session.get(PurchaseOrder, receipt.purchase_order_id)
-    if po is None or not _syncs(session.get(Vendor, po.vendor_id), RECEIPT):
+    if po is None or not _syncs(session.get(Vendor, po.vendor_id)):
         return 0
     return _insert(
         session, _rows(po.vendor_id, RECEIPT, _PATHS[RECEIPT], _encoded(payloads.receipt_bodies(session, receipt)))
