@@ -29,6 +29,7 @@ from vmi_desktop.exchange.partner import FilePartner
 from vmi_desktop.models import (
     Alert,
     AlertKind,
+    AuditEntry,
     ConnectionKind,
     ExchangeFile,
     InboxEvent,
@@ -40,8 +41,10 @@ from vmi_desktop.models import (
     PurchaseOrder,
     SupplyAgreement,
     Vendor,
+    utcnow,
 )
 from vmi_desktop.replenishment import orders
+from vmi_desktop.sync import outbox
 from vmi_desktop.sync.auth import VendorCredentials
 from vmi_desktop.sync.engine import SyncEngine, SyncReport
 from vmi_desktop.sync.outbox import Backoff
@@ -333,3 +336,35 @@ def test_the_partner_reads_a_receipt_file_as_written(sqlite_db: Database, tmp_pa
             (ReceiptLine(po.po_number, 1, "P-1", Decimal(7), uom, supplier_sku),),
         )
     ]
+
+
+def _queued_full_report(rig: FileRig) -> None:
+    """A full stock report queued now, with no other due (the run would queue its own full report)."""
+    with rig.db.transaction() as s:
+        outbox.sync_state(s, rig.acme).last_full_report_at = utcnow()
+        assert outbox.enqueue_stock_report(s, rig.acme, "full") == 1
+
+
+def test_a_queued_report_line_whose_agreement_ended_is_left_out_of_the_file(rig: FileRig) -> None:
+    # As over REST: a report may wait for days (the folder unreachable); what it says is checked as it is written.
+    _queued_full_report(rig)
+    with rig.db.transaction() as s:
+        s.get_one(SupplyAgreement, rig.world.agreements[("ACME", "P-2", "WH-1")]).active = False
+    assert rig.sync().sent == 1
+    assert rig.partner.step().refused == []
+    assert set(rig.partner.state.positions) == {("WH-1", "P-1"), ("VAN-7", "P-1")}  # never P-2 at WH-1
+    with rig.db.transaction() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "sync.scope_at_send")).one()
+        assert wire.loads(entry.detail)["left_out"] == ["P-2 at WH-1"]
+
+
+def test_a_queued_report_left_with_no_line_in_scope_writes_no_file(rig: FileRig) -> None:
+    _queued_full_report(rig)
+    with rig.db.transaction() as s:
+        for pair in (("ACME", "P-1", "WH-1"), ("ACME", "P-2", "WH-1"), ("ACME", "P-1", "VAN-7")):
+            s.get_one(SupplyAgreement, rig.world.agreements[pair]).active = False
+    assert rig.sync().sent == 0
+    assert rig.files("outbound") == []
+    with rig.db.transaction() as s:
+        msg = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "stock_report")).one()
+        assert msg.status is OutboxStatus.DISCARDED and "scope" in msg.last_error
