@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTableWidget
+    from PySide6.QtWidgets import QAbstractItemView, QDialog, QDialogButtonBox, QTableWidget, QTableWidgetItem
 
 ERROR_COLOUR = "#b00020"
 _BAR_STYLE = {
@@ -27,6 +27,25 @@ def error_label(*, word_wrap: bool = True) -> QLabel:
     label.setWordWrap(word_wrap)
     label.setStyleSheet(f"color: {ERROR_COLOUR};")
     return label
+
+
+def edit_on_typing(view: QAbstractItemView) -> None:
+    """Editable cells take typing at once (a key starts the edit with that key), as at a scanner or a
+    keyboard working down a column of quantities; a double click or F2 too."""
+    from PySide6.QtWidgets import QAbstractItemView
+
+    triggers = QAbstractItemView.EditTrigger
+    view.setEditTriggers(triggers.DoubleClicked | triggers.EditKeyPressed | triggers.AnyKeyPressed)
+
+
+def quantity_cell(tooltip: str) -> QTableWidgetItem:
+    """An empty, right-aligned, editable cell a quantity is typed into (an order dialog's line)."""
+    from PySide6.QtWidgets import QTableWidgetItem  # dialogs only: not before the window's first paint
+
+    cell = QTableWidgetItem("")
+    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    cell.setToolTip(tooltip)
+    return cell
 
 
 def ok_cancel_buttons(dialog: QDialog, ok_text: str | None = None) -> QDialogButtonBox:

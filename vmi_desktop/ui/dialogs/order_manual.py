@@ -32,7 +32,7 @@ from vmi_desktop.models import POOrigin
 from vmi_desktop.queries.orders import OrderCandidate, location_choices, order_candidates, vendor_choices
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.numbers import format_decimal, parse_decimal
-from vmi_desktop.ui.widgets import error_label, ok_cancel_buttons, show_matching_skus
+from vmi_desktop.ui.widgets import edit_on_typing, error_label, ok_cancel_buttons, quantity_cell, show_matching_skus
 
 COLUMNS = ("SKU", "Description", "On hand", "On order", "Min", "Max", "Suggested", "Pack", "MOQ", "Price", "Quantity")
 QUANTITY = len(COLUMNS) - 1
@@ -73,11 +73,7 @@ class ManualOrderDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.AnyKeyPressed
-        )
+        edit_on_typing(self.table)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -149,10 +145,9 @@ class ManualOrderDialog(QDialog):
                     item.setForeground(QBrush(_BELOW_MIN))
                     item.setToolTip(f"position {format_decimal(sku.position)} is at or below min")
                 self.table.setItem(r, c, item)
-            quantity = QTableWidgetItem("")
-            quantity.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            quantity.setToolTip(f"type the quantity (pack {format_decimal(sku.pack_size)} {sku.uom})")
-            self.table.setItem(r, QUANTITY, quantity)
+            self.table.setItem(
+                r, QUANTITY, quantity_cell(f"type the quantity (pack {format_decimal(sku.pack_size)} {sku.uom})")
+            )
         self.error.setText("" if self.skus else "This vendor has no active agreement at this location.")
         self._filter()
 

@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QDialog,
@@ -36,7 +35,7 @@ from vmi_desktop.queries.supplier import PairTerms
 from vmi_desktop.replenishment.supplier_orders import SupplierLine, SupplierOrderOutcome
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.numbers import format_decimal, parse_decimal
-from vmi_desktop.ui.widgets import error_label, ok_cancel_buttons, show_matching_skus
+from vmi_desktop.ui.widgets import edit_on_typing, error_label, ok_cancel_buttons, quantity_cell, show_matching_skus
 
 #: The raise-order table's column the quantity is typed into.
 QUANTITY_COLUMN = 4
@@ -252,11 +251,7 @@ class RaiseOrderDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         # the quantity is typed into its cell, as in the new-order dialog: a location can hold thousands of a
         # supplier's SKUs, and a line-edit widget per row took 1.75 s to open at 5,000
-        self.table.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.AnyKeyPressed
-        )
+        edit_on_typing(self.table)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.error = error_label()
         #: A location can hold thousands of a supplier's SKUs: the rows whose part, description or own part
@@ -295,10 +290,9 @@ class RaiseOrderDialog(QDialog):
             self.table.setItem(r, 1, _readonly(sku.description))
             self.table.setItem(r, 2, _readonly(sku.supplier_sku))
             self.table.setItem(r, 3, _readonly(format_decimal(sku.pack_size), right=True))
-            quantity = QTableWidgetItem("")
-            quantity.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            quantity.setToolTip(f"type the quantity (pack {format_decimal(sku.pack_size)})")
-            self.table.setItem(r, QUANTITY_COLUMN, quantity)
+            self.table.setItem(
+                r, QUANTITY_COLUMN, quantity_cell(f"type the quantity (pack {format_decimal(sku.pack_size)})")
+            )
         self.table.resizeColumnsToContents()
         self._filter_rows()
 

@@ -42,7 +42,7 @@ from vmi_desktop.queries.stock_forms import PartAt, count_sheet_lines, on_hand_o
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.forms.fields import PartField, QuantityField, qty, record_of
 from vmi_desktop.ui.numbers import format_decimal, parse_decimal
-from vmi_desktop.ui.widgets import message_bar, set_bar_kind
+from vmi_desktop.ui.widgets import edit_on_typing, message_bar, set_bar_kind
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -237,11 +237,7 @@ class CountSheetForm(QWidget):
         self.view.setAlternatingRowColors(True)
         self.view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.view.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.AnyKeyPressed
-        )
+        edit_on_typing(self.view)
         self.load_button = QPushButton("Load location")
         self.load_button.setObjectName("countLoad")
         self.load_button.setToolTip("Put every part with stock at this location on the sheet")

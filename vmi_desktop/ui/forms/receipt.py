@@ -35,6 +35,7 @@ from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.forms.fields import PostingRecord, QuantityField, qty, record_of
 from vmi_desktop.ui.forms.postings import PostingForm, reorder_note
 from vmi_desktop.ui.numbers import format_decimal, parse_decimal
+from vmi_desktop.ui.widgets import edit_on_typing
 
 _COLUMNS = ["Line", "SKU", "Description", "Expected", "Received", "Open", "Receive now", "Close short"]
 RECEIVE_COLUMN, CLOSE_COLUMN = 6, 7
@@ -78,11 +79,7 @@ class ReceiptForm(PostingForm):
         self.lines.verticalHeader().setVisible(False)
         self.lines.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.lines.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.lines.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.AnyKeyPressed
-        )
+        edit_on_typing(self.lines)
         self.lines.hide()
         self.lines.itemChanged.connect(lambda _item: self._update_over())
         self.quantity = QuantityField("receive", what="received quantity")

@@ -44,7 +44,7 @@ from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.delegates import CellDelegate
 from vmi_desktop.ui.export import ExportSource, TableExporter, visible_columns
 from vmi_desktop.ui.models.table import ERROR_ROLE, SqlTableModel
-from vmi_desktop.ui.widgets import message_bar
+from vmi_desktop.ui.widgets import edit_on_typing, message_bar
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +113,7 @@ class TablePage(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setAlternatingRowColors(True)
-        self.view.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.AnyKeyPressed
-        )
+        edit_on_typing(self.view)
         header = self.view.horizontalHeader()
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
