@@ -246,24 +246,26 @@ def test_a_file_from_another_sender_is_rejected(sqlite_db: Database, tmp_path: P
     assert "STRANGER" in next((rig.folder / "rejected").glob("*.reason.txt")).read_text()
 
 
+def _sent_order(rig: FileRig, location: str, *lines: tuple[str, int]) -> PurchaseOrder:
+    """An order of ACME's, sent, with the partner raising no orders of its own (a receipt's test needs only it)."""
+    rig.partner.state.replenish = False
+    return order_commands.create(
+        rig.db,
+        MANAGER,
+        vendor_id=rig.acme,
+        location_id=rig.world.locations[location],
+        lines=[orders.NewLine(sku_id=rig.world.skus[sku], quantity=Decimal(qty)) for sku, qty in lines],
+        send=True,
+    )
+
+
 @pytest.mark.parametrize("standard", STANDARDS)
 def test_a_receipt_goes_out_once_as_the_vendor_s_file_with_its_lines_in_scope_and_is_acknowledged(
     db: Database, tmp_path: Path, standard: str
 ) -> None:
     rig = _rig(db, tmp_path, standard)
-    rig.partner.state.replenish = False
     w = rig.world
-    po = order_commands.create(
-        rig.db,
-        MANAGER,
-        vendor_id=rig.acme,
-        location_id=w.locations["WH-1"],
-        lines=[
-            orders.NewLine(sku_id=w.skus["P-1"], quantity=Decimal(12)),
-            orders.NewLine(sku_id=w.skus["P-2"], quantity=Decimal(5)),
-        ],
-        send=True,
-    )
+    po = _sent_order(rig, "WH-1", ("P-1", 12), ("P-2", 5))
     rig.sync()
     rig.partner.step()
     rig.sync()  # the partner's acknowledgement and ship notice
@@ -307,20 +309,11 @@ def test_a_receipt_goes_out_once_as_the_vendor_s_file_with_its_lines_in_scope_an
 def test_the_partner_reads_a_receipt_file_as_written(sqlite_db: Database, tmp_path: Path, standard: str) -> None:
     """The file the connector writes decodes, on the supplier's side, to the receipt with its order lines' units."""
     rig = _rig(sqlite_db, tmp_path, standard)
-    rig.partner.state.replenish = False
-    w = rig.world
-    po = order_commands.create(
-        rig.db,
-        MANAGER,
-        vendor_id=rig.acme,
-        location_id=w.locations["VAN-7"],
-        lines=[orders.NewLine(sku_id=w.skus["P-1"], quantity=Decimal("7"))],
-        send=True,
-    )
+    po = _sent_order(rig, "VAN-7", ("P-1", 7))
     receipt = order_commands.receive(rig.db, MANAGER, po.id, {1: Decimal("7")})
     rig.sync()
     name = next(n for n in rig.files("outbound") if n.startswith(RECEIPT_FILES[standard]))
-    received = rig.partner._decode((rig.folder / "outbound" / name).read_bytes())
+    received = rig.partner.decode((rig.folder / "outbound" / name).read_bytes())
     with rig.db.transaction() as s:
         line = s.get_one(PurchaseOrder, po.id).lines[0]
         uom, supplier_sku = line.uom, line.supplier_sku or None

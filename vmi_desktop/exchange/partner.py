@@ -98,7 +98,8 @@ class FilePartner:
         write_atomically(self.root / "inbound" / name, data)
         return name
 
-    def _decode(self, data: bytes) -> Received:
+    def decode(self, data: bytes) -> Received:
+        """A file of ours read as the supplier reads it (its standard, the supplier's side)."""
         if self.standard == "x12":
             return x12_sets.decode(data, side="supplier")
         if self.standard == "edifact":
@@ -122,7 +123,7 @@ class FilePartner:
             os.replace(path, self.root / "partner" / "processed" / path.name)
             run.read += 1
             try:
-                received = self._decode(data)
+                received = self.decode(data)
             except ExchangeError as exc:
                 run.refused.append(f"{path.name}: {exc}")
                 continue
