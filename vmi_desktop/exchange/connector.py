@@ -319,14 +319,9 @@ class FolderConnector:
     def _prepare_next(self) -> tuple[int, str, str, bytes | None, int] | None:
         """The next due message encoded, its control number reserved and recorded (committed first)."""
         with self.db.transaction() as session:
-            while True:
-                msg = outbox.next_due(session, self.vendor_id, now=self.engine.clock())
-                if msg is None:
-                    return None
-                # checked as it leaves, as over REST: a line whose agreement ended meanwhile is left out
-                if outbox.prepare_send(session, msg) is not None:
-                    break
-                session.flush()  # discarded (no line left in scope): the next pending one is the head now
+            msg = outbox.next_due(session, self.vendor_id, now=self.engine.clock())  # checked as it leaves
+            if msg is None:
+                return None
             record = session.scalar(
                 select(ExchangeFile).where(ExchangeFile.outbox_message_id == msg.id, ExchangeFile.direction == "out")
             )

@@ -412,21 +412,26 @@ def prepare_send(session: Session, msg: OutboxMessage) -> bytes | None:
 
 
 def next_due(session: Session, vendor_id: int, now: datetime | None = None) -> OutboxMessage | None:
-    """The oldest pending message if it is due; order is kept, so a waiting head blocks the rest.
+    """The oldest pending message if it is due, checked as of now (``prepare_send``: its row then holds
+    what may go; one left with no line in scope is discarded and the next taken); order is kept, so a
+    waiting head blocks the rest. What a file exchange writes, as ``next_outgoing`` is what REST sends.
 
     Its id first (from the index), then the row: ordering whole rows would read every pending
     message's payload (a full report queues hundreds of them) to send each one.
     """
-    head_id = session.scalar(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.PENDING)
-        .order_by(OutboxMessage.id)
-        .limit(1)
-    )
-    head = None if head_id is None else session.get(OutboxMessage, head_id)
-    if head is None or head.next_attempt_at > (now or utcnow()):
-        return None
-    return head
+    while True:
+        head_id = session.scalar(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.vendor_id == vendor_id, OutboxMessage.status == OutboxStatus.PENDING)
+            .order_by(OutboxMessage.id)
+            .limit(1)
+        )
+        head = None if head_id is None else session.get(OutboxMessage, head_id)
+        if head is None or head.next_attempt_at > (now or utcnow()):
+            return None
+        if prepare_send(session, head) is not None:
+            return head
+        session.flush()  # discarded: the next pending one is the head now
 
 
 def mark_sent(session: Session, message_id: int, status: int, body: str) -> None:
