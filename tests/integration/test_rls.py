@@ -302,3 +302,42 @@ def test_a_supplier_login_may_read_exactly_the_columns_the_app_shows_it(pg_db: D
                 )
             }
             assert granted == set(SUPPLIER_COLUMNS[model]), table
+
+
+#: Settings that make the planner use parallel workers for any scan it can (the tables here are small: a
+#: sequential scan, free to split among workers).
+_PARALLEL = (
+    "SET enable_indexscan = off",
+    "SET enable_indexonlyscan = off",
+    "SET enable_bitmapscan = off",
+    "SET parallel_setup_cost = 0",
+    "SET parallel_tuple_cost = 0",
+    "SET min_parallel_table_scan_size = 0",
+    "SET max_parallel_workers_per_gather = 2",
+)
+
+
+def test_a_supplier_login_gets_parallel_plans_whose_workers_see_only_its_rows(
+    pg_db: Database, sw: SharedWorld, as_login: Any
+) -> None:
+    """Migration 0014 marks the session functions parallel safe: the workers must take the leader's login.
+
+    The tables whose policy compares a column with the session's vendor; a policy with a correlated
+    EXISTS (stock, movements, SKUs, lines) keeps its scan in the leader."""
+    login = as_login("acme")
+    actor = Actor(name=sw.logins["acme"], role=Role.SUPPLIER, vendor_id=sw.acme)
+    models = _models()
+    tables = ("supply_agreements", "purchase_orders", "alerts", "audit_entries")
+    with login.engine.connect() as conn, pg_db.sessions() as s:
+        serial = {t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in tables}
+        for statement in _PARALLEL:
+            conn.execute(text(statement))
+        for table in tables:
+            plan = "\n".join(str(r[0]) for r in conn.execute(text(f"EXPLAIN SELECT count(*) FROM {table}")))
+            assert "Gather" in plan, (table, plan)
+            parallel = int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+            expected = s.scalar(
+                select(func.count()).select_from(models[table]).where(scope.visible(actor, models[table]))
+            )
+            assert parallel == serial[table] == expected, table
+            assert 0 < parallel < _count(pg_db, table), table  # the count tells the vendor's rows from the rest
