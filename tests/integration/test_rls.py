@@ -9,6 +9,8 @@ table by table.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,10 +19,13 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.logins import SharedWorld, add_logins, connect_as, shared_world
 from vmi_desktop import scope
+from vmi_desktop.commands import stock as stock_commands
 from vmi_desktop.db import Database
 from vmi_desktop.db.errors import DbProblem, problem_of
-from vmi_desktop.db.rls import catalog_problems
+from vmi_desktop.db.rls import catalog_problems, reads_as_supplier
+from vmi_desktop.identity import login_postgresql
 from vmi_desktop.models import Base, Role
+from vmi_desktop.replenishment import metrics
 from vmi_desktop.scope import Actor
 
 pytestmark = pytest.mark.postgres
@@ -341,3 +346,51 @@ def test_a_supplier_login_gets_parallel_plans_whose_workers_see_only_its_rows(
             )
             assert parallel == serial[table] == expected, table
             assert 0 < parallel < _count(pg_db, table), table  # the count tells the vendor's rows from the rest
+
+
+def _health(db: Database, actor: Actor) -> list[Any]:
+    since = (datetime.now(UTC) - timedelta(days=365)).date()
+    with db.sessions() as s:
+        return metrics.sku_metrics(s, actor, since=since, worst_first=True)
+
+
+def test_a_supplier_login_reads_its_pairs_health_through_its_own_functions_with_the_previews_figures(
+    pg_db: Database, sw: SharedWorld, as_login: Any
+) -> None:
+    """Migration 0015: on its own login the health comes from ``vmi_own_movements`` and
+    ``vmi_own_stock_levels``, and must equal what the parts manager's preview of it computes from the tables."""
+    stock_commands.consume(pg_db, sw.manager, "P-1", "VAN-7", Decimal(2), reference="JOB-3")  # a stock-out
+    seen_consumption = seen_stock_out = False
+    for key, vendor in (("acme", sw.acme), ("bolt", sw.bolt)):
+        login = as_login(key)
+        own = login_postgresql(login)
+        code = "ACME" if key == "acme" else "BOLT"
+        preview = scope.supplier_preview(sw.manager, vendor, code)
+        with login.sessions() as s, pg_db.sessions() as manager_session:
+            assert reads_as_supplier(s, vendor)
+            assert not reads_as_supplier(s, sw.bolt if key == "acme" else sw.acme)
+            assert not reads_as_supplier(manager_session, vendor)  # the preview reads the tables
+        mine, previewed = _health(login, own), _health(pg_db, preview)
+        assert mine == previewed and mine, key
+        seen_consumption |= any(h.consumed > 0 for h in mine)
+        seen_stock_out |= any(h.stock_outs > 0 for h in mine)
+    assert seen_consumption and seen_stock_out  # the figures compared are not all zero
+
+
+def test_the_own_read_functions_return_exactly_the_rows_the_policies_let_a_supplier_read(
+    sw: SharedWorld, as_login: Any
+) -> None:
+    for key in ("acme", "bolt"):
+        with as_login(key).engine.connect() as conn:
+            levels = set(conn.execute(text("SELECT sku_id, location_id, on_hand FROM vmi_own_stock_levels()")))
+            assert levels == set(conn.execute(text("SELECT sku_id, location_id, on_hand FROM stock_levels")))
+            period = {"start": datetime(2000, 1, 1, tzinfo=UTC), "end": datetime(2100, 1, 1, tzinfo=UTC)}
+            columns = "sku_id, location_id, kind, quantity, on_hand_after"
+            functions = sorted(conn.execute(text(f"SELECT {columns} FROM vmi_own_movements(:start, :end)"), period))
+            table = sorted(conn.execute(text(f"SELECT {columns} FROM stock_movements")))
+            assert functions == table and levels, key
+    for key in ("lead", "pm"):  # staff read the tables: the functions are not theirs to call
+        with as_login(key).engine.connect() as conn:
+            with pytest.raises(DBAPIError) as refused:
+                conn.execute(text("SELECT count(*) FROM vmi_own_stock_levels()"))
+            assert _refused(refused.value), key

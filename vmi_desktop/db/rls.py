@@ -8,6 +8,8 @@ holds what runs around every migration and what the app and the tests ask of the
   owned by ``vmi_owner`` (a role that cannot log in), every table has row-level security forced (a table
   a later migration added without policies is staff-only until that migration says otherwise) and only
   the app's group roles may connect to the database;
+- ``reads_as_supplier`` says whether a session is a supplier's own login, for which the functions of
+  migration 0015 read its pairs' stock and movements without a policy probe per row;
 - ``catalog_problems`` lists what would let a login around the policies (a table without FORCE ROW LEVEL
   SECURITY, an app role with BYPASSRLS, a view without ``security_invoker``, an object owned by a login,
   a security-definer function without a pinned ``search_path``, a ledger privilege beyond INSERT).
@@ -18,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
 
 from vmi_desktop.models import Role
 
@@ -73,6 +76,17 @@ def has_rls(conn: Connection) -> bool:
         )
         is not None
     )
+
+
+def reads_as_supplier(session: Session, vendor_id: int) -> bool:
+    """Whether this session's login is an active supplier user of ``vendor_id`` (PostgreSQL): then
+    ``vmi_own_movements`` and ``vmi_own_stock_levels`` return exactly the rows its policies let it read.
+
+    Asked of the database, not inferred from the actor: a parts manager's preview of that supplier runs
+    on the manager's login, where the functions return nothing."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    return session.scalar(text("SELECT public.vmi_session_vendor()")) == vendor_id
 
 
 def prepare_migration(conn: Connection) -> MigrationState | None:

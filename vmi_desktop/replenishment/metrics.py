@@ -27,10 +27,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select, type_coerce, union_all
+from sqlalchemy import Integer, and_, case, cast, column, func, literal, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
+from vmi_desktop.db.rls import reads_as_supplier
 from vmi_desktop.db.sqlfuncs import day_of, seconds_between
 from vmi_desktop.models import (
     Alert,
@@ -496,29 +498,8 @@ def sku_metrics(
     p = _period(since, until)
     if vendor_id is not None and not may_see_vendor(actor, vendor_id):
         return []
-    # each reported pair's movements of the period, read pair by pair from the ledger's pair index (which
-    # covers what is summed), not the whole ledger's period by time: a supplier's pairs are a fifth of it
-    ha = aliased(SupplyAgreement, name="ha")
-    m = StockMovement
-    mv = (
-        select(
-            ha.sku_id.label("sku_id"),
-            ha.location_id.label("location_id"),
-            func.sum(case((m.kind == MovementKind.CONSUMPTION, -m.quantity), else_=0)).label("consumed"),
-            func.sum(case((and_(m.quantity < 0, m.on_hand_after <= 0), 1), else_=0)).label("stock_outs"),
-            type_coerce(func.avg(m.on_hand_after), Quantity).label("avg_on_hand"),
-        )
-        .select_from(ha)
-        .join(
-            m,
-            and_(
-                m.sku_id == ha.sku_id, m.location_id == ha.location_id, m.occurred_at >= p.start, m.occurred_at < p.end
-            ),
-        )
-        .where(*_health_pairs(actor, vendor_id, ha))
-        .group_by(ha.sku_id, ha.location_id)
-        .subquery("mv")
-    )
+    own = actor.is_supplier and actor.vendor_id is not None and reads_as_supplier(session, actor.vendor_id)
+    mv = _period_movements(actor, vendor_id, p, own=own)
     lf = _line_fill(session, actor, p)
     fill = (
         select(
@@ -534,7 +515,11 @@ def sku_metrics(
         .subquery("fill")
     )
     a = SupplyAgreement
-    level = func.coalesce(StockLevel.on_hand, 0)
+    # on a supplier's own login its stock rows come from migration 0015's function: the same rows without
+    # the policy's probe of the agreements per row
+    sl: Any = func.vmi_own_stock_levels().table_valued(*_OWN_LEVEL_COLUMNS).alias("sl") if own else StockLevel
+    levels = sl.c if own else StockLevel
+    level = func.coalesce(levels.on_hand, 0)
     stmt = (
         select(
             a.vendor_id,
@@ -556,7 +541,7 @@ def sku_metrics(
         )
         .join(Sku, Sku.id == a.sku_id)
         .join(Location, Location.id == a.location_id)
-        .outerjoin(StockLevel, and_(StockLevel.sku_id == a.sku_id, StockLevel.location_id == a.location_id))
+        .outerjoin(sl, and_(levels.sku_id == a.sku_id, levels.location_id == a.location_id))
         .outerjoin(mv, and_(mv.c.sku_id == a.sku_id, mv.c.location_id == a.location_id))
         .outerjoin(
             fill, and_(fill.c.vendor_id == a.vendor_id, fill.c.sku_id == a.sku_id, fill.c.location_id == a.location_id)
@@ -622,6 +607,55 @@ def sku_metrics(
             )
         )
     return out
+
+
+#: The columns of migration 0015's functions, typed as the tables' own.
+_OWN_MOVEMENT_COLUMNS = (
+    column("sku_id", Integer),
+    column("location_id", Integer),
+    column("kind", StockMovement.__table__.c.kind.type),
+    column("quantity", Quantity),
+    column("on_hand_after", Quantity),
+)
+_OWN_LEVEL_COLUMNS = (column("sku_id", Integer), column("location_id", Integer), column("on_hand", Quantity))
+
+
+def _period_movements(actor: Actor, vendor_id: int | None, p: Period, *, own: bool) -> Subquery:
+    """Each reported pair's consumption, stock-outs (a movement that left nothing on hand) and average on
+    hand after its movements over the period.
+
+    Read pair by pair from the ledger's pair index (which covers what is summed), not the whole ledger's
+    period by time: a supplier's pairs are a fifth of it. ``own``: the session is the supplier's own
+    login (``db.rls.reads_as_supplier``), whose movements come from migration 0015's function: the same
+    rows without the policy's probe of the agreements per movement."""
+    rows: Any
+    if own:
+        rows = func.vmi_own_movements(p.start, p.end).table_valued(*_OWN_MOVEMENT_COLUMNS).alias("m").c
+        keys = (rows.sku_id, rows.location_id)
+        source = select(*keys)
+    else:
+        ha = aliased(SupplyAgreement, name="ha")
+        rows = StockMovement
+        period = and_(
+            rows.sku_id == ha.sku_id,
+            rows.location_id == ha.location_id,
+            rows.occurred_at >= p.start,
+            rows.occurred_at < p.end,
+        )
+        keys = (ha.sku_id, ha.location_id)
+        source = select(*keys).select_from(ha).join(rows, period).where(*_health_pairs(actor, vendor_id, ha))
+    return (
+        source.with_only_columns(
+            keys[0].label("sku_id"),
+            keys[1].label("location_id"),
+            func.sum(case((rows.kind == MovementKind.CONSUMPTION, -rows.quantity), else_=0)).label("consumed"),
+            func.sum(case((and_(rows.quantity < 0, rows.on_hand_after <= 0), 1), else_=0)).label("stock_outs"),
+            type_coerce(func.avg(rows.on_hand_after), Quantity).label("avg_on_hand"),
+            maintain_column_froms=True,
+        )
+        .group_by(*keys)
+        .subquery("mv")
+    )
 
 
 def _health_pairs(actor: Actor, vendor_id: int | None, a: Any = SupplyAgreement) -> list[ColumnElement[bool]]:
