@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from vmi_desktop import audit
 from vmi_desktop.errors import ConflictError, NotFoundError, ValidationError
+from vmi_desktop.free_text import free_text
 from vmi_desktop.ledger import resolve_location, resolve_sku
 from vmi_desktop.models import (
     AuthKind,
@@ -61,25 +62,9 @@ class RowConflict(ConflictError):
 # -- field parsers: one per editable field, shared by the dialogs, the table cells and the services --
 
 
-#: Control characters no text field takes (tab and line breaks are kept): a NUL is refused by
-#: PostgreSQL outright, and the others are invisible in the tables and break the exchange files.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def _text(max_len: int, what: str, *, required: bool = False) -> Callable[[object], str]:
     def parse(value: object) -> str:
-        text = "" if value is None else str(value).strip()
-        if required and not text:
-            raise ValidationError(f"{what} must not be empty")
-        if len(text) > max_len:
-            raise ValidationError(f"{what} is longer than {max_len} characters")
-        found = _CONTROL.search(text)
-        if found:
-            raise ValidationError(
-                f"{what} holds an invisible control character (U+{ord(found.group()):04X}) at position "
-                f"{found.start() + 1}: remove it"
-            )
-        return text
+        return free_text(value, max_len, what, required=required)
 
     return parse
 

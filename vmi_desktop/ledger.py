@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from vmi_desktop import audit
 from vmi_desktop.errors import NotFoundError, ValidationError
+from vmi_desktop.free_text import free_text
 from vmi_desktop.models import CycleCount, Location, MovementKind, Sku, StockLevel, StockMovement, utcnow
 from vmi_desktop.quantities import check_quantity_bound, fmt, parse_quantity
 from vmi_desktop.replenishment import pair_figures
@@ -228,10 +229,7 @@ def _quantity(session: Session, sku: Sku, value: object, what: str, **kw: bool) 
 
 
 def _text(value: str, limit: int, what: str) -> str:
-    text = value.strip()
-    if len(text) > limit:
-        raise ValidationError(f"{what} is longer than {limit} characters")
-    return text
+    return free_text(value, limit, what)
 
 
 def post_consumption(

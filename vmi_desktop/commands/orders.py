@@ -15,6 +15,7 @@ from decimal import Decimal
 from vmi_desktop.commands.consequences import order_changed, receipt_posted
 from vmi_desktop.commands.run import Target, within
 from vmi_desktop.db import UnitOfWork
+from vmi_desktop.free_text import free_text
 from vmi_desktop.models import POOrigin, POStatus, PurchaseOrder, Receipt, Shipment
 from vmi_desktop.replenishment import orders
 from vmi_desktop.replenishment import supplier_orders as supplier
@@ -40,6 +41,7 @@ def create(
     note: str = "",
 ) -> PurchaseOrder:
     """A new order by hand: a draft, or sent at once (queued for the vendor) with ``send``."""
+    typed = free_text(note, orders.NOTE_LIMIT, "the order note")  # a person's, refused whole (sync's is cut)
 
     def work(uow: UnitOfWork) -> PurchaseOrder:
         po = orders.create_order(
@@ -51,7 +53,7 @@ def create(
             origin=origin,
             status=POStatus.DRAFT,
             need_by=need_by,
-            note=note,
+            note=typed,
         )
         order_changed(uow, po, POStatus.DRAFT)
         if send:

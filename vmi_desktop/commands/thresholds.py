@@ -20,6 +20,7 @@ from vmi_desktop.commands.run import Target, within
 from vmi_desktop.db import UnitOfWork
 from vmi_desktop.db.rows import insert_many
 from vmi_desktop.errors import NotFoundError, PermissionDenied, ValidationError
+from vmi_desktop.free_text import free_text
 from vmi_desktop.models import AuditEntry, Location, ProposalStatus, Sku, SupplyAgreement, ThresholdProposal, utcnow
 from vmi_desktop.quantities import fmt, parse_quantity
 from vmi_desktop.scope import Action, Actor, require, visible
@@ -73,9 +74,7 @@ def record_proposals(session: Session, actor: Actor, proposals: Sequence[Propose
         mx = parse_quantity(p.max_qty, what=f"proposed max for {label}", allow_zero=True, whole=is_whole, uom=row.uom)
         if mn > mx:
             raise ValidationError(f"proposed min ({fmt(mn)}) is above max ({fmt(mx)}) for {label}")
-        reason = p.reason.strip()
-        if len(reason) > MAX_REASON:
-            raise ValidationError(f"the reason for {label} is longer than {MAX_REASON} characters")
+        reason = free_text(p.reason, MAX_REASON, f"the reason for {label}")
         checked.append((ProposedThresholds(p.agreement_id, mn, mx, reason), row.part_number, row.code))
     now = utcnow()
     ids = _insert_proposals(
@@ -172,11 +171,9 @@ def decide_proposals(
     wanted = sorted(set(proposal_ids))
     if not wanted:
         raise ValidationError("choose at least one proposal to decide")
-    note = note.strip()
+    note = free_text(note, MAX_REASON, "the reason")
     if not accept and not note:
         raise ValidationError("say why the proposal is rejected (the supplier reads the reason)")
-    if len(note) > MAX_REASON:
-        raise ValidationError(f"the reason is longer than {MAX_REASON} characters")
 
     def work(uow: UnitOfWork) -> Decision:
         session = uow.session

@@ -26,6 +26,7 @@ from vmi_desktop import ledger
 from vmi_desktop.commands.consequences import reorder_pairs
 from vmi_desktop.db import UnitOfWork
 from vmi_desktop.errors import ValidationError
+from vmi_desktop.free_text import free_text
 from vmi_desktop.importer.plan import CREATE, REJECTED, UNCHANGED, UPDATE, Progress, RowError, RowFate, Writer
 from vmi_desktop.importer.tables import Cell
 from vmi_desktop.importer.tables import Table as Sheet
@@ -55,10 +56,7 @@ def parse_moment(cell: Cell, what: str) -> datetime:
 
 
 def _text(cell: Cell, what: str, limit: int) -> str:
-    text = "" if cell is None else str(cell).strip()
-    if len(text) > limit:
-        raise ValidationError(f"{what} is longer than {limit} characters")
-    return text
+    return free_text(cell, limit, what)
 
 
 def _quantity_cell(cell: Cell) -> object:

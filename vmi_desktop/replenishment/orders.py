@@ -28,6 +28,7 @@ from vmi_desktop import audit, ledger, order_status
 from vmi_desktop.db.batch import RowBatch
 from vmi_desktop.db.pending_rows import add_new, new_row_object
 from vmi_desktop.errors import IllegalTransitionError, NotFoundError, PermissionDenied, ValidationError
+from vmi_desktop.free_text import free_text
 from vmi_desktop.models import (
     Counter,
     Location,
@@ -180,6 +181,11 @@ def _check_actor_may_order(actor: Actor, vendor_id: int) -> None:
         require_vendor(actor, vendor_id)
     else:
         require(actor, Action.CREATE_ORDER)
+
+
+#: The longest note an order or one of its status changes keeps (``purchase_orders.note``,
+#: ``po_status_history.note``).
+NOTE_LIMIT = 500
 
 
 def create_order(
@@ -426,7 +432,8 @@ def approve(session: Session, actor: Actor, po_id: int) -> PurchaseOrder:
 def reject(session: Session, actor: Actor, po_id: int, reason: str) -> PurchaseOrder:
     """The parts manager's no to a proposal or held order; a reason is required."""
     require(actor, Action.APPROVE_ORDER)
-    if not reason.strip():
+    reason = free_text(reason, NOTE_LIMIT, "the reason")
+    if not reason:
         raise ValidationError("rejecting an order needs a reason")
     po = get_order(session, actor, po_id, for_update=True)
     if po.status not in order_status.DECIDABLE:
@@ -434,7 +441,7 @@ def reject(session: Session, actor: Actor, po_id: int, reason: str) -> PurchaseO
             f"order {po.po_number} is {po.status.value.replace('_', ' ')}; only drafts and orders awaiting "
             "approval can be rejected (cancel it instead)"
         )
-    transition(session, actor, po, S.REJECTED, note=reason.strip())
+    transition(session, actor, po, S.REJECTED, note=reason)
     return po
 
 
@@ -444,10 +451,11 @@ def cancel(session: Session, actor: Actor, po_id: int, reason: str) -> PurchaseO
         require(actor, Action.SUPPLIER_ORDER)
     else:
         require(actor, Action.CREATE_ORDER)
-    if not reason.strip():
+    reason = free_text(reason, NOTE_LIMIT, "the reason")
+    if not reason:
         raise ValidationError("cancelling an order needs a reason")
     po = get_order(session, actor, po_id, for_update=True)
-    transition(session, actor, po, S.CANCELLED, note=reason.strip())
+    transition(session, actor, po, S.CANCELLED, note=reason)
     return po
 
 
@@ -655,9 +663,7 @@ def receive(
         )
     if not quantities:
         raise ValidationError("a receipt needs at least one line")
-    why = over_reason.strip()
-    if len(why) > 300:
-        raise ValidationError("the over-delivery reason is longer than 300 characters")
+    why = free_text(over_reason, 300, "the over-delivery reason")
     by_no = _lines_by_no(po)
     parsed: dict[int, Decimal] = {}
     over: dict[int, Decimal] = {}

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, delete, exists, insert, select, true, tupl
 from sqlalchemy.orm import Session
 
 from vmi_desktop.errors import NotFoundError, ValidationError
+from vmi_desktop.free_text import free_text
 from vmi_desktop.models import AuditEntry, Location, PairSnooze, Sku, utcnow
 from vmi_desktop.scope import Action, Actor, require
 
@@ -111,11 +112,11 @@ def snooze(
     chosen = sorted(set(pairs))
     if not chosen:
         return 0
-    reason = reason.strip()
+    if len(reason.strip()) > 500:
+        raise ValidationError(f"the snooze reason has {len(reason.strip())} characters; at most 500 are kept")
+    reason = free_text(reason, 500, "the snooze reason")
     if not reason:
         raise ValidationError("a snooze needs a reason (why is this pair not ordered now?); nothing was snoozed")
-    if len(reason) > 500:
-        raise ValidationError(f"the snooze reason has {len(reason)} characters; at most 500 are kept")
     today = today or utcnow().date()
     if until <= today:
         raise ValidationError(
