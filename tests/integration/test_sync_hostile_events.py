@@ -19,6 +19,7 @@ from vmi_desktop.models import (
     InboxEvent,
     InboxStatus,
     POStatus,
+    POStatusChange,
     PurchaseOrder,
     SyncState,
     ThresholdProposal,
@@ -380,3 +381,27 @@ def test_a_lone_surrogate_in_an_event_rejects_that_event_alone_and_the_page_stil
         assert {"\U0001f600", "\\ud800"} <= reasons
         again = _sync(h)
         assert (again.error, again.events_applied, again.events_rejected) == (None, 0, 0)
+
+
+def test_a_suppliers_reason_with_control_characters_is_applied_with_them_spelled_out_and_cut(db: Database) -> None:
+    # a person's text with one is refused (``free_text``); a supplier's cancellation must still cancel
+    bell_reason = "out of stock\u0007" + "x" * 600
+    with hostile_rig(db) as h:
+        po = _sent_order(h, "P-1", 6)
+        h.supplier.feed = [
+            event("order.cancelled", {"po_number": po, "reason": bell_reason}, "cancel-bell"),
+            _threshold(b'"proposal-escape"', b'"season\\u001b[31m"'),
+        ]
+        report = _sync(h)
+        assert (report.error, report.events_applied, report.events_rejected) == (None, 2, 0)
+        with db.transaction() as s:
+            order = s.scalars(select(PurchaseOrder).where(PurchaseOrder.po_number == po)).one()
+            note = s.scalars(
+                select(POStatusChange.note).where(
+                    POStatusChange.purchase_order_id == order.id, POStatusChange.to_status == POStatus.CANCELLED
+                )
+            ).one()
+            reasons = set(s.scalars(select(ThresholdProposal.reason)))
+        assert order.status is POStatus.CANCELLED
+        assert note.startswith("out of stock\\u0007xxx") and len(note) == 500
+        assert "season\\u001b[31m" in reasons

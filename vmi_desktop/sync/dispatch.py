@@ -45,6 +45,7 @@ from vmi_desktop.sync.events import (
     ThresholdsProposed,
 )
 from vmi_desktop.units import is_whole
+from vmi_desktop.wire import supplier_text
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,8 @@ def order_acknowledged(uow: UnitOfWork, actor: Actor, data: OrderAcknowledged) -
     lines: dict[int, tuple[Decimal, date | None]] = {
         line.line: (Decimal(line.quantity), line.expected_delivery) for line in data.lines
     }
-    order_commands.acknowledge(uow, actor, po.id, status=data.status, lines=lines or None, reason=data.reason)
+    reason = supplier_text(data.reason, REASON_LEN)
+    order_commands.acknowledge(uow, actor, po.id, status=data.status, lines=lines or None, reason=reason)
     return f"{po.po_number} {data.status}"
 
 
@@ -169,7 +171,7 @@ def order_cancelled(uow: UnitOfWork, actor: Actor, data: OrderCancelled) -> str:
     from vmi_desktop.commands import orders as order_commands
 
     po = _find_order(uow.session, actor, data)
-    order_commands.cancel(uow, actor, po.id, data.reason or "cancelled by the supplier")
+    order_commands.cancel(uow, actor, po.id, supplier_text(data.reason, REASON_LEN) or "cancelled by the supplier")
     return f"{po.po_number} cancelled"
 
 
@@ -233,7 +235,7 @@ def prepare_threshold_proposal(
         "agreement_id": target.agreement_id,
         "proposed_min": mn,
         "proposed_max": mx,
-        "reason": data.reason[:REASON_LEN],
+        "reason": supplier_text(data.reason, REASON_LEN),
         "sku": data.sku,
         "location": data.location_code,
     }
