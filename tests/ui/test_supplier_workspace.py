@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit
+from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTableView
 from pytestqt.qtbot import QtBot
 
 from tests.conftest import D
@@ -135,3 +135,14 @@ def test_a_refresh_keeps_the_column_widths_the_supplier_set(
     page.refresh()  # F5, and after every commit
     assert header.sectionSize(0) == 333
     qtbot.waitUntil(lambda: not page._summary_running, timeout=10000)
+
+
+def test_every_table_of_the_workspace_has_rows_one_line_of_text_high(
+    qtbot: QtBot, make_ctx: Callable[[Actor], AppContext], stocked: World, supplier_actor: Actor
+) -> None:
+    page = _page(qtbot, make_ctx(supplier_actor))
+    views = page.findChildren(QTableView)
+    assert len(views) >= 4  # orders, their lines, pairs, health
+    for view in views:
+        expected = view.fontMetrics().height() + 8
+        assert view.verticalHeader().defaultSectionSize() == expected, view.objectName()

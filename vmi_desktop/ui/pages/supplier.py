@@ -115,6 +115,7 @@ def _table(headers: list[str], name: str) -> QTableWidget:
     table.verticalHeader().setVisible(False)
     table.horizontalHeader().setStretchLastSection(True)
     table.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
+    _compact_rows(table)
     return table
 
 
@@ -130,8 +131,13 @@ def _lazy_view(model: LazyRowsModel, name: str, sort_column: int, order: Qt.Sort
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
     view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(22)
+    _compact_rows(view)
     return view
+
+
+def _compact_rows(view: QTableView) -> None:
+    """Rows one line of text high, as on the other pages (Qt's default is 30 px whatever the font)."""
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
 
 
 class SupplierWorkspacePage(QWidget):
