@@ -25,6 +25,8 @@ from vmi_desktop.db.errors import DbProblem, problem_of
 from vmi_desktop.db.rls import catalog_problems, reads_as_supplier
 from vmi_desktop.identity import login_postgresql
 from vmi_desktop.models import Base, Role
+from vmi_desktop.queries import StockQuery
+from vmi_desktop.queries.base import PageRequest
 from vmi_desktop.replenishment import metrics
 from vmi_desktop.scope import Actor
 
@@ -394,3 +396,23 @@ def test_the_own_read_functions_return_exactly_the_rows_the_policies_let_a_suppl
             with pytest.raises(DBAPIError) as refused:
                 conn.execute(text("SELECT count(*) FROM vmi_own_stock_levels()"))
             assert _refused(refused.value), key
+
+
+def test_a_supplier_logins_stock_count_equals_its_previews_searched_or_not(
+    pg_db: Database, sw: SharedWorld, as_login: Any
+) -> None:
+    """Unsearched and unfiltered, its own login counts through ``vmi_own_stock_levels`` (migration 0015)."""
+    query = StockQuery()
+    for key, vendor, code in (("acme", sw.acme, "ACME"), ("bolt", sw.bolt, "BOLT")):
+        login = as_login(key)
+        own, preview = login_postgresql(login), scope.supplier_preview(sw.manager, vendor, code)
+        for request in (
+            PageRequest(),
+            PageRequest(search="P-1"),
+            PageRequest(filters={"location_id": sw.world.locations["WH-1"]}),
+        ):
+            with login.sessions() as s, pg_db.sessions() as manager_session:
+                mine, previewed = query.count(s, own, request), query.count(manager_session, preview, request)
+            assert mine == previewed, (key, request)
+        with pg_db.sessions() as s:
+            assert 0 < query.count(s, preview, PageRequest()) < query.count(s, sw.manager, PageRequest())

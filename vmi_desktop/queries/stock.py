@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, text
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from vmi_desktop import order_status
 from vmi_desktop.db.changes import Changes
+from vmi_desktop.db.rls import reads_as_supplier
 from vmi_desktop.models import (
     Location,
     POLineStatus,
@@ -155,6 +156,16 @@ class StockQuery(TableQuery):
     def count_base(self) -> Select[Any]:
         # conditions below only touch stock_levels columns, so the count needs no join
         return select(func.count()).select_from(StockLevel)
+
+    def count(self, session: Session, actor: Actor, request: PageRequest) -> int:
+        """On a supplier's own login with nothing searched or filtered: its stock rows counted from migration
+        0015's function (the same rows, without the policy's probe of the agreements per row: 1.25 s -> 0.77 s
+        for a supplier of 100,000 pairs)."""
+        plain = not request.search.strip() and not self.filter(request.filters)
+        if plain and actor.vendor_id is not None and reads_as_supplier(session, actor.vendor_id):
+            own = func.vmi_own_stock_levels().table_valued("sku_id")
+            return int(session.scalar(select(func.count()).select_from(own)) or 0)
+        return super().count(session, actor, request)
 
     def key_exprs(self) -> Sequence[Any]:
         return (StockLevel.sku_id, StockLevel.location_id)
