@@ -388,12 +388,14 @@ def test_a_suppliers_reason_with_control_characters_is_applied_with_them_spelled
     bell_reason = "out of stock\u0007" + "x" * 600
     with hostile_rig(db) as h:
         po = _sent_order(h, "P-1", 6)
+        blank = _sent_order(h, "P-1", 2)
         h.supplier.feed = [
             event("order.cancelled", {"po_number": po, "reason": bell_reason}, "cancel-bell"),
+            event("order.cancelled", {"po_number": blank, "reason": "   "}, "cancel-blank"),
             _threshold(b'"proposal-escape"', b'"season\\u001b[31m"'),
         ]
         report = _sync(h)
-        assert (report.error, report.events_applied, report.events_rejected) == (None, 2, 0)
+        assert (report.error, report.events_applied, report.events_rejected) == (None, 3, 0)
         with db.transaction() as s:
             order = s.scalars(select(PurchaseOrder).where(PurchaseOrder.po_number == po)).one()
             note = s.scalars(
@@ -402,6 +404,7 @@ def test_a_suppliers_reason_with_control_characters_is_applied_with_them_spelled
                 )
             ).one()
             reasons = set(s.scalars(select(ThresholdProposal.reason)))
-        assert order.status is POStatus.CANCELLED
+            blank_status = s.scalars(select(PurchaseOrder.status).where(PurchaseOrder.po_number == blank)).one()
+        assert order.status is POStatus.CANCELLED and blank_status is POStatus.CANCELLED
         assert note.startswith("out of stock\\u0007xxx") and len(note) == 500
         assert "season\\u001b[31m" in reasons

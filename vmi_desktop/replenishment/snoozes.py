@@ -112,8 +112,6 @@ def snooze(
     chosen = sorted(set(pairs))
     if not chosen:
         return 0
-    if len(reason.strip()) > 500:
-        raise ValidationError(f"the snooze reason has {len(reason.strip())} characters; at most 500 are kept")
     reason = free_text(reason, 500, "the snooze reason")
     if not reason:
         raise ValidationError("a snooze needs a reason (why is this pair not ordered now?); nothing was snoozed")

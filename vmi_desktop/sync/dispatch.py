@@ -171,7 +171,9 @@ def order_cancelled(uow: UnitOfWork, actor: Actor, data: OrderCancelled) -> str:
     from vmi_desktop.commands import orders as order_commands
 
     po = _find_order(uow.session, actor, data)
-    order_commands.cancel(uow, actor, po.id, supplier_text(data.reason, REASON_LEN) or "cancelled by the supplier")
+    # a blank reason cancels all the same
+    reason = supplier_text(data.reason, REASON_LEN).strip() or "cancelled by the supplier"
+    order_commands.cancel(uow, actor, po.id, reason)
     return f"{po.po_number} cancelled"
 
 
