@@ -7,17 +7,19 @@ No Qt: the workspace page runs it off the UI thread, and it is usable from a scr
 
 from __future__ import annotations
 
-import csv
 import dataclasses
+import enum
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from vmi_desktop.db import Database
-from vmi_desktop.queries.orders import OrderFilter, fetch_orders
-from vmi_desktop.queries.supplier import supplier_pairs
+from vmi_desktop.exporting import Cell, write_table
+from vmi_desktop.queries.orders import OrderFilter, OrderRow, fetch_orders
+from vmi_desktop.queries.supplier import PairTerms, supplier_pairs
 from vmi_desktop.queries.supplier_workspace import workspace_summary
+from vmi_desktop.replenishment.metrics import SkuMetrics, VendorMetrics
 from vmi_desktop.scope import Actor
 
 
@@ -29,12 +31,13 @@ def export_workspace(db: Database, actor: Actor, vendor_code: str, folder: Path)
         pairs = _all(lambda off, lim: supplier_pairs(session, actor, offset=off, limit=lim))
         summary = workspace_summary(session, actor, shown=None)
     prefix = f"{vendor_code or 'supplier'}-"
-    return [
-        _write_csv(folder / f"{prefix}orders.csv", orders),
-        _write_csv(folder / f"{prefix}pairs.csv", pairs),
-        _write_csv(folder / f"{prefix}scorecard.csv", [summary.metrics] if summary.metrics else []),
-        _write_csv(folder / f"{prefix}pair-health.csv", summary.health),
+    files: list[tuple[str, type, Sequence[Any]]] = [
+        ("orders", OrderRow, orders),
+        ("pairs", PairTerms, pairs),
+        ("scorecard", VendorMetrics, [summary.metrics] if summary.metrics else []),
+        ("pair-health", SkuMetrics, summary.health),
     ]
+    return [_write_csv(folder / f"{prefix}{name}.csv", kind, records) for name, kind, records in files]
 
 
 def _all(fetch: Callable[[int, int], Sequence[Any]], page: int = 1000) -> list[Any]:
@@ -46,22 +49,23 @@ def _all(fetch: Callable[[int, int], Sequence[Any]], page: int = 1000) -> list[A
             return rows
 
 
-def _plain(value: Any) -> Any:
+def _cell(value: Any) -> Cell:
+    """A field as a spreadsheet or an ERP reads it back: exact decimals without trailing zeros, an enum's
+    stored value (``auto_po``), dates and times as ``exporting`` writes every table's (UTC)."""
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "value"):
-        return value.value
-    return "" if value is None else value
+        return value.normalize()
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value if hasattr(value, "isoformat") else str(value)
 
 
-def _write_csv(path: Path, records: Sequence[Any]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        if records:
-            fields = [f.name for f in dataclasses.fields(records[0])]
-            writer.writerow(fields)
-            for record in records:
-                writer.writerow([_plain(getattr(record, f)) for f in fields])
+def _write_csv(path: Path, kind: type, records: Sequence[Any]) -> Path:
+    """One file per record kind, headed by its field names even when there is no record (a script reading
+    the export finds its columns whatever the supplier has)."""
+    fields = [f.name for f in dataclasses.fields(kind)]
+    write_table(path, fields, ([_cell(getattr(record, name)) for name in fields] for record in records))
     return path
