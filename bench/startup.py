@@ -1,10 +1,12 @@
 """Time from process spawn to a usable window, on a large database (the figure a user waits for).
 
     python bench/startup.py --database-url sqlite:///bench/out/vmi-1m.sqlite3 [--runs 3]
+    python bench/startup.py --database-url ... --app dist/vmi-desktop/vmi-desktop   # the shipped bundle
 
-Each run spawns ``python -m vmi_desktop`` (offscreen Qt unless ``--xcb``: run it under xvfb-run for
-a real X window), and the app writes the wall-clock time of the first paint of its start page's
-table with its rows, and its CPU time by then (``VMI_READY_FILE``, see ``vmi_desktop.ui.readiness``
+Each run spawns ``python -m vmi_desktop``, or with ``--app`` the program a user starts (the bundle's
+``vmi-desktop``: its modules come out of PyInstaller's archive, not the venv's bytecode caches), offscreen
+Qt unless ``--xcb`` (run it under xvfb-run for a real X window), and the app writes the wall-clock time
+of the first paint of its start page's table with its rows, and its CPU time by then (``VMI_READY_FILE``, see ``vmi_desktop.ui.readiness``
 and ``vmi_desktop.ui.startup``); a run whose start page painted no rows fails. "Settled" is when the
 steps deferred until after that paint have run too (the Sync page; the main thread is free again).
 The app then quits. The floor is a bare process that imports nothing of the app: ``python -c pass``
@@ -47,7 +49,7 @@ class Start:
     modules: int
 
 
-def spawn_to_ready(url: str, user: str | None, xcb: bool) -> Start:
+def spawn_to_ready(url: str, user: str | None, xcb: bool, app: Path | None = None) -> Start:
     """One start of the app, timed from spawning it."""
     with tempfile.TemporaryDirectory() as folder:
         ready = Path(folder) / "ready.json"
@@ -63,10 +65,9 @@ def spawn_to_ready(url: str, user: str | None, xcb: bool) -> Start:
             env["QT_QPA_PLATFORM"] = "offscreen"
         if user:
             env["VMI_USER"] = user
+        command = [str(app)] if app is not None else [sys.executable, "-m", "vmi_desktop"]
         started = time.time()
-        subprocess.run(
-            [sys.executable, "-m", "vmi_desktop", "--database-url", url], env=env, check=True, timeout=120, cwd=ROOT
-        )
+        subprocess.run([*command, "--database-url", url], env=env, check=True, timeout=120, cwd=ROOT)
         report = json.loads(ready.read_text())
     start = Start(
         ready=float(report["ready_at"]) - started,
@@ -171,16 +172,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", default="bench", help="act as this parts manager (created if missing)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--xcb", action="store_true", help="a real X window (run under xvfb-run) instead of offscreen")
+    parser.add_argument("--app", type=Path, help="time this program (the bundle's vmi-desktop) instead of the venv")
     args = parser.parse_args(argv)
     ensure_manager(args.database_url, args.user)
-    compile_caches()
-    spawn_to_ready(args.database_url, args.user, args.xcb)  # warm the OS file cache once
+    if args.app is None:
+        compile_caches()
+    spawn_to_ready(args.database_url, args.user, args.xcb, args.app)  # warm the OS file cache once
     load = os.getloadavg()[0]
-    starts = [spawn_to_ready(args.database_url, args.user, args.xcb) for _ in range(args.runs)]
+    starts = [spawn_to_ready(args.database_url, args.user, args.xcb, args.app) for _ in range(args.runs)]
     floors = [floor(args.database_url) for _ in range(args.runs)] if args.database_url.startswith("sqlite") else []
     libraries = [libraries_floor(args.xcb) for _ in range(args.runs)]
     without_orm = [libraries_floor(args.xcb, WITHOUT_ORM) for _ in range(args.runs)]
-    print(f"start page: {starts[0].page}, {starts[0].rows} rows painted")
+    print(f"{args.app or 'python -m vmi_desktop'}: start page {starts[0].page}, {starts[0].rows} rows painted")
     for start in starts:
         print(
             f"  run: painted {start.ready:.3f} s (CPU {start.cpu:.3f} s), "
