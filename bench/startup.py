@@ -6,9 +6,10 @@
 Each run spawns ``python -m vmi_desktop``, or with ``--app`` the program a user starts (the bundle's
 ``vmi-desktop``: its modules come out of PyInstaller's archive, not the venv's bytecode caches), offscreen
 Qt unless ``--xcb`` (run it under xvfb-run for a real X window), and the app writes the wall-clock time
-of the first paint of its start page's table with its rows, and its CPU time by then (``VMI_READY_FILE``, see ``vmi_desktop.ui.readiness``
-and ``vmi_desktop.ui.startup``); a run whose start page painted no rows fails. "Settled" is when the
-steps deferred until after that paint have run too (the Sync page; the main thread is free again).
+of the first paint of its start page's table with its rows, and its CPU time by then
+(``VMI_READY_FILE``, see ``vmi_desktop.ui.readiness`` and ``vmi_desktop.ui.startup``); a run whose
+start page painted no rows fails. "Settled" is when the steps deferred until after that paint have run
+too (the Sync page; the main thread is free again).
 The app then quits. The floor is a bare process that imports nothing of the app: ``python -c pass``
 plus opening the database and counting the stock table (what any program reading this database must
 pay). A second floor is the libraries alone (``LIBRARIES``): what any app built on this stack pays
