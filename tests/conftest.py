@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from tests.pg import HOW_TO_ENABLE, PgCluster, find_pg_bin, start_cluster
 from tests.required import (
@@ -26,6 +26,7 @@ from tests.required import (
     secret_service_missing,
     unavailable,
 )
+from tests.world import World, build_world
 from vmi_desktop.db import Database, create_database
 from vmi_desktop.db.migrate import upgrade_database
 from vmi_desktop.models import Role
@@ -195,3 +196,16 @@ def lead() -> Actor:
 def D(value: str | int) -> Decimal:
     """Shorthand for Decimal in expectations."""
     return Decimal(str(value))
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    """The shared two-vendor world (``tests.world.build_world``) in this test's database."""
+    with db.transaction() as s:
+        return build_world(s)
+
+
+def row_count(db: Database, model: type) -> int:
+    """How many rows ``model``'s table holds now (what a refused action must leave unchanged)."""
+    with db.sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.world import World, build_world, measure_in
+from tests.world import World, measure_in
 from vmi_desktop import catalog_service as cs
 from vmi_desktop.db import Database
 from vmi_desktop.errors import NotFoundError, PermissionDenied, ValidationError
@@ -20,12 +20,6 @@ ALICE = Actor(name="alice", role=Role.PARTS_MANAGER)
 
 class _Stop(Exception):
     pass
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    with db.transaction() as session:
-        return build_world(session)
 
 
 def _agreement(db: Database, agreement_id: int) -> SupplyAgreement:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
-from tests.conftest import LEAD, MANAGER
+from tests.conftest import LEAD, MANAGER, row_count
 from tests.world import World, build_world
 from vmi_desktop import ledger
 from vmi_desktop.commands import stock
@@ -20,11 +20,6 @@ def world(sqlite_db: Database) -> World:
         w = build_world(s)
         ledger.post_receipt(s, MANAGER, "P-1", "WH-1", 20)  # min 10, max 50, auto_po, ACME syncs by REST
         return w
-
-
-def _count(db: Database, model: type) -> int:
-    with db.sessions() as s:
-        return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def test_a_posting_that_crosses_min_raises_the_order_and_queues_it_in_its_transaction(
@@ -45,7 +40,7 @@ def test_a_posting_that_crosses_min_raises_the_order_and_queues_it_in_its_transa
 def test_when_the_outbox_step_fails_nothing_of_the_posting_is_written(sqlite_db: Database, world: World) -> None:
     heard: list[Changes] = []
     sqlite_db.add_commit_observer(heard.append)
-    before = (_count(sqlite_db, StockMovement), _count(sqlite_db, AuditEntry))
+    before = (row_count(sqlite_db, StockMovement), row_count(sqlite_db, AuditEntry))
     with sqlite_db.engine.begin() as conn:  # a real fault in the last step: the database refuses the message
         conn.execute(
             text(
@@ -55,8 +50,8 @@ def test_when_the_outbox_step_fails_nothing_of_the_posting_is_written(sqlite_db:
         )
     with pytest.raises(DatabaseError, match="outbox refused"):
         stock.consume(sqlite_db, LEAD, "P-1", "WH-1", 11)
-    assert (_count(sqlite_db, StockMovement), _count(sqlite_db, AuditEntry)) == before
-    assert _count(sqlite_db, PurchaseOrder) == 0 and _count(sqlite_db, OutboxMessage) == 0
+    assert (row_count(sqlite_db, StockMovement), row_count(sqlite_db, AuditEntry)) == before
+    assert row_count(sqlite_db, PurchaseOrder) == 0 and row_count(sqlite_db, OutboxMessage) == 0
     assert heard == []  # observers hear of committed work only
 
 
@@ -64,6 +59,6 @@ def test_a_unit_of_several_commands_rolls_back_as_one(sqlite_db: Database, world
     with pytest.raises(ValidationError, match="would take on hand"), sqlite_db.unit_of_work() as uow:
         stock.consume(uow, LEAD, "P-1", "WH-1", 11)  # raises and queues an order
         stock.consume(uow, LEAD, "P-1", "WH-1", 100)  # refused: everything above goes too
-    assert _count(sqlite_db, PurchaseOrder) == 0 and _count(sqlite_db, OutboxMessage) == 0
+    assert row_count(sqlite_db, PurchaseOrder) == 0 and row_count(sqlite_db, OutboxMessage) == 0
     with sqlite_db.sessions() as s:
         assert ledger.current_on_hand(s, world.skus["P-1"], world.locations["WH-1"]) == 20

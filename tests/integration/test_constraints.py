@@ -9,15 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from tests.world import World, build_world
+from tests.conftest import row_count
+from tests.world import World
 from vmi_desktop.db import Database, describe_db_error
 from vmi_desktop.models import Location, Role, Sku, SupplyAgreement, User, Vendor
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    with db.transaction() as s:
-        return build_world(s)
 
 
 def _agreement(world: World, **overrides: object) -> SupplyAgreement:
@@ -34,11 +29,6 @@ def _agreement(world: World, **overrides: object) -> SupplyAgreement:
     return SupplyAgreement(**fields)
 
 
-def _count(db: Database, model: type) -> int:
-    with db.sessions() as s:
-        return int(s.scalar(select(func.count()).select_from(model)) or 0)
-
-
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
@@ -53,11 +43,11 @@ def _count(db: Database, model: type) -> int:
 def test_bad_agreement_is_refused_with_reason(
     db: Database, world: World, overrides: dict[str, object], reason: str
 ) -> None:
-    before = _count(db, SupplyAgreement)
+    before = row_count(db, SupplyAgreement)
     with pytest.raises(IntegrityError) as info, db.transaction() as s:
         s.add(_agreement(world, **overrides))
     assert describe_db_error(info.value) == f"Rejected: {reason}."
-    assert _count(db, SupplyAgreement) == before
+    assert row_count(db, SupplyAgreement) == before
 
 
 def test_second_primary_agreement_for_same_pair_is_refused(db: Database, world: World) -> None:

@@ -12,9 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
-from tests.world import World, build_world
+from tests.conftest import row_count
+from tests.world import World
 from vmi_desktop import importer, ledger
 from vmi_desktop.commands import orders as order_commands
 from vmi_desktop.commands import thresholds as threshold_commands
@@ -28,17 +28,6 @@ from vmi_desktop.replenishment.orders import NewLine
 from vmi_desktop.scope import Actor
 
 NUL = "\x00"
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    with db.transaction() as s:
-        return build_world(s)
-
-
-def _count(db: Database, model: type) -> int:
-    with db.sessions() as s:
-        return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def test_the_rule_keeps_tabs_and_line_breaks_and_says_where_the_invisible_character_is() -> None:
@@ -60,12 +49,12 @@ def test_a_nul_in_a_postings_note_or_reference_is_refused_by_name_and_nothing_is
 ) -> None:
     with db.transaction() as s:
         ledger.post_receipt(s, lead, "P-1", "WH-1", 10)
-    before = _count(db, StockMovement)
+    before = row_count(db, StockMovement)
     for field, kwargs in (("note", {"note": f"bin 4{NUL}"}), ("reference", {"reference": f"JOB{NUL}7"})):
         refused = pytest.raises(ValidationError, match=rf"^{field} holds an invisible control character")
         with refused, db.transaction() as s:
             ledger.post_consumption(s, lead, "P-1", "WH-1", 2, **kwargs)  # type: ignore[arg-type]
-    assert _count(db, StockMovement) == before
+    assert row_count(db, StockMovement) == before
     with db.sessions() as s:
         assert ledger.current_on_hand(s, world.skus["P-1"], world.locations["WH-1"]) == Decimal(10)
 
@@ -77,7 +66,7 @@ def test_order_notes_and_reasons_refuse_a_nul_and_the_order_keeps_its_state(
     target = {"vendor_id": world.vendors["ACME"], "location_id": world.locations["WH-1"], "lines": line}
     with pytest.raises(ValidationError, match=r"^the order note holds an invisible control character"):
         order_commands.create(db, manager, **target, note=f"rush{NUL}")  # type: ignore[arg-type]
-    assert _count(db, PurchaseOrder) == 0
+    assert row_count(db, PurchaseOrder) == 0
     po = order_commands.create(db, manager, **target, send=True)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match=r"^the reason holds an invisible control character"):
         order_commands.cancel(db, manager, po.id, f"duplicate{NUL}")
@@ -96,13 +85,13 @@ def test_a_suppliers_proposal_reason_and_a_snooze_reason_refuse_a_nul(
     )
     with pytest.raises(ValidationError, match=r"^the reason for P-1 at WH-1 holds an invisible control character"):
         threshold_commands.propose_thresholds(db, acme, [proposal])
-    assert _count(db, ThresholdProposal) == 0
+    assert row_count(db, ThresholdProposal) == 0
     pair = (world.skus["P-1"], world.locations["WH-1"])
     until = utcnow().date() + timedelta(days=7)
     refused = pytest.raises(ValidationError, match=r"^the snooze reason holds an invisible control character")
     with refused, db.transaction() as s:
         snoozes.snooze(s, manager, [pair], until=until, reason=f"waiting{NUL}")
-    assert _count(db, PairSnooze) == 0
+    assert row_count(db, PairSnooze) == 0
 
 
 def test_a_history_import_names_the_row_with_a_control_character_and_imports_nothing(
@@ -122,4 +111,4 @@ def test_a_history_import_names_the_row_with_a_control_character_and_imports_not
     ]
     with pytest.raises(ImportRejected, match="row 3: reference holds an invisible control character"):
         importer.apply(db, manager, "consumption", path)
-    assert _count(db, StockMovement) == 0  # a file is imported whole or not at all
+    assert row_count(db, StockMovement) == 0  # a file is imported whole or not at all

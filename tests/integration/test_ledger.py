@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tests.conftest import D
-from tests.world import build_world, measure_in
+from tests.world import measure_in
 from vmi_desktop import ledger
 from vmi_desktop.db import Database
 from vmi_desktop.errors import NotFoundError, PermissionDenied, ValidationError
@@ -25,12 +25,6 @@ def _on_hand(db: Database, sku_id: int, loc_id: int) -> Decimal:
 def _movement_count(db: Database) -> int:
     with db.sessions() as s:
         return int(s.scalar(select(func.count(StockMovement.id))) or 0)
-
-
-@pytest.fixture
-def world(db: Database):
-    with db.transaction() as s:
-        return build_world(s)
 
 
 def test_receipt_then_consumption_moves_level_and_appends_rows(db: Database, world, lead: Actor) -> None:

@@ -30,12 +30,6 @@ from vmi_desktop.replenishment.orders import TRANSITIONS, NewLine
 from vmi_desktop.scope import Actor
 
 
-@pytest.fixture
-def world(db: Database) -> World:
-    with db.transaction() as s:
-        return build_world(s)
-
-
 def _order(
     db: Database, world: World, actor: Actor, status: POStatus = POStatus.SENT, qty: str = "12", lines: int = 1
 ) -> int:

@@ -6,9 +6,9 @@ import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
-from tests.conftest import D
+from tests.conftest import D, row_count
 from tests.world import World, build_world
 from vmi_desktop import ledger
 from vmi_desktop.commands import orders as order_commands
@@ -33,12 +33,6 @@ from vmi_desktop.replenishment.orders import NewLine
 from vmi_desktop.scope import Actor
 
 
-@pytest.fixture
-def world(db: Database) -> World:
-    with db.transaction() as s:
-        return build_world(s)
-
-
 def _orders(db: Database) -> list[tuple[str, str, str, list[tuple[str, Decimal]]]]:
     """(vendor id, location id, status, [(sku id, qty)]) per order, as strings for easy comparison."""
     with db.sessions() as s:
@@ -48,11 +42,6 @@ def _orders(db: Database) -> list[tuple[str, str, str, list[tuple[str, Decimal]]
                 (po.vendor_id, po.location_id, po.status, [(ln.sku_id, ln.quantity_ordered) for ln in po.lines])
             )
         return result  # type: ignore[return-value]
-
-
-def _count(db: Database, model: type) -> int:
-    with db.sessions() as s:
-        return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
 @pytest.mark.parametrize(
@@ -101,14 +90,14 @@ def test_second_run_raises_nothing_twice(db: Database, world: World) -> None:
     # The supplier-managed pair is still below min (the supplier has not ordered) but alerted only once.
     assert [n.mode for n in again.needs] == [ReplenishmentMode.SUPPLIER_MANAGED]
     assert again.orders == [] and again.alerts_raised == 0
-    assert _count(db, PurchaseOrder) == 3 and _count(db, Alert) == 1
+    assert row_count(db, PurchaseOrder) == 3 and row_count(db, Alert) == 1
 
 
 def test_dry_run_reports_needs_and_writes_nothing(db: Database, world: World) -> None:
     with db.transaction() as s:
         result = reorder.evaluate(s, dry_run=True)
     assert sorted(n.quantity for n in result.needs) == [D(3), D(15), D(20), D(54)]
-    assert _count(db, PurchaseOrder) == 0 and _count(db, Alert) == 0
+    assert row_count(db, PurchaseOrder) == 0 and row_count(db, Alert) == 0
 
 
 def test_open_order_counts_towards_position_so_nothing_is_ordered_twice(
@@ -168,7 +157,7 @@ def test_several_skus_of_one_vendor_and_location_share_one_order(db: Database, w
             (1, world.skus["P-1"]),
             (2, world.skus["P-2"]),
         ]
-    assert _count(db, PurchaseOrder) == 3
+    assert row_count(db, PurchaseOrder) == 3
 
 
 def test_later_proposal_joins_the_open_proposal_of_that_vendor_and_location(db: Database, world: World) -> None:
@@ -216,20 +205,20 @@ def test_inactive_and_backup_agreements_are_ignored(db: Database, world: World) 
 
 def test_posting_command_evaluates_only_the_touched_pair(db: Database, world: World, lead: Actor) -> None:
     stock.receive(db, lead, "P-1", "WH-1", 20)
-    assert _count(db, PurchaseOrder) == 0
+    assert row_count(db, PurchaseOrder) == 0
     result = stock.consume(db, lead, "P-1", "WH-1", 11)
     assert len(result.reorder.orders) == 1 and result.reorder.sent_orders
     got = _orders(db)
     assert got == [(world.vendors["ACME"], world.locations["WH-1"], POStatus.SENT, [(world.skus["P-1"], D(42))])]
     stock.consume(db, lead, "P-1", "WH-1", 1)
-    assert _count(db, PurchaseOrder) == 1  # the open order keeps the position above min
+    assert row_count(db, PurchaseOrder) == 1  # the open order keeps the position above min
 
 
 def test_a_bare_ledger_posting_raises_nothing_by_itself(db: Database, world: World, lead: Actor) -> None:
     """The ledger is a primitive: reorder follows a posting only where a command calls it."""
     with db.transaction() as s:
         ledger.post_receipt(s, lead, "P-1", "WH-1", 5)  # 5 is below min 10
-    assert _count(db, PurchaseOrder) == 0
+    assert row_count(db, PurchaseOrder) == 0
 
 
 def test_receipt_against_the_order_does_not_trigger_a_new_one(db: Database, world: World, lead: Actor) -> None:
@@ -240,7 +229,7 @@ def test_receipt_against_the_order_does_not_trigger_a_new_one(db: Database, worl
         po_id = po.id
     order_commands.receive(db, lead, po_id, {1: D(1)})  # position stays 3 (1 on hand + 2 open)
     order_commands.receive(db, lead, po_id, {1: D(2)})
-    assert _count(db, PurchaseOrder) == 1
+    assert row_count(db, PurchaseOrder) == 1
 
 
 def test_lead_and_supplier_may_not_run_reorder(db: Database, world: World, lead: Actor) -> None:
@@ -271,7 +260,11 @@ def test_two_workstations_evaluating_at_once_raise_one_set_of_orders(pg_db: Data
     for t in threads:
         t.join(30)
     assert errors == []
-    assert _count(pg_db, PurchaseOrder) == 3 and _count(pg_db, PurchaseOrderLine) == 3 and _count(pg_db, Alert) == 1
+    assert (
+        row_count(pg_db, PurchaseOrder) == 3
+        and row_count(pg_db, PurchaseOrderLine) == 3
+        and row_count(pg_db, Alert) == 1
+    )
 
 
 @pytest.mark.postgres
@@ -333,4 +326,4 @@ def test_two_sqlite_connections_evaluating_at_once_raise_one_set_of_orders(sqlit
     for t in threads:
         t.join(30)
     assert errors == []
-    assert _count(sqlite_db, PurchaseOrder) == 3 and _count(sqlite_db, Alert) == 1
+    assert row_count(sqlite_db, PurchaseOrder) == 3 and row_count(sqlite_db, Alert) == 1

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from tests.world import World, build_world
+from tests.conftest import row_count
+from tests.world import World
 from vmi_desktop.commands.reorder import run_reorder
 from vmi_desktop.db import Database, DatabaseError, DbProblem
 from vmi_desktop.db.bulk import array_literal, bulk_insert, insert_rows
@@ -31,17 +32,6 @@ from vmi_desktop.replenishment.orders import PO_COUNTER, reserve_numbers
 
 LINES = PurchaseOrderLine.__table__
 COLUMNS = ("purchase_order_id", "line_no", "sku_id", "agreement_id", "supplier_sku", "quantity_ordered", "need_by")
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    with db.transaction() as s:
-        return build_world(s)
-
-
-def _count(db: Database, model: type) -> int:
-    with db.sessions() as s:
-        return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def _refuse_lines_of(db: Database, sku_id: int) -> None:
@@ -87,16 +77,16 @@ def test_an_order_line_the_database_refuses_names_its_pair_and_the_run_writes_no
     db: Database, world: World
 ) -> None:
     _refuse_lines_of(db, world.skus["P-3"])
-    before = {m: _count(db, m) for m in (PurchaseOrder, PurchaseOrderLine, POStatusChange, Alert, AuditEntry)}
+    before = {m: row_count(db, m) for m in (PurchaseOrder, PurchaseOrderLine, POStatusChange, Alert, AuditEntry)}
     with pytest.raises(DatabaseError, match=r"order line for P-3 at WH-1 was refused.*line refused") as caught:
         run_reorder(db)
     assert caught.value.problem is DbProblem.CONSTRAINT
-    after = {m: _count(db, m) for m in before}
-    assert after == before and _count(db, OutboxMessage) == 0  # not the orders, alerts or audit of the others
+    after = {m: row_count(db, m) for m in before}
+    assert after == before and row_count(db, OutboxMessage) == 0  # not the orders, alerts or audit of the others
     with db.engine.begin() as conn:  # without the refusal the same run raises everything
         conn.execute(text("DROP TRIGGER refuse_line" + (" ON purchase_order_lines" if db.is_postgresql else "")))
     result = run_reorder(db)
-    assert result.lines == 3 and result.alerts_raised == 1 and _count(db, PurchaseOrderLine) == 3
+    assert result.lines == 3 and result.alerts_raised == 1 and row_count(db, PurchaseOrderLine) == 3
 
 
 def test_insert_rows_names_the_first_refused_row_and_keeps_nothing_of_its_rows(db: Database, world: World) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tests.conftest import MANAGER, D
-from tests.world import World, build_world
+from tests.world import World
 from vmi_desktop import ledger
 from vmi_desktop.commands import worklist as commands
 from vmi_desktop.commands.reorder import run_reorder
@@ -44,12 +44,6 @@ from vmi_desktop.replenishment.pair_figures import refresh_pair_figures
 from vmi_desktop.scope import Actor
 
 TODAY = utcnow().date()
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    with db.transaction() as s:
-        return build_world(s)
 
 
 def _stock(db: Database, world: World, levels: dict[tuple[str, str], int]) -> None:
