@@ -7,14 +7,19 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from vmi_desktop.commands import orders as order_commands
+from vmi_desktop.commands.run import Target
 from vmi_desktop.models import (
     ConnectionKind,
     Location,
+    PurchaseOrder,
     ReplenishmentMode,
     Sku,
     SupplyAgreement,
     Vendor,
 )
+from vmi_desktop.replenishment.orders import NewLine
+from vmi_desktop.scope import Actor
 
 
 @dataclass
@@ -78,3 +83,17 @@ def measure_in(session: Session, sku_id: int, uom: str = "L") -> None:
     assert sku is not None
     sku.uom = uom
     session.flush()
+
+
+def sent_order(
+    target: Target, by: Actor, world: World, vendor: str, location: str, *lines: tuple[str, int | Decimal]
+) -> PurchaseOrder:
+    """An order of ``vendor``'s at ``location`` placed by hand and sent: ``lines`` as (part number, quantity)."""
+    return order_commands.create(
+        target,
+        by,
+        vendor_id=world.vendors[vendor],
+        location_id=world.locations[location],
+        lines=[NewLine(sku_id=world.skus[sku], quantity=Decimal(quantity)) for sku, quantity in lines],
+        send=True,
+    )

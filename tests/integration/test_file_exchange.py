@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import MANAGER
-from tests.world import World, build_world
+from tests.world import World, build_world, sent_order
 from vmi_desktop import wire
 from vmi_desktop.commands import orders as order_commands
 from vmi_desktop.db import Database
@@ -249,14 +249,7 @@ def test_a_file_from_another_sender_is_rejected(sqlite_db: Database, tmp_path: P
 def _sent_order(rig: FileRig, location: str, *lines: tuple[str, int]) -> PurchaseOrder:
     """An order of ACME's, sent, with the partner raising no orders of its own (a receipt's test needs only it)."""
     rig.partner.state.replenish = False
-    return order_commands.create(
-        rig.db,
-        MANAGER,
-        vendor_id=rig.acme,
-        location_id=rig.world.locations[location],
-        lines=[orders.NewLine(sku_id=rig.world.skus[sku], quantity=Decimal(qty)) for sku, qty in lines],
-        send=True,
-    )
+    return sent_order(rig.db, MANAGER, rig.world, "ACME", location, *lines)
 
 
 @pytest.mark.parametrize("standard", STANDARDS)

@@ -6,21 +6,19 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import D
-from tests.world import World, build_world
+from tests.world import World, build_world, sent_order
 from vmi_desktop.commands import orders as order_commands
 from vmi_desktop.db import Database
 from vmi_desktop.errors import ValidationError
 from vmi_desktop.models import (
     AuditEntry,
     POLineStatus,
-    POOrigin,
     POStatus,
     PurchaseOrder,
     Receipt,
     StockMovement,
 )
 from vmi_desktop.replenishment import orders
-from vmi_desktop.replenishment.orders import NewLine
 from vmi_desktop.scope import Actor
 
 
@@ -31,16 +29,7 @@ def world(db: Database) -> World:
 
 
 def _two_line_order(db: Database, world: World, manager: Actor) -> int:
-    po = order_commands.create(
-        db,
-        manager,
-        vendor_id=world.vendors["ACME"],
-        location_id=world.locations["WH-1"],
-        lines=[NewLine(sku_id=world.skus["P-1"], quantity=D(12)), NewLine(sku_id=world.skus["P-2"], quantity=D(5))],
-        origin=POOrigin.MANUAL,
-        send=True,
-    )
-    return po.id
+    return sent_order(db, manager, world, "ACME", "WH-1", ("P-1", 12), ("P-2", 5)).id
 
 
 def _order(db: Database, po_id: int) -> PurchaseOrder:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import MANAGER
 from tests.integration.hostile_supplier import TOKEN, HostileRig, event, hostile_rig, page_bytes, proposal
-from vmi_desktop.commands import orders as order_commands
+from tests.world import sent_order
 from vmi_desktop.db import Database
 from vmi_desktop.models import (
     Alert,
@@ -24,7 +24,6 @@ from vmi_desktop.models import (
     SyncState,
     ThresholdProposal,
 )
-from vmi_desktop.replenishment.orders import NewLine
 from vmi_desktop.sync.auth import VendorCredentials
 from vmi_desktop.sync.engine import SyncEngine, SyncReport
 
@@ -45,16 +44,7 @@ def _order(so: str, *, line: Any = 1, sku: Any = "P-2", quantity: Any = 3, **fie
 
 
 def _sent_order(h: HostileRig, sku: str, quantity: int) -> str:
-    with h.db.unit_of_work() as uow:
-        po = order_commands.create(
-            uow,
-            MANAGER,
-            vendor_id=h.acme,
-            location_id=h.world.locations["WH-1"],
-            lines=[NewLine(sku_id=h.world.skus[sku], quantity=Decimal(quantity))],
-            send=True,
-        )
-        return po.po_number
+    return sent_order(h.db, MANAGER, h.world, "ACME", "WH-1", (sku, quantity)).po_number
 
 
 def _inbox(db: Database) -> dict[str, InboxEvent]:

@@ -13,10 +13,9 @@ from tests.conftest import MANAGER
 from tests.integration.hostile_supplier import TOKEN, hostile_rig, proposal
 from tests.integration.test_sync_inbox_batched import Rig, _event, _page, rig  # noqa: F401 (the fixture)
 from tests.integration.test_sync_inbox_objects import _one_by_one, _snapshot
-from vmi_desktop.commands import orders as order_commands
+from tests.world import sent_order
 from vmi_desktop.db import Database
 from vmi_desktop.models import Alert, AlertKind, AlertStatus, POStatus, PurchaseOrder, PurchaseOrderLine
-from vmi_desktop.replenishment.orders import NewLine
 from vmi_desktop.replenishment.working_set import WorkingSet
 from vmi_desktop.sync.auth import VendorCredentials
 from vmi_desktop.sync.engine import SyncEngine, protocol_cause
@@ -24,19 +23,8 @@ from vmi_desktop.sync.engine import SyncEngine, protocol_cause
 
 def _two_line_order(r: Rig) -> str:
     """A sent customer order of P-1 and P-2 at WH-1 whose line numbers run against its ids (2, then 1)."""
-    with r.db.unit_of_work() as uow:
-        po = order_commands.create(
-            uow,
-            MANAGER,
-            vendor_id=r.acme,
-            location_id=r.world.locations["WH-1"],
-            lines=[
-                NewLine(sku_id=r.world.skus["P-1"], quantity=Decimal(4)),
-                NewLine(sku_id=r.world.skus["P-2"], quantity=Decimal(3)),
-            ],
-            send=True,
-        )
-        number, po_id = po.po_number, po.id
+    po = sent_order(r.db, MANAGER, r.world, "ACME", "WH-1", ("P-1", 4), ("P-2", 3))
+    number, po_id = po.po_number, po.id
     with r.db.transaction() as s:  # swap the line numbers: line 1 is now the line with the higher id
         for before, after in ((1, 99), (2, 1), (99, 2)):
             s.execute(
