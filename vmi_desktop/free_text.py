@@ -1,4 +1,5 @@
-"""Free text a person types (names, notes, references, reasons): trimmed, bounded, nothing invisible.
+"""Free text a person types (names, notes, references, reasons): trimmed, bounded, nothing invisible;
+and a supplier's, which is never refused for it (``supplier_text``).
 
 One rule for every such field, so that a field refuses what the database would: PostgreSQL stores no NUL
 in a text column, and a write of one failed the whole transaction with an error that named no field.
@@ -31,3 +32,14 @@ def free_text(value: object, limit: int, what: str, *, required: bool = False) -
             f"{found.start() + 1}: remove it"
         )
     return text
+
+
+def supplier_text(text: str, limit: int) -> str:
+    """A supplier's free text (a reason, a note) as the app keeps it: each control character a person's
+    text may not hold spelled out as ``\\uXXXX``, then cut to ``limit``.
+
+    Never refused: an order the supplier cancelled stays cancelled whatever its reason holds; the six
+    characters show what was sent where the character itself would be invisible (or, a NUL, refused by
+    PostgreSQL)."""
+    spelled = CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+    return spelled[:limit]

@@ -16,8 +16,6 @@ from typing import Any
 
 import msgspec
 
-from vmi_desktop.free_text import CONTROL
-
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
 #: JSON strings (escapes included): their brackets nest nothing.
@@ -117,17 +115,6 @@ def loads(data: bytes | str, *, max_depth: int | None = None) -> Any:
         raise WireError(str(exc)) from None
     except RecursionError:
         raise WireError("JSON is nested too deeply") from None
-
-
-def supplier_text(text: str, limit: int) -> str:
-    """A supplier's free text (a reason, a note) as the app keeps it: each control character a person's
-    text may not hold (``free_text.CONTROL``) spelled out as ``\\uXXXX``, then cut to ``limit``.
-
-    Never refused: an order the supplier cancelled stays cancelled whatever its reason holds; the six
-    characters show what was sent where the character itself would be invisible (or, a NUL, refused by
-    PostgreSQL)."""
-    spelled = CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
-    return spelled[:limit]
 
 
 def nul_spelled_out(text: str) -> str:

@@ -9,7 +9,8 @@ holds what runs around every migration and what the app and the tests ask of the
   a later migration added without policies is staff-only until that migration says otherwise) and only
   the app's group roles may connect to the database;
 - ``reads_as_supplier`` says whether a session is a supplier's own login, for which the functions of
-  migration 0015 read its pairs' stock and movements without a policy probe per row;
+  migration 0015 (``own_stock_levels``, ``own_movements``) read its pairs' stock and movements without a
+  policy probe per row;
 - ``catalog_problems`` lists what would let a login around the policies (a table without FORCE ROW LEVEL
   SECURITY, an app role with BYPASSRLS, a view without ``security_invoker``, an object owned by a login,
   a security-definer function without a pinned ``search_path``, a ledger privilege beyond INSERT).
@@ -18,11 +19,14 @@ holds what runs around every migration and what the app and the tests ask of the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Integer, column, func, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import TableValuedAlias
 
-from vmi_desktop.models import Role
+from vmi_desktop.models import Role, StockMovement
+from vmi_desktop.models.base import Quantity
 
 OWNER = "vmi_owner"
 USERADMIN = "vmi_useradmin"
@@ -87,6 +91,25 @@ def reads_as_supplier(session: Session, vendor_id: int) -> bool:
     if session.get_bind().dialect.name != "postgresql":
         return False
     return session.scalar(text("SELECT public.vmi_session_vendor()")) == vendor_id
+
+
+def own_stock_levels() -> TableValuedAlias:
+    """``vmi_own_stock_levels()`` in a FROM: the caller's stock rows (``sku_id``, ``location_id``, ``on_hand``)."""
+    columns = (column("sku_id", Integer), column("location_id", Integer), column("on_hand", Quantity))
+    return func.vmi_own_stock_levels().table_valued(*columns).alias("own_levels")
+
+
+def own_movements(start: datetime, end: datetime) -> TableValuedAlias:
+    """``vmi_own_movements(start, end)`` in a FROM: the caller's movements of the period (``sku_id``,
+    ``location_id``, ``kind``, ``quantity``, ``on_hand_after``), typed as the ledger's own columns."""
+    columns = (
+        column("sku_id", Integer),
+        column("location_id", Integer),
+        column("kind", StockMovement.__table__.c.kind.type),
+        column("quantity", Quantity),
+        column("on_hand_after", Quantity),
+    )
+    return func.vmi_own_movements(start, end).table_valued(*columns).alias("own_movements")
 
 
 def prepare_migration(conn: Connection) -> MigrationState | None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from vmi_desktop import order_status
 from vmi_desktop.db.changes import Changes
-from vmi_desktop.db.rls import reads_as_supplier
+from vmi_desktop.db.rls import own_stock_levels, reads_as_supplier
 from vmi_desktop.models import (
     Location,
     POLineStatus,
@@ -163,8 +163,7 @@ class StockQuery(TableQuery):
         for a supplier of 100,000 pairs)."""
         plain = not request.search.strip() and not self.filter(request.filters)
         if plain and actor.vendor_id is not None and reads_as_supplier(session, actor.vendor_id):
-            own = func.vmi_own_stock_levels().table_valued("sku_id")
-            return int(session.scalar(select(func.count()).select_from(own)) or 0)
+            return int(session.scalar(select(func.count()).select_from(own_stock_levels())) or 0)
         return super().count(session, actor, request)
 
     def key_exprs(self) -> Sequence[Any]:

@@ -27,12 +27,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, column, func, literal, or_, select, type_coerce, union_all
+from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
-from vmi_desktop.db.rls import reads_as_supplier
+from vmi_desktop.db.rls import own_movements, own_stock_levels, reads_as_supplier
 from vmi_desktop.db.sqlfuncs import day_of, seconds_between
 from vmi_desktop.models import (
     Alert,
@@ -517,9 +517,9 @@ def sku_metrics(
     a = SupplyAgreement
     # on a supplier's own login its stock rows come from migration 0015's function: the same rows without
     # the policy's probe of the agreements per row
-    sl: Any = func.vmi_own_stock_levels().table_valued(*_OWN_LEVEL_COLUMNS).alias("sl") if own else StockLevel
-    levels = sl.c if own else StockLevel
-    level = func.coalesce(levels.on_hand, 0)
+    levels: Any = own_stock_levels() if own else StockLevel
+    stock = levels.c if own else StockLevel
+    level = func.coalesce(stock.on_hand, 0)
     stmt = (
         select(
             a.vendor_id,
@@ -541,7 +541,7 @@ def sku_metrics(
         )
         .join(Sku, Sku.id == a.sku_id)
         .join(Location, Location.id == a.location_id)
-        .outerjoin(sl, and_(levels.sku_id == a.sku_id, levels.location_id == a.location_id))
+        .outerjoin(levels, and_(stock.sku_id == a.sku_id, stock.location_id == a.location_id))
         .outerjoin(mv, and_(mv.c.sku_id == a.sku_id, mv.c.location_id == a.location_id))
         .outerjoin(
             fill, and_(fill.c.vendor_id == a.vendor_id, fill.c.sku_id == a.sku_id, fill.c.location_id == a.location_id)
@@ -609,17 +609,6 @@ def sku_metrics(
     return out
 
 
-#: The columns of migration 0015's functions, typed as the tables' own.
-_OWN_MOVEMENT_COLUMNS = (
-    column("sku_id", Integer),
-    column("location_id", Integer),
-    column("kind", StockMovement.__table__.c.kind.type),
-    column("quantity", Quantity),
-    column("on_hand_after", Quantity),
-)
-_OWN_LEVEL_COLUMNS = (column("sku_id", Integer), column("location_id", Integer), column("on_hand", Quantity))
-
-
 def _period_movements(actor: Actor, vendor_id: int | None, p: Period, *, own: bool) -> Subquery:
     """Each reported pair's consumption, stock-outs (a movement that left nothing on hand) and average on
     hand after its movements over the period.
@@ -630,7 +619,7 @@ def _period_movements(actor: Actor, vendor_id: int | None, p: Period, *, own: bo
     rows without the policy's probe of the agreements per movement."""
     rows: Any
     if own:
-        rows = func.vmi_own_movements(p.start, p.end).table_valued(*_OWN_MOVEMENT_COLUMNS).alias("m").c
+        rows = own_movements(p.start, p.end).c
         keys = (rows.sku_id, rows.location_id)
         source = select(*keys)
     else:

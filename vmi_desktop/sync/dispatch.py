@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from vmi_desktop.db import UnitOfWork
 from vmi_desktop.errors import PermissionDenied, ValidationError, VmiError
+from vmi_desktop.free_text import supplier_text
 from vmi_desktop.models import (
     AlertKind,
     AlertSeverity,
@@ -45,7 +46,6 @@ from vmi_desktop.sync.events import (
     ThresholdsProposed,
 )
 from vmi_desktop.units import is_whole
-from vmi_desktop.wire import supplier_text
 
 log = logging.getLogger(__name__)
 
