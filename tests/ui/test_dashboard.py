@@ -233,3 +233,12 @@ def test_the_dashboard_page_is_built_without_the_chart_library() -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "[]"
+
+
+def test_cards_group_thousands_as_the_worklist_header_does(
+    qtbot: QtBot, sqlite_db: Database, world: World, manager: Actor, make_ctx: Callable[[Actor], AppContext]
+) -> None:
+    # a million pairs read as "1,000,001", not "1000001" (the cards' figures arrive from the worker as counts)
+    page = _page(qtbot, make_ctx(manager))
+    page._part("counts", (1_000_001, 0, 16_958, 141_547))
+    assert [page.cards[key].text() for key in ("pairs", "stock_outs", "over_max")] == ["1,000,001", "16,958", "141,547"]

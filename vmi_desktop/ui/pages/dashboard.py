@@ -430,11 +430,11 @@ class DashboardPage(QWidget):
             # the on-hand "below" of pair_counts is the attention list's measure; the card counts on position
             pairs, _on_hand_below, outs, over = result
             for key, value in (("pairs", pairs), ("stock_outs", outs), ("over_max", over)):
-                self.cards[key].setText(str(value))
+                self.cards[key].setText(f"{value:,}")
             self.cards["stock_outs"].setStyleSheet("color: #b00020;" if outs else "")
         elif name == "worklist":
             for key, value in (("below_min", result.at_or_below_min), ("worklist", result.total)):
-                self.cards[key].setText(str(value))
+                self.cards[key].setText(f"{value:,}")
                 self.cards[key].setStyleSheet("color: #b00020;" if value else "")
         elif name == "attention":
             self._fill(
@@ -466,8 +466,8 @@ class DashboardPage(QWidget):
             )
         else:
             open_orders, open_alerts, locations = result
-            self.cards["open_orders"].setText(str(sum(open_orders.values())))
-            self.cards["open_alerts"].setText(str(open_alerts))
+            self.cards["open_orders"].setText(f"{sum(open_orders.values()):,}")
+            self.cards["open_alerts"].setText(f"{open_alerts:,}")
             current = self.location_combo.currentText()
             self.location_combo.clear()
             self.location_combo.addItems(locations)
