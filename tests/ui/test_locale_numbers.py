@@ -14,7 +14,7 @@ from vmi_desktop.db import Database
 from vmi_desktop.errors import ValidationError
 from vmi_desktop.ui.main_window import MainWindow
 from vmi_desktop.ui.models import ERROR_ROLE, RAW_ROLE
-from vmi_desktop.ui.numbers import format_decimal, parse_decimal
+from vmi_desktop.ui.numbers import format_count, format_decimal, parse_decimal
 
 ENGLISH = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
 GERMAN = QLocale(QLocale.Language.German, QLocale.Country.Germany)
@@ -77,6 +77,13 @@ def test_numbers_are_shown_in_the_locale() -> None:
     assert format_decimal(Decimal("1234567.500"), ENGLISH) == "1,234,567.5"
     assert format_decimal(Decimal("1234567.500"), GERMAN) == "1.234.567,5"
     assert format_decimal(Decimal("-12.000"), GERMAN) == "-12"
+
+
+def test_counts_are_grouped_as_the_cells_are(german: None) -> None:
+    # the dashboard's cards and the pages' row counts beside cells showing "1.000": never "1,000,001" here
+    assert format_count(1_000_001) == "1.000.001"
+    assert format_count(1_000_001, ENGLISH) == "1,000,001"
+    assert format_count(75) == "75"
 
 
 def test_english_cell_reads_a_thousands_separator(

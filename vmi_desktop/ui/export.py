@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView,
 
 from vmi_desktop.exporting import FORMATS, Cell, write_table
 from vmi_desktop.models import utcnow
-from vmi_desktop.ui.numbers import format_decimal
+from vmi_desktop.ui.numbers import format_count, format_decimal
 from vmi_desktop.ui.tasks import TaskHandle, TaskRunner
 
 if TYPE_CHECKING:
@@ -105,10 +105,10 @@ def print_html(source: ExportSource, rows: Sequence[Sequence[Cell]], *, more: bo
         "<html><body style='font-family: sans-serif; font-size: 8pt;'>",
         f"<h3 style='margin: 0'>{html.escape(source.title)}</h3>",
         f"<p style='color: #555; margin: 2px 0 6px 0'>{html.escape(source.description or 'all rows')} · "
-        f"{len(rows):,} row{'s' if len(rows) != 1 else ''} · printed {when}",
+        f"{format_count(len(rows))} row{'s' if len(rows) != 1 else ''} · printed {when}",
     ]
     if more:
-        parts.append(f" · only the first {len(rows):,} are printed; export the table for every row")
+        parts.append(f" · only the first {format_count(len(rows))} are printed; export the table for every row")
     parts.append("</p><table border='1' cellspacing='0' cellpadding='2' width='100%'><thead><tr>")
     parts += [f"<th bgcolor='#e8e8e8' align='left'>{html.escape(h)}</th>" for h in source.headers]
     parts.append("</tr></thead><tbody>")
@@ -178,14 +178,14 @@ class TableExporter(QObject):
 
         def work(report: Callable[[float, str], None]) -> int:
             def on_row(n: int) -> None:
-                report(n / total if total else 0.0, f"{n:,} rows written")
+                report(n / total if total else 0.0, f"{format_count(n)} rows written")
 
             report(0.0, "reading rows")
             return write_table(target, src.headers, src.rows(), title=src.title, on_row=on_row)
 
         def done(count: int) -> None:
             self.exported.emit(str(target), count)
-            self.message.emit(f"Exported {count:,} row{'s' if count != 1 else ''} to {target.name}.")
+            self.message.emit(f"Exported {format_count(count)} row{'s' if count != 1 else ''} to {target.name}.")
 
         def failed(exc: BaseException) -> None:
             log.warning("export to %s failed: %s", target, exc)
@@ -250,7 +250,7 @@ class TableExporter(QObject):
                     return rows, True
                 rows.append(row)
                 if len(rows) % 500 == 0:
-                    report(len(rows) / PRINT_LIMIT, f"{len(rows):,} rows read")
+                    report(len(rows) / PRINT_LIMIT, f"{format_count(len(rows))} rows read")
             return rows, False
 
         def done(result: tuple[list[Sequence[Cell]], bool]) -> None:

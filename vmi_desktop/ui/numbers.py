@@ -87,6 +87,12 @@ def format_decimal(
     return f"{sign}{integer}{point + fraction if fraction else ''}"
 
 
+def format_count(value: int, locale: QLocale | None = None) -> str:
+    """A count of rows, pairs or orders in the window, grouped as the table cells group their numbers
+    (the locale's separator: "1,000,001" in English, "1.000.001" in German)."""
+    return format_decimal(Decimal(value), locale)
+
+
 @dataclass(frozen=True)
 class InvalidInput:
     """What a person typed in a number field that did not parse, and why (shown at the cell)."""

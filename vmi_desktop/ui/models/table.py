@@ -32,7 +32,7 @@ from vmi_desktop.queries.base import Column, Kind, PageRequest, Row, TableQuery
 from vmi_desktop.scope import Action
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.export import ExportSource
-from vmi_desktop.ui.numbers import InvalidInput, format_decimal
+from vmi_desktop.ui.numbers import InvalidInput, format_count, format_decimal
 from vmi_desktop.ui.palette import cell_colors
 from vmi_desktop.ui.startup import after_first_paint
 
@@ -568,7 +568,7 @@ class SqlTableModel(QAbstractTableModel):
             with db.unit_of_work() as uow:
                 for k, (edit_id, version, previous) in enumerate(edits):
                     if k % 50 == 0:
-                        report(k / len(edits), f"undoing {k:,} of {len(edits):,}")
+                        report(k / len(edits), f"undoing {format_count(k)} of {format_count(len(edits))}")
                     update(uow.session, actor, edit_id, version, **previous)
                 if batch.entity == "agreement":
                     uow.changes.agreements.update(edit_id for edit_id, _v, _p in edits)

@@ -39,7 +39,7 @@ from vmi_desktop.queries import dashboard as dash
 from vmi_desktop.queries.worklist import WorklistQuery
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.export import install_export_menu
-from vmi_desktop.ui.numbers import format_decimal
+from vmi_desktop.ui.numbers import format_count, format_decimal
 from vmi_desktop.ui.shared_runs import How, worklist_counts
 
 if TYPE_CHECKING:
@@ -430,11 +430,11 @@ class DashboardPage(QWidget):
             # the on-hand "below" of pair_counts is the attention list's measure; the card counts on position
             pairs, _on_hand_below, outs, over = result
             for key, value in (("pairs", pairs), ("stock_outs", outs), ("over_max", over)):
-                self.cards[key].setText(f"{value:,}")
+                self.cards[key].setText(format_count(value))
             self.cards["stock_outs"].setStyleSheet("color: #b00020;" if outs else "")
         elif name == "worklist":
             for key, value in (("below_min", result.at_or_below_min), ("worklist", result.total)):
-                self.cards[key].setText(f"{value:,}")
+                self.cards[key].setText(format_count(value))
                 self.cards[key].setStyleSheet("color: #b00020;" if value else "")
         elif name == "attention":
             self._fill(
@@ -466,8 +466,8 @@ class DashboardPage(QWidget):
             )
         else:
             open_orders, open_alerts, locations = result
-            self.cards["open_orders"].setText(f"{sum(open_orders.values()):,}")
-            self.cards["open_alerts"].setText(f"{open_alerts:,}")
+            self.cards["open_orders"].setText(format_count(sum(open_orders.values())))
+            self.cards["open_alerts"].setText(format_count(open_alerts))
             current = self.location_combo.currentText()
             self.location_combo.clear()
             self.location_combo.addItems(locations)

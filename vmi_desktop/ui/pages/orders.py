@@ -54,7 +54,7 @@ from vmi_desktop.ui.dialogs.order_manual import ManualOrderDialog
 from vmi_desktop.ui.dialogs.order_reason import ReasonDialog
 from vmi_desktop.ui.dialogs.order_receipt import ReceiptDialog
 from vmi_desktop.ui.export import ExportSource, TableExporter, install_export_menu, visible_columns
-from vmi_desktop.ui.numbers import format_decimal
+from vmi_desktop.ui.numbers import format_count, format_decimal
 from vmi_desktop.ui.pages._lazy import Column, LazyRowsModel, keep_sort_indicator
 from vmi_desktop.ui.tasks import TaskHandle
 from vmi_desktop.ui.widgets import error_label
@@ -314,7 +314,7 @@ class OrdersPage(QWidget):
         def done(total: int) -> None:
             if generation == self._count_generation:
                 self.total = total
-                self.count_label.setText(f"{total:,} orders")
+                self.count_label.setText(f"{format_count(total)} orders")
 
         self.ctx.runner.run(work, on_result=done, owner=self)  # skipped once the page is gone
 

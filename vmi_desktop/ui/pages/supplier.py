@@ -45,7 +45,7 @@ from vmi_desktop.scope import Action, visible
 from vmi_desktop.supplier_export import export_workspace
 from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.dialogs.supplier import AcknowledgeDialog, ProposeThresholdsDialog, RaiseOrderDialog, ShipDialog
-from vmi_desktop.ui.numbers import format_decimal
+from vmi_desktop.ui.numbers import format_count, format_decimal
 from vmi_desktop.ui.pages._lazy import Column, LazyRowsModel
 from vmi_desktop.ui.widgets import error_label
 
@@ -407,7 +407,7 @@ class SupplierWorkspacePage(QWidget):
         """The worst pairs, as the database ranked them, of ``pairs``; the title says when there are more."""
         title = "Your pairs' health (slow movers and excess first)"
         if pairs > len(shown):
-            title += f": the first {len(shown):,} of {pairs:,} pairs (Export writes them all)"
+            title += f": the first {format_count(len(shown))} of {format_count(pairs)} pairs (Export writes them all)"
         self.health_box.setTitle(title)
         self.slow_movers.setRowCount(len(shown))
         for r, h in enumerate(shown):

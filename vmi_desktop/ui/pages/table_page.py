@@ -44,6 +44,7 @@ from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.delegates import CellDelegate
 from vmi_desktop.ui.export import ExportSource, TableExporter, visible_columns
 from vmi_desktop.ui.models.table import ERROR_ROLE, SqlTableModel
+from vmi_desktop.ui.numbers import format_count
 from vmi_desktop.ui.widgets import edit_on_typing, message_bar
 
 log = logging.getLogger(__name__)
@@ -408,7 +409,7 @@ class TablePage(QWidget):
         self.model.set_search(self.search_box.text())
 
     def _show_total(self, total: int) -> None:
-        self.count_label.setText(f"{total:,} row{'s' if total != 1 else ''}")
+        self.count_label.setText(f"{format_count(total)} row{'s' if total != 1 else ''}")
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         reason = current.data(ERROR_ROLE) if current.isValid() else None

@@ -30,7 +30,7 @@ from vmi_desktop.ui.context import AppContext
 from vmi_desktop.ui.delegates import CellDelegate
 from vmi_desktop.ui.live import LiveChanges
 from vmi_desktop.ui.models.worklist import WorklistModel
-from vmi_desktop.ui.numbers import format_decimal
+from vmi_desktop.ui.numbers import format_count, format_decimal
 from vmi_desktop.ui.pages.table_page import TablePage
 from vmi_desktop.ui.widgets import error_label
 
@@ -194,11 +194,11 @@ class WorklistPage(TablePage):
     def _show_total(self, total: int) -> None:
         counts = self.worklist.counts
         if self.model.request.filters.get("snoozed"):
-            self.count_label.setText(f"{total:,} snoozed")
+            self.count_label.setText(f"{format_count(total)} snoozed")
         elif counts is not None and counts.total == total:
             self.count_label.setText(
-                f"{total:,} rows · {counts.at_or_below_min:,} at or below min on position · "
-                f"{counts.held:,} awaiting a decision"
+                f"{format_count(total)} rows · {format_count(counts.at_or_below_min)} at or below min on position · "
+                f"{format_count(counts.held)} awaiting a decision"
             )
             self.count_label.setToolTip(
                 "Position = on hand + on order (drafts and proposals included), as the reorder check counts it; "
